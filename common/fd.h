@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * File-descriptor helpers. Every fd barevirt opens is close-on-exec from
+ * birth; fds a child needs are handed over explicitly. SCM_RIGHTS passing
+ * is how taps reach QEMU and how pty masters reach a console socket.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+/* Sets or clears O_NONBLOCK / FD_CLOEXEC. Return 0 or -errno. */
+int bv_fd_set_nonblock(int fd, int on);
+int bv_fd_set_cloexec(int fd, int on);
+
+/*
+ * Writes all len bytes, retrying on EINTR and short writes. Blocks on a
+ * blocking fd; returns -EAGAIN on a non-blocking one that fills up.
+ */
+int bv_fd_write_all(int fd, const void *buf, size_t len);
+
+/* Reads up to len bytes, retrying on EINTR. Returns bytes read (0 at EOF) or -errno. */
+ssize_t bv_fd_read(int fd, void *buf, size_t len);
+
+/*
+ * Sends n fds (n <= BV_FD_SEND_MAX) with the payload buf/len (at least one
+ * byte is always sent) over a UNIX socket. Returns 0 or -errno.
+ */
+#define BV_FD_SEND_MAX 16
+int bv_fd_send(int sock, const void *buf, size_t len, const int *fds, size_t n);
+
+/*
+ * Receives up to len payload bytes and up to max_fds fds. The received fds
+ * are close-on-exec; *ret_nfds says how many arrived. Extra fds beyond
+ * max_fds (or truncated control data) are closed and give -EMSGSIZE.
+ * Returns payload bytes received (0 at EOF) or -errno.
+ */
+ssize_t bv_fd_recv(int sock, void *buf, size_t len, int *ret_fds, size_t max_fds, size_t *ret_nfds);
+
+/*
+ * Creates a close-on-exec UNIX stream socket, binds it to path (unlinking a
+ * stale socket first) and listens. mode is applied with fchmod before bind
+ * semantics matter. Returns the fd or -errno; err gets the detail.
+ */
+int bv_unix_listen(const char *path, mode_t mode, struct bv_error *err);
+
+/*
+ * Connects a close-on-exec UNIX stream socket to path. nonblock makes the
+ * socket non-blocking after connecting. Returns the fd or -errno.
+ */
+int bv_unix_connect(const char *path, int nonblock, struct bv_error *err);

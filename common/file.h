@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Files: atomic replacement (write temp, fsync, rename, fsync directory), so
+ * a crash leaves either the old or the new content and never half of either;
+ * bounded reads, so a file we did not write cannot make us allocate without
+ * limit; directory creation.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+/*
+ * Replaces path with data/len atomically: writes "<path>.tmp.XXXXXX" in the
+ * same directory, fsyncs it, renames it over path and fsyncs the directory.
+ * On failure the temp file is removed and path is untouched.
+ * Returns 0 or -errno. Blocks on disk I/O.
+ */
+int bv_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                         struct bv_error *err);
+
+/*
+ * Reads the whole of path into a NUL-terminated malloc'ed buffer, failing
+ * with -EFBIG when it is larger than max bytes. *ret_len excludes the NUL.
+ */
+int bv_file_read(const char *path, size_t max, char **ret, size_t *ret_len,
+                 struct bv_error *err);
+
+/* Like bv_file_read(), but strips trailing newlines; for one-line files in /proc and /sys. */
+int bv_file_read_line(const char *path, char **ret, struct bv_error *err);
+
+/* mkdir -p with mode for each created component. Returns 0 or -errno. */
+int bv_mkdir_p(const char *path, mode_t mode, struct bv_error *err);

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Bounded JSON loading. jansson's own depth limit is a compile-time 2048,
+ * far more than any of our documents need, so a cheap pre-scan enforces
+ * BV_JSON_MAX_DEPTH before jansson allocates anything.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/file.h"
+#include "common/json.h"
+
+/* Returns the maximum nesting depth of arrays/objects, ignoring string contents. */
+static unsigned json_depth(const char *buf, size_t len, unsigned limit)
+{
+        unsigned depth = 0, max = 0;
+        bool in_str = false, esc = false;
+
+        for (size_t i = 0; i < len; i++) {
+                char c = buf[i];
+                if (in_str) {
+                        if (esc)
+                                esc = false;
+                        else if (c == '\\')
+                                esc = true;
+                        else if (c == '"')
+                                in_str = false;
+                        continue;
+                }
+                if (c == '"')
+                        in_str = true;
+                else if (c == '[' || c == '{') {
+                        if (++depth > max)
+                                max = depth;
+                        if (max > limit)
+                                return max;
+                } else if ((c == ']' || c == '}') && depth > 0)
+                        depth--;
+        }
+        return max;
+}
+
+int bv_json_loadb(const char *buf, size_t len, size_t max, size_t flags, json_t **ret,
+                  struct bv_error *err)
+{
+        json_error_t jerr;
+
+        if (len > max)
+                return bv_error_set(err, EMSGSIZE, "JSON document of %zu bytes exceeds the limit of %zu",
+                                    len, max);
+        if (json_depth(buf, len, BV_JSON_MAX_DEPTH) > BV_JSON_MAX_DEPTH)
+                return bv_error_set(err, EINVAL, "JSON nested deeper than %d levels", BV_JSON_MAX_DEPTH);
+        json_t *v = json_loadb(buf, len, flags | JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+        if (!v)
+                return bv_error_set(err, EINVAL, "Invalid JSON at line %d column %d: %s", jerr.line,
+                                    jerr.column, jerr.text);
+        *ret = v;
+        return 0;
+}
+
+int bv_json_load_object(const char *buf, size_t len, size_t max, json_t **ret,
+                        struct bv_error *err)
+{
+        json_t *v;
+        int r = bv_json_loadb(buf, len, max, 0, &v, err);
+
+        if (r < 0)
+                return r;
+        if (!json_is_object(v)) {
+                json_decref(v);
+                return bv_error_set(err, EINVAL, "Expected a JSON object");
+        }
+        *ret = v;
+        return 0;
+}
+
+int bv_json_load_file(const char *path, size_t max, json_t **ret, struct bv_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = bv_file_read(path, max, &buf, &len, err);
+
+        if (r < 0)
+                return r;
+        r = bv_json_load_object(buf, len, max, ret, err);
+        if (r < 0)
+                return bv_error_prefix(err, "'%s'", path);
+        return 0;
+}
+
+char *bv_json_dumps(const json_t *v)
+{
+        return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+int bv_json_write_file(const char *path, const json_t *v, struct bv_error *err)
+{
+        _cleanup_free_ char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+        if (!s)
+                return bv_error_set(err, ENOMEM, "Out of memory serialising '%s'", path);
+        size_t n = strlen(s);
+        _cleanup_free_ char *withnl = malloc(n + 2);
+        if (!withnl)
+                return bv_error_set(err, ENOMEM, "Out of memory");
+        memcpy(withnl, s, n);
+        withnl[n] = '\n';
+        withnl[n + 1] = '\0';
+        return bv_file_write_atomic(path, withnl, n + 1, 0644, err);
+}

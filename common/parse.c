@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Names and integers from untrusted input. strtoull() alone accepts
+ * leading spaces, signs and trailing junk; these wrappers accept exactly one
+ * decimal number and nothing else.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/parse.h"
+
+bool bv_name_is_valid(const char *name)
+{
+        size_t n;
+
+        if (!name)
+                return false;
+        n = strlen(name);
+        if (n < 1 || n > 63)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+                bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                             (c >= '0' && c <= '9');
+                if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+                        return false;
+        }
+        return true;
+}
+
+int bv_name_check(const char *name, const char *what, struct bv_error *err)
+{
+        if (bv_name_is_valid(name))
+                return 0;
+        return bv_error_set(err, EINVAL,
+                            "Invalid %s name '%.64s': use 1-63 characters [A-Za-z0-9._-], "
+                            "starting with a letter or digit",
+                            what, name ? name : "");
+}
+
+int bv_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+        char *end;
+        unsigned long long v;
+
+        if (!s || !*s || !(*s >= '0' && *s <= '9'))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (*end)
+                return -EINVAL;
+        if (errno == ERANGE || v < min || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int bv_parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret)
+{
+        char *end;
+        long long v;
+
+        if (!s || !*s)
+                return -EINVAL;
+        if (!((*s >= '0' && *s <= '9') || (*s == '-' && s[1] >= '0' && s[1] <= '9')))
+                return -EINVAL;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (*end)
+                return -EINVAL;
+        if (errno == ERANGE || v < min || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int bv_parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret)
+{
+        uint64_t v;
+        int r = bv_parse_u64(s, min, max, &v);
+
+        if (r < 0)
+                return r;
+        *ret = (unsigned)v;
+        return 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Child processes outside the event loop, for probes and tools: wait with a
+ * timeout (pidfd + poll), run a command and capture its output. These
+ * block; barevirtd only calls them from forked helper processes.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+/*
+ * Waits up to timeout_ms for pid to exit and reaps it. Returns 0 with
+ * *ret_status set, -ETIMEDOUT (the child is left running), or -errno.
+ */
+int bv_proc_wait_timeout(pid_t pid, unsigned timeout_ms, int *ret_status);
+
+/*
+ * Runs argv (argv[0] is a path, not searched in $PATH) with stdin from
+ * /dev/null and stdout+stderr captured into out (up to len-1 bytes, NUL
+ * terminated; the rest is discarded). Kills it after timeout_ms.
+ * Returns 0 with *ret_status as from waitpid, -ETIMEDOUT, or -errno.
+ */
+int bv_proc_run_capture(char *const argv[], unsigned timeout_ms, char *out, size_t len,
+                        int *ret_status, struct bv_error *err);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The barevirt CLI: a command table, one function per verb. Verbs talk to
+ * barevirtd through cli_api() (the HTTP client in common/) and print a table
+ * for people, or the API's own JSON with --json.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/http.h"
+#include "common/loop.h"
+
+struct cli {
+        const char *socket;          /* --socket, $BAREVIRT_SOCKET, or the default */
+        bool json;                   /* --json */
+        struct bv_loop *loop;
+        struct bv_http_client *client;
+};
+
+struct cli_command {
+        const char *name;
+        int (*fn)(struct cli *cli, int argc, char **argv);  /* argv[0] is the verb */
+        const char *usage;           /* "host [--json]" */
+        const char *summary;         /* one line for --help */
+};
+
+/* Top-level verbs. Add a line to the table in main.c for each new verb. */
+int cmd_host(struct cli *cli, int argc, char **argv);
+
+/*
+ * Calls the API: method, path, optional JSON body (not stolen). On success
+ * returns 0 and the reply JSON in *ret (may be NULL if not wanted). On
+ * failure prints one line to stderr ("barevirt: <error from the API>" or
+ * "barevirt: barevirtd is not running (socket '...')") and returns the
+ * exit code to use (1). Timeout in ms (0: 60 s).
+ */
+int cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
+            unsigned timeout_ms, json_t **ret);
+
+/* Prints v as pretty JSON on stdout. Returns 0. */
+int cli_print_json(const json_t *v);
+
+/*
+ * Parses a verb's own flags: returns true when argv[*i] is "--help" or "-h",
+ * after printing "usage: barevirt <usage>". For the common case of
+ * for-loops over argv in verb functions.
+ */
+bool cli_wants_help(const char *usage, int argc, char **argv);
+
+/* Prints "barevirt: <fmt>" to stderr and returns 1 (exit code for bad usage: 2). */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Runs a sub-command table (for verbs like "net create"): argv[0] is the verb. */
+int cli_dispatch(struct cli *cli, const char *verb, const struct cli_command *table, int argc,
+                 char **argv);

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * barevirt: the CLI. Global flags, then a verb from the command table; each
+ * verb is one function in a cmd-*.c file. Verbs follow the API one to one.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/cli/cli.h"
+
+#define DEFAULT_SOCKET "/run/barevirt/api.sock"
+
+static const struct cli_command commands[] = {
+        { "host", cmd_host, "host [--json]", "show what this host can do (KVM, cgroups, QEMU, engines)" },
+        { NULL },
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "usage: barevirt [--socket PATH] [--json] COMMAND [ARGS...]\n"
+                "\n"
+                "Manage VMs and containers through barevirtd.\n"
+                "\n"
+                "Global options:\n"
+                "  --socket PATH   barevirtd's API socket (default $BAREVIRT_SOCKET or %s)\n"
+                "  --json          print the API's JSON instead of tables\n"
+                "  --version       print the version\n"
+                "  -h, --help      this text; COMMAND --help for a command's own\n"
+                "\n"
+                "Commands:\n",
+                DEFAULT_SOCKET);
+        for (size_t i = 0; commands[i].name; i++)
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+        enum { OPT_SOCKET = 256, OPT_JSON, OPT_VERSION };
+        static const struct option opts[] = {
+                { "socket", required_argument, NULL, OPT_SOCKET },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "version", no_argument, NULL, OPT_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        struct cli cli = { .socket = getenv("BAREVIRT_SOCKET") };
+        int c;
+
+        if (!cli.socket || !*cli.socket)
+                cli.socket = DEFAULT_SOCKET;
+        /* "+": stop at the verb; the verb parses its own flags. */
+        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_SOCKET: cli.socket = optarg; break;
+                case OPT_JSON: cli.json = true; break;
+                case OPT_VERSION: printf("barevirt %s\n", BAREVIRT_VERSION); return 0;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 2;
+                }
+        }
+        if (optind >= argc) {
+                usage(stderr);
+                return 2;
+        }
+        int r = cli_dispatch(&cli, NULL, commands, argc - optind, argv + optind);
+        bv_http_client_free(cli.client);
+        bv_loop_free(cli.loop);
+        return r;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * barevirtd's context and its API routing. One struct barevirtd per daemon
+ * (no globals: tests could run two). Each api-*.c file exports a
+ * NULL-terminated table of routes; api.c matches a request against every
+ * table and calls the handler with the path's {} parameters.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/http.h"
+#include "common/loop.h"
+
+struct host_probe;
+
+struct barevirtd {
+        struct bv_loop *loop;
+        const char *state_dir;        /* definitions: one JSON file per instance */
+        const char *run_dir;          /* sockets, pidfiles, lock */
+        const char *socket_path;      /* API socket */
+        const char *netns_path;       /* --netns: run networking inside this netns, or NULL */
+        const char *qemu_path;        /* qemu-system-x86_64 to use (path or name in PATH) */
+        const char *docker_socket;
+        const char *podman_socket;
+        int lock_fd;
+        int listen_fd;
+        struct bv_http_server *api;
+        struct host_probe *probe;     /* slow host facts, probed lazily and cached */
+        struct events *events;        /* /v1/events subscribers */
+};
+
+#define API_MAX_ARGS 4
+
+/*
+ * A route: method and a path pattern where "{}" matches one non-empty path
+ * segment (e.g. "/v1/networks/{}"). args[i] is the i-th match, NUL-terminated.
+ * The handler must answer (now or later, see common/http.h).
+ */
+struct api_route {
+        const char *method;
+        const char *pattern;
+        void (*handler)(struct barevirtd *d, struct bv_http_conn *c,
+                        const struct bv_http_request *req, char **args);
+};
+
+/* Route tables, each ended by a { NULL } entry. Register new ones in api.c. */
+extern const struct api_route api_host_routes[];
+extern const struct api_route api_events_routes[];
+
+int api_start(struct barevirtd *d, struct bv_error *err);
+void api_stop(struct barevirtd *d);
+
+/* Responds with a JSON value (stolen reference: it is freed) and status. */
+void api_reply_json(struct bv_http_conn *c, int status, json_t *v);
+/*
+ * Responds with {"error": msg, "code": status}; the status is derived from
+ * a negative errno (-ENOENT 404, -EEXIST/-EBUSY 409, -EINVAL 400, -ETIMEDOUT 504,
+ * -EMSGSIZE 413, -EPERM/-EACCES 403, -EOPNOTSUPP 501, others 500).
+ */
+void api_reply_errno(struct bv_http_conn *c, int neg_errno, const char *msg);
+int api_status_from_errno(int neg_errno);
+/*
+ * Parses the request body as a JSON object (duplicate keys and oversize
+ * rejected); on failure answers 400 itself and returns < 0.
+ */
+int api_read_json(struct bv_http_conn *c, const struct bv_http_request *req, json_t **ret);
+
+/* /v1/events: sends one event, {"type": type, "time": ..., ...fields}, to every subscriber. */
+void events_emit(struct barevirtd *d, const char *type, json_t *fields /* stolen, may be NULL */);
+int events_new(struct barevirtd *d);
+void events_free(struct barevirtd *d);
+
+/*
+ * Slow host facts (host.c): the KVM probe and the QEMU version, found by a
+ * forked helper process so the loop never blocks, cached in memory and in
+ * RUN_DIR/host-probe.json (valid for the same boot and QEMU binary).
+ * host_probe_start() uses the cache or starts the helper; force re-probes.
+ * host_probe_result() is NULL while probing. host_probe_wait() calls done
+ * once the result is there (at once when it already is).
+ */
+int host_probe_start(struct barevirtd *d, bool force);
+const json_t *host_probe_result(struct barevirtd *d);
+int host_probe_wait(struct barevirtd *d, void (*done)(struct barevirtd *d, void *userdata),
+                    void *userdata);
+void host_probe_free(struct barevirtd *d);

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * barevirtd: the daemon. Parses its flags, takes the run-directory lock
+ * (one daemon per run dir), opens the API socket and runs the event loop
+ * until SIGTERM or SIGINT. Everything else lives in the api-*.c files and
+ * the library folders.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fd.h"
+#include "common/file.h"
+#include "common/log.h"
+#include "tools/daemon/daemon.h"
+
+#define DEFAULT_STATE_DIR "/var/lib/barevirt"
+#define DEFAULT_RUN_DIR "/run/barevirt"
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "usage: barevirtd [OPTIONS]\n"
+                "\n"
+                "The barevirt daemon: serves the REST API on a UNIX socket and owns every\n"
+                "VM and container. Runs in the foreground; SIGTERM or SIGINT stops it\n"
+                "(guests keep running).\n"
+                "\n"
+                "  --state-dir DIR       definitions (default %s)\n"
+                "  --run-dir DIR         sockets, pidfiles, lock (default %s)\n"
+                "  --socket PATH         API socket (default RUN_DIR/api.sock)\n"
+                "  --netns PATH          do all networking inside this network namespace\n"
+                "  --qemu PATH           QEMU binary (default qemu-system-x86_64 from $PATH)\n"
+                "  --docker-socket PATH  Docker engine (default /var/run/docker.sock)\n"
+                "  --podman-socket PATH  Podman service (default /run/podman/podman.sock)\n"
+                "  -v, --verbose         log debug messages\n"
+                "  -q, --quiet           log warnings and errors only\n"
+                "  --version             print the version\n"
+                "  -h, --help            this text\n",
+                DEFAULT_STATE_DIR, DEFAULT_RUN_DIR);
+}
+
+/*
+ * Takes an exclusive flock on RUN_DIR/barevirtd.lock and writes our pid
+ * into it. A second daemon on the same run dir fails here, naming the lock
+ * and the pid holding it, before touching the socket.
+ */
+static int take_lock(struct barevirtd *d, struct bv_error *err)
+{
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%s/barevirtd.lock", d->run_dir);
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return bv_error_set_errno(err, errno, "Failed to open lock file '%s'", path);
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int e = errno;
+                char pid[32] = "";
+                ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+                if (n > 0)
+                        pid[strcspn(pid, "\n")] = '\0';
+                if (e == EWOULDBLOCK)
+                        return bv_error_set(err, EBUSY,
+                                            "Another barevirtd (pid %s) holds the lock '%s' on run directory '%s'",
+                                            n > 0 ? pid : "unknown", path, d->run_dir);
+                return bv_error_set_errno(err, e, "Failed to lock '%s'", path);
+        }
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+                return bv_error_set_errno(err, errno, "Failed to write lock file '%s'", path);
+        d->lock_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int enter_netns(const char *path, struct bv_error *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return bv_error_set_errno(err, errno, "Failed to open network namespace '%s'", path);
+        if (setns(fd, CLONE_NEWNET) < 0)
+                return bv_error_set_errno(err, errno, "Failed to enter network namespace '%s'", path);
+        return 0;
+}
+
+static void on_quit_signal(struct bv_loop *loop, int signo, void *userdata)
+{
+        bv_info("received %s, shutting down", strsignal(signo));
+        bv_loop_quit(loop, 0);
+}
+
+int main(int argc, char **argv)
+{
+        enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_VERSION };
+        static const struct option opts[] = {
+                { "state-dir", required_argument, NULL, OPT_STATE },
+                { "run-dir", required_argument, NULL, OPT_RUN },
+                { "socket", required_argument, NULL, OPT_SOCKET },
+                { "netns", required_argument, NULL, OPT_NETNS },
+                { "qemu", required_argument, NULL, OPT_QEMU },
+                { "docker-socket", required_argument, NULL, OPT_DOCKER },
+                { "podman-socket", required_argument, NULL, OPT_PODMAN },
+                { "verbose", no_argument, NULL, 'v' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        struct barevirtd d = {
+                .state_dir = DEFAULT_STATE_DIR,
+                .run_dir = DEFAULT_RUN_DIR,
+                .qemu_path = "qemu-system-x86_64",
+                .docker_socket = "/var/run/docker.sock",
+                .podman_socket = "/run/podman/podman.sock",
+                .lock_fd = -1,
+                .listen_fd = -1,
+        };
+        enum bv_log_level level = BV_LOG_INFO;
+        struct bv_error err = {};
+        _cleanup_free_ char *default_socket = NULL;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_STATE: d.state_dir = optarg; break;
+                case OPT_RUN: d.run_dir = optarg; break;
+                case OPT_SOCKET: d.socket_path = optarg; break;
+                case OPT_NETNS: d.netns_path = optarg; break;
+                case OPT_QEMU: d.qemu_path = optarg; break;
+                case OPT_DOCKER: d.docker_socket = optarg; break;
+                case OPT_PODMAN: d.podman_socket = optarg; break;
+                case 'v': level = BV_LOG_DEBUG; break;
+                case 'q': level = BV_LOG_WARN; break;
+                case OPT_VERSION: printf("barevirtd %s\n", BAREVIRT_VERSION); return 0;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "barevirtd: unexpected argument '%s'\n", argv[optind]);
+                return 2;
+        }
+        bv_log_init("barevirtd", level);
+        signal(SIGPIPE, SIG_IGN);
+        umask(0022);
+
+        if (!d.socket_path) {
+                if (asprintf(&default_socket, "%s/api.sock", d.run_dir) < 0)
+                        return 1;
+                d.socket_path = default_socket;
+        }
+        if ((r = bv_mkdir_p(d.run_dir, 0755, &err)) < 0 ||
+            (r = bv_mkdir_p(d.state_dir, 0755, &err)) < 0 ||
+            (r = take_lock(&d, &err)) < 0 ||
+            (d.netns_path && (r = enter_netns(d.netns_path, &err)) < 0) ||
+            (r = bv_loop_new(&d.loop, &err)) < 0) {
+                bv_err("%s", bv_error_message(&err, r));
+                return 1;
+        }
+        bv_loop_add_signal(d.loop, SIGTERM, on_quit_signal, &d);
+        bv_loop_add_signal(d.loop, SIGINT, on_quit_signal, &d);
+        /* SIGCHLD stays default: children are reaped through pidfds. */
+
+        if ((r = events_new(&d)) < 0 || (r = api_start(&d, &err)) < 0) {
+                bv_err("%s", bv_error_message(&err, r));
+                events_free(&d);
+                bv_loop_free(d.loop);
+                return 1;
+        }
+        host_probe_start(&d, false);
+        bv_info("barevirtd %s listening on '%s' (state '%s', run '%s'%s%s)", BAREVIRT_VERSION,
+                d.socket_path, d.state_dir, d.run_dir, d.netns_path ? ", netns " : "",
+                d.netns_path ? d.netns_path : "");
+
+        r = bv_loop_run(d.loop);
+        if (r < 0)
+                bv_err("event loop failed: %s", strerror(-r));
+
+        host_probe_free(&d);
+        events_free(&d);
+        api_stop(&d);
+        bv_loop_free(d.loop);
+        if (d.lock_fd >= 0)
+                close(d.lock_fd);
+        bv_info("stopped");
+        return r < 0 ? 1 : 0;
+}
