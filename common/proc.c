@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -114,5 +116,35 @@ int bv_proc_run_capture(char *const argv[], unsigned timeout_ms, char *out, size
         if (r < 0)
                 return bv_error_set_errno(err, -r, "Failed to wait for '%s'", argv[0]);
         *ret_status = status;
+        return 0;
+}
+
+int bv_proc_start_time(pid_t pid, unsigned long long *ret)
+{
+        char path[64], buf[1024];
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : -errno;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return -ESRCH;
+        buf[n] = '\0';
+        /* comm (field 2) may contain spaces and ')': fields resume after the last ')'. */
+        char *p = strrchr(buf, ')');
+        if (!p)
+                return -EPROTO;
+        p++;
+        for (int field = 3; field < 22; field++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EPROTO;
+        }
+        char *end;
+        unsigned long long v = strtoull(p + 1, &end, 10);
+        if (end == p + 1)
+                return -EPROTO;
+        *ret = v;
         return 0;
 }

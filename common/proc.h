@@ -25,3 +25,10 @@ int bv_proc_wait_timeout(pid_t pid, unsigned timeout_ms, int *ret_status);
  */
 int bv_proc_run_capture(char *const argv[], unsigned timeout_ms, char *out, size_t len,
                         int *ret_status, struct bv_error *err);
+
+/*
+ * The start time of pid (field 22 of /proc/PID/stat, in clock ticks since
+ * boot). With the pid it identifies a process for good: a recycled pid has
+ * another start time. Returns 0, -ESRCH (no such process) or -EPROTO.
+ */
+int bv_proc_start_time(pid_t pid, unsigned long long *ret);

@@ -20,7 +20,7 @@
 static int tap_n;
 static int tap_failed;
 
-static inline void tap_vresult(bool ok, const char *fmt, va_list ap)
+static inline __attribute__((format(printf, 2, 0))) void tap_vresult(bool ok, const char *fmt, va_list ap)
 {
         tap_n++;
         if (!ok)

@@ -10,6 +10,7 @@ tap_require_root
 command -v curl >/dev/null || tap_skip_all "curl is not installed"
 command -v jq >/dev/null || tap_skip_all "jq is not installed"
 trap bv_cleanup EXIT INT TERM
+jqe() { jq -e "$@" >/dev/null; }
 
 t0=$(date +%s%N)
 bv_daemon_start
@@ -77,10 +78,10 @@ tap_check "unknown path: 404" [ "$st" = 404 ]
 tap_check "404 has a JSON error and code" [ "$(jq -r '"\(.code) \(.error|type)"' "$BV_TMP/body")" = "404 string" ]
 st=$(req DELETE /v1/host)
 tap_check "DELETE /v1/host: 405" [ "$st" = 405 ]
-tap_check "405 body is a JSON error" jq -e '.error|test("not allowed")' "$BV_TMP/body"
+tap_check "405 body is a JSON error" jqe '.error|test("not allowed")' "$BV_TMP/body"
 st=$(req POST /v1/host/probe -H 'Content-Type: application/json' --data-binary '{"a":')
 tap_check "malformed JSON: 400" [ "$st" = 400 ]
-tap_check "400 says malformed" jq -e '.error|test("Malformed JSON")' "$BV_TMP/body"
+tap_check "400 says malformed" jqe '.error|test("Malformed JSON")' "$BV_TMP/body"
 st=$(req POST /v1/host/probe -H 'Content-Type: application/json' --data-binary '{"a":1,"a":2}')
 tap_check "duplicate keys: 400" [ "$st" = 400 ]
 head -c 2000000 /dev/zero | tr '\0' 'x' >"$BV_TMP/big"
@@ -91,7 +92,7 @@ tap_check "the daemon still answers after bad requests" [ "$st" = 200 ]
 
 # -- the events stream: JSON lines.
 curl -s -N --max-time 2 --unix-socket "$BV_SOCKET" http://x/v1/events >"$BV_TMP/events" 2>/dev/null
-tap_check "/v1/events streams a hello line" jq -e 'select(.type=="hello")' "$BV_TMP/events"
+tap_check "/v1/events streams a hello line" jqe 'select(.type=="hello")' "$BV_TMP/events"
 
 # -- SO_PEERCRED is logged per request.
 grep -q "GET /v1/host (pid [0-9]* uid $(id -u))" "$BV_DAEMON_LOG"

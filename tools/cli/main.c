@@ -14,6 +14,7 @@
 
 static const struct cli_command commands[] = {
         { "host", cmd_host, "host [--json]", "show what this host can do (KVM, cgroups, QEMU, engines)" },
+        { "vm", cmd_vm, "vm COMMAND ...", "virtual machines: create, list, show, start, stop, console, qmp, ..." },
         { NULL },
 };
 

@@ -22,6 +22,8 @@
 static const struct api_route *const route_tables[] = {
         api_host_routes,
         api_events_routes,
+        api_vms_routes,
+        api_networks_routes,
 };
 
 /*
@@ -65,6 +67,7 @@ int api_status_from_errno(int neg_errno)
         case EPERM: case EACCES: return 403;
         case EOPNOTSUPP: case ENOSYS: return 501;
         case ECONNREFUSED: case EHOSTDOWN: case ENOTCONN: return 503;
+        case EREMOTEIO: return 422;
         default: return 500;
         }
 }

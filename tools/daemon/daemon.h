@@ -14,6 +14,8 @@
 #include "common/loop.h"
 
 struct host_probe;
+struct net_ctx;
+struct vmm_vm;
 
 struct barevirtd {
         struct bv_loop *loop;
@@ -22,6 +24,8 @@ struct barevirtd {
         const char *socket_path;      /* API socket */
         const char *netns_path;       /* --netns: run networking inside this netns, or NULL */
         const char *qemu_path;        /* qemu-system-x86_64 to use (path or name in PATH) */
+        char qemu_bin[4096];          /* qemu_path resolved ("" when not found) */
+        char qemu_img[4096];          /* qemu-img beside it, or from PATH */
         const char *docker_socket;
         const char *podman_socket;
         int lock_fd;
@@ -29,6 +33,9 @@ struct barevirtd {
         struct bv_http_server *api;
         struct host_probe *probe;     /* slow host facts, probed lazily and cached */
         struct events *events;        /* /v1/events subscribers */
+        struct net_ctx *net;          /* netlink, in barevirtd's (or --netns) namespace */
+        struct vmm_vm **vms;          /* every defined VM */
+        size_t n_vms;
 };
 
 #define API_MAX_ARGS 4
@@ -48,6 +55,8 @@ struct api_route {
 /* Route tables, each ended by a { NULL } entry. Register new ones in api.c. */
 extern const struct api_route api_host_routes[];
 extern const struct api_route api_events_routes[];
+extern const struct api_route api_vms_routes[];
+extern const struct api_route api_networks_routes[];
 
 int api_start(struct barevirtd *d, struct bv_error *err);
 void api_stop(struct barevirtd *d);
@@ -57,7 +66,8 @@ void api_reply_json(struct bv_http_conn *c, int status, json_t *v);
 /*
  * Responds with {"error": msg, "code": status}; the status is derived from
  * a negative errno (-ENOENT 404, -EEXIST/-EBUSY 409, -EINVAL 400, -ETIMEDOUT 504,
- * -EMSGSIZE 413, -EPERM/-EACCES 403, -EOPNOTSUPP 501, others 500).
+ * -EMSGSIZE 413, -EPERM/-EACCES 403, -EOPNOTSUPP 501, -EREMOTEIO (QMP error) 422,
+ * others 500).
  */
 void api_reply_errno(struct bv_http_conn *c, int neg_errno, const char *msg);
 int api_status_from_errno(int neg_errno);
@@ -85,3 +95,21 @@ const json_t *host_probe_result(struct barevirtd *d);
 int host_probe_wait(struct barevirtd *d, void (*done)(struct barevirtd *d, void *userdata),
                     void *userdata);
 void host_probe_free(struct barevirtd *d);
+
+/* VMs (api-vms.c): load definitions and reattach running QEMUs at start; forget them at exit. */
+int vms_load(struct barevirtd *d);
+void vms_free(struct barevirtd *d);
+/* The VM named name, or NULL. */
+struct vmm_vm *vms_find(struct barevirtd *d, const char *name);
+/* How many running VMs have a NIC on network (for refusing to delete it). */
+size_t vms_using_network(struct barevirtd *d, const char *network);
+
+/*
+ * Networks (api-networks.c): the bridge of a barevirt network, for taps.
+ * Returns 0 or -ENOENT ("No network named '...'").
+ */
+int network_bridge(struct barevirtd *d, const char *name, char *ret_bridge, size_t len,
+                   struct bv_error *err);
+/* Load network definitions and re-create missing bridges at start; forget them at exit. */
+int networks_load(struct barevirtd *d);
+void networks_free(struct barevirtd *d);

@@ -21,6 +21,7 @@
 #include "common/fd.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "net/net.h"
 #include "tools/daemon/daemon.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/barevirt"
@@ -170,13 +171,18 @@ int main(int argc, char **argv)
         bv_loop_add_signal(d.loop, SIGINT, on_quit_signal, &d);
         /* SIGCHLD stays default: children are reaped through pidfds. */
 
+        if ((r = net_ctx_new(-1, &d.net, &err)) < 0)
+                bv_warn("networking unavailable: %s", err.msg);
         if ((r = events_new(&d)) < 0 || (r = api_start(&d, &err)) < 0) {
                 bv_err("%s", bv_error_message(&err, r));
                 events_free(&d);
+                net_ctx_free(d.net);
                 bv_loop_free(d.loop);
                 return 1;
         }
         host_probe_start(&d, false);
+        networks_load(&d);
+        vms_load(&d);
         bv_info("barevirtd %s listening on '%s' (state '%s', run '%s'%s%s)", BAREVIRT_VERSION,
                 d.socket_path, d.state_dir, d.run_dir, d.netns_path ? ", netns " : "",
                 d.netns_path ? d.netns_path : "");
@@ -185,9 +191,12 @@ int main(int argc, char **argv)
         if (r < 0)
                 bv_err("event loop failed: %s", strerror(-r));
 
+        vms_free(&d);
+        networks_free(&d);
         host_probe_free(&d);
         events_free(&d);
         api_stop(&d);
+        net_ctx_free(d.net);
         bv_loop_free(d.loop);
         if (d.lock_fd >= 0)
                 close(d.lock_fd);

@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The HTTP/1.1 server side of common/http.h: accepts on a non-blocking
+ * listening UNIX socket, reads requests through bv_http_msg_feed() and hands
+ * each complete one to the handler, writes responses (Content-Length) and
+ * streams (chunked) through a per-connection write buffer flushed on
+ * EPOLLOUT. It never blocks.
+ *
+ * Invariants:
+ * - A connection is in one of three states: READING (parsing, no request
+ *   outstanding), PENDING (a request was handed to the handler and is not
+ *   answered yet) or STREAMING (a chunked response is open). Only READING
+ *   parses input; in the other states EPOLLIN is off and pipelined bytes wait
+ *   in rbuf, so one request is answered before the next is dispatched.
+ * - rbuf holds only bytes the parser has not consumed yet; it is empty
+ *   whenever the socket is read.
+ * - The server holds one reference on each open connection and drops it in
+ *   conn_close(); handlers may hold more. A closed connection keeps its
+ *   memory until the last reference goes, and every call on it is a no-op
+ *   returning -EPIPE.
+ * - User callbacks (the handler, on_close) are never called from inside a
+ *   bv_http_conn_*() call: a write error found there only marks the
+ *   connection closed and finishes the teardown from the loop.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/http-internal.h"
+
+#define RBUF_SIZE (16 * 1024)
+/* Output a stream may have queued for a slow reader before writes fail with -ENOBUFS. */
+#define STREAM_WBUF_MAX (1024 * 1024)
+/* A write buffer larger than this is not kept once flushed. */
+#define KEEP_WBUF_CAP (64 * 1024)
+#define ACCEPT_BATCH 32
+#define ACCEPT_RETRY_USEC (100 * 1000)
+
+enum conn_state { CONN_READING, CONN_PENDING, CONN_STREAMING };
+
+struct bv_http_server {
+        struct bv_loop *loop;
+        int listen_fd;
+        struct bv_watch *listen_watch;
+        struct bv_timer *accept_retry;
+        size_t max_body;
+        unsigned max_conns;
+        uint64_t idle_timeout;
+        bv_http_handler handler;
+        void *userdata;
+        struct bv_http_conn *conns;
+        unsigned n_conns;
+        uint64_t n_accepted;
+};
+
+struct bv_http_conn {
+        unsigned refs;
+        struct bv_http_server *server;     /* NULL once closed */
+        struct bv_http_conn *prev, *next;
+        int fd;
+        struct bv_watch *watch;
+        uint32_t events;
+        struct bv_timer *idle_timer;
+        struct bv_timer *soon_timer;       /* holds a reference while armed */
+        uint64_t last_active;
+        enum conn_state state;
+        bool closed;                       /* peer gone or connection torn down */
+        bool torn_down;
+        bool close_soon;                   /* soon_timer tears down */
+        bool resume_soon;                  /* soon_timer parses pipelined bytes */
+        bool close_after_flush;
+        bool keep_alive;                   /* of the request being answered */
+        bool http10;
+        bool no_body;                      /* HEAD: heads only */
+        bool in_dispatch;
+        bv_http_close_cb on_close;
+        void *close_userdata;
+        pid_t peer_pid;
+        uid_t peer_uid;
+        gid_t peer_gid;
+        char *wbuf;
+        size_t wpos, wlen, wcap;
+        size_t rpos, rlen;
+        char rbuf[RBUF_SIZE];
+        struct bv_http_msg msg;
+};
+
+static void conn_close(struct bv_http_conn *c);
+static void conn_process(struct bv_http_conn *c);
+
+struct bv_http_conn *bv_http_conn_ref(struct bv_http_conn *c)
+{
+        if (c)
+                c->refs++;
+        return c;
+}
+
+struct bv_http_conn *bv_http_conn_unref(struct bv_http_conn *c)
+{
+        if (!c || --c->refs > 0)
+                return NULL;
+        /* The server's reference is only dropped by conn_close(), so c is torn down. */
+        bv_http_msg_done(&c->msg);
+        free(c->wbuf);
+        free(c);
+        return NULL;
+}
+
+bool bv_http_conn_closed(const struct bv_http_conn *c)
+{
+        return c->closed;
+}
+
+static void conn_update_events(struct bv_http_conn *c)
+{
+        uint32_t ev = 0;
+
+        if (c->torn_down)
+                return;
+        if (c->closed)
+                ev = 0;
+        else {
+                if (c->wpos < c->wlen)
+                        ev |= EPOLLOUT;
+                if (c->state == CONN_READING && !c->close_after_flush && c->rpos >= c->rlen)
+                        ev |= EPOLLIN;
+        }
+        if (ev != c->events && bv_watch_set_events(c->watch, ev) == 0)
+                c->events = ev;
+}
+
+static void on_soon(struct bv_loop *loop, void *userdata)
+{
+        struct bv_http_conn *c = userdata;
+
+        c->soon_timer = NULL;
+        if (c->close_soon)
+                conn_close(c);
+        else if (c->resume_soon && !c->torn_down) {
+                c->resume_soon = false;
+                conn_process(c);
+                conn_update_events(c);
+        }
+        bv_http_conn_unref(c);
+}
+
+static void conn_schedule(struct bv_http_conn *c)
+{
+        if (c->soon_timer || c->torn_down)
+                return;
+        if (bv_loop_add_timer(c->server->loop, 0, on_soon, c, &c->soon_timer) == 0)
+                bv_http_conn_ref(c);
+}
+
+/* Marks c closed now and tears it down from the loop (no callbacks from here). */
+static void conn_close_soon(struct bv_http_conn *c)
+{
+        c->closed = true;
+        c->close_soon = true;
+        conn_schedule(c);
+        if (!c->soon_timer) { /* no memory for a timer: tear down now, without on_close */
+                c->on_close = NULL;
+                conn_close(c);
+        }
+}
+
+static void conn_close(struct bv_http_conn *c)
+{
+        struct bv_http_server *s = c->server;
+
+        if (c->torn_down)
+                return;
+        bv_http_conn_ref(c);
+        c->torn_down = true;
+        c->closed = true;
+        c->idle_timer = bv_timer_cancel(c->idle_timer);
+        if (c->soon_timer) {
+                c->soon_timer = bv_timer_cancel(c->soon_timer);
+                c->refs--; /* the timer's */
+        }
+        c->watch = bv_watch_remove(c->watch);
+        close(c->fd);
+        c->fd = -1;
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                s->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        c->prev = c->next = NULL;
+        s->n_conns--;
+        c->server = NULL;
+        if (c->state == CONN_STREAMING && c->on_close) {
+                bv_http_close_cb cb = c->on_close;
+                c->on_close = NULL;
+                cb(c, c->close_userdata);
+        }
+        c->refs--; /* the server's; the one taken above keeps c alive */
+        bv_http_conn_unref(c);
+}
+
+/* Writes what is buffered. Returns 0 (done or would block) or -errno (peer gone). */
+static int conn_flush(struct bv_http_conn *c)
+{
+        while (c->wpos < c->wlen) {
+                ssize_t n = send(c->fd, c->wbuf + c->wpos, c->wlen - c->wpos,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN)
+                                return 0;
+                        return -errno;
+                }
+                c->wpos += (size_t)n;
+                c->last_active = bv_now_usec();
+        }
+        c->wpos = c->wlen = 0;
+        if (c->wcap > KEEP_WBUF_CAP) {
+                free(c->wbuf);
+                c->wbuf = NULL;
+                c->wcap = 0;
+        }
+        return 0;
+}
+
+/* Flushes from a public call: errors only mark the connection (see invariants). */
+static int conn_flush_api(struct bv_http_conn *c)
+{
+        int r = conn_flush(c);
+
+        if (r < 0) {
+                conn_close_soon(c);
+                return -EPIPE;
+        }
+        if (c->wpos >= c->wlen && c->close_after_flush) {
+                conn_close(c); /* the answer is complete: no callback runs from here */
+                return 0;
+        }
+        if (!c->in_dispatch)
+                conn_update_events(c);
+        return 0;
+}
+
+static int wbuf_reserve(struct bv_http_conn *c, size_t more)
+{
+        size_t want = c->wlen + more;
+
+        if (want <= c->wcap)
+                return 0;
+        size_t cap = BV_MAX(c->wcap * 2, (size_t)4096);
+        while (cap < want)
+                cap *= 2;
+        char *b = realloc(c->wbuf, cap);
+        if (!b)
+                return -ENOMEM;
+        c->wbuf = b;
+        c->wcap = cap;
+        return 0;
+}
+
+static void wbuf_put(struct bv_http_conn *c, const void *data, size_t len)
+{
+        memcpy(c->wbuf + c->wlen, data, len);
+        c->wlen += len;
+}
+
+/* The request is answered: go back to reading (or close after the flush). */
+static void conn_response_done(struct bv_http_conn *c)
+{
+        c->state = CONN_READING;
+        c->on_close = NULL;
+        bv_http_msg_next(&c->msg);
+        if (!c->keep_alive) {
+                c->close_after_flush = true;
+                c->rpos = c->rlen = 0;
+                return;
+        }
+        if (!c->in_dispatch && c->rpos < c->rlen) {
+                c->resume_soon = true;
+                conn_schedule(c);
+        }
+}
+
+static bool header_safe(const char *s)
+{
+        /* Defends against header injection through a content type we are given. */
+        return !s || !strpbrk(s, "\r\n");
+}
+
+static int format_head(struct bv_http_conn *c, char *buf, size_t size, int status,
+                       const char *content_type, const char *framing)
+{
+        const char *conn = !c->keep_alive ? "Connection: close\r\n"
+                           : c->http10    ? "Connection: keep-alive\r\n"
+                                          : "";
+        int n = snprintf(buf, size, "HTTP/1.1 %d %s\r\n%s%s%s%s%s\r\n", status,
+                         bv_http_status_text(status), content_type ? "Content-Type: " : "",
+                         content_type ? content_type : "", content_type ? "\r\n" : "", framing, conn);
+        return n < 0 || (size_t)n >= size ? -EINVAL : n;
+}
+
+int bv_http_conn_respond(struct bv_http_conn *c, int status, const char *content_type,
+                         const void *body, size_t len)
+{
+        char head[512], framing[64];
+
+        if (c->closed)
+                return -EPIPE;
+        if (c->state != CONN_PENDING || status < 100 || status > 999 || !header_safe(content_type))
+                return -EINVAL;
+        bool bodyless = status < 200 || status == 204 || status == 304;
+        if (bodyless)
+                framing[0] = '\0';
+        else
+                snprintf(framing, sizeof(framing), "Content-Length: %zu\r\n", len);
+        if (bodyless || c->no_body)
+                len = 0;
+        int n = format_head(c, head, sizeof(head), status, content_type, framing);
+        if (n < 0)
+                return n;
+        if (wbuf_reserve(c, (size_t)n + len) < 0)
+                return -ENOMEM;
+        wbuf_put(c, head, (size_t)n);
+        if (len)
+                wbuf_put(c, body, len);
+        conn_response_done(c);
+        return conn_flush_api(c);
+}
+
+static char *error_json(int status, const char *msg)
+{
+        json_auto_t *v = json_pack("{s:s, s:i}", "error", msg, "code", status);
+
+        if (!v) {
+                /* Not UTF-8: keep the message readable rather than lose it. */
+                _cleanup_free_ char *ascii = strdup(msg);
+                if (!ascii)
+                        return NULL;
+                for (char *p = ascii; *p; p++)
+                        if ((unsigned char)*p >= 0x80)
+                                *p = '?';
+                v = json_pack("{s:s, s:i}", "error", ascii, "code", status);
+                if (!v)
+                        return NULL;
+        }
+        return json_dumps(v, 0);
+}
+
+int bv_http_conn_respond_error(struct bv_http_conn *c, int status, const char *fmt, ...)
+{
+        char msg[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        _cleanup_free_ char *s = error_json(status, msg);
+        if (!s)
+                return -ENOMEM;
+        return bv_http_conn_respond(c, status, "application/json", s, strlen(s));
+}
+
+int bv_http_conn_stream_begin(struct bv_http_conn *c, int status, const char *content_type,
+                              bv_http_close_cb on_close, void *userdata)
+{
+        char head[512];
+
+        if (c->closed)
+                return -EPIPE;
+        if (c->state != CONN_PENDING || status < 200 || status > 999 || status == 204 ||
+            status == 304 || !header_safe(content_type))
+                return -EINVAL;
+        /* HTTP/1.0 knows no chunks: the body runs until the connection closes. */
+        if (c->http10)
+                c->keep_alive = false;
+        int n = format_head(c, head, sizeof(head), status, content_type,
+                            c->http10 ? "" : "Transfer-Encoding: chunked\r\n");
+        if (n < 0)
+                return n;
+        if (wbuf_reserve(c, (size_t)n) < 0)
+                return -ENOMEM;
+        wbuf_put(c, head, (size_t)n);
+        c->state = CONN_STREAMING;
+        c->on_close = on_close;
+        c->close_userdata = userdata;
+        return conn_flush_api(c);
+}
+
+int bv_http_conn_stream_write(struct bv_http_conn *c, const void *data, size_t len)
+{
+        char size[32];
+
+        if (c->closed)
+                return -EPIPE;
+        if (c->state != CONN_STREAMING)
+                return -EINVAL;
+        if (len == 0 || c->no_body)
+                return 0; /* an empty chunk would end the stream */
+        int n = c->http10 ? 0 : snprintf(size, sizeof(size), "%zx\r\n", len);
+        size_t total = (size_t)n + len + (c->http10 ? 0 : 2);
+        /* Defends against a reader that never reads: its output stops here. */
+        if (c->wlen - c->wpos + total > STREAM_WBUF_MAX)
+                return -ENOBUFS;
+        if (wbuf_reserve(c, total) < 0)
+                return -ENOMEM;
+        wbuf_put(c, size, (size_t)n);
+        wbuf_put(c, data, len);
+        if (!c->http10)
+                wbuf_put(c, "\r\n", 2);
+        return conn_flush_api(c);
+}
+
+int bv_http_conn_stream_end(struct bv_http_conn *c)
+{
+        if (c->closed)
+                return -EPIPE;
+        if (c->state != CONN_STREAMING)
+                return -EINVAL;
+        if (!c->http10 && !c->no_body) {
+                if (wbuf_reserve(c, 5) < 0)
+                        return -ENOMEM;
+                wbuf_put(c, "0\r\n\r\n", 5);
+        }
+        conn_response_done(c);
+        return conn_flush_api(c);
+}
+
+/* Answers a request we could not parse, then closes. */
+static void conn_reject(struct bv_http_conn *c)
+{
+        struct bv_http_msg *m = &c->msg;
+        int status = m->error_status ? m->error_status : 400;
+
+        c->state = CONN_PENDING;
+        c->keep_alive = false;
+        c->http10 = false;
+        c->no_body = false;
+        c->rpos = c->rlen = 0;
+        c->in_dispatch = true;
+        if (status == 413)
+                bv_http_conn_respond_error(c, 413, "Request body exceeds the limit of %zu bytes",
+                                           m->max_body);
+        else if (status == 431)
+                bv_http_conn_respond_error(c, 431,
+                                           "Request head exceeds the limit of %d bytes or %d headers",
+                                           BV_HTTP_MAX_HEAD, BV_HTTP_MAX_HEADERS);
+        else if (status == 500)
+                bv_http_conn_respond_error(c, 500, "Out of memory reading the request");
+        else
+                bv_http_conn_respond_error(c, 400, "Malformed HTTP request: %s",
+                                           bv_http_msg_strerror(m));
+        c->in_dispatch = false;
+        if (!c->torn_down && c->state == CONN_PENDING) /* could not even queue it */
+                conn_close(c);
+}
+
+static void conn_dispatch(struct bv_http_conn *c)
+{
+        struct bv_http_msg *m = &c->msg;
+        struct bv_http_request req;
+
+        c->state = CONN_PENDING;
+        c->keep_alive = m->keep_alive;
+        c->http10 = m->parser.http_major < 1 || (m->parser.http_major == 1 && m->parser.http_minor == 0);
+        c->no_body = m->parser.method == HTTP_HEAD;
+        bv_http_msg_to_request(m, &req);
+        req.peer_pid = c->peer_pid;
+        req.peer_uid = c->peer_uid;
+        req.peer_gid = c->peer_gid;
+        c->in_dispatch = true;
+        c->server->handler(c, &req, c->server->userdata);
+        c->in_dispatch = false;
+}
+
+/* Parses what rbuf holds while no request is outstanding. */
+static void conn_process(struct bv_http_conn *c)
+{
+        while (c->state == CONN_READING && !c->closed && !c->close_after_flush && c->rpos < c->rlen) {
+                ssize_t n = bv_http_msg_feed(&c->msg, c->rbuf + c->rpos, c->rlen - c->rpos);
+                if (n < 0) {
+                        conn_reject(c);
+                        return;
+                }
+                c->rpos += (size_t)n;
+                if (c->msg.complete)
+                        conn_dispatch(c);
+                else if (n == 0)
+                        break;
+        }
+        if (c->rpos >= c->rlen)
+                c->rpos = c->rlen = 0;
+}
+
+static void conn_read(struct bv_http_conn *c)
+{
+        ssize_t n;
+
+        do
+                n = read(c->fd, c->rbuf, sizeof(c->rbuf));
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+                if (errno != EAGAIN)
+                        conn_close(c);
+                return;
+        }
+        if (n == 0) {
+                /* End of input: a half-sent request is dropped; answered ones still flush. */
+                if (bv_http_msg_feed(&c->msg, "", 0) < 0 || c->wpos >= c->wlen)
+                        conn_close(c);
+                else
+                        c->close_after_flush = true;
+                return;
+        }
+        c->rpos = 0;
+        c->rlen = (size_t)n;
+        c->last_active = bv_now_usec();
+        conn_process(c);
+}
+
+static void conn_event(struct bv_loop *loop, int fd, uint32_t events, void *userdata)
+{
+        struct bv_http_conn *c = userdata;
+
+        if (c->closed) /* teardown already scheduled */
+                return;
+        bv_http_conn_ref(c);
+        if (events & EPOLLERR)
+                conn_close(c);
+        if (!c->torn_down && (events & EPOLLOUT)) {
+                if (conn_flush(c) < 0)
+                        conn_close(c);
+                else if (c->wpos >= c->wlen && c->close_after_flush)
+                        conn_close(c);
+        }
+        if (!c->torn_down && (events & EPOLLIN) && c->state == CONN_READING && !c->close_after_flush)
+                conn_read(c);
+        else if (!c->torn_down && (events & EPOLLHUP))
+                conn_close(c); /* gone for good; nothing we queue can arrive */
+        conn_update_events(c);
+        bv_http_conn_unref(c);
+}
+
+static void on_idle(struct bv_loop *loop, void *userdata)
+{
+        struct bv_http_conn *c = userdata;
+        uint64_t now = bv_now_usec(), timeout = c->server->idle_timeout;
+
+        c->idle_timer = NULL;
+        if (c->state == CONN_READING && now - c->last_active >= timeout) {
+                conn_close(c);
+                return;
+        }
+        uint64_t left = c->state == CONN_READING ? timeout - (now - c->last_active) : timeout;
+        bv_loop_add_timer(loop, left, on_idle, c, &c->idle_timer);
+}
+
+static void conn_new(struct bv_http_server *s, int fd)
+{
+        struct bv_http_conn *c = calloc(1, sizeof(*c));
+
+        if (!c) {
+                close(fd);
+                return;
+        }
+        c->refs = 1;
+        c->server = s;
+        c->fd = fd;
+        c->state = CONN_READING;
+        c->last_active = bv_now_usec();
+        /* Unknown credentials must never look like root. */
+        c->peer_pid = 0;
+        c->peer_uid = (uid_t)-1;
+        c->peer_gid = (gid_t)-1;
+        struct ucred cred;
+        socklen_t cl = sizeof(cred);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0 && cl == sizeof(cred)) {
+                c->peer_pid = cred.pid;
+                c->peer_uid = cred.uid;
+                c->peer_gid = cred.gid;
+        }
+        bv_http_msg_init(&c->msg, true, s->max_body);
+        c->events = EPOLLIN;
+        if (bv_loop_add_fd(s->loop, fd, EPOLLIN, conn_event, c, &c->watch) < 0 ||
+            bv_loop_add_timer(s->loop, s->idle_timeout, on_idle, c, &c->idle_timer) < 0) {
+                bv_watch_remove(c->watch);
+                close(fd);
+                free(c);
+                return;
+        }
+        c->next = s->conns;
+        if (s->conns)
+                s->conns->prev = c;
+        s->conns = c;
+        s->n_conns++;
+}
+
+static void refuse(int fd)
+{
+        char body[128], buf[384];
+        int bn = snprintf(body, sizeof(body), "{\"error\": \"Too many connections\", \"code\": 503}");
+        int n = snprintf(buf, sizeof(buf),
+                         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                         "Content-Length: %d\r\nConnection: close\r\n\r\n%s", bn, body);
+
+        if (n > 0 && send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+                /* best effort: the peer is refused either way */
+        }
+        close(fd);
+}
+
+static void on_accept_retry(struct bv_loop *loop, void *userdata)
+{
+        struct bv_http_server *s = userdata;
+
+        s->accept_retry = NULL;
+        bv_watch_set_events(s->listen_watch, EPOLLIN);
+}
+
+static void on_accept(struct bv_loop *loop, int fd, uint32_t events, void *userdata)
+{
+        struct bv_http_server *s = userdata;
+
+        for (int i = 0; i < ACCEPT_BATCH; i++) {
+                int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (cfd < 0) {
+                        if (errno == EINTR || errno == ECONNABORTED)
+                                continue;
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                                /* Out of fds: stop listening briefly instead of spinning. */
+                                if (!s->accept_retry &&
+                                    bv_loop_add_timer(loop, ACCEPT_RETRY_USEC, on_accept_retry, s,
+                                                      &s->accept_retry) == 0)
+                                        bv_watch_set_events(s->listen_watch, 0);
+                        }
+                        return;
+                }
+                s->n_accepted++;
+                if (s->n_conns >= s->max_conns)
+                        refuse(cfd);
+                else
+                        conn_new(s, cfd);
+        }
+}
+
+int bv_http_server_new(struct bv_loop *loop, int listen_fd,
+                       const struct bv_http_server_config *config, bv_http_handler handler,
+                       void *userdata, struct bv_http_server **ret, struct bv_error *err)
+{
+        if (!loop || listen_fd < 0 || !handler || !ret)
+                return bv_error_set(err, EINVAL, "Invalid arguments for the HTTP server");
+        struct bv_http_server *s = calloc(1, sizeof(*s));
+        if (!s)
+                return bv_error_set(err, ENOMEM, "Out of memory");
+        s->loop = loop;
+        s->listen_fd = listen_fd;
+        s->handler = handler;
+        s->userdata = userdata;
+        s->max_body = config && config->max_body ? config->max_body : BV_HTTP_DEFAULT_MAX_BODY;
+        s->max_conns = config && config->max_conns ? config->max_conns : 256;
+        s->idle_timeout = config && config->idle_timeout_usec ? config->idle_timeout_usec
+                                                               : 60 * 1000000ULL;
+        int r = bv_loop_add_fd(loop, listen_fd, EPOLLIN, on_accept, s, &s->listen_watch);
+        if (r < 0) {
+                free(s);
+                return bv_error_set_errno(err, r, "Failed to watch the API socket");
+        }
+        *ret = s;
+        return 0;
+}
+
+struct bv_http_server *bv_http_server_free(struct bv_http_server *s)
+{
+        if (!s)
+                return NULL;
+        while (s->conns)
+                conn_close(s->conns);
+        bv_watch_remove(s->listen_watch);
+        bv_timer_cancel(s->accept_retry);
+        free(s);
+        return NULL;
+}
+
+unsigned bv_http_server_n_conns(const struct bv_http_server *s)
+{
+        return s->n_conns;
+}
+
+uint64_t bv_http_server_n_accepted(const struct bv_http_server *s)
+{
+        return s->n_accepted;
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The last steps of a container process before execve(): rlimits, groups
+ * and ids, capabilities (libcap), noNewPrivileges, seccomp (libseccomp),
+ * umask, the working directory and the lookup of the program. These run in
+ * the container's init (and in exec'ed processes) after pivot_root, so every
+ * path here is already inside the container's root.
+ *
+ * Order matters: the bounding set is dropped while we still hold
+ * CAP_SETPCAP, ids change with PR_SET_KEEPCAPS so that the permitted set
+ * survives, and the seccomp filter comes last when noNewPrivileges is set
+ * (or before the id change, while CAP_SYS_ADMIN is held, when it is not).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "ctr/oci-internal.h"
+
+static bool cap_in(uint64_t mask, int cap)
+{
+        return cap < 64 && (mask & (1ULL << cap));
+}
+
+static int caps_drop_bounding(const struct ctr_process *p, struct bv_error *err)
+{
+        for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+                if (cap_in(p->caps[CTR_CAP_BOUNDING], cap))
+                        continue;
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+                        return bv_error_set_errno(err, errno, "Failed to drop capability %d from the bounding set", cap);
+        }
+        return 0;
+}
+
+static int caps_apply(const struct ctr_process *p, struct bv_error *err)
+{
+        cap_t caps = cap_init();
+        int r = 0;
+
+        if (!caps)
+                return bv_error_set_errno(err, errno, "Failed to allocate capabilities");
+        for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+                cap_value_t v = cap;
+                if (cap_in(p->caps[CTR_CAP_EFFECTIVE], cap))
+                        cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_SET);
+                if (cap_in(p->caps[CTR_CAP_PERMITTED], cap))
+                        cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_SET);
+                if (cap_in(p->caps[CTR_CAP_INHERITABLE], cap))
+                        cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_SET);
+        }
+        if (cap_set_proc(caps) < 0)
+                r = bv_error_set_errno(err, errno, "Failed to set capabilities");
+        cap_free(caps);
+        if (r < 0)
+                return r;
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+                return bv_error_set_errno(err, errno, "Failed to clear the ambient set");
+        for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+                if (cap_in(p->caps[CTR_CAP_AMBIENT], cap) &&
+                    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to raise ambient capability %d", cap);
+        return 0;
+}
+
+int ctr_seccomp_load(const struct ctr_seccomp *s, struct bv_error *err)
+{
+        scmp_filter_ctx ctx;
+        int r;
+
+        if (!s)
+                return 0;
+        ctx = seccomp_init(s->default_action);
+        if (!ctx)
+                return bv_error_set(err, EINVAL, "Failed to initialise the seccomp filter");
+        /* noNewPrivileges is ours to set, from the config, not libseccomp's. */
+        seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+        if (s->flag_log)
+                seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
+        if (s->flag_spec_allow)
+                seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
+        if (s->flag_tsync)
+                seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+        for (size_t i = 0; i < s->n_arches; i++) {
+                r = seccomp_arch_add(ctx, s->arches[i]);
+                if (r < 0 && r != -EEXIST) {
+                        seccomp_release(ctx);
+                        return bv_error_set_errno(err, -r, "Failed to add a seccomp architecture");
+                }
+        }
+        for (size_t i = 0; i < s->n_rules; i++) {
+                const struct ctr_seccomp_rule *rule = &s->rules[i];
+                struct scmp_arg_cmp cmp[CTR_SECCOMP_MAX_ARGS];
+                bool repeated = false;
+                unsigned seen = 0;
+
+                if (rule->action == s->default_action)
+                        continue;
+                for (size_t a = 0; a < rule->n_args; a++) {
+                        const struct ctr_seccomp_arg *x = &rule->args[a];
+                        cmp[a] = (struct scmp_arg_cmp){ x->index, (enum scmp_compare)x->op, x->value, x->value2 };
+                        repeated |= (seen & (1u << x->index)) != 0;
+                        seen |= 1u << x->index;
+                }
+                for (const char **n = rule->names; *n; n++) {
+                        int nr = seccomp_syscall_resolve_name(*n);
+                        if (nr == __NR_SCMP_ERROR)
+                                continue; /* unknown to this libseccomp or arch: ignored, as runc does */
+                        if (repeated) {
+                                /* The same argument twice means "any of": one rule each. */
+                                for (size_t a = 0; a < rule->n_args && r >= 0; a++)
+                                        r = seccomp_rule_add_array(ctx, rule->action, nr, 1, &cmp[a]);
+                        } else
+                                r = seccomp_rule_add_array(ctx, rule->action, nr, (unsigned)rule->n_args, cmp);
+                        if (r < 0) {
+                                seccomp_release(ctx);
+                                return bv_error_set_errno(err, -r, "Failed to add the seccomp rule for '%s'", *n);
+                        }
+                }
+        }
+        r = seccomp_load(ctx);
+        seccomp_release(ctx);
+        if (r < 0)
+                return bv_error_set_errno(err, -r, "Failed to load the seccomp filter");
+        return 0;
+}
+
+static const char *env_get(const struct ctr_process *p, const char *name)
+{
+        size_t l = strlen(name);
+        for (const char **e = p->env; *e; e++)
+                if (strncmp(*e, name, l) == 0 && (*e)[l] == '=')
+                        return *e + l + 1;
+        return NULL;
+}
+
+static bool is_exec_file(const char *path)
+{
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int ctr_process_find_exec(const struct ctr_process *p, char *buf, size_t len, struct bv_error *err)
+{
+        const char *name = p->args[0];
+
+        /* Podman and Docker map these messages (runc's wording) to exit codes 127 and 126. */
+        if (strchr(name, '/')) {
+                struct stat st;
+                if (stat(name, &st) < 0)
+                        return bv_error_set(err, errno, "exec: \"%s\": stat %s: no such file or directory", name, name);
+                if (S_ISDIR(st.st_mode) || access(name, X_OK) < 0)
+                        return bv_error_set(err, EACCES, "exec: \"%s\": permission denied", name);
+                snprintf(buf, len, "%s", name);
+                return 0;
+        }
+        const char *path = env_get(p, "PATH");
+        if (!path)
+                path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        while (*path) {
+                size_t l = strcspn(path, ":");
+                int n = snprintf(buf, len, "%.*s%s%s", (int)l, path, l ? "/" : "", name);
+                if (n > 0 && (size_t)n < len && is_exec_file(buf))
+                        return 0;
+                path += l;
+                if (*path)
+                        path++;
+        }
+        return bv_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+int ctr_process_chdir(const struct ctr_process *p, struct bv_error *err)
+{
+        /*
+         * CVE-2024-21626: a cwd such as /proc/self/fd/7 once reached a host
+         * directory through an fd the runtime leaked. The cwd is resolved in
+         * our root (after pivot_root), magic links refused, and every fd of
+         * ours is close-on-exec.
+         */
+        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return bv_error_set_errno(err, errno, "Failed to open /");
+        const char *rel = p->cwd;
+        while (*rel == '/')
+                rel++;
+        _cleanup_close_ int fd = (int)syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
+        if (fd < 0 && errno == ENOSYS)
+                fd = open(p->cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return bv_error_set_errno(err, errno, "Failed to enter the working directory '%s'", p->cwd);
+        if (fchdir(fd) < 0)
+                return bv_error_set_errno(err, errno, "Failed to enter the working directory '%s'", p->cwd);
+        char cwd[8];
+        if (!getcwd(cwd, sizeof(cwd)) && errno != ERANGE)
+                return bv_error_set(err, EPERM, "Working directory '%s' is outside the container", p->cwd);
+        return 0;
+}
+
+int ctr_process_finalize(const struct ctr_config *cfg, const struct ctr_process *p,
+                         struct bv_error *err)
+{
+        const struct ctr_seccomp *sc = cfg ? cfg->seccomp : NULL;
+        int r;
+
+        for (size_t i = 0; i < p->n_rlimits; i++) {
+                struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
+                if (setrlimit((__rlimit_resource_t)p->rlimits[i].resource, &rl) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to set rlimit %d", p->rlimits[i].resource);
+        }
+        if (p->has_oom_score_adj) {
+                char v[16];
+                int n = snprintf(v, sizeof(v), "%d", p->oom_score_adj);
+                _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, v, (size_t)n) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to set oomScoreAdj to %d", p->oom_score_adj);
+        }
+        if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return bv_error_set_errno(err, errno, "Failed to set noNewPrivileges");
+        if (!p->no_new_privileges && (r = ctr_seccomp_load(sc, err)) < 0)
+                return r;
+        if (p->has_caps && (r = caps_drop_bounding(p, err)) < 0)
+                return r;
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                return bv_error_set_errno(err, errno, "Failed to keep capabilities");
+        if (setgroups(p->n_additional_gids, p->additional_gids) < 0 && errno != EPERM)
+                return bv_error_set_errno(err, errno, "Failed to set additional groups");
+        if (setresgid(p->gid, p->gid, p->gid) < 0)
+                return bv_error_set_errno(err, errno, "Failed to set gid %u", (unsigned)p->gid);
+        if (setresuid(p->uid, p->uid, p->uid) < 0)
+                return bv_error_set_errno(err, errno, "Failed to set uid %u", (unsigned)p->uid);
+        if (p->has_caps && (r = caps_apply(p, err)) < 0)
+                return r;
+        if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+                return bv_error_set_errno(err, errno, "Failed to reset keepcaps");
+        umask(p->has_umask ? p->umask : 0022);
+        if ((r = ctr_process_chdir(p, err)) < 0)
+                return r;
+        return 0;
+}

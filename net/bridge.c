@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Bridges: created in one RTM_NEWLINK carrying the bridge options (STP off
+ * unless asked, VLAN filtering), MTU, MAC, group and the up flag, so the
+ * kernel applies them all or none. Addresses follow in separate requests;
+ * if one fails, the bridge this call made is deleted again, so a failed
+ * setup leaves nothing behind.
+ */
+#include <errno.h>
+#include <string.h>
+#include <linux/if_link.h>
+
+#include "net/net-internal.h"
+
+int net_msg_bridge_new(void *buf, const char *name, const struct net_bridge_opts *opts,
+                       struct nlmsghdr **ret)
+{
+        static const struct net_bridge_opts defaults = { .mtu = 0 };
+        struct nlmsghdr *nlh;
+        struct nlattr *info, *data;
+        struct ifinfomsg *ifi;
+
+        if (!opts)
+                opts = &defaults;
+        nlh = net_msg_link(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0);
+        ifi = mnl_nlmsg_get_payload(nlh);
+        if (opts->up) {
+                ifi->ifi_change = IFF_UP;
+                ifi->ifi_flags = IFF_UP;
+        }
+        if (!mnl_attr_put_strz_check(nlh, NET_MSG_BUF, IFLA_IFNAME, name))
+                return -EMSGSIZE;
+        if (opts->mtu && !mnl_attr_put_u32_check(nlh, NET_MSG_BUF, IFLA_MTU, opts->mtu))
+                return -EMSGSIZE;
+        if (opts->mac && !mnl_attr_put_check(nlh, NET_MSG_BUF, IFLA_ADDRESS, 6, opts->mac))
+                return -EMSGSIZE;
+        if (opts->group && !mnl_attr_put_u32_check(nlh, NET_MSG_BUF, IFLA_GROUP, opts->group))
+                return -EMSGSIZE;
+        info = mnl_attr_nest_start_check(nlh, NET_MSG_BUF, IFLA_LINKINFO);
+        if (!info || !mnl_attr_put_strz_check(nlh, NET_MSG_BUF, IFLA_INFO_KIND, "bridge"))
+                return -EMSGSIZE;
+        data = mnl_attr_nest_start_check(nlh, NET_MSG_BUF, IFLA_INFO_DATA);
+        if (!data || !mnl_attr_put_u32_check(nlh, NET_MSG_BUF, IFLA_BR_STP_STATE, opts->stp ? 1 : 0))
+                return -EMSGSIZE;
+        /* Only when asked: kernels without CONFIG_BRIDGE_VLAN_FILTERING refuse the attribute. */
+        if (opts->vlan_filtering && !mnl_attr_put_u8_check(nlh, NET_MSG_BUF, IFLA_BR_VLAN_FILTERING, 1))
+                return -EMSGSIZE;
+        mnl_attr_nest_end(nlh, data);
+        mnl_attr_nest_end(nlh, info);
+        *ret = nlh;
+        return 0;
+}
+
+int net_link_add_bridge(struct net_ctx *ctx, const char *name, const struct net_bridge_opts *opts,
+                        struct bv_error *err)
+{
+        char buf[NET_MSG_BUF];
+        struct nlmsghdr *nlh;
+        struct net_cidr c;
+        int r;
+
+        r = net_name_check_what(name, "bridge", err);
+        if (r < 0)
+                return r;
+        /* Check every address before anything is made. */
+        for (size_t i = 0; opts && opts->addresses && opts->addresses[i]; i++) {
+                r = net_cidr_parse(opts->addresses[i], true, &c, err);
+                if (r < 0)
+                        return bv_error_prefix(err, "Failed to create bridge '%s'", name);
+        }
+        r = net_msg_bridge_new(buf, name, opts, &nlh);
+        if (r < 0)
+                return bv_error_set(err, -r, "Failed to create bridge '%s': netlink message too large", name);
+        r = net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to create bridge '%s'", name);
+        if (r == -EEXIST)
+                return bv_error_set(err, EEXIST, "Failed to create bridge '%s': a link of that name exists",
+                                    name);
+        if (r == -EOPNOTSUPP && opts && opts->vlan_filtering)
+                return bv_error_set(err, EOPNOTSUPP,
+                                    "Failed to create bridge '%s': this kernel has no bridge VLAN filtering "
+                                    "(CONFIG_BRIDGE_VLAN_FILTERING)", name);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; opts && opts->addresses && opts->addresses[i]; i++) {
+                r = net_addr_add(ctx, name, opts->addresses[i], err);
+                if (r < 0) {
+                        /* Roll back: the bridge is ours, made above. */
+                        (void) net_link_delete(ctx, name, NULL);
+                        return bv_error_prefix(err, "Failed to set up bridge '%s' (removed it again)", name);
+                }
+        }
+        return 0;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internals shared by the files of net/: the context layout, the netlink
+ * request/ack/dump helpers of nl.c and the message builders that the unit
+ * tests check without a kernel. Not for use outside net/ and its tests.
+ */
+#pragma once
+
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+
+#include "net/net.h"
+
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000     /* linux/if.h; clashes with net/if.h */
+#endif
+
+/* Request buffers live on the stack; dumps are received in one of these. */
+#define NET_MSG_BUF 8192
+#define NET_RECV_BUF 32768
+
+struct net_ctx {
+        struct mnl_socket *nl;
+        uint32_t portid;
+        uint32_t seq;
+        int netns_fd;           /* -1: the namespace the ctx was made in */
+};
+
+/*
+ * Switches the calling thread into netns_fd (no-op when < 0), saving the
+ * current namespace in *ret_saved (-1 when nothing was switched).
+ * net_ns_leave() switches back and closes the saved fd.
+ */
+int net_ns_enter(int netns_fd, int *ret_saved, struct bv_error *err);
+void net_ns_leave(int saved);
+
+/* Opens a netlink socket (NETLINK_ROUTE, ext acks, capped acks) in the current namespace. */
+int net_nl_open(struct mnl_socket **ret, uint32_t groups, struct bv_error *err);
+
+/* Next sequence number of ctx (never 0). */
+uint32_t net_nl_seq(struct net_ctx *ctx);
+
+/*
+ * Sends nlh (NLM_F_ACK is added, the sequence number set) and reads until
+ * the ack or NLMSG_DONE; cb (may be NULL) sees each data message. On a
+ * kernel error, err gets "<prefix>: <kernel ext-ack text or strerror>",
+ * where prefix is printf(fmt, ...). Returns 0 or -errno.
+ */
+int net_nl_talk(struct net_ctx *ctx, struct nlmsghdr *nlh, mnl_cb_t cb, void *data,
+                struct bv_error *err, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/*
+ * Sends the n messages of buf/len in one sendmsg (each already carrying
+ * NLM_F_ACK and consecutive sequence numbers starting at first_seq) and
+ * collects the n acks. The first error is returned; *ret_failed (if not
+ * NULL) says which message failed. Returns 0 or -errno.
+ */
+int net_nl_batch(struct net_ctx *ctx, const void *buf, size_t len, size_t n, uint32_t first_seq,
+                 size_t *ret_failed, struct bv_error *err);
+
+/* Parses the ext-ack of an NLMSG_ERROR message: kernel text (or NULL) and errno (>= 0). */
+int net_nl_parse_error(const struct nlmsghdr *nlh, const char **ret_msg);
+
+/* Builds an RTM_NEWLINK/RTM_SETLINK/... header with an ifinfomsg. */
+struct nlmsghdr *net_msg_link(void *buf, uint16_t type, uint16_t flags, int family, int index);
+
+/*
+ * Builders checked by the unit tests. All write into buf (NET_MSG_BUF) and
+ * return -EMSGSIZE when attributes do not fit.
+ */
+int net_msg_bridge_new(void *buf, const char *name, const struct net_bridge_opts *opts,
+                       struct nlmsghdr **ret);
+int net_msg_veth_new(void *buf, const char *name, const struct net_veth_opts *opts, int master,
+                     struct nlmsghdr **ret);
+int net_msg_vlan(void *buf, uint16_t type, int index, const uint16_t *vids,
+                 const uint16_t *vflags, size_t n, struct nlmsghdr **ret);
+int net_msg_addr(void *buf, uint16_t type, int index, const struct net_cidr *c,
+                 struct nlmsghdr **ret);
+
+/* Validates that a name fits and is acceptable to the kernel, naming what it is. */
+int net_name_check_what(const char *name, const char *what, struct bv_error *err);
+
+/* Parses a bare IPv4/IPv6 address (no prefix). */
+int net_ip_parse(const char *s, struct net_cidr *ret, struct bv_error *err);

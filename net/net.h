@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * net/: links, bridges, taps, veths, addresses, routes, bridge VLANs, link
+ * events and port rate limits, spoken to the kernel over rtnetlink (libmnl;
+ * tc objects built with libnl-route-3). Nothing here runs `ip`, `bridge`
+ * or `tc`.
+ *
+ * A struct net_ctx holds one netlink socket and its sequence counter. Each
+ * caller makes its own (no singletons); a context may live inside another
+ * network namespace, given by fd or path, and then every operation on it
+ * acts inside that namespace. Contexts are not thread-safe; calls block for
+ * one netlink round trip (tens of microseconds; deleting a link waits for
+ * the kernel's RCU grace period, about 16 ms).
+ *
+ * Errors: every function returns >= 0 or -errno and fills the optional
+ * caller-owned struct bv_error. When the kernel sent an extended ack, its
+ * text is kept in the message. Every operation either completes or leaves
+ * the links as they were (multi-step operations roll back what they made).
+ *
+ * Names: link names are validated like the kernel does (1-15 bytes, no '/',
+ * ':' or whitespace, not "." or "..") before anything is sent.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include "common/error.h"
+
+struct bv_loop;
+struct net_ctx;
+
+/* ---- context ------------------------------------------------------------ */
+
+/*
+ * Opens a netlink context in the caller's network namespace (netns_fd < 0)
+ * or inside the namespace netns_fd refers to (the fd is duplicated; entering
+ * it needs CAP_SYS_ADMIN). The socket is close-on-exec and has extended acks
+ * enabled. Returns 0 and *ret, or -errno.
+ */
+int net_ctx_new(int netns_fd, struct net_ctx **ret, struct bv_error *err);
+
+/* Like net_ctx_new() for a namespace file such as /run/netns/NAME. */
+int net_ctx_new_path(const char *netns_path, struct net_ctx **ret, struct bv_error *err);
+
+/* Closes the socket and frees ctx. NULL accepted; returns NULL. */
+struct net_ctx *net_ctx_free(struct net_ctx *ctx);
+
+/* ---- parsing (no kernel involved) -------------------------------------- */
+
+/* Checks a link name as the kernel would. 0 or -EINVAL with a clear message. */
+int net_name_check(const char *name, struct bv_error *err);
+
+struct net_cidr {
+        int family;             /* AF_INET or AF_INET6 */
+        uint8_t prefixlen;
+        union {
+                struct in_addr v4;
+                struct in6_addr v6;
+                uint8_t bytes[16];
+        } addr;
+};
+
+/*
+ * Parses "ADDR/LEN" (IPv4 or IPv6). With require_prefix false, a bare
+ * address means a host prefix (/32 or /128). "default" is refused here; see
+ * net_route_add(). Returns 0 or -EINVAL with a message naming what is wrong.
+ */
+int net_cidr_parse(const char *s, bool require_prefix, struct net_cidr *ret, struct bv_error *err);
+
+/* Formats c as "ADDR/LEN" into buf (at least INET6_ADDRSTRLEN + 4 bytes). */
+const char *net_cidr_format(const struct net_cidr *c, char *buf, size_t len);
+
+/* Parses "aa:bb:cc:dd:ee:ff". Returns 0 or -EINVAL. */
+int net_mac_parse(const char *s, uint8_t mac[6], struct bv_error *err);
+
+/* ---- links (link.c) ------------------------------------------------------ */
+
+struct net_link {
+        int index;
+        char name[IFNAMSIZ];
+        char kind[16];          /* "bridge", "veth", "tun", ... ; "" if none */
+        unsigned flags;         /* IFF_* */
+        bool up;                /* IFF_UP (administrative state) */
+        bool carrier;           /* IFF_LOWER_UP */
+        int master;             /* ifindex of the master, 0 if none */
+        unsigned mtu;
+        uint32_t group;
+        bool has_mac;
+        uint8_t mac[6];
+        uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets, rx_dropped, tx_dropped;
+};
+
+/* Resolves name to its ifindex (> 0) or -ENODEV with "No link named '...'". */
+int net_link_index(struct net_ctx *ctx, const char *name, struct bv_error *err);
+
+/* Fills *ret for one link. -ENODEV when it does not exist. */
+int net_link_get(struct net_ctx *ctx, const char *name, struct net_link *ret, struct bv_error *err);
+
+/*
+ * Lists every link of the namespace. *ret is a malloc'ed array the caller
+ * frees; *ret_n its length. At most 65536 links. Returns 0 or -errno.
+ */
+int net_link_list(struct net_ctx *ctx, struct net_link **ret, size_t *ret_n, struct bv_error *err);
+
+/* Administrative state up (true) or down. */
+int net_link_set_up(struct net_ctx *ctx, const char *name, bool up, struct bv_error *err);
+int net_link_set_mtu(struct net_ctx *ctx, const char *name, unsigned mtu, struct bv_error *err);
+/* Enslaves name to master, or frees it from its master when master is NULL. */
+int net_link_set_master(struct net_ctx *ctx, const char *name, const char *master, struct bv_error *err);
+int net_link_rename(struct net_ctx *ctx, const char *name, const char *new_name, struct bv_error *err);
+int net_link_set_mac(struct net_ctx *ctx, const char *name, const uint8_t mac[6], struct bv_error *err);
+/* Sets the link group (for batched teardown with net_link_delete_group()). */
+int net_link_set_group(struct net_ctx *ctx, const char *name, uint32_t group, struct bv_error *err);
+/* Moves name into the namespace netns_fd refers to (the link leaves ctx's). */
+int net_link_set_netns(struct net_ctx *ctx, const char *name, int netns_fd, struct bv_error *err);
+
+/* Deletes one link (both ends of a veth pair). Blocks ~16 ms (RCU). */
+int net_link_delete(struct net_ctx *ctx, const char *name, struct bv_error *err);
+
+/*
+ * Deletes every link of group (not 0, the default group) in one request:
+ * the kernel unregisters them together and waits for one grace period, so
+ * 200 links cost about as much as one. Returns the number of links deleted
+ * (0 when the group was empty) or -errno.
+ */
+int net_link_delete_group(struct net_ctx *ctx, uint32_t group, struct bv_error *err);
+
+/*
+ * Deletes n links at once: moves them into a fresh, unused group with one
+ * batch of messages, then deletes that group in one request. Names that do
+ * not exist give -ENODEV before anything changes. Returns 0 or -errno.
+ */
+int net_link_delete_many(struct net_ctx *ctx, const char *const *names, size_t n, struct bv_error *err);
+
+/* ---- bridges (bridge.c) ------------------------------------------------- */
+
+struct net_bridge_opts {
+        unsigned mtu;                   /* 0: kernel default */
+        const uint8_t *mac;             /* NULL: random */
+        bool vlan_filtering;
+        bool stp;                       /* false (default): STP off */
+        bool up;
+        uint32_t group;                 /* 0: default group */
+        const char *const *addresses;   /* CIDRs to add, NULL-terminated; may be NULL */
+};
+
+/*
+ * Creates bridge name with opts (NULL: defaults) in one RTM_NEWLINK, then
+ * adds the addresses. If any step fails the bridge is deleted again and
+ * the error names the step. -EEXIST if a link of that name exists.
+ */
+int net_link_add_bridge(struct net_ctx *ctx, const char *name, const struct net_bridge_opts *opts,
+                        struct bv_error *err);
+
+/* ---- veth pairs (veth.c) ------------------------------------------------- */
+
+struct net_veth_opts {
+        const char *peer;               /* peer name (required) */
+        int peer_netns_fd;              /* < 0: same namespace as ctx; else created directly there */
+        unsigned mtu;                   /* both ends; 0: default */
+        const char *master;             /* bridge to enslave name to; NULL: none */
+        bool up;                        /* bring name up (the peer is left to its namespace's owner) */
+        bool peer_up;                   /* bring the peer up too */
+        uint32_t group;                 /* group of name */
+};
+
+/*
+ * Creates the pair name <-> opts->peer in one RTM_NEWLINK: the peer is born
+ * inside opts->peer_netns_fd (IFLA_NET_NS_FD), master and up are applied in
+ * the same request, so a failure leaves no half pair. -EEXIST, -EBADF/-EINVAL
+ * for a bad namespace fd, -ENODEV for a missing master.
+ */
+int net_link_add_veth(struct net_ctx *ctx, const char *name, const struct net_veth_opts *opts,
+                      struct bv_error *err);
+
+/* ---- taps (tap.c) --------------------------------------------------------- */
+
+#define NET_TAP_MAX_QUEUES 16
+
+struct net_tap_opts {
+        bool vnet_hdr;                  /* IFF_VNET_HDR (virtio-net offloads) */
+        unsigned queues;                /* 0 or 1: single queue; >1: IFF_MULTI_QUEUE, one fd each */
+        const char *master;             /* bridge to attach to; NULL: none */
+        bool up;
+        unsigned mtu;                   /* 0: default */
+        uint32_t group;                 /* 0: default */
+        bool persist;                   /* TUNSETPERSIST: the tap outlives its fds */
+};
+
+/*
+ * Opens a tap through /dev/net/tun (IFF_TAP|IFF_NO_PI, close-on-exec fds)
+ * inside ctx's namespace, then attaches it to opts->master, sets mtu/group
+ * and brings it up with a single RTM_SETLINK. name may be NULL or contain
+ * "%d" to let the kernel pick; the chosen name goes to ret_name (IFNAMSIZ)
+ * if not NULL. ret_fds receives max(1, queues) fds, which the caller owns
+ * (QEMU gets them). Closing every fd removes a non-persistent tap, so a
+ * failure after opening rolls back by closing. Returns 0 or -errno.
+ */
+int net_tap_open(struct net_ctx *ctx, const char *name, const struct net_tap_opts *opts,
+                 int *ret_fds, char *ret_name, struct bv_error *err);
+
+/* ---- addresses (addr.c) and routes (route.c) ------------------------------ */
+
+/* Adds or deletes an address given as CIDR ("10.0.0.1/24", "fd00::1/64"). */
+int net_addr_add(struct net_ctx *ctx, const char *name, const char *cidr, struct bv_error *err);
+int net_addr_del(struct net_ctx *ctx, const char *name, const char *cidr, struct bv_error *err);
+
+/*
+ * Adds or deletes a route in the main table. dst is a CIDR or "default"
+ * (IPv4, or IPv6 when gateway is IPv6; "default6" forces IPv6). gateway may
+ * be NULL for an on-link route; dev may be NULL when gateway is given.
+ */
+int net_route_add(struct net_ctx *ctx, const char *dst, const char *gateway, const char *dev,
+                  struct bv_error *err);
+int net_route_del(struct net_ctx *ctx, const char *dst, const char *gateway, const char *dev,
+                  struct bv_error *err);
+
+/* ---- bridge port VLANs (vlan.c) ------------------------------------------- */
+
+#define NET_VLAN_PVID     (1u << 0)     /* untagged ingress goes to this VLAN */
+#define NET_VLAN_UNTAGGED (1u << 1)     /* egress leaves untagged */
+
+/*
+ * Adds VLAN vid (1-4094) to bridge port name with NET_VLAN_* flags
+ * (AF_BRIDGE RTM_SETLINK, IFLA_AF_SPEC/IFLA_BRIDGE_VLAN_INFO). Needs a
+ * bridge with vlan_filtering for the VLANs to take effect.
+ */
+int net_vlan_add(struct net_ctx *ctx, const char *name, uint16_t vid, unsigned flags,
+                 struct bv_error *err);
+int net_vlan_del(struct net_ctx *ctx, const char *name, uint16_t vid, struct bv_error *err);
+
+/*
+ * Makes name an access port of vid: vid becomes PVID and untagged, and the
+ * default VLAN 1 is removed, in one request. Returns 0 or -errno.
+ */
+int net_vlan_set_access(struct net_ctx *ctx, const char *name, uint16_t vid, struct bv_error *err);
+
+/* ---- link events (events.c) ----------------------------------------------- */
+
+enum net_event_type {
+        NET_EVENT_ADDED,
+        NET_EVENT_REMOVED,
+        NET_EVENT_UP,
+        NET_EVENT_DOWN,
+};
+
+struct net_event {
+        enum net_event_type type;
+        int index;
+        char name[IFNAMSIZ];
+};
+
+struct net_events;
+typedef void (*net_event_cb)(const struct net_event *ev, void *userdata);
+
+/*
+ * Subscribes to RTNLGRP_LINK in the namespace netns_fd (< 0: the caller's)
+ * and calls cb from loop for every link added or removed and every change
+ * of administrative state (IFF_UP). Links present at subscription are known
+ * and not reported. At most 65536 links are tracked. Returns 0 or -errno.
+ */
+int net_events_new(struct bv_loop *loop, int netns_fd, net_event_cb cb, void *userdata,
+                   struct net_events **ret, struct bv_error *err);
+/* Unsubscribes. NULL accepted; returns NULL. */
+struct net_events *net_events_free(struct net_events *ev);
+
+/* ---- rate limits (ratelimit.c) -------------------------------------------- */
+
+#define NET_RATELIMIT_EGRESS  (1u << 0)   /* traffic the port sends (towards the guest) */
+#define NET_RATELIMIT_INGRESS (1u << 1)   /* traffic the port receives (from the guest) */
+
+/*
+ * Limits port name to mbit Mbit/s (1-100000) in the given directions.
+ * Egress: a tbf root qdisc on the port. Ingress: the port's ingress traffic
+ * is redirected (ingress qdisc + u32 match-all + mirred) to an ifb device
+ * named "ifb<ifindex>" that shapes it with tbf, so it is shaped like
+ * egress instead of policed (dropped), which TCP handles badly. Replaces an
+ * existing limit; on failure what was made is removed again.
+ */
+int net_ratelimit_set(struct net_ctx *ctx, const char *name, unsigned mbit, unsigned directions,
+                      struct bv_error *err);
+/* Removes both directions' limits (and the ifb). Missing limits are fine. */
+int net_ratelimit_clear(struct net_ctx *ctx, const char *name, struct bv_error *err);

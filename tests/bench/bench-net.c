@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * net/ side by side with iproute2, in one run, inside the benchmark's own
+ * network namespace (the host's links are never touched):
+ *  - create a tap, attach it to a bridge, bring it up: median per tap via
+ *    net_tap_open() vs `ip tuntap add` + `ip link set master` + `ip link
+ *    set up` (three fork+execs, as a script would do it);
+ *  - teardown of N links: one group delete (taps), or dropping the
+ *    namespace that holds them (veths), amortized per link, vs deleting
+ *    one by one;
+ *  - RSS before and after 10 rounds of create + batched teardown.
+ * Prints `bench-net: <metric> <value> (<peer> <value>, ratio <x>)`.
+ * BAREVIRT_BENCH_SMOKE=1: 10 links instead of 200.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/loop.h"
+#include "net/net.h"
+
+extern char **environ;
+
+#define MAX_N 200
+
+static int cmp_u64(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+        return x < y ? -1 : x > y;
+}
+
+static uint64_t median(uint64_t *v, size_t n)
+{
+        qsort(v, n, sizeof(*v), cmp_u64);
+        return v[n / 2];
+}
+
+static int run(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4,
+               const char *a5)
+{
+        char *argv[] = { (char *) a0, (char *) a1, (char *) a2, (char *) a3, (char *) a4,
+                         (char *) a5, NULL };
+        int status;
+        pid_t pid;
+
+        if (posix_spawnp(&pid, a0, NULL, NULL, argv, environ) != 0)
+                return -1;
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static long rss_kib(void)
+{
+        char line[256];
+        long kib = -1;
+        FILE *f = fopen("/proc/self/status", "re");
+
+        while (f && fgets(line, sizeof(line), f))
+                if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return kib;
+}
+
+static void die(const char *what, const struct bv_error *err)
+{
+        fprintf(stderr, "bench-net: %s: %s\n", what, err ? err->msg : strerror(errno));
+        exit(1);
+}
+
+/* Makes n taps "<prefix><i>" on br0, up, in group; fds into fds; per-tap times into us. */
+static void make_taps(struct net_ctx *ctx, const char *prefix, size_t n, uint32_t group, int *fds, uint64_t *us)
+{
+        struct net_tap_opts o = { .master = "br0", .up = true, .group = group };
+        struct bv_error err = { 0 };
+        char name[IFNAMSIZ];
+
+        for (size_t i = 0; i < n; i++) {
+                uint64_t t0 = bv_now_usec();
+                snprintf(name, sizeof(name), "%s%zu", prefix, i);
+                if (net_tap_open(ctx, name, &o, &fds[i], NULL, &err) < 0)
+                        die("net_tap_open", &err);
+                if (us)
+                        us[i] = bv_now_usec() - t0;
+        }
+}
+
+int main(void)
+{
+        const char *smoke = getenv("BAREVIRT_BENCH_SMOKE");
+        size_t n = smoke && strcmp(smoke, "1") == 0 ? 10 : MAX_N;
+        struct net_bridge_opts bo = { .up = true };
+        struct bv_error err = { 0 };
+        struct net_ctx *ctx = NULL, *inner = NULL;
+        uint64_t ours[MAX_N], theirs[MAX_N], t0, group_us, netns_us, one_us;
+        int fds[MAX_N], self, child;
+        char name[IFNAMSIZ];
+        long rss0 = -1, rss1;
+
+        if (geteuid() != 0) {
+                printf("bench-net: skipped (needs root)\n");
+                return 0;
+        }
+        if (unshare(CLONE_NEWNET) < 0)
+                die("unshare(CLONE_NEWNET)", NULL);
+        if (net_ctx_new(-1, &ctx, &err) < 0 || net_link_add_bridge(ctx, "br0", &bo, &err) < 0)
+                die("setup", &err);
+
+        /* 1. create + attach + up, ours vs ip(8). */
+        make_taps(ctx, "bt", n, 10, fds, ours);
+        for (size_t i = 0; i < n; i++) {
+                t0 = bv_now_usec();
+                snprintf(name, sizeof(name), "it%zu", i);
+                if (run("ip", "tuntap", "add", name, "mode", "tap") != 0 ||
+                    run("ip", "link", "set", name, "master", "br0") != 0 ||
+                    run("ip", "link", "set", name, "up", NULL) != 0)
+                        die("ip", NULL);
+                theirs[i] = bv_now_usec() - t0;
+        }
+        {
+                uint64_t m1 = median(ours, n), m2 = median(theirs, n);
+                printf("bench-net: tap_create_attach_up_median_us %.1f (ip %.1f, ratio %.1f)\n",
+                       (double) m1, (double) m2, (double) m2 / (double) (m1 ? m1 : 1));
+        }
+
+        /* 2. teardown: one group request for our taps vs one by one for ip's. */
+        t0 = bv_now_usec();
+        if (net_link_delete_group(ctx, 10, &err) < 0)
+                die("delete group", &err);
+        for (size_t i = 0; i < n; i++)
+                close(fds[i]);
+        group_us = bv_now_usec() - t0;
+        t0 = bv_now_usec();
+        for (size_t i = 0; i < n; i++) {
+                snprintf(name, sizeof(name), "it%zu", i);
+                if (net_link_delete(ctx, name, &err) < 0)
+                        die("delete", &err);
+        }
+        one_us = bv_now_usec() - t0;
+        printf("bench-net: teardown_group_per_link_us %.1f (one_by_one %.1f, ratio %.1f)\n",
+               (double) group_us / n, (double) one_us / n, (double) one_us / (double) (group_us ? group_us : 1));
+
+        /* 3. teardown by dropping a namespace holding n veths (peers here, to watch them go). */
+        self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (self < 0 || unshare(CLONE_NEWNET) < 0)
+                die("unshare", NULL);
+        child = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (child < 0 || setns(self, CLONE_NEWNET) < 0 || net_ctx_new(child, &inner, &err) < 0)
+                die("child netns", &err);
+        for (size_t i = 0; i < n; i++) {
+                char peer[IFNAMSIZ];
+                struct net_veth_opts vo = { .peer = peer, .peer_netns_fd = self };
+                snprintf(name, sizeof(name), "nv%zu", i);
+                snprintf(peer, sizeof(peer), "np%zu", i);
+                if (net_link_add_veth(inner, name, &vo, &err) < 0)
+                        die("veth", &err);
+        }
+        net_ctx_free(inner);
+        t0 = bv_now_usec();
+        close(child);           /* last reference: the kernel tears the namespace down */
+        for (;;) {
+                struct net_link *links = NULL;
+                size_t nl = 0, left = 0;
+                if (net_link_list(ctx, &links, &nl, &err) < 0)
+                        die("list", &err);
+                for (size_t i = 0; i < nl; i++)
+                        left += strncmp(links[i].name, "np", 2) == 0;
+                free(links);
+                if (left == 0)
+                        break;
+                if (bv_now_usec() - t0 > 30000000)
+                        die("netns teardown did not finish in 30 s", NULL);
+                usleep(500);
+        }
+        netns_us = bv_now_usec() - t0;
+        printf("bench-net: teardown_netns_per_link_us %.1f (one_by_one %.1f, ratio %.1f)\n",
+               (double) netns_us / n, (double) one_us / n, (double) one_us / (double) (netns_us ? netns_us : 1));
+        close(self);
+
+        /* 4. RSS across 10 rounds of create + batched teardown. */
+        /* Round 0 warms up (stack pages, allocator); rounds 1-10 are measured. */
+        for (int round = 0; round <= 10; round++) {
+                if (round == 1)
+                        rss0 = rss_kib();
+                make_taps(ctx, "rt", n, 11, fds, NULL);
+                if (net_link_delete_group(ctx, 11, &err) < 0)
+                        die("delete group", &err);
+                for (size_t i = 0; i < n; i++)
+                        close(fds[i]);
+        }
+        rss1 = rss_kib();
+        printf("bench-net: rss_kib_after_10_rounds %ld (before %ld, ratio %.2f)\n", rss1, rss0,
+               (double) rss1 / (double) (rss0 > 0 ? rss0 : 1));
+        net_ctx_free(ctx);
+        return 0;
+}

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The QMP client against a real qemu-system-x86_64 under TCG. Run by
+ * tests/integration/qmp.sh, which builds the mkguest guest and passes it
+ * in BV_GUEST_KERNEL / BV_GUEST_INITRD. Without a guest the tests that need
+ * one (banner, power button) are skipped, and fail under
+ * BAREVIRT_TEST_STRICT=1.
+ *
+ * What a user would check: query-status says running; stop and cont give
+ * STOP and RESUME; system_reset gives RESET and the guest prints its banner
+ * again; system_powerdown makes the guest power off (SHUTDOWN, QEMU
+ * exits); a SIGSTOPped QEMU makes a command time out within its timeout
+ * and the connection works again after SIGCONT. Every wait has a timeout;
+ * QEMU gets SIGKILL if this program dies (PR_SET_PDEATHSIG).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/file.h"
+#include "common/loop.h"
+#include "qmp/qmp.h"
+/* tap.h's tap_vresult() passes its format on without a format attribute (clang -Wformat=2). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#include "tests/tap.h"
+#pragma GCC diagnostic pop
+
+#define BANNER "BAREVIRT-GUEST-UP"
+
+static char tmpdir[] = "/tmp/bv-qmp-XXXXXX";
+static char sock_path[256], serial_path[256], out_path[256];
+static pid_t qemu_pid = -1;
+static int qemu_status = -1;
+static bool have_guest;
+
+struct ev_log {
+        char names[256][32];
+        unsigned n;
+        bool shutdown_guest;
+};
+
+static void on_event(struct qmp_conn *c, const struct qmp_event *ev, void *ud)
+{
+        struct ev_log *log = ud;
+
+        if (log->n < BV_ELEMENTSOF(log->names))
+                snprintf(log->names[log->n++], sizeof(log->names[0]), "%s", ev->name);
+        if (strcmp(ev->name, "SHUTDOWN") == 0 &&
+            json_is_true(json_object_get(ev->data, "guest")))
+                log->shutdown_guest = true;
+}
+
+static bool closed;
+static void on_close(struct qmp_conn *c, int r, const struct bv_error *err, void *ud)
+{
+        closed = true;
+        tap_diag("connection closed: %s", err ? err->msg : "");
+}
+
+static unsigned count_event(const struct ev_log *log, const char *name)
+{
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < log->n; i++)
+                if (strcmp(log->names[i], name) == 0)
+                        n++;
+        return n;
+}
+
+/* Runs the loop until `name` has been seen `want` times, for at most timeout_ms. */
+static bool wait_event(struct bv_loop *loop, const struct ev_log *log, const char *name,
+                       unsigned want, unsigned timeout_ms)
+{
+        uint64_t end = bv_now_usec() + (uint64_t)timeout_ms * 1000;
+
+        while (count_event(log, name) < want) {
+                uint64_t now = bv_now_usec();
+                if (now >= end)
+                        return false;
+                bv_loop_run_once(loop, (int64_t)BV_MIN(end - now, (uint64_t)100000));
+        }
+        return true;
+}
+
+static unsigned count_banner(void)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        unsigned n = 0;
+
+        if (bv_file_read(serial_path, 16 * 1024 * 1024, &buf, &len, NULL) < 0)
+                return 0;
+        for (const char *p = buf; (p = memmem(p, len - (size_t)(p - buf), BANNER, strlen(BANNER)));
+             p += strlen(BANNER))
+                n++;
+        return n;
+}
+
+/* Polls the serial log (running the loop meanwhile, so events are not stuck). */
+static bool wait_banner(struct bv_loop *loop, unsigned want, unsigned timeout_s)
+{
+        uint64_t end = bv_now_usec() + (uint64_t)timeout_s * 1000000;
+
+        while (count_banner() < want) {
+                if (bv_now_usec() >= end)
+                        return false;
+                bv_loop_run_once(loop, 100000);
+        }
+        return true;
+}
+
+static bool qemu_exited(unsigned timeout_ms)
+{
+        uint64_t end = bv_now_usec() + (uint64_t)timeout_ms * 1000;
+
+        while (bv_now_usec() < end) {
+                pid_t r = waitpid(qemu_pid, &qemu_status, WNOHANG);
+                if (r == qemu_pid) {
+                        qemu_pid = -1;
+                        return true;
+                }
+                usleep(50000);
+        }
+        return false;
+}
+
+static void cleanup(void)
+{
+        char cmd[512];
+
+        if (qemu_pid > 0) {
+                kill(qemu_pid, SIGCONT);
+                kill(qemu_pid, SIGKILL);
+                waitpid(qemu_pid, NULL, 0);
+        }
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+                fprintf(stderr, "cannot remove %s\n", tmpdir);
+}
+
+static void start_qemu(const char *kernel, const char *initrd)
+{
+        char serial_arg[300], qmp_arg[300];
+        pid_t pid;
+
+        snprintf(serial_arg, sizeof(serial_arg), "file:%s", serial_path);
+        snprintf(qmp_arg, sizeof(qmp_arg), "unix:%s,server=on,wait=off", sock_path);
+        pid = fork();
+        if (pid < 0)
+                return;
+        if (pid == 0) {
+                int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (fd >= 0) {
+                        dup2(fd, 1);
+                        dup2(fd, 2);
+                }
+                int nul = open("/dev/null", O_RDONLY);
+                if (nul >= 0)
+                        dup2(nul, 0);
+                if (kernel)
+                        execlp("qemu-system-x86_64", "qemu-system-x86_64", "-accel", "tcg", "-m", "256",
+                               "-nodefaults", "-no-user-config", "-display", "none", "-serial",
+                               serial_arg, "-qmp", qmp_arg, "-kernel", kernel, "-initrd", initrd,
+                               "-append", "console=ttyS0 quiet panic=1", (char *)NULL);
+                else
+                        execlp("qemu-system-x86_64", "qemu-system-x86_64", "-accel", "tcg", "-m", "64",
+                               "-nodefaults", "-no-user-config", "-display", "none", "-serial",
+                               serial_arg, "-qmp", qmp_arg, (char *)NULL);
+                _exit(127);
+        }
+        qemu_pid = pid;
+}
+
+/* Connects once the socket is there (QEMU creates it during startup). */
+static int connect_qmp(struct bv_loop *loop, struct qmp_conn **ret, struct bv_error *err)
+{
+        uint64_t end = bv_now_usec() + 20000000;
+        int r = -ENOENT;
+
+        while (bv_now_usec() < end) {
+                r = qmp_conn_connect(loop, sock_path, NULL, ret, err);
+                if (r == 0)
+                        return 0;
+                if (waitpid(qemu_pid, &qemu_status, WNOHANG) == qemu_pid) {
+                        qemu_pid = -1;
+                        return bv_error_set(err, ECHILD, "QEMU exited (status %d)", qemu_status);
+                }
+                usleep(50000);
+        }
+        return r;
+}
+
+static void skip_or_fail(const char *what)
+{
+        if (tap_strict())
+                tap_ok(false, "%s (no guest; required under BAREVIRT_TEST_STRICT=1)", what);
+        else
+                tap_skip("%s: no guest built (tools/mkguest)", what);
+}
+
+int main(void)
+{
+        const char *kernel = getenv("BV_GUEST_KERNEL");
+        const char *initrd = getenv("BV_GUEST_INITRD");
+        struct bv_loop *loop = NULL;
+        struct qmp_conn *c = NULL;
+        struct bv_error err = { 0 };
+        struct ev_log log = { 0 };
+        struct qmp_status st = { 0 };
+        int r;
+
+        if (system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0)
+                tap_skip_all("qemu-system-x86_64 not installed");
+        if (!mkdtemp(tmpdir))
+                tap_skip_all("cannot create a temporary directory");
+        atexit(cleanup);
+        snprintf(sock_path, sizeof(sock_path), "%s/qmp.sock", tmpdir);
+        snprintf(serial_path, sizeof(serial_path), "%s/serial.log", tmpdir);
+        snprintf(out_path, sizeof(out_path), "%s/qemu.out", tmpdir);
+        have_guest = kernel && initrd && *kernel && *initrd && access(kernel, R_OK) == 0 &&
+                     access(initrd, R_OK) == 0;
+        if (!have_guest)
+                tap_diag("no guest: testing QEMU sitting in SeaBIOS");
+
+        start_qemu(have_guest ? kernel : NULL, initrd);
+        if (!tap_ok(qemu_pid > 0, "QEMU started"))
+                tap_done();
+        bv_loop_new(&loop, NULL);
+        r = connect_qmp(loop, &c, &err);
+        if (!tap_is_int(r, 0, "connected to the QMP socket")) {
+                tap_diag("%s", err.msg);
+                tap_done();
+        }
+        qmp_conn_set_event_cb(c, on_event, &log);
+        qmp_conn_set_close_cb(c, on_close, NULL);
+        r = qmp_conn_wait_ready(c, 10000, &err);
+        if (!tap_is_int(r, 0, "greeting and capabilities negotiated")) {
+                tap_diag("%s", err.msg);
+                tap_done();
+        }
+        int major, minor, micro;
+        qmp_conn_get_version(c, &major, &minor, &micro);
+        tap_ok(major >= 7, "greeting: QEMU %d.%d.%d (%s)", major, minor, micro, qmp_conn_get_package(c));
+        tap_ok(qmp_conn_has_capability(c, "oob"), "greeting offers 'oob'");
+        struct qmp_version ver = { 0 };
+        tap_is_int(qmp_version_query(c, 5000, &ver, &err), 0, "query-version");
+        tap_ok(ver.major == major && ver.minor == minor && ver.micro == micro,
+               "query-version agrees with the greeting");
+
+        r = qmp_status_query(c, 5000, &st, &err);
+        tap_is_int(r, 0, "query-status");
+        tap_ok(st.running && strcmp(st.status, "running") == 0, "query-status: running (%s)", st.status);
+
+        if (have_guest) {
+                bool up = wait_banner(loop, 1, 180);
+                tap_ok(up, "guest printed " BANNER " on the serial console");
+        }
+
+        /* stop / cont and their events. */
+        tap_is_int(qmp_vm_stop(c, 5000, &err), 0, "stop");
+        tap_ok(wait_event(loop, &log, "STOP", 1, 5000), "STOP event");
+        r = qmp_status_query(c, 5000, &st, &err);
+        tap_ok(r == 0 && !st.running && strcmp(st.status, "paused") == 0, "query-status: paused");
+        tap_is_int(qmp_vm_cont(c, 5000, &err), 0, "cont");
+        tap_ok(wait_event(loop, &log, "RESUME", 1, 5000), "RESUME event");
+        r = qmp_status_query(c, 5000, &st, &err);
+        tap_ok(r == 0 && st.running, "query-status: running again");
+
+        /* The other typed helpers, against the real thing. */
+        json_t *blocks = NULL;
+        tap_is_int(qmp_block_query(c, 5000, &blocks, &err), 0, "query-block");
+        json_decref(blocks);
+        json_t *node = json_pack("{s:s,s:s,s:I}", "driver", "null-co", "node-name", "bvnull0", "size",
+                                 (json_int_t)1048576);
+        tap_is_int(qmp_blockdev_add(c, 5000, node, &err), 0, "blockdev-add null-co");
+        json_decref(node);
+        tap_is_int(qmp_blockdev_del(c, 5000, "bvnull0", &err), 0, "blockdev-del");
+        r = qmp_blockdev_del(c, 5000, "bvnull0", &err);
+        tap_is_int(r, -EREMOTEIO, "blockdev-del of a missing node is a QMP error");
+        tap_ok(strncmp(err.msg, "GenericError: ", 14) == 0, "... with class and desc: %s", err.msg);
+        json_t *dev = json_pack("{s:s,s:s}", "driver", "no-such-device", "id", "x0");
+        r = qmp_device_add(c, 5000, dev, &err);
+        json_decref(dev);
+        tap_is_int(r, -EREMOTEIO, "device_add of an unknown driver is a QMP error");
+        tap_ok(strstr(err.msg, "no-such-device") != NULL, "... naming it: %s", err.msg);
+        r = qmp_device_del(c, 5000, "nope", &err);
+        tap_ok(r == -EREMOTEIO && strncmp(err.msg, "DeviceNotFound: ", 16) == 0,
+               "device_del of a missing device: %s", err.msg);
+        _cleanup_free_ char *out = NULL;
+        tap_is_int(qmp_hmp_run(c, 5000, "info status", &out, &err), 0, "human-monitor-command");
+        tap_ok(out && strstr(out, "VM status: running"), "HMP 'info status' says running");
+        json_t *raw = NULL;
+        tap_is_int(qmp_conn_call_sync(c, "query-commands", NULL, 5000, &raw, &err), 0,
+                   "raw call: query-commands");
+        tap_ok(json_is_array(raw) && json_array_size(raw) > 100, "query-commands lists commands");
+        json_decref(raw);
+        raw = NULL;
+        tap_is_int(qmp_conn_call_sync(c, "query-qmp-schema", NULL, 10000, &raw, &err), 0,
+                   "raw call: query-qmp-schema (one line of about 200 KB)");
+        json_decref(raw);
+
+        /* system_reset: RESET event, and the guest boots again. */
+        unsigned banners = count_banner();
+        tap_is_int(qmp_vm_reset(c, 5000, &err), 0, "system_reset");
+        tap_ok(wait_event(loop, &log, "RESET", 1, 5000), "RESET event");
+        if (have_guest)
+                tap_ok(wait_banner(loop, banners + 1, 180), "guest printed its banner again after the reset");
+        else
+                skip_or_fail("banner after reset");
+
+        /* A stopped QEMU: the command times out in time, the connection survives. */
+        struct qmp_stats before, after;
+        qmp_conn_get_stats(c, &before);
+        kill(qemu_pid, SIGSTOP);
+        uint64_t t0 = bv_now_usec();
+        r = qmp_status_query(c, 500, &st, &err);
+        uint64_t dt = bv_now_usec() - t0;
+        tap_is_int(r, -ETIMEDOUT, "query-status to a SIGSTOPped QEMU times out");
+        tap_ok(dt >= 450000 && dt < 1500000, "... within its 500 ms timeout (%llu ms)",
+               (unsigned long long)(dt / 1000));
+        tap_ok(qmp_conn_is_open(c), "connection still open");
+        kill(qemu_pid, SIGCONT);
+        r = qmp_status_query(c, 10000, &st, &err);
+        tap_is_int(r, 0, "query-status works after SIGCONT");
+        qmp_conn_get_stats(c, &after);
+        tap_is_int((long long)(after.late - before.late), 1, "the late reply was dropped");
+        tap_is_int((long long)after.dropped, 0, "nothing malformed from QEMU");
+
+        /* system_powerdown: the guest's acpid powers it off. */
+        tap_is_int(qmp_vm_powerdown(c, 5000, &err), 0, "system_powerdown");
+        tap_ok(wait_event(loop, &log, "POWERDOWN", 1, 5000), "POWERDOWN event");
+        if (have_guest) {
+                tap_ok(wait_event(loop, &log, "SHUTDOWN", 1, 120000), "SHUTDOWN event");
+                tap_ok(log.shutdown_guest, "... initiated by the guest");
+                uint64_t end = bv_now_usec() + 30000000;
+                while (!closed && bv_now_usec() < end)
+                        bv_loop_run_once(loop, 100000);
+                tap_ok(closed && !qmp_conn_is_open(c), "connection closed when QEMU exited");
+                tap_ok(qemu_exited(30000), "QEMU exited");
+                tap_ok(WIFEXITED(qemu_status) && WEXITSTATUS(qemu_status) == 0, "... with status 0");
+        } else {
+                skip_or_fail("SHUTDOWN after system_powerdown");
+                tap_is_int(qmp_vm_quit(c, 5000, &err), 0, "quit");
+                tap_ok(qemu_exited(30000), "QEMU exited after quit");
+        }
+        qmp_conn_free(c);
+        bv_loop_free(loop);
+        tap_done();
+}

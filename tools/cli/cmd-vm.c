@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * barevirt vm ...: VMs through /v1/vms, one sub-verb per endpoint, plus the
+ * console, which connects straight to the VM's serial socket (the daemon
+ * tells where) so keystrokes never pass through barevirtd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fd.h"
+#include "common/json.h"
+#include "common/parse.h"
+#include "tools/cli/cli.h"
+
+#define CTRL_RBRACKET 0x1d
+
+static int need_name(const char *usage, int argc, char **argv)
+{
+        if (argc != 2 || argv[1][0] == '-')
+                return cli_usage_error(usage, "expected one VM name");
+        return 0;
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+        const char *s = json_string_value(json_object_get(o, key));
+        return s ? s : "-";
+}
+
+static void print_vm(const json_t *vm)
+{
+        const json_t *def = json_object_get(vm, "definition");
+        json_t *v;
+        size_t i;
+
+        printf("%-12s %s\n", "name", jstr(vm, "name"));
+        printf("%-12s %s\n", "state", jstr(vm, "state"));
+        if (json_integer_value(json_object_get(vm, "pid")) > 0)
+                printf("%-12s %lld\n", "pid", (long long)json_integer_value(json_object_get(vm, "pid")));
+        printf("%-12s %s, %s, %lld vcpus, %lld MiB\n", "machine", jstr(def, "machine"), jstr(def, "accel"),
+               (long long)json_integer_value(json_object_get(def, "vcpus")),
+               (long long)json_integer_value(json_object_get(def, "memory")));
+        if (json_object_get(def, "kernel"))
+                printf("%-12s %s %s\n", "kernel", jstr(def, "kernel"), jstr(def, "cmdline"));
+        json_array_foreach(json_object_get(def, "disks"), i, v)
+                printf("%-12s %s: %s (%s, %s%s)\n", i ? "" : "disks", jstr(v, "id"),
+                       json_is_true(json_object_get(v, "overlay")) ? jstr(v, "overlay_file") : jstr(v, "file"),
+                       jstr(v, "format"), jstr(v, "bus"), json_is_true(json_object_get(v, "readonly")) ? ", ro" : "");
+        json_array_foreach(json_object_get(def, "nics"), i, v)
+                printf("%-12s net%zu: %s %s\n", i ? "" : "nics", i, jstr(v, "network"), jstr(v, "mac"));
+        printf("%-12s %s (log %s)\n", "console", jstr(json_object_get(vm, "console"), "socket"),
+               jstr(json_object_get(vm, "console"), "log"));
+        json_array_foreach(json_object_get(vm, "last_error"), i, v)
+                printf("%-12s %s\n", i ? "" : "last error", json_string_value(v));
+}
+
+static int vm_list(struct cli *cli, int argc, char **argv)
+{
+        json_auto_t *a = NULL;
+        json_t *vm;
+        size_t i;
+
+        for (int k = 1; k < argc; k++)
+                if (strcmp(argv[k], "--json") == 0)
+                        cli->json = true;
+                else
+                        return cli_usage_error("vm list [--json]", "unexpected argument '%s'", argv[k]);
+        int r = cli_api(cli, "GET", "/v1/vms", NULL, 0, &a);
+        if (r)
+                return r;
+        if (cli->json)
+                return cli_print_json(a);
+        printf("%-20s %-9s %8s %5s %8s %s\n", "NAME", "STATE", "PID", "CPUS", "MEMORY", "NICS");
+        json_array_foreach(a, i, vm) {
+                const json_t *def = json_object_get(vm, "definition");
+                char nics[128] = "";
+                json_t *n;
+                size_t k;
+                json_array_foreach(json_object_get(def, "nics"), k, n)
+                        snprintf(nics + strlen(nics), sizeof(nics) - strlen(nics), "%s%s", k ? "," : "", jstr(n, "network"));
+                long long pid = json_integer_value(json_object_get(vm, "pid"));
+                char pids[16] = "-";
+                if (pid > 0)
+                        snprintf(pids, sizeof(pids), "%lld", pid);
+                printf("%-20s %-9s %8s %5lld %5lld Mi %s\n", jstr(vm, "name"), jstr(vm, "state"), pids,
+                       (long long)json_integer_value(json_object_get(def, "vcpus")),
+                       (long long)json_integer_value(json_object_get(def, "memory")), *nics ? nics : "-");
+        }
+        return 0;
+}
+
+static int get_vm(struct cli *cli, const char *name, json_t **ret)
+{
+        char path[256];
+
+        if (!bv_name_is_valid(name))
+                return cli_fail("invalid VM name '%s'", name);
+        snprintf(path, sizeof(path), "/v1/vms/%s", name);
+        return cli_api(cli, "GET", path, NULL, 0, ret);
+}
+
+static int vm_show(struct cli *cli, int argc, char **argv)
+{
+        static const char usage[] = "vm show NAME [--json]";
+        json_auto_t *vm = NULL;
+        const char *name = NULL;
+
+        for (int k = 1; k < argc; k++)
+                if (strcmp(argv[k], "--json") == 0)
+                        cli->json = true;
+                else if (!name && argv[k][0] != '-')
+                        name = argv[k];
+                else
+                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
+        if (!name)
+                return cli_usage_error(usage, "expected a VM name");
+        int r = get_vm(cli, name, &vm);
+        if (r)
+                return r;
+        if (cli->json)
+                return cli_print_json(vm);
+        print_vm(vm);
+        return 0;
+}
+
+/* Splits "FILE[,key=value|flag]..." and adds one disk object. */
+static int add_disk(json_t *disks, char *spec)
+{
+        json_t *d = json_object();
+        char *save = NULL;
+        char *file = strtok_r(spec, ",", &save);
+
+        json_array_append_new(disks, d);
+        if (!file)
+                return -EINVAL;
+        json_object_set_new(d, "file", json_string(file));
+        for (char *opt; (opt = strtok_r(NULL, ",", &save));) {
+                char *eq = strchr(opt, '=');
+                if (strcmp(opt, "overlay") == 0 || strcmp(opt, "readonly") == 0)
+                        json_object_set_new(d, opt, json_true());
+                else if (eq && (!strncmp(opt, "format=", 7) || !strncmp(opt, "bus=", 4) || !strncmp(opt, "cache=", 6) ||
+                                !strncmp(opt, "id=", 3))) {
+                        *eq = '\0';
+                        json_object_set_new(d, opt, json_string(eq + 1));
+                } else
+                        return -EINVAL;
+        }
+        return 0;
+}
+
+static int add_nic(json_t *nics, char *spec)
+{
+        json_t *n = json_object();
+        char *save = NULL;
+        char *net = strtok_r(spec, ",", &save);
+        unsigned rate;
+
+        json_array_append_new(nics, n);
+        if (!net)
+                return -EINVAL;
+        json_object_set_new(n, "network", json_string(net));
+        for (char *opt; (opt = strtok_r(NULL, ",", &save));) {
+                if (!strncmp(opt, "mac=", 4))
+                        json_object_set_new(n, "mac", json_string(opt + 4));
+                else if (!strncmp(opt, "rate=", 5) && bv_parse_uint(opt + 5, 1, 100000, &rate) == 0)
+                        json_object_set_new(n, "rate_mbit", json_integer(rate));
+                else
+                        return -EINVAL;
+        }
+        return 0;
+}
+
+static int vm_create(struct cli *cli, int argc, char **argv)
+{
+        static const char usage[] =
+                "vm create NAME [--memory MIB] [--cpus N] [--kernel F --initrd F --append S] "
+                "[--disk FILE[,format=F][,overlay][,readonly][,bus=B][,cache=C]] [--nic NETWORK[,mac=M][,rate=MBIT]] "
+                "[--machine pc|q35|microvm] [--accel auto|kvm|tcg] [--stop-timeout S] [--autostart] | --file DEF.json";
+        json_auto_t *def = json_object();
+        json_t *disks = json_array(), *nics = json_array();
+        const char *file = NULL, *name = NULL;
+        unsigned u;
+
+        json_object_set_new(def, "disks", disks);
+        json_object_set_new(def, "nics", nics);
+        for (int k = 1; k < argc; k++) {
+                const char *a = argv[k];
+                const char *val = k + 1 < argc ? argv[k + 1] : NULL;
+                bool takes = strcmp(a, "--autostart") != 0 && strcmp(a, "--json") != 0 && a[0] == '-';
+                if (takes && !val)
+                        return cli_usage_error(usage, "%s needs a value", a);
+                if (strcmp(a, "--json") == 0)
+                        cli->json = true;
+                else if (strcmp(a, "--autostart") == 0)
+                        json_object_set_new(def, "autostart", json_true());
+                else if (strcmp(a, "--file") == 0)
+                        file = val;
+                else if (strcmp(a, "--memory") == 0 || strcmp(a, "--cpus") == 0 || strcmp(a, "--stop-timeout") == 0) {
+                        if (bv_parse_uint(val, 0, 1u << 30, &u) < 0)
+                                return cli_usage_error(usage, "%s: '%s' is not a number", a, val);
+                        json_object_set_new(def, !strcmp(a, "--memory") ? "memory" : !strcmp(a, "--cpus") ? "vcpus" : "stop_timeout",
+                                            json_integer(u));
+                } else if (strcmp(a, "--kernel") == 0 || strcmp(a, "--initrd") == 0) {
+                        char *abs = realpath(val, NULL);
+                        json_object_set_new(def, a + 2, json_string(abs ? abs : val));
+                        free(abs);
+                } else if (strcmp(a, "--append") == 0)
+                        json_object_set_new(def, "cmdline", json_string(val));
+                else if (strcmp(a, "--machine") == 0 || strcmp(a, "--accel") == 0)
+                        json_object_set_new(def, a + 2, json_string(val));
+                else if (strcmp(a, "--disk") == 0) {
+                        _cleanup_free_ char *spec = strdup(val);
+                        if (!spec || add_disk(disks, spec) < 0)
+                                return cli_usage_error(usage, "bad --disk '%s'", val);
+                        json_t *d = json_array_get(disks, json_array_size(disks) - 1);
+                        char *abs = realpath(json_string_value(json_object_get(d, "file")), NULL);
+                        if (abs)
+                                json_object_set_new(d, "file", json_string(abs));
+                        free(abs);
+                } else if (strcmp(a, "--nic") == 0) {
+                        _cleanup_free_ char *spec = strdup(val);
+                        if (!spec || add_nic(nics, spec) < 0)
+                                return cli_usage_error(usage, "bad --nic '%s'", val);
+                } else if (a[0] == '-')
+                        return cli_usage_error(usage, "unknown option '%s'", a);
+                else if (!name) {
+                        name = a;
+                        continue;
+                } else
+                        return cli_usage_error(usage, "unexpected argument '%s'", a);
+                if (takes)
+                        k++;
+        }
+        if (file) {
+                struct bv_error err = {};
+                json_t *f = NULL;
+                if (json_object_size(def) > 2 || json_array_size(disks) || json_array_size(nics))
+                        return cli_usage_error(usage, "--file excludes the other options");
+                if (bv_json_load_file(file, 256 * 1024, &f, &err) < 0)
+                        return cli_fail("%s", err.msg);
+                json_decref(def);
+                def = f;
+                if (name)
+                        json_object_set_new(def, "name", json_string(name));
+        } else {
+                if (!name)
+                        return cli_usage_error(usage, "expected a VM name");
+                json_object_set_new(def, "name", json_string(name));
+        }
+        json_auto_t *vm = NULL;
+        int r = cli_api(cli, "POST", "/v1/vms", def, 0, &vm);
+        if (r)
+                return r;
+        if (cli->json)
+                return cli_print_json(vm);
+        printf("VM '%s' created\n", jstr(vm, "name"));
+        return 0;
+}
+
+static int vm_action(struct cli *cli, int argc, char **argv)
+{
+        char usage[64], path[256];
+        json_auto_t *vm = NULL;
+        const char *name = NULL;
+
+        snprintf(usage, sizeof(usage), "vm %s NAME [--json]", argv[0]);
+        for (int k = 1; k < argc; k++)
+                if (strcmp(argv[k], "--json") == 0)
+                        cli->json = true;
+                else if (!name && argv[k][0] != '-')
+                        name = argv[k];
+                else
+                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
+        if (!name)
+                return cli_usage_error(usage, "expected a VM name");
+        if (!bv_name_is_valid(name))
+                return cli_fail("invalid VM name '%s'", name);
+        snprintf(path, sizeof(path), "/v1/vms/%s/%s", name, argv[0]);
+        /* stop may wait for the guest's stop timeout (up to an hour) before QEMU is killed. */
+        int r = cli_api(cli, "POST", path, NULL, 3700 * 1000, &vm);
+        if (r)
+                return r;
+        if (cli->json)
+                return cli_print_json(vm);
+        printf("VM '%s' is %s\n", jstr(vm, "name"), jstr(vm, "state"));
+        return 0;
+}
+
+static int vm_delete(struct cli *cli, int argc, char **argv)
+{
+        char path[256];
+        int r = need_name("vm delete NAME", argc, argv);
+
+        if (r)
+                return r;
+        if (!bv_name_is_valid(argv[1]))
+                return cli_fail("invalid VM name '%s'", argv[1]);
+        snprintf(path, sizeof(path), "/v1/vms/%s", argv[1]);
+        r = cli_api(cli, "DELETE", path, NULL, 0, NULL);
+        if (r == 0)
+                printf("VM '%s' deleted\n", argv[1]);
+        return r;
+}
+
+static int vm_qmp(struct cli *cli, int argc, char **argv)
+{
+        static const char usage[] = "vm qmp NAME COMMAND [ARGUMENTS_JSON]";
+        char path[256];
+        struct bv_error err = {};
+        json_auto_t *body = NULL, *ret = NULL;
+        json_t *args = NULL;
+
+        if (argc < 3 || argc > 4)
+                return cli_usage_error(usage, "expected a VM name and a QMP command");
+        if (!bv_name_is_valid(argv[1]))
+                return cli_fail("invalid VM name '%s'", argv[1]);
+        if (argc == 4 && bv_json_load_object(argv[3], strlen(argv[3]), 1024 * 1024, &args, &err) < 0)
+                return cli_fail("arguments: %s", err.msg);
+        body = json_pack("{s:s,s:o?}", "command", argv[2], "arguments", args);
+        snprintf(path, sizeof(path), "/v1/vms/%s/qmp", argv[1]);
+        int r = cli_api(cli, "POST", path, body, 0, &ret);
+        if (r)
+                return r;
+        json_t *v = json_object_get(ret, "return");
+        _cleanup_free_ char *s = json_dumps(v ? v : json_null(), JSON_ENCODE_ANY | JSON_COMPACT);
+        puts(s ? s : "null");
+        return 0;
+}
+
+/* ---- console -------------------------------------------------------------- */
+
+static struct termios saved_tio;
+static void restore_tty(void)
+{
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+}
+
+static int vm_console(struct cli *cli, int argc, char **argv)
+{
+        json_auto_t *vm = NULL;
+        struct bv_error err = {};
+        int r = need_name("vm console NAME", argc, argv);
+
+        if (r || (r = get_vm(cli, argv[1], &vm)))
+                return r;
+        const char *sock = json_string_value(json_object_get(json_object_get(vm, "console"), "socket"));
+        const char *state = jstr(vm, "state");
+        if (strcmp(state, "running") != 0 && strcmp(state, "paused") != 0)
+                return cli_fail("VM '%s' is %s", argv[1], state);
+        _cleanup_close_ int fd = bv_unix_connect(sock ? sock : "", 0, &err);
+        if (fd < 0)
+                return cli_fail("%s", err.msg);
+        bool tty = isatty(STDIN_FILENO);
+        if (tty) {
+                struct termios raw;
+                tcgetattr(STDIN_FILENO, &saved_tio);
+                raw = saved_tio;
+                cfmakeraw(&raw);
+                tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+                atexit(restore_tty);
+                fprintf(stderr, "Connected to the console of VM '%s' (Ctrl-] to detach)\r\n", argv[1]);
+        }
+        struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = STDIN_FILENO, .events = POLLIN } };
+        bool stdin_open = true;
+        char buf[4096];
+        for (;;) {
+                /* With stdin from a pipe, keep printing after its end until the guest is quiet for 1 s. */
+                int n = poll(p, stdin_open ? 2 : 1, stdin_open ? -1 : 1000);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                if (p[0].revents) {
+                        ssize_t k = read(fd, buf, sizeof(buf));
+                        if (k <= 0)
+                                break;
+                        if (bv_fd_write_all(STDOUT_FILENO, buf, (size_t)k) < 0)
+                                break;
+                }
+                if (stdin_open && p[1].revents) {
+                        ssize_t k = read(STDIN_FILENO, buf, sizeof(buf));
+                        if (k <= 0) {
+                                stdin_open = false;
+                                continue;
+                        }
+                        if (tty && memchr(buf, CTRL_RBRACKET, (size_t)k)) {
+                                k = (char *)memchr(buf, CTRL_RBRACKET, (size_t)k) - buf;
+                                bv_fd_write_all(fd, buf, (size_t)k);
+                                break;
+                        }
+                        if (bv_fd_write_all(fd, buf, (size_t)k) < 0)
+                                break;
+                }
+        }
+        if (tty)
+                fprintf(stderr, "\r\nDetached from VM '%s'\r\n", argv[1]);
+        return 0;
+}
+
+static const struct cli_command vm_commands[] = {
+        { "create", vm_create, "vm create NAME [OPTIONS] | --file DEF.json", "define a VM (see --help)" },
+        { "list", vm_list, "vm list [--json]", "list VMs" },
+        { "show", vm_show, "vm show NAME [--json]", "one VM: definition, state, console, last errors" },
+        { "start", vm_action, "vm start NAME", "start; returns when QEMU reports running" },
+        { "stop", vm_action, "vm stop NAME", "ACPI shutdown, then quit, then kill after the stop timeout" },
+        { "kill", vm_action, "vm kill NAME", "kill QEMU now" },
+        { "reboot", vm_action, "vm reboot NAME", "reset the VM" },
+        { "pause", vm_action, "vm pause NAME", "pause the vCPUs" },
+        { "resume", vm_action, "vm resume NAME", "resume the vCPUs" },
+        { "delete", vm_delete, "vm delete NAME", "delete a stopped VM and its overlays" },
+        { "console", vm_console, "vm console NAME", "attach to the serial console (Ctrl-] detaches)" },
+        { "qmp", vm_qmp, "vm qmp NAME COMMAND [ARGUMENTS_JSON]", "a QMP command over barevirtd's connection" },
+        { NULL },
+};
+
+int cmd_vm(struct cli *cli, int argc, char **argv)
+{
+        return cli_dispatch(cli, "vm", vm_commands, argc - 1, argv + 1);
+}

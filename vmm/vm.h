@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A running (or not) VM: its QEMU process, its QMP connection and its
+ * state machine, on the owner's event loop. barevirtd keeps one struct
+ * vmm_vm per definition.
+ *
+ * QEMU runs in a session of its own (setsid) so it outlives barevirtd; its
+ * identity (pid plus process start time) and sockets are recorded in
+ * RUN_DIR/vms/NAME/runtime.json, so a restarted daemon finds it again with
+ * vmm_vm_reattach() and never mistakes a recycled pid for it.
+ *
+ * States: stopped -> starting -> running <-> paused; running/paused ->
+ * stopping -> stopped; any -> crashed when QEMU dies without the guest
+ * having shut down (its last stderr lines are kept). A guest-initiated
+ * reboot keeps the VM running; a guest-initiated poweroff stops it (QEMU
+ * exits; its non-persistent taps vanish with it).
+ *
+ * Operations are asynchronous: done is called exactly once, from the loop.
+ * One lifecycle operation at a time: another one gets -EBUSY.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "common/loop.h"
+#include "vmm/def.h"
+
+struct net_ctx;
+struct vmm_vm;
+
+enum vmm_state { VMM_STOPPED, VMM_STARTING, VMM_RUNNING, VMM_PAUSED, VMM_STOPPING, VMM_CRASHED };
+const char *vmm_state_name(enum vmm_state s);
+
+/* What a VM needs from its owner. Pointers must outlive the VM. */
+struct vmm_host {
+        struct bv_loop *loop;
+        const char *state_dir;      /* definitions: STATE/vms/NAME.json, disks: STATE/vms/NAME/ */
+        const char *run_dir;        /* RUN/vms/NAME/: sockets, pidfile, runtime.json, qemu.log */
+        const char *qemu;           /* resolved QEMU binary */
+        bool kvm;                   /* use KVM for accel "auto" */
+        const char *uefi_firmware;  /* OVMF image or NULL */
+        struct net_ctx *net;        /* where taps are made (barevirtd's netns) */
+        /* Resolves a network name to its bridge; -ENOENT when unknown. */
+        int (*bridge_of)(void *userdata, const char *network, char *ret_bridge, size_t len,
+                         struct bv_error *err);
+        /* Every state change, and events worth telling ("reset", "shutdown"). */
+        void (*on_event)(struct vmm_vm *vm, const char *event, json_t *data, void *userdata);
+        void *userdata;
+};
+
+typedef void (*vmm_done_cb)(struct vmm_vm *vm, int r, json_t *result, const struct bv_error *err,
+                            void *userdata);
+
+/* Takes over def. Does not start anything. Returns 0 or -ENOMEM. */
+int vmm_vm_new(const struct vmm_host *host, struct vmm_def *def, struct vmm_vm **ret);
+/* Forgets the VM (QEMU keeps running). Pending operations complete with -ECANCELED. */
+struct vmm_vm *vmm_vm_free(struct vmm_vm *vm);
+
+/* Whether accel "auto" uses KVM from now on (the host probe may finish after the VM was made). */
+void vmm_vm_set_kvm(struct vmm_vm *vm, bool kvm);
+
+const char *vmm_vm_name(const struct vmm_vm *vm);
+const struct vmm_def *vmm_vm_def(const struct vmm_vm *vm);
+enum vmm_state vmm_vm_state(const struct vmm_vm *vm);
+pid_t vmm_vm_pid(const struct vmm_vm *vm);
+
+/* The definition, state, pid, sockets, console log and last errors, for the API. */
+json_t *vmm_vm_to_json(const struct vmm_vm *vm);
+
+/*
+ * Looks for a QEMU left running by an earlier barevirtd (runtime.json,
+ * pid + start time + command line) and takes it over: QMP reconnected,
+ * state from query-status. A QEMU that died meanwhile leaves the VM
+ * stopped (clean exit) or crashed (it wrote to stderr), with its runtime
+ * files removed. done reports the outcome. Returns 0 or -errno.
+ */
+int vmm_vm_reattach(struct vmm_vm *vm, vmm_done_cb done, void *userdata);
+
+/*
+ * start: creates overlays, opens taps on the networks' bridges, launches
+ * QEMU and completes when QMP reports it running (or fails with the last
+ * lines QEMU printed). stop: ACPI powerdown, then after stop_timeout quit,
+ * then SIGKILL; completes when QEMU is gone. kill: SIGKILL now.
+ * reboot/pause/resume: system_reset/stop/cont.
+ */
+int vmm_vm_start(struct vmm_vm *vm, vmm_done_cb done, void *userdata, struct bv_error *err);
+int vmm_vm_stop(struct vmm_vm *vm, vmm_done_cb done, void *userdata, struct bv_error *err);
+int vmm_vm_kill(struct vmm_vm *vm, vmm_done_cb done, void *userdata, struct bv_error *err);
+int vmm_vm_reboot(struct vmm_vm *vm, vmm_done_cb done, void *userdata, struct bv_error *err);
+int vmm_vm_pause(struct vmm_vm *vm, vmm_done_cb done, void *userdata, struct bv_error *err);
+int vmm_vm_resume(struct vmm_vm *vm, vmm_done_cb done, void *userdata, struct bv_error *err);
+
+/* Any QMP command over the VM's own connection; result is the "return" value. */
+int vmm_vm_qmp(struct vmm_vm *vm, const char *command, json_t *arguments, unsigned timeout_ms,
+               vmm_done_cb done, void *userdata, struct bv_error *err);
+
+/* Path of the VM's file name (e.g. "serial.sock") in its run dir, into buf. */
+const char *vmm_vm_run_path(const struct vmm_vm *vm, const char *name, char *buf, size_t len);
+/* Path of the VM's file name in its state dir (console.log, overlays). */
+const char *vmm_vm_state_path(const struct vmm_vm *vm, const char *name, char *buf, size_t len);
