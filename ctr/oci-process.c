@@ -69,7 +69,9 @@ static int caps_apply(const struct ctr_process *p, struct bv_error *err)
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return bv_error_set_errno(err, errno, "Failed to clear the ambient set");
         for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
-                if (cap_in(p->caps[CTR_CAP_AMBIENT], cap) &&
+                /* As runc: an ambient cap outside permitted and inheritable is skipped (the kernel refuses it). */
+                if (cap_in(p->caps[CTR_CAP_AMBIENT], cap) && cap_in(p->caps[CTR_CAP_PERMITTED], cap) &&
+                    cap_in(p->caps[CTR_CAP_INHERITABLE], cap) &&
                     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
                         return bv_error_set_errno(err, errno, "Failed to raise ambient capability %d", cap);
         return 0;
@@ -116,6 +118,7 @@ int ctr_seccomp_load(const struct ctr_seccomp *s, struct bv_error *err)
                 }
                 for (const char **n = rule->names; *n; n++) {
                         int nr = seccomp_syscall_resolve_name(*n);
+                        r = 0;
                         if (nr == __NR_SCMP_ERROR)
                                 continue; /* unknown to this libseccomp or arch: ignored, as runc does */
                         if (repeated) {

@@ -124,8 +124,8 @@ int net_link_delete(struct net_ctx *ctx, const char *name, struct bv_error *err)
 /*
  * Deletes every link of group (not 0, the default group) in one request:
  * the kernel unregisters them together and waits for one grace period, so
- * 200 links cost about as much as one. Returns the number of links deleted
- * (0 when the group was empty) or -errno.
+ * 200 links cost about as much as one. Returns 0 (also when the group was
+ * empty) or -errno; group 0 is refused with -EINVAL.
  */
 int net_link_delete_group(struct net_ctx *ctx, uint32_t group, struct bv_error *err);
 
@@ -164,7 +164,7 @@ struct net_veth_opts {
         unsigned mtu;                   /* both ends; 0: default */
         const char *master;             /* bridge to enslave name to; NULL: none */
         bool up;                        /* bring name up (the peer is left to its namespace's owner) */
-        bool peer_up;                   /* bring the peer up too */
+        bool peer_up;                   /* bring the peer up too (a second request; rolled back on failure) */
         uint32_t group;                 /* group of name */
 };
 
@@ -274,7 +274,7 @@ struct net_events *net_events_free(struct net_events *ev);
 #define NET_RATELIMIT_INGRESS (1u << 1)   /* traffic the port receives (from the guest) */
 
 /*
- * Limits port name to mbit Mbit/s (1-100000) in the given directions.
+ * Limits port name to mbit Mbit/s (1-10000) in the given directions.
  * Egress: a tbf root qdisc on the port. Ingress: the port's ingress traffic
  * is redirected (ingress qdisc + u32 match-all + mirred) to an ifb device
  * named "ifb<ifindex>" that shapes it with tbf, so it is shaped like

@@ -14,18 +14,18 @@
 
 #include "qmp/qmp-internal.h"
 
-int qmp_status_parse(json_t *ret, struct qmp_status *status, struct bv_error *err)
+int qmp_status_parse(json_t *result, struct qmp_status *ret_status, struct bv_error *err)
 {
         json_error_t jerr;
         int running = 0;
         const char *s = NULL;
 
-        if (json_unpack_ex(ret, &jerr, 0, "{s:b,s:s}", "running", &running, "status", &s) < 0)
+        if (json_unpack_ex(result, &jerr, 0, "{s:b,s:s}", "running", &running, "status", &s) < 0)
                 return bv_error_set(err, EPROTO, "Unexpected reply to 'query-status': %s", jerr.text);
-        if (strlen(s) >= sizeof(status->status))
+        if (strlen(s) >= sizeof(ret_status->status))
                 return bv_error_set(err, EPROTO, "Unexpected reply to 'query-status': status too long");
-        status->running = running;
-        snprintf(status->status, sizeof(status->status), "%s", s);
+        ret_status->running = running;
+        snprintf(ret_status->status, sizeof(ret_status->status), "%s", s);
         return 0;
 }
 
@@ -46,20 +46,20 @@ int qmp_status_query(struct qmp_conn *c, unsigned timeout_ms, struct qmp_status 
         return 0;
 }
 
-int qmp_version_parse(json_t *ret, struct qmp_version *version, struct bv_error *err)
+int qmp_version_parse(json_t *result, struct qmp_version *ret_version, struct bv_error *err)
 {
         json_error_t jerr;
         json_int_t major, minor, micro;
         const char *package = NULL;
 
-        if (json_unpack_ex(ret, &jerr, 0, "{s:{s:I,s:I,s:I},s?s}", "qemu", "major", &major, "minor",
+        if (json_unpack_ex(result, &jerr, 0, "{s:{s:I,s:I,s:I},s?s}", "qemu", "major", &major, "minor",
                            &minor, "micro", &micro, "package", &package) < 0)
                 return bv_error_set(err, EPROTO, "Unexpected reply to 'query-version': %s", jerr.text);
-        version->major = major;
-        version->minor = minor;
-        version->micro = micro;
+        ret_version->major = major;
+        ret_version->minor = minor;
+        ret_version->micro = micro;
         /* The package string is informational: truncation is fine. */
-        snprintf(version->package, sizeof(version->package), "%s", package ? package : "");
+        snprintf(ret_version->package, sizeof(ret_version->package), "%s", package ? package : "");
         return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -338,6 +339,16 @@ static void on_handshake_timeout(struct bv_loop *loop, void *userdata)
                        c->state == QMP_STATE_GREETING ? " (no greeting)" : "");
 }
 
+/* A random start in [2^32, 2^48): exact as a double too, for peers that parse ids so. */
+static uint64_t random_first_id(void)
+{
+        uint64_t v = 0;
+
+        if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+                v = bv_now_usec() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&v;
+        return (1ull << 32) + (v % ((1ull << 48) - (1ull << 32)));
+}
+
 int qmp_conn_new(struct bv_loop *loop, int fd, const struct qmp_options *opts,
                  struct qmp_conn **ret, struct bv_error *err)
 {
@@ -349,6 +360,9 @@ int qmp_conn_new(struct bv_loop *loop, int fd, const struct qmp_options *opts,
                 return bv_error_set(err, EINVAL, "Invalid arguments to qmp_conn_new");
         if (o.max_message == 0)
                 o.max_message = QMP_MESSAGE_MAX_DEFAULT;
+        if (o.first_id >= (1ull << 53))
+                return bv_error_set(err, EINVAL, "QMP first id %llu too large",
+                                    (unsigned long long)o.first_id);
         if (o.max_message > SIZE_MAX / 4)
                 return bv_error_set(err, EINVAL, "QMP message cap %zu too large", o.max_message);
         if (o.max_pending == 0)
@@ -372,7 +386,7 @@ int qmp_conn_new(struct bv_loop *loop, int fd, const struct qmp_options *opts,
         c->fd = -1;
         c->refs = 1;
         c->opts = o;
-        c->next_id = 1;
+        c->first_id = c->next_id = o.first_id ? o.first_id : random_first_id();
         c->in_cap = o.max_message + 2;
         c->in_size = BV_MIN((size_t)QMP_IN_INITIAL, c->in_cap);
         c->in = malloc(c->in_size);

@@ -18,8 +18,10 @@
  *     -ERANGE for an integer above INT64_MAX, which jansson refuses)
  *     instead of waiting for its timeout;
  *   - a reply without an id (QEMU's answer to bytes it could not parse)
- *     or with an id we never sent: dropped, never paired with the oldest
- *     command; a reply to a timed-out or cancelled id: dropped quietly;
+ *     or with an id we never sent (an earlier session's reply can follow
+ *     our greeting: ids start at random, see qmp.h): dropped, never paired
+ *     with the oldest command; a reply to a timed-out or cancelled id:
+ *     dropped quietly;
  *   - an error reply without "class" or "desc": the command fails -EPROTO.
  *
  * Every user callback may free the connection: after one, nothing touches
@@ -151,6 +153,7 @@ static void handle_reply(struct qmp_conn *c, json_t *msg)
         }
         if (!id_from_json(id, &n) || !(p = qmp_pending_find(c, n))) {
                 if (json_is_integer(id) && json_integer_value(id) > 0 &&
+                    (uint64_t)json_integer_value(id) >= c->first_id &&
                     (uint64_t)json_integer_value(id) < c->next_id)
                         c->stats.late++;   /* timed out or cancelled: expected, quiet */
                 else

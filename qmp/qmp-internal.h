@@ -63,7 +63,7 @@ struct qmp_conn {
 
         struct qmp_pending *pending_head, *pending_tail;
         unsigned n_pending;
-        uint64_t next_id;
+        uint64_t first_id, next_id; /* ids in [first_id, next_id) were ours */
         struct bv_timer *handshake_timer;
 
         qmp_event_cb event_cb;

@@ -58,7 +58,15 @@ struct qmp_options {
         unsigned max_pending;        /* commands in flight; default 256 */
         unsigned timeout_ms;         /* default per-command timeout; default 10 s */
         unsigned handshake_timeout_ms; /* greeting + capabilities; default timeout_ms */
+        uint64_t first_id;           /* id of the first command; 0: random (see below) */
 };
+/*
+ * Command ids start at a random number below 2^48 on each connection:
+ * QEMU's monitor output is per socket, not per session, so replies to a
+ * client that left with commands in flight can arrive after our greeting;
+ * with their ids (usually small integers) they must not match ours. Tests
+ * set first_id for predictable ids.
+ */
 
 /* An asynchronous event. Every pointer is borrowed for the callback's duration. */
 struct qmp_event {
@@ -82,12 +90,12 @@ struct qmp_stats {
 };
 
 /*
- * Completion of a command. r is 0 and ret the "return" value (borrowed:
- * json_incref() it to keep it), or r is -errno (see above), ret NULL and
- * err holds the message. Called exactly once per accepted command, from
+ * Completion of a command. r is 0 and result the "return" value (borrowed:
+ * json_incref() it to keep it), or r is -errno (see above), result NULL
+ * and err holds the message. Called exactly once per accepted command, from
  * the loop (never from inside qmp_conn_call()).
  */
-typedef void (*qmp_reply_cb)(struct qmp_conn *c, int r, json_t *ret, const struct bv_error *err,
+typedef void (*qmp_reply_cb)(struct qmp_conn *c, int r, json_t *result, const struct bv_error *err,
                              void *userdata);
 typedef void (*qmp_event_cb)(struct qmp_conn *c, const struct qmp_event *ev, void *userdata);
 /* The handshake finished (r == 0) or failed (r < 0, and the connection is closed). */
@@ -185,8 +193,8 @@ struct qmp_status {
         bool running;
         char status[32];             /* "running", "paused", "shutdown", ... */
 };
-/* Parses a query-status "return" value. Returns 0 or -EPROTO. */
-int qmp_status_parse(json_t *ret, struct qmp_status *status, struct bv_error *err);
+/* Parses a query-status "return" value into *ret_status. Returns 0 or -EPROTO. */
+int qmp_status_parse(json_t *result, struct qmp_status *ret_status, struct bv_error *err);
 int qmp_status_query(struct qmp_conn *c, unsigned timeout_ms, struct qmp_status *ret,
                      struct bv_error *err);
 
@@ -195,7 +203,7 @@ struct qmp_version {
         int64_t major, minor, micro;
         char package[64];
 };
-int qmp_version_parse(json_t *ret, struct qmp_version *version, struct bv_error *err);
+int qmp_version_parse(json_t *result, struct qmp_version *ret_version, struct bv_error *err);
 int qmp_version_query(struct qmp_conn *c, unsigned timeout_ms, struct qmp_version *ret,
                       struct bv_error *err);
 

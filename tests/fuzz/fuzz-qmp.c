@@ -179,7 +179,8 @@ static void run_line(struct qmp_conn **cp, struct bv_loop *loop, int *peer, cons
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         const char *p = (const char *)data, *end = p + size;
-        struct qmp_options opts = { .max_pending = 64 };
+        /* Ids from 1, as in the case files, so replies can match. */
+        struct qmp_options opts = { .max_pending = 64, .first_id = 1 };
         struct bv_loop *loop = NULL;
         struct qmp_conn *c = NULL;
         int sv[2];

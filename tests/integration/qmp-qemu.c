@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -317,6 +319,59 @@ int main(void)
                 tap_ok(wait_banner(loop, banners + 1, 180), "guest printed its banner again after the reset");
         else
                 skip_or_fail("banner after reset");
+
+        /*
+         * A client that leaves with commands in flight: the next one can
+         * read that session's events and replies before its own greeting.
+         * Each reconnect must still handshake and pair its own reply.
+         */
+        qmp_conn_free(c);
+        c = NULL;
+        unsigned reconnects = 0, discarded = 0, dropped = 0;
+        for (int i = 0; i < 20; i++) {
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                /* Small ids, as a naive client would use: they must never match ours. */
+                const char burst[] = "{\"execute\":\"qmp_capabilities\",\"id\":1}\n"
+                                     "{\"execute\":\"stop\",\"id\":2}\n{\"execute\":\"cont\",\"id\":3}\n"
+                                     "{\"execute\":\"query-status\",\"id\":4}\n";
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+                if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+                    write(fd, burst, sizeof(burst) - 1) < 0) {
+                        if (fd >= 0)
+                                close(fd);
+                        continue;
+                }
+                usleep((useconds_t)(i % 5) * 300); /* vary how far QEMU gets with the old session */
+                close(fd);
+                struct qmp_conn *c2 = NULL;
+                struct qmp_stats s2;
+                if (connect_qmp(loop, &c2, &err) == 0 && qmp_conn_wait_ready(c2, 10000, &err) == 0 &&
+                    qmp_status_query(c2, 5000, &st, &err) == 0) {
+                        reconnects++;
+                        qmp_conn_get_stats(c2, &s2);
+                        discarded += (unsigned)s2.discarded;
+                        dropped += (unsigned)s2.dropped;
+                } else
+                        tap_diag("reconnect %d: %s", i, err.msg);
+                qmp_conn_free(c2);
+        }
+        tap_is_int(reconnects, 20, "20 reconnects after clients that left with commands in flight");
+        tap_diag("earlier sessions' messages: %u discarded before a greeting, %u dropped after it",
+                 discarded, dropped);
+        r = connect_qmp(loop, &c, &err);
+        if (r == 0)
+                r = qmp_conn_wait_ready(c, 10000, &err);
+        if (!tap_is_int(r, 0, "connected again")) {
+                tap_diag("%s", err.msg);
+                tap_done();
+        }
+        qmp_conn_set_event_cb(c, on_event, &log);
+        qmp_conn_set_close_cb(c, on_close, NULL);
+        r = qmp_status_query(c, 5000, &st, &err);
+        if (r == 0 && !st.running)
+                r = qmp_vm_cont(c, 5000, &err);
+        tap_is_int(r, 0, "guest running after the reconnects");
 
         /* A stopped QEMU: the command times out in time, the connection survives. */
         struct qmp_stats before, after;

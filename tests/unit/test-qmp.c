@@ -467,7 +467,7 @@ static void run_case(const char *dir, const char *file)
 {
         _cleanup_free_ char *path = NULL;
         struct session s = { .name = file, .peer = -1, .timeout_ms = 2000 };
-        struct qmp_options opts = { 0 };
+        struct qmp_options opts = { .first_id = 1 };
         struct bv_error err = { 0 };
         int sv[2];
 
@@ -778,7 +778,7 @@ static void test_api_edges(void)
         struct bv_loop *loop = NULL;
         struct qmp_conn *c = NULL;
         struct bv_error err = { 0 };
-        struct qmp_options o = { .max_pending = 2 };
+        struct qmp_options o = { .max_pending = 2, .first_id = 1 };
         struct result res[4] = { 0 };
         int sv[2];
 
@@ -824,7 +824,9 @@ static void test_api_edges(void)
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
         qmp_conn_new(loop, sv[0], NULL, &c, &err);
         struct result r2 = { 0 };
-        qmp_conn_call(c, "stop", NULL, 0, on_reply, &r2, NULL, &err);
+        uint64_t id1 = 0;
+        qmp_conn_call(c, "stop", NULL, 0, on_reply, &r2, &id1, &err);
+        tap_ok(id1 >= (1ull << 32) && id1 < (1ull << 48), "edges: ids start at random in [2^32, 2^48)");
         qmp_conn_free(c);
         tap_ok(r2.done && r2.r == -ECANCELED, "edges: free fails pending commands with -ECANCELED");
         tap_ok(qmp_conn_free(NULL) == NULL, "edges: qmp_conn_free(NULL)");

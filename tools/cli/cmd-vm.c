@@ -323,7 +323,7 @@ static int vm_qmp(struct cli *cli, int argc, char **argv)
                 return cli_fail("invalid VM name '%s'", argv[1]);
         if (argc == 4 && bv_json_load_object(argv[3], strlen(argv[3]), 1024 * 1024, &args, &err) < 0)
                 return cli_fail("arguments: %s", err.msg);
-        body = json_pack("{s:s,s:o?}", "command", argv[2], "arguments", args);
+        body = json_pack("{s:s,s:o*}", "command", argv[2], "arguments", args);
         snprintf(path, sizeof(path), "/v1/vms/%s/qmp", argv[1]);
         int r = cli_api(cli, "POST", path, body, 0, &ret);
         if (r)

@@ -15,6 +15,7 @@
 static const struct cli_command commands[] = {
         { "host", cmd_host, "host [--json]", "show what this host can do (KVM, cgroups, QEMU, engines)" },
         { "vm", cmd_vm, "vm COMMAND ...", "virtual machines: create, list, show, start, stop, console, qmp, ..." },
+        { "net", cmd_net, "net COMMAND ...", "networks (bridges): create, list, show, delete" },
         { NULL },
 };
 

@@ -372,6 +372,8 @@ static void post_qmp(struct barevirtd *d, struct bv_http_conn *c, const struct b
                 bv_http_conn_respond_error(c, 400, "Body must be {\"command\": STRING, \"arguments\": OBJECT}: %s", jerr.text);
                 return;
         }
+        if (json_is_null(arguments))
+                arguments = NULL;
         if (arguments && !json_is_object(arguments)) {
                 bv_http_conn_respond_error(c, 400, "arguments: must be an object");
                 return;
@@ -450,7 +452,12 @@ int vms_load(struct barevirtd *d)
         }
         if (n >= 0)
                 free(list);
-        host_probe_wait(d, autostart_after_probe, NULL);
+        /* Autostart needs the host probe (KVM or not); do not make start-up wait for it otherwise. */
+        for (size_t i = 0; i < d->n_vms; i++)
+                if (vmm_vm_def(d->vms[i])->autostart) {
+                        host_probe_wait(d, autostart_after_probe, NULL);
+                        break;
+                }
         return 0;
 }
 

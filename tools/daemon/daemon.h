@@ -87,10 +87,13 @@ void events_free(struct barevirtd *d);
  * forked helper process so the loop never blocks, cached in memory and in
  * RUN_DIR/host-probe.json (valid for the same boot and QEMU binary).
  * host_probe_start() uses the cache or starts the helper; force re-probes.
+ * host_probe_start_later() starts it after usec unless something needs it
+ * sooner, so that start-up and the first requests do not compete with it.
  * host_probe_result() is NULL while probing. host_probe_wait() calls done
  * once the result is there (at once when it already is).
  */
 int host_probe_start(struct barevirtd *d, bool force);
+int host_probe_start_later(struct barevirtd *d, uint64_t usec);
 const json_t *host_probe_result(struct barevirtd *d);
 int host_probe_wait(struct barevirtd *d, void (*done)(struct barevirtd *d, void *userdata),
                     void *userdata);

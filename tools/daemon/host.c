@@ -51,6 +51,7 @@ struct host_probe {
         struct waiter waiters[PROBE_MAX_WAITERS];
         size_t n_waiters;
         char boot_id[64];
+        struct bv_timer *later;       /* deferred first probe, see host_probe_start() */
 };
 
 /* Runs in the forked helper: gathers the facts, writes JSON to fd, exits. */
@@ -222,22 +223,52 @@ static void on_timeout(struct bv_loop *loop, void *userdata)
         failed(d, "the probe helper did not finish in time");
 }
 
-int host_probe_start(struct barevirtd *d, bool force)
+/* The probe's state, made (and the cache read) on first use. NULL on ENOMEM. */
+static struct host_probe *probe_get(struct barevirtd *d)
 {
         struct host_probe *p = d->probe;
+
+        if (p)
+                return p;
+        p = d->probe = calloc(1, sizeof(*p));
+        if (!p)
+                return NULL;
+        p->fd = -1;
+        read_boot_id(p);
+        if ((p->result = load_cache(d, p)))
+                bv_debug("host probe: using the cached result");
+        return p;
+}
+
+static void on_later(struct bv_loop *loop, void *userdata)
+{
+        struct barevirtd *d = userdata;
+
+        d->probe->later = NULL;
+        host_probe_start(d, false);
+}
+
+int host_probe_start_later(struct barevirtd *d, uint64_t usec)
+{
+        struct host_probe *p = probe_get(d);
+
+        if (!p)
+                return -ENOMEM;
+        if (p->result || p->pid > 0 || p->later)
+                return 0;
+        return bv_loop_add_timer(d->loop, usec, on_later, d, &p->later);
+}
+
+int host_probe_start(struct barevirtd *d, bool force)
+{
+        struct host_probe *p = probe_get(d);
         int fds[2];
 
-        if (!p) {
-                p = d->probe = calloc(1, sizeof(*p));
-                if (!p)
-                        return -ENOMEM;
-                p->fd = -1;
-                read_boot_id(p);
-                if (!force && (p->result = load_cache(d, p))) {
-                        bv_debug("host probe: using the cached result");
-                        return 0;
-                }
-        }
+        if (!p)
+                return -ENOMEM;
+        if (!force && p->result)
+                return 0;
+        p->later = bv_timer_cancel(p->later);
         if (p->pid > 0)
                 return 0; /* already running */
         if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -280,13 +311,14 @@ const json_t *host_probe_result(struct barevirtd *d)
 int host_probe_wait(struct barevirtd *d, void (*done)(struct barevirtd *d, void *userdata),
                     void *userdata)
 {
-        struct host_probe *p = d->probe;
+        struct host_probe *p = probe_get(d);
 
-        if (!p || (!p->result && p->pid <= 0)) {
+        if (!p)
+                return -ENOMEM;
+        if (!p->result && p->pid <= 0) {
                 int r = host_probe_start(d, false);
                 if (r < 0)
                         return r;
-                p = d->probe;
         }
         if (p->result) {
                 done(d, userdata);
@@ -316,6 +348,7 @@ void host_probe_free(struct barevirtd *d)
         bv_watch_remove(p->watch);
         bv_child_remove(p->child);
         bv_timer_cancel(p->timer);
+        bv_timer_cancel(p->later);
         if (p->fd >= 0)
                 close(p->fd);
         free(p);

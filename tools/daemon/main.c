@@ -180,7 +180,7 @@ int main(int argc, char **argv)
                 bv_loop_free(d.loop);
                 return 1;
         }
-        host_probe_start(&d, false);
+        host_probe_start_later(&d, 100 * 1000);
         networks_load(&d);
         vms_load(&d);
         bv_info("barevirtd %s listening on '%s' (state '%s', run '%s'%s%s)", BAREVIRT_VERSION,

@@ -297,6 +297,13 @@ static void undo(struct create_undo *u)
                 ctr_state_dir_remove(u->state_dir);
 }
 
+static void close_ns_fds(int (*fds)[CTR_NS_MAX])
+{
+        for (int t = 0; t < CTR_NS_MAX; t++)
+                if ((*fds)[t] >= 0)
+                        close((*fds)[t]);
+}
+
 static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts *o, struct create_undo *u,
                      pid_t *ret_pid, struct bv_error *err)
 {
@@ -304,7 +311,7 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
         struct child_args a = { .cfg = cfg, .opts = o, .rootfs = rootfs, .sync = -1, .fifo = -1,
                                 .console = -1 };
         _cleanup_close_ int cgfd = -1, fifo_fd = -1, console = -1, sp0 = -1, sp1 = -1;
-        int ns_fds[CTR_NS_MAX];
+        _cleanup_(close_ns_fds) int ns_fds[CTR_NS_MAX];
         uint64_t flags = 0;
         int r;
 
@@ -366,19 +373,19 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                 ns_fds[t] = open(cfg->ns[t].path, O_RDONLY | O_CLOEXEC);
                 if (ns_fds[t] < 0) {
                         r = bv_error_set_errno(err, errno, "linux.namespaces: '%s'", cfg->ns[t].path);
-                        goto out;
+                        return r;
                 }
                 /* pid and time namespaces apply to children: join them here, before clone. */
                 if ((t == CTR_NS_PID || t == CTR_NS_TIME) && setns(ns_fds[t], ctr_ns_flag(t)) < 0) {
                         r = bv_error_set_errno(err, errno, "Failed to join the %s namespace '%s'", ctr_ns_name(t),
                                                cfg->ns[t].path);
-                        goto out;
+                        return r;
                 }
         }
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
                 r = bv_error_set_errno(err, errno, "Failed to create the sync socket");
-                goto out;
+                return r;
         }
         sp0 = sp[0];
         sp1 = sp[1];
@@ -391,7 +398,7 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
         pid_t pid = clone_child(flags, cgfd, &by_clone);
         if (pid < 0) {
                 r = bv_error_set_errno(err, -pid, "Failed to create the container process");
-                goto out;
+                return r;
         }
         if (pid == 0) {
                 close(sp0);
@@ -409,33 +416,33 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                         _cleanup_close_ int pfd = open(procs, O_WRONLY | O_CLOEXEC);
                         if (pfd < 0 || write(pfd, v, strlen(v)) < 0) {
                                 r = bv_error_set_errno(err, errno, "Failed to move the container into '%s'", cg);
-                                goto out;
+                                return r;
                         }
                 }
         }
         if (flags & CLONE_NEWUSER) {
                 if ((r = write_idmap(pid, "uid_map", cfg->uid_maps, cfg->n_uid_maps, err)) < 0 ||
                     (r = write_idmap(pid, "gid_map", cfg->gid_maps, cfg->n_gid_maps, err)) < 0)
-                        goto out;
+                        return r;
         }
         if ((r = sync_send(sp0, 'M', pid, NULL)) < 0) {
                 r = bv_error_set_errno(err, -r, "The container process died during setup");
-                goto out;
+                return r;
         }
         for (;;) {
                 struct sync_msg m;
                 r = sync_recv(sp0, &m, SYNC_TIMEOUT_MS * 2);
                 if (r == 0 || r == -ECONNRESET) {
                         r = bv_error_set(err, EIO, "The container process exited during setup");
-                        goto out;
+                        return r;
                 }
                 if (r < 0) {
                         r = bv_error_set_errno(err, -r, "Failed to wait for the container process");
-                        goto out;
+                        return r;
                 }
                 if (m.type == 'E') {
                         r = bv_error_set(err, m.value > 0 ? m.value : EIO, "%s", m.msg);
-                        goto out;
+                        return r;
                 }
                 if (m.type == 'R')
                         break;
@@ -444,33 +451,33 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                                                                          cfg->annotations);
                         if (!state) {
                                 r = -ENOMEM;
-                                goto out;
+                                return r;
                         }
                         if ((r = ctr_hooks_run(cfg, CTR_HOOK_PRESTART, state, err)) < 0 ||
                             (r = ctr_hooks_run(cfg, CTR_HOOK_CREATE_RUNTIME, state, err)) < 0)
-                                goto out;
+                                return r;
                         if ((r = sync_send(sp0, 'h', 0, NULL)) < 0)
-                                goto out;
+                                return r;
                 }
         }
         if ((r = ctr_state_write(u->state_dir, o, pid, u->cgroup, rootfs, cfg->annotations, err)) < 0)
-                goto out;
+                return r;
         if (o->pid_file) {
                 char v[16];
                 snprintf(v, sizeof(v), "%d", (int)pid);
                 if ((r = bv_file_write_atomic(o->pid_file, v, strlen(v), 0644, err)) < 0)
-                        goto out;
+                        return r;
         }
         if (o->start_now) {
                 struct sync_msg m;
                 if ((r = sync_send(sp0, 'S', 0, NULL)) < 0) {
                         r = bv_error_set_errno(err, -r, "Failed to start the container");
-                        goto out;
+                        return r;
                 }
                 r = sync_recv(sp0, &m, SYNC_TIMEOUT_MS * 2);
                 if (r == 1 && m.type == 'E') {
                         r = bv_error_set(err, m.value > 0 ? m.value : EIO, "%s", m.msg);
-                        goto out;
+                        return r;
                 }
                 unlink(fifo);
                 _cleanup_free_ char *state = ctr_state_json_text(o->id, CTR_STATUS_RUNNING, pid, o->bundle,
@@ -479,12 +486,7 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                         (void)ctr_hooks_run(cfg, CTR_HOOK_POSTSTART, state, NULL);
         }
         *ret_pid = pid;
-        r = 0;
-out:
-        for (int t = 0; t < CTR_NS_MAX; t++)
-                if (ns_fds[t] >= 0)
-                        close(ns_fds[t]);
-        return r;
+        return 0;
 }
 
 int ctr_container_create(const struct ctr_config *cfg, const struct ctr_create_opts *opts,

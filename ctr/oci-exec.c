@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * exec: a new process in a running container. The runtime opens the
+ * container init's namespaces (/proc/<pid>/ns/..., only those that differ
+ * from its own) and root before cloning, joins the pid and time namespaces
+ * for its children, and clones the process straight into the container's
+ * cgroup. The child joins the user namespace first, then the others, enters
+ * the container's root with fchdir+chroot on the pre-opened fd, applies the
+ * process settings (user, capabilities, seccomp of the container, cwd) and
+ * execs. Errors come back over a close-on-exec socketpair as text.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fd.h"
+#include "common/file.h"
+#include "ctr/oci-internal.h"
+#include "ctr/oci-state.h"
+
+static __attribute__((noreturn)) void exec_fail(int sync, int r, const struct bv_error *err)
+{
+        char msg[BV_ERROR_MSG_MAX];
+        snprintf(msg, sizeof(msg), "%s", bv_error_message(err, r));
+        if (send(sync, msg, strlen(msg) + 1, MSG_NOSIGNAL) < 0)
+                _exit(1);
+        _exit(1);
+}
+
+struct exec_args {
+        const struct ctr_config *cfg;
+        const struct ctr_process *p;
+        const struct ctr_exec_opts *o;
+        int ns_fds[CTR_NS_MAX];
+        int rootfd, sync, console;
+};
+
+static __attribute__((noreturn)) void exec_child(struct exec_args *a)
+{
+        static const enum ctr_ns_type order[] = { CTR_NS_USER, CTR_NS_MOUNT, CTR_NS_NET, CTR_NS_IPC,
+                                                  CTR_NS_UTS, CTR_NS_CGROUP };
+        struct bv_error err = { 0 };
+        char exe[4096];
+        int r;
+
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        for (size_t i = 0; i < BV_ELEMENTSOF(order); i++) {
+                int fd = a->ns_fds[order[i]];
+                if (fd >= 0 && setns(fd, ctr_ns_flag(order[i])) < 0)
+                        exec_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to join the container's %s namespace",
+                                                              ctr_ns_name(order[i])), &err);
+                if (order[i] == CTR_NS_USER && fd >= 0 && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+                        exec_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to become root in the user namespace"), &err);
+        }
+        if (fchdir(a->rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+                exec_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to enter the container's root"), &err);
+        close(a->rootfd);
+        if (a->p->terminal) {
+                int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), unlock = 0;
+                if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0)
+                        exec_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to open a pty"), &err);
+                int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+                if (slave < 0)
+                        exec_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to open the pty's peer"), &err);
+                if ((r = bv_fd_send(a->console, "console", 7, &master, 1)) < 0)
+                        exec_fail(a->sync, bv_error_set_errno(&err, -r, "Failed to send the pty"), &err);
+                close(master);
+                close(a->console);
+                if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 || dup2(slave, 1) < 0 ||
+                    dup2(slave, 2) < 0)
+                        exec_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to set up the terminal"), &err);
+                if (slave > 2)
+                        close(slave);
+        }
+        if ((r = ctr_process_finalize(a->cfg, a->p, &err)) < 0)
+                exec_fail(a->sync, r, &err);
+        if ((r = ctr_process_find_exec(a->p, exe, sizeof(exe), &err)) < 0)
+                exec_fail(a->sync, r, &err);
+        if (a->p->no_new_privileges && (r = ctr_seccomp_load(a->cfg->seccomp, &err)) < 0)
+                exec_fail(a->sync, r, &err);
+        unsigned first = 3 + a->o->preserve_fds;
+        for (unsigned fd = 3; fd < first; fd++)
+                bv_fd_set_cloexec((int)fd, 0);
+        syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
+        execve(exe, (char *const *)a->p->args, (char *const *)a->p->env);
+        exec_fail(a->sync, bv_error_set_errno(&err, errno, "exec: \"%s\"", a->p->args[0]), &err);
+}
+
+static void close_fds(int (*fds)[CTR_NS_MAX])
+{
+        for (int t = 0; t < CTR_NS_MAX; t++)
+                if ((*fds)[t] >= 0)
+                        close((*fds)[t]);
+}
+
+int ctr_container_exec(const char *state_root, const char *id, const struct ctr_process *p,
+                       const struct ctr_exec_opts *o, pid_t *ret_pid, struct bv_error *err)
+{
+        struct ctr_saved s;
+        struct ctr_config *cfg = NULL;
+        _cleanup_(close_fds) int ns[CTR_NS_MAX];
+        _cleanup_close_ int rootfd = -1, cgfd = -1, console = -1, sp0 = -1, sp1 = -1;
+        char path[128];
+        int r;
+
+        for (int t = 0; t < CTR_NS_MAX; t++)
+                ns[t] = -1;
+        r = ctr_state_load(state_root, id, &s, err);
+        if (r < 0)
+                return r;
+        json_decref(s.annotations);
+        if (s.status != CTR_STATUS_RUNNING && s.status != CTR_STATUS_CREATED)
+                return bv_error_set(err, EINVAL, "cannot exec in a stopped container");
+        if (p->terminal && !o->console_socket)
+                return bv_error_set(err, EINVAL, "--tty needs --console-socket");
+        r = ctr_config_load(s.bundle, &cfg, err);
+        if (r < 0)
+                return r;
+        for (int t = 0; t < CTR_NS_MAX; t++) {
+                struct stat mine, theirs;
+                snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)s.pid, ctr_ns_proc_name(t));
+                char self[64];
+                snprintf(self, sizeof(self), "/proc/self/ns/%s", ctr_ns_proc_name(t));
+                if (stat(path, &theirs) < 0 || stat(self, &mine) < 0 || mine.st_ino == theirs.st_ino)
+                        continue;
+                ns[t] = open(path, O_RDONLY | O_CLOEXEC);
+                if (ns[t] < 0) {
+                        ctr_config_free(cfg);
+                        return bv_error_set_errno(err, errno, "Failed to open '%s'", path);
+                }
+        }
+        snprintf(path, sizeof(path), "/proc/%d/root", (int)s.pid);
+        rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        bool zombie;
+        if (rootfd < 0 || ctr_pid_starttime(s.pid, &zombie) != s.starttime) {
+                ctr_config_free(cfg);
+                return bv_error_set(err, ESRCH, "container not running");
+        }
+        if (s.cgroup[0])
+                cgfd = open(s.cgroup, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        if (p->terminal && (console = bv_unix_connect(o->console_socket, 0, err)) < 0) {
+                ctr_config_free(cfg);
+                return bv_error_prefix(err, "--console-socket");
+        }
+        for (int t = CTR_NS_PID; t <= CTR_NS_TIME; t += CTR_NS_TIME - CTR_NS_PID)
+                if (ns[t] >= 0 && setns(ns[t], ctr_ns_flag(t)) < 0) {
+                        ctr_config_free(cfg);
+                        return bv_error_set_errno(err, errno, "Failed to join the container's %s namespace",
+                                                  ctr_ns_name(t));
+                }
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+                ctr_config_free(cfg);
+                return bv_error_set_errno(err, errno, "Failed to create the sync socket");
+        }
+        sp0 = sp[0];
+        sp1 = sp[1];
+        struct exec_args a = { .cfg = cfg, .p = p, .o = o, .rootfd = rootfd, .sync = sp1, .console = console };
+        memcpy(a.ns_fds, ns, sizeof(ns));
+        a.ns_fds[CTR_NS_PID] = a.ns_fds[CTR_NS_TIME] = -1;
+        struct clone_args ca = { .exit_signal = SIGCHLD };
+        if (cgfd >= 0) {
+                ca.flags = CLONE_INTO_CGROUP;
+                ca.cgroup = (uint64_t)cgfd;
+        }
+        pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+        if (pid < 0 && cgfd >= 0) {
+                ca.flags = 0;
+                pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+        }
+        if (pid < 0 && errno == ENOSYS)
+                pid = fork();
+        if (pid < 0) {
+                ctr_config_free(cfg);
+                return bv_error_set_errno(err, errno, "Failed to create the process");
+        }
+        if (pid == 0) {
+                close(sp0);
+                exec_child(&a);
+        }
+        close(TAKE_FD(sp1));
+        ctr_config_free(cfg);
+        char msg[BV_ERROR_MSG_MAX];
+        struct pollfd pfd = { .fd = sp0, .events = POLLIN };
+        r = poll(&pfd, 1, 60000);
+        ssize_t n = r > 0 ? recv(sp0, msg, sizeof(msg) - 1, 0) : -1;
+        if (n > 0) {
+                msg[n] = 0;
+                kill(pid, SIGKILL);
+                ctr_child_wait_exit(pid);
+                return bv_error_set(err, strstr(msg, "not found") || strstr(msg, "no such") ? ENOENT : EIO, "%s", msg);
+        }
+        if (r == 0) {
+                kill(pid, SIGKILL);
+                ctr_child_wait_exit(pid);
+                return bv_error_set(err, ETIMEDOUT, "exec: the process did not start within 60 s");
+        }
+        if (o->pid_file) {
+                char v[16];
+                snprintf(v, sizeof(v), "%d", (int)pid);
+                if ((r = bv_file_write_atomic(o->pid_file, v, strlen(v), 0644, err)) < 0)
+                        return r;
+        }
+        *ret_pid = pid;
+        return 0;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * barevirt-runtime side by side with runc: `run` of one bundle whose
+ * process is /bin/true (busybox) with pid, mount, ipc, uts and network
+ * namespaces, the same config.json for both, median wall time of N runs;
+ * and the peak RSS of the runtime during those runs (getrusage
+ * RUSAGE_CHILDREN ru_maxrss of a helper that only runs that runtime).
+ * Targets from issue 6: run median <= 0.5x runc's, peak RSS <= 2 MiB.
+ * BAREVIRT_BENCH_SMOKE=1 runs a few iterations only; without runc the
+ * comparison is skipped with a note. Needs root (skips otherwise).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "tests/bench/bench.h"
+
+static const char config[] =
+        "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\", \"readonly\": true},"
+        " \"process\": {\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0}, \"args\": [\"/bin/true\"],"
+        "  \"env\": [\"PATH=/bin\"], \"cwd\": \"/\","
+        "  \"capabilities\": {\"bounding\": [\"CAP_KILL\"], \"effective\": [\"CAP_KILL\"], \"permitted\": [\"CAP_KILL\"]},"
+        "  \"noNewPrivileges\": true},"
+        " \"hostname\": \"bench\","
+        " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
+        "  {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": [\"nosuid\", \"mode=755\", \"size=65536k\"]}],"
+        " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, {\"type\": \"mount\"}],"
+        "  \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\"], \"readonlyPaths\": [\"/proc/sys\"]}}";
+
+static uint64_t now_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int sh(const char *cmd)
+{
+        int r = system(cmd);
+        return r == 0 ? 0 : -1;
+}
+
+/* One `run`; returns wall microseconds or 0 on failure. */
+static uint64_t run_once(const char *bin, const char *root, const char *bundle, int i)
+{
+        char id[32];
+        snprintf(id, sizeof(id), "bench-%d", i);
+        uint64_t t0 = now_us();
+        pid_t pid = fork();
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                dup2(null, 0);
+                dup2(null, 1);
+                execl(bin, bin, "--root", root, "run", "--bundle", bundle, id, (char *)NULL);
+                _exit(127);
+        }
+        int status;
+        if (pid < 0 || waitpid(pid, &status, 0) != pid)
+                return 0;
+        uint64_t t = now_us() - t0;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t : 0;
+}
+
+/*
+ * Runs bin n times in a helper process, so that RUSAGE_CHILDREN covers that
+ * runtime alone; the helper writes the times and its children's ru_maxrss.
+ */
+static int measure(const char *bin, const char *root, const char *bundle, size_t n, uint64_t *times,
+                   long *maxrss_kib)
+{
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -1;
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(p[0]);
+                for (size_t i = 0; i < n; i++) {
+                        uint64_t t = run_once(bin, root, bundle, (int)i);
+                        if (write(p[1], &t, sizeof(t)) != sizeof(t))
+                                _exit(1);
+                }
+                struct rusage ru;
+                getrusage(RUSAGE_CHILDREN, &ru);
+                long rss = ru.ru_maxrss;
+                if (write(p[1], &rss, sizeof(rss)) != sizeof(rss))
+                        _exit(1);
+                _exit(0);
+        }
+        close(p[1]);
+        int ok = 0;
+        for (size_t i = 0; i < n; i++)
+                if (read(p[0], &times[i], sizeof(times[i])) != sizeof(times[i]) || times[i] == 0)
+                        ok = -1;
+        if (read(p[0], maxrss_kib, sizeof(*maxrss_kib)) != sizeof(*maxrss_kib))
+                ok = -1;
+        close(p[0]);
+        waitpid(pid, NULL, 0);
+        return ok;
+}
+
+static const char *find_runc(void)
+{
+        static const char *paths[] = { "/usr/sbin/runc", "/usr/bin/runc", "/usr/local/bin/runc", "/usr/local/sbin/runc" };
+        for (size_t i = 0; i < BV_ELEMENTSOF(paths); i++)
+                if (access(paths[i], X_OK) == 0)
+                        return paths[i];
+        return NULL;
+}
+
+int main(void)
+{
+        const char *builddir = getenv("top_builddir") ? getenv("top_builddir") : ".";
+        char bin[4096], dir[] = "/tmp/bv-bench-rt.XXXXXX", cmd[8400], path[4200], root[4200];
+        size_t n = bench_smoke() ? 3 : 30;
+        int rc = 0;
+
+        if (geteuid() != 0) {
+                printf("bench-runtime: skipped (needs root)\n");
+                return 0;
+        }
+        if (access("/bin/busybox", X_OK) < 0) {
+                printf("bench-runtime: skipped (needs /bin/busybox)\n");
+                return 0;
+        }
+        snprintf(bin, sizeof(bin), "%s/tools/barevirt-runtime", builddir);
+        if (access(bin, X_OK) < 0) {
+                fprintf(stderr, "bench-runtime: %s not built\n", bin);
+                return 1;
+        }
+        if (!mkdtemp(dir))
+                return 1;
+        snprintf(cmd, sizeof(cmd),
+                 "mkdir -p %s/rootfs/bin %s/rootfs/proc %s/rootfs/dev && cp /bin/busybox %s/rootfs/bin/ && "
+                 "ln -s busybox %s/rootfs/bin/true",
+                 dir, dir, dir, dir, dir);
+        snprintf(path, sizeof(path), "%s/config.json", dir);
+        FILE *f = fopen(path, "we");
+        if (sh(cmd) < 0 || !f || fputs(config, f) < 0 || fclose(f) != 0) {
+                fprintf(stderr, "bench-runtime: failed to build the bundle in %s\n", dir);
+                return 1;
+        }
+        _cleanup_free_ uint64_t *ours = calloc(n, sizeof(uint64_t)), *theirs = calloc(n, sizeof(uint64_t));
+        long our_rss = 0, their_rss = 0;
+        snprintf(root, sizeof(root), "%s/state-barevirt", dir);
+        if (measure(bin, root, dir, n, ours, &our_rss) < 0) {
+                fprintf(stderr, "bench-runtime: barevirt-runtime run failed\n");
+                rc = 1;
+        }
+        const char *runc = find_runc();
+        double om = (double)bench_median(ours, n) / 1000.0, tm = 0;
+        if (runc && rc == 0) {
+                snprintf(root, sizeof(root), "%s/state-runc", dir);
+                if (measure(runc, root, dir, n, theirs, &their_rss) == 0)
+                        tm = (double)bench_median(theirs, n) / 1000.0;
+                else
+                        printf("bench-runtime: runc run failed; no comparison\n");
+        } else if (!runc)
+                printf("bench-runtime: runc not installed (apt-get install runc); no comparison\n");
+        if (rc == 0) {
+                bench_line("bench-runtime", "run /bin/true median", om, "ms", runc ? "runc" : NULL, tm,
+                           tm > 0 ? tm * 0.5 : 0);
+                bench_line("bench-runtime", "peak RSS during run", (double)our_rss / 1024.0, "MiB",
+                           runc ? "runc" : NULL, (double)their_rss / 1024.0, 2.0 + 1e-9);
+        }
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        sh(cmd);
+        return rc;
+}

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * VMs through barevirtd, side by side with QEMU launched by hand:
+ *   - start latency: API request to QMP "running", against forking the very
+ *     same qemu argv (read back from /proc) and waiting for the same state
+ *     over QMP (target: barevirt adds at most 5 ms);
+ *   - a QMP command through the daemon (POST /v1/vms/NAME/qmp) against the
+ *     raw QMP round trip on a QEMU of our own (target: +20 us at most);
+ *   - barevirtd's RSS with N running VMs (target < 4 MiB with 20), QEMU's
+ *     RSS as launched by barevirt against by hand, and GET /v1/vms while one
+ *     QEMU is SIGSTOPped (target < 50 ms).
+ * Runs the tiny guest from tools/mkguest (built if missing), under TCG.
+ * BAREVIRT_BENCH_SMOKE=1: fewer runs and VMs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/file.h"
+#include "common/http.h"
+#include "common/json.h"
+#include "common/loop.h"
+#include "qmp/qmp.h"
+#include "tests/bench/bench.h"
+
+static struct bv_loop *loop;
+static struct bv_http_client *api;
+
+static int call(const char *method, const char *path, const char *body, json_t **ret)
+{
+        struct bv_http_response *r = NULL;
+        struct bv_error err = {};
+        struct bv_http_client_request req = {
+                .method = method, .path = path, .content_type = body ? "application/json" : NULL,
+                .body = body, .body_len = body ? strlen(body) : 0, .timeout_usec = 120000000,
+        };
+        int rc = bv_http_client_call(api, &req, &r, &err);
+        if (rc < 0) {
+                fprintf(stderr, "bench-vm: %s %s: %s\n", method, path, err.msg);
+                return rc;
+        }
+        rc = r->status < 300 ? 0 : -EIO;
+        if (rc < 0)
+                fprintf(stderr, "bench-vm: %s %s: HTTP %d %s\n", method, path, r->status, r->body ? r->body : "");
+        if (ret && r->body)
+                bv_json_loadb(r->body, r->body_len, 1 << 24, 0, ret, NULL);
+        bv_http_response_free(r);
+        return rc;
+}
+
+/* The argv of a running pid, with the run-dir paths of name moved to dir. NULL-terminated. */
+static char **argv_of(pid_t pid, const char *from, const char *to)
+{
+        char path[64];
+        _cleanup_free_ char *buf = NULL;
+        size_t len, n = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+        if (bv_file_read(path, 1 << 20, &buf, &len, NULL) < 0)
+                return NULL;
+        char **argv = calloc(256, sizeof(char *));
+        for (size_t i = 0; i < len && n < 255; i += strlen(buf + i) + 1) {
+                const char *a = buf + i, *hit;
+                char *out = malloc(strlen(a) * 2 + strlen(to) + 8), *o = out;
+                while ((hit = strstr(a, from))) {
+                        memcpy(o, a, (size_t)(hit - a));
+                        o += hit - a;
+                        o = stpcpy(o, to);
+                        a = hit + strlen(from);
+                }
+                strcpy(o, a);
+                argv[n++] = out;
+        }
+        return argv;
+}
+
+static pid_t spawn(char **argv)
+{
+        pid_t pid = fork();
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR);
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+                setsid();
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        return pid;
+}
+
+/* Polls path until QMP answers query-status with running; returns the connection. */
+static struct qmp_conn *wait_running(const char *path, uint64_t timeout_usec)
+{
+        uint64_t end = bv_now_usec() + timeout_usec;
+        struct qmp_conn *c = NULL;
+
+        while (bv_now_usec() < end) {
+                if (qmp_conn_connect(loop, path, NULL, &c, NULL) == 0 && qmp_conn_wait_ready(c, 5000, NULL) == 0) {
+                        struct qmp_status st;
+                        if (qmp_status_query(c, 5000, &st, NULL) == 0 && st.running)
+                                return c;
+                }
+                c = qmp_conn_free(c);
+                usleep(1000);
+        }
+        return NULL;
+}
+
+static void stop_pid(pid_t pid)
+{
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
+int main(void)
+{
+        const char *builddir = getenv("top_builddir") ?: ".";
+        const char *srcdir = getenv("top_srcdir") ?: ".";
+        bool smoke = bench_smoke();
+        int runs = smoke ? 2 : 7, qmp_iters = smoke ? 50 : 500, nvms = smoke ? 2 : 20;
+        char bin[1024], kernel[1024], initrd[1024], dir[] = "/tmp/bv-bench-vm.XXXXXX", sock[512], cmd[4096];
+
+        snprintf(bin, sizeof(bin), "%s/tools/barevirtd", builddir);
+        snprintf(kernel, sizeof(kernel), "%s/build/guest/vmlinuz", builddir);
+        snprintf(initrd, sizeof(initrd), "%s/build/guest/initramfs.cpio.gz", builddir);
+        if (access(kernel, R_OK) < 0) {
+                snprintf(cmd, sizeof(cmd), "sh %s/tools/mkguest --out %s/build/guest >/dev/null", srcdir, builddir);
+                if (system(cmd) != 0) {
+                        fprintf(stderr, "bench-vm: cannot build the guest\n");
+                        return 1;
+                }
+        }
+        if (access("/usr/bin/qemu-system-x86_64", X_OK) < 0 || !mkdtemp(dir)) {
+                printf("bench-vm: skipped (no qemu-system-x86_64)\n");
+                return 0;
+        }
+        snprintf(sock, sizeof(sock), "%s/api.sock", dir);
+        pid_t daemon = bench_daemon_start(bin, dir, NULL);
+        bv_loop_new(&loop, NULL);
+        bv_http_client_new(loop, sock, &api, NULL);
+        if (bench_time_to_answer(sock, "/v1/ping", bv_now_usec()) < 0)
+                return 1;
+
+        /* Start latency, barevirt. */
+        uint64_t bv_t[16], hand_t[16];
+        snprintf(cmd, sizeof(cmd), "{\"name\":\"b0\",\"memory\":128,\"kernel\":\"%s\",\"initrd\":\"%s\","
+                 "\"cmdline\":\"console=ttyS0 quiet\"}", kernel, initrd);
+        if (call("POST", "/v1/vms", cmd, NULL) < 0)
+                return 1;
+        /* Warm-up start (not timed): the first one also waits for the host probe. */
+        json_auto_t *first = NULL;
+        if (call("POST", "/v1/vms/b0/start", NULL, &first) < 0)
+                return 1;
+        pid_t qpid = (pid_t)json_integer_value(json_object_get(first, "pid"));
+        /* The same argv by hand, with its sockets in a directory of ours. */
+        char from[512], to[512], qmp_path[600];
+        snprintf(from, sizeof(from), "%s/run/vms/b0", dir);
+        snprintf(to, sizeof(to), "%s/hand", dir);
+        mkdir(to, 0700);
+        char **argv = argv_of(qpid, from, to);
+        snprintf(qmp_path, sizeof(qmp_path), "%s/qmp.sock", to);
+        if (!argv || call("POST", "/v1/vms/b0/kill", NULL, NULL) < 0)
+                return 1;
+        /* Alternate the two, one QEMU at a time, so neither competes with the other's boot. */
+        struct qmp_conn *hand = NULL;
+        pid_t hpid = 0;
+        for (int i = 0; i < runs; i++) {
+                uint64_t t0 = bv_now_usec();
+                json_auto_t *vm = NULL;
+                if (call("POST", "/v1/vms/b0/start", NULL, &vm) < 0)
+                        return 1;
+                bv_t[i] = bv_now_usec() - t0;
+                qpid = (pid_t)json_integer_value(json_object_get(vm, "pid"));
+                if (call("POST", "/v1/vms/b0/kill", NULL, NULL) < 0)
+                        return 1;
+                unlink(qmp_path);
+                t0 = bv_now_usec();
+                hpid = spawn(argv);
+                hand = wait_running(qmp_path, 60000000);
+                hand_t[i] = bv_now_usec() - t0;
+                if (!hand)
+                        return 1;
+                hand = qmp_conn_free(hand);
+                stop_pid(hpid);
+        }
+        double bvm = bench_median(bv_t, runs) / 1000.0, hm = bench_median(hand_t, runs) / 1000.0;
+        bench_line("bench-vm", "start to QMP running", bvm, "ms", "same argv by hand", hm, 0);
+        bench_line("bench-vm", "barevirt's added start latency", bvm - hm, "ms", NULL, 0, 5);
+
+        /* QMP through the daemon against raw QMP (both query-status), once both guests are up. */
+        json_auto_t *vm = NULL;
+        unlink(qmp_path);
+        hpid = spawn(argv);
+        hand = wait_running(qmp_path, 60000000);
+        if (!hand || call("POST", "/v1/vms/b0/start", NULL, &vm) < 0)
+                return 1;
+        qpid = (pid_t)json_integer_value(json_object_get(vm, "pid"));
+        sleep(smoke ? 3 : 8);
+        _cleanup_free_ uint64_t *dq = calloc((size_t)qmp_iters, sizeof(uint64_t));
+        _cleanup_free_ uint64_t *rq = calloc((size_t)qmp_iters, sizeof(uint64_t));
+        for (int i = 0; i < qmp_iters; i++) {
+                uint64_t t0 = bv_now_usec();
+                if (call("POST", "/v1/vms/b0/qmp", "{\"command\":\"query-status\"}", NULL) < 0)
+                        return 1;
+                dq[i] = bv_now_usec() - t0;
+                t0 = bv_now_usec();
+                if (qmp_conn_call_sync(hand, "query-status", NULL, 5000, NULL, NULL) < 0)
+                        return 1;
+                rq[i] = bv_now_usec() - t0;
+        }
+        double dqm = (double)bench_median(dq, (size_t)qmp_iters), rqm = (double)bench_median(rq, (size_t)qmp_iters);
+        bench_line("bench-vm", "query-status through barevirtd", dqm, "us", "raw QMP", rqm, 0);
+        bench_line("bench-vm", "barevirtd's added QMP latency", dqm - rqm, "us", NULL, 0, 20);
+
+        /* QEMU memory: launched by barevirt vs by hand, both booted about the same time ago. */
+        bench_line("bench-vm", "QEMU RSS as launched by barevirt", bench_rss_kib(qpid) / 1024.0, "MiB",
+                   "by hand", bench_rss_kib(hpid) / 1024.0, 0);
+        hand = qmp_conn_free(hand);
+        stop_pid(hpid);
+
+        /* Many VMs: daemon RSS, and listing while one QEMU is stopped dead. */
+        for (int i = 1; i < nvms; i++) {
+                char path[64];
+                snprintf(cmd, sizeof(cmd), "{\"name\":\"b%d\",\"memory\":64,\"kernel\":\"%s\",\"initrd\":\"%s\","
+                         "\"cmdline\":\"console=ttyS0 quiet\"}", i, kernel, initrd);
+                snprintf(path, sizeof(path), "/v1/vms/b%d/start", i);
+                if (call("POST", "/v1/vms", cmd, NULL) < 0 || call("POST", path, NULL, NULL) < 0)
+                        return 1;
+        }
+        char metric[64];
+        snprintf(metric, sizeof(metric), "barevirtd RSS with %d VMs", nvms);
+        bench_line("bench-vm", metric, bench_rss_kib(daemon) / 1024.0, "MiB", NULL, 0, 4);
+        kill(qpid, SIGSTOP);
+        uint64_t lt[16];
+        for (int i = 0; i < 5; i++) {
+                uint64_t t0 = bv_now_usec();
+                call("GET", "/v1/vms", NULL, NULL);
+                lt[i] = bv_now_usec() - t0;
+        }
+        kill(qpid, SIGCONT);
+        bench_line("bench-vm", "GET /v1/vms with a SIGSTOPped QEMU", bench_median(lt, 5) / 1000.0, "ms", NULL, 0, 50);
+
+        for (int i = 0; i < nvms; i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "/v1/vms/b%d/kill", i);
+                call("POST", path, NULL, NULL);
+        }
+        bv_http_client_free(api);
+        bv_loop_free(loop);
+        bench_daemon_stop(daemon);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        return system(cmd) == 0 ? 0 : 1;
+}
