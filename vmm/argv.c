@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "vmm/argv.h"
 
 struct argv_buf {
@@ -79,16 +81,39 @@ static char *esc(const char *s)
         return r;
 }
 
-static void add_disk(struct argv_buf *b, const struct vmm_disk *k, bool *scsi_added)
+json_t *vmm_disk_blockdev(const struct vmm_disk *k)
 {
         const char *file = k->overlay && k->overlay_file ? k->overlay_file : k->file;
         const char *format = k->overlay && k->overlay_file ? "qcow2" : k->format;
-        char *f = esc(file);
+        bool direct = !strcmp(k->cache, "none") || !strcmp(k->cache, "directsync");
+        bool no_flush = !strcmp(k->cache, "unsafe");
 
-        adds(b, "-drive");
-        addf(b, "file=%s,format=%s,if=none,id=%s,cache=%s%s", f ? f : "", format, k->id, k->cache,
-             k->readonly ? ",readonly=on" : "");
-        free(f);
+        /* cache and read-only on both nodes: an inline child does not inherit them. */
+        return json_pack("{s:s,s:s,s:{s:s,s:s,s:b,s:{s:b,s:b}},s:b,s:{s:b,s:b}}", "driver", format,
+                         "node-name", k->id, "file", "driver", "file", "filename", file,
+                         "read-only", k->readonly, "cache", "direct", direct, "no-flush", no_flush,
+                         "read-only", k->readonly, "cache", "direct", direct, "no-flush", no_flush);
+}
+
+bool vmm_disk_write_cache(const struct vmm_disk *k)
+{
+        return strcmp(k->cache, "writethrough") != 0 && strcmp(k->cache, "directsync") != 0;
+}
+
+/*
+ * One disk as -blockdev (a node named after the disk id, so QMP can find
+ * it for snapshots and hot-unplug) plus its device. The cache mode maps to
+ * the node's cache.direct/no-flush and the device's write-cache.
+ */
+static void add_disk(struct argv_buf *b, const struct vmm_disk *k, bool *scsi_added)
+{
+        bool write_cache = vmm_disk_write_cache(k);
+        json_t *node = vmm_disk_blockdev(k);
+        char *spec = node ? json_dumps(node, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+        json_decref(node);
+        adds(b, "-blockdev");
+        add(b, spec);
         if (strcmp(k->bus, "scsi") == 0) {
                 if (!*scsi_added) {
                         adds(b, "-device");
@@ -96,10 +121,10 @@ static void add_disk(struct argv_buf *b, const struct vmm_disk *k, bool *scsi_ad
                         *scsi_added = true;
                 }
                 adds(b, "-device");
-                addf(b, "scsi-hd,drive=%s,bus=scsi0.0,id=%s-dev", k->id, k->id);
+                addf(b, "scsi-hd,drive=%s,bus=scsi0.0,id=%s-dev,write-cache=%s", k->id, k->id, write_cache ? "on" : "off");
         } else {
                 adds(b, "-device");
-                addf(b, "virtio-blk-pci,drive=%s,id=%s-dev", k->id, k->id);
+                addf(b, "virtio-blk-pci,drive=%s,id=%s-dev,write-cache=%s", k->id, k->id, write_cache ? "on" : "off");
         }
 }
 

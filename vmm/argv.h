@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <jansson.h>
 #include <stddef.h>
 
 #include "common/error.h"
@@ -33,3 +34,11 @@ struct vmm_argv_opts {
 int vmm_argv_build(const struct vmm_def *d, const struct vmm_argv_opts *o, char ***ret,
                    struct bv_error *err);
 char **vmm_argv_free(char **argv);
+
+/*
+ * The -blockdev / blockdev-add options of a disk: a format node named after
+ * the disk id over a file node, with its cache mode and read-only flag.
+ * NULL on ENOMEM. vmm_disk_write_cache() is the device's write-cache.
+ */
+json_t *vmm_disk_blockdev(const struct vmm_disk *k);
+bool vmm_disk_write_cache(const struct vmm_disk *k);

@@ -382,6 +382,30 @@ int vmm_def_check_files(const struct vmm_def *d, struct bv_error *err)
         return 0;
 }
 
+int vmm_disk_from_json(const json_t *o, size_t index, struct vmm_disk *ret, struct bv_error *err)
+{
+        struct vmm_disk k = {};
+        int r = parse_disk(o, index, &k, err);
+
+        if (r < 0) {
+                vmm_disk_clear(&k);
+                return r == -ENOMEM ? bv_error_set(err, ENOMEM, "Out of memory") : r;
+        }
+        *ret = k;
+        return 0;
+}
+
+void vmm_disk_clear(struct vmm_disk *k)
+{
+        free(k->file);
+        free(k->format);
+        free(k->bus);
+        free(k->cache);
+        free(k->overlay_file);
+        free(k->id);
+        *k = (struct vmm_disk){};
+}
+
 struct vmm_def *vmm_def_free(struct vmm_def *d)
 {
         if (!d)
@@ -393,15 +417,8 @@ struct vmm_def *vmm_def_free(struct vmm_def *d)
         free(d->kernel);
         free(d->initrd);
         free(d->cmdline);
-        for (size_t i = 0; i < d->n_disks; i++) {
-                struct vmm_disk *k = &d->disks[i];
-                free(k->file);
-                free(k->format);
-                free(k->bus);
-                free(k->cache);
-                free(k->overlay_file);
-                free(k->id);
-        }
+        for (size_t i = 0; i < d->n_disks; i++)
+                vmm_disk_clear(&d->disks[i]);
         for (size_t i = 0; i < d->n_nics; i++) {
                 free(d->nics[i].network);
                 free(d->nics[i].model);

@@ -86,6 +86,13 @@ json_t *vmm_def_to_json(const struct vmm_def *d);
  */
 int vmm_def_check_files(const struct vmm_def *d, struct bv_error *err);
 
+/*
+ * Parses one disk object (as in "disks"; index names it in messages and
+ * gives the default id "diskN"). vmm_disk_clear() frees what it holds.
+ */
+int vmm_disk_from_json(const json_t *o, size_t index, struct vmm_disk *ret, struct bv_error *err);
+void vmm_disk_clear(struct vmm_disk *k);
+
 /* Frees d. NULL accepted; returns NULL. */
 struct vmm_def *vmm_def_free(struct vmm_def *d);
 

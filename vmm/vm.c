@@ -27,6 +27,7 @@
 #include "qmp/qmp.h"
 #include "vmm/argv.h"
 #include "vmm/vm.h"
+#include "vmm/vmm-internal.h"
 
 #define START_TIMEOUT_USEC (60ULL * 1000000)     /* TCG on a loaded host is slow */
 #define CONNECT_RETRY_USEC 2000ULL
@@ -34,30 +35,6 @@
 #define KILL_GRACE_USEC (5ULL * 1000000)
 #define QMP_TIMEOUT_MS 10000
 #define LAST_LINES 8
-
-struct op {
-        vmm_done_cb done;
-        void *userdata;
-        const char *name;
-};
-
-struct vmm_vm {
-        struct vmm_host host;
-        struct vmm_def *def;
-        enum vmm_state state;
-        pid_t pid;
-        unsigned long long start_time;
-        off_t log_offset;            /* size of qemu.log when this QEMU started */
-        struct bv_child *child;
-        struct qmp_conn *qmp;
-        struct bv_timer *timer;
-        uint64_t deadline;
-        int stop_phase;              /* 0 none, 1 powerdown, 2 quit, 3 SIGKILL */
-        bool stop_requested;
-        bool guest_shutdown;
-        struct op op;
-        char last_error[1024];
-};
 
 static void on_exit_(struct bv_loop *loop, pid_t pid, int status, void *userdata);
 static void connect_qmp(struct bv_loop *loop, void *userdata);
@@ -86,7 +63,7 @@ const struct vmm_def *vmm_vm_def(const struct vmm_vm *vm) { return vm->def; }
 enum vmm_state vmm_vm_state(const struct vmm_vm *vm) { return vm->state; }
 pid_t vmm_vm_pid(const struct vmm_vm *vm) { return vm->pid; }
 
-static void emit(struct vmm_vm *vm, const char *event, json_t *data)
+void vmm_vm_emit(struct vmm_vm *vm, const char *event, json_t *data)
 {
         if (vm->host.on_event)
                 vm->host.on_event(vm, event, data, vm->host.userdata);
@@ -99,11 +76,11 @@ static void set_state(struct vmm_vm *vm, enum vmm_state s)
                 return;
         enum vmm_state old = vm->state;
         vm->state = s;
-        emit(vm, "state", json_pack("{s:s,s:s}", "from", vmm_state_name(old), "to", vmm_state_name(s)));
+        vmm_vm_emit(vm, "state", json_pack("{s:s,s:s}", "from", vmm_state_name(old), "to", vmm_state_name(s)));
 }
 
 /* Completes the pending operation (if any) exactly once. */
-static void complete(struct vmm_vm *vm, int r, json_t *result, const struct bv_error *err)
+void vmm_vm_complete(struct vmm_vm *vm, int r, json_t *result, const struct bv_error *err)
 {
         struct op op = vm->op;
 
@@ -112,7 +89,7 @@ static void complete(struct vmm_vm *vm, int r, json_t *result, const struct bv_e
                 op.done(vm, r, result, err, op.userdata);
 }
 
-static int begin(struct vmm_vm *vm, const char *name, vmm_done_cb done, void *userdata, struct bv_error *err)
+int vmm_vm_begin(struct vmm_vm *vm, const char *name, vmm_done_cb done, void *userdata, struct bv_error *err)
 {
         if (vm->op.done)
                 return bv_error_set(err, EBUSY, "VM '%s' is busy (%s in progress)", vm->def->name, vm->op.name);
@@ -139,10 +116,11 @@ struct vmm_vm *vmm_vm_free(struct vmm_vm *vm)
                 return NULL;
         struct bv_error err;
         bv_error_set(&err, ECANCELED, "VM '%s' was removed", vm->def->name);
-        complete(vm, -ECANCELED, NULL, &err);
+        vmm_vm_complete(vm, -ECANCELED, NULL, &err);
         vm->timer = bv_timer_cancel(vm->timer);
         vm->child = bv_child_remove(vm->child);
         vm->qmp = qmp_conn_free(vm->qmp);
+        vmm_vm_disk_abort(vm);
         vmm_def_free(vm->def);
         free(vm);
         return NULL;
@@ -209,11 +187,13 @@ static void on_qmp_event(struct qmp_conn *c, const struct qmp_event *ev, void *u
                 set_state(vm, VMM_RUNNING);
         else if (strcmp(ev->name, "SHUTDOWN") == 0) {
                 vm->guest_shutdown = true;
-                emit(vm, "shutdown", json_incref(ev->data));
+                vmm_vm_emit(vm, "shutdown", json_incref(ev->data));
         } else if (strcmp(ev->name, "RESET") == 0)
-                emit(vm, "reset", json_incref(ev->data));
+                vmm_vm_emit(vm, "reset", json_incref(ev->data));
         else if (strcmp(ev->name, "POWERDOWN") == 0)
-                emit(vm, "powerdown", NULL);
+                vmm_vm_emit(vm, "powerdown", NULL);
+        else if (strcmp(ev->name, "DEVICE_DELETED") == 0)
+                vmm_vm_disk_event(vm, ev);
 }
 
 static void on_qmp_close(struct qmp_conn *c, int r, const struct bv_error *err, void *userdata)
@@ -234,14 +214,14 @@ static void on_status(struct qmp_conn *c, int r, json_t *ret, const struct bv_er
         if (r < 0) {
                 if (vm->state == VMM_STARTING && vm->op.done) {
                         bv_error_prefix(&e, "VM '%s': query-status failed", vm->def->name);
-                        complete(vm, r, NULL, &e);
+                        vmm_vm_complete(vm, r, NULL, &e);
                 }
                 return;
         }
         vm->timer = bv_timer_cancel(vm->timer);
         set_state(vm, st.running ? VMM_RUNNING : VMM_PAUSED);
         if (vm->op.name && (strcmp(vm->op.name, "start") == 0 || strcmp(vm->op.name, "reattach") == 0))
-                complete(vm, 0, NULL, NULL);
+                vmm_vm_complete(vm, 0, NULL, NULL);
 }
 
 static void on_qmp_ready(struct qmp_conn *c, int r, const struct bv_error *err, void *userdata)
@@ -269,7 +249,7 @@ static void connect_qmp(struct bv_loop *loop, void *userdata)
                 if (vm->pid > 0)
                         kill(vm->pid, SIGKILL);
                 vm->stop_requested = true;
-                complete(vm, -ETIMEDOUT, NULL, &e);
+                vmm_vm_complete(vm, -ETIMEDOUT, NULL, &e);
                 return;
         }
         struct qmp_options opts = { .timeout_ms = QMP_TIMEOUT_MS };
@@ -293,6 +273,7 @@ static void on_exit_(struct bv_loop *loop, pid_t pid, int status, void *userdata
         vm->child = NULL;
         vm->timer = bv_timer_cancel(vm->timer);
         vm->qmp = qmp_conn_free(vm->qmp);
+        vmm_vm_disk_abort(vm);
         read_last_lines(vm);
         remove_runtime_files(vm);
         vm->pid = 0;
@@ -304,9 +285,9 @@ static void on_exit_(struct bv_loop *loop, pid_t pid, int status, void *userdata
         if (starting) {
                 bv_error_set(&e, EIO, "QEMU of VM '%s' exited during start: %s", vm->def->name,
                              vm->last_error[0] ? vm->last_error : "(no output)");
-                complete(vm, -EIO, NULL, &e);
+                vmm_vm_complete(vm, -EIO, NULL, &e);
         } else
-                complete(vm, 0, NULL, NULL);
+                vmm_vm_complete(vm, 0, NULL, NULL);
         vm->stop_requested = vm->guest_shutdown = false;
         vm->stop_phase = 0;
 }
@@ -461,7 +442,7 @@ int vmm_vm_start(struct vmm_vm *vm, vmm_done_cb done, void *userdata, struct bv_
         if ((r = bv_mkdir_p(vmm_vm_run_path(vm, NULL, dir, sizeof(dir)), 0700, err)) < 0 ||
             (r = bv_mkdir_p(vmm_vm_state_path(vm, NULL, dir, sizeof(dir)), 0700, err)) < 0)
                 return r;
-        if ((r = begin(vm, "start", done, userdata, err)) < 0)
+        if ((r = vmm_vm_begin(vm, "start", done, userdata, err)) < 0)
                 return r;
         r = open_taps(vm, taps, err);
         if (r >= 0) {
@@ -579,7 +560,7 @@ int vmm_vm_stop(struct vmm_vm *vm, vmm_done_cb done, void *userdata, struct bv_e
 {
         int r;
 
-        if ((r = check_active(vm, err)) < 0 || (r = begin(vm, "stop", done, userdata, err)) < 0)
+        if ((r = check_active(vm, err)) < 0 || (r = vmm_vm_begin(vm, "stop", done, userdata, err)) < 0)
                 return r;
         vm->stop_requested = true;
         vm->stop_phase = 0;
@@ -601,7 +582,7 @@ int vmm_vm_kill(struct vmm_vm *vm, vmm_done_cb done, void *userdata, struct bv_e
                 done(vm, 0, NULL, NULL, userdata);
                 return 0;
         }
-        if ((r = begin(vm, "kill", done, userdata, err)) < 0)
+        if ((r = vmm_vm_begin(vm, "kill", done, userdata, err)) < 0)
                 return r;
         vm->stop_requested = true;
         vm->stop_phase = 3;

@@ -97,6 +97,30 @@ int vmm_vm_resume(struct vmm_vm *vm, vmm_done_cb done, void *userdata, struct bv
 int vmm_vm_qmp(struct vmm_vm *vm, const char *command, json_t *arguments, unsigned timeout_ms,
                vmm_done_cb done, void *userdata, struct bv_error *err);
 
+/*
+ * Disks. disk_add takes over *disk (parsed with vmm_disk_from_json(); its
+ * id must be new): on a running VM blockdev-add + device_add, so the guest
+ * sees it at once; on a stopped one it is only added to the definition.
+ * disk_remove: device_del, wait for DEVICE_DELETED (10 s), blockdev-del; or
+ * just the definition when stopped. On success the definition changed:
+ * the owner stores it again. -ENOENT for an unknown disk id.
+ */
+int vmm_vm_disk_add(struct vmm_vm *vm, struct vmm_disk *disk, vmm_done_cb done, void *userdata,
+                    struct bv_error *err);
+int vmm_vm_disk_remove(struct vmm_vm *vm, const char *id, vmm_done_cb done, void *userdata,
+                       struct bv_error *err);
+
+/*
+ * Internal qcow2 snapshots of every writable disk (all must be qcow2; raw
+ * ones are refused with -EOPNOTSUPP). op is "create", "restore", "delete"
+ * or "list" (name NULL; result is [{"name", "date", "vm_state_size"}]).
+ * Running or paused VM: savevm/loadvm/delvm through QMP (with the RAM
+ * state). Stopped VM: qemu-img snapshot on each disk (blocks for the few
+ * milliseconds qemu-img takes). qemu_img is the qemu-img binary.
+ */
+int vmm_vm_snapshot(struct vmm_vm *vm, const char *op, const char *name, const char *qemu_img,
+                    vmm_done_cb done, void *userdata, struct bv_error *err);
+
 /* Path of the VM's file name (e.g. "serial.sock") in its run dir, into buf. */
 const char *vmm_vm_run_path(const struct vmm_vm *vm, const char *name, char *buf, size_t len);
 /* Path of the VM's file name in its state dir (console.log, overlays). */

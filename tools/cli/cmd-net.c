@@ -190,7 +190,7 @@ static const struct cli_command net_commands[] = {
         { "list", net_list, "net list [--json]", "list networks: state, addresses, ports" },
         { "show", net_show, "net show NAME [--json]", "one network: definition, bridge, ports" },
         { "delete", net_delete, "net delete NAME", "delete a network without ports and its bridge" },
-        { NULL },
+        {},
 };
 
 int cmd_net(struct cli *cli, int argc, char **argv)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -334,6 +335,102 @@ static int vm_qmp(struct cli *cli, int argc, char **argv)
         return 0;
 }
 
+/* ---- disks and snapshots ----------------------------------------------------- */
+
+static int vm_disk(struct cli *cli, int argc, char **argv)
+{
+        static const char usage[] = "vm disk add NAME FILE [--format raw|qcow2] [--readonly] [--id ID] | "
+                                    "vm disk remove NAME DISK";
+        char path[256];
+        json_auto_t *vm = NULL;
+
+        if (argc >= 4 && strcmp(argv[1], "add") == 0) {
+                json_auto_t *disk = json_object();
+                char *abs = realpath(argv[3], NULL);
+                json_object_set_new(disk, "file", json_string(abs ? abs : argv[3]));
+                free(abs);
+                for (int k = 4; k < argc; k++) {
+                        if (strcmp(argv[k], "--readonly") == 0)
+                                json_object_set_new(disk, "readonly", json_true());
+                        else if ((strcmp(argv[k], "--format") == 0 || strcmp(argv[k], "--id") == 0) && k + 1 < argc) {
+                                json_object_set_new(disk, argv[k] + 2, json_string(argv[k + 1]));
+                                k++;
+                        } else
+                                return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
+                }
+                if (!bv_name_is_valid(argv[2]))
+                        return cli_fail("invalid VM name '%s'", argv[2]);
+                snprintf(path, sizeof(path), "/v1/vms/%s/disks", argv[2]);
+                int r = cli_api(cli, "POST", path, disk, 0, &vm);
+                if (r)
+                        return r;
+                json_t *disks = json_object_get(json_object_get(vm, "definition"), "disks");
+                printf("disk '%s' added to VM '%s'\n",
+                       jstr(json_array_get(disks, json_array_size(disks) - 1), "id"), argv[2]);
+                return 0;
+        }
+        if (argc == 4 && strcmp(argv[1], "remove") == 0) {
+                if (!bv_name_is_valid(argv[2]) || !bv_name_is_valid(argv[3]))
+                        return cli_fail("invalid VM or disk name");
+                snprintf(path, sizeof(path), "/v1/vms/%s/disks/%s", argv[2], argv[3]);
+                int r = cli_api(cli, "DELETE", path, NULL, 0, &vm);
+                if (r == 0)
+                        printf("disk '%s' removed from VM '%s'\n", argv[3], argv[2]);
+                return r;
+        }
+        return cli_usage_error(usage, "expected add or remove");
+}
+
+static int vm_snapshot(struct cli *cli, int argc, char **argv)
+{
+        static const char usage[] = "vm snapshot create|list|restore|delete NAME [SNAP]";
+        char path[256];
+        json_auto_t *ret = NULL;
+        int r;
+
+        if (argc < 3)
+                return cli_usage_error(usage, "expected an operation and a VM name");
+        const char *op = argv[1], *name = argv[2], *snap = argc > 3 ? argv[3] : NULL;
+        bool list = strcmp(op, "list") == 0;
+        if ((list && argc != 3 && !(argc == 4 && strcmp(argv[3], "--json") == 0)) || (!list && argc != 4))
+                return cli_usage_error(usage, list ? "list takes only a VM name" : "expected a VM and a snapshot name");
+        if (!bv_name_is_valid(name) || (snap && !list && !bv_name_is_valid(snap)))
+                return cli_fail("invalid VM or snapshot name");
+        if (list) {
+                snprintf(path, sizeof(path), "/v1/vms/%s/snapshots", name);
+                if ((r = cli_api(cli, "GET", path, NULL, 0, &ret)))
+                        return r;
+                if (cli->json || argc == 4)
+                        return cli_print_json(ret);
+                size_t i;
+                json_t *s;
+                printf("%-24s %-20s %s\n", "NAME", "DATE", "VM STATE");
+                json_array_foreach(ret, i, s) {
+                        time_t t = (time_t)json_integer_value(json_object_get(s, "date"));
+                        char date[32];
+                        strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", localtime(&t));
+                        printf("%-24s %-20s %s\n", jstr(s, "name"), date,
+                               json_integer_value(json_object_get(s, "vm_state_size")) ? "yes" : "no");
+                }
+                return 0;
+        }
+        if (strcmp(op, "create") == 0) {
+                json_auto_t *body = json_pack("{s:s}", "name", snap);
+                snprintf(path, sizeof(path), "/v1/vms/%s/snapshots", name);
+                r = cli_api(cli, "POST", path, body, 600000, NULL);
+        } else if (strcmp(op, "restore") == 0) {
+                snprintf(path, sizeof(path), "/v1/vms/%s/snapshots/%s/restore", name, snap);
+                r = cli_api(cli, "POST", path, NULL, 600000, NULL);
+        } else if (strcmp(op, "delete") == 0) {
+                snprintf(path, sizeof(path), "/v1/vms/%s/snapshots/%s", name, snap);
+                r = cli_api(cli, "DELETE", path, NULL, 600000, NULL);
+        } else
+                return cli_usage_error(usage, "unknown operation '%s'", op);
+        if (r == 0)
+                printf("snapshot '%s' of VM '%s': %s done\n", snap, name, op);
+        return r;
+}
+
 /* ---- console -------------------------------------------------------------- */
 
 static struct termios saved_tio;
@@ -417,6 +514,10 @@ static const struct cli_command vm_commands[] = {
         { "delete", vm_delete, "vm delete NAME", "delete a stopped VM and its overlays" },
         { "console", vm_console, "vm console NAME", "attach to the serial console (Ctrl-] detaches)" },
         { "qmp", vm_qmp, "vm qmp NAME COMMAND [ARGUMENTS_JSON]", "a QMP command over barevirtd's connection" },
+        { "disk", vm_disk, "vm disk add NAME FILE [--format F] [--readonly] [--id ID] | vm disk remove NAME DISK",
+          "hot-add or hot-remove a disk" },
+        { "snapshot", vm_snapshot, "vm snapshot create|list|restore|delete NAME [SNAP]",
+          "internal qcow2 snapshots, running or stopped" },
         { NULL },
 };
 

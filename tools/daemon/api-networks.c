@@ -39,6 +39,7 @@
 #include "common/parse.h"
 #include "net/net.h"
 #include "tools/daemon/daemon.h"
+#include "vmm/def.h"
 #include "vmm/vm.h"
 
 #define NETWORK_GROUP 0x62766e74u       /* "bvnt" */
@@ -110,25 +111,21 @@ static int def_from_json(json_t *o, struct network_def *def, struct bv_error *er
         json_array_foreach(addrs, i, v) {
                 struct net_cidr c;
                 char buf[INET6_ADDRSTRLEN + 8];
-                if (!json_is_string(v)) {
+                if (!json_is_string(v))
+                        r = bv_error_set(err, EINVAL, "addresses[%zu]: must be a string like '10.0.0.1/24'", i);
+                else if ((r = net_cidr_parse(json_string_value(v), true, &c, err)) < 0)
+                        r = bv_error_prefix(err, "addresses[%zu]", i);
+                else
+                        net_cidr_format(&c, buf, sizeof(buf));
+                for (size_t k = 0; r >= 0 && k < def->n_addresses; k++)
+                        if (strcmp(def->addresses[k], buf) == 0)
+                                r = bv_error_set(err, EINVAL, "addresses[%zu]: '%s' is listed twice", i, buf);
+                if (r >= 0 && !(def->addresses[def->n_addresses++] = strdup(buf)))
+                        r = bv_error_set(err, ENOMEM, "Out of memory");
+                if (r < 0) {
                         def_clear(def);
-                        return bv_error_set(err, EINVAL, "addresses[%zu]: must be a string like '10.0.0.1/24'", i);
+                        return r;
                 }
-                if ((r = net_cidr_parse(json_string_value(v), true, &c, err)) < 0) {
-                        def_clear(def);
-                        return bv_error_prefix(err, "addresses[%zu]", i);
-                }
-                net_cidr_format(&c, buf, sizeof(buf));
-                for (size_t k = 0; k < def->n_addresses; k++)
-                        if (strcmp(def->addresses[k], buf) == 0) {
-                                def_clear(def);
-                                return bv_error_set(err, EINVAL, "addresses[%zu]: '%s' is listed twice", i, buf);
-                        }
-                if (!(def->addresses[def->n_addresses] = strdup(buf))) {
-                        def_clear(def);
-                        return bv_error_set(err, ENOMEM, "Out of memory");
-                }
-                def->n_addresses++;
         }
         return 0;
 }
@@ -225,24 +222,12 @@ static const struct net_link *live_find(const struct live *lv, const char *name)
         return NULL;
 }
 
-static unsigned mask_bits(const struct sockaddr *sa)
+/* The address bytes of an AF_INET or AF_INET6 sockaddr. */
+static const uint8_t *in_bytes(const struct sockaddr *sa)
 {
-        const uint8_t *p;
-        size_t n;
-        unsigned bits = 0;
-
-        if (!sa)
-                return 0;
-        if (sa->sa_family == AF_INET) {
-                p = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-                n = 4;
-        } else {
-                p = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
-                n = 16;
-        }
-        for (size_t i = 0; i < n; i++)
-                bits += (unsigned)__builtin_popcount(p[i]);
-        return bits;
+        if (sa->sa_family == AF_INET)
+                return (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+        return (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
 }
 
 static json_t *live_addresses(const struct live *lv, const char *name)
@@ -251,25 +236,24 @@ static json_t *live_addresses(const struct live *lv, const char *name)
 
         for (const struct ifaddrs *ifa = lv->addrs; ifa; ifa = ifa->ifa_next) {
                 char buf[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN + 8];
-                const void *addr;
-                if (!ifa->ifa_addr || strcmp(ifa->ifa_name, name) != 0)
+                int af = ifa->ifa_addr ? ifa->ifa_addr->sa_family : AF_UNSPEC;
+                unsigned bits = 0;
+                if ((af != AF_INET && af != AF_INET6) || !ifa->ifa_netmask || strcmp(ifa->ifa_name, name) != 0 ||
+                    !inet_ntop(af, in_bytes(ifa->ifa_addr), buf, sizeof(buf)))
                         continue;
-                if (ifa->ifa_addr->sa_family == AF_INET)
-                        addr = &((const struct sockaddr_in *)ifa->ifa_addr)->sin_addr;
-                else if (ifa->ifa_addr->sa_family == AF_INET6)
-                        addr = &((const struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr;
-                else
-                        continue;
-                if (!inet_ntop(ifa->ifa_addr->sa_family, addr, buf, sizeof(buf)))
-                        continue;
-                snprintf(s, sizeof(s), "%s/%u", buf, mask_bits(ifa->ifa_netmask));
+                for (size_t i = 0; i < (af == AF_INET ? 4u : 16u); i++)
+                        bits += (unsigned)__builtin_popcount(in_bytes(ifa->ifa_netmask)[i]);
+                snprintf(s, sizeof(s), "%s/%u", buf, bits);
                 json_array_append_new(a, json_string(s));
         }
         return a;
 }
 
-/* The VM owning tap "bvXXXXXX-N" (vmm/vm.c names taps by an FNV-1a hash of the VM name). */
-static struct vmm_vm *tap_owner(struct barevirtd *d, const char *tap, unsigned *ret_nic)
+/*
+ * The VM owning tap "bvXXXXXX-N" on network: vmm/vm.c names taps by an
+ * FNV-1a hash of the VM name and the NIC index; NIC N must be on network.
+ */
+static struct vmm_vm *tap_owner(struct barevirtd *d, const char *tap, const char *network, unsigned *ret_nic)
 {
         unsigned hash, nic;
         int n = 0;
@@ -281,7 +265,8 @@ static struct vmm_vm *tap_owner(struct barevirtd *d, const char *tap, unsigned *
                 uint32_t h = 2166136261u;
                 for (const char *p = vmm_vm_name(d->vms[i]); *p; p++)
                         h = (h ^ (uint8_t)*p) * 16777619u;
-                if ((h & 0xffffff) == hash) {
+                const struct vmm_def *def = vmm_vm_def(d->vms[i]);
+                if ((h & 0xffffff) == hash && nic < def->n_nics && strcmp(def->nics[nic].network, network) == 0) {
                         *ret_nic = nic;
                         return d->vms[i];
                 }
@@ -289,7 +274,7 @@ static struct vmm_vm *tap_owner(struct barevirtd *d, const char *tap, unsigned *
         return NULL;
 }
 
-static json_t *ports_json(struct barevirtd *d, const struct live *lv, int master)
+static json_t *ports_json(struct barevirtd *d, const struct live *lv, const char *network, int master)
 {
         json_t *a = json_array();
 
@@ -298,7 +283,7 @@ static json_t *ports_json(struct barevirtd *d, const struct live *lv, int master
                 unsigned nic = 0;
                 if (l->master != master)
                         continue;
-                struct vmm_vm *vm = tap_owner(d, l->name, &nic);
+                struct vmm_vm *vm = tap_owner(d, l->name, network, &nic);
                 json_t *p = json_pack("{s:s,s:s,s:b,s:b}", "name", l->name, "kind", *l->kind ? l->kind : "device",
                                       "up", l->up, "carrier", l->carrier);
                 if (vm) {
@@ -328,7 +313,7 @@ static json_t *network_json(struct barevirtd *d, const struct network_def *def, 
         }
         return json_pack("{s:s,s:o,s:s,s:o,s:o}", "name", def->name, "definition", def_to_json(def), "state",
                          state, "bridge", bridge, "ports",
-                         ports_json(d, lv, l && link_is_ours(l) ? l->index : 0));
+                         ports_json(d, lv, def->name, l && link_is_ours(l) ? l->index : 0));
 }
 
 /* ---- bridge setup ----------------------------------------------------------- */
@@ -547,53 +532,46 @@ static void post_networks(struct barevirtd *d, struct bv_http_conn *c, const str
         def_clear(&def);
 }
 
+/* Needs only the name (a definition that no longer parses can still be deleted). */
 static void delete_network(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req,
                            char **args)
 {
-        struct network_def def;
+        const char *name = args[0];
         struct bv_error err = {};
         struct live lv = {};
         char path[4096];
         size_t users;
         int r;
 
-        if ((r = def_load(d, args[0], &def, &err)) == -ENOENT) {
+        def_path(d, name, path, sizeof(path));
+        if (name_check(name, NULL) < 0 || access(path, F_OK) < 0)
+                r = bv_error_set(&err, ENOENT, "No network named '%.64s'", name);
+        else if ((users = vms_using_network(d, name)) > 0)
+                r = bv_error_set(&err, EBUSY, "Network '%s' is used by %zu running VM(s): stop them first", name,
+                                 users);
+        else if ((r = live_get(d, &lv, &err)) >= 0) {
+                const struct net_link *l = live_find(&lv, name);
+                bool ours = l && link_is_ours(l);
+                json_auto_t *ports = ports_json(d, &lv, name, ours ? l->index : 0);
+                if (json_array_size(ports) > 0)
+                        r = bv_error_set(&err, EBUSY, "Network '%s' still has %zu port(s) (first: '%s'): detach them first",
+                                         name, json_array_size(ports),
+                                         json_string_value(json_object_get(json_array_get(ports, 0), "name")));
+                else if (ours)
+                        r = net_link_delete(d->net, name, &err);
+                else if (l)
+                        bv_warn("network '%s': link '%s' is not barevirt's, leaving it", name, name);
+        }
+        if (r >= 0 && unlink(path) < 0 && errno != ENOENT)
+                r = bv_error_set_errno(&err, errno, "Failed to remove '%s'", path);
+        live_clear(&lv);
+        if (r < 0) {
                 api_reply_errno(c, r, err.msg);
                 return;
         }
-        /* A definition that no longer parses can still be deleted: its name is the file's. */
-        if (r < 0) {
-                bv_warn("%s", err.msg);
-                def = (struct network_def){};
-                snprintf(def.name, sizeof(def.name), "%s", args[0]);
-        }
-        if ((users = vms_using_network(d, def.name)) > 0)
-                r = bv_error_set(&err, EBUSY, "Network '%s' is used by %zu running VM(s): stop them first",
-                                 def.name, users);
-        else if ((r = live_get(d, &lv, &err)) >= 0) {
-                const struct net_link *l = live_find(&lv, def.name);
-                json_auto_t *ports = ports_json(d, &lv, l && link_is_ours(l) ? l->index : 0);
-                if (json_array_size(ports) > 0)
-                        r = bv_error_set(&err, EBUSY, "Network '%s' still has %zu port(s) (first: '%s'): detach them first",
-                                         def.name, json_array_size(ports),
-                                         json_string_value(json_object_get(json_array_get(ports, 0), "name")));
-                else if (l && link_is_ours(l))
-                        r = net_link_delete(d->net, def.name, &err);
-                else if (l)
-                        bv_warn("network '%s': link '%s' is not barevirt's, leaving it", def.name, def.name);
-        }
-        def_path(d, def.name, path, sizeof(path));
-        if (r >= 0 && unlink(path) < 0 && errno != ENOENT)
-                r = bv_error_set_errno(&err, errno, "Failed to remove '%s'", path);
-        if (r < 0)
-                api_reply_errno(c, r, err.msg);
-        else {
-                bv_info("network '%s' deleted", def.name);
-                events_emit(d, "network-deleted", json_pack("{s:s}", "name", def.name));
-                bv_http_conn_respond(c, 204, NULL, NULL, 0);
-        }
-        live_clear(&lv);
-        def_clear(&def);
+        bv_info("network '%s' deleted", name);
+        events_emit(d, "network-deleted", json_pack("{s:s}", "name", name));
+        bv_http_conn_respond(c, 204, NULL, NULL, 0);
 }
 
 /* ---- start-up ---------------------------------------------------------------- */
@@ -648,5 +626,5 @@ const struct api_route api_networks_routes[] = {
         { "POST", "/v1/networks", post_networks },
         { "GET", "/v1/networks/{}", get_network },
         { "DELETE", "/v1/networks/{}", delete_network },
-        { NULL },
+        {},
 };

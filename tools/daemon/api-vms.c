@@ -11,6 +11,12 @@
  *   DELETE /v1/vms/NAME               delete a stopped VM
  *   POST   /v1/vms/NAME/ACTION        start, stop, kill, reboot, pause, resume
  *   POST   /v1/vms/NAME/qmp           {"command": ..., "arguments": {...}}
+ *   POST   /v1/vms/NAME/disks         hot-add a disk (body: a disk, see vmm/def.h)
+ *   DELETE /v1/vms/NAME/disks/ID      hot-remove it
+ *   GET    /v1/vms/NAME/snapshots     list internal qcow2 snapshots
+ *   POST   /v1/vms/NAME/snapshots     {"name": SNAP}: create
+ *   POST   /v1/vms/NAME/snapshots/SNAP/restore
+ *   DELETE /v1/vms/NAME/snapshots/SNAP
  */
 #include <dirent.h>
 #include <errno.h>
@@ -392,6 +398,143 @@ static void post_qmp(struct barevirtd *d, struct bv_http_conn *c, const struct b
         }
 }
 
+/* ---- disks and snapshots --------------------------------------------------- */
+
+static int store_def(struct barevirtd *d, struct vmm_vm *vm, struct bv_error *err)
+{
+        char path[4096];
+        json_auto_t *o = vmm_def_to_json(vmm_vm_def(vm));
+
+        def_path(d, vmm_vm_name(vm), path, sizeof(path));
+        return o ? bv_json_write_file(path, o, err) : -ENOMEM;
+}
+
+/* After a disk change: store the new definition, then answer with the VM. */
+static void reply_disk_done(struct vmm_vm *vm, int r, json_t *result, const struct bv_error *err, void *userdata)
+{
+        struct pending *p = userdata;
+        struct bv_error e = {};
+
+        if (r >= 0 && vm && (r = store_def(p->d, vm, &e)) < 0)
+                err = &e;
+        reply_vm_done(vm, r, result, err, userdata);
+}
+
+static void post_disk(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
+{
+        json_auto_t *body = NULL;
+        struct vmm_disk disk = {};
+        struct bv_error err = {};
+        struct vmm_vm *vm;
+
+        if (!(vm = find_or_404(d, c, args[0])) || api_read_json(c, req, &body) < 0)
+                return;
+        /* Without an id the disk is "diskN", N the first number no disk of the VM uses. */
+        const struct vmm_def *def = vmm_vm_def(vm);
+        size_t n = def->n_disks;
+        for (bool used = true; used; n++) {
+                char id[32];
+                snprintf(id, sizeof(id), "disk%zu", n);
+                used = false;
+                for (size_t i = 0; i < def->n_disks; i++)
+                        used |= strcmp(def->disks[i].id, id) == 0;
+                if (!used)
+                        break;
+        }
+        int r = vmm_disk_from_json(body, n, &disk, &err);
+        struct pending *p = r < 0 ? NULL : pending_new(d, c, args[0]);
+        if (r >= 0 && !p)
+                r = bv_error_set(&err, ENOMEM, "Out of memory");
+        if (r >= 0 && (r = vmm_vm_disk_add(vm, &disk, reply_disk_done, p, &err)) < 0) {
+                bv_http_conn_unref(p->conn);
+                free(p);
+        }
+        vmm_disk_clear(&disk);
+        if (r < 0)
+                api_reply_errno(c, r, err.msg);
+}
+
+static void delete_disk(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
+{
+        struct bv_error err = {};
+        struct vmm_vm *vm = find_or_404(d, c, args[0]);
+
+        if (!vm)
+                return;
+        struct pending *p = pending_new(d, c, args[0]);
+        int r = p ? vmm_vm_disk_remove(vm, args[1], reply_disk_done, p, &err) : -ENOMEM;
+        if (r < 0) {
+                api_reply_errno(c, r, err.msg);
+                if (p) {
+                        bv_http_conn_unref(p->conn);
+                        free(p);
+                }
+        }
+}
+
+static void reply_snapshot_done(struct vmm_vm *vm, int r, json_t *result, const struct bv_error *err, void *userdata)
+{
+        struct pending *p = userdata;
+
+        if (r < 0)
+                api_reply_errno(p->conn, r, err ? err->msg : NULL);
+        else if (result)
+                api_reply_json(p->conn, 200, json_incref(result));
+        else if (p->name[0])
+                api_reply_json(p->conn, 200, vm ? vmm_vm_to_json(vm) : json_object());
+        bv_http_conn_unref(p->conn);
+        free(p);
+}
+
+static void snapshot(struct barevirtd *d, struct bv_http_conn *c, const char *vm_name, const char *op,
+                     const char *snap)
+{
+        struct bv_error err = {};
+        struct vmm_vm *vm = find_or_404(d, c, vm_name);
+
+        if (!vm)
+                return;
+        struct pending *p = pending_new(d, c, vm_name);
+        int r = p ? vmm_vm_snapshot(vm, op, snap, d->qemu_img, reply_snapshot_done, p, &err) : -ENOMEM;
+        if (r < 0) {
+                api_reply_errno(c, r, err.msg);
+                if (p) {
+                        bv_http_conn_unref(p->conn);
+                        free(p);
+                }
+        }
+}
+
+static void get_snapshots(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
+{
+        snapshot(d, c, args[0], "list", NULL);
+}
+
+static void post_snapshot(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
+{
+        json_auto_t *body = NULL;
+        const char *name = NULL;
+        json_error_t jerr;
+
+        if (api_read_json(c, req, &body) < 0)
+                return;
+        if (json_unpack_ex(body, &jerr, JSON_STRICT, "{s:s}", "name", &name) < 0) {
+                bv_http_conn_respond_error(c, 400, "Body must be {\"name\": STRING}: %s", jerr.text);
+                return;
+        }
+        snapshot(d, c, args[0], "create", name);
+}
+
+static void restore_snapshot(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
+{
+        snapshot(d, c, args[0], "restore", args[1]);
+}
+
+static void delete_snapshot(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
+{
+        snapshot(d, c, args[0], "delete", args[1]);
+}
+
 /* ---- start-up ------------------------------------------------------------- */
 
 static void autostart_after_probe(struct barevirtd *d, void *userdata)
@@ -476,6 +619,13 @@ const struct api_route api_vms_routes[] = {
         { "GET", "/v1/vms/{}", get_vm },
         { "DELETE", "/v1/vms/{}", delete_vm },
         { "POST", "/v1/vms/{}/qmp", post_qmp },
+        { "POST", "/v1/vms/{}/disks", post_disk },
+        { "DELETE", "/v1/vms/{}/disks/{}", delete_disk },
+        { "GET", "/v1/vms/{}/snapshots", get_snapshots },
+        { "POST", "/v1/vms/{}/snapshots", post_snapshot },
+        { "POST", "/v1/vms/{}/snapshots/{}/restore", restore_snapshot },
+        { "DELETE", "/v1/vms/{}/snapshots/{}", delete_snapshot },
+        /* Last: "{}" would also match "disks", "snapshots" and "qmp". */
         { "POST", "/v1/vms/{}/{}", post_action },
         { NULL },
 };
