@@ -46,10 +46,11 @@ int ctr_cgroup_plan(const struct ctr_config *cfg, const char *id, char *buf, siz
                 strcat(avail, info.controllers[i]);
         }
         if (!info.v2_root[0]) {
-                if (cfg->n_cgroup_writes)
+                if (cfg->n_cgroup_writes || cfg->n_dev_rules)
                         return bv_error_set(err, EOPNOTSUPP,
                                             "%s: this host has no cgroup v2 tree (cgroups are %s), so the limit cannot be enforced",
-                                            cfg->cgroup_writes[0].json_path, ctr_cgroup_mode_name(info.mode));
+                                            cfg->n_cgroup_writes ? cfg->cgroup_writes[0].json_path : "linux.resources.devices",
+                                            ctr_cgroup_mode_name(info.mode));
                 buf[0] = 0;
                 return 0;
         }
@@ -61,9 +62,6 @@ int ctr_cgroup_plan(const struct ctr_config *cfg, const char *id, char *buf, siz
                                             w->json_path, w->controller, ctr_cgroup_mode_name(info.mode),
                                             info.v2_root, avail[0] ? avail : "none");
         }
-        if (cfg->has_device_rules)
-                return bv_error_set(err, EOPNOTSUPP,
-                                    "linux.resources.devices: device access rules cannot be enforced yet (cgroup v2 device programs are not implemented)");
         if (cfg->cgroups_path && *cfg->cgroups_path)
                 n = snprintf(buf, len, "%s%s%s", info.v2_root, cfg->cgroups_path[0] == '/' ? "" : "/",
                              cfg->cgroups_path);
@@ -103,6 +101,39 @@ static int enable_controller(const char *path, const char *c, struct bv_error *e
         return 0;
 }
 
+/*
+ * The config's device rules, then what runc and crun always allow after
+ * them (Podman and Docker rely on it: they send "deny all" alone): mknod of
+ * anything, the default devices, ptys, /dev/net/tun, and every device the
+ * config itself creates.
+ */
+static int attach_device_rules(const struct ctr_config *cfg, int fd, struct bv_error *err)
+{
+        static const struct ctr_dev_rule defaults[] = {
+                { true, 'c', -1, -1, 1 }, { true, 'b', -1, -1, 1 }, { true, 'c', 1, 3, 7 },
+                { true, 'c', 1, 5, 7 }, { true, 'c', 1, 7, 7 }, { true, 'c', 1, 8, 7 },
+                { true, 'c', 1, 9, 7 }, { true, 'c', 5, 0, 7 }, { true, 'c', 5, 1, 7 },
+                { true, 'c', 5, 2, 7 }, { true, 'c', 136, -1, 7 }, { true, 'c', 10, 200, 7 },
+        };
+        size_t n = cfg->n_dev_rules + BV_ELEMENTSOF(defaults) + cfg->n_devices;
+        _cleanup_free_ struct ctr_dev_rule *all = calloc(n, sizeof(*all));
+        size_t k = 0;
+
+        if (!all)
+                return -ENOMEM;
+        memcpy(all, cfg->dev_rules, cfg->n_dev_rules * sizeof(*all));
+        k = cfg->n_dev_rules;
+        memcpy(all + k, defaults, sizeof(defaults));
+        k += BV_ELEMENTSOF(defaults);
+        for (size_t i = 0; i < cfg->n_devices; i++) {
+                const struct ctr_device *d = &cfg->devices[i];
+                if (d->type == 'p')
+                        continue;
+                all[k++] = (struct ctr_dev_rule){ true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, 7 };
+        }
+        return ctr_devices_attach(fd, all, k, err);
+}
+
 int ctr_cgroup_setup(const struct ctr_config *cfg, const char *path, struct bv_error *err)
 {
         int r;
@@ -122,6 +153,10 @@ int ctr_cgroup_setup(const struct ctr_config *cfg, const char *path, struct bv_e
         int fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
                 r = bv_error_set_errno(err, errno, "Failed to open cgroup '%s'", path);
+                goto fail;
+        }
+        if (cfg->n_dev_rules && (r = attach_device_rules(cfg, fd, err)) < 0) {
+                close(fd);
                 goto fail;
         }
         return fd;

@@ -831,18 +831,16 @@ static int parse_resources(json_t *res, struct ctr_config *cfg, struct bv_error 
                 bool has_lim;
                 if ((r = get_int(o, "limit", "linux.resources.memory", -1, INT64_MAX, &lim, &has_lim, err)) < 0)
                         return r;
-                if (has_lim && (r = lim < 0 ? cgw_add(cfg, "memory", "memory.max", "linux.resources.memory.limit", "max")
-                                            : cgw_add(cfg, "memory", "memory.max", "linux.resources.memory.limit", "%lld", (long long)lim)) < 0)
+                if (has_lim && lim >= 0 && (r = cgw_add(cfg, "memory", "memory.max", "linux.resources.memory.limit", "%lld", (long long)lim)) < 0)
                         return r;
                 if ((r = get_int(o, "reservation", "linux.resources.memory", -1, INT64_MAX, &i64, &has, err)) < 0)
                         return r;
-                if (has && (r = i64 < 0 ? cgw_add(cfg, "memory", "memory.low", "linux.resources.memory.reservation", "max")
-                                        : cgw_add(cfg, "memory", "memory.low", "linux.resources.memory.reservation", "%lld", (long long)i64)) < 0)
+                if (has && i64 >= 0 && (r = cgw_add(cfg, "memory", "memory.low", "linux.resources.memory.reservation", "%lld", (long long)i64)) < 0)
                         return r;
                 if ((r = get_int(o, "swap", "linux.resources.memory", -1, INT64_MAX, &i64, &has, err)) < 0)
                         return r;
-                if (has) {
-                        if (i64 >= 0 && has_lim && lim >= 0 && i64 < lim)
+                if (has && i64 >= 0) {
+                        if (has_lim && lim >= 0 && i64 < lim)
                                 return bv_error_set(err, EINVAL, "linux.resources.memory.swap: below memory.limit");
                         if ((r = i64 < 0 || !has_lim || lim < 0
                                          ? cgw_add(cfg, "memory", "memory.swap.max", "linux.resources.memory.swap", "max")
@@ -893,8 +891,8 @@ static int parse_resources(json_t *res, struct ctr_config *cfg, struct bv_error 
         if (o) {
                 if ((r = get_int(o, "limit", "linux.resources.pids", INT64_MIN, INT64_MAX, &i64, &has, err)) < 0)
                         return r;
-                if (has && (r = i64 <= 0 ? cgw_add(cfg, "pids", "pids.max", "linux.resources.pids.limit", "max")
-                                         : cgw_add(cfg, "pids", "pids.max", "linux.resources.pids.limit", "%lld",
+                /* 0 and -1 mean unlimited: the default, which needs no controller. */
+                if (has && i64 > 0 && (r = cgw_add(cfg, "pids", "pids.max", "linux.resources.pids.limit", "%lld",
                                                    (long long)i64)) < 0)
                         return r;
         }
@@ -972,12 +970,43 @@ static int parse_resources(json_t *res, struct ctr_config *cfg, struct bv_error 
                 json_t *item;
                 if ((r = check_count(v, "linux.resources.devices", err)) < 0)
                         return r;
+                cfg->dev_rules = calloc(json_array_size(v) + 1, sizeof(*cfg->dev_rules));
+                if (!cfg->dev_rules)
+                        return -ENOMEM;
                 FOR_OBJECTS(v, i, item, "linux.resources.devices", ip, err) {
-                        bool allow = false;
-                        if ((r = get_bool(item, "allow", ip, &allow, err)) < 0)
+                        struct ctr_dev_rule *d = &cfg->dev_rules[cfg->n_dev_rules];
+                        const char *type = NULL, *access = NULL;
+                        bool present;
+                        if (!json_is_boolean(json_object_get(item, "allow")))
+                                return bv_error_set(err, EINVAL, "%s.allow: expected a boolean", ip);
+                        d->allow = json_is_true(json_object_get(item, "allow"));
+                        if ((r = get_str(item, "type", ip, &type, err)) < 0 ||
+                            (r = get_str(item, "access", ip, &access, err)) < 0)
                                 return r;
-                        if (!allow)
-                                cfg->has_device_rules = true;
+                        d->type = type && *type ? type[0] : 'a';
+                        if (!strchr("acb", d->type) || (type && strlen(type) > 1))
+                                return bv_error_set(err, EINVAL, "%s.type: expected 'a', 'c' or 'b'", ip);
+                        if ((r = get_int(item, "major", ip, -1, UINT32_MAX, &d->major, &present, err)) < 0)
+                                return r;
+                        if (!present)
+                                d->major = -1;
+                        if ((r = get_int(item, "minor", ip, -1, UINT32_MAX, &d->minor, &present, err)) < 0)
+                                return r;
+                        if (!present)
+                                d->minor = -1;
+                        if (!access || !*access)
+                                access = "rwm";
+                        for (const char *a = access; *a; a++) {
+                                if (*a == 'm')
+                                        d->access |= 1;
+                                else if (*a == 'r')
+                                        d->access |= 2;
+                                else if (*a == 'w')
+                                        d->access |= 4;
+                                else
+                                        return bv_error_set(err, EINVAL, "%s.access: unknown access '%c'", ip, *a);
+                        }
+                        cfg->n_dev_rules++;
                 }
         }
         const char *other[] = { "network", "rdma" };
@@ -1119,6 +1148,7 @@ struct ctr_config *ctr_config_free(struct ctr_config *cfg)
                 free(cfg->seccomp);
         }
         free(cfg->cgroup_writes);
+        free(cfg->dev_rules);
         json_decref(cfg->json);
         free(cfg);
         return NULL;

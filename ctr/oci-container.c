@@ -188,8 +188,6 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
         }
         if ((r = ctr_rootfs_enter(&c, &err)) < 0)
                 child_fail(a->sync, r, &err);
-        if ((r = ctr_sysctl_apply(cfg, &err)) < 0)
-                child_fail(a->sync, r, &err);
         if (c.pty_slave >= 0) {
                 if (setsid() < 0 || ioctl(c.pty_slave, TIOCSCTTY, 0) < 0)
                         child_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to make the pty the controlling terminal"), &err);

@@ -137,6 +137,14 @@ struct ctr_cgroup_write {
         const char *json_path;       /* for the error when the controller is missing */
 };
 
+/* One linux.resources.devices rule; later rules override earlier ones. */
+struct ctr_dev_rule {
+        bool allow;
+        char type;                   /* 'a', 'c' or 'b' */
+        int64_t major, minor;        /* -1 = any */
+        unsigned access;             /* BPF_DEVCG_ACC_* bits */
+};
+
 struct ctr_config {
         json_t *json;
         const char *oci_version;
@@ -164,7 +172,8 @@ struct ctr_config {
         struct ctr_seccomp *seccomp;
         struct ctr_cgroup_write *cgroup_writes;
         size_t n_cgroup_writes;
-        bool has_device_rules;              /* linux.resources.devices restricts access */
+        struct ctr_dev_rule *dev_rules;     /* linux.resources.devices */
+        size_t n_dev_rules;
         const char *cgroups_path;
         json_t *annotations;                /* borrowed from json, may be NULL */
 };
@@ -177,7 +186,6 @@ const char *ctr_ns_proc_name(enum ctr_ns_type t);
 /* Parses a process object (also used by `exec --process`). path is its JSON path. */
 int ctr_process_parse(json_t *obj, const char *path, struct ctr_process **ret,
                       struct bv_error *err);
-struct ctr_process *ctr_process_free(struct ctr_process *p);
 
 /* ---- child side: ctr/oci-mount.c ---- */
 
@@ -201,9 +209,9 @@ struct ctr_child {
 int ctr_rootfs_prepare(struct ctr_child *c, struct bv_error *err);
 /* Creates the pty (when terminal), sends its master, binds /dev/console. */
 int ctr_console_setup(struct ctr_child *c, struct bv_error *err);
-/* pivot_root (or MS_MOVE + chroot), then readonly root, masked and read-only paths. */
+/* pivot_root (or MS_MOVE + chroot), then sysctls, masked and read-only paths, readonly root. */
 int ctr_rootfs_enter(struct ctr_child *c, struct bv_error *err);
-/* Writes linux.sysctl under /proc/sys (after ctr_rootfs_enter). */
+/* Writes linux.sysctl under /proc/sys (called by ctr_rootfs_enter). */
 int ctr_sysctl_apply(const struct ctr_config *cfg, struct bv_error *err);
 /*
  * Opens path inside the directory rootfd with RESOLVE_IN_ROOT, so that ".."
@@ -246,5 +254,10 @@ int ctr_cgroup_plan(const struct ctr_config *cfg, const char *id, char *buf, siz
                     struct bv_error *err);
 /* Creates the cgroup, enables the needed controllers on the way, writes limits. Returns an O_DIRECTORY fd. */
 int ctr_cgroup_setup(const struct ctr_config *cfg, const char *path, struct bv_error *err);
+/*
+ * Attaches a cgroup v2 device program (BPF_PROG_TYPE_CGROUP_DEVICE) built
+ * from the rules to the cgroup dirfd. Returns 0 or -errno.
+ */
+int ctr_devices_attach(int cgfd, const struct ctr_dev_rule *rules, size_t n, struct bv_error *err);
 /* Kills what is left in the cgroup (cgroup.kill or SIGKILL per pid) and removes it, bounded. */
 int ctr_cgroup_destroy(const char *path, struct bv_error *err);

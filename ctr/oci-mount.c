@@ -513,6 +513,9 @@ int ctr_rootfs_enter(struct ctr_child *c, struct bv_error *err)
                 return bv_error_set_errno(err, errno, "Failed to chdir to /");
         close(c->rootfd);
         c->rootfd = -1;
+        /* Before /proc/sys becomes read-only. */
+        if ((r = ctr_sysctl_apply(cfg, err)) < 0)
+                return r;
         for (size_t i = 0; i < cfg->n_masked_paths; i++)
                 if ((r = mask_path(cfg->masked_paths[i], err)) < 0)
                         return r;

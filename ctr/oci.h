@@ -43,6 +43,9 @@ struct ctr_config *ctr_config_free(struct ctr_config *cfg);
 /* Parses a process object file (`exec --process`). */
 int ctr_process_load(const char *path, struct ctr_process **ret, struct bv_error *err);
 
+/* Frees a process (NULL accepted); returns NULL. */
+struct ctr_process *ctr_process_free(struct ctr_process *p);
+
 struct ctr_create_opts {
         const char *state_root;      /* e.g. /run/barevirt-runtime */
         const char *id;

@@ -339,8 +339,8 @@ static void on_handshake_timeout(struct bv_loop *loop, void *userdata)
                        c->state == QMP_STATE_GREETING ? " (no greeting)" : "");
 }
 
-/* A random start in [2^32, 2^48): exact as a double too, for peers that parse ids so. */
-static uint64_t random_first_id(void)
+/* A random id in [2^32, 2^48): exact as a double too, for peers that parse ids so. */
+static uint64_t random_caps_id(void)
 {
         uint64_t v = 0;
 
@@ -386,7 +386,8 @@ int qmp_conn_new(struct bv_loop *loop, int fd, const struct qmp_options *opts,
         c->fd = -1;
         c->refs = 1;
         c->opts = o;
-        c->first_id = c->next_id = o.first_id ? o.first_id : random_first_id();
+        c->first_id = c->next_id = o.first_id ? o.first_id : 1;
+        c->random_caps_id = o.first_id == 0;
         c->in_cap = o.max_message + 2;
         c->in_size = BV_MIN((size_t)QMP_IN_INITIAL, c->in_cap);
         c->in = malloc(c->in_size);
@@ -551,7 +552,7 @@ static bool command_name_valid(const char *s)
 
 /* Builds the pending record and the line; the line goes at the back (or front) of the queue. */
 static int submit(struct qmp_conn *c, const char *command, json_t *arguments, unsigned timeout_ms,
-                  bool front, qmp_reply_cb cb, void *userdata, uint64_t *ret_id,
+                  bool front, uint64_t fixed_id, qmp_reply_cb cb, void *userdata, uint64_t *ret_id,
                   struct bv_error *err)
 {
         _cleanup_free_ char *args = NULL;
@@ -574,7 +575,7 @@ static int submit(struct qmp_conn *c, const char *command, json_t *arguments, un
                 if (!args)
                         return bv_error_set(err, ENOMEM, "Cannot serialise arguments of '%s'", command);
         }
-        uint64_t id = c->next_id++;
+        uint64_t id = fixed_id ? fixed_id : c->next_id++;
         /* The name was checked above, so it needs no escaping. */
         int n = asprintf(&line, "{\"execute\":\"%s\",%s%s%s\"id\":%llu}", command,
                          args ? "\"arguments\":" : "", args ? args : "", args ? "," : "",
@@ -633,7 +634,7 @@ int qmp_conn_call(struct qmp_conn *c, const char *command, json_t *arguments, un
 {
         if (!c)
                 return bv_error_set(err, EINVAL, "No QMP connection");
-        return submit(c, command, arguments, timeout_ms, false, cb, userdata, ret_id, err);
+        return submit(c, command, arguments, timeout_ms, false, 0, cb, userdata, ret_id, err);
 }
 
 int qmp_conn_cancel(struct qmp_conn *c, uint64_t id)
@@ -670,7 +671,8 @@ int qmp_conn_negotiate(struct qmp_conn *c)
 
         c->state = QMP_STATE_NEGOTIATING;
         int r = submit(c, "qmp_capabilities", NULL, c->opts.handshake_timeout_ms, true,
-                       on_capabilities, NULL, NULL, &e);
+                       c->random_caps_id ? random_caps_id() : 0, on_capabilities, NULL, &c->caps_id,
+                       &e);
         if (r < 0) {
                 qmp_conn_close(c, r, -ECONNRESET, "Cannot send qmp_capabilities: %s", e.msg);
                 return r;

@@ -17,11 +17,11 @@
  *     to a pending command, that command fails at once with -EPROTO (or
  *     -ERANGE for an integer above INT64_MAX, which jansson refuses)
  *     instead of waiting for its timeout;
+ *   - replies after the greeting but before the reply to our
+ *     qmp_capabilities: an earlier session's, discarded (see qmp.h);
  *   - a reply without an id (QEMU's answer to bytes it could not parse)
- *     or with an id we never sent (an earlier session's reply can follow
- *     our greeting: ids start at random, see qmp.h): dropped, never paired
- *     with the oldest command; a reply to a timed-out or cancelled id:
- *     dropped quietly;
+ *     or with an id we never sent: dropped, never paired with the oldest
+ *     command; a reply to a timed-out or cancelled id: dropped quietly;
  *   - an error reply without "class" or "desc": the command fails -EPROTO.
  *
  * Every user callback may free the connection: after one, nothing touches
@@ -140,6 +140,11 @@ static void handle_reply(struct qmp_conn *c, json_t *msg)
         struct qmp_pending *p;
         uint64_t n;
 
+        if (c->state == QMP_STATE_NEGOTIATING &&
+            !(id_from_json(id, &n) && n == c->caps_id)) {
+                c->stats.discarded++;   /* an earlier session's: ours come after the caps reply */
+                return;
+        }
         if (!id) {
                 /* QEMU's reply to input it could not parse: it belongs to no command. */
                 const char *cls = json_string_value(json_object_get(error, "class"));
@@ -238,7 +243,8 @@ static void bad_line(struct qmp_conn *c, const char *line, size_t len, const str
         overflow = has_int_overflow(line, len);
         json_t *v = json_loadb(line, len, JSON_DECODE_INT_AS_REAL, &jerr);
         if (json_is_object(v) && (json_object_get(v, "return") || json_object_get(v, "error")) &&
-            id_from_json(json_object_get(v, "id"), &n))
+            id_from_json(json_object_get(v, "id"), &n) &&
+            (c->state != QMP_STATE_NEGOTIATING || n == c->caps_id))
                 p = qmp_pending_find(c, n);
         json_decref(v);
         /* From here on, line may be freed by a callback: do not touch it. */

@@ -63,7 +63,9 @@ struct qmp_conn {
 
         struct qmp_pending *pending_head, *pending_tail;
         unsigned n_pending;
-        uint64_t first_id, next_id; /* ids in [first_id, next_id) were ours */
+        uint64_t first_id, next_id; /* command ids in [first_id, next_id) were ours */
+        uint64_t caps_id;            /* id of our qmp_capabilities (0 before it is sent) */
+        bool random_caps_id;
         struct bv_timer *handshake_timer;
 
         qmp_event_cb event_cb;

@@ -58,14 +58,18 @@ struct qmp_options {
         unsigned max_pending;        /* commands in flight; default 256 */
         unsigned timeout_ms;         /* default per-command timeout; default 10 s */
         unsigned handshake_timeout_ms; /* greeting + capabilities; default timeout_ms */
-        uint64_t first_id;           /* id of the first command; 0: random (see below) */
+        uint64_t first_id;           /* 0: the default scheme below; tests set it */
 };
 /*
- * Command ids start at a random number below 2^48 on each connection:
- * QEMU's monitor output is per socket, not per session, so replies to a
- * client that left with commands in flight can arrive after our greeting;
- * with their ids (usually small integers) they must not match ours. Tests
- * set first_id for predictable ids.
+ * Ids. QEMU's monitor output belongs to the socket, not to a session: the
+ * replies to a client that left with commands in flight can arrive after
+ * our greeting, carrying that client's ids. QEMU answers in order, so all
+ * of them come before the reply to our qmp_capabilities; that command gets
+ * a random id in [2^32, 2^48), and until its reply arrives every other
+ * reply is discarded. Commands then use small ids counting from 1 (QEMU
+ * reads QMP input one byte per main-loop iteration, so every byte of an id
+ * costs latency on each command). With first_id set, qmp_capabilities and
+ * commands share one sequence starting there (predictable, for tests).
  */
 
 /* An asynchronous event. Every pointer is borrowed for the callback's duration. */

@@ -8,10 +8,12 @@
 # ports, bad input refused with the right status and nothing changed,
 # delete refused while a port exists, the bridge re-created after kill -9
 # and deletion behind barevirtd's back, adoption of a left-behind barevirt
-# bridge, delete, and the events.
+# bridge, delete, and the events. With QEMU and the test guest: a running
+# VM's tap is a port that names its VM, and delete is refused while it runs.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/daemon.sh"
 . "$top_srcdir/tests/lib/netns.sh"
+. "$top_srcdir/tests/lib/guest.sh"
 
 tap_require_root
 for t in ip curl jq; do command -v $t >/dev/null || tap_skip_all "$t is not installed"; done
@@ -19,6 +21,7 @@ GROUP=1651928692  # barevirt's link group for network bridges (0x62766e74, "bvnt
 
 cleanup() {
 	[ -n "$EVENTS_PID" ] && kill "$EVENTS_PID" 2>/dev/null
+	for p in $(cat "$BV_TMP"/run/vms/*/qemu.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	bv_cleanup
 	bv_netns_cleanup
 }
@@ -145,8 +148,28 @@ tap_check "CLI bad usage exits 2" [ $? = 2 ]
 badcli "unknown sub-command" net frob
 ip -n "$NS" link del fx0; ip -n "$NS" link del brx
 
-# -- kill -9, the bridge deleted behind barevirtd's back, restart: re-created.
+# -- a running VM's tap: a port naming its VM; delete refused while it runs.
 ip -n "$NS" link del vp0
+if command -v qemu-system-x86_64 >/dev/null && bv_guest_build; then
+	bv_cli vm create g1 --memory 96 --kernel "$BV_GUEST_KERNEL" --initrd "$BV_GUEST_INITRD" \
+		--append "console=ttyS0 quiet" --nic n1 >/dev/null &&
+		bv_cli vm start g1 >/dev/null
+	tap_ok $? "a VM with a NIC on n1 starts"
+	bv_cli net show n1 --json >"$BV_TMP/show"
+	tap_check "net show: the VM's tap is a port owned by VM g1, nic 0 ($(jq -c '.ports' "$BV_TMP/show"))" \
+		jqe '.ports | length == 1 and (.[0].name | test("^bv[0-9a-f]{6}-0$")) and .[0].vm == "g1" and .[0].nic == 0' "$BV_TMP/show"
+	tap_check "ip: that tap's master is n1" \
+		[ "$(ip -n "$NS" -j link show "$(jq -r '.ports[0].name' "$BV_TMP/show")" | jq -r '.[0].master')" = n1 ]
+	st=$(api DELETE /v1/networks/n1)
+	tap_check "delete while a running VM uses it: HTTP 409 ($(jq -r .error "$BV_TMP/body"))" [ "$st" = 409 ]
+	bv_cli vm kill g1 >/dev/null && bv_cli vm delete g1 >/dev/null
+	tap_ok $? "the VM is killed and deleted"
+	tap_check "its tap is gone from n1" [ "$(bv_cli net show n1 --json | jq '.ports | length')" = 0 ]
+else
+	tap_skip "no QEMU or test guest: VM ports not tested"
+fi
+
+# -- kill -9, the bridge deleted behind barevirtd's back, restart: re-created.
 bv_cli net create n2 --address 10.88.0.1/24 >/dev/null
 kill -9 "$BV_DAEMON_PID"; wait "$BV_DAEMON_PID" 2>/dev/null; BV_DAEMON_PID=
 ip -n "$NS" link del n1
@@ -182,7 +205,6 @@ bv_cli net delete n2 >/dev/null
 tap_check "net delete n2; only lo is left" [ "$(ip -n "$NS" -j link | jq -r '[.[].ifname] | join(",")')" = lo ]
 tap_check "net list is empty" [ "$(bv_cli net list --json | jq length)" = 0 ]
 sleep 0.2
-tap_diag "events: $(grep -c network- "$BV_TMP/events") network events"
 tap_check "events: network-created for n1 and network-deleted for n1" \
 	sh -c "grep '\"network-created\"' '$BV_TMP/events' | grep -q '\"n1\"' && grep '\"network-deleted\"' '$BV_TMP/events' | grep -q '\"n1\"'"
 bv_daemon_stop

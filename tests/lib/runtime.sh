@@ -47,8 +47,11 @@ rt_run() {
 
 # What a container may leave behind, as one line.
 rt_snapshot() {
-	mnt=$(wc -l </proc/self/mountinfo)
-	cg=$(find /sys/fs/cgroup/unified /sys/fs/cgroup -maxdepth 3 -type d 2>/dev/null | wc -l)
+	# Scoped to what is ours: other tests may mount and make cgroups meanwhile.
+	mnt=$(grep -c -e "$RT_TMP" -e barevirt /proc/self/mountinfo)
+	v2=/sys/fs/cgroup/unified
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && v2=/sys/fs/cgroup
+	cg=$(find "$v2/barevirt" "$v2/bv-test" -type d 2>/dev/null | wc -l)
 	st=$(ls "$RT_ROOT" 2>/dev/null | wc -l)
 	# Processes running our rootfs's busybox (same inode), wherever they are.
 	ino=$(stat -c %d:%i "$RT_TMP/rootfs/bin/busybox")

@@ -135,6 +135,18 @@ int main(void)
         tap_ok(json_is_object(cfg->annotations), "annotations");
         ctr_config_free(cfg);
 
+        cfg = NULL;
+        const char *devs = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"r\"}, \"linux\": {\"namespaces\": [{\"type\": \"mount\"}],"
+                           " \"resources\": {\"pids\": {\"limit\": 0}, \"memory\": {\"limit\": -1},"
+                           " \"devices\": [{\"allow\": false, \"access\": \"rwm\"}, {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, \"access\": \"rw\"}]}}}";
+        tap_is_int(ctr_config_parse(devs, strlen(devs), &cfg, &err), 0, "device rules parse");
+        tap_ok(cfg && cfg->n_dev_rules == 2 && !cfg->dev_rules[0].allow && cfg->dev_rules[0].type == 'a' &&
+               cfg->dev_rules[0].major == -1 && cfg->dev_rules[0].access == 7, "deny-all rule");
+        tap_ok(cfg && cfg->dev_rules[1].allow && cfg->dev_rules[1].type == 'c' && cfg->dev_rules[1].major == 1 &&
+               cfg->dev_rules[1].minor == 3 && cfg->dev_rules[1].access == 6, "allow c 1:3 rw");
+        tap_ok(cfg && cfg->n_cgroup_writes == 0, "unlimited pids and memory need no cgroup write");
+        ctr_config_free(cfg);
+
         /* Malformed fields: refused with their JSON path. */
         refused("\"process\": {\"args\": [1]}", "process.args[0]: expected a string", "args[0] a number");
         refused("\"process\": {\"args\": \"sh\"}", "process.args: expected an array", "args a string");

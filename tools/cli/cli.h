@@ -28,6 +28,7 @@ struct cli_command {
 
 /* Top-level verbs. Add a line to the table in main.c for each new verb. */
 int cmd_host(struct cli *cli, int argc, char **argv);
+int cmd_qmp(struct cli *cli, int argc, char **argv);
 int cmd_vm(struct cli *cli, int argc, char **argv);
 int cmd_net(struct cli *cli, int argc, char **argv);
 

@@ -74,12 +74,7 @@ static int parse_ms(const char *opt, const char *s, unsigned *ret)
         return 0;
 }
 
-/*
- * The verb. Declared in cli.h with the other verbs; repeated here so this
- * file builds warning-free before the table entry lands (a compatible
- * redeclaration, harmless once cli.h has it).
- */
-int cmd_qmp(struct cli *cli, int argc, char **argv);
+/* The verb (declared in cli.h). */
 
 int cmd_qmp(struct cli *cli, int argc, char **argv)
 {

@@ -518,7 +518,7 @@ static const struct cli_command vm_commands[] = {
           "hot-add or hot-remove a disk" },
         { "snapshot", vm_snapshot, "vm snapshot create|list|restore|delete NAME [SNAP]",
           "internal qcow2 snapshots, running or stopped" },
-        { NULL },
+        {},
 };
 
 int cmd_vm(struct cli *cli, int argc, char **argv)

@@ -14,9 +14,11 @@
 
 static const struct cli_command commands[] = {
         { "host", cmd_host, "host [--json]", "show what this host can do (KVM, cgroups, QEMU, engines)" },
+        { "qmp", cmd_qmp, "qmp --socket PATH [--timeout MS] [--events N] [--wait MS] COMMAND [ARGUMENTS_JSON]",
+          "talk to a QEMU QMP socket directly (no daemon)" },
         { "vm", cmd_vm, "vm COMMAND ...", "virtual machines: create, list, show, start, stop, console, qmp, ..." },
         { "net", cmd_net, "net COMMAND ...", "networks (bridges): create, list, show, delete" },
-        { NULL },
+        {},
 };
 
 static void usage(FILE *f)

@@ -133,5 +133,5 @@ void events_free(struct barevirtd *d)
 
 const struct api_route api_events_routes[] = {
         { "GET", "/v1/events", get_events },
-        { NULL },
+        {},
 };

@@ -139,5 +139,5 @@ const struct api_route api_host_routes[] = {
         { "GET", "/v1/ping", get_ping },
         { "GET", "/v1/host", get_host },
         { "POST", "/v1/host/probe", post_probe },
-        { NULL },
+        {},
 };

@@ -68,7 +68,10 @@ static int name_check(const char *name, struct bv_error *err)
                 return bv_error_set(err, EINVAL,
                                     "Network name '%.64s' is too long: at most %d bytes (it names the bridge)",
                                     name, NETWORK_NAME_MAX);
-        return bv_name_check(name, "network", err);
+        if (!bv_name_is_valid(name))
+                return bv_error_set(err, EINVAL, "Invalid network name '%.64s': use 1-%d characters [A-Za-z0-9._-], "
+                                    "starting with a letter or digit", name ? name : "", NETWORK_NAME_MAX);
+        return 0;
 }
 
 static void def_path(struct barevirtd *d, const char *name, char *buf, size_t len)

@@ -627,5 +627,5 @@ const struct api_route api_vms_routes[] = {
         { "DELETE", "/v1/vms/{}/snapshots/{}", delete_snapshot },
         /* Last: "{}" would also match "disks", "snapshots" and "qmp". */
         { "POST", "/v1/vms/{}/{}", post_action },
-        { NULL },
+        {},
 };

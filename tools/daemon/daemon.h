@@ -52,7 +52,7 @@ struct api_route {
                         const struct bv_http_request *req, char **args);
 };
 
-/* Route tables, each ended by a { NULL } entry. Register new ones in api.c. */
+/* Route tables, each ended by an empty {} entry. Register new ones in api.c. */
 extern const struct api_route api_host_routes[];
 extern const struct api_route api_events_routes[];
 extern const struct api_route api_vms_routes[];

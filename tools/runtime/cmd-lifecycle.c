@@ -232,6 +232,7 @@ int cmd_exec(int argc, char **argv)
         struct ctr_exec_opts o = { .console_socket = console, .pid_file = pid_file, .preserve_fds = pf };
         pid_t pid;
         r = ctr_container_exec(rt.root, id, p, &o, &pid, &err);
+        ctr_process_free(p);
         if (r < 0)
                 return rt_fail_err(NULL, r, &err);
         if (detach)
