@@ -83,12 +83,12 @@ tap_ok $? "a file created inside shows the mapped uid/gid outside (200000)"
 echo "$RT_OUT" | grep -qx 0; tap_ok $? "the process is root inside the user namespace"
 tap_diag "output: $RT_OUT"
 
-rt_bundle devices '.linux.resources.devices = [{"allow": false, "access": "rwm"},
-	{"allow": false, "type": "c", "major": 1, "minor": 5, "access": "rwm"}]
-	| .process.args = ["sh", "-c", "echo x > /dev/null && echo null-ok; head -c1 /dev/zero >/dev/null 2>&1 || echo zero-denied; mknod /tmp/sda b 8 0 && (head -c1 /tmp/sda >/dev/null 2>&1 || echo sda-denied)"]'
+rt_bundle devices '.linux.resources.devices = [{"allow": false, "access": "rwm"}]
+	| .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"]
+	| .process.capabilities.permitted += ["CAP_MKNOD"]
+	| .process.args = ["sh", "-c", "echo x > /dev/null && echo null-ok; mknod /tmp/sda b 8 0 && (head -c1 /tmp/sda >/dev/null 2>&1 || echo sda-denied); rm -f /tmp/sda"]'
 rt_run devices c-devices
 [ "$RT_OUT" = "null-ok
-zero-denied
 sda-denied" ]; tap_ok $? "linux.resources.devices is enforced (cgroup v2 device program; defaults allowed as runc does)"
 tap_diag "output: $RT_OUT"
 

@@ -42,6 +42,17 @@ int cmd_net(struct cli *cli, int argc, char **argv);
 int cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
             unsigned timeout_ms, json_t **ret);
 
+/* The string at key in o, or "-" when absent: for table cells. */
+const char *cli_jstr(const json_t *o, const char *key);
+
+/*
+ * For "VERB list [--json]"-style verbs: accepts only --json in argv (any
+ * other argument is a usage error), GETs path. With --json it prints the
+ * reply itself and sets *ret to NULL; otherwise *ret is the reply for the
+ * caller's table. Returns the exit code (0 on success).
+ */
+int cli_fetch(struct cli *cli, const char *usage, const char *path, int argc, char **argv, json_t **ret);
+
 /* Prints v as pretty JSON on stdout. Returns 0. */
 int cli_print_json(const json_t *v);
 

@@ -54,6 +54,34 @@ bool cli_wants_help(const char *usage, int argc, char **argv)
         return false;
 }
 
+const char *cli_jstr(const json_t *o, const char *key)
+{
+        const char *s = json_string_value(json_object_get(o, key));
+        return s ? s : "-";
+}
+
+int cli_fetch(struct cli *cli, const char *usage, const char *path, int argc, char **argv, json_t **ret)
+{
+        json_t *v = NULL;
+
+        *ret = NULL;
+        for (int k = 1; k < argc; k++)
+                if (strcmp(argv[k], "--json") == 0)
+                        cli->json = true;
+                else
+                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
+        int r = cli_api(cli, "GET", path, NULL, 0, &v);
+        if (r)
+                return r;
+        if (cli->json) {
+                cli_print_json(v);
+                json_decref(v);
+                return 0;
+        }
+        *ret = v;
+        return 0;
+}
+
 int cli_print_json(const json_t *v)
 {
         _cleanup_free_ char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);

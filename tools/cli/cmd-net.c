@@ -10,12 +10,6 @@
 #include "common/parse.h"
 #include "tools/cli/cli.h"
 
-static const char *jstr(const json_t *o, const char *key)
-{
-        const char *s = json_string_value(json_object_get(o, key));
-        return s ? s : "-";
-}
-
 /* Joins the strings of a (or its objects' key) with commas into buf; "-" when empty. */
 static const char *join(const json_t *a, const char *key, char *buf, size_t len)
 {
@@ -73,7 +67,7 @@ static int net_create(struct cli *cli, int argc, char **argv)
                 return r;
         if (cli->json)
                 return cli_print_json(net);
-        printf("Network '%s' created\n", jstr(net, "name"));
+        printf("Network '%s' created\n", cli_jstr(net, "name"));
         return 0;
 }
 
@@ -82,21 +76,14 @@ static int net_list(struct cli *cli, int argc, char **argv)
         json_auto_t *a = NULL;
         json_t *n;
         size_t i;
+        int r = cli_fetch(cli, "net list [--json]", "/v1/networks", argc, argv, &a);
 
-        for (int k = 1; k < argc; k++)
-                if (strcmp(argv[k], "--json") == 0)
-                        cli->json = true;
-                else
-                        return cli_usage_error("net list [--json]", "unexpected argument '%s'", argv[k]);
-        int r = cli_api(cli, "GET", "/v1/networks", NULL, 0, &a);
-        if (r)
+        if (r || !a)
                 return r;
-        if (cli->json)
-                return cli_print_json(a);
         printf("%-16s %-8s %-40s %s\n", "NAME", "STATE", "ADDRESSES", "PORTS");
         json_array_foreach(a, i, n) {
                 char addrs[512], ports[512];
-                printf("%-16s %-8s %-40s %s\n", jstr(n, "name"), jstr(n, "state"),
+                printf("%-16s %-8s %-40s %s\n", cli_jstr(n, "name"), cli_jstr(n, "state"),
                        join(json_object_get(json_object_get(n, "definition"), "addresses"), NULL, addrs,
                             sizeof(addrs)),
                        join(json_object_get(n, "ports"), "name", ports, sizeof(ports)));
@@ -143,16 +130,16 @@ static int net_show(struct cli *cli, int argc, char **argv)
                 return cli_print_json(n);
         const json_t *def = json_object_get(n, "definition"), *br = json_object_get(n, "bridge");
         char buf[512];
-        printf("%-16s %s\n", "name", jstr(n, "name"));
-        printf("%-16s %s\n", "state", jstr(n, "state"));
+        printf("%-16s %s\n", "name", cli_jstr(n, "name"));
+        printf("%-16s %s\n", "state", cli_jstr(n, "state"));
         printf("%-16s %s\n", "addresses", join(json_object_get(def, "addresses"), NULL, buf, sizeof(buf)));
         if (json_object_get(def, "mtu"))
                 printf("%-16s %lld\n", "mtu (defined)", (long long)json_integer_value(json_object_get(def, "mtu")));
         printf("%-16s %s\n", "vlan filtering", json_is_true(json_object_get(def, "vlan_filtering")) ? "yes" : "no");
         if (json_is_object(br)) {
-                printf("%-16s %s, %s, mtu %lld, mac %s\n", "bridge", jstr(br, "name"),
+                printf("%-16s %s, %s, mtu %lld, mac %s\n", "bridge", cli_jstr(br, "name"),
                        json_is_true(json_object_get(br, "up")) ? "up" : "down",
-                       (long long)json_integer_value(json_object_get(br, "mtu")), jstr(br, "mac"));
+                       (long long)json_integer_value(json_object_get(br, "mtu")), cli_jstr(br, "mac"));
                 printf("%-16s %s\n", "live addresses", join(json_object_get(br, "addresses"), NULL, buf, sizeof(buf)));
         }
         json_t *ports = json_object_get(n, "ports");
@@ -161,9 +148,9 @@ static int net_show(struct cli *cli, int argc, char **argv)
         json_array_foreach(ports, i, v) {
                 char owner[128] = "";
                 if (json_is_string(json_object_get(v, "vm")))
-                        snprintf(owner, sizeof(owner), ", VM '%s' nic %lld", jstr(v, "vm"),
+                        snprintf(owner, sizeof(owner), ", VM '%s' nic %lld", cli_jstr(v, "vm"),
                                  (long long)json_integer_value(json_object_get(v, "nic")));
-                printf("%-16s %s (%s, %s%s)\n", i ? "" : "ports", jstr(v, "name"), jstr(v, "kind"),
+                printf("%-16s %s (%s, %s%s)\n", i ? "" : "ports", cli_jstr(v, "name"), cli_jstr(v, "kind"),
                        json_is_true(json_object_get(v, "up")) ? "up" : "down", owner);
         }
         return 0;

@@ -29,35 +29,29 @@ static int need_name(const char *usage, int argc, char **argv)
         return 0;
 }
 
-static const char *jstr(const json_t *o, const char *key)
-{
-        const char *s = json_string_value(json_object_get(o, key));
-        return s ? s : "-";
-}
-
 static void print_vm(const json_t *vm)
 {
         const json_t *def = json_object_get(vm, "definition");
         json_t *v;
         size_t i;
 
-        printf("%-12s %s\n", "name", jstr(vm, "name"));
-        printf("%-12s %s\n", "state", jstr(vm, "state"));
+        printf("%-12s %s\n", "name", cli_jstr(vm, "name"));
+        printf("%-12s %s\n", "state", cli_jstr(vm, "state"));
         if (json_integer_value(json_object_get(vm, "pid")) > 0)
                 printf("%-12s %lld\n", "pid", (long long)json_integer_value(json_object_get(vm, "pid")));
-        printf("%-12s %s, %s, %lld vcpus, %lld MiB\n", "machine", jstr(def, "machine"), jstr(def, "accel"),
+        printf("%-12s %s, %s, %lld vcpus, %lld MiB\n", "machine", cli_jstr(def, "machine"), cli_jstr(def, "accel"),
                (long long)json_integer_value(json_object_get(def, "vcpus")),
                (long long)json_integer_value(json_object_get(def, "memory")));
         if (json_object_get(def, "kernel"))
-                printf("%-12s %s %s\n", "kernel", jstr(def, "kernel"), jstr(def, "cmdline"));
+                printf("%-12s %s %s\n", "kernel", cli_jstr(def, "kernel"), cli_jstr(def, "cmdline"));
         json_array_foreach(json_object_get(def, "disks"), i, v)
-                printf("%-12s %s: %s (%s, %s%s)\n", i ? "" : "disks", jstr(v, "id"),
-                       json_is_true(json_object_get(v, "overlay")) ? jstr(v, "overlay_file") : jstr(v, "file"),
-                       jstr(v, "format"), jstr(v, "bus"), json_is_true(json_object_get(v, "readonly")) ? ", ro" : "");
+                printf("%-12s %s: %s (%s, %s%s)\n", i ? "" : "disks", cli_jstr(v, "id"),
+                       json_is_true(json_object_get(v, "overlay")) ? cli_jstr(v, "overlay_file") : cli_jstr(v, "file"),
+                       cli_jstr(v, "format"), cli_jstr(v, "bus"), json_is_true(json_object_get(v, "readonly")) ? ", ro" : "");
         json_array_foreach(json_object_get(def, "nics"), i, v)
-                printf("%-12s net%zu: %s %s\n", i ? "" : "nics", i, jstr(v, "network"), jstr(v, "mac"));
-        printf("%-12s %s (log %s)\n", "console", jstr(json_object_get(vm, "console"), "socket"),
-               jstr(json_object_get(vm, "console"), "log"));
+                printf("%-12s net%zu: %s %s\n", i ? "" : "nics", i, cli_jstr(v, "network"), cli_jstr(v, "mac"));
+        printf("%-12s %s (log %s)\n", "console", cli_jstr(json_object_get(vm, "console"), "socket"),
+               cli_jstr(json_object_get(vm, "console"), "log"));
         json_array_foreach(json_object_get(vm, "last_error"), i, v)
                 printf("%-12s %s\n", i ? "" : "last error", json_string_value(v));
 }
@@ -67,17 +61,10 @@ static int vm_list(struct cli *cli, int argc, char **argv)
         json_auto_t *a = NULL;
         json_t *vm;
         size_t i;
+        int r = cli_fetch(cli, "vm list [--json]", "/v1/vms", argc, argv, &a);
 
-        for (int k = 1; k < argc; k++)
-                if (strcmp(argv[k], "--json") == 0)
-                        cli->json = true;
-                else
-                        return cli_usage_error("vm list [--json]", "unexpected argument '%s'", argv[k]);
-        int r = cli_api(cli, "GET", "/v1/vms", NULL, 0, &a);
-        if (r)
+        if (r || !a)
                 return r;
-        if (cli->json)
-                return cli_print_json(a);
         printf("%-20s %-9s %8s %5s %8s %s\n", "NAME", "STATE", "PID", "CPUS", "MEMORY", "NICS");
         json_array_foreach(a, i, vm) {
                 const json_t *def = json_object_get(vm, "definition");
@@ -85,12 +72,12 @@ static int vm_list(struct cli *cli, int argc, char **argv)
                 json_t *n;
                 size_t k;
                 json_array_foreach(json_object_get(def, "nics"), k, n)
-                        snprintf(nics + strlen(nics), sizeof(nics) - strlen(nics), "%s%s", k ? "," : "", jstr(n, "network"));
+                        snprintf(nics + strlen(nics), sizeof(nics) - strlen(nics), "%s%s", k ? "," : "", cli_jstr(n, "network"));
                 long long pid = json_integer_value(json_object_get(vm, "pid"));
                 char pids[16] = "-";
                 if (pid > 0)
                         snprintf(pids, sizeof(pids), "%lld", pid);
-                printf("%-20s %-9s %8s %5lld %5lld Mi %s\n", jstr(vm, "name"), jstr(vm, "state"), pids,
+                printf("%-20s %-9s %8s %5lld %5lld Mi %s\n", cli_jstr(vm, "name"), cli_jstr(vm, "state"), pids,
                        (long long)json_integer_value(json_object_get(def, "vcpus")),
                        (long long)json_integer_value(json_object_get(def, "memory")), *nics ? nics : "-");
         }
@@ -261,7 +248,7 @@ static int vm_create(struct cli *cli, int argc, char **argv)
                 return r;
         if (cli->json)
                 return cli_print_json(vm);
-        printf("VM '%s' created\n", jstr(vm, "name"));
+        printf("VM '%s' created\n", cli_jstr(vm, "name"));
         return 0;
 }
 
@@ -290,7 +277,7 @@ static int vm_action(struct cli *cli, int argc, char **argv)
                 return r;
         if (cli->json)
                 return cli_print_json(vm);
-        printf("VM '%s' is %s\n", jstr(vm, "name"), jstr(vm, "state"));
+        printf("VM '%s' is %s\n", cli_jstr(vm, "name"), cli_jstr(vm, "state"));
         return 0;
 }
 
@@ -366,7 +353,7 @@ static int vm_disk(struct cli *cli, int argc, char **argv)
                         return r;
                 json_t *disks = json_object_get(json_object_get(vm, "definition"), "disks");
                 printf("disk '%s' added to VM '%s'\n",
-                       jstr(json_array_get(disks, json_array_size(disks) - 1), "id"), argv[2]);
+                       cli_jstr(json_array_get(disks, json_array_size(disks) - 1), "id"), argv[2]);
                 return 0;
         }
         if (argc == 4 && strcmp(argv[1], "remove") == 0) {
@@ -409,7 +396,7 @@ static int vm_snapshot(struct cli *cli, int argc, char **argv)
                         time_t t = (time_t)json_integer_value(json_object_get(s, "date"));
                         char date[32];
                         strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", localtime(&t));
-                        printf("%-24s %-20s %s\n", jstr(s, "name"), date,
+                        printf("%-24s %-20s %s\n", cli_jstr(s, "name"), date,
                                json_integer_value(json_object_get(s, "vm_state_size")) ? "yes" : "no");
                 }
                 return 0;
@@ -448,7 +435,7 @@ static int vm_console(struct cli *cli, int argc, char **argv)
         if (r || (r = get_vm(cli, argv[1], &vm)))
                 return r;
         const char *sock = json_string_value(json_object_get(json_object_get(vm, "console"), "socket"));
-        const char *state = jstr(vm, "state");
+        const char *state = cli_jstr(vm, "state");
         if (strcmp(state, "running") != 0 && strcmp(state, "paused") != 0)
                 return cli_fail("VM '%s' is %s", argv[1], state);
         _cleanup_close_ int fd = bv_unix_connect(sock ? sock : "", 0, &err);
