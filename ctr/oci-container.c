@@ -91,6 +91,7 @@ struct child_args {
         int fifo;
         int console;
         int ns_fds[CTR_NS_MAX];      /* namespaces to join (-1: none) */
+        const struct ctr_bpf *filter;
         bool cgroup_by_clone;
 };
 
@@ -196,7 +197,7 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
                                 child_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to set up stdio"), &err);
                 close(c.pty_slave);
         }
-        if ((r = ctr_process_finalize(cfg, p, &err)) < 0)
+        if ((r = ctr_process_finalize(cfg, p, a->filter, &err)) < 0)
                 child_fail(a->sync, r, &err);
         if ((r = ctr_process_find_exec(p, exe, sizeof(exe), &err)) < 0)
                 child_fail(a->sync, r, &err);
@@ -212,7 +213,7 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
                 if (!state || (r = ctr_hooks_run(cfg, CTR_HOOK_START_CONTAINER, state, &err)) < 0)
                         child_fail(a->sync, state ? r : -ENOMEM, &err);
         }
-        if (p->no_new_privileges && (r = ctr_seccomp_load(cfg->seccomp, &err)) < 0)
+        if (p->no_new_privileges && (r = ctr_seccomp_apply(cfg->seccomp, a->filter, &err)) < 0)
                 child_fail(a->sync, r, &err);
         /* No fd of ours reaches the container: all but stdio and the preserved ones close on exec. */
         unsigned first = 3 + a->opts->preserve_fds;
@@ -310,6 +311,7 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                                 .console = -1 };
         _cleanup_close_ int cgfd = -1, fifo_fd = -1, console = -1, sp0 = -1, sp1 = -1;
         _cleanup_(close_ns_fds) int ns_fds[CTR_NS_MAX];
+        _cleanup_(ctr_bpf_done) struct ctr_bpf filter = { 0 };
         uint64_t flags = 0;
         int r;
 
@@ -319,7 +321,7 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                 return bv_error_set(err, EINVAL, "invalid container id '%s'", o->id);
         if (!cfg->process)
                 return bv_error_set(err, EINVAL, "process: missing (nothing to run)");
-        if (cfg->process->terminal && !o->console_socket)
+        if (cfg->process->terminal && !o->console_socket && !o->has_console_fd)
                 return bv_error_set(err, EINVAL, "process.terminal is true: --console-socket is required");
         char rp[4200];
         if (cfg->root_path[0] == '/')
@@ -331,6 +333,8 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
         struct stat st;
         if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
                 return bv_error_set(err, ENOTDIR, "root.path '%s' is not a directory", rp);
+        if ((r = ctr_seccomp_compile(cfg, o->state_root, &filter, err)) < 0)
+                return r;
         if ((r = ctr_cgroup_plan(cfg, o->id, u->cgroup, sizeof(u->cgroup), err)) < 0) {
                 u->cgroup[0] = 0;
                 return r;
@@ -360,6 +364,10 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                 console = bv_unix_connect(o->console_socket, 0, err);
                 if (console < 0)
                         return bv_error_prefix(err, "--console-socket");
+        } else if (o->has_console_fd && cfg->process->terminal) {
+                console = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
+                if (console < 0)
+                        return bv_error_set_errno(err, errno, "Failed to duplicate the console socket");
         }
         for (int t = 0; t < CTR_NS_MAX; t++) {
                 if (!cfg->ns[t].enabled)
@@ -390,6 +398,7 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
         a.sync = sp1;
         a.fifo = fifo_fd;
         a.console = console;
+        a.filter = &filter;
         memcpy(a.ns_fds, ns_fds, sizeof(ns_fds));
         a.ns_fds[CTR_NS_PID] = a.ns_fds[CTR_NS_TIME] = -1;
         bool by_clone = false;

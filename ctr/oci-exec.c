@@ -47,6 +47,7 @@ struct exec_args {
         const struct ctr_exec_opts *o;
         int ns_fds[CTR_NS_MAX];
         int rootfd, sync, console;
+        const struct ctr_bpf *filter;
 };
 
 static __attribute__((noreturn)) void exec_child(struct exec_args *a)
@@ -86,11 +87,11 @@ static __attribute__((noreturn)) void exec_child(struct exec_args *a)
                 if (slave > 2)
                         close(slave);
         }
-        if ((r = ctr_process_finalize(a->cfg, a->p, &err)) < 0)
+        if ((r = ctr_process_finalize(a->cfg, a->p, a->filter, &err)) < 0)
                 exec_fail(a->sync, r, &err);
         if ((r = ctr_process_find_exec(a->p, exe, sizeof(exe), &err)) < 0)
                 exec_fail(a->sync, r, &err);
-        if (a->p->no_new_privileges && (r = ctr_seccomp_load(a->cfg->seccomp, &err)) < 0)
+        if (a->p->no_new_privileges && (r = ctr_seccomp_apply(a->cfg->seccomp, a->filter, &err)) < 0)
                 exec_fail(a->sync, r, &err);
         unsigned first = 3 + a->o->preserve_fds;
         for (unsigned fd = 3; fd < first; fd++)
@@ -114,6 +115,7 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
         struct ctr_config *cfg = NULL;
         _cleanup_(close_fds) int ns[CTR_NS_MAX];
         _cleanup_close_ int rootfd = -1, cgfd = -1, console = -1, sp0 = -1, sp1 = -1;
+        _cleanup_(ctr_bpf_done) struct ctr_bpf filter = { 0 };
         char path[128];
         int r;
 
@@ -130,6 +132,10 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
         r = ctr_config_load(s.bundle, &cfg, err);
         if (r < 0)
                 return r;
+        if ((r = ctr_seccomp_compile(cfg, state_root, &filter, err)) < 0) {
+                ctr_config_free(cfg);
+                return r;
+        }
         for (int t = 0; t < CTR_NS_MAX; t++) {
                 struct stat mine, theirs;
                 snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)s.pid, ctr_ns_proc_name(t));
@@ -169,7 +175,8 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
         }
         sp0 = sp[0];
         sp1 = sp[1];
-        struct exec_args a = { .cfg = cfg, .p = p, .o = o, .rootfd = rootfd, .sync = sp1, .console = console };
+        struct exec_args a = { .cfg = cfg, .p = p, .o = o, .rootfd = rootfd, .sync = sp1, .console = console,
+                                .filter = &filter };
         memcpy(a.ns_fds, ns, sizeof(ns));
         a.ns_fds[CTR_NS_PID] = a.ns_fds[CTR_NS_TIME] = -1;
         struct clone_args ca = { .exit_signal = SIGCHLD };

@@ -22,6 +22,8 @@
 #include "common/error.h"
 #include "ctr/oci.h"
 
+struct ctr_bpf;
+
 #define CTR_MAX_ARRAY 4096          /* entries in any array of config.json */
 #define CTR_CONFIG_MAX (4u << 20)   /* bytes of config.json */
 
@@ -221,16 +223,34 @@ int ctr_open_in_root(int rootfd, const char *path, int flags, struct bv_error *e
 
 /* ---- child side: ctr/oci-process.c ---- */
 
-/* Rlimits, groups, uid/gid, capabilities, noNewPrivileges, seccomp, umask, cwd. */
+/* Rlimits, groups, uid/gid, capabilities, noNewPrivileges, seccomp (when not NNP), umask, cwd. */
 int ctr_process_finalize(const struct ctr_config *cfg, const struct ctr_process *p,
-                         struct bv_error *err);
+                         const struct ctr_bpf *filter, struct bv_error *err);
 /* Finds args[0] in the PATH of p's environment; writes the path into buf. */
 int ctr_process_find_exec(const struct ctr_process *p, char *buf, size_t len,
                           struct bv_error *err);
 /* Checks that cwd exists inside the current root and makes it the cwd. */
 int ctr_process_chdir(const struct ctr_process *p, struct bv_error *err);
-/* Loads the seccomp filter of cfg (no-op when none). */
-int ctr_seccomp_load(const struct ctr_seccomp *s, struct bv_error *err);
+/* ---- ctr/oci-seccomp.c ---- */
+
+struct sock_filter;
+
+/* A compiled seccomp program (classic BPF). */
+struct ctr_bpf {
+        struct sock_filter *insns;
+        size_t n;
+};
+
+/*
+ * Compiles linux.seccomp of cfg into *ret (empty when there is none), from
+ * the cache under state_root when it has it (state_root NULL: no cache).
+ * Runs in the runtime, before clone. Returns 0 or -errno.
+ */
+int ctr_seccomp_compile(const struct ctr_config *cfg, const char *state_root, struct ctr_bpf *ret,
+                        struct bv_error *err);
+void ctr_bpf_done(struct ctr_bpf *b);
+/* Loads filter with the flags of s (no-op when there is no filter). */
+int ctr_seccomp_apply(const struct ctr_seccomp *s, const struct ctr_bpf *filter, struct bv_error *err);
 
 /* ---- ctr/oci-hooks.c ---- */
 

@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/openat2.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,69 +73,6 @@ static int caps_apply(const struct ctr_process *p, struct bv_error *err)
                     cap_in(p->caps[CTR_CAP_INHERITABLE], cap) &&
                     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
                         return bv_error_set_errno(err, errno, "Failed to raise ambient capability %d", cap);
-        return 0;
-}
-
-int ctr_seccomp_load(const struct ctr_seccomp *s, struct bv_error *err)
-{
-        scmp_filter_ctx ctx;
-        int r;
-
-        if (!s)
-                return 0;
-        ctx = seccomp_init(s->default_action);
-        if (!ctx)
-                return bv_error_set(err, EINVAL, "Failed to initialise the seccomp filter");
-        /* noNewPrivileges is ours to set, from the config, not libseccomp's. */
-        seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-        if (s->flag_log)
-                seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
-        if (s->flag_spec_allow)
-                seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
-        if (s->flag_tsync)
-                seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-        for (size_t i = 0; i < s->n_arches; i++) {
-                r = seccomp_arch_add(ctx, s->arches[i]);
-                if (r < 0 && r != -EEXIST) {
-                        seccomp_release(ctx);
-                        return bv_error_set_errno(err, -r, "Failed to add a seccomp architecture");
-                }
-        }
-        for (size_t i = 0; i < s->n_rules; i++) {
-                const struct ctr_seccomp_rule *rule = &s->rules[i];
-                struct scmp_arg_cmp cmp[CTR_SECCOMP_MAX_ARGS];
-                bool repeated = false;
-                unsigned seen = 0;
-
-                if (rule->action == s->default_action)
-                        continue;
-                for (size_t a = 0; a < rule->n_args; a++) {
-                        const struct ctr_seccomp_arg *x = &rule->args[a];
-                        cmp[a] = (struct scmp_arg_cmp){ x->index, (enum scmp_compare)x->op, x->value, x->value2 };
-                        repeated |= (seen & (1u << x->index)) != 0;
-                        seen |= 1u << x->index;
-                }
-                for (const char **n = rule->names; *n; n++) {
-                        int nr = seccomp_syscall_resolve_name(*n);
-                        r = 0;
-                        if (nr == __NR_SCMP_ERROR)
-                                continue; /* unknown to this libseccomp or arch: ignored, as runc does */
-                        if (repeated) {
-                                /* The same argument twice means "any of": one rule each. */
-                                for (size_t a = 0; a < rule->n_args && r >= 0; a++)
-                                        r = seccomp_rule_add_array(ctx, rule->action, nr, 1, &cmp[a]);
-                        } else
-                                r = seccomp_rule_add_array(ctx, rule->action, nr, (unsigned)rule->n_args, cmp);
-                        if (r < 0) {
-                                seccomp_release(ctx);
-                                return bv_error_set_errno(err, -r, "Failed to add the seccomp rule for '%s'", *n);
-                        }
-                }
-        }
-        r = seccomp_load(ctx);
-        seccomp_release(ctx);
-        if (r < 0)
-                return bv_error_set_errno(err, -r, "Failed to load the seccomp filter");
         return 0;
 }
 
@@ -214,9 +150,8 @@ int ctr_process_chdir(const struct ctr_process *p, struct bv_error *err)
 }
 
 int ctr_process_finalize(const struct ctr_config *cfg, const struct ctr_process *p,
-                         struct bv_error *err)
+                         const struct ctr_bpf *filter, struct bv_error *err)
 {
-        const struct ctr_seccomp *sc = cfg ? cfg->seccomp : NULL;
         int r;
 
         for (size_t i = 0; i < p->n_rlimits; i++) {
@@ -233,7 +168,7 @@ int ctr_process_finalize(const struct ctr_config *cfg, const struct ctr_process 
         }
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return bv_error_set_errno(err, errno, "Failed to set noNewPrivileges");
-        if (!p->no_new_privileges && (r = ctr_seccomp_load(sc, err)) < 0)
+        if (!p->no_new_privileges && (r = ctr_seccomp_apply(cfg ? cfg->seccomp : NULL, filter, err)) < 0)
                 return r;
         if (p->has_caps && (r = caps_drop_bounding(p, err)) < 0)
                 return r;

@@ -269,6 +269,18 @@ int ctr_container_start(const char *state_root, const char *id, struct bv_error 
         unlink(fifo);
         struct ctr_config *cfg = NULL;
         if (ctr_config_load(s.bundle, &cfg, NULL) == 0 && cfg->n_hooks[CTR_HOOK_POSTSTART]) {
+                /*
+                 * poststart runs after the user process is executed: wait
+                 * (bounded) until the init's exe is no longer our memfd.
+                 */
+                char exe_link[64], exe[256];
+                snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", (int)s.pid);
+                for (int i = 0; i < 10000; i++) {
+                        ssize_t n = readlink(exe_link, exe, sizeof(exe) - 1);
+                        if (n < 0 || strncmp(exe, "/memfd:", n < 7 ? (size_t)n : 7) != 0)
+                                break;
+                        nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
+                }
                 _cleanup_free_ char *state = ctr_state_json_text(id, CTR_STATUS_RUNNING, s.pid, s.bundle, ann);
                 if (state)
                         r = ctr_hooks_run(cfg, CTR_HOOK_POSTSTART, state, err);

@@ -51,6 +51,8 @@ struct ctr_create_opts {
         const char *id;
         const char *bundle;          /* absolute */
         const char *console_socket;  /* NULL unless process.terminal */
+        bool has_console_fd;         /* or console_fd, a connected UNIX socket for the master */
+        int console_fd;
         const char *pid_file;        /* NULL for none */
         bool no_pivot;
         unsigned preserve_fds;       /* fds 3..3+n-1 are passed to the container */
@@ -117,6 +119,9 @@ struct ctr_exec_opts {
  */
 int ctr_container_exec(const char *state_root, const char *id, const struct ctr_process *p,
                        const struct ctr_exec_opts *opts, pid_t *ret_pid, struct bv_error *err);
+
+/* Whether the config's process wants a terminal. */
+bool ctr_config_terminal(const struct ctr_config *cfg);
 
 /* The container config's own process (for exec without --process); borrowed. */
 const struct ctr_process *ctr_config_process(const struct ctr_config *cfg);

@@ -9,6 +9,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-.}
 . "$top_srcdir/tests/lib/tap.sh"
 
+tap_require_lane integration
 command -v qemu-system-x86_64 >/dev/null 2>&1 || tap_skip_all "qemu-system-x86_64 not installed"
 prog=$top_builddir/tests/integration/qmp-qemu
 [ -x "$prog" ] || tap_skip_all "$prog not built"

@@ -62,6 +62,10 @@ rt_bundle seccomp '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "archite
 	| .process.args = ["sh", "-c", "mkdir /tmp/x 2>&1; echo done"]'
 rt_run seccomp c-seccomp
 echo "$RT_OUT" | grep -q "Function not implemented"; tap_ok $? "a seccomp-denied syscall returns its errnoRet (ENOSYS)"
+f=$(ls "$RT_ROOT"/.seccomp/*.bpf 2>/dev/null | head -1)
+[ -n "$f" ] && [ "$(stat -c %a:%u "$f")" = 600:0 ]; tap_ok $? "the compiled filter is cached (0600, root's)"
+rt_run seccomp c-seccomp2
+echo "$RT_OUT" | grep -q "Function not implemented"; tap_ok $? "a second run loads the cached filter"
 
 rt_bundle nnp-seccomp '.process.noNewPrivileges = true | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
 	"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}
@@ -95,6 +99,36 @@ tap_diag "output: $RT_OUT"
 rt_bundle rootro '.root.readonly = true | .process.args = ["sh", "-c", "touch /x 2>/dev/null && echo writable; echo done"]'
 rt_run rootro c-rootro
 [ "$RT_OUT" = done ]; tap_ok $? "root.readonly makes / read-only"
+
+# -- --no-pivot, --preserve-fds, joining a namespace by path, a time namespace
+rt_bundle nopivot '.process.args = ["sh", "-c", "head -1 /proc/self/mountinfo | cut -d\" \" -f5; ls /"]'
+RT_OUT=$(cd "$RT_TMP/nopivot" && rt run --no-pivot c-nopivot 2>&1)
+echo "$RT_OUT" | head -1 | grep -qx / && echo "$RT_OUT" | grep -qx bin; tap_ok $? "--no-pivot runs in the rootfs (MS_MOVE + chroot)"
+rt_bundle preserve '.process.args = ["sh", "-c", "cat <&3"]'
+echo preserved-data >"$RT_TMP/pf"
+RT_OUT=$(cd "$RT_TMP/preserve" && rt run --preserve-fds 1 c-preserve 3<"$RT_TMP/pf" 2>&1)
+[ "$RT_OUT" = preserved-data ]; tap_ok $? "--preserve-fds 1 passes fd 3"
+if ip netns add bv-rt-test 2>/dev/null; then
+	rt_bundle netns '.linux.namespaces = [.linux.namespaces[] | if .type == "network" then .path = "/run/netns/bv-rt-test" else . end]
+		+ [{"type": "time"}] | .process.args = ["readlink", "/proc/self/ns/net"]'
+	rt_run netns c-netns
+	[ "$RT_OUT" = "net:[$(stat -L -c %i /run/netns/bv-rt-test)]" ]; tap_ok $? "a namespace path is joined (network), with a new time namespace"
+	ip netns del bv-rt-test
+else
+	tap_skip "ip netns unavailable"
+fi
+
+# -- `spec` + `run` with its terminal: the pty is relayed to our own stdio
+if command -v script >/dev/null; then
+	rt_bundle tty '.process.terminal = true'
+	RT_IDS="$RT_IDS c-tty"
+	out=$(printf 'tty; echo in-tty\nexit 4\n' | (cd "$RT_TMP/tty" &&
+		timeout 30 script -qc "$RT --root $RT_ROOT run c-tty; echo rc=\$?" /dev/null) | tr -d '\r')
+	echo "$out" | grep -qx /dev/pts/0 && echo "$out" | grep -qx in-tty && echo "$out" | grep -qx rc=4
+	tap_ok $? "run with process.terminal and no --console-socket relays the pty (exit status kept)"
+else
+	tap_skip "script(1) is not installed"
+fi
 
 # -- hooks, in order, with the state on stdin
 mkdir -p "$RT_TMP/hooklog"
@@ -137,7 +171,11 @@ rt start c-life 2>/dev/null; [ $? -ne 0 ]; tap_ok $? "a second start fails"
 [ "$(rt exec c-life sh -c 'echo $$; hostname')" != "" ]; tap_ok $? "exec runs a process in the container"
 [ "$(rt exec c-life cat /proc/1/comm)" = sleep ]; tap_ok $? "exec sees the container's pid namespace"
 rt delete c-life 2>/dev/null; [ $? -ne 0 ] && [ "$(st)" = running ]; tap_ok $? "delete without --force refuses a running container"
-rt kill c-life KILL; tap_ok $? "kill KILL succeeds"
+echo '{"args": ["sh", "-c", "id -u; echo via-process"], "cwd": "/", "user": {"uid": 5, "gid": 5}}' >"$RT_TMP/proc.json"
+[ "$(rt exec --process "$RT_TMP/proc.json" c-life | tr '\n' ' ')" = "5 via-process " ]; tap_ok $? "exec --process runs a process object as its user"
+rt ps --format json c-life | jq -e "index($pid)" >/dev/null; tap_ok $? "ps lists the init's pid"
+rt list --format json | jq -e '.[] | select(.id == "c-life" and .status == "running")' >/dev/null; tap_ok $? "list shows it running"
+rt kill --all c-life KILL; tap_ok $? "kill --all KILL succeeds"
 for i in $(seq 50); do [ "$(st)" = stopped ] && break; sleep 0.1; done
 [ "$(st)" = stopped ]; tap_ok $? "state is 'stopped' after kill"
 rt kill c-life KILL 2>/dev/null; [ $? -ne 0 ]; tap_ok $? "kill of a stopped container fails"
@@ -175,7 +213,9 @@ bad() { # bad NAME FILTER EXPECTED-MESSAGE
 	[ $r -ne 0 ] && echo "$RT_OUT" | grep -qF -- "$3"
 	tap_ok $? "refused: $1 ('$3')"
 	[ $r -ne 0 ] && echo "$RT_OUT" | grep -qF -- "$3" || tap_diag "status $r, output: $RT_OUT"
-	[ "$(rt_snapshot)" = "$mid" ] && [ ! -e "$RT_ROOT/c-$1" ]; tap_ok $? "... and nothing is left behind"
+	now=$(rt_snapshot)
+	[ "$now" = "$mid" ] && [ ! -e "$RT_ROOT/c-$1" ]; tap_ok $? "... and nothing is left behind"
+	[ "$now" = "$mid" ] || tap_diag "before: $mid, after: $now"
 }
 bad missing-root '.root.path = "/nonexistent/rootfs"' "root.path '/nonexistent/rootfs'"
 ln -s /etc "$RT_TMP/rootfs/evil"
@@ -186,6 +226,7 @@ tap_ok $? "... and the host's /etc is untouched"
 bad unknown-ns '.linux.namespaces += [{"type": "bogus"}]' "unknown namespace type 'bogus'"
 bad bad-args '.process.args = ["sh", 42]' "process.args[1]: expected a string"
 bad late-failure '.process.args = ["/no/such/program"]' 'exec: "/no/such/program"'
+bad hook-timeout '.hooks.prestart = [{"path": "/bin/sleep", "args": ["sleep", "5"], "timeout": 1}]' "prestart hook '/bin/sleep' timed out after 1 s"
 bad bad-mount-src '.mounts += [{"destination": "/x", "type": "bind", "source": "/nonexistent", "options": ["bind"]}]' "source '/nonexistent'"
 if ! grep -qw pids /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null && [ -d /sys/fs/cgroup/unified ]; then
 	bad pids-limit '.linux.resources.pids = {"limit": 100}' "cgroup v2 controller 'pids' is not available"

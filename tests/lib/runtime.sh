@@ -48,7 +48,7 @@ rt_run() {
 # What a container may leave behind, as one line.
 rt_snapshot() {
 	# Scoped to what is ours: other tests may mount and make cgroups meanwhile.
-	mnt=$(grep -c -e "$RT_TMP" -e barevirt /proc/self/mountinfo)
+	mnt=$(grep -c -e "$RT_TMP" /proc/self/mountinfo)
 	v2=/sys/fs/cgroup/unified
 	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && v2=/sys/fs/cgroup
 	cg=$(find "$v2/barevirt" "$v2/bv-test" -type d 2>/dev/null | wc -l)

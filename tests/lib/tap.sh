@@ -42,11 +42,15 @@ tap_skip_all() {
 # Integration tests (root) run unless BAREVIRT_TEST_LANES names other lanes
 # only (e.g. "unit" for make distcheck); that is a choice, not a missing
 # prerequisite, so it is a plain skip even in strict mode.
-tap_require_root() {
+tap_require_lane() { # tap_require_lane LANE
 	case " ${BAREVIRT_TEST_LANES:-integration} " in
-	*" integration "*) ;;
-	*) echo "1..0 # SKIP lane 'integration' not selected (BAREVIRT_TEST_LANES)"; exit 0 ;;
+	*" $1 "*) ;;
+	*) echo "1..0 # SKIP lane '$1' not selected (BAREVIRT_TEST_LANES)"; exit 0 ;;
 	esac
+}
+
+tap_require_root() {
+	tap_require_lane integration
 	[ "$(id -u)" = 0 ] || tap_skip_all "needs root"
 }
 

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/fd.h"
 #include "common/parse.h"
 #include "ctr/oci.h"
 #include "tools/runtime/runtime.h"
@@ -66,39 +68,38 @@ static int do_create(int argc, char **argv, bool run)
         r = ctr_config_load(bundle, &cfg, &err);
         if (r < 0)
                 return rt_fail_err(NULL, r, &err);
+        /* run with a terminal and no --console-socket: the pty comes to us. */
+        int sv[2] = { -1, -1 }, master = -1;
+        if (run && !c.detach && !c.console && ctr_config_terminal(cfg) &&
+            socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+                ctr_config_free(cfg);
+                return rt_fail("Failed to create the console socket: %s", strerror(errno));
+        }
         struct ctr_create_opts o = { .state_root = rt.root, .id = id, .bundle = bundle,
-                                     .console_socket = c.console, .pid_file = c.pid_file,
+                                     .console_socket = c.console, .has_console_fd = sv[1] >= 0, .console_fd = sv[1], .pid_file = c.pid_file,
                                      .no_pivot = c.no_pivot, .preserve_fds = preserve, .start_now = run };
         r = ctr_container_create(cfg, &o, &pid, &err);
         ctr_config_free(cfg);
-        if (r < 0)
+        if (sv[1] >= 0)
+                close(sv[1]);
+        if (r < 0) {
+                if (sv[0] >= 0)
+                        close(sv[0]);
                 return rt_fail_err(NULL, r, &err);
+        }
+        if (sv[0] >= 0) {
+                char buf[16];
+                size_t nfds = 0;
+                if (bv_fd_recv(sv[0], buf, sizeof(buf), &master, 1, &nfds) <= 0 || nfds != 1)
+                        master = -1;
+                close(sv[0]);
+        }
         if (!run || c.detach)
                 return 0;
-        /* Foreground run: we are the init's parent; forward signals, then clean up. */
-        sigset_t set;
-        sigemptyset(&set);
-        int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
-        for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
-                sigaddset(&set, sigs[k]);
-        sigaddset(&set, SIGCHLD);
-        sigprocmask(SIG_BLOCK, &set, NULL);
-        int code = 255;
-        for (;;) {
-                siginfo_t si;
-                if (sigwaitinfo(&set, &si) < 0)
-                        continue;
-                if (si.si_signo == SIGCHLD) {
-                        int status;
-                        pid_t w = waitpid(pid, &status, WNOHANG);
-                        if (w == pid) {
-                                code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-                                break;
-                        }
-                        continue;
-                }
-                kill(pid, si.si_signo);
-        }
+        /* Foreground run: we are the init's parent; forward signals (and the tty), then clean up. */
+        int code = rt_foreground(pid, master);
+        if (master >= 0)
+                close(master);
         r = ctr_container_delete(rt.root, id, true, &err);
         if (r < 0)
                 rt_fail_err("delete", r, &err);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 
@@ -37,6 +38,9 @@ struct rt_opt {
 extern const char *rt_env_value;
 extern char *rt_env_list[65];
 int rt_parse_opts(int argc, char **argv, struct rt_opt *opts, const char *verb);
+
+/* The foreground part of `run` (tools/runtime/foreground.c); master -1 without a tty relay. */
+int rt_foreground(pid_t pid, int master);
 
 int cmd_create(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * config.json, the "linux" object: namespaces, id maps, devices, sysctl,
+ * seccomp, resources (turned into cgroup v2 file writes and device rules)
+ * and cgroupsPath. Same rules as ctr/oci-config.c: bounded arrays, typed
+ * fields, the JSON path in every refusal.
+ */
+#include <errno.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "common/cleanup.h"
+#include "ctr/oci-config.h"
+#include "ctr/oci-internal.h"
+
+
+static const struct {
+        const char *name, *proc;
+        int flag;
+} ns_table[CTR_NS_MAX] = {
+        [CTR_NS_USER] = { "user", "user", CLONE_NEWUSER },
+        [CTR_NS_MOUNT] = { "mount", "mnt", CLONE_NEWNS },
+        [CTR_NS_PID] = { "pid", "pid", CLONE_NEWPID },
+        [CTR_NS_NET] = { "network", "net", CLONE_NEWNET },
+        [CTR_NS_IPC] = { "ipc", "ipc", CLONE_NEWIPC },
+        [CTR_NS_UTS] = { "uts", "uts", CLONE_NEWUTS },
+        [CTR_NS_CGROUP] = { "cgroup", "cgroup", CLONE_NEWCGROUP },
+        [CTR_NS_TIME] = { "time", "time", CLONE_NEWTIME },
+};
+
+const char *ctr_ns_name(enum ctr_ns_type t) { return ns_table[t].name; }
+const char *ctr_ns_proc_name(enum ctr_ns_type t) { return ns_table[t].proc; }
+int ctr_ns_flag(enum ctr_ns_type t) { return ns_table[t].flag; }
+
+static int parse_idmaps(json_t *arr, const char *path, struct ctr_idmap **ret, size_t *ret_n,
+                        struct bv_error *err)
+{
+        char ip[P_MAX];
+        json_t *item;
+        int r;
+
+        if (json_array_size(arr) > 340)
+                return bv_error_set(err, E2BIG, "%s: more than 340 entries", path);
+        *ret = calloc(json_array_size(arr) + 1, sizeof(**ret));
+        if (!*ret)
+                return -ENOMEM;
+        FOR_OBJECTS(arr, i, item, path, ip, err) {
+                int64_t c, h, s;
+                bool hc, hh, hs;
+                if ((r = ctr_cfg_get_int(item, "containerID", ip, 0, UINT32_MAX - 1, &c, &hc, err)) < 0 ||
+                    (r = ctr_cfg_get_int(item, "hostID", ip, 0, UINT32_MAX - 1, &h, &hh, err)) < 0 ||
+                    (r = ctr_cfg_get_int(item, "size", ip, 1, UINT32_MAX, &s, &hs, err)) < 0)
+                        return r;
+                if (!hc || !hh || !hs)
+                        return bv_error_set(err, EINVAL, "%s: needs containerID, hostID and size", ip);
+                (*ret)[i] = (struct ctr_idmap){ (uint32_t)c, (uint32_t)h, (uint32_t)s };
+                (*ret_n)++;
+        }
+        return 0;
+}
+
+static int parse_namespaces(json_t *arr, struct ctr_config *cfg, struct bv_error *err)
+{
+        char ip[P_MAX];
+        json_t *item;
+        int r;
+
+        if ((r = ctr_cfg_check_count(arr, "linux.namespaces", err)) < 0)
+                return r;
+        FOR_OBJECTS(arr, i, item, "linux.namespaces", ip, err) {
+                const char *type = NULL, *path = NULL;
+                if ((r = ctr_cfg_get_str(item, "type", ip, &type, err)) < 0 ||
+                    (r = ctr_cfg_get_str(item, "path", ip, &path, err)) < 0)
+                        return r;
+                if (!type)
+                        return bv_error_set(err, EINVAL, "%s.type: missing", ip);
+                int t = -1;
+                for (int k = 0; k < CTR_NS_MAX; k++)
+                        if (strcmp(ns_table[k].name, type) == 0)
+                                t = k;
+                if (t < 0)
+                        return bv_error_set(err, EINVAL, "%s.type: unknown namespace type '%s'", ip, type);
+                if (cfg->ns[t].enabled)
+                        return bv_error_set(err, EINVAL, "%s.type: namespace '%s' given twice", ip, type);
+                if (path && (path[0] != '/' || !*path))
+                        return bv_error_set(err, EINVAL, "%s.path: '%s' is not an absolute path", ip, path);
+                cfg->ns[t].enabled = true;
+                cfg->ns[t].path = path && *path ? path : NULL;
+        }
+        return 0;
+}
+
+static int parse_devices(json_t *arr, struct ctr_config *cfg, struct bv_error *err)
+{
+        char ip[P_MAX];
+        json_t *item;
+        int r;
+
+        if ((r = ctr_cfg_check_count(arr, "linux.devices", err)) < 0)
+                return r;
+        cfg->devices = calloc(json_array_size(arr) + 1, sizeof(*cfg->devices));
+        if (!cfg->devices)
+                return -ENOMEM;
+        FOR_OBJECTS(arr, i, item, "linux.devices", ip, err) {
+                struct ctr_device *d = &cfg->devices[cfg->n_devices];
+                const char *type = NULL;
+                int64_t v;
+                bool has;
+                if ((r = ctr_cfg_get_str(item, "path", ip, &d->path, err)) < 0 ||
+                    (r = ctr_cfg_get_str(item, "type", ip, &type, err)) < 0)
+                        return r;
+                if (!d->path || strncmp(d->path, "/dev/", 5) != 0 || strstr(d->path, ".."))
+                        return bv_error_set(err, EINVAL, "%s.path: must be a path under /dev", ip);
+                if (!type || strlen(type) != 1 || !strchr("cbup", type[0]))
+                        return bv_error_set(err, EINVAL, "%s.type: expected 'c', 'b', 'u' or 'p'", ip);
+                d->type = type[0];
+                if ((r = ctr_cfg_get_int(item, "major", ip, 0, UINT32_MAX, &d->major, &has, err)) < 0)
+                        return r;
+                if (!has && d->type != 'p')
+                        return bv_error_set(err, EINVAL, "%s.major: missing", ip);
+                if ((r = ctr_cfg_get_int(item, "minor", ip, 0, UINT32_MAX, &d->minor, &has, err)) < 0)
+                        return r;
+                if (!has && d->type != 'p')
+                        return bv_error_set(err, EINVAL, "%s.minor: missing", ip);
+                if ((r = ctr_cfg_get_int(item, "fileMode", ip, 0, 07777, &v, &has, err)) < 0)
+                        return r;
+                d->mode = has ? (mode_t)v : 0666;
+                if ((r = ctr_cfg_get_int(item, "uid", ip, 0, UINT32_MAX - 1, &v, &has, err)) < 0)
+                        return r;
+                d->uid = has ? (uid_t)v : 0;
+                if ((r = ctr_cfg_get_int(item, "gid", ip, 0, UINT32_MAX - 1, &v, &has, err)) < 0)
+                        return r;
+                d->gid = has ? (gid_t)v : 0;
+                cfg->n_devices++;
+        }
+        return 0;
+}
+
+static int parse_sysctl(json_t *obj, struct ctr_config *cfg, struct bv_error *err)
+{
+        const char *key;
+        json_t *v;
+
+        if (json_object_size(obj) > CTR_MAX_ARRAY)
+                return bv_error_set(err, E2BIG, "linux.sysctl: too many entries");
+        cfg->sysctls = calloc(json_object_size(obj) + 1, sizeof(*cfg->sysctls));
+        if (!cfg->sysctls)
+                return -ENOMEM;
+        json_object_foreach(obj, key, v) {
+                if (!json_is_string(v))
+                        return bv_error_set(err, EINVAL, "linux.sysctl.%s: expected a string, got %s", key,
+                                            ctr_cfg_type_name(v));
+                /* Defends against "../../" keys writing outside /proc/sys. */
+                if (!*key || strstr(key, "..") || key[0] == '.' || key[0] == '/' ||
+                    strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") !=
+                            strlen(key))
+                        return bv_error_set(err, EINVAL, "linux.sysctl: invalid key '%s'", key);
+                cfg->sysctls[cfg->n_sysctls++] = (struct ctr_sysctl){ key, json_string_value(v) };
+        }
+        return 0;
+}
+
+static const struct { const char *name; uint32_t act; } seccomp_actions[] = {
+        { "SCMP_ACT_KILL", SCMP_ACT_KILL }, { "SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD },
+        { "SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS }, { "SCMP_ACT_TRAP", SCMP_ACT_TRAP },
+        { "SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(EPERM) }, { "SCMP_ACT_TRACE", SCMP_ACT_TRACE(EPERM) },
+        { "SCMP_ACT_ALLOW", SCMP_ACT_ALLOW }, { "SCMP_ACT_LOG", SCMP_ACT_LOG },
+};
+
+static int seccomp_action(json_t *obj, const char *key, const char *path, uint32_t *ret,
+                          struct bv_error *err)
+{
+        const char *s = NULL;
+        int64_t e;
+        bool has;
+        int r = ctr_cfg_get_str(obj, key, path, &s, err);
+        if (r < 0)
+                return r;
+        if (!s)
+                return bv_error_set(err, EINVAL, "%s.%s: missing", path, key);
+        for (size_t k = 0; k < BV_ELEMENTSOF(seccomp_actions); k++)
+                if (strcmp(s, seccomp_actions[k].name) == 0) {
+                        *ret = seccomp_actions[k].act;
+                        if ((r = ctr_cfg_get_int(obj, "errnoRet", path, 0, 4095, &e, &has, err)) < 0)
+                                return r;
+                        if (has && strcmp(s, "SCMP_ACT_ERRNO") == 0)
+                                *ret = SCMP_ACT_ERRNO((uint32_t)e);
+                        else if (has && strcmp(s, "SCMP_ACT_TRACE") == 0)
+                                *ret = SCMP_ACT_TRACE((uint32_t)e);
+                        return 0;
+                }
+        return bv_error_set(err, EINVAL, "%s.%s: unknown seccomp action '%s'", path, key, s);
+}
+
+static int parse_seccomp(json_t *obj, struct ctr_config *cfg, struct bv_error *err)
+{
+        static const struct { const char *name; int op; } ops[] = {
+                { "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
+                { "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
+                { "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
+                { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+        };
+        struct ctr_seccomp *s = calloc(1, sizeof(*s));
+        const char *path = "linux.seccomp";
+        _cleanup_free_ const char **arches = NULL, **flags = NULL;
+        size_t n_arches = 0, n_flags = 0;
+        char ip[P_MAX], ap[P_MAX];
+        json_t *v, *item, *a;
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        cfg->seccomp = s;
+        if ((r = seccomp_action(obj, "defaultAction", path, &s->default_action, err)) < 0)
+                return r;
+        if ((r = ctr_cfg_get_int(obj, "defaultErrnoRet", path, 0, 4095, &(int64_t){ 0 }, NULL, err)) < 0)
+                return r;
+        json_t *der = json_object_get(obj, "defaultErrnoRet");
+        if (json_is_integer(der) && s->default_action == SCMP_ACT_ERRNO(EPERM))
+                s->default_action = SCMP_ACT_ERRNO((uint32_t)json_integer_value(der));
+        if ((r = ctr_cfg_get_str_array(obj, "architectures", path, &arches, &n_arches, err)) < 0)
+                return r;
+        s->arches = calloc(n_arches + 1, sizeof(uint32_t));
+        if (!s->arches)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_arches; i++) {
+                const char *n = arches[i];
+                if (strncmp(n, "SCMP_ARCH_", 10) != 0)
+                        return bv_error_set(err, EINVAL, "%s.architectures[%zu]: unknown '%s'", path, i, n);
+                char lower[32];
+                size_t k;
+                for (k = 0; n[10 + k] && k < sizeof(lower) - 1; k++)
+                        lower[k] = (char)(n[10 + k] >= 'A' && n[10 + k] <= 'Z' ? n[10 + k] + 32 : n[10 + k]);
+                lower[k] = 0;
+                uint32_t arch = seccomp_arch_resolve_name(lower);
+                if (!arch)
+                        return bv_error_set(err, EINVAL, "%s.architectures[%zu]: unknown '%s'", path, i, n);
+                s->arches[s->n_arches++] = arch;
+        }
+        if ((r = ctr_cfg_get_str_array(obj, "flags", path, &flags, &n_flags, err)) < 0)
+                return r;
+        for (size_t i = 0; i < n_flags; i++) {
+                if (strcmp(flags[i], "SECCOMP_FILTER_FLAG_LOG") == 0)
+                        s->flag_log = true;
+                else if (strcmp(flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+                        s->flag_spec_allow = true;
+                else if (strcmp(flags[i], "SECCOMP_FILTER_FLAG_TSYNC") == 0)
+                        s->flag_tsync = true;
+                else
+                        return bv_error_set(err, EINVAL, "%s.flags[%zu]: unknown flag '%s'", path, i, flags[i]);
+        }
+        if ((r = ctr_cfg_get(obj, "syscalls", JSON_ARRAY, path, &v, err)) < 0)
+                return r;
+        if (!v)
+                return 0;
+        if ((r = ctr_cfg_check_count(v, "linux.seccomp.syscalls", err)) < 0)
+                return r;
+        s->rules = calloc(json_array_size(v) + 1, sizeof(*s->rules));
+        if (!s->rules)
+                return -ENOMEM;
+        FOR_OBJECTS(v, i, item, "linux.seccomp.syscalls", ip, err) {
+                struct ctr_seccomp_rule *rule = &s->rules[s->n_rules];
+                if ((r = ctr_cfg_get_str_array(item, "names", ip, &rule->names, NULL, err)) < 0)
+                        return r;
+                s->n_rules++;
+                if (!rule->names || !rule->names[0])
+                        return bv_error_set(err, EINVAL, "%s.names: missing", ip);
+                if ((r = seccomp_action(item, "action", ip, &rule->action, err)) < 0)
+                        return r;
+                if ((r = ctr_cfg_get(item, "args", JSON_ARRAY, ip, &a, err)) < 0)
+                        return r;
+                if (json_array_size(a) > CTR_SECCOMP_MAX_ARGS)
+                        return bv_error_set(err, E2BIG, "%s.args: more than %d entries", ip,
+                                            CTR_SECCOMP_MAX_ARGS);
+                json_t *arg;
+                char argp[P_MAX];
+                snprintf(ap, sizeof(ap), "%s.args", ip);
+                FOR_OBJECTS(a, j, arg, ap, argp, err) {
+                        struct ctr_seccomp_arg *sa = &rule->args[rule->n_args];
+                        int64_t idx;
+                        bool has;
+                        const char *op = NULL;
+                        if ((r = ctr_cfg_get_int(arg, "index", argp, 0, 5, &idx, &has, err)) < 0)
+                                return r;
+                        if (!has)
+                                return bv_error_set(err, EINVAL, "%s.index: missing", argp);
+                        sa->index = (unsigned)idx;
+                        if ((r = ctr_cfg_get_u64(arg, "value", argp, &sa->value, NULL, err)) < 0 ||
+                            (r = ctr_cfg_get_u64(arg, "valueTwo", argp, &sa->value2, NULL, err)) < 0 ||
+                            (r = ctr_cfg_get_str(arg, "op", argp, &op, err)) < 0)
+                                return r;
+                        sa->op = 0;
+                        for (size_t k = 0; op && k < BV_ELEMENTSOF(ops); k++)
+                                if (strcmp(op, ops[k].name) == 0)
+                                        sa->op = ops[k].op;
+                        if (!sa->op)
+                                return bv_error_set(err, EINVAL, "%s.op: unknown operator '%s'", argp,
+                                                    op ? op : "");
+                        rule->n_args++;
+                }
+        }
+        return 0;
+}
+
+static int cgw_add(struct ctr_config *cfg, const char *controller, const char *file,
+                   const char *json_path, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int cgw_add(struct ctr_config *cfg, const char *controller, const char *file,
+                   const char *json_path, const char *fmt, ...)
+{
+        if (cfg->n_cgroup_writes >= 64)
+                return -E2BIG;
+        struct ctr_cgroup_write *w = realloc(cfg->cgroup_writes, (cfg->n_cgroup_writes + 1) * sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        cfg->cgroup_writes = w;
+        w = &w[cfg->n_cgroup_writes++];
+        memset(w, 0, sizeof(*w));
+        w->controller = controller;
+        w->json_path = json_path;
+        snprintf(w->file, sizeof(w->file), "%s", file);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(w->value, sizeof(w->value), fmt, ap);
+        va_end(ap);
+        return 0;
+}
+
+/*
+ * linux.resources -> cgroup v2 file writes. Only what is set produces a
+ * write; a write whose controller the host lacks is refused later, in
+ * ctr_cgroup_plan(), with the JSON path kept here.
+ */
+static int parse_resources(json_t *res, struct ctr_config *cfg, struct bv_error *err)
+{
+        json_t *o, *v;
+        uint64_t u;
+        bool has;
+        int64_t i64;
+        int r;
+
+        if ((r = ctr_cfg_get(res, "memory", JSON_OBJECT, "linux.resources", &o, err)) < 0)
+                return r;
+        if (o) {
+                int64_t lim = -1;
+                bool has_lim;
+                if ((r = ctr_cfg_get_int(o, "limit", "linux.resources.memory", -1, INT64_MAX, &lim, &has_lim, err)) < 0)
+                        return r;
+                if (has_lim && lim >= 0 && (r = cgw_add(cfg, "memory", "memory.max", "linux.resources.memory.limit", "%lld", (long long)lim)) < 0)
+                        return r;
+                if ((r = ctr_cfg_get_int(o, "reservation", "linux.resources.memory", -1, INT64_MAX, &i64, &has, err)) < 0)
+                        return r;
+                if (has && i64 >= 0 && (r = cgw_add(cfg, "memory", "memory.low", "linux.resources.memory.reservation", "%lld", (long long)i64)) < 0)
+                        return r;
+                if ((r = ctr_cfg_get_int(o, "swap", "linux.resources.memory", -1, INT64_MAX, &i64, &has, err)) < 0)
+                        return r;
+                if (has && i64 >= 0) {
+                        if (has_lim && lim >= 0 && i64 < lim)
+                                return bv_error_set(err, EINVAL, "linux.resources.memory.swap: below memory.limit");
+                        if ((r = i64 < 0 || !has_lim || lim < 0
+                                         ? cgw_add(cfg, "memory", "memory.swap.max", "linux.resources.memory.swap", "max")
+                                         : cgw_add(cfg, "memory", "memory.swap.max", "linux.resources.memory.swap", "%lld",
+                                                   (long long)(i64 - lim))) < 0)
+                                return r;
+                }
+        }
+        if ((r = ctr_cfg_get(res, "cpu", JSON_OBJECT, "linux.resources", &o, err)) < 0)
+                return r;
+        if (o) {
+                if ((r = ctr_cfg_get_u64(o, "shares", "linux.resources.cpu", &u, &has, err)) < 0)
+                        return r;
+                if (has && u > 0) {
+                        /* The conversion runc and crun use: [2, 262144] -> [1, 10000]. */
+                        uint64_t w = u < 2 ? 2 : u > 262144 ? 262144 : u;
+                        if ((r = cgw_add(cfg, "cpu", "cpu.weight", "linux.resources.cpu.shares", "%llu",
+                                         (unsigned long long)(1 + ((w - 2) * 9999) / 262142))) < 0)
+                                return r;
+                }
+                int64_t quota = 0;
+                uint64_t period = 0;
+                bool has_q, has_p;
+                if ((r = ctr_cfg_get_int(o, "quota", "linux.resources.cpu", -1, INT64_MAX, &quota, &has_q, err)) < 0 ||
+                    (r = ctr_cfg_get_u64(o, "period", "linux.resources.cpu", &period, &has_p, err)) < 0)
+                        return r;
+                if ((has_q && quota != 0) || (has_p && period != 0)) {
+                        if (!period)
+                                period = 100000;
+                        if ((r = quota > 0 ? cgw_add(cfg, "cpu", "cpu.max", "linux.resources.cpu.quota", "%lld %llu",
+                                                     (long long)quota, (unsigned long long)period)
+                                           : cgw_add(cfg, "cpu", "cpu.max", "linux.resources.cpu.quota", "max %llu",
+                                                     (unsigned long long)period)) < 0)
+                                return r;
+                }
+                const char *s = NULL;
+                if ((r = ctr_cfg_get_str(o, "cpus", "linux.resources.cpu", &s, err)) < 0)
+                        return r;
+                if (s && *s && (r = cgw_add(cfg, "cpuset", "cpuset.cpus", "linux.resources.cpu.cpus", "%s", s)) < 0)
+                        return r;
+                if ((r = ctr_cfg_get_str(o, "mems", "linux.resources.cpu", &s, err)) < 0)
+                        return r;
+                if (s && *s && (r = cgw_add(cfg, "cpuset", "cpuset.mems", "linux.resources.cpu.mems", "%s", s)) < 0)
+                        return r;
+        }
+        if ((r = ctr_cfg_get(res, "pids", JSON_OBJECT, "linux.resources", &o, err)) < 0)
+                return r;
+        if (o) {
+                if ((r = ctr_cfg_get_int(o, "limit", "linux.resources.pids", INT64_MIN, INT64_MAX, &i64, &has, err)) < 0)
+                        return r;
+                /* 0 and -1 mean unlimited: the default, which needs no controller. */
+                if (has && i64 > 0 && (r = cgw_add(cfg, "pids", "pids.max", "linux.resources.pids.limit", "%lld",
+                                                   (long long)i64)) < 0)
+                        return r;
+        }
+        if ((r = ctr_cfg_get(res, "blockIO", JSON_OBJECT, "linux.resources", &o, err)) < 0)
+                return r;
+        if (o) {
+                if ((r = ctr_cfg_get_int(o, "weight", "linux.resources.blockIO", 0, 1000, &i64, &has, err)) < 0)
+                        return r;
+                if (has && i64 > 0 &&
+                    (r = cgw_add(cfg, "io", "io.weight", "linux.resources.blockIO.weight", "default %lld",
+                                 (long long)(1 + (i64 - 10) * 9999 / 990))) < 0)
+                        return r;
+                const char *keys[] = { "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
+                                       "throttleReadIOPSDevice", "throttleWriteIOPSDevice" };
+                for (size_t k = 0; k < BV_ELEMENTSOF(keys); k++)
+                        if (json_array_size(json_object_get(o, keys[k])) > 0)
+                                return bv_error_set(err, EOPNOTSUPP, "linux.resources.blockIO.%s: not supported yet",
+                                                    keys[k]);
+        }
+        if ((r = ctr_cfg_get(res, "hugepageLimits", JSON_ARRAY, "linux.resources", &v, err)) < 0)
+                return r;
+        if (v) {
+                char ip[P_MAX];
+                json_t *item;
+                if ((r = ctr_cfg_check_count(v, "linux.resources.hugepageLimits", err)) < 0)
+                        return r;
+                FOR_OBJECTS(v, i, item, "linux.resources.hugepageLimits", ip, err) {
+                        const char *size = NULL;
+                        if ((r = ctr_cfg_get_str(item, "pageSize", ip, &size, err)) < 0 ||
+                            (r = ctr_cfg_get_u64(item, "limit", ip, &u, &has, err)) < 0)
+                                return r;
+                        if (!size || strspn(size, "0123456789KMGB") != strlen(size) || strlen(size) > 16)
+                                return bv_error_set(err, EINVAL, "%s.pageSize: invalid", ip);
+                        char file[64];
+                        char sz[20];
+                        snprintf(sz, sizeof(sz), "%s", size);
+                        size_t l = strlen(sz);
+                        if (l > 1 && sz[l - 1] == 'B')
+                                sz[l - 1] = 0;
+                        snprintf(file, sizeof(file), "hugetlb.%s.max", sz);
+                        if ((r = cgw_add(cfg, "hugetlb", file, "linux.resources.hugepageLimits", "%llu",
+                                         (unsigned long long)u)) < 0)
+                                return r;
+                }
+        }
+        if ((r = ctr_cfg_get(res, "unified", JSON_OBJECT, "linux.resources", &o, err)) < 0)
+                return r;
+        if (o) {
+                const char *key;
+                json_object_foreach(o, key, v) {
+                        if (!json_is_string(v))
+                                return bv_error_set(err, EINVAL, "linux.resources.unified.%s: expected a string", key);
+                        const char *dot = strchr(key, '.');
+                        if (!dot || strchr(key, '/') || strlen(key) >= 64 || key[0] == '.' ||
+                            json_string_length(v) >= 96)
+                                return bv_error_set(err, EINVAL, "linux.resources.unified: invalid key '%s'", key);
+                        /* The controller is the prefix; "cgroup.*" files belong to the core. */
+                        static const char *ctrls[] = { "memory", "cpu", "cpuset", "io", "pids",
+                                                       "hugetlb", "rdma", "misc" };
+                        const char *c = NULL;
+                        for (size_t k = 0; k < BV_ELEMENTSOF(ctrls); k++)
+                                if (strlen(ctrls[k]) == (size_t)(dot - key) &&
+                                    strncmp(key, ctrls[k], (size_t)(dot - key)) == 0)
+                                        c = ctrls[k];
+                        if (!c && strncmp(key, "cgroup.", 7) != 0)
+                                return bv_error_set(err, EINVAL, "linux.resources.unified: unknown controller in '%s'", key);
+                        if ((r = cgw_add(cfg, c, key, "linux.resources.unified", "%s", json_string_value(v))) < 0)
+                                return r;
+                }
+        }
+        if ((r = ctr_cfg_get(res, "devices", JSON_ARRAY, "linux.resources", &v, err)) < 0)
+                return r;
+        if (v) {
+                char ip[P_MAX];
+                json_t *item;
+                if ((r = ctr_cfg_check_count(v, "linux.resources.devices", err)) < 0)
+                        return r;
+                cfg->dev_rules = calloc(json_array_size(v) + 1, sizeof(*cfg->dev_rules));
+                if (!cfg->dev_rules)
+                        return -ENOMEM;
+                FOR_OBJECTS(v, i, item, "linux.resources.devices", ip, err) {
+                        struct ctr_dev_rule *d = &cfg->dev_rules[cfg->n_dev_rules];
+                        const char *type = NULL, *access = NULL;
+                        bool present;
+                        if (!json_is_boolean(json_object_get(item, "allow")))
+                                return bv_error_set(err, EINVAL, "%s.allow: expected a boolean", ip);
+                        d->allow = json_is_true(json_object_get(item, "allow"));
+                        if ((r = ctr_cfg_get_str(item, "type", ip, &type, err)) < 0 ||
+                            (r = ctr_cfg_get_str(item, "access", ip, &access, err)) < 0)
+                                return r;
+                        d->type = type && *type ? type[0] : 'a';
+                        if (!strchr("acb", d->type) || (type && strlen(type) > 1))
+                                return bv_error_set(err, EINVAL, "%s.type: expected 'a', 'c' or 'b'", ip);
+                        if ((r = ctr_cfg_get_int(item, "major", ip, -1, UINT32_MAX, &d->major, &present, err)) < 0)
+                                return r;
+                        if (!present)
+                                d->major = -1;
+                        if ((r = ctr_cfg_get_int(item, "minor", ip, -1, UINT32_MAX, &d->minor, &present, err)) < 0)
+                                return r;
+                        if (!present)
+                                d->minor = -1;
+                        if (!access || !*access)
+                                access = "rwm";
+                        for (const char *a = access; *a; a++) {
+                                if (*a == 'm')
+                                        d->access |= 1;
+                                else if (*a == 'r')
+                                        d->access |= 2;
+                                else if (*a == 'w')
+                                        d->access |= 4;
+                                else
+                                        return bv_error_set(err, EINVAL, "%s.access: unknown access '%c'", ip, *a);
+                        }
+                        cfg->n_dev_rules++;
+                }
+        }
+        const char *other[] = { "network", "rdma" };
+        for (size_t k = 0; k < BV_ELEMENTSOF(other); k++) {
+                json_t *x = json_object_get(res, other[k]);
+                if (x && !json_is_null(x) && json_object_size(x) > 0)
+                        return bv_error_set(err, EOPNOTSUPP, "linux.resources.%s: not supported", other[k]);
+        }
+        return 0;
+}
+
+int ctr_config_parse_linux(json_t *lx, struct ctr_config *cfg, struct bv_error *err)
+{
+        json_t *v;
+        const char *s;
+        int r;
+
+        if ((r = ctr_cfg_get(lx, "namespaces", JSON_ARRAY, "linux", &v, err)) < 0)
+                return r;
+        if (v && (r = parse_namespaces(v, cfg, err)) < 0)
+                return r;
+        if ((r = ctr_cfg_get(lx, "uidMappings", JSON_ARRAY, "linux", &v, err)) < 0)
+                return r;
+        if (v && (r = parse_idmaps(v, "linux.uidMappings", &cfg->uid_maps, &cfg->n_uid_maps, err)) < 0)
+                return r;
+        if ((r = ctr_cfg_get(lx, "gidMappings", JSON_ARRAY, "linux", &v, err)) < 0)
+                return r;
+        if (v && (r = parse_idmaps(v, "linux.gidMappings", &cfg->gid_maps, &cfg->n_gid_maps, err)) < 0)
+                return r;
+        if ((r = ctr_cfg_get(lx, "devices", JSON_ARRAY, "linux", &v, err)) < 0)
+                return r;
+        if (v && (r = parse_devices(v, cfg, err)) < 0)
+                return r;
+        if ((r = ctr_cfg_get_str_array(lx, "maskedPaths", "linux", &cfg->masked_paths, &cfg->n_masked_paths, err)) < 0 ||
+            (r = ctr_cfg_get_str_array(lx, "readonlyPaths", "linux", &cfg->readonly_paths, &cfg->n_readonly_paths, err)) < 0)
+                return r;
+        for (size_t i = 0; i < cfg->n_masked_paths; i++)
+                if (cfg->masked_paths[i][0] != '/')
+                        return bv_error_set(err, EINVAL, "linux.maskedPaths[%zu]: not an absolute path", i);
+        for (size_t i = 0; i < cfg->n_readonly_paths; i++)
+                if (cfg->readonly_paths[i][0] != '/')
+                        return bv_error_set(err, EINVAL, "linux.readonlyPaths[%zu]: not an absolute path", i);
+        if ((r = ctr_cfg_get(lx, "sysctl", JSON_OBJECT, "linux", &v, err)) < 0)
+                return r;
+        if (v && (r = parse_sysctl(v, cfg, err)) < 0)
+                return r;
+        if ((r = ctr_cfg_get_str(lx, "rootfsPropagation", "linux", &s, err)) < 0)
+                return r;
+        if (s && *s && ctr_cfg_propagation_parse(s, &cfg->rootfs_propagation) < 0)
+                return bv_error_set(err, EINVAL, "linux.rootfsPropagation: unknown '%s'", s);
+        if ((r = ctr_cfg_get(lx, "seccomp", JSON_OBJECT, "linux", &v, err)) < 0)
+                return r;
+        if (v && (r = parse_seccomp(v, cfg, err)) < 0)
+                return r;
+        if ((r = ctr_cfg_get(lx, "resources", JSON_OBJECT, "linux", &v, err)) < 0)
+                return r;
+        if (v && (r = parse_resources(v, cfg, err)) < 0)
+                return r;
+        if ((r = ctr_cfg_get_str(lx, "cgroupsPath", "linux", &cfg->cgroups_path, err)) < 0)
+                return r;
+        if (cfg->cgroups_path && (strstr(cfg->cgroups_path, "..") || strlen(cfg->cgroups_path) > 512))
+                return bv_error_set(err, EINVAL, "linux.cgroupsPath: '%s' is not allowed", cfg->cgroups_path);
+        if (cfg->cgroups_path && strchr(cfg->cgroups_path, ':') && cfg->cgroups_path[0] != '/')
+                return bv_error_set(err, EOPNOTSUPP,
+                                    "linux.cgroupsPath: '%s' is a systemd slice path; the systemd cgroup driver is not supported",
+                                    cfg->cgroups_path);
+        const char *unsupported[] = { "intelRdt", "personality", "mountLabel" };
+        for (size_t k = 0; k < BV_ELEMENTSOF(unsupported); k++) {
+                json_t *x = json_object_get(lx, unsupported[k]);
+                if (x && !json_is_null(x) && !(json_is_string(x) && !*json_string_value(x)) &&
+                    !(json_is_object(x) && json_object_size(x) == 0))
+                        return bv_error_set(err, EOPNOTSUPP, "linux.%s: not supported", unsupported[k]);
+        }
+        return 0;
+}
+
