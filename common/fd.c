@@ -54,6 +54,20 @@ int bv_fd_write_all(int fd, const void *buf, size_t len)
         return 0;
 }
 
+int bv_fd_send_some(int sock, const void *buf, size_t len, size_t *off)
+{
+        while (*off < len) {
+                ssize_t n = send(sock, (const char *)buf + *off, len - *off, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errno == EAGAIN ? 0 : -errno;
+                }
+                *off += (size_t)n;
+        }
+        return 0;
+}
+
 ssize_t bv_fd_read(int fd, void *buf, size_t len)
 {
         for (;;) {

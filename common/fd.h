@@ -21,6 +21,13 @@ int bv_fd_set_cloexec(int fd, int on);
  */
 int bv_fd_write_all(int fd, const void *buf, size_t len);
 
+/*
+ * Sends buf[*off..len) on a socket without blocking and without SIGPIPE,
+ * advancing *off. Returns 0 when all is sent or the socket is full (then
+ * *off < len: wait for EPOLLOUT), or -errno when the peer is gone.
+ */
+int bv_fd_send_some(int sock, const void *buf, size_t len, size_t *off);
+
 /* Reads up to len bytes, retrying on EINTR. Returns bytes read (0 at EOF) or -errno. */
 ssize_t bv_fd_read(int fd, void *buf, size_t len);
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fd.h"
 #include "common/http-internal.h"
 
 #ifndef BAREVIRT_VERSION
@@ -179,16 +180,10 @@ static int client_connect(struct bv_http_client *c)
 /* Sends what is left of the request. Returns 0, or -errno when the connection failed. */
 static int client_flush(struct bv_http_client *c)
 {
-        while (c->wpos < c->wlen && !c->write_dead) {
-                ssize_t n = send(c->fd, c->wbuf + c->wpos, c->wlen - c->wpos, MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN)
-                                break;
-                        return -errno;
-                }
-                c->wpos += (size_t)n;
+        if (!c->write_dead) {
+                int r = bv_fd_send_some(c->fd, c->wbuf, c->wlen, &c->wpos);
+                if (r < 0)
+                        return r;
         }
         client_update_events(c);
         return 0;

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fd.h"
 #include "common/http-internal.h"
 
 #define RBUF_SIZE (16 * 1024)
@@ -209,19 +210,13 @@ static void conn_close(struct bv_http_conn *c)
 /* Writes what is buffered. Returns 0 (done or would block) or -errno (peer gone). */
 static int conn_flush(struct bv_http_conn *c)
 {
-        while (c->wpos < c->wlen) {
-                ssize_t n = send(c->fd, c->wbuf + c->wpos, c->wlen - c->wpos,
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN)
-                                return 0;
-                        return -errno;
-                }
-                c->wpos += (size_t)n;
+        size_t before = c->wpos;
+        int r = bv_fd_send_some(c->fd, c->wbuf, c->wlen, &c->wpos);
+
+        if (c->wpos != before)
                 c->last_active = bv_now_usec();
-        }
+        if (r < 0 || c->wpos < c->wlen)
+                return r;
         c->wpos = c->wlen = 0;
         if (c->wcap > KEEP_WBUF_CAP) {
                 free(c->wbuf);

@@ -97,6 +97,8 @@ static __attribute__((noreturn)) void exec_child(struct exec_args *a)
         for (unsigned fd = 3; fd < first; fd++)
                 bv_fd_set_cloexec((int)fd, 0);
         syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
+        /* The parent-death signal survives execve: with --detach the runtime exits right away. */
+        prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
         execve(exe, (char *const *)a->p->args, (char *const *)a->p->env);
         exec_fail(a->sync, bv_error_set_errno(&err, errno, "exec: \"%s\"", a->p->args[0]), &err);
 }

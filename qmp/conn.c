@@ -175,18 +175,10 @@ static void watch_update(struct qmp_conn *c)
  */
 static int flush_out(struct qmp_conn *c)
 {
-        while (c->out_off < c->out_len) {
-                ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN)
-                                break;
-                        return -errno;
-                }
-                c->out_off += (size_t)n;
-        }
+        int r = bv_fd_send_some(c->fd, c->out, c->out_len, &c->out_off);
+
+        if (r < 0)
+                return r;
         if (c->out_off == c->out_len)
                 c->out_off = c->out_len = 0;
         return 0;

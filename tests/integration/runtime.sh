@@ -173,6 +173,10 @@ rt start c-life 2>/dev/null; [ $? -ne 0 ]; tap_ok $? "a second start fails"
 rt delete c-life 2>/dev/null; [ $? -ne 0 ] && [ "$(st)" = running ]; tap_ok $? "delete without --force refuses a running container"
 echo '{"args": ["sh", "-c", "id -u; echo via-process"], "cwd": "/", "user": {"uid": 5, "gid": 5}}' >"$RT_TMP/proc.json"
 [ "$(rt exec --process "$RT_TMP/proc.json" c-life | tr '\n' ' ')" = "5 via-process " ]; tap_ok $? "exec --process runs a process object as its user"
+rt exec --detach --pid-file "$RT_TMP/exec.pid" c-life sleep 20
+epid=$(cat "$RT_TMP/exec.pid" 2>/dev/null)
+sleep 0.2
+[ -n "$epid" ] && grep -q sleep /proc/$epid/comm 2>/dev/null; tap_ok $? "exec --detach --pid-file: the process outlives the runtime"
 rt ps --format json c-life | jq -e "index($pid)" >/dev/null; tap_ok $? "ps lists the init's pid"
 rt list --format json | jq -e '.[] | select(.id == "c-life" and .status == "running")' >/dev/null; tap_ok $? "list shows it running"
 rt kill --all c-life KILL; tap_ok $? "kill --all KILL succeeds"
