@@ -247,7 +247,7 @@ static void post_vms(struct barevirtd *d, struct bv_http_conn *c, const struct b
 static void delete_vm(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
         struct vmm_vm *vm = find_or_404(d, c, args[0]);
-        char path[4096], cmd[8192];
+        char path[4096], name[64];
 
         if (!vm)
                 return;
@@ -266,9 +266,9 @@ static void delete_vm(struct barevirtd *d, struct bv_http_conn *c, const struct 
         char sdir[4096], rdir[4096];
         vmm_vm_state_path(vm, NULL, sdir, sizeof(sdir));
         vmm_vm_run_path(vm, NULL, rdir, sizeof(rdir));
-        snprintf(cmd, sizeof(cmd), "%s", vmm_vm_name(vm));
-        events_emit(d, "vm-deleted", json_pack("{s:s}", "name", cmd));
-        bv_info("vm '%s' deleted", cmd);
+        snprintf(name, sizeof(name), "%s", vmm_vm_name(vm));
+        events_emit(d, "vm-deleted", json_pack("{s:s}", "name", name));
+        bv_info("vm '%s' deleted", name);
         remove_vm(d, vm);
         for (const char *dir = sdir;; dir = rdir) {
                 DIR *dh = opendir(dir);
