@@ -54,6 +54,14 @@ tap_check "no definition, no directory left behind" [ -z "$(ls "$BV_TMP/state/vm
 bv_cli vm create 'bad name' --kernel "$K" 2>"$BV_TMP/err" >/dev/null
 tap_check "the CLI says why in one line" [ "$(wc -l <"$BV_TMP/err")" = 1 ]
 
+# -- create from a definition file.
+printf '{"name":"f1","memory":64,"vcpus":2,"kernel":"%s","initrd":"%s","cmdline":"console=ttyS0"}\n' "$K" "$I" >"$BV_TMP/f1.json"
+bv_cli vm create --file "$BV_TMP/f1.json" >/dev/null
+tap_check "vm create --file takes a definition file" jqe '.definition.vcpus == 2 and .definition.memory == 64' \
+	"$(bv_cli vm show f1 --json >"$BV_TMP/f1.out"; echo "$BV_TMP/f1.out")"
+bv_cli vm delete f1 >/dev/null
+tap_ok $? "a stopped VM is deleted"
+
 # -- create and start.
 bv_cli vm create g1 --memory 128 --kernel "$K" --initrd "$I" --append "console=ttyS0 quiet" --stop-timeout 20 >/dev/null
 tap_ok $? "vm create"

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The Docker backend: Engine API over /var/run/docker.sock, versioned paths
+ * (/v1.41/...) after negotiation. Container states are Docker's own words
+ * (created, restarting, running, removing, paused, exited, dead); errors are
+ * {"message": "..."}.
+ */
+#include <string.h>
+
+#include "ctr/engine.h"
+#include "ctr/engine-internal.h"
+
+static const char *docker_state(const char *s)
+{
+        static const char *const known[] = { "created", "restarting", "running", "removing",
+                                             "paused", "exited", "dead" };
+
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+                if (strcmp(s, known[i]) == 0)
+                        return known[i];
+        return "unknown";
+}
+
+const struct ctr_engine_backend ctr_engine_docker = {
+        .name = "docker",
+        .title = "Docker",
+        .max_version = "1.41",
+        .min_version = "1.24",
+        .ping_path = "/_ping",
+        .version_path = "/version",
+        .map_state = docker_state,
+        .error_text = ctr_engine_error_message,
+};

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The Podman backend: Podman's Docker-compatible API on its socket, at
+ * /v1.40 (the compat version Podman documents), with libpod paths only where
+ * the compat API cannot do it (its ping). Differences handled here:
+ * - states: libpod words leak into the compat API on some versions
+ *   ("configured", "stopped", "stopping"); they are mapped to Docker's.
+ * - errors: {"cause", "message", "response"}; message already includes the
+ *   cause, and is used when present, else the cause.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctr/engine.h"
+#include "ctr/engine-internal.h"
+
+static const char *podman_state(const char *s)
+{
+        static const struct { const char *from, *to; } map[] = {
+                { "created", "created" },   { "configured", "created" }, { "initialized", "created" },
+                { "running", "running" },   { "paused", "paused" },      { "stopping", "stopping" },
+                { "stopped", "exited" },    { "exited", "exited" },      { "removing", "removing" },
+                { "dead", "dead" },         { "restarting", "restarting" },
+        };
+
+        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+                if (strcmp(s, map[i].from) == 0)
+                        return map[i].to;
+        return "unknown";
+}
+
+static void podman_error_text(const json_t *body, char *buf, size_t len)
+{
+        ctr_engine_error_message(body, buf, len);
+        if (!*buf && json_is_string(json_object_get(body, "cause")))
+                snprintf(buf, len, "%s", json_string_value(json_object_get(body, "cause")));
+}
+
+const struct ctr_engine_backend ctr_engine_podman = {
+        .name = "podman",
+        .title = "Podman",
+        .max_version = "1.40",
+        .min_version = "1.24",
+        .ping_path = "/libpod/_ping",
+        .version_path = "/version",
+        .map_state = podman_state,
+        .error_text = podman_error_text,
+};
