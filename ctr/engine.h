@@ -51,6 +51,9 @@ struct ctr_engine *ctr_engine_free(struct ctr_engine *e);
 /* "docker" or "podman": the ref prefix and instance type. */
 const char *ctr_engine_name(const struct ctr_engine *e);
 const char *ctr_engine_socket(const struct ctr_engine *e);
+/* The engine's container state word mapped to barevirt's ("stopped" from
+ * Podman becomes "exited", ...); "unknown" for words it does not know. */
+const char *ctr_engine_state(const struct ctr_engine *e, const char *engine_state);
 /* The negotiated API version ("1.41"), or "" when not negotiated (yet). */
 const char *ctr_engine_api_version(const struct ctr_engine *e);
 

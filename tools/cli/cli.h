@@ -31,6 +31,12 @@ int cmd_host(struct cli *cli, int argc, char **argv);
 int cmd_qmp(struct cli *cli, int argc, char **argv);
 int cmd_vm(struct cli *cli, int argc, char **argv);
 int cmd_net(struct cli *cli, int argc, char **argv);
+/* Generic instance verbs (cmd-list.c): refs NAME, docker:NAME, podman:NAME. */
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_start(struct cli *cli, int argc, char **argv);
+int cmd_stop(struct cli *cli, int argc, char **argv);
+int cmd_kill(struct cli *cli, int argc, char **argv);
+int cmd_logs(struct cli *cli, int argc, char **argv);
 
 /*
  * Calls the API: method, path, optional JSON body (not stolen). On success

@@ -18,6 +18,11 @@ static const struct cli_command commands[] = {
           "talk to a QEMU QMP socket directly (no daemon)" },
         { "vm", cmd_vm, "vm COMMAND ...", "virtual machines: create, list, show, start, stop, console, qmp, ..." },
         { "net", cmd_net, "net COMMAND ...", "networks (bridges): create, list, show, delete" },
+        { "list", cmd_list, "list [--json]", "every instance: VMs, docker:NAME and podman:NAME containers" },
+        { "start", cmd_start, "start [--json] REF", "start an instance (NAME, docker:NAME, podman:NAME)" },
+        { "stop", cmd_stop, "stop [--json] [-t SECONDS] REF", "stop an instance" },
+        { "kill", cmd_kill, "kill [--json] [-s SIGNAL] REF", "kill an instance" },
+        { "logs", cmd_logs, "logs [--json] [-n LINES] REF", "print an engine container's log" },
         {},
 };
 

@@ -13,6 +13,7 @@
 #include "common/http.h"
 #include "common/loop.h"
 
+struct ctr_engine;
 struct host_probe;
 struct net_ctx;
 struct vmm_vm;
@@ -36,6 +37,7 @@ struct barevirtd {
         struct net_ctx *net;          /* netlink, in barevirtd's (or --netns) namespace */
         struct vmm_vm **vms;          /* every defined VM */
         size_t n_vms;
+        struct ctr_engine *engines[2]; /* docker, podman clients (api-instances.c), made on first use */
 };
 
 #define API_MAX_ARGS 4
@@ -57,6 +59,7 @@ extern const struct api_route api_host_routes[];
 extern const struct api_route api_events_routes[];
 extern const struct api_route api_vms_routes[];
 extern const struct api_route api_networks_routes[];
+extern const struct api_route api_instances_routes[];
 
 int api_start(struct barevirtd *d, struct bv_error *err);
 void api_stop(struct barevirtd *d);
@@ -116,3 +119,6 @@ int network_bridge(struct barevirtd *d, const char *name, char *ret_bridge, size
 /* Load network definitions and re-create missing bridges at start; forget them at exit. */
 int networks_load(struct barevirtd *d);
 void networks_free(struct barevirtd *d);
+
+/* Engine clients (api-instances.c): frees them at exit (pending calls are cancelled). */
+void instances_free(struct barevirtd *d);

@@ -191,6 +191,7 @@ int main(int argc, char **argv)
         if (r < 0)
                 bv_err("event loop failed: %s", strerror(-r));
 
+        instances_free(&d);
         vms_free(&d);
         networks_free(&d);
         host_probe_free(&d);
