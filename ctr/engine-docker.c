@@ -30,4 +30,5 @@ const struct ctr_engine_backend ctr_engine_docker = {
         .version_path = "/version",
         .map_state = docker_state,
         .error_text = ctr_engine_error_message,
+        .error_errno = ctr_engine_status_errno,
 };

@@ -19,7 +19,10 @@ struct ctr_engine_backend {
         const char *(*map_state)(const char *engine_state);
         /* The human text of an error body (status >= 400) into buf. */
         void (*error_text)(const json_t *body, char *buf, size_t len);
+        /* The errno for an error reply (status >= 400) with that text. */
+        int (*error_errno)(int status, const char *text);
 };
 
-/* Shared helper: body's "message" string, or nothing. */
+/* Shared helpers: body's "message" string, or nothing; errno of an HTTP status. */
 void ctr_engine_error_message(const json_t *body, char *buf, size_t len);
+int ctr_engine_status_errno(int status, const char *text);

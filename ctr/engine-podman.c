@@ -7,7 +7,11 @@
  *   ("configured", "stopped", "stopping"); they are mapped to Docker's.
  * - errors: {"cause", "message", "response"}; message already includes the
  *   cause, and is used when present, else the cause.
+ * - a container in the wrong state for an operation (kill of a stopped one)
+ *   is a 500 "container state improper" where Docker says 409; it is mapped
+ *   to -EBUSY (409) like Docker's.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +40,13 @@ static void podman_error_text(const json_t *body, char *buf, size_t len)
                 snprintf(buf, len, "%s", json_string_value(json_object_get(body, "cause")));
 }
 
+static int podman_error_errno(int status, const char *text)
+{
+        if (status == 500 && strstr(text, "container state improper"))
+                return EBUSY;
+        return ctr_engine_status_errno(status, text);
+}
+
 const struct ctr_engine_backend ctr_engine_podman = {
         .name = "podman",
         .title = "Podman",
@@ -45,4 +56,5 @@ const struct ctr_engine_backend ctr_engine_podman = {
         .version_path = "/version",
         .map_state = podman_state,
         .error_text = podman_error_text,
+        .error_errno = podman_error_errno,
 };

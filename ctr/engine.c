@@ -156,8 +156,9 @@ static void clean_text(char *s)
                         *s = ' ';
 }
 
-static int map_status(int status)
+int ctr_engine_status_errno(int status, const char *text)
 {
+        (void)text;
         switch (status) {
         case 400: return EINVAL;
         case 401: case 403: return EACCES;
@@ -179,7 +180,7 @@ static int engine_error(struct engine_op *op, const struct bv_http_response *res
         if (!*msg && resp->body)
                 snprintf(msg, sizeof(msg), "%.120s", resp->body);
         clean_text(msg);
-        return bv_error_set(err, map_status(resp->status), "%s: %s (HTTP %d)", op->e->b->title,
+        return bv_error_set(err, op->e->b->error_errno(resp->status, msg), "%s: %s (HTTP %d)", op->e->b->title,
                             *msg ? msg : bv_http_status_text(resp->status), resp->status);
 }
 

@@ -8,9 +8,15 @@
  * Targets from issue 6: run median <= 0.5x runc's, peak RSS <= 2 MiB.
  * BAREVIRT_BENCH_SMOKE=1 runs a few iterations only; without runc the
  * comparison is skipped with a note. Needs root (skips otherwise).
+ *
+ * BAREVIRT_BENCH_PEER=PATH (and BAREVIRT_BENCH_PEER_NAME) compares with
+ * another runtime instead, e.g. crun inside the cgroup v2 guest
+ * (tests/bench/bench-runtime-guest.sh), where the target is 0.8x crun's;
+ * BAREVIRT_BENCH_NO_PIVOT=1 passes --no-pivot to both (an initramfs root).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +55,8 @@ static int sh(const char *cmd)
 }
 
 /* One `run`; returns wall microseconds or 0 on failure. */
+static bool no_pivot;
+
 static uint64_t run_once(const char *bin, const char *root, const char *bundle, int i)
 {
         char id[32];
@@ -59,7 +67,10 @@ static uint64_t run_once(const char *bin, const char *root, const char *bundle, 
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 dup2(null, 0);
                 dup2(null, 1);
-                execl(bin, bin, "--root", root, "run", "--bundle", bundle, id, (char *)NULL);
+                if (no_pivot)
+                        execl(bin, bin, "--root", root, "run", "--no-pivot", "--bundle", bundle, id, (char *)NULL);
+                else
+                        execl(bin, bin, "--root", root, "run", "--bundle", bundle, id, (char *)NULL);
                 _exit(127);
         }
         int status;
@@ -117,6 +128,7 @@ static const char *find_runc(void)
 
 int main(void)
 {
+        no_pivot = getenv("BAREVIRT_BENCH_NO_PIVOT") != NULL;
         const char *builddir = getenv("top_builddir") ? getenv("top_builddir") : ".";
         char bin[4096], dir[] = "/tmp/bv-bench-rt.XXXXXX", cmd[8400], path[4200], root[4200];
         size_t n = bench_smoke() ? 3 : 30;
@@ -154,21 +166,23 @@ int main(void)
                 fprintf(stderr, "bench-runtime: barevirt-runtime run failed\n");
                 rc = 1;
         }
-        const char *runc = find_runc();
+        const char *runc = getenv("BAREVIRT_BENCH_PEER") ? getenv("BAREVIRT_BENCH_PEER") : find_runc();
+        const char *peer = getenv("BAREVIRT_BENCH_PEER_NAME") ? getenv("BAREVIRT_BENCH_PEER_NAME") : "runc";
+        double ratio = strcmp(peer, "crun") == 0 ? 0.8 : 0.5;
         double om = (double)bench_median(ours, n) / 1000.0, tm = 0;
         if (runc && rc == 0) {
                 snprintf(root, sizeof(root), "%s/state-runc", dir);
                 if (measure(runc, root, dir, n, theirs, &their_rss) == 0)
                         tm = (double)bench_median(theirs, n) / 1000.0;
                 else
-                        printf("bench-runtime: runc run failed; no comparison\n");
+                        printf("bench-runtime: %s run failed; no comparison\n", peer);
         } else if (!runc)
                 printf("bench-runtime: runc not installed (apt-get install runc); no comparison\n");
         if (rc == 0) {
-                bench_line("bench-runtime", "run /bin/true median", om, "ms", runc ? "runc" : NULL, tm,
-                           tm > 0 ? tm * 0.5 : 0);
+                bench_line("bench-runtime", "run /bin/true median", om, "ms", runc ? peer : NULL, tm,
+                           tm > 0 ? tm * ratio : 0);
                 bench_line("bench-runtime", "peak RSS during run", (double)our_rss / 1024.0, "MiB",
-                           runc ? "runc" : NULL, (double)their_rss / 1024.0, 2.0 + 1e-9);
+                           runc ? peer : NULL, (double)their_rss / 1024.0, 2.0 + 1e-9);
         }
         snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
         sh(cmd);

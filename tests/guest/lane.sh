@@ -50,11 +50,8 @@ bundle cpu '.process.args = ["sh", "-c", "while :; do :; done"] | .linux.resourc
 bundle kill '.process.args = ["sh", "-c", "sleep 100 & sleep 100 & sleep 100"]'
 tap_ok $? "bundles made from barevirt-runtime spec"
 
-# The runtime and the shared libraries it needs, at the paths the loader searches.
-adds="--add $RT:/usr/bin/barevirt-runtime"
-for lib in $(ldd "$RT" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
-	adds="$adds --add $(readlink -f "$lib"):$lib"
-done
+# The runtime and the shared libraries it needs.
+adds=$(bv_guest_adds "$RT" /usr/bin/barevirt-runtime)
 # shellcheck disable=SC2086 # adds is a word list
 sh "$top_srcdir/tools/mkguest" --out "$top_builddir/build/guest-lane" --cache "$top_builddir/build/guest/cache" \
 	$adds --add "$T/rootfs:/lane/rootfs" --add "$T/bundles:/lane/bundles" \

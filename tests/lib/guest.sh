@@ -58,3 +58,13 @@ bv_wait_pid_exit() {
 		sleep 0.1
 	done
 }
+
+# bv_guest_adds BIN DST: prints mkguest --add arguments that put the binary
+# BIN at DST in the guest, with every shared library it needs at the path
+# the dynamic loader searches (the initramfs has no ld.so.cache).
+bv_guest_adds() {
+	printf ' --add %s:%s' "$1" "$2"
+	for _bv_lib in $(ldd "$1" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
+		printf ' --add %s:%s' "$(readlink -f "$_bv_lib")" "$_bv_lib"
+	done
+}
