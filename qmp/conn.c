@@ -644,6 +644,15 @@ int qmp_conn_cancel(struct qmp_conn *c, uint64_t id)
 static void on_capabilities(struct qmp_conn *c, int r, json_t *ret, const struct bv_error *err,
                             void *userdata)
 {
+        /*
+         * QEMU can still hold the previous client's session in command mode
+         * when our qmp_capabilities arrives (seen under load right after a
+         * client left): it answers "already complete". The session is then
+         * in command mode, which is all the handshake is for.
+         */
+        if (r == -EREMOTEIO && err && strstr(err->msg, "CommandNotFound") &&
+            strstr(err->msg, "already complete"))
+                r = 0;
         if (r < 0) {
                 if (c->state != QMP_STATE_CLOSED)
                         qmp_conn_close(c, r, -ECONNRESET, "QMP capabilities negotiation failed: %s",

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/proc.h"
 #include "tests/bench/bench.h"
 
 static const char config[] =
@@ -74,8 +76,15 @@ static uint64_t run_once(const char *bin, const char *root, const char *bundle, 
                 _exit(127);
         }
         int status;
-        if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        /* A run that hangs is a failure, never a hung benchmark. */
+        if (pid < 0)
                 return 0;
+        if (bv_proc_wait_timeout(pid, 60000, &status) < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                fprintf(stderr, "bench-runtime: '%s run' did not finish within 60 s\n", bin);
+                return 0;
+        }
         uint64_t t = now_us() - t0;
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t : 0;
 }
@@ -132,6 +141,8 @@ int main(void)
         const char *builddir = getenv("top_builddir") ? getenv("top_builddir") : ".";
         char bin[4096], dir[] = "/tmp/bv-bench-rt.XXXXXX", cmd[8400], path[4200], root[4200];
         size_t n = bench_smoke() ? 3 : 30;
+        if (getenv("BAREVIRT_BENCH_ITERATIONS"))
+                n = strtoul(getenv("BAREVIRT_BENCH_ITERATIONS"), NULL, 10) ?: 1;
         int rc = 0;
 
         if (geteuid() != 0) {

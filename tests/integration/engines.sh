@@ -122,6 +122,8 @@ tap_ok $? "podman: image imported from a busybox tarball"
 $P system service --time 0 "unix://$T/podman.sock" >"$T/podman.log" 2>&1 &
 PODMAN_PID=$!
 wait_sock "$T/podman.sock" 30; tap_ok $? "podman: service answers on its private socket"
+# Its first container list after a start is slow (seconds under load): warm it up.
+curl -s --max-time 30 --unix-socket "$T/podman.sock" "http://x/v1.40/containers/json?all=1" >/dev/null
 $P create --name bv-eng-p $O bvbusybox /bin/busybox sh -c 'echo out-line; echo err-line >&2; exec /bin/busybox sleep 300' >/dev/null 2>&1
 tap_ok $? "podman: container created with the podman CLI"
 
@@ -183,6 +185,7 @@ echo "$out" | jq -e 'map(select(.type == "podman")) | length == 0' >/dev/null; t
 $P system service --time 0 "unix://$T/podman.sock" >>"$T/podman.log" 2>&1 &
 PODMAN_PID=$!
 wait_sock "$T/podman.sock" 30
+curl -s --max-time 30 --unix-socket "$T/podman.sock" "http://x/v1.40/containers/json?all=1" >/dev/null
 st=$(state_of podman:bv-eng-p)
 [ "$st" = exited ]; tap_ok $? "a restarted podman is picked up again (state '$st')"
 kill -0 "$BV_DAEMON_PID"; tap_ok $? "barevirtd stayed up"

@@ -66,12 +66,12 @@ int main(void)
 
         tap_is_int(bv_loop_new(&loop, NULL), 0, "loop created");
 
+        uint64_t start = bv_now_usec();
         bv_loop_add_timer(loop, 3000, on_timer, (void *)3L, NULL);
         bv_loop_add_timer(loop, 1000, on_timer, (void *)1L, NULL);
         bv_loop_add_timer(loop, 2000, on_timer, (void *)2L, &t);
         bv_loop_add_timer(loop, 2500, on_timer, (void *)4L, NULL);
         bv_timer_cancel(t);
-        uint64_t start = bv_now_usec();
         while (n_order < 3 && bv_now_usec() - start < 1000000)
                 bv_loop_run_once(loop, -1);
         tap_ok(n_order == 3 && order[0] == 1 && order[1] == 4 && order[2] == 3, "timers fire in order, cancelled one never");

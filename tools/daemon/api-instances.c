@@ -26,7 +26,8 @@
 #include "vmm/def.h"
 #include "vmm/vm.h"
 
-#define LIST_TIMEOUT_USEC (2ULL * 1000000)
+/* Podman answers its first requests after a (re)start slowly: seconds on a loaded host. */
+#define LIST_TIMEOUT_USEC (5ULL * 1000000)
 #define N_ENGINES 2
 
 static const char *const engine_names[N_ENGINES] = { "docker", "podman" };
