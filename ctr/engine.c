@@ -230,8 +230,10 @@ static void on_reply(int ret, struct bv_http_response *resp, const struct bv_err
         else
                 r = fn(op, resp, &result, &err);
         bv_http_response_free(resp);
-        if (r == 1)
+        if (r == 1) {
+                json_decref(result);
                 return;  /* continued */
+        }
         op_finish(op, r, result, &err);
         json_decref(result);
 }
@@ -409,10 +411,11 @@ static json_t *container_entry(struct ctr_engine *e, const json_t *c)
                 first = id;
         json_int_t created = json_is_integer(json_object_get(c, "Created")) ?
                                      json_integer_value(json_object_get(c, "Created")) : 0;
-        return json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:O}", "id", id, "name", first, "names", out_names,
+        /* "o" steals: a borrowed labels object gets its own reference. */
+        return json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:o}", "id", id, "name", first, "names", out_names,
                          "image", jstr(c, "Image"), "state", e->b->map_state(state), "engine_state", state,
                          "status", jstr(c, "Status"), "created", created, "labels",
-                         json_is_object(labels) ? labels : json_object());
+                         json_is_object(labels) ? json_incref((json_t *)labels) : json_object());
 }
 
 static int finish_list(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
