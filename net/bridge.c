@@ -51,6 +51,19 @@ int net_msg_bridge_new(void *buf, const char *name, const struct net_bridge_opts
         return 0;
 }
 
+int net_bridge_pin_mtu(struct net_ctx *ctx, const char *name, unsigned mtu, struct bv_error *err)
+{
+        struct net_link l;
+        int r = net_link_get(ctx, name, &l, err);
+
+        /* Only a real change through RTM_SETLINK pins it: step away first when it already has mtu. */
+        if (r >= 0 && l.mtu == mtu)
+                r = net_link_set_mtu(ctx, name, mtu > 68 ? mtu - 1 : mtu + 1, err);
+        if (r >= 0)
+                r = net_link_set_mtu(ctx, name, mtu, err);
+        return r;
+}
+
 int net_link_add_bridge(struct net_ctx *ctx, const char *name, const struct net_bridge_opts *opts,
                         struct bv_error *err)
 {
@@ -82,13 +95,14 @@ int net_link_add_bridge(struct net_ctx *ctx, const char *name, const struct net_
         if (r < 0)
                 return r;
 
-        for (size_t i = 0; opts && opts->addresses && opts->addresses[i]; i++) {
+        /* The MTU in RTM_NEWLINK is not "set by the user" for the kernel: pin it. */
+        r = opts && opts->mtu ? net_bridge_pin_mtu(ctx, name, opts->mtu, err) : 0;
+        for (size_t i = 0; r >= 0 && opts && opts->addresses && opts->addresses[i]; i++)
                 r = net_addr_add(ctx, name, opts->addresses[i], err);
-                if (r < 0) {
-                        /* Roll back: the bridge is ours, made above. */
-                        (void) net_link_delete(ctx, name, NULL);
-                        return bv_error_prefix(err, "Failed to set up bridge '%s' (removed it again)", name);
-                }
+        if (r < 0) {
+                /* Roll back: the bridge is ours, made above. */
+                (void)net_link_delete(ctx, name, NULL);
+                return bv_error_prefix(err, "Failed to set up bridge '%s' (removed it again)", name);
         }
         return 0;
 }

@@ -156,6 +156,15 @@ struct net_bridge_opts {
 int net_link_add_bridge(struct net_ctx *ctx, const char *name, const struct net_bridge_opts *opts,
                         struct bv_error *err);
 
+/*
+ * Pins a bridge's MTU. The kernel treats an MTU given at creation (or "set"
+ * to the value it already has) as not chosen by the user and moves the
+ * bridge to its ports' minimum as ports join; only a real change through
+ * RTM_SETLINK sticks, so this steps away and back when needed.
+ * net_link_add_bridge() does it for opts->mtu. Returns 0 or -errno.
+ */
+int net_bridge_pin_mtu(struct net_ctx *ctx, const char *name, unsigned mtu, struct bv_error *err);
+
 /* ---- veth pairs (veth.c) ------------------------------------------------- */
 
 struct net_veth_opts {

@@ -321,41 +321,18 @@ static json_t *network_json(struct barevirtd *d, const struct network_def *def, 
 
 /* ---- bridge setup ----------------------------------------------------------- */
 
-/*
- * Pins the bridge's MTU. An MTU given when the bridge is created (or set to
- * the value it already has) is not "set by the user" for the kernel, which
- * then lowers or raises the bridge to its ports' minimum as ports join. Only
- * a real change through RTM_SETLINK pins it, so step away and back when the
- * bridge already has the wanted value.
- */
-static int bridge_pin_mtu(struct barevirtd *d, const char *name, unsigned mtu, struct bv_error *err)
-{
-        struct net_link l;
-        int r = net_link_get(d->net, name, &l, err);
-
-        if (r >= 0 && l.mtu == mtu)
-                r = net_link_set_mtu(d->net, name, mtu > 68 ? mtu - 1 : mtu + 1, err);
-        if (r >= 0)
-                r = net_link_set_mtu(d->net, name, mtu, err);
-        return r;
-}
-
 /* Creates the bridge of def; nothing is left on failure. */
 static int bridge_create(struct barevirtd *d, const struct network_def *def, struct bv_error *err)
 {
         struct net_bridge_opts opts = {
                 .vlan_filtering = def->vlan_filtering,
                 .up = true,
+                .mtu = def->mtu,
                 .group = NETWORK_GROUP,
                 .addresses = (const char *const *)def->addresses,
         };
-        int r = net_link_add_bridge(d->net, def->name, &opts, err);
 
-        if (r >= 0 && def->mtu && (r = bridge_pin_mtu(d, def->name, def->mtu, err)) < 0) {
-                (void)net_link_delete(d->net, def->name, NULL);
-                return bv_error_prefix(err, "Failed to set up bridge '%s' (removed it again)", def->name);
-        }
-        return r;
+        return net_link_add_bridge(d->net, def->name, &opts, err);
 }
 
 /*
@@ -372,7 +349,7 @@ static int bridge_adopt(struct barevirtd *d, const struct network_def *def, cons
         int r = 0;
 
         if (def->mtu)
-                r = bridge_pin_mtu(d, def->name, def->mtu, err);
+                r = net_bridge_pin_mtu(d->net, def->name, def->mtu, err);
         for (size_t i = 0; r >= 0 && i < def->n_addresses; i++) {
                 bool present = false;
                 json_t *v;
