@@ -25,22 +25,11 @@
 
 #include "common/loop.h"
 #include "net/net.h"
+#include "tests/bench/bench.h"
 
 extern char **environ;
 
 #define MAX_N 200
-
-static int cmp_u64(const void *a, const void *b)
-{
-        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-        return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, size_t n)
-{
-        qsort(v, n, sizeof(*v), cmp_u64);
-        return v[n / 2];
-}
 
 static int run(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4,
                const char *a5)
@@ -54,20 +43,6 @@ static int run(const char *a0, const char *a1, const char *a2, const char *a3, c
                 return -1;
         waitpid(pid, &status, 0);
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static long rss_kib(void)
-{
-        char line[256];
-        long kib = -1;
-        FILE *f = fopen("/proc/self/status", "re");
-
-        while (f && fgets(line, sizeof(line), f))
-                if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-                        break;
-        if (f)
-                fclose(f);
-        return kib;
 }
 
 static void die(const char *what, const struct bv_error *err)
@@ -126,7 +101,7 @@ int main(void)
                 theirs[i] = bv_now_usec() - t0;
         }
         {
-                uint64_t m1 = median(ours, n), m2 = median(theirs, n);
+                uint64_t m1 = bench_median(ours, n), m2 = bench_median(theirs, n);
                 printf("bench-net: tap_create_attach_up_median_us %.1f (ip %.1f, ratio %.1f)\n",
                        (double) m1, (double) m2, (double) m2 / (double) (m1 ? m1 : 1));
         }
@@ -189,14 +164,14 @@ int main(void)
         /* Round 0 warms up (stack pages, allocator); rounds 1-10 are measured. */
         for (int round = 0; round <= 10; round++) {
                 if (round == 1)
-                        rss0 = rss_kib();
+                        rss0 = bench_rss_kib(getpid());
                 make_taps(ctx, "rt", n, 11, fds, NULL);
                 if (net_link_delete_group(ctx, 11, &err) < 0)
                         die("delete group", &err);
                 for (size_t i = 0; i < n; i++)
                         close(fds[i]);
         }
-        rss1 = rss_kib();
+        rss1 = bench_rss_kib(getpid());
         printf("bench-net: rss_kib_after_10_rounds %ld (before %ld, ratio %.2f)\n", rss1, rss0,
                (double) rss1 / (double) (rss0 > 0 ? rss0 : 1));
         net_ctx_free(ctx);

@@ -36,6 +36,7 @@
 #include "common/cleanup.h"
 #include "common/loop.h"
 #include "qmp/qmp.h"
+#include "tests/bench/bench.h"
 
 static char tmpdir[] = "/tmp/bv-bench-qmp-XXXXXX";
 static char sock_a[256], sock_b[256];
@@ -155,18 +156,6 @@ static int raw_query_status(struct raw *r, unsigned long long id)
         if (write(r->fd, line, (size_t)n) != n)
                 return -EIO;
         return raw_readline(r);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-        return x < y ? -1 : x > y;
-}
-
-static double median_us(uint64_t *v, size_t n)
-{
-        qsort(v, n, sizeof(*v), cmp_u64);
-        return n % 2 ? (double)v[n / 2] / 1000.0 : (double)(v[n / 2 - 1] + v[n / 2]) / 2000.0;
 }
 
 static unsigned n_events;
@@ -316,7 +305,7 @@ int main(int argc, char **argv)
                         raw_t[i - warm] = tr;
                 }
         }
-        double lib_med = median_us(lib_t, iters), raw_med = median_us(raw_t, iters);
+        double lib_med = bench_median(lib_t, iters) / 1000.0, raw_med = bench_median(raw_t, iters) / 1000.0;
         double ratio = lib_med / raw_med;
         printf("bench-qmp: query-status-rtt-median-us %.1f (hand-written-loop %.1f, ratio %.3f)\n",
                lib_med, raw_med, ratio);

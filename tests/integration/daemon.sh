@@ -9,6 +9,7 @@
 tap_require_root
 command -v curl >/dev/null || tap_skip_all "curl is not installed"
 command -v jq >/dev/null || tap_skip_all "jq is not installed"
+command -v socat >/dev/null || tap_skip_all "socat is not installed"
 trap bv_cleanup EXIT INT TERM
 jqe() { jq -e "$@" >/dev/null; }
 
@@ -126,10 +127,17 @@ tap_check "an unknown verb fails" [ $? -ne 0 ]
 bv_daemon_stop
 tap_check "SIGTERM: barevirtd exits 0" [ $? = 0 ]
 tap_check "its socket is removed" [ ! -e "$BV_SOCKET" ]
-bv_daemon_start -v
+# A listener stands in for Docker; Podman's socket is missing.
+socat UNIX-LISTEN:"$BV_TMP/fake-docker.sock",fork /dev/null &
+SOCAT=$!
+n=0; while [ ! -S "$BV_TMP/fake-docker.sock" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+bv_daemon_start -v --docker-socket "$BV_TMP/fake-docker.sock" --podman-socket "$BV_TMP/none.sock"
 tap_ok $? "restarts on the same run dir"
-bv_cli host --json >/dev/null
+bv_cli host --json >"$BV_TMP/host2.json"
 grep -q "using the cached result" "$BV_DAEMON_LOG"
 tap_ok $? "the restarted daemon reuses the cached host probe"
+tap_check "an engine socket that accepts is reachable" jqe '.engines.docker.reachable == true' "$BV_TMP/host2.json"
+tap_check "a missing engine socket is not" jqe '.engines.podman.reachable == false' "$BV_TMP/host2.json"
+kill "$SOCAT" 2>/dev/null
 bv_daemon_stop
 tap_done

@@ -29,9 +29,12 @@ tap_ok $? "net create vmnet0 inside the namespace"
 bv_cli vm create n1 --memory 128 --kernel "$BV_GUEST_KERNEL" --initrd "$BV_GUEST_INITRD" \
 	--append "console=ttyS0 quiet bv.ip=10.98.0.2/24" --nic vmnet0,rate=50 --stop-timeout 20 >/dev/null
 tap_ok $? "vm create with a NIC on it"
-mac=$(bv_cli vm show n1 --json | jq -r '.definition.nics[0].mac')
+mac() { bv_cli vm show "$1" --json | jq -r '.definition.nics[0].mac'; }
 bv_cli vm create n1b --kernel "$BV_GUEST_KERNEL" --nic vmnet0 >/dev/null
-tap_check "a derived MAC is stable per VM name ($mac)" [ "$(bv_cli vm show n1 --json | jq -r '.definition.nics[0].mac')" = "$mac" ]
+mac_b=$(mac n1b)
+tap_check "another VM name derives another MAC ($(mac n1), $mac_b)" [ "$(mac n1)" != "$mac_b" ]
+bv_cli vm delete n1b >/dev/null && bv_cli vm create n1b --kernel "$BV_GUEST_KERNEL" --nic vmnet0 >/dev/null
+tap_check "the derived MAC is the same when the VM is made again" [ "$(mac n1b)" = "$mac_b" ]
 bv_cli vm delete n1b >/dev/null
 bv_cli vm start n1 >/dev/null
 tap_ok $? "vm start"

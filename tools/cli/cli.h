@@ -59,6 +59,12 @@ const char *cli_jstr(const json_t *o, const char *key);
  */
 int cli_fetch(struct cli *cli, const char *usage, const char *path, int argc, char **argv, json_t **ret);
 
+/*
+ * For create verbs: POSTs body to path; prints the reply with --json, else
+ * "<what> '<name>' created". Returns the exit code.
+ */
+int cli_create(struct cli *cli, const char *what, const char *path, json_t *body);
+
 /* Prints v as pretty JSON on stdout. Returns 0. */
 int cli_print_json(const json_t *v);
 

@@ -82,6 +82,21 @@ int cli_fetch(struct cli *cli, const char *usage, const char *path, int argc, ch
         return 0;
 }
 
+int cli_create(struct cli *cli, const char *what, const char *path, json_t *body)
+{
+        json_t *v = NULL;
+        int r = cli_api(cli, "POST", path, body, 0, &v);
+
+        if (r)
+                return r;
+        if (cli->json)
+                cli_print_json(v);
+        else
+                printf("%s '%s' created\n", what, cli_jstr(v, "name"));
+        json_decref(v);
+        return 0;
+}
+
 int cli_print_json(const json_t *v)
 {
         _cleanup_free_ char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);

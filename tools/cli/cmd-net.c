@@ -30,7 +30,7 @@ static const char *join(const json_t *a, const char *key, char *buf, size_t len)
 static int net_create(struct cli *cli, int argc, char **argv)
 {
         static const char usage[] = "net create NAME [--address CIDR ...] [--mtu N] [--vlan-filtering] [--json]";
-        json_auto_t *body = json_object(), *net = NULL;
+        json_auto_t *body = json_object();
         json_t *addrs = json_array();
         const char *name = NULL;
         unsigned mtu;
@@ -62,13 +62,7 @@ static int net_create(struct cli *cli, int argc, char **argv)
         if (!name)
                 return cli_usage_error(usage, "expected a network name");
         json_object_set_new(body, "name", json_string(name));
-        int r = cli_api(cli, "POST", "/v1/networks", body, 0, &net);
-        if (r)
-                return r;
-        if (cli->json)
-                return cli_print_json(net);
-        printf("Network '%s' created\n", cli_jstr(net, "name"));
-        return 0;
+        return cli_create(cli, "Network", "/v1/networks", body);
 }
 
 static int net_list(struct cli *cli, int argc, char **argv)

@@ -252,14 +252,7 @@ static int vm_create(struct cli *cli, int argc, char **argv)
                         return cli_usage_error(usage, "expected a VM name");
                 json_object_set_new(def, "name", json_string(name));
         }
-        json_auto_t *vm = NULL;
-        int r = cli_api(cli, "POST", "/v1/vms", def, 0, &vm);
-        if (r)
-                return r;
-        if (cli->json)
-                return cli_print_json(vm);
-        printf("VM '%s' created\n", cli_jstr(vm, "name"));
-        return 0;
+        return cli_create(cli, "VM", "/v1/vms", def);
 }
 
 static int vm_action(struct cli *cli, int argc, char **argv)
