@@ -11,8 +11,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/proc.h"
 #include "vmm/disk.h"
+
+int vmm_qemu_img(const char *qemu_img, char *const args[], unsigned timeout_ms, char *out, size_t len,
+                 struct bv_error *err)
+{
+        char *argv[16] = { (char *)qemu_img };
+        size_t n = 1;
+        int status;
+
+        for (; args[n - 1] && n < BV_ELEMENTSOF(argv) - 1; n++)
+                argv[n] = args[n - 1];
+        argv[n] = NULL;
+        int r = bv_proc_run_capture(argv, timeout_ms, out, len, &status, err);
+        if (r < 0)
+                return r;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                out[strcspn(out, "\n")] = '\0';
+                return bv_error_set(err, EIO, "qemu-img %s: %s", args[0], out);
+        }
+        return 0;
+}
 
 int vmm_disks_prepare(struct vmm_def *d, const char *dir, const char *qemu_img, struct bv_error *err)
 {
@@ -22,19 +43,15 @@ int vmm_disks_prepare(struct vmm_def *d, const char *dir, const char *qemu_img, 
         for (size_t i = 0; i < d->n_disks; i++) {
                 struct vmm_disk *k = &d->disks[i];
                 char path[4096], out[1024];
-                int status;
 
                 if (!k->overlay || k->overlay_file)
                         continue;
                 snprintf(path, sizeof(path), "%s/%s.qcow2", dir, k->id);
-                char *argv[] = { (char *)qemu_img, (char *)"create", (char *)"-q", (char *)"-f", (char *)"qcow2",
-                                 (char *)"-F", k->format, (char *)"-b", k->file, path, NULL };
-                r = bv_proc_run_capture(argv, 30000, out, sizeof(out), &status, err);
-                if (r < 0)
-                        break;
-                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                        out[strcspn(out, "\n")] = '\0';
-                        r = bv_error_set(err, EIO, "qemu-img could not make an overlay of '%s': %s", k->file, out);
+                char *args[] = { (char *)"create", (char *)"-q", (char *)"-f", (char *)"qcow2", (char *)"-F",
+                                 k->format, (char *)"-b", k->file, path, NULL };
+                r = vmm_qemu_img(qemu_img, args, 30000, out, sizeof(out), err);
+                if (r < 0) {
+                        bv_error_prefix(err, "Cannot make an overlay of '%s'", k->file);
                         break;
                 }
                 if (!(k->overlay_file = strdup(path))) {

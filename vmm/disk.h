@@ -15,5 +15,13 @@
  */
 int vmm_disks_prepare(struct vmm_def *d, const char *dir, const char *qemu_img, struct bv_error *err);
 
+/*
+ * Runs qemu_img with args (NULL-terminated, without argv[0]), capturing its
+ * output into out. A non-zero exit is -EIO with qemu-img's first line in
+ * err. Blocks, at most timeout_ms.
+ */
+int vmm_qemu_img(const char *qemu_img, char *const args[], unsigned timeout_ms, char *out, size_t len,
+                 struct bv_error *err);
+
 /* Removes the overlays of d (files it made under its state directory). */
 void vmm_disks_remove_overlays(const struct vmm_def *d);

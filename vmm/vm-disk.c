@@ -19,6 +19,7 @@
 #include "common/proc.h"
 #include "qmp/qmp.h"
 #include "vmm/argv.h"
+#include "vmm/disk.h"
 #include "vmm/vmm-internal.h"
 
 #define QMP_TIMEOUT_MS 30000
@@ -330,27 +331,14 @@ static void on_query_block(struct qmp_conn *c, int r, json_t *ret, const struct 
         vmm_vm_complete(vm, 0, out, NULL);
 }
 
-static int qemu_img(const char *qemu_img_bin, char **argv_tail, size_t n, char *out, size_t len, struct bv_error *err)
-{
-        char *argv[12] = { (char *)qemu_img_bin };
-        int status;
-
-        for (size_t i = 0; i < n && i < 10; i++)
-                argv[i + 1] = argv_tail[i];
-        int r = bv_proc_run_capture(argv, QEMU_IMG_TIMEOUT_MS, out, len, &status, err);
-        if (r < 0)
-                return r;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                out[strcspn(out, "\n")] = '\0';
-                return bv_error_set(err, EIO, "qemu-img %s: %s", argv_tail[0], out);
-        }
-        return 0;
-}
-
 static int snapshot_offline(struct vmm_vm *vm, const char *op, const char *name, const char *qemu_img_bin,
                             json_t **ret, struct bv_error *err)
 {
-        static char buf[256 * 1024];
+        enum { OUT_MAX = 256 * 1024 };   /* qemu-img info of a disk with many snapshots */
+        _cleanup_free_ char *buf = malloc(OUT_MAX);
+
+        if (!buf)
+                return bv_error_set(err, ENOMEM, "Out of memory");
         const char *flag = !strcmp(op, "create") ? "-c" : !strcmp(op, "restore") ? "-a" : "-d";
 
         for (size_t i = 0; i < vm->def->n_disks; i++) {
@@ -358,18 +346,18 @@ static int snapshot_offline(struct vmm_vm *vm, const char *op, const char *name,
                 if (k->readonly)
                         continue;
                 if (!strcmp(op, "list")) {
-                        char *tail[] = { (char *)"info", (char *)"-U", (char *)"--output=json", (char *)disk_file(k) };
+                        char *args[] = { (char *)"info", (char *)"-U", (char *)"--output=json", (char *)disk_file(k), NULL };
                         json_auto_t *info = NULL;
-                        int r = qemu_img(qemu_img_bin, tail, 4, buf, sizeof(buf), err);
+                        int r = vmm_qemu_img(qemu_img_bin, args, QEMU_IMG_TIMEOUT_MS, buf, OUT_MAX, err);
                         if (r < 0)
                                 return r;
-                        if (bv_json_loadb(buf, strlen(buf), sizeof(buf), 0, &info, err) < 0)
+                        if (bv_json_loadb(buf, strlen(buf), OUT_MAX, 0, &info, err) < 0)
                                 return -EPROTO;
                         collect(*ret, json_object_get(info, "snapshots"));
                         continue;
                 }
-                char *tail[] = { (char *)"snapshot", (char *)flag, (char *)name, (char *)disk_file(k) };
-                int r = qemu_img(qemu_img_bin, tail, 4, buf, sizeof(buf), err);
+                char *args[] = { (char *)"snapshot", (char *)flag, (char *)name, (char *)disk_file(k), NULL };
+                int r = vmm_qemu_img(qemu_img_bin, args, QEMU_IMG_TIMEOUT_MS, buf, OUT_MAX, err);
                 if (r < 0)
                         return r;
         }
