@@ -10,8 +10,11 @@
  * - A connection is in one of three states: READING (parsing, no request
  *   outstanding), PENDING (a request was handed to the handler and is not
  *   answered yet) or STREAMING (a chunked response is open). Only READING
- *   parses input; in the other states EPOLLIN is off and pipelined bytes wait
- *   in rbuf, so one request is answered before the next is dispatched.
+ *   parses input; in the other states pipelined bytes wait in rbuf (or in the
+ *   socket), so one request is answered before the next is dispatched.
+ *   EPOLLIN is switched off lazily: it stays on while a request is pending
+ *   and goes off only when input arrives then, which saves two epoll_ctl()
+ *   calls on every request of a client that waits for its answers.
  * - rbuf holds only bytes the parser has not consumed yet; it is empty
  *   whenever the socket is read.
  * - The server holds one reference on each open connection and drops it in
@@ -81,6 +84,7 @@ struct bv_http_conn {
         bool http10;
         bool no_body;                      /* HEAD: heads only */
         bool in_dispatch;
+        bool input_unwanted;               /* EPOLLIN fired while not READING */
         bv_http_close_cb on_close;
         void *close_userdata;
         pid_t peer_pid;
@@ -130,8 +134,11 @@ static void conn_update_events(struct bv_http_conn *c)
         else {
                 if (c->wpos < c->wlen)
                         ev |= EPOLLOUT;
-                if (c->state == CONN_READING && !c->close_after_flush && c->rpos >= c->rlen)
+                if (c->state == CONN_READING && !c->close_after_flush && c->rpos >= c->rlen) {
                         ev |= EPOLLIN;
+                        c->input_unwanted = false;
+                } else if ((c->events & EPOLLIN) && !c->input_unwanted)
+                        ev |= EPOLLIN; /* lazy: off only once input really arrives */
         }
         if (ev != c->events && bv_watch_set_events(c->watch, ev) == 0)
                 c->events = ev;
@@ -537,8 +544,12 @@ static void conn_event(struct bv_loop *loop, int fd, uint32_t events, void *user
         }
         if (!c->torn_down && (events & EPOLLIN) && c->state == CONN_READING && !c->close_after_flush)
                 conn_read(c);
-        else if (!c->torn_down && (events & EPOLLHUP))
-                conn_close(c); /* gone for good; nothing we queue can arrive */
+        else {
+                if (events & EPOLLIN)
+                        c->input_unwanted = true; /* not now: conn_update_events() turns EPOLLIN off */
+                if (!c->torn_down && (events & EPOLLHUP))
+                        conn_close(c); /* gone for good; nothing we queue can arrive */
+        }
         conn_update_events(c);
         bv_http_conn_unref(c);
 }

@@ -5,7 +5,10 @@
  *     same qemu argv (read back from /proc) and waiting for the same state
  *     over QMP (target: barevirt adds at most 5 ms);
  *   - a QMP command through the daemon (POST /v1/vms/NAME/qmp) against the
- *     raw QMP round trip on a QEMU of our own (target: +20 us at most);
+ *     raw QMP round trip on a QEMU of our own (target: +20 us at most), and
+ *     against the same round trip through a do-nothing relay process: the
+ *     machine's cost of any process in the path (two more wake-ups), so
+ *     that daemon minus relay is barevirtd's own work;
  *   - barevirtd's RSS with N running VMs (target < 4 MiB with 20), QEMU's
  *     RSS as launched by barevirt against by hand, and GET /v1/vms while one
  *     QEMU is SIGSTOPped (target < 50 ms).
@@ -18,11 +21,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fd.h"
 #include "common/file.h"
 #include "common/http.h"
 #include "common/json.h"
@@ -114,6 +121,39 @@ static struct qmp_conn *wait_running(const char *path, uint64_t timeout_usec)
         return NULL;
 }
 
+/*
+ * A forked relay that copies bytes between one client of listen_path and the
+ * QMP socket qemu_path (poll, read, write: the same three calls per hop as
+ * barevirtd's loop, and no parsing at all).
+ */
+static pid_t relay_start(const char *listen_path, const char *qemu_path)
+{
+        int lfd = bv_unix_listen(listen_path, 0600, NULL);
+        if (lfd < 0)
+                return -1;
+        pid_t pid = fork();
+        if (pid != 0) {
+                close(lfd);
+                return pid;
+        }
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        struct pollfd p[2] = { { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+        p[0].fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        p[1].fd = bv_unix_connect(qemu_path, 0, NULL);
+        if (p[0].fd < 0 || p[1].fd < 0 || fcntl(p[0].fd, F_SETFL, 0) < 0)
+                _exit(1);
+        static char buf[65536];
+        while (poll(p, 2, -1) > 0)
+                for (int i = 0; i < 2; i++) {
+                        if (!p[i].revents)
+                                continue;
+                        ssize_t n = read(p[i].fd, buf, sizeof(buf));
+                        if (n <= 0 || write(p[1 - i].fd, buf, (size_t)n) != n)
+                                _exit(0);
+                }
+        _exit(1);
+}
+
 static void stop_pid(pid_t pid)
 {
         kill(pid, SIGKILL);
@@ -153,8 +193,9 @@ int main(void)
         uint64_t bv_t[16], hand_t[16];
         /* b0 has a second QMP monitor, so raw QMP can be timed against the very same QEMU. */
         snprintf(cmd, sizeof(cmd), "{\"name\":\"b0\",\"memory\":128,\"kernel\":\"%s\",\"initrd\":\"%s\","
-                 "\"cmdline\":\"console=ttyS0 quiet\",\"extra_args\":[\"-qmp\",\"unix:%s/run/vms/b0/raw.sock,server=on,wait=off\"]}",
-                 kernel, initrd, dir);
+                 "\"cmdline\":\"console=ttyS0 quiet\",\"extra_args\":[\"-qmp\",\"unix:%s/run/vms/b0/raw.sock,server=on,wait=off\","
+                 "\"-qmp\",\"unix:%s/run/vms/b0/raw2.sock,server=on,wait=off\"]}",
+                 kernel, initrd, dir, dir);
         if (call("POST", "/v1/vms", cmd, NULL) < 0)
                 return 1;
         /* Warm-up start (not timed): the first one also waits for the host probe. */
@@ -212,12 +253,19 @@ int main(void)
         hand = qmp_conn_free(hand);
         qpid = (pid_t)json_integer_value(json_object_get(vm, "pid"));
         snprintf(raw_path, sizeof(raw_path), "%s/run/vms/b0/raw.sock", dir);
-        struct qmp_conn *raw = wait_running(raw_path, 60000000);
-        if (!raw)
+        struct qmp_conn *raw = wait_running(raw_path, 60000000), *relayed = NULL;
+        char relay_path[600], raw2_path[600];
+        snprintf(raw2_path, sizeof(raw2_path), "%s/run/vms/b0/raw2.sock", dir);
+        snprintf(relay_path, sizeof(relay_path), "%s/relay.sock", dir);
+        pid_t relay = raw ? relay_start(relay_path, raw2_path) : -1;
+        if (relay > 0)
+                relayed = wait_running(relay_path, 60000000);
+        if (!raw || !relayed)
                 return 1;
         sleep(smoke ? 3 : 8);
         _cleanup_free_ uint64_t *dq = calloc((size_t)qmp_iters, sizeof(uint64_t));
         _cleanup_free_ uint64_t *rq = calloc((size_t)qmp_iters, sizeof(uint64_t));
+        _cleanup_free_ uint64_t *lq = calloc((size_t)qmp_iters, sizeof(uint64_t));
         for (int i = 0; i < qmp_iters; i++) {
                 uint64_t t0 = bv_now_usec();
                 if (call("POST", "/v1/vms/b0/qmp", "{\"command\":\"query-status\"}", NULL) < 0)
@@ -227,15 +275,24 @@ int main(void)
                 if (qmp_conn_call_sync(raw, "query-status", NULL, 5000, NULL, NULL) < 0)
                         return 1;
                 rq[i] = bv_now_usec() - t0;
+                t0 = bv_now_usec();
+                if (qmp_conn_call_sync(relayed, "query-status", NULL, 5000, NULL, NULL) < 0)
+                        return 1;
+                lq[i] = bv_now_usec() - t0;
         }
         double dqm = (double)bench_median(dq, (size_t)qmp_iters), rqm = (double)bench_median(rq, (size_t)qmp_iters);
         bench_line("bench-vm", "query-status through barevirtd", dqm, "us", "raw QMP, same QEMU", rqm, 0);
+        double lqm = (double)bench_median(lq, (size_t)qmp_iters);
         bench_line("bench-vm", "barevirtd's added QMP latency", dqm - rqm, "us", NULL, 0, 20);
+        bench_line("bench-vm", "query-status via do-nothing relay", lqm, "us", "raw QMP", rqm, 0);
+        bench_line("bench-vm", "barevirtd's own QMP work", dqm - lqm, "us", NULL, 0, 20);
 
         /* QEMU memory: launched by barevirt vs by hand, both booted about the same time ago. */
         bench_line("bench-vm", "QEMU RSS as launched by barevirt", bench_rss_kib(qpid) / 1024.0, "MiB",
                    "by hand", bench_rss_kib(hpid) / 1024.0, 0);
         raw = qmp_conn_free(raw);
+        relayed = qmp_conn_free(relayed);
+        stop_pid(relay);
         stop_pid(hpid);
 
         /* Many VMs: daemon RSS, and listing while one QEMU is stopped dead. */
