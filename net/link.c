@@ -10,6 +10,7 @@
  * all of them instead of one each).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -191,6 +192,27 @@ static int setlink_start(void *buf, const char *name, struct nlmsghdr **ret, str
         return 0;
 }
 
+/* An RTM_SETLINK on name carrying one attribute; fmt names the change in an error. */
+static int __attribute__((format(printf, 7, 8)))
+setlink_attr(struct net_ctx *ctx, const char *name, uint16_t type, size_t len, const void *data,
+             struct bv_error *err, const char *fmt, ...)
+{
+        char buf[NET_MSG_BUF], what[BV_ERROR_MSG_MAX];
+        struct nlmsghdr *nlh;
+        va_list ap;
+        int r;
+
+        r = setlink_start(buf, name, &nlh, err);
+        if (r < 0)
+                return r;
+        if (!mnl_attr_put_check(nlh, sizeof(buf), type, len, data))
+                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        return net_nl_talk(ctx, nlh, NULL, NULL, err, "%s", what);
+}
+
 int net_link_set_up(struct net_ctx *ctx, const char *name, bool up, struct bv_error *err)
 {
         char buf[NET_MSG_BUF];
@@ -209,37 +231,23 @@ int net_link_set_up(struct net_ctx *ctx, const char *name, bool up, struct bv_er
 
 int net_link_set_mtu(struct net_ctx *ctx, const char *name, unsigned mtu, struct bv_error *err)
 {
-        char buf[NET_MSG_BUF];
-        struct nlmsghdr *nlh;
-        int r;
-
-        r = setlink_start(buf, name, &nlh, err);
-        if (r < 0)
-                return r;
-        if (!mnl_attr_put_u32_check(nlh, sizeof(buf), IFLA_MTU, mtu))
-                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
-        return net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to set MTU %u on '%s'", mtu, name);
+        return setlink_attr(ctx, name, IFLA_MTU, sizeof(uint32_t), &(uint32_t){ mtu }, err,
+                            "Failed to set MTU %u on '%s'", mtu, name);
 }
 
 int net_link_set_master(struct net_ctx *ctx, const char *name, const char *master, struct bv_error *err)
 {
-        char buf[NET_MSG_BUF];
-        struct nlmsghdr *nlh;
-        int r, idx = 0;
+        int idx = 0;
 
         if (master) {
                 idx = net_link_index(ctx, master, err);
                 if (idx < 0)
                         return bv_error_prefix(err, "Failed to attach '%s' to '%s'", name, master);
+                return setlink_attr(ctx, name, IFLA_MASTER, sizeof(uint32_t), &(uint32_t){ (uint32_t)idx }, err,
+                                    "Failed to attach '%s' to '%s'", name, master);
         }
-        r = setlink_start(buf, name, &nlh, err);
-        if (r < 0)
-                return r;
-        if (!mnl_attr_put_u32_check(nlh, sizeof(buf), IFLA_MASTER, (uint32_t) idx))
-                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
-        if (master)
-                return net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to attach '%s' to '%s'", name, master);
-        return net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to detach '%s' from its master", name);
+        return setlink_attr(ctx, name, IFLA_MASTER, sizeof(uint32_t), &(uint32_t){ 0 }, err,
+                            "Failed to detach '%s' from its master", name);
 }
 
 int net_link_rename(struct net_ctx *ctx, const char *name, const char *new_name, struct bv_error *err)
@@ -262,46 +270,21 @@ int net_link_rename(struct net_ctx *ctx, const char *name, const char *new_name,
 
 int net_link_set_mac(struct net_ctx *ctx, const char *name, const uint8_t mac[6], struct bv_error *err)
 {
-        char buf[NET_MSG_BUF];
-        struct nlmsghdr *nlh;
-        int r;
-
-        r = setlink_start(buf, name, &nlh, err);
-        if (r < 0)
-                return r;
-        if (!mnl_attr_put_check(nlh, sizeof(buf), IFLA_ADDRESS, 6, mac))
-                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
-        return net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to set the MAC address of '%s'", name);
+        return setlink_attr(ctx, name, IFLA_ADDRESS, 6, mac, err, "Failed to set the MAC address of '%s'", name);
 }
 
 int net_link_set_group(struct net_ctx *ctx, const char *name, uint32_t group, struct bv_error *err)
 {
-        char buf[NET_MSG_BUF];
-        struct nlmsghdr *nlh;
-        int r;
-
-        r = setlink_start(buf, name, &nlh, err);
-        if (r < 0)
-                return r;
-        if (!mnl_attr_put_u32_check(nlh, sizeof(buf), IFLA_GROUP, group))
-                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
-        return net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to set group %u on '%s'", group, name);
+        return setlink_attr(ctx, name, IFLA_GROUP, sizeof(group), &group, err, "Failed to set group %u on '%s'",
+                            group, name);
 }
 
 int net_link_set_netns(struct net_ctx *ctx, const char *name, int netns_fd, struct bv_error *err)
 {
-        char buf[NET_MSG_BUF];
-        struct nlmsghdr *nlh;
-        int r;
-
         if (netns_fd < 0)
                 return bv_error_set(err, EBADF, "Failed to move '%s': bad network namespace fd", name);
-        r = setlink_start(buf, name, &nlh, err);
-        if (r < 0)
-                return r;
-        if (!mnl_attr_put_u32_check(nlh, sizeof(buf), IFLA_NET_NS_FD, (uint32_t) netns_fd))
-                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
-        return net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to move '%s' to another network namespace", name);
+        return setlink_attr(ctx, name, IFLA_NET_NS_FD, sizeof(uint32_t), &(uint32_t){ (uint32_t)netns_fd }, err,
+                            "Failed to move '%s' to another network namespace", name);
 }
 
 int net_link_delete(struct net_ctx *ctx, const char *name, struct bv_error *err)
