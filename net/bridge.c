@@ -18,26 +18,12 @@ int net_msg_bridge_new(void *buf, const char *name, const struct net_bridge_opts
         static const struct net_bridge_opts defaults = { .mtu = 0 };
         struct nlmsghdr *nlh;
         struct nlattr *info, *data;
-        struct ifinfomsg *ifi;
 
         if (!opts)
                 opts = &defaults;
-        nlh = net_msg_link(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0);
-        ifi = mnl_nlmsg_get_payload(nlh);
-        if (opts->up) {
-                ifi->ifi_change = IFF_UP;
-                ifi->ifi_flags = IFF_UP;
-        }
-        if (!mnl_attr_put_strz_check(nlh, NET_MSG_BUF, IFLA_IFNAME, name))
-                return -EMSGSIZE;
-        if (opts->mtu && !mnl_attr_put_u32_check(nlh, NET_MSG_BUF, IFLA_MTU, opts->mtu))
-                return -EMSGSIZE;
-        if (opts->mac && !mnl_attr_put_check(nlh, NET_MSG_BUF, IFLA_ADDRESS, 6, opts->mac))
-                return -EMSGSIZE;
-        if (opts->group && !mnl_attr_put_u32_check(nlh, NET_MSG_BUF, IFLA_GROUP, opts->group))
-                return -EMSGSIZE;
-        info = mnl_attr_nest_start_check(nlh, NET_MSG_BUF, IFLA_LINKINFO);
-        if (!info || !mnl_attr_put_strz_check(nlh, NET_MSG_BUF, IFLA_INFO_KIND, "bridge"))
+        struct net_newlink l = { .name = name, .kind = "bridge", .up = opts->up, .mtu = opts->mtu,
+                                 .mac = opts->mac, .group = opts->group };
+        if (net_msg_newlink(buf, &l, &nlh, &info) < 0)
                 return -EMSGSIZE;
         data = mnl_attr_nest_start_check(nlh, NET_MSG_BUF, IFLA_INFO_DATA);
         if (!data || !mnl_attr_put_u32_check(nlh, NET_MSG_BUF, IFLA_BR_STP_STATE, opts->stp ? 1 : 0))

@@ -64,6 +64,24 @@ int net_nl_parse_error(const struct nlmsghdr *nlh, const char **ret_msg);
 /* Builds an RTM_NEWLINK/RTM_SETLINK/... header with an ifinfomsg. */
 struct nlmsghdr *net_msg_link(void *buf, uint16_t type, uint16_t flags, int family, int index);
 
+/* What every new link of ours may carry (zero/NULL: not set). */
+struct net_newlink {
+        const char *name;
+        const char *kind;       /* IFLA_INFO_KIND */
+        bool up;
+        unsigned mtu;
+        const uint8_t *mac;     /* 6 bytes */
+        int master;             /* ifindex */
+        uint32_t group;
+};
+
+/*
+ * Starts an exclusive RTM_NEWLINK in buf (NET_MSG_BUF) for l and opens its
+ * IFLA_LINKINFO nest with the kind; the caller adds IFLA_INFO_DATA if any and
+ * ends *ret_info. Returns 0 or -EMSGSIZE.
+ */
+int net_msg_newlink(void *buf, const struct net_newlink *l, struct nlmsghdr **ret, struct nlattr **ret_info);
+
 /*
  * Builders checked by the unit tests. All write into buf (NET_MSG_BUF) and
  * return -EMSGSIZE when attributes do not fit.

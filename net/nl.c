@@ -305,3 +305,27 @@ struct nlmsghdr *net_msg_link(void *buf, uint16_t type, uint16_t flags, int fami
         ifi->ifi_index = index;
         return nlh;
 }
+
+int net_msg_newlink(void *buf, const struct net_newlink *l, struct nlmsghdr **ret, struct nlattr **ret_info)
+{
+        struct nlmsghdr *nlh = net_msg_link(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0);
+        struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+        struct nlattr *info;
+
+        if (l->up) {
+                ifi->ifi_change = IFF_UP;
+                ifi->ifi_flags = IFF_UP;
+        }
+        if (!mnl_attr_put_strz_check(nlh, NET_MSG_BUF, IFLA_IFNAME, l->name) ||
+            (l->mtu && !mnl_attr_put_u32_check(nlh, NET_MSG_BUF, IFLA_MTU, l->mtu)) ||
+            (l->mac && !mnl_attr_put_check(nlh, NET_MSG_BUF, IFLA_ADDRESS, 6, l->mac)) ||
+            (l->master > 0 && !mnl_attr_put_u32_check(nlh, NET_MSG_BUF, IFLA_MASTER, (uint32_t)l->master)) ||
+            (l->group && !mnl_attr_put_u32_check(nlh, NET_MSG_BUF, IFLA_GROUP, l->group)))
+                return -EMSGSIZE;
+        info = mnl_attr_nest_start_check(nlh, NET_MSG_BUF, IFLA_LINKINFO);
+        if (!info || !mnl_attr_put_strz_check(nlh, NET_MSG_BUF, IFLA_INFO_KIND, l->kind))
+                return -EMSGSIZE;
+        *ret = nlh;
+        *ret_info = info;
+        return 0;
+}

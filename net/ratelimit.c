@@ -112,17 +112,12 @@ static int ifb_name(int idx, char name[IFNAMSIZ])
 static int ifb_ensure(struct net_ctx *ctx, const char *ifb, struct bv_error *err)
 {
         char buf[NET_MSG_BUF];
-        struct nlmsghdr *nlh = net_msg_link(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0);
-        struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+        struct net_newlink l = { .name = ifb, .kind = "ifb", .up = true };
+        struct nlmsghdr *nlh;
         struct nlattr *info;
         int r;
 
-        ifi->ifi_change = IFF_UP;
-        ifi->ifi_flags = IFF_UP;
-        if (!mnl_attr_put_strz_check(nlh, sizeof(buf), IFLA_IFNAME, ifb))
-                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
-        info = mnl_attr_nest_start_check(nlh, sizeof(buf), IFLA_LINKINFO);
-        if (!info || !mnl_attr_put_strz_check(nlh, sizeof(buf), IFLA_INFO_KIND, "ifb"))
+        if (net_msg_newlink(buf, &l, &nlh, &info) < 0)
                 return bv_error_set(err, EMSGSIZE, "Netlink message too large");
         mnl_attr_nest_end(nlh, info);
         r = net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to create ifb '%s' for an ingress limit", ifb);

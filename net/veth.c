@@ -21,24 +21,11 @@ int net_msg_veth_new(void *buf, const char *name, const struct net_veth_opts *op
 {
         struct nlmsghdr *nlh;
         struct nlattr *info, *data, *peer;
-        struct ifinfomsg *ifi, *pifi;
+        struct ifinfomsg *pifi;
 
-        nlh = net_msg_link(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0);
-        ifi = mnl_nlmsg_get_payload(nlh);
-        if (opts->up) {
-                ifi->ifi_change = IFF_UP;
-                ifi->ifi_flags = IFF_UP;
-        }
-        if (!mnl_attr_put_strz_check(nlh, NET_MSG_BUF, IFLA_IFNAME, name))
-                return -EMSGSIZE;
-        if (opts->mtu && !mnl_attr_put_u32_check(nlh, NET_MSG_BUF, IFLA_MTU, opts->mtu))
-                return -EMSGSIZE;
-        if (master > 0 && !mnl_attr_put_u32_check(nlh, NET_MSG_BUF, IFLA_MASTER, (uint32_t) master))
-                return -EMSGSIZE;
-        if (opts->group && !mnl_attr_put_u32_check(nlh, NET_MSG_BUF, IFLA_GROUP, opts->group))
-                return -EMSGSIZE;
-        info = mnl_attr_nest_start_check(nlh, NET_MSG_BUF, IFLA_LINKINFO);
-        if (!info || !mnl_attr_put_strz_check(nlh, NET_MSG_BUF, IFLA_INFO_KIND, "veth"))
+        struct net_newlink l = { .name = name, .kind = "veth", .up = opts->up, .mtu = opts->mtu,
+                                 .master = master, .group = opts->group };
+        if (net_msg_newlink(buf, &l, &nlh, &info) < 0)
                 return -EMSGSIZE;
         data = mnl_attr_nest_start_check(nlh, NET_MSG_BUF, IFLA_INFO_DATA);
         if (!data)
