@@ -148,14 +148,14 @@ static json_t *process_json(const struct ctr_ct_def *def, uint64_t caps)
 
         json_t *c = json_pack("{s:o, s:o, s:o, s:o}", "bounding", cap_list(caps), "effective",
                               cap_list(caps), "permitted", cap_list(caps), "inheritable", json_array());
-        return json_pack("{s:b, s:{s:I, s:I}, s:o, s:O, s:s, s:o, s:[{s:s, s:I, s:I}], s:b}",
+        /* No rlimits: the container inherits the monitor's (raising a hard limit may not be allowed). */
+        return json_pack("{s:b, s:{s:I, s:I}, s:o, s:O, s:s, s:o, s:b}",
                          "terminal", def->system,
                          "user", "uid", (json_int_t)def->uid, "gid", (json_int_t)def->gid,
                          "args", strv_json((const char *const *)def->command),
                          "env", env,
                          "cwd", def->cwd,
                          "capabilities", c,
-                         "rlimits", "type", "RLIMIT_NOFILE", "hard", (json_int_t)524288, "soft", (json_int_t)1024,
                          "noNewPrivileges", false);
 }
 

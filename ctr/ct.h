@@ -139,7 +139,7 @@ struct ctr_ct_paths {
 /*
  * Builds the OCI config.json for def into *ret_config (a new reference) so
  * that ctr_config_parse() accepts it: process (args, env, cwd, user,
- * terminal = def->system, capabilities, rlimits, noNewPrivileges), root,
+ * terminal = def->system, capabilities, noNewPrivileges; rlimits are inherited), root,
  * hostname, default mounts (proc, sysfs ro, /dev tmpfs, devpts, mqueue,
  * shm, cgroup2 ro) plus def->mounts, namespaces (pid, mount, ipc, uts,
  * cgroup, network with p->netns as path, user with mappings when userns),
