@@ -147,7 +147,7 @@ int cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
         }
         json_t *v = NULL;
         if (resp->body_len > 0 &&
-            bv_json_loadb(resp->body, resp->body_len, CLI_MAX_REPLY, 0, &v, &err) < 0) {
+            bv_json_loadb(resp->body, resp->body_len, CLI_MAX_REPLY, JSON_ALLOW_NUL, &v, &err) < 0) {
                 int status = resp->status;
                 bv_http_response_free(resp);
                 return cli_fail("barevirtd sent a malformed reply (HTTP %d): %s", status, err.msg);

@@ -151,11 +151,11 @@ static void print_ct(const json_t *ct)
         }
         json_array_foreach(json_object_get(ct, "nics"), i, v)
                 printf("%-12s %s: %s %s %s%s%s\n", i ? "" : "nics", cli_jstr(v, "ifname"), cli_jstr(v, "network"),
-                       cli_jstr(v, "mac"), cli_jstr(v, "ip"), json_object_get(v, "host_ifname") ? " host " : "",
-                       json_object_get(v, "host_ifname") ? cli_jstr(v, "host_ifname") : "");
+                       cli_jstr(v, "mac"), cli_jstr(v, "ip"), json_is_string(json_object_get(v, "host_ifname")) ? " host " : "",
+                       json_is_string(json_object_get(v, "host_ifname")) ? cli_jstr(v, "host_ifname") : "");
         printf("%-12s %s (log %s)\n", "console", cli_jstr(json_object_get(ct, "console"), "socket"),
                cli_jstr(json_object_get(ct, "console"), "log"));
-        if (json_object_get(ct, "error"))
+        if (json_is_string(json_object_get(ct, "error")))
                 printf("%-12s %s\n", "last error", cli_jstr(ct, "error"));
 }
 
@@ -632,7 +632,21 @@ struct logs_state {
         int status;
         char err[1024];
         size_t err_len;
+        bool done;
+        int ret;
+        struct bv_error error;
 };
+
+static void logs_done(int ret, struct bv_http_response *resp, const struct bv_error *err, void *userdata)
+{
+        struct logs_state *s = userdata;
+
+        s->done = true;
+        s->ret = ret;
+        if (ret < 0 && err)
+                s->error = *err;
+        bv_http_response_free(resp);
+}
 
 static void logs_head(const struct bv_http_response *head, void *userdata)
 {
@@ -696,13 +710,16 @@ static int ct_logs(struct cli *cli, int argc, char **argv)
                 .on_body = logs_body,
                 .on_head = logs_head,
         };
-        struct bv_http_response *resp = NULL;
-        r = bv_http_client_call(cli->client, &req, &resp, &err);
-        bv_http_response_free(resp);
-        if (r < 0) {
+        /* Not bv_http_client_call(): on_body and on_head get the done callback's userdata. */
+        if ((r = bv_http_client_send(cli->client, &req, logs_done, &s)) < 0)
+                return cli_fail("%s", strerror(-r));
+        while (!s.done)
+                if ((r = bv_loop_run_until(cli->loop, &s.done, 3600 * 1000000ULL)) < 0 && r != -ETIMEDOUT)
+                        return cli_fail("%s", strerror(-r));
+        if ((r = s.ret) < 0) {
                 if (r == -ENOENT || r == -ECONNREFUSED)
                         return cli_fail("barevirtd is not running (nothing listens on '%s')", cli->socket);
-                return r == -EPIPE ? 0 : cli_fail("%s", bv_error_message(&err, r));
+                return r == -EPIPE ? 0 : cli_fail("%s", bv_error_message(&s.error, r));
         }
         if (s.status >= 400) {
                 json_auto_t *e = NULL;

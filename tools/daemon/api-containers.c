@@ -747,9 +747,13 @@ static void post_action(struct barevirtd *d, struct bv_http_conn *c, const struc
                         r = ct_wait_add(ct, CT_WAIT_END, stop_wait, reply_ct, p);
         } else if (strcmp(action, "kill") == 0) {
                 r = ct_kill(ct, signo, &err);
-                /* SIGKILL ends the init: answer once the exit is recorded. Other signals: at once. */
+                /*
+                 * SIGKILL ends the init: answer once that is recorded (for good
+                 * without a restart policy). Other signals: at once.
+                 */
                 if (r >= 0 && signo == SIGKILL)
-                        r = ct_wait_add(ct, CT_WAIT_EXIT, KILL_WAIT_USEC, reply_ct, p);
+                        r = ct_wait_add(ct, ct->def->restart == CTR_CT_RESTART_NO ? CT_WAIT_END : CT_WAIT_EXIT,
+                                        KILL_WAIT_USEC, reply_ct, p);
                 else if (r >= 0) {
                         reply_ct(ct, 0, NULL, p);
                         return;
@@ -911,18 +915,27 @@ struct ct_follower {
         struct bv_watch *watch;
 };
 
-static void follower_free(struct ct_follower *f)
+/* Detaches f from its container; the memory goes when the connection is done with it. */
+static void follower_detach(struct ct_follower *f)
 {
-        for (struct ct_follower **p = &f->ct->followers; *p; p = &(*p)->next)
+        for (struct ct_follower **p = f->ct ? &f->ct->followers : NULL; p && *p; p = &(*p)->next)
                 if (*p == f) {
                         *p = f->next;
                         break;
                 }
-        bv_watch_remove(f->watch);
+        f->ct = NULL;
+        f->next = NULL;
+        f->watch = bv_watch_remove(f->watch);
         if (f->fd >= 0)
                 close(f->fd);
         if (f->ino >= 0)
                 close(f->ino);
+        f->fd = f->ino = -1;
+}
+
+static void follower_free(struct ct_follower *f)
+{
+        follower_detach(f);
         bv_http_conn_unref(f->conn);
         free(f);
 }
@@ -944,13 +957,21 @@ static int follower_drain(struct ct_follower *f)
         }
 }
 
+/*
+ * Ends f's stream. A connection already closed by the peer calls
+ * on_follow_close() from the loop later, which frees f; until then f is
+ * only detached.
+ */
 static void follower_end(struct ct_follower *f)
 {
         if (!bv_http_conn_closed(f->conn)) {
                 follower_drain(f);
-                bv_http_conn_stream_end(f->conn);
+                if (bv_http_conn_stream_end(f->conn) >= 0) {
+                        follower_free(f);
+                        return;
+                }
         }
-        follower_free(f);
+        follower_detach(f);
 }
 
 static void follower_end_all(struct ct *ct)
@@ -979,7 +1000,7 @@ static void on_follow(struct bv_loop *loop, int fd, uint32_t events, void *userd
                 p += sizeof(*ev) + ev->len;
         }
         if (follower_drain(f) < 0) {
-                follower_free(f);
+                follower_end(f);
                 return;
         }
         if (reopen || f->fd < 0) {
@@ -991,7 +1012,7 @@ static void on_follow(struct bv_loop *loop, int fd, uint32_t events, void *userd
                                 close(f->fd);
                         f->fd = nfd;
                         if (follower_drain(f) < 0)
-                                follower_free(f);
+                                follower_end(f);
                 }
         }
 }

@@ -184,7 +184,7 @@ int ct_job_spawn(struct barevirtd *d, int exe_fd, char *const argv[], size_t max
                  uint64_t timeout_usec, ct_job_cb cb, void *userdata);
 /*
  * Forks a child that runs fn(arg, msgbuf) (which may block); the child
- * writes the message of a failure to the parent. cb gets fn's result
+ * sends what fn left in msgbuf (an error message, or a result) to the parent. cb gets fn's result
  * (0 or -errno) and the message. timeout_usec 0: none.
  */
 typedef int (*ct_fork_fn)(void *arg, char *out, size_t len);

@@ -7,7 +7,7 @@
  * output captured into bounded buffers and calls back on exit (runtime
  * exec); ct_job_fork() runs a blocking library call (image import,
  * recursive removal) in a forked child and hands its result and message
- * back through a pipe. Every job has an optional timeout after which the
+ * back through a socket (an error message, or a result such as an image id). Every job has an optional timeout after which the
  * child is killed; jobs still running when barevirtd exits are killed.
  */
 #include <errno.h>
@@ -338,7 +338,7 @@ int ct_job_fork(struct barevirtd *d, ct_fork_fn fn, void *arg, uint64_t timeout_
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 r = fn(arg, msg, sizeof(msg));
-                if (r < 0 && msg[0])
+                if (msg[0])
                         bv_fd_write_all(o[1], msg, strlen(msg));
                 _exit(r < 0 ? (-r > 255 ? EIO : -r) : 0);
         }
