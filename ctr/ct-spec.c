@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/prctl.h>
 
 #include "common/cleanup.h"
 #include "common/json.h"
@@ -81,8 +82,10 @@ static uint64_t cap_mask(const struct ctr_ct_def *def)
 
         if (last > 64)
                 last = 64;
+        /* "All" is what we may hand out: the caps of our own bounding set. */
         for (int i = 0; i < last; i++)
-                all |= 1ULL << i;
+                if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 1)
+                        all |= 1ULL << i;
         if (def->privileged)
                 return all;
         for (size_t i = 0; default_caps[i]; i++)
@@ -100,7 +103,7 @@ static uint64_t cap_mask(const struct ctr_ct_def *def)
         for (size_t i = 0; i < def->n_cap_add; i++)
                 if (cap_from_name(def->cap_add[i], &v) == 0 && v < last)
                         m |= 1ULL << v;
-        return m;
+        return m & all;   /* a capability we do not hold cannot be given */
 }
 
 static json_t *cap_list(uint64_t m)

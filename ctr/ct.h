@@ -146,7 +146,8 @@ struct ctr_ct_paths {
  * linux.resources from def->limits (memory.max, memory.swap.max, cpu.max,
  * cpu.weight, pids.max, io.weight), cgroupsPath, maskedPaths/readonlyPaths
  * and seccomp (default profile, none, or the file def->seccomp, read here).
- * Privileged: every capability, no seccomp, no masked/readonly paths.
+ * Privileged: every capability of the caller's bounding set (so is "ALL"
+ * in cap_add), no seccomp, no masked/readonly paths, all devices.
  * Blocks only to read a seccomp profile file. Returns 0, -EINVAL (bad
  * profile file, userns without base), -ENOENT or -ENOMEM.
  */

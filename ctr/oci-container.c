@@ -222,6 +222,7 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
         if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 for (int fd = (int)first; fd < 65536; fd++)
                         fcntl(fd, F_SETFD, FD_CLOEXEC);
+        ctr_signals_reset();
         execve(exe, (char *const *)p->args, (char *const *)p->env);
         r = -errno;
         bv_error_set_errno(&err, -r, "exec: \"%s\"", p->args[0]);

@@ -19,11 +19,14 @@ int main(int argc, char **argv)
         json_t *o = NULL, *cfg = NULL;
         char path[4200];
 
-        if (argc < 4 || argc > 5) {
-                fprintf(stderr, "usage: test-ct-bundle DEF.json ROOTFS BUNDLE [NETNS]\n");
+        if (argc < 4 || argc > 6) {
+                fprintf(stderr, "usage: test-ct-bundle DEF.json ROOTFS BUNDLE [NETNS|-] [CGROUPS_PATH]\n");
                 return 2;
         }
-        struct ctr_ct_paths p = { .rootfs = argv[2], .netns = argc == 5 ? argv[4] : NULL };
+        struct ctr_ct_paths p = { .rootfs = argv[2],
+                                  .netns = argc >= 5 && strcmp(argv[4], "-") != 0 ? argv[4] : NULL,
+                                  .cgroups_path = argc >= 6 ? argv[5] : NULL,
+                                  .userns_base = 300000 };
         if (bv_json_load_file(argv[1], 65536, &o, &err) < 0 || ctr_ct_def_parse(o, &def, &err) < 0 ||
             ctr_ct_spec(def, &p, &cfg, &err) < 0) {
                 fprintf(stderr, "test-ct-bundle: %s\n", err.msg);

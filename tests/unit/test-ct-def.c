@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -71,6 +73,17 @@ static void golden(const char *dir, const char *name)
                 .netns = d->n_nics ? netns : NULL,
         };
         if (tap_ok(ctr_ct_spec(d, &p, &cfg, &err) == 0, "%s builds a config", name)) {
+                if (d->privileged) {
+                        /* Every capability of our bounding set: host-dependent, checked here, not in the file. */
+                        json_t *caps = json_object_get(json_object_get(cfg, "process"), "capabilities");
+                        size_t want = 0;
+                        for (int i = 0; i <= CAP_LAST_CAP; i++)
+                                want += prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 1;
+                        tap_ok(json_array_size(json_object_get(caps, "bounding")) == want &&
+                               json_array_size(json_object_get(caps, "effective")) == want,
+                               "%s has every capability of the bounding set (%zu)", name, want);
+                        json_object_del(json_object_get(cfg, "process"), "capabilities");
+                }
                 compare(dir, name, cfg);
                 _cleanup_free_ char *text = bv_json_dumps(cfg);
                 struct ctr_config *c = NULL;
