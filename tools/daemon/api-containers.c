@@ -183,8 +183,10 @@ json_t *ct_to_json(struct ct *ct, bool usage)
         json_object_set_new(o, "nics", nics);
         if (ct->def->image_id)
                 json_object_set_new(o, "image_id", json_string(ct->def->image_id));
-        if (ct->net_usec && live)
+        if (ct->net_usec && live) {
                 json_object_set_new(o, "net_attach_usec", json_integer((json_int_t)ct->net_usec));
+                json_object_set_new(o, "netns_usec", json_integer((json_int_t)ct->netns_usec));
+        }
         if (usage)
                 json_object_set_new(o, "usage", live ? json_pack("{s:o,s:o,s:o}",
                                                                  "memory_bytes", num_or_null(cg_read(ct, "memory.current", NULL)),

@@ -57,7 +57,9 @@ struct ct {
         bool stop_requested;
         char error[256];              /* last start failure, "" when none */
         char veth[CTR_CT_MAX_NICS][IFNAMSIZ]; /* host ends while running ("" unknown) */
-        uint64_t net_usec;            /* last network attach (netns + veths), microseconds */
+        uint64_t net_usec;            /* last network attach (veths, bridge ports, addresses, up), microseconds */
+        uint64_t netns_usec;          /* last network namespace creation, microseconds */
+        uint64_t t_start, t_spawned;  /* monotonic times of the last start request and monitor spawn */
         /* start */
         int ready_fd;
         struct bv_watch *ready_watch;

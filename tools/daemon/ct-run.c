@@ -380,6 +380,9 @@ static void finish(struct ct *ct, const char *why)
                 s = CT_CRASHED;
         }
         ct_host_teardown(ct);
+        if (ct->t_start)
+                bv_debug("container '%s': ended, %llu us after the last start request", ct->def->name,
+                         (unsigned long long)(bv_now_usec() - ct->t_start));
         ct->stop_requested = false;
         set_state(ct, s);
         waiters_fire(ct, CT_WAIT_EXIT, 0, NULL);
@@ -454,6 +457,8 @@ static void handle_ready(struct ct *ct, bool eof)
         ct->st.finished_at[0] = '\0';
         status_now_iso(ct->st.started_at, sizeof(ct->st.started_at));
         ct->error[0] = '\0';
+        bv_debug("container '%s': ready %llu us after the spawn", ct->def->name,
+                 (unsigned long long)(bv_now_usec() - ct->t_spawned));
         int r = subscribe(ct);
         if (r < 0)
                 bv_debug("container '%s': no subscription (%s): it may have ended already", ct->def->name, strerror(-r));
@@ -583,6 +588,8 @@ static int start_network(struct ct *ct, char *netns, size_t len, struct bv_error
                 ct_netns_remove(netns);
                 return r;
         }
+        uint64_t t1 = bv_now_usec();
+        ct->netns_usec = t1 - t0;
         for (size_t i = 0; i < def->n_nics && r >= 0; i++) {
                 char bridge[IFNAMSIZ], ifname[IFNAMSIZ];
                 struct net_link br;
@@ -609,7 +616,7 @@ static int start_network(struct ct *ct, char *netns, size_t len, struct bv_error
                 memset(ct->veth, 0, sizeof(ct->veth));
                 return r;
         }
-        ct->net_usec = bv_now_usec() - t0;
+        ct->net_usec = bv_now_usec() - t1;
         return 0;
 }
 
@@ -689,6 +696,7 @@ int ct_start(struct ct *ct, struct bv_error *err)
         if (!cts->runtime_path[0])
                 return bv_error_set(err, ENOENT, "No barevirt-runtime found (barevirtd --runtime PATH)");
 
+        ct->t_start = bv_now_usec();
         ct_run_path(ct, NULL, dir, sizeof(dir));
         ct_run_path(ct, "bundle", bundle, sizeof(bundle));
         if ((r = bv_mkdir_p(bundle, 0700, err)) < 0)
@@ -721,6 +729,9 @@ int ct_start(struct ct *ct, struct bv_error *err)
                 return r;
         }
         ct->stop_requested = false;
+        ct->t_spawned = bv_now_usec();
+        bv_debug("container '%s': monitor spawned %llu us after the start request", def->name,
+                 (unsigned long long)(ct->t_spawned - ct->t_start));
         set_state(ct, CT_STARTING);
         return 0;
 }
