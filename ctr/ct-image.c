@@ -193,7 +193,19 @@ static int extract(const char *tar, const char *real, const char *dir, struct bv
         if (r < 0)
                 return r;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                /* tar's first complaint names the bad member ("Member name contains '..'"). */
+                /* GNU tar skips "../" members with "Member name contains '..'" and fails at the end. */
+                char *bad = strstr(out, "contains '..'");
+                if (bad) {
+                        char *start = bad;
+                        while (start > out && start[-1] != '\n')
+                                start--;
+                        char *colon = strstr(start, ": ");
+                        char *member = colon && colon < bad ? colon + 2 : start;
+                        char *end = strstr(member, ": ");
+                        int n = end && end < bad ? (int)(end - member) : 0;
+                        return bv_error_set(err, EINVAL, "Image '%s' has a member outside its root ('..'): '%.*s': refused",
+                                            tar, n, member);
+                }
                 char *line = out, *nl;
                 for (char *l = out; *l; l = nl + 1) {
                         nl = strchr(l, '\n');

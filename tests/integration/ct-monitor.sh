@@ -47,11 +47,11 @@ wait_for() {
 	return 1
 }
 
-# mkct NAME DEF-JSON: the bundle $RT_TMP/NAME/bundle and run dir $RT_TMP/NAME/run.
+# mkct NAME DEF-JSON [ROOTFS]: the bundle $RT_TMP/NAME/bundle and run dir $RT_TMP/NAME/run.
 mkct() {
 	mkdir -p "$RT_TMP/$1/run"
 	echo "$2" >"$RT_TMP/$1/def.json"
-	"$BUNDLE" "$RT_TMP/$1/def.json" "$RT_TMP/rootfs" "$RT_TMP/$1/bundle" - "/$CG/$1"
+	"$BUNDLE" "$RT_TMP/$1/def.json" "${3:-$RT_TMP/rootfs}" "$RT_TMP/$1/bundle" - "/$CG/$1"
 }
 
 # monitor NAME [OPTIONS...]: starts the monitor (setsid, as barevirtd does), waits for the ready line.
@@ -248,6 +248,43 @@ monitor priv
 wait_for 10 gone priv
 log_has priv unshare-ok; tap_ok $? "priv: a privileged container may unshare"
 ! log_has priv "CapEff:.00000000a80425fb"; tap_ok $? "priv: it has more than the default capabilities"
+
+# -- images: imported once, shared read-only through a per-container overlay
+IMG="$top_builddir/tests/integration/test-ct-image"
+I="$RT_TMP/images"
+tar -C "$RT_TMP/rootfs" -cf "$RT_TMP/busybox.tar" .
+id=$("$IMG" import "$I" "$RT_TMP/busybox.tar")
+echo "$id" | grep -qE '^[0-9a-f]{16}$'; tap_ok $? "image: the busybox tarball is imported as $id"
+[ -x "$I/$id/rootfs/bin/busybox" ] &&
+	jq -e --arg id "$id" --arg src "$RT_TMP/busybox.tar" '.id == $id and .source == $src and .size > 0 and .mtime > 0 and (.imported_at | length > 0)' \
+		"$I/$id/image.json" >/dev/null
+tap_ok $? "image: rootfs and image.json are in place"
+ino=$(stat -c %i "$I/$id/rootfs/bin/busybox")
+id2=$("$IMG" import "$I" "$RT_TMP/busybox.tar")
+[ "$id2" = "$id" ] && [ "$(stat -c %i "$I/$id/rootfs/bin/busybox")" = "$ino" ]
+tap_ok $? "image: importing the same tarball again reuses the image (no second extraction)"
+[ "$("$IMG" id "$RT_TMP/busybox.tar")" = "$id" ]; tap_ok $? "image: ctr_image_id gives the same id without importing"
+O="$RT_TMP/ovl"
+"$IMG" mount "$I/$id/rootfs" "$O/upper" "$O/work" "$O/merged"; tap_ok $? "image: overlay mounted"
+mkct img '{"name":"img","rootfs":"/x","command":["/bin/sh","-c","echo from-image > /hello; rm /etc/secret; cat /hello"]}' "$O/merged"
+monitor img
+wait_for 10 gone img
+log_has img from-image; tap_ok $? "image: a container runs from the overlay"
+[ -f "$O/upper/hello" ] && [ ! -e "$I/$id/rootfs/hello" ] && [ -e "$I/$id/rootfs/etc/secret" ]
+tap_ok $? "image: the container's writes land in its upper layer; the image is unchanged"
+"$IMG" umount "$O/merged" && ! mountpoint -q "$O/merged"; tap_ok $? "image: overlay unmounted"
+"$IMG" umount "$O/merged"; tap_ok $? "image: unmounting again is not an error"
+mkdir -p "$RT_TMP/evil/in" "$RT_TMP/abs"
+echo x >"$RT_TMP/evil/escape"
+tar -C "$RT_TMP/evil/in" -cPf "$RT_TMP/dotdot.tar" ../escape 2>/dev/null
+msg=$("$IMG" import "$I" "$RT_TMP/dotdot.tar" 2>&1); rc=$?
+[ $rc = 1 ] && echo "$msg" | grep -q "'\.\.'"; tap_ok $? "image: a tarball with ../ members is refused: $msg"
+ln -s /etc/passwd "$RT_TMP/abs/link"
+tar -C "$RT_TMP/abs" -cf "$RT_TMP/abs.tar" .
+msg=$("$IMG" import "$I" "$RT_TMP/abs.tar" 2>&1); rc=$?
+[ $rc = 1 ] && echo "$msg" | grep -q "absolute symlink"; tap_ok $? "image: a tarball with an absolute symlink is refused: $msg"
+[ "$(ls -A "$I")" = "$id" ]; tap_ok $? "image: refused imports leave nothing ($(ls -A "$I" | tr '\n' ' '))"
+"$IMG" remove "$I" "$id" && [ ! -e "$I/$id" ]; tap_ok $? "image: removed"
 
 # -- nothing leaked
 sleep 0.5

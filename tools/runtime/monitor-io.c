@@ -187,14 +187,15 @@ void mon_output_drain(struct mon *m)
         m->out_fd = -1;
 }
 
+/* An event line: the status object (as monitor.json) plus "event". */
 static json_t *event_json(struct mon *m, const char *event)
 {
-        const struct ctr_ct_status *s = &m->st;
-        return json_pack("{s:s, s:s, s:I, s:o, s:o, s:b, s:I}", "event", event, "state",
-                         ctr_ct_state_name(s->state), "pid", (json_int_t)s->pid,
-                         "exit_code", s->exit_code >= 0 ? json_integer(s->exit_code) : json_null(),
-                         "signal", s->signal > 0 ? json_integer(s->signal) : json_null(),
-                         "oom_killed", s->oom_killed, "restarts", (json_int_t)s->restarts);
+        json_t *j = ctr_ct_status_to_json(&m->st);
+        if (j && json_object_set_new(j, "event", json_string(event)) < 0) {
+                json_decref(j);
+                return NULL;
+        }
+        return j;
 }
 
 void mon_event(struct mon *m, const char *event)
