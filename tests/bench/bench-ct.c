@@ -329,7 +329,8 @@ int main(void)
                 snprintf(p, sizeof(p), "podman --runtime %s --root %s/storage --runroot %s/prun --storage-driver vfs "
                          "--cgroup-manager cgroupfs --events-backend file", runc, T, T);
                 if (sh("%s import %s/busybox.tar bvbusybox >/dev/null 2>&1", p, T) == 0) {
-                        snprintf(cmd, sizeof(cmd), "%s run --rm --network none bvbusybox /bin/true", p);
+                        snprintf(cmd, sizeof(cmd), "%s run --rm --network none --pids-limit -1 --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "
+                                 "bvbusybox /bin/true", p);
                         peer_run(cmd, 1);   /* warm-up */
                         podman = peer_run(cmd, n_peer);
                 }
@@ -379,7 +380,12 @@ int main(void)
         }
         api("DELETE", "/v1/containers/bt", NULL, NULL);
 
-        /* ---- 200 containers on one network ---- */
+        /*
+         * ---- 200 containers on one network ----
+         * Destroyed network namespaces are cleaned up by the kernel in the
+         * background, holding the RTNL lock: let the ones above go first.
+         */
+        sleep(smoke ? 0 : 3);
         if (api("POST", "/v1/networks", "{\"name\":\"bnet\",\"addresses\":[\"10.97.0.1/16\"]}", NULL) != 201)
                 die("cannot create the network");
         uint64_t attach[MAX_CTS], cstart[MAX_CTS];
@@ -454,7 +460,8 @@ int main(void)
         for (size_t k = 0; k < n_cts; k++)
                 bv_http_client_free(dels[k].c);
 
-        /* ---- the network part alone, through ct-net.c ---- */
+        /* ---- the network part alone, through ct-net.c (after the kernel's cleanup settled) ---- */
+        sleep(smoke ? 0 : 5);
         direct_net(n_cts, ctx);
 
         bv_http_client_free(ev.c);

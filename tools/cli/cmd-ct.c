@@ -94,7 +94,6 @@ static int ct_list(struct cli *cli, int argc, char **argv)
                 return r;
         printf("%-20s %-10s %8s %-30s %-16s %s\n", "NAME", "STATE", "PID", "ROOTFS/IMAGE", "NICS", "LIMITS");
         json_array_foreach(a, i, ct) {
-                const json_t *def = json_object_get(ct, "definition");
                 char nics[128] = "", limits[128], pid[16] = "-";
                 json_t *n;
                 size_t k;
@@ -103,7 +102,7 @@ static int ct_list(struct cli *cli, int argc, char **argv)
                 limits_text(json_object_get(ct, "limits"), limits, sizeof(limits));
                 if (json_integer_value(json_object_get(ct, "pid")) > 0)
                         snprintf(pid, sizeof(pid), "%lld", (long long)json_integer_value(json_object_get(ct, "pid")));
-                const char *root = json_object_get(def, "image") ? cli_jstr(def, "image") : cli_jstr(def, "rootfs");
+                const char *root = json_is_string(json_object_get(ct, "image")) ? cli_jstr(ct, "image") : cli_jstr(ct, "rootfs");
                 printf("%-20s %-10s %8s %-30s %-16s %s\n", cli_jstr(ct, "name"), cli_jstr(ct, "state"), pid, root,
                        *nics ? nics : "-", limits);
         }

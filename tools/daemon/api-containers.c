@@ -137,19 +137,27 @@ static json_t *num_or_null(long long v)
         return v >= 0 ? json_integer(v) : json_null();
 }
 
-json_t *ct_to_json(struct ct *ct, bool usage)
+/* The part of a container's JSON that the list shows too. */
+static json_t *ct_summary(struct ct *ct, bool live)
 {
-        struct containers *cts = ct->cts;
-        json_t *def = ctr_ct_def_to_json(ct->def);
-        char sock[PATH_MAX], log[PATH_MAX];
-        bool live = ct->state == CT_RUNNING || ct->state == CT_STOPPING || ct->state == CT_RESTARTING;
+        const struct ctr_ct_def *def = ct->def;
+        const struct ctr_ct_limits *l = &def->limits;
+        json_t *limits = json_object();
 
-        if (!def)
-                return NULL;
-        ct_run_path(ct, "console.sock", sock, sizeof(sock));
-        ct_run_path(ct, "console.log", log, sizeof(log));
-        json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:b,s:s?,s:s?,s:I,s:s?,s:O,s:{s:s,s:s},s:{s:s,s:s},s:o}",
-                              "name", ct->def->name,
+        if (l->memory_mib)
+                json_object_set_new(limits, "memory", json_integer((json_int_t)l->memory_mib));
+        if (l->memory_swap_mib)
+                json_object_set_new(limits, "memory_swap", json_integer((json_int_t)l->memory_swap_mib));
+        if (l->cpus > 0)
+                json_object_set_new(limits, "cpus", json_real(l->cpus));
+        if (l->cpu_weight)
+                json_object_set_new(limits, "cpu_weight", json_integer(l->cpu_weight));
+        if (l->pids)
+                json_object_set_new(limits, "pids", json_integer((json_int_t)l->pids));
+        if (l->io_weight)
+                json_object_set_new(limits, "io_weight", json_integer(l->io_weight));
+        json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:b,s:s?,s:s?,s:I,s:s?,s:o,s:s?,s:s?,s:s?}",
+                              "name", def->name,
                               "state", ct_state_name(ct->state),
                               "pid", live && ct->st.pid > 0 ? json_integer(ct->st.pid) : json_null(),
                               "monitor_pid", ct->monitor_pid > 0 ? json_integer(ct->monitor_pid) : json_null(),
@@ -160,18 +168,13 @@ json_t *ct_to_json(struct ct *ct, bool usage)
                               "finished_at", ct->have_status && ct->st.finished_at[0] ? ct->st.finished_at : NULL,
                               "restarts", (json_int_t)(ct->have_status ? ct->st.restarts : 0),
                               "error", ct->error[0] ? ct->error : NULL,
-                              "limits", json_object_get(def, "limits") ? json_object_get(def, "limits") : json_object(),
-                              "console", "socket", sock, "log", log,
-                              "runtime", "path", cts->runtime_path, "root", cts->runtime_root,
-                              "definition", def);
+                              "limits", limits,
+                              "rootfs", def->rootfs, "image", def->image, "image_id", def->image_id);
         if (!o)
                 return NULL;
-        /* json_pack's "O" took a reference; a fresh {} from the fallback must not leak. */
-        if (!json_object_get(def, "limits"))
-                json_decref(json_object_get(o, "limits"));
         json_t *nics = json_array();
-        for (size_t i = 0; i < ct->def->n_nics; i++) {
-                const struct ctr_ct_nic *n = &ct->def->nics[i];
+        for (size_t i = 0; i < def->n_nics; i++) {
+                const struct ctr_ct_nic *n = &def->nics[i];
                 char mac[18], ifname[16];
                 snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1], n->mac[2], n->mac[3],
                          n->mac[4], n->mac[5]);
@@ -181,18 +184,32 @@ json_t *ct_to_json(struct ct *ct, bool usage)
                                                       "host_ifname", live && ct->veth[i][0] ? ct->veth[i] : NULL));
         }
         json_object_set_new(o, "nics", nics);
-        if (ct->def->image_id)
-                json_object_set_new(o, "image_id", json_string(ct->def->image_id));
+        return o;
+}
+
+json_t *ct_to_json(struct ct *ct, bool full)
+{
+        bool live = ct->state == CT_RUNNING || ct->state == CT_STOPPING || ct->state == CT_RESTARTING;
+        json_t *o = ct_summary(ct, live);
+
+        if (!o || !full)
+                return o;
+        struct containers *cts = ct->cts;
+        char sock[PATH_MAX], log[PATH_MAX];
+        ct_run_path(ct, "console.sock", sock, sizeof(sock));
+        ct_run_path(ct, "console.log", log, sizeof(log));
+        json_object_set_new(o, "console", json_pack("{s:s,s:s}", "socket", sock, "log", log));
+        json_object_set_new(o, "runtime", json_pack("{s:s,s:s}", "path", cts->runtime_path, "root", cts->runtime_root));
+        json_object_set_new(o, "definition", ctr_ct_def_to_json(ct->def));
         if (ct->net_usec && live) {
                 json_object_set_new(o, "net_attach_usec", json_integer((json_int_t)ct->net_usec));
                 json_object_set_new(o, "netns_usec", json_integer((json_int_t)ct->netns_usec));
         }
-        if (usage)
-                json_object_set_new(o, "usage", live ? json_pack("{s:o,s:o,s:o}",
-                                                                 "memory_bytes", num_or_null(cg_read(ct, "memory.current", NULL)),
-                                                                 "cpu_usec", num_or_null(cg_read(ct, "cpu.stat", "usage_usec")),
-                                                                 "pids", num_or_null(cg_read(ct, "pids.current", NULL)))
-                                                     : json_null());
+        json_object_set_new(o, "usage", live ? json_pack("{s:o,s:o,s:o}",
+                                                         "memory_bytes", num_or_null(cg_read(ct, "memory.current", NULL)),
+                                                         "cpu_usec", num_or_null(cg_read(ct, "cpu.stat", "usage_usec")),
+                                                         "pids", num_or_null(cg_read(ct, "pids.current", NULL)))
+                                             : json_null());
         return o;
 }
 
@@ -295,7 +312,7 @@ static void reply_ct(struct ct *ct, int r, const char *msg, void *userdata)
         if (r < 0 && r != -EALREADY)
                 api_reply_errno(p->conn, r, msg);
         else
-                api_reply_json(p->conn, p->status, ct_to_json(ct, false));
+                api_reply_json(p->conn, p->status, ct_to_json(ct, true));
         pending_free(p);
 }
 
@@ -465,7 +482,7 @@ static void import_done(int r, const char *out, void *userdata)
                 remove_ct(ct);
                 api_reply_errno(p->conn, r < 0 ? r : -ENOMEM, err.msg);
         } else
-                api_reply_json(p->conn, 201, ct_to_json(ct, false));
+                api_reply_json(p->conn, 201, ct_to_json(ct, true));
         pending_free(p);
         free(im);
 }
@@ -505,7 +522,7 @@ static void post_containers(struct barevirtd *d, struct bv_http_conn *c, const s
                         api_reply_errno(c, r, err.msg);
                         return;
                 }
-                api_reply_json(c, 201, ct_to_json(ct, false));
+                api_reply_json(c, 201, ct_to_json(ct, true));
                 return;
         }
         struct import *im = calloc(1, sizeof(*im));

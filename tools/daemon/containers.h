@@ -100,7 +100,8 @@ struct containers {
 
 /* ---- api-containers.c ------------------------------------------------------- */
 struct ct *cts_find(struct barevirtd *d, const char *name);
-json_t *ct_to_json(struct ct *ct, bool usage);
+/* A container as the API shows it: full (definition, usage, paths) or the list summary. */
+json_t *ct_to_json(struct ct *ct, bool full);
 /* Paths of a container's files. */
 void ct_run_path(struct ct *ct, const char *file, char *buf, size_t len);
 void ct_state_path(struct ct *ct, const char *file, char *buf, size_t len);
