@@ -257,17 +257,19 @@ static void on_sub_line(struct ct *ct, const char *line)
         const char *event = NULL;
         json_int_t pid = 0;
         json_t *code = NULL, *sig = NULL;
-        int oom = 0;
+        int oom = 0, restarts = -1;
 
         if (bv_json_load_object(line, strlen(line), 4096, &o, NULL) < 0 ||
-            json_unpack(o, "{s:s,s?I,s?o,s?o,s?b}", "event", &event, "pid", &pid, "exit_code", &code,
-                        "signal", &sig, "oom_killed", &oom) < 0) {
+            json_unpack(o, "{s:s,s?I,s?o,s?o,s?b,s?i}", "event", &event, "pid", &pid, "exit_code", &code,
+                        "signal", &sig, "oom_killed", &oom, "restarts", &restarts) < 0) {
                 bv_warn("container '%s': ignoring a malformed monitor line", ct->def->name);
                 return;
         }
         ct->have_status = true;
         if (strcmp(event, "running") == 0) {
-                if (ct->state == CT_RESTARTING)
+                if (restarts >= 0)
+                        ct->st.restarts = (unsigned)restarts;
+                else if (ct->state == CT_RESTARTING)
                         ct->st.restarts++;
                 ct->st.pid = (pid_t)pid;
                 ct->st.exit_code = -1;
