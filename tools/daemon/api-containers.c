@@ -628,8 +628,16 @@ static void do_delete(struct barevirtd *d, struct ct *ct, struct pending *p)
 static void delete_after_stop(struct ct *ct, int r, const char *msg, void *userdata)
 {
         struct pending *p = userdata;
+        struct bv_error err = {};
 
-        if (r < 0 && r != -EALREADY) {
+        if (r >= 0 && !ended(ct->state)) {
+                /* It was starting and now runs: stop it, then come back. */
+                if ((r = ct_stop(ct, 0, &err)) >= 0 &&
+                    (r = ct_wait_add(ct, CT_WAIT_END, STOP_WAIT_EXTRA_USEC, delete_after_stop, p)) >= 0)
+                        return;
+                msg = err.msg;
+        }
+        if (r < 0 && r != -EALREADY && !ended(ct->state)) {
                 ct->deleting = false;
                 api_reply_errno(p->conn, r, msg);
                 pending_free(p);
