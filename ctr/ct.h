@@ -104,7 +104,7 @@ struct ctr_ct_def {
  * absolute paths, ranges, capability names known to libcap, "K=V" env),
  * never the host (whether files or networks exist is the caller's job).
  * Unknown keys are refused at every level with their path:
- * "limits.memroy: unknown key", "nics[1].ip: expected an address/prefix".
+ * "limits.memroy: unknown key", "nics[1].gw: a gateway needs an ip".
  * Returns 0 with *ret (free with ctr_ct_def_free()), -EINVAL or -ENOMEM.
  */
 int ctr_ct_def_parse(const json_t *j, struct ctr_ct_def **ret, struct bv_error *err);

@@ -21,6 +21,7 @@
 #include "common/cleanup.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "common/proc.h"
 #include "ctr/ct.h"
 #include "ctr/oci.h"
 #include "tests/tap.h"
@@ -230,6 +231,8 @@ static void misc(void)
                "running: exit_code and signal are null");
         st.monitor_pid = getpid();
         tap_ok(ctr_ct_monitor_alive(&st) == false, "a monitor with another start time is not alive");
+        tap_ok(bv_proc_start_time(getpid(), &st.monitor_start_time) == 0 && ctr_ct_monitor_alive(&st),
+               "a monitor with its own pid and start time is alive");
 }
 
 int main(void)

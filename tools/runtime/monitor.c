@@ -222,8 +222,6 @@ static int start_container(struct mon *m, struct bv_error *err)
 
 static void finish(struct mon *m)
 {
-        struct bv_error err = { 0 };
-
         m->stop_timer = bv_timer_cancel(m->stop_timer);
         m->restart_timer = bv_timer_cancel(m->restart_timer);
         m->shrink_timer = bv_timer_cancel(m->shrink_timer);
@@ -233,7 +231,6 @@ static void finish(struct mon *m)
         mon_write_status(m);
         mon_event(m, "stopped");
         mon_reply_stopped(m);
-        (void)err;
         bv_loop_quit(m->loop, 0);
 }
 
