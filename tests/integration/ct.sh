@@ -253,6 +253,12 @@ tap_check "ctt-n1 stopped, its init gone" [ "$(js ctt-n1 .state)" = stopped -a !
 C ct kill ctt-n2 >/dev/null
 tap_check "so does kill (ctt-n2 $(js ctt-n2 .state), signal $(js ctt-n2 .signal))" [ "$(js ctt-n2 .signal)" = 9 -a ! -d "/proc/$p2" ]
 
+# ---- generic instance verbs ----
+tap_check "barevirt list shows containers as type ct" sh -c "'$BAREVIRT' --socket '$BV_SOCKET' list --json | jq -e '.[] | select(.ref == \"ctt-lf\" and .type == \"ct\" and .state == \"stopped\")' >/dev/null"
+out=$(C start ctt-lf 2>&1); tap_check "barevirt start NAME starts a container ($out)" [ "$(js ctt-lf .state)" = running ]
+C logs ctt-lf | grep -q tick0; tap_ok $? "barevirt logs NAME prints its log"
+C kill -s KILL ctt-lf >/dev/null 2>&1; tap_check "barevirt kill -s KILL NAME kills it" [ "$(js ctt-lf .signal)" = 9 ]
+
 # ---- user namespace ----
 C ct create ctt-un --rootfs "$ROOTFS" --userns -- /bin/sh -c 'sleep 1000' >/dev/null && C ct start ctt-un >/dev/null
 tap_ok $? "a container with --userns starts"

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -211,6 +212,25 @@ json_t *ct_to_json(struct ct *ct, bool full)
                                                          "pids", num_or_null(cg_read(ct, "pids.current", NULL)))
                                              : json_null());
         return o;
+}
+
+json_t *containers_instance(struct barevirtd *d, const char *name)
+{
+        struct ct *ct = cts_find(d, name);
+        char status[64] = "";
+
+        if (!ct)
+                return json_null();
+        if (ct->have_status && ct->st.exit_code >= 0 && (ct->state == CT_STOPPED || ct->state == CT_CRASHED))
+                snprintf(status, sizeof(status), "exit code %d", ct->st.exit_code);
+        return json_pack("{s:s,s:s,s:s,s:s,s:s}", "ref", ct->def->name, "type", "ct", "state", ct_state_name(ct->state),
+                         "image", ct->def->image ? ct->def->image : ct->def->rootfs, "status", status);
+}
+
+void containers_instances(struct barevirtd *d, json_t *array)
+{
+        for (size_t i = 0; d->cts && i < d->cts->n; i++)
+                json_array_append_new(array, containers_instance(d, d->cts->v[i]->def->name));
 }
 
 json_t *containers_host_json(struct barevirtd *d)
@@ -712,7 +732,8 @@ static int action_args(struct bv_http_conn *c, const struct bv_http_request *req
         int64_t v;
         char buf[16];
 
-        if (query_get(req->query, "timeout", buf, sizeof(buf))) {
+        /* ?t= and signal names too: /v1/instances forwards its own query here. */
+        if (query_get(req->query, "timeout", buf, sizeof(buf)) || query_get(req->query, "t", buf, sizeof(buf))) {
                 if (bv_parse_i64(buf, 0, CTR_CT_MAX_STOP_TIMEOUT, &v) < 0) {
                         bv_http_conn_respond_error(c, 400, "timeout: expected 0-%d seconds", CTR_CT_MAX_STOP_TIMEOUT);
                         return -EINVAL;
@@ -720,6 +741,10 @@ static int action_args(struct bv_http_conn *c, const struct bv_http_request *req
                 t = v;
         }
         if (query_get(req->query, "signal", buf, sizeof(buf))) {
+                const char *name = strncasecmp(buf, "SIG", 3) == 0 ? buf + 3 : buf;
+                for (int i = 1; i < NSIG && bv_parse_i64(buf, 1, 64, &v) < 0; i++)
+                        if (sigabbrev_np(i) && strcasecmp(name, sigabbrev_np(i)) == 0)
+                                snprintf(buf, sizeof(buf), "%d", i);
                 if (bv_parse_i64(buf, 1, 64, &v) < 0) {
                         bv_http_conn_respond_error(c, 400, "signal: expected a signal number 1-64");
                         return -EINVAL;
@@ -1064,6 +1089,57 @@ static size_t tail_offset(const char *buf, size_t len, long long n)
         return 0;
 }
 
+/*
+ * console.log.1 (rotated) then console.log into *buf (the last LOG_MAX_READ/2
+ * bytes when longer). Returns the fd of console.log, at its end (for
+ * following), or -1.
+ */
+static int read_log(struct ct *ct, char **ret_buf, size_t *ret_len)
+{
+        char path[PATH_MAX];
+        char *buf = NULL;
+        size_t len = 0;
+
+        ct_run_path(ct, "console.log.1", path, sizeof(path));
+        bv_file_read(path, LOG_MAX_READ, &buf, &len, NULL);
+        ct_run_path(ct, "console.log", path, sizeof(path));
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        for (; fd >= 0;) {
+                char *nb = realloc(buf, len + 65536 + 1);
+                if (!nb)
+                        break;
+                buf = nb;
+                ssize_t n = read(fd, buf + len, 65536);
+                if (n <= 0)
+                        break;
+                len += (size_t)n;
+                if (len > LOG_MAX_READ) {
+                        memmove(buf, buf + len - LOG_MAX_READ / 2, LOG_MAX_READ / 2);
+                        len = LOG_MAX_READ / 2;
+                }
+        }
+        *ret_buf = buf;
+        *ret_len = len;
+        return fd;
+}
+
+json_t *containers_logs(struct barevirtd *d, const char *name, long long tail)
+{
+        struct ct *ct = cts_find(d, name);
+        char *buf = NULL;
+        size_t len = 0;
+
+        if (!ct)
+                return NULL;
+        int fd = read_log(ct, &buf, &len);
+        if (fd >= 0)
+                close(fd);
+        size_t off = tail >= 0 ? tail_offset(buf ? buf : "", len, tail) : 0;
+        json_t *o = json_pack("{s:o,s:b}", "output", utf8_string(buf ? buf + off : "", len - off), "tty", ct->def->system);
+        free(buf);
+        return o;
+}
+
 static void get_logs(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
         char path[PATH_MAX], qv[32];
@@ -1077,28 +1153,9 @@ static void get_logs(struct barevirtd *d, struct bv_http_conn *c, const struct b
                 return;
         }
         bool follow = query_flag(req->query, "follow");
-        /* console.log.1 (rotated) then console.log, read through the fd that is then followed. */
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
-        ct_run_path(ct, "console.log.1", path, sizeof(path));
-        bv_file_read(path, LOG_MAX_READ, &buf, &len, NULL);
-        ct_run_path(ct, "console.log", path, sizeof(path));
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        for (; fd >= 0;) {
-                char *nb = realloc(buf, len + 65536 + 1);
-                if (!nb)
-                        break;
-                buf = nb;
-                ssize_t n = read(fd, buf + len, 65536);
-                if (n <= 0)
-                        break;
-                len += (size_t)n;
-                if (len > LOG_MAX_READ) {
-                        /* Keep the end. */
-                        memmove(buf, buf + len - LOG_MAX_READ / 2, LOG_MAX_READ / 2);
-                        len = LOG_MAX_READ / 2;
-                }
-        }
+        _cleanup_close_ int fd = read_log(ct, &buf, &len);
         size_t off = tail >= 0 ? tail_offset(buf ? buf : "", len, tail) : 0;
         if (!follow || ended(ct->state) || ct->state == CT_CREATING) {
                 bv_http_conn_respond(c, 200, "text/plain; charset=utf-8", buf ? buf + off : "", len - off);

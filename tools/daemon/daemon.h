@@ -136,5 +136,10 @@ int containers_load(struct barevirtd *d, const char *runtime);
 void containers_free(struct barevirtd *d);
 /* Whether a container of that name exists (VMs and containers share names). */
 bool containers_exists(struct barevirtd *d, const char *name);
+/* Containers as /v1/instances shows them ({"ref", "type": "ct", "state", "image", "status"}). */
+void containers_instances(struct barevirtd *d, json_t *array);
+json_t *containers_instance(struct barevirtd *d, const char *name);
+/* A container's log as /v1/instances/NAME/logs answers it ({"output", "tty"}); NULL when unknown. */
+json_t *containers_logs(struct barevirtd *d, const char *name, long long tail);
 /* The container limits this host can enforce, for GET /v1/host ("ct_limits"). */
 json_t *containers_host_json(struct barevirtd *d);
