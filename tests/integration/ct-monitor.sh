@@ -249,6 +249,26 @@ wait_for 10 gone priv
 log_has priv unshare-ok; tap_ok $? "priv: a privileged container may unshare"
 ! log_has priv "CapEff:.00000000a80425fb"; tap_ok $? "priv: it has more than the default capabilities"
 
+# -- user namespace and a given network namespace (as barevirtd makes for NICs)
+mkdir -p "$RT_TMP/un-data" && chown 300000:300000 "$RT_TMP/un-data"
+touch "$RT_TMP/netns"
+if unshare --net="$RT_TMP/netns" true && nsenter --net="$RT_TMP/netns" ip link add bvdummy0 type veth peer name bvdummy1; then
+	mkct un '{"name":"un","rootfs":"/x","userns":true,"nics":[{"network":"n"}],"command":["/bin/sh","-c","cat /proc/self/uid_map; id -u; touch /data/f && echo wrote; cat /proc/net/dev"],"mounts":[{"source":"'"$RT_TMP/un-data"'","destination":"/data"}]}'
+	"$BUNDLE" "$RT_TMP/un/def.json" "$RT_TMP/rootfs" "$RT_TMP/un/bundle" "$RT_TMP/netns" "/$CG/un"
+	monitor un
+	wait_for 10 gone un
+	log_has un "^ *0 *300000 *65536"; tap_ok $? "userns: container root is host uid 300000 (65536 ids)"
+	[ "$(stat -c %u "$RT_TMP/un-data/f" 2>/dev/null)" = 300000 ]; tap_ok $? "userns: a file it creates belongs to host uid 300000"
+	log_has un "bvdummy0"; tap_ok $? "netns: the container joined the given network namespace (sees its link)"
+	state_is un stopped; tap_ok $? "userns: ran to a clean exit ($(mjson un .state))"
+else
+	tap_skip "cannot make a network namespace here"
+	tap_skip "cannot make a network namespace here"
+	tap_skip "cannot make a network namespace here"
+	tap_skip "cannot make a network namespace here"
+fi
+umount "$RT_TMP/netns" 2>/dev/null
+
 # -- images: imported once, shared read-only through a per-container overlay
 IMG="$top_builddir/tests/integration/test-ct-image"
 I="$RT_TMP/images"
