@@ -235,8 +235,50 @@ static void misc(void)
                "a monitor with its own pid and start time is alive");
 }
 
+static void seccomp_file(void)
+{
+        char good[] = "/tmp/test-ct-seccomp-XXXXXX", bad[] = "/tmp/test-ct-seccomp-XXXXXX", def[512];
+        struct bv_error err = {};
+        int fg = mkstemp(good), fb = mkstemp(bad);
+        const char *g = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+                        "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}]}";
+        const char *b = "{\"defaultAction\":\"SCMP_ACT_NOPE\"}";
+
+        if (fg < 0 || fb < 0 || write(fg, g, strlen(g)) < 0 || write(fb, b, strlen(b)) < 0) {
+                tap_ok(false, "cannot write profile files");
+                return;
+        }
+        close(fg);
+        close(fb);
+        struct ctr_ct_paths p = { .rootfs = "/r" };
+        snprintf(def, sizeof(def), "{\"name\":\"a\",\"rootfs\":\"/r\",\"seccomp\":\"%s\"}", good);
+        struct ctr_ct_def *d = parse_str(def, &err);
+        json_auto_t *cfg = NULL;
+        tap_ok(d && ctr_ct_spec(d, &p, &cfg, &err) == 0 &&
+               json_integer_value(json_object_get(json_array_get(json_object_get(
+                       json_object_get(json_object_get(cfg, "linux"), "seccomp"), "syscalls"), 0), "errnoRet")) == 38,
+               "a seccomp profile file is used as linux.seccomp");
+        ctr_ct_def_free(d);
+        snprintf(def, sizeof(def), "{\"name\":\"a\",\"rootfs\":\"/r\",\"seccomp\":\"%s\"}", bad);
+        d = parse_str(def, &err);
+        json_auto_t *cfg2 = NULL;
+        int r = d ? ctr_ct_spec(d, &p, &cfg2, &err) : 0;
+        tap_ok(r == -EINVAL && strstr(err.msg, "SCMP_ACT_NOPE") && strstr(err.msg, bad),
+               "a bad profile file is refused naming the file and the problem: %s", err.msg);
+        ctr_ct_def_free(d);
+        snprintf(def, sizeof(def), "{\"name\":\"a\",\"rootfs\":\"/r\",\"seccomp\":\"/no/such/profile.json\"}");
+        d = parse_str(def, &err);
+        json_auto_t *cfg3 = NULL;
+        r = d ? ctr_ct_spec(d, &p, &cfg3, &err) : 0;
+        tap_ok(r == -ENOENT, "a missing profile file is refused (%d: %s)", r, err.msg);
+        ctr_ct_def_free(d);
+        unlink(good);
+        unlink(bad);
+}
+
 int main(void)
 {
+        seccomp_file();
         misc();
         limits();
         each("ct-golden", golden);
