@@ -158,22 +158,6 @@ static double median_ms(uint64_t *v, size_t n)
         return n ? bench_median(v, n) / 1000.0 : 0;
 }
 
-/* Time of `cmd` (a shell line run N times), median in ms; 0 when it fails. */
-static double peer_run(const char *cmd, size_t n)
-{
-        uint64_t v[32];
-        size_t k = 0;
-        char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL };
-
-        for (size_t i = 0; i < n && i < 32; i++) {
-                uint64_t us = run_cmd_usec(argv);
-                if (!us)
-                        return 0;
-                v[k++] = us;
-        }
-        return median_ms(v, k);
-}
-
 static int bridge_ports(struct net_ctx *ctx, const char *bridge)
 {
         struct net_link *links = NULL;
@@ -261,7 +245,7 @@ static void del_done(int ret, struct bv_http_response *resp, const struct bv_err
 int main(void)
 {
         bool smoke = bench_smoke();
-        size_t n_start = smoke ? 3 : 20, n_peer = smoke ? 1 : 5, n_cts = smoke ? 10 : MAX_CTS;
+        size_t n_start = smoke ? 3 : 15, n_peer = smoke ? 1 : 7, n_cts = smoke ? 10 : MAX_CTS;
         const char *top = getenv("top_builddir") ? getenv("top_builddir") : ".";
         char bin[512], cli[512], path[512], body[1024];
         struct bv_error err = {};
@@ -301,45 +285,30 @@ int main(void)
                                                 .timeout_usec = 3600000000ULL, .on_body = ev_body };
         bv_http_client_send(ev.c, &evreq, ev_done, NULL);
 
-        /* ---- start of an app container, through the daemon ---- */
+        /*
+         * ---- start of an app container: ours and the peers', interleaved ----
+         * (one of each per round, so that load from elsewhere hits all alike)
+         */
         snprintf(body, sizeof(body), "{\"name\":\"bt\",\"image\":\"%s/busybox.tar\",\"command\":[\"/bin/true\"]}", T);
         if (api("POST", "/v1/containers", body, NULL) != 201)
                 die("cannot create the container");
-        uint64_t starts[64];
-        for (size_t i = 0; i < n_start; i++) {
-                unsigned before = ev.ended;
-                uint64_t t0 = bv_now_usec();
-                if (api("POST", "/v1/containers/bt/start", NULL, NULL) != 200)
-                        die("start failed");
-                wait_ended(before + 1);
-                starts[i] = bv_now_usec() - t0;
-        }
-        double ours = median_ms(starts, n_start);
-
-        /* ---- peers ---- */
-        double podman = 0, docker = 0;
-        char runc[256] = "";
+        char runc[256] = "", pcmd[1400] = "", dcmd[1024] = "", p[1024] = "", dsock[300];
         FILE *f = popen("command -v runc", "r");
         if (f && fgets(runc, sizeof(runc), f))
                 runc[strcspn(runc, "\n")] = '\0';
         if (f)
                 pclose(f);
         if (!smoke && runc[0] && sh("command -v podman >/dev/null") == 0) {
-                char p[1024], cmd[1400];
+                /* Hosts without CAP_SYS_RESOURCE cannot raise rlimits: podman gets its own, as engines.sh does. */
                 snprintf(p, sizeof(p), "podman --runtime %s --root %s/storage --runroot %s/prun --storage-driver vfs "
                          "--cgroup-manager cgroupfs --events-backend file", runc, T, T);
-                if (sh("%s import %s/busybox.tar bvbusybox >/dev/null 2>&1", p, T) == 0) {
-                        snprintf(cmd, sizeof(cmd), "%s run --rm --network none --pids-limit -1 --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "
-                                 "bvbusybox /bin/true", p);
-                        peer_run(cmd, 1);   /* warm-up */
-                        podman = peer_run(cmd, n_peer);
-                }
-                sh("%s rm -fa >/dev/null 2>&1; %s system reset -f >/dev/null 2>&1", p, p);
+                if (sh("%s import %s/busybox.tar bvbusybox >/dev/null 2>&1", p, T) == 0)
+                        snprintf(pcmd, sizeof(pcmd), "%s run --rm --network none --pids-limit -1 --ulimit nofile=1024:1024 "
+                                 "--ulimit nproc=1024:1024 bvbusybox /bin/true", p);
         }
         pid_t dockerd = 0;
+        snprintf(dsock, sizeof(dsock), "%s/docker.sock", T);
         if (!smoke && sh("command -v dockerd >/dev/null && command -v docker >/dev/null") == 0) {
-                char dsock[300], cmd[1024];
-                snprintf(dsock, sizeof(dsock), "%s/docker.sock", T);
                 dockerd = fork();
                 if (dockerd == 0) {
                         char dr[300], er[300], pf[300], host[320];
@@ -359,11 +328,32 @@ int main(void)
                                 break;
                         usleep(100000);
                 }
-                if (sh("docker -H unix://%s import %s/busybox.tar bvbusybox >/dev/null 2>&1", dsock, T) == 0) {
-                        snprintf(cmd, sizeof(cmd), "docker -H unix://%s run --rm --network none bvbusybox /bin/true", dsock);
-                        peer_run(cmd, 1);
-                        docker = peer_run(cmd, n_peer);
-                }
+                if (sh("docker -H unix://%s import %s/busybox.tar bvbusybox >/dev/null 2>&1", dsock, T) == 0)
+                        snprintf(dcmd, sizeof(dcmd), "docker -H unix://%s run --rm --network none bvbusybox /bin/true", dsock);
+        }
+        uint64_t starts[64], pt[64], dt[64];
+        size_t np = 0, nd = 0;
+        char *pargv[] = { (char *)"/bin/sh", (char *)"-c", pcmd, NULL };
+        char *dargv[] = { (char *)"/bin/sh", (char *)"-c", dcmd, NULL };
+        if (pcmd[0])
+                run_cmd_usec(pargv);   /* warm-up */
+        if (dcmd[0])
+                run_cmd_usec(dargv);
+        for (size_t i = 0; i < n_start; i++) {
+                unsigned before = ev.ended;
+                uint64_t t0 = bv_now_usec();
+                if (api("POST", "/v1/containers/bt/start", NULL, NULL) != 200)
+                        die("start failed");
+                wait_ended(before + 1);
+                starts[i] = bv_now_usec() - t0;
+                uint64_t us;
+                if (pcmd[0] && i < n_peer && (us = run_cmd_usec(pargv)))
+                        pt[np++] = us;
+                if (dcmd[0] && i < n_peer && (us = run_cmd_usec(dargv)))
+                        dt[nd++] = us;
+        }
+        double ours = median_ms(starts, n_start), podman = median_ms(pt, np), docker = median_ms(dt, nd);
+        if (dockerd > 0) {
                 kill(dockerd, SIGTERM);
                 for (int i = 0; i < 100 && waitpid(dockerd, NULL, WNOHANG) == 0; i++)
                         usleep(100000);
@@ -371,6 +361,8 @@ int main(void)
                 waitpid(dockerd, NULL, 0);
                 sh("grep -o ' %s/[^ ]*' /proc/self/mountinfo | sort -r | while read -r m; do umount -l $m; done 2>/dev/null", T);
         }
+        if (p[0])
+                sh("%s rm -fa >/dev/null 2>&1; %s system reset -f >/dev/null 2>&1", p, p);
         bench_line("bench-ct", "start /bin/true to exit recorded", ours, "ms", "podman run --rm", podman, 0);
         if (podman > 0)
                 printf("bench-ct:   vs podman: %.3fx (target <= 0.1x): %s\n", ours / podman, ours / podman <= 0.1 ? "ok" : "MISSED");
@@ -407,7 +399,8 @@ int main(void)
         bench_line("bench-ct", "start with a NIC (median)", median_ms(cstart, n_cts), "ms", NULL, 0, 0);
         bench_line("bench-ct", "network attach in barevirtd (median)", median_ms(attach, n_cts), "ms", NULL, 0, 1.5);
 
-        /* ---- with them running ---- */
+        /* ---- with them running (monitors settled after their start-up) ---- */
+        sleep(smoke ? 0 : 2);
         uint64_t lt[9];
         char *largv[] = { cli, (char *)"--socket", sock, (char *)"ct", (char *)"list", NULL };
         for (size_t i = 0; i < 9; i++)

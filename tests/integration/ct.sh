@@ -13,6 +13,7 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/daemon.sh"
 . "$top_srcdir/tests/lib/netns.sh"
+. "$top_srcdir/tests/lib/guest.sh"
 
 tap_require_root
 for t in curl jq ip tar; do command -v $t >/dev/null || tap_skip_all "$t is not installed"; done
@@ -22,6 +23,7 @@ grep -q overlay /proc/filesystems || modprobe overlay 2>/dev/null
 grep -q overlay /proc/filesystems || tap_skip_all "no overlayfs"
 
 cleanup() {
+	for p in $(cat "$BV_TMP"/run/vms/*/qemu.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	# Monitors outlive barevirtd by design: stop what this test started.
 	for m in $(cat "$BV_TMP"/run/containers/*/monitor.json 2>/dev/null | jq -r '.monitor_pid // empty' 2>/dev/null); do
 		kill -TERM "$m" 2>/dev/null
@@ -153,6 +155,21 @@ n=0; while [ "$(ip -n "$NS" -j link show master ctnet0 | jq length)" != 1 ] && [
 tap_check "stopping ctt-n2 removes its veth" [ "$(ip -n "$NS" -j link show master ctnet0 | jq length)" = 1 ]
 tap_check "and its netns file" [ ! -e "$T/run/containers/ctt-n2/netns" ]
 C ct start ctt-n2 >/dev/null && C ct exec ctt-n2 -- ping -c1 -W2 10.88.0.2 >/dev/null; tap_ok $? "ctt-n2 starts again with its network"
+# A VM beside them on the same network (the README demo's picture).
+if command -v qemu-system-x86_64 >/dev/null && [ -c /dev/net/tun ] && bv_guest_build; then
+	C vm create ctt-vm --memory 128 --kernel "$BV_GUEST_KERNEL" --initrd "$BV_GUEST_INITRD" \
+		--append "console=ttyS0 quiet bv.ip=10.88.0.9/24" --nic ctnet0 --stop-timeout 5 >/dev/null &&
+		C vm start ctt-vm >/dev/null
+	bv_wait_for_line "$T/state/vms/ctt-vm/console.log" BAREVIRT-GUEST-UP 180
+	tap_ok $? "a VM on the same network boots"
+	ok=1; n=0
+	while [ $n -lt 10 ]; do C ct exec ctt-n1 -- ping -c1 -W2 10.88.0.9 >/dev/null && { ok=0; break; }; n=$((n + 1)); done
+	tap_ok $ok "a container pings the VM"
+	C vm kill ctt-vm >/dev/null && C vm delete ctt-vm >/dev/null
+	tap_ok $? "VM killed and deleted"
+else
+	tap_skip "a container pings a VM: no QEMU, /dev/net/tun or test guest"
+fi
 
 # ---- restart policy ----
 mkdir -p "$T/cnt"
