@@ -57,9 +57,11 @@ $RT delete --force kill >/dev/null 2>&1
 # namespace whose root is a bind mount: pivot_root refuses the initramfs
 # itself as the old root, not a mount on top of it.
 if [ -f /lane-ct.sh ] && command -v barevirtd >/dev/null; then
+	t0=$(date +%s)
 	unshare -m sh -c 'mount --make-rprivate / && mkdir -p /ctroot && mount --rbind / /ctroot &&
 		exec chroot /ctroot sh /lane-ct.sh'
 	check "the barevirt ct checks ran to the end (status $?)" [ $? = 0 ]
+	echo "LANE: # the barevirt ct checks took $(($(date +%s) - t0)) s"
 else
 	echo "LANE: # barevirtd is not in the guest: barevirt ct checks skipped"
 fi

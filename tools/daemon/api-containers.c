@@ -636,6 +636,18 @@ static void do_delete(struct barevirtd *d, struct ct *ct, struct pending *p)
                 snprintf(rm->name, sizeof(rm->name), "%s", ct->def->name);
         }
         remove_ct(ct);
+        /*
+         * Without an upper layer and runtime leftovers there are only the few
+         * small files of the run directory, all ours: removed here, no child.
+         */
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", rm ? rm->runtime_root : "", rm ? rm->name : "");
+        if (rm && stat(rm->dirs[0], &st) < 0 && stat(path, &st) < 0) {
+                nftw(rm->dirs[1], rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+                rm->dirs[0][0] = rm->dirs[1][0] = '\0';
+                removal_done(0, NULL, rm);
+                return;
+        }
         if (!rm || ct_job_fork(d, removal_child, rm, REMOVE_TIMEOUT_USEC, removal_done, rm) < 0) {
                 /* The definition is gone; the files stay behind. */
                 bv_warn("container '%s': could not remove its files", p->name);
