@@ -95,6 +95,12 @@ echo "$st" | jq -e --argjson p "$pid" '.state == "running" and .pid == $p and .i
 tap_ok $? "app: status over monitor.sock ($st)"
 r=$(msend app '{"cmd":"dance"}')
 echo "$r" | jq -e '.ok == false and (.error | test("unknown cmd"))' >/dev/null; tap_ok $? "app: an unknown cmd gets an error reply"
+r=$(msend app 'not json')
+echo "$r" | jq -e '.ok == false and .errno == 22' >/dev/null; tap_ok $? "app: malformed JSON gets an error reply"
+r=$(head -c 5000 /dev/zero | tr '\0' a | timeout 5 socat -t2 - "UNIX-CONNECT:$RT_TMP/app/run/monitor.sock")
+echo "$r" | jq -e '.errno == 90' >/dev/null; tap_ok $? "app: an overlong request line is refused (EMSGSIZE) and the client dropped"
+n=$( (for i in $(seq 20); do echo '{"cmd":"status"}'; done) | timeout 5 socat -t2 - "UNIX-CONNECT:$RT_TMP/app/run/monitor.sock" | grep -c '"state":"running"')
+[ "$n" = 20 ]; tap_ok $? "app: 20 pipelined requests get 20 replies ($n)"
 
 # -- the monitor's memory, after start-up and after serving requests
 sleep 3

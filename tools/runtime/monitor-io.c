@@ -365,8 +365,11 @@ static void client_cb(struct bv_loop *loop, int fd, uint32_t events, void *userd
                 c->closing = true;
                 reply_error(m, c, "request line too long", EMSGSIZE);
                 for (size_t i = 0; i < MON_MAX_CLIENTS; i++)
-                        if (m->clients[i] == c && c->out_len == c->out_off)
-                                client_free(m, c);
+                        if (m->clients[i] == c) {
+                                if (c->out_len == c->out_off)
+                                        client_free(m, c);   /* reply sent: done */
+                                break;
+                        }
         }
 }
 
