@@ -92,6 +92,15 @@ out=$(C ct exec ctt-c1 -- cat /proc/1/cmdline | tr '\0' ' ')
 tap_check "exec runs inside the container's pid namespace (pid 1: $out)" sh -c "echo '$out' | grep -q '^/bin/sh -c'"
 n=0; while ! C ct logs ctt-c1 | grep -q hello-from-ct && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 tap_check "ct logs shows what the container printed" sh -c "'$BAREVIRT' --socket '$BV_SOCKET' ct logs ctt-c1 | grep -qx hello-from-ct"
+if command -v script >/dev/null; then
+	timeout 20 script -qec "'$BAREVIRT' --socket '$BV_SOCKET' ct exec -t ctt-c1 -- sh -c 'tty; exit 6'" /dev/null \
+		</dev/null >"$T/tty.out" 2>&1
+	st=$?
+	tap_check "ct exec -t runs on a tty ($(tr -d '\0\r' <"$T/tty.out" | tail -1)) and passes the status ($st)" \
+		sh -c "[ $st = 6 ] && grep -aq /dev/pts/ '$T/tty.out'"
+else
+	tap_skip "ct exec -t: script(1) is not installed"
+fi
 code=$(api -o /dev/null -w '%{http_code}' -X POST -d '{"cmd":["true"],"tty":true}' http://x/v1/containers/ctt-c1/exec)
 tap_check "a tty exec through the API is refused with 400 (got $code)" [ "$code" = 400 ]
 
