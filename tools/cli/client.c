@@ -183,7 +183,8 @@ int cli_dispatch(struct cli *cli, const char *verb, const struct cli_command *ta
         }
         for (size_t i = 0; i < n; i++)
                 if (strcmp(argv[0], table[i].name) == 0) {
-                        if (cli_wants_help(table[i].usage, argc, argv))
+                        /* A verb with sub-commands ("vm COMMAND ...") answers --help itself, per sub-command. */
+                        if (!strstr(table[i].usage, "COMMAND ...") && cli_wants_help(table[i].usage, argc, argv))
                                 return 0;
                         return table[i].fn(cli, argc, argv);
                 }

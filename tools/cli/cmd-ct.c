@@ -226,13 +226,15 @@ static int add_mount(json_t *mounts, const char *spec)
         return 0;
 }
 
+#define CT_CREATE_USAGE \
+        "ct create NAME (--rootfs DIR | --image TAR) [--memory MIB] [--cpus N] [--pids N] " \
+        "[--nic NETWORK[,ip=CIDR][,gw=IP][,mac=MAC]] [--env K=V] [--mount SRC:DST[:ro]] [--userns] [--autostart] " \
+        "[--restart no|on-failure|always] [--hostname H] [--system] [--stop-timeout S] [--json] " \
+        "[-- CMD ARGS...] | ct create [NAME] --file DEF.json"
+
 static int ct_create(struct cli *cli, int argc, char **argv)
 {
-        static const char usage[] =
-                "ct create NAME (--rootfs DIR | --image TAR) [--memory MIB] [--cpus N] [--pids N] "
-                "[--nic NETWORK[,ip=CIDR][,gw=IP][,mac=MAC]] [--env K=V] [--mount SRC:DST[:ro]] [--userns] [--autostart] "
-                "[--restart no|on-failure|always] [--hostname H] [--system] [--stop-timeout S] [--json] "
-                "[--file DEF.json] [-- CMD ARGS...]";
+        static const char usage[] = CT_CREATE_USAGE;
         json_auto_t *def = json_object();
         json_t *limits = json_object(), *nics = json_array(), *env = json_array(), *mounts = json_array(), *cmd = NULL;
         const char *file = NULL, *name = NULL;
@@ -730,8 +732,7 @@ static int ct_logs(struct cli *cli, int argc, char **argv)
 }
 
 static const struct cli_command ct_commands[] = {
-        { "create", ct_create, "ct create NAME (--rootfs DIR | --image TAR) [OPTIONS] [-- CMD ARGS...] | --file DEF.json",
-          "define a container (see --help)" },
+        { "create", ct_create, CT_CREATE_USAGE, "define a container (no command: a system container, /sbin/init)" },
         { "list", ct_list, "ct list [--json]", "list containers" },
         { "show", ct_show, "ct show NAME [--json]", "one container: state, pid, limits, usage, NICs" },
         { "start", ct_action, "ct start NAME", "start; returns when the container runs" },
