@@ -198,6 +198,17 @@ log_has sys relay-42; tap_ok $? "sys: the pty output is in console.log too"
 msend sys '{"cmd":"stop","timeout":1}' >/dev/null
 wait_for 10 gone sys; tap_ok $? "sys: stopped"
 
+# -- a system container running busybox init stops on SIGPWR, before any escalation
+mkct init '{"name":"init","rootfs":"/x"}'
+sed -i 's#"/sbin/init"#"/bin/init"#' "$RT_TMP/init/bundle/config.json"
+monitor init --stop-signal SIGPWR
+sleep 1
+r=$(msend init '{"cmd":"stop","timeout":15}')
+# It halts: reboot(2) in a pid namespace ends its init with SIGINT (or it exits); never SIGKILL.
+echo "$r" | jq -e '.state == "stopped" and .signal != 9' >/dev/null
+tap_ok $? "init: busybox init shuts down on SIGPWR ($(echo "$r" | jq -c '{state,exit_code,signal}'))"
+log_has init "The system is going down"; tap_ok $? "init: its shutdown messages are in console.log"
+
 # -- log rotation
 mkct chatty '{"name":"chatty","rootfs":"/x","command":["/bin/sh","-c","i=0; while [ $i -lt 400 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done"]}'
 monitor chatty --log-max 4096
