@@ -48,9 +48,21 @@ static char sock[256];
 static struct bv_loop *loop;
 static struct bv_http_client *api_client;
 
+static pid_t daemon_pid;
+static char cli[512];
+
+/* On failure: stop what we started (monitors outlive barevirtd), then exit. */
 static void die(const char *what)
 {
         fprintf(stderr, "bench-ct: %s\n", what);
+        if (daemon_pid > 0) {
+                char cmd[1024];
+                snprintf(cmd, sizeof(cmd), "for n in $(%s --socket %s/api.sock ct list --json | jq -r '.[].name'); do "
+                         "%s --socket %s/api.sock ct delete --force $n; done >/dev/null 2>&1", cli, T, cli, T);
+                if (system(cmd) < 0)
+                        fprintf(stderr, "bench-ct: cleanup failed\n");
+                bench_daemon_stop(daemon_pid);
+        }
         exit(1);
 }
 
@@ -158,24 +170,39 @@ static double median_ms(uint64_t *v, size_t n)
         return n ? bench_median(v, n) / 1000.0 : 0;
 }
 
-static int bridge_ports(struct net_ctx *ctx, const char *bridge)
+/* Ports of bridge (a fresh netlink socket each time: dumps race with links going away); -1 unknown. */
+static int bridge_ports(const char *bridge)
 {
+        struct net_ctx *ctx = NULL;
         struct net_link *links = NULL;
         size_t n = 0;
-        int idx = net_link_index(ctx, bridge, NULL), ports = 0;
+        int idx, ports = 0;
 
-        if (idx < 0 || net_link_list(ctx, &links, &n, NULL) < 0)
+        if (net_ctx_new(-1, &ctx, NULL) < 0)
                 return -1;
+        if ((idx = net_link_index(ctx, bridge, NULL)) < 0 || net_link_list(ctx, &links, &n, NULL) < 0) {
+                net_ctx_free(ctx);
+                return idx == -ENODEV ? 0 : -1;
+        }
         for (size_t i = 0; i < n; i++)
                 ports += links[i].master == idx;
         free(links);
+        net_ctx_free(ctx);
         return ports;
+}
+
+/* Waits (bounded) until bridge has no port. */
+static void wait_no_ports(const char *bridge, uint64_t t0)
+{
+        while (bridge_ports(bridge) != 0 && bv_now_usec() - t0 < 60000000)
+                usleep(200);
 }
 
 /* ---- the direct ct-net.c path ---- */
 
-static void direct_net(size_t n, struct net_ctx *ctx)
+static void direct_net(size_t n)
 {
+        struct net_ctx *ctx = NULL;
         int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
         struct bv_error err = {};
         uint64_t attach[MAX_CTS], mk[MAX_CTS];
@@ -183,7 +210,7 @@ static void direct_net(size_t n, struct net_ctx *ctx)
         const char *addr[] = { "10.98.0.1/16", NULL };
         struct net_bridge_opts bo = { .up = true, .addresses = addr };
 
-        if (net_link_add_bridge(ctx, "bbr", &bo, &err) < 0)
+        if (net_ctx_new(-1, &ctx, &err) < 0 || net_link_add_bridge(ctx, "bbr", &bo, &err) < 0)
                 die(err.msg);
         for (size_t i = 0; i < n; i++) {
                 int nsfd;
@@ -215,31 +242,47 @@ static void direct_net(size_t n, struct net_ctx *ctx)
                 snprintf(path, sizeof(path), "%s/ns%zu", T, i);
                 ct_netns_remove(path);
         }
-        while (bridge_ports(ctx, "bbr") > 0 && bv_now_usec() - t0 < 30000000)
-                usleep(200);
+        wait_no_ports("bbr", t0);
         double per = (bv_now_usec() - t0) / 1000.0 / (double)n;
         char what[64];
         snprintf(what, sizeof(what), "network teardown of %zu (direct, per ct)", n);
         bench_line("bench-ct", what, per, "ms", NULL, 0, 1.0);
         net_link_delete(ctx, "bbr", NULL);
+        net_ctx_free(ctx);
         close(self);
 }
 
-/* ---- DELETE many at once ---- */
+/* ---- DELETE many at once: a pool of connections, each taking the next name ---- */
 
-struct del {
-        struct bv_http_client *c;
-        bool done;
-};
+#define DEL_CONNS 32
+
+static struct {
+        struct bv_http_client *c[DEL_CONNS];
+        char paths[MAX_CTS][64];
+        size_t next, n, done;
+} del;
+
+static void del_send(size_t conn);
 
 static void del_done(int ret, struct bv_http_response *resp, const struct bv_error *err, void *userdata)
 {
-        struct del *d = userdata;
-        d->done = true;
+        size_t conn = (size_t)(uintptr_t)userdata;
+
         if (ret < 0 || resp->status >= 400)
                 fprintf(stderr, "bench-ct: delete failed: %d %s\n", ret < 0 ? ret : resp->status,
                         resp && resp->body ? resp->body : "");
         bv_http_response_free(resp);
+        del.done++;
+        del_send(conn);
+}
+
+static void del_send(size_t conn)
+{
+        if (del.next >= del.n)
+                return;
+        struct bv_http_client_request req = { .method = "DELETE", .path = del.paths[del.next++], .timeout_usec = 120000000 };
+        if (bv_http_client_send(del.c[conn], &req, del_done, (void *)(uintptr_t)conn) < 0)
+                die("cannot send a DELETE");
 }
 
 int main(void)
@@ -247,7 +290,7 @@ int main(void)
         bool smoke = bench_smoke();
         size_t n_start = smoke ? 3 : 15, n_peer = smoke ? 1 : 7, n_cts = smoke ? 10 : MAX_CTS;
         const char *top = getenv("top_builddir") ? getenv("top_builddir") : ".";
-        char bin[512], cli[512], path[512], body[1024];
+        char bin[512], path[512], body[1024];
         struct bv_error err = {};
 
         if (getuid() != 0) {
@@ -275,7 +318,7 @@ int main(void)
                 die(err.msg);
 
         snprintf(sock, sizeof(sock), "%s/api.sock", T);
-        pid_t daemon = bench_daemon_start(bin, T, NULL);
+        pid_t daemon = daemon_pid = bench_daemon_start(bin, T, NULL);
         if (bench_time_to_answer(sock, "/v1/ping", bv_now_usec()) < 0)
                 die("barevirtd did not come up");
         if (bv_loop_new(&loop, &err) < 0 || bv_http_client_new(loop, sock, &api_client, &err) < 0 ||
@@ -429,33 +472,30 @@ int main(void)
         bench_line("bench-ct", "monitor RSS (max)", maxrss / 1024.0, "MiB", NULL, 0, 1);
 
         /* ---- teardown: every DELETE at once, until the bridge has no port ---- */
-        static struct del dels[MAX_CTS];
         uint64_t t0 = bv_now_usec();
-        for (size_t k = 0; k < n_cts; k++) {
-                static char paths[MAX_CTS][64];
-                snprintf(paths[k], sizeof(paths[k]), "/v1/containers/b%03zu?force=1", k);
-                struct bv_http_client_request req = { .method = "DELETE", .path = paths[k], .timeout_usec = 120000000 };
-                if (bv_http_client_new(loop, sock, &dels[k].c, &err) < 0 ||
-                    bv_http_client_send(dels[k].c, &req, del_done, &dels[k]) < 0)
-                        die("cannot send a DELETE");
-        }
+        del.n = n_cts;
         for (size_t k = 0; k < n_cts; k++)
-                while (!dels[k].done)
-                        bv_loop_run_once(loop, 100000);
+                snprintf(del.paths[k], sizeof(del.paths[k]), "/v1/containers/b%03zu?force=1", k);
+        for (size_t k = 0; k < DEL_CONNS; k++) {
+                if (bv_http_client_new(loop, sock, &del.c[k], &err) < 0)
+                        die(err.msg);
+                del_send(k);
+        }
+        while (del.done < n_cts && bv_now_usec() - t0 < 120000000)
+                bv_loop_run_once(loop, 100000);
         uint64_t answered = bv_now_usec() - t0;
-        while (bridge_ports(ctx, "bnet") > 0 && bv_now_usec() - t0 < 60000000)
-                usleep(200);
+        wait_no_ports("bnet", t0);
         uint64_t gone = bv_now_usec() - t0;
         snprintf(what, sizeof(what), "teardown of %zu, all answered (per ct)", n_cts);
         bench_line("bench-ct", what, answered / 1000.0 / (double)n_cts, "ms", NULL, 0, 0);
         snprintf(what, sizeof(what), "teardown of %zu, ports gone (per ct)", n_cts);
         bench_line("bench-ct", what, gone / 1000.0 / (double)n_cts, "ms", NULL, 0, 1.0);
-        for (size_t k = 0; k < n_cts; k++)
-                bv_http_client_free(dels[k].c);
+        for (size_t k = 0; k < DEL_CONNS; k++)
+                bv_http_client_free(del.c[k]);
 
         /* ---- the network part alone, through ct-net.c (after the kernel's cleanup settled) ---- */
         sleep(smoke ? 0 : 5);
-        direct_net(n_cts, ctx);
+        direct_net(n_cts);
 
         bv_http_client_free(ev.c);
         bv_http_client_free(api_client);
