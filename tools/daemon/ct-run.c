@@ -849,7 +849,15 @@ static void on_adopt_retry(struct bv_loop *loop, void *userdata)
 static void adopt_try(struct ct *ct, unsigned attempt)
 {
         int r = read_status(ct);
+        char sock[PATH_MAX];
 
+        ct_run_path(ct, "monitor.sock", sock, sizeof(sock));
+        if (r == -ENOENT && access(sock, F_OK) == 0 && attempt < ADOPT_RETRIES) {
+                /* A monitor still starting its container (barevirtd died meanwhile): its status comes shortly. */
+                ct->adopt_attempt = attempt + 1;
+                bv_loop_add_timer(ct->cts->d->loop, ADOPT_RETRY_USEC, on_adopt_retry, ct, &ct->adopt_timer);
+                return;
+        }
         if (r == -ENOENT) {
                 ct_host_teardown(ct);
                 ct->state = CT_CREATED;
