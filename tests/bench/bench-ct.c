@@ -252,9 +252,9 @@ static void direct_net(size_t n)
         close(self);
 }
 
-/* ---- DELETE many at once: a pool of connections, each taking the next name ---- */
+/* ---- DELETE many at once: a pool of connections (below the listen backlog of 128), each taking the next name ---- */
 
-#define DEL_CONNS 32
+#define DEL_CONNS 100
 
 static struct {
         struct bv_http_client *c[DEL_CONNS];
