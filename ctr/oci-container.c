@@ -222,6 +222,7 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
         if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 for (int fd = (int)first; fd < 65536; fd++)
                         fcntl(fd, F_SETFD, FD_CLOEXEC);
+        ctr_signals_reset();
         execve(exe, (char *const *)p->args, (char *const *)p->env);
         r = -errno;
         bv_error_set_errno(&err, -r, "exec: \"%s\"", p->args[0]);
@@ -401,8 +402,29 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
         a.filter = &filter;
         memcpy(a.ns_fds, ns_fds, sizeof(ns_fds));
         a.ns_fds[CTR_NS_PID] = a.ns_fds[CTR_NS_TIME] = -1;
+        /*
+         * A new user namespace joining an existing network namespace (one
+         * barevirtd made for the container's NICs): once inside its new
+         * userns the child has no capability over a namespace the host's
+         * userns owns, so setns() there would fail. Join it here instead,
+         * for the clone only, and come back at once.
+         */
+        _cleanup_close_ int own_net = -1;
+        if ((flags & CLONE_NEWUSER) && ns_fds[CTR_NS_NET] >= 0) {
+                own_net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+                if (own_net < 0 || setns(ns_fds[CTR_NS_NET], CLONE_NEWNET) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to join the network namespace '%s'",
+                                                  cfg->ns[CTR_NS_NET].path);
+                a.ns_fds[CTR_NS_NET] = -1;
+        }
         bool by_clone = false;
         pid_t pid = clone_child(flags, cgfd, &by_clone);
+        if (pid != 0 && own_net >= 0 && setns(own_net, CLONE_NEWNET) < 0 && pid > 0) {
+                /* Cannot happen with CAP_SYS_ADMIN; never keep running in the container's netns. */
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                return bv_error_set_errno(err, errno, "Failed to return to our network namespace");
+        }
         if (pid < 0) {
                 r = bv_error_set_errno(err, -pid, "Failed to create the container process");
                 return r;

@@ -99,6 +99,7 @@ static __attribute__((noreturn)) void exec_child(struct exec_args *a)
         syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
         /* The parent-death signal survives execve: with --detach the runtime exits right away. */
         prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        ctr_signals_reset();
         execve(exe, (char *const *)a->p->args, (char *const *)a->p->env);
         exec_fail(a->sync, bv_error_set_errno(&err, errno, "exec: \"%s\"", a->p->args[0]), &err);
 }

@@ -227,6 +227,13 @@ int ctr_open_in_root(int rootfd, const char *path, int flags, struct bv_error *e
 int ctr_process_finalize(const struct ctr_config *cfg, const struct ctr_process *p,
                          const struct ctr_bpf *filter, struct bv_error *err);
 /* Finds args[0] in the PATH of p's environment; writes the path into buf. */
+/*
+ * Just before execve(): every signal back to its default action and none
+ * blocked. The caller of the runtime (barevirtd, the monitor: signalfd
+ * users) blocks or ignores signals, and both the mask and ignored
+ * dispositions survive execve: a container init would never see SIGTERM.
+ */
+void ctr_signals_reset(void);
 int ctr_process_find_exec(const struct ctr_process *p, char *buf, size_t len,
                           struct bv_error *err);
 /* Checks that cwd exists inside the current root and makes it the cwd. */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,4 +189,15 @@ int ctr_process_finalize(const struct ctr_config *cfg, const struct ctr_process 
         if ((r = ctr_process_chdir(p, err)) < 0)
                 return r;
         return 0;
+}
+
+void ctr_signals_reset(void)
+{
+        sigset_t none;
+
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -3,9 +3,10 @@
 # The guest lane: cgroup v2 controllers are missing on hybrid hosts (ours),
 # so the container tests that need them run inside the tiny guest, booted
 # by barevirt itself with a pure cgroup v2 hierarchy. This builds a guest
-# with barevirt-runtime (and its libraries), a busybox rootfs, the bundles
-# and tests/guest/in-guest.sh, boots it through barevirtd with
-# bv.run=/lane.sh, and turns the "LANE:" lines of its console into TAP.
+# with barevirt-runtime, barevirtd, barevirt and jq (and their libraries),
+# a busybox rootfs, the bundles and tests/guest/in-guest*.sh, boots it
+# through barevirtd with bv.run=/lane.sh, and turns the "LANE:" lines of
+# its console into TAP (runtime checks, then `barevirt ct` checks).
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/daemon.sh"
 . "$top_srcdir/tests/lib/guest.sh"
@@ -50,12 +51,18 @@ bundle cpu '.process.args = ["sh", "-c", "while :; do :; done"] | .linux.resourc
 bundle kill '.process.args = ["sh", "-c", "sleep 100 & sleep 100 & sleep 100"]'
 tap_ok $? "bundles made from barevirt-runtime spec"
 
-# The runtime and the shared libraries it needs.
+# The runtime, barevirtd, the CLI, jq, and the shared libraries they need.
 adds=$(bv_guest_adds "$RT" /usr/bin/barevirt-runtime)
+if [ -x "$top_builddir/tools/barevirtd" ] && [ -x "$top_builddir/tools/barevirt" ]; then
+	adds="$adds $(bv_guest_adds "$top_builddir/tools/barevirtd" /usr/sbin/barevirtd)"
+	adds="$adds $(bv_guest_adds "$top_builddir/tools/barevirt" /usr/bin/barevirt)"
+	adds="$adds $(bv_guest_adds "$(command -v jq)" /usr/bin/jq)"
+fi
 # shellcheck disable=SC2086 # adds is a word list
 sh "$top_srcdir/tools/mkguest" --out "$top_builddir/build/guest-lane" --cache "$top_builddir/build/guest/cache" \
 	$adds --add "$T/rootfs:/lane/rootfs" --add "$T/bundles:/lane/bundles" \
-	--add "$top_srcdir/tests/guest/in-guest.sh:/lane.sh" >/dev/null
+	--add "$top_srcdir/tests/guest/in-guest.sh:/lane.sh" \
+	--add "$top_srcdir/tests/guest/in-guest-ct.sh:/lane-ct.sh" >/dev/null
 tap_ok $? "the lane guest builds (runtime, libraries, rootfs, bundles, tests)"
 
 bv_daemon_start || tap_skip_all "barevirtd did not start"

@@ -31,6 +31,7 @@ int cmd_host(struct cli *cli, int argc, char **argv);
 int cmd_qmp(struct cli *cli, int argc, char **argv);
 int cmd_vm(struct cli *cli, int argc, char **argv);
 int cmd_net(struct cli *cli, int argc, char **argv);
+int cmd_ct(struct cli *cli, int argc, char **argv);
 /* Generic instance verbs (cmd-list.c): refs NAME, docker:NAME, podman:NAME. */
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_start(struct cli *cli, int argc, char **argv);
@@ -82,3 +83,10 @@ int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((form
 /* Runs a sub-command table (for verbs like "net create"): argv[0] is the verb. */
 int cli_dispatch(struct cli *cli, const char *verb, const struct cli_command *table, int argc,
                  char **argv);
+
+/*
+ * Relays the terminal to a console socket (console.c): raw mode and Ctrl-]
+ * to detach on a terminal; what names it in the messages ("VM 'x'").
+ * Returns the exit code.
+ */
+int cli_console_relay(const char *socket_path, const char *what);

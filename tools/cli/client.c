@@ -147,7 +147,7 @@ int cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
         }
         json_t *v = NULL;
         if (resp->body_len > 0 &&
-            bv_json_loadb(resp->body, resp->body_len, CLI_MAX_REPLY, 0, &v, &err) < 0) {
+            bv_json_loadb(resp->body, resp->body_len, CLI_MAX_REPLY, JSON_ALLOW_NUL, &v, &err) < 0) {
                 int status = resp->status;
                 bv_http_response_free(resp);
                 return cli_fail("barevirtd sent a malformed reply (HTTP %d): %s", status, err.msg);
@@ -183,7 +183,8 @@ int cli_dispatch(struct cli *cli, const char *verb, const struct cli_command *ta
         }
         for (size_t i = 0; i < n; i++)
                 if (strcmp(argv[0], table[i].name) == 0) {
-                        if (cli_wants_help(table[i].usage, argc, argv))
+                        /* A verb with sub-commands ("vm COMMAND ...") answers --help itself, per sub-command. */
+                        if (!strstr(table[i].usage, "COMMAND ...") && cli_wants_help(table[i].usage, argc, argv))
                                 return 0;
                         return table[i].fn(cli, argc, argv);
                 }

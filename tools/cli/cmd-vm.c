@@ -5,12 +5,9 @@
  * tells where) so keystrokes never pass through barevirtd.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,8 +16,6 @@
 #include "common/json.h"
 #include "common/parse.h"
 #include "tools/cli/cli.h"
-
-#define CTRL_RBRACKET 0x1d
 
 static int need_name(const char *usage, int argc, char **argv)
 {
@@ -415,16 +410,10 @@ static int vm_snapshot(struct cli *cli, int argc, char **argv)
 
 /* ---- console -------------------------------------------------------------- */
 
-static struct termios saved_tio;
-static void restore_tty(void)
-{
-        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-}
-
 static int vm_console(struct cli *cli, int argc, char **argv)
 {
         json_auto_t *vm = NULL;
-        struct bv_error err = {};
+        char what[96];
         int r = need_name("vm console NAME", argc, argv);
 
         if (r || (r = get_vm(cli, argv[1], &vm)))
@@ -433,54 +422,8 @@ static int vm_console(struct cli *cli, int argc, char **argv)
         const char *state = cli_jstr(vm, "state");
         if (strcmp(state, "running") != 0 && strcmp(state, "paused") != 0)
                 return cli_fail("VM '%s' is %s", argv[1], state);
-        _cleanup_close_ int fd = bv_unix_connect(sock ? sock : "", 0, &err);
-        if (fd < 0)
-                return cli_fail("%s", err.msg);
-        bool tty = isatty(STDIN_FILENO);
-        if (tty) {
-                struct termios raw;
-                tcgetattr(STDIN_FILENO, &saved_tio);
-                raw = saved_tio;
-                cfmakeraw(&raw);
-                tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-                atexit(restore_tty);
-                fprintf(stderr, "Connected to the console of VM '%s' (Ctrl-] to detach)\r\n", argv[1]);
-        }
-        struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = STDIN_FILENO, .events = POLLIN } };
-        bool stdin_open = true;
-        char buf[4096];
-        for (;;) {
-                /* With stdin from a pipe, keep printing after its end until the guest is quiet for 1 s. */
-                int n = poll(p, stdin_open ? 2 : 1, stdin_open ? -1 : 1000);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                if (p[0].revents) {
-                        ssize_t k = read(fd, buf, sizeof(buf));
-                        if (k <= 0)
-                                break;
-                        if (bv_fd_write_all(STDOUT_FILENO, buf, (size_t)k) < 0)
-                                break;
-                }
-                if (stdin_open && p[1].revents) {
-                        ssize_t k = read(STDIN_FILENO, buf, sizeof(buf));
-                        if (k <= 0) {
-                                stdin_open = false;
-                                continue;
-                        }
-                        if (tty && memchr(buf, CTRL_RBRACKET, (size_t)k)) {
-                                k = (char *)memchr(buf, CTRL_RBRACKET, (size_t)k) - buf;
-                                bv_fd_write_all(fd, buf, (size_t)k);
-                                break;
-                        }
-                        if (bv_fd_write_all(fd, buf, (size_t)k) < 0)
-                                break;
-                }
-        }
-        if (tty)
-                fprintf(stderr, "\r\nDetached from VM '%s'\r\n", argv[1]);
-        return 0;
+        snprintf(what, sizeof(what), "VM '%s'", argv[1]);
+        return cli_console_relay(sock, what);
 }
 
 static const struct cli_command vm_commands[] = {

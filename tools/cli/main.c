@@ -17,6 +17,7 @@ static const struct cli_command commands[] = {
         { "qmp", cmd_qmp, "qmp --socket PATH [--timeout MS] [--events N] [--wait MS] COMMAND [ARGUMENTS_JSON]",
           "talk to a QEMU QMP socket directly (no daemon)" },
         { "vm", cmd_vm, "vm COMMAND ...", "virtual machines: create, list, show, start, stop, console, qmp, ..." },
+        { "ct", cmd_ct, "ct COMMAND ...", "containers: create, list, show, start, stop, exec, console, logs, ..." },
         { "net", cmd_net, "net COMMAND ...", "networks (bridges): create, list, show, delete" },
         { "list", cmd_list, "list [--json]", "every instance: VMs, docker:NAME and podman:NAME containers" },
         { "start", cmd_start, "start [--json] REF", "start an instance (NAME, docker:NAME, podman:NAME)" },

@@ -66,7 +66,7 @@ static json_t *host_report(struct barevirtd *d)
         gethostname(hostname, sizeof(hostname) - 1);
         json_t *kvm = json_incref(json_object_get(probe, "kvm"));
         json_t *qemu = json_incref(json_object_get(probe, "qemu"));
-        return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:o,s:o,s:{s:o,s:o},s:{s:i,s:s,s:s,s:s,s:s?}}",
+        return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:o,s:o,s:o,s:{s:o,s:o},s:{s:i,s:s,s:s,s:s,s:s?}}",
                          "version", BAREVIRT_VERSION,
                          "hostname", hostname,
                          "kernel", u.release,
@@ -75,6 +75,7 @@ static json_t *host_report(struct barevirtd *d)
                          "memory_mib", (json_int_t)((uint64_t)si.totalram * si.mem_unit >> 20),
                          "kvm", kvm ? kvm : json_pack("{s:b,s:s}", "usable", 0, "reason", "probe unavailable"),
                          "cgroup", cgroup_json(),
+                         "ct_limits", containers_host_json(d),
                          "qemu", qemu ? qemu : json_pack("{s:n,s:n}", "path", "version"),
                          "engines",
                          "docker", engine_json(d->docker_socket),

@@ -205,6 +205,7 @@ static void get_instances(struct barevirtd *d, struct bv_http_conn *c, const str
         g->conn = bv_http_conn_ref(c);
         for (size_t i = 0; i < d->n_vms; i++)
                 json_array_append_new(g->items, vm_instance(d->vms[i]));
+        containers_instances(d, g->items);
         g->pending = 1;   /* held until every engine call is queued */
         for (size_t i = 0; i < N_ENGINES; i++) {
                 struct bv_error err = {};
@@ -327,7 +328,7 @@ static int ref_or_error(struct barevirtd *d, struct bv_http_conn *c, const char 
                 return r;
         }
         if (ref->engine < 0) {
-                if (!vms_find(d, ref->name)) {
+                if (!vms_find(d, ref->name) && !containers_exists(d, ref->name)) {
                         bv_http_conn_respond_error(c, 404, "No instance named '%s'", ref->name);
                         return -ENOENT;
                 }
@@ -352,7 +353,8 @@ static void get_instance(struct barevirtd *d, struct bv_http_conn *c, const stru
         if (ref_or_error(d, c, args[0], &ref, &e) < 0)
                 return;
         if (!e) {
-                api_reply_json(c, 200, vm_instance(vms_find(d, ref.name)));
+                struct vmm_vm *vm = vms_find(d, ref.name);
+                api_reply_json(c, 200, vm ? vm_instance(vm) : containers_instance(d, ref.name));
                 return;
         }
         struct pending *p = pending_new(d, c, &ref);
@@ -364,21 +366,34 @@ static void get_instance(struct barevirtd *d, struct bv_http_conn *c, const stru
         }
 }
 
-/* A VM ref: hand start/stop/kill to /v1/vms/NAME/ACTION's handler. */
-static void forward_vm(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req,
-                       const char *name, const char *action)
+/*
+ * A VM or container ref: hand the request to the handler of pattern
+ * (/v1/vms/{}/{}, /v1/containers/{}/{}, /v1/containers/{}/logs) in routes.
+ */
+static void forward(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req,
+                    const struct api_route *routes, const char *method, const char *pattern, const char *name,
+                    const char *action)
 {
         char nbuf[160], abuf[16];
         char *vargs[API_MAX_ARGS] = { nbuf, abuf };
 
         snprintf(nbuf, sizeof(nbuf), "%s", name);
-        snprintf(abuf, sizeof(abuf), "%s", action);
-        for (const struct api_route *rt = api_vms_routes; rt->method; rt++)
-                if (strcmp(rt->method, "POST") == 0 && strcmp(rt->pattern, "/v1/vms/{}/{}") == 0) {
+        snprintf(abuf, sizeof(abuf), "%s", action ? action : "");
+        for (const struct api_route *rt = routes; rt->method; rt++)
+                if (strcmp(rt->method, method) == 0 && strcmp(rt->pattern, pattern) == 0) {
                         rt->handler(d, c, req, vargs);
                         return;
                 }
-        bv_http_conn_respond_error(c, 501, "VM actions are not available");
+        bv_http_conn_respond_error(c, 501, "'%s' is not available", pattern);
+}
+
+static void forward_vm(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req,
+                       const char *name, const char *action)
+{
+        if (!vms_find(d, name))
+                forward(d, c, req, api_containers_routes, "POST", "/v1/containers/{}/{}", name, action);
+        else
+                forward(d, c, req, api_vms_routes, "POST", "/v1/vms/{}/{}", name, action);
 }
 
 static void post_action(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
@@ -432,13 +447,17 @@ static void get_logs(struct barevirtd *d, struct bv_http_conn *c, const struct b
 
         if (ref_or_error(d, c, args[0], &ref, &e) < 0)
                 return;
-        if (!e) {
+        if (!e && !containers_exists(d, ref.name)) {
                 bv_http_conn_respond_error(c, 501, "Logs of VM '%s' are not available here: its serial console log is in 'barevirt vm show %s'",
                                            ref.name, ref.name);
                 return;
         }
         if (query_get(req->query, "tail", val, sizeof(val)) && !parse_int(val, 0, 1000000, &tail)) {
                 bv_http_conn_respond_error(c, 400, "Invalid tail '%s' (a number of lines)", val);
+                return;
+        }
+        if (!e) {
+                api_reply_json(c, 200, containers_logs(d, ref.name, tail));
                 return;
         }
         struct pending *p = pending_new(d, c, &ref);

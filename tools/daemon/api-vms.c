@@ -196,6 +196,9 @@ static int check_new(struct barevirtd *d, const struct vmm_def *def, struct bv_e
 
         if (vms_find(d, def->name))
                 return bv_error_set(err, EEXIST, "A VM named '%s' already exists", def->name);
+        if (containers_exists(d, def->name))
+                return bv_error_set(err, EEXIST, "A container named '%s' already exists (VMs and containers share names)",
+                                    def->name);
         if ((r = vmm_def_check_files(def, err)) < 0)
                 return r;
         for (size_t i = 0; i < def->n_nics; i++)

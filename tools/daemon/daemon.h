@@ -13,6 +13,7 @@
 #include "common/http.h"
 #include "common/loop.h"
 
+struct containers;
 struct ctr_engine;
 struct host_probe;
 struct net_ctx;
@@ -38,6 +39,8 @@ struct barevirtd {
         struct vmm_vm **vms;          /* every defined VM */
         size_t n_vms;
         struct ctr_engine *engines[2]; /* docker, podman clients (api-instances.c), made on first use */
+        const char *runtime_path;     /* --runtime: barevirt-runtime for containers, or NULL (beside barevirtd) */
+        struct containers *cts;       /* barevirt containers (api-containers.c, ct-*.c) */
 };
 
 #define API_MAX_ARGS 4
@@ -60,6 +63,7 @@ extern const struct api_route api_events_routes[];
 extern const struct api_route api_vms_routes[];
 extern const struct api_route api_networks_routes[];
 extern const struct api_route api_instances_routes[];
+extern const struct api_route api_containers_routes[];
 
 int api_start(struct barevirtd *d, struct bv_error *err);
 void api_stop(struct barevirtd *d);
@@ -122,3 +126,20 @@ void networks_free(struct barevirtd *d);
 
 /* Engine clients (api-instances.c): frees them at exit (pending calls are cancelled). */
 void instances_free(struct barevirtd *d);
+
+/*
+ * Containers (api-containers.c): load definitions and re-adopt running
+ * monitors at start (runtime: --runtime or NULL); forget them at exit
+ * (monitors and containers keep running).
+ */
+int containers_load(struct barevirtd *d, const char *runtime);
+void containers_free(struct barevirtd *d);
+/* Whether a container of that name exists (VMs and containers share names). */
+bool containers_exists(struct barevirtd *d, const char *name);
+/* Containers as /v1/instances shows them ({"ref", "type": "ct", "state", "image", "status"}). */
+void containers_instances(struct barevirtd *d, json_t *array);
+json_t *containers_instance(struct barevirtd *d, const char *name);
+/* A container's log as /v1/instances/NAME/logs answers it ({"output", "tty"}); NULL when unknown. */
+json_t *containers_logs(struct barevirtd *d, const char *name, long long tail);
+/* The container limits this host can enforce, for GET /v1/host ("ct_limits"). */
+json_t *containers_host_json(struct barevirtd *d);

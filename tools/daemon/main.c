@@ -43,6 +43,7 @@ static void usage(FILE *f)
                 "  --qemu PATH           QEMU binary (default qemu-system-x86_64 from $PATH)\n"
                 "  --docker-socket PATH  Docker engine (default /var/run/docker.sock)\n"
                 "  --podman-socket PATH  Podman service (default /run/podman/podman.sock)\n"
+                "  --runtime PATH        barevirt-runtime for containers (default: beside barevirtd)\n"
                 "  -v, --verbose         log debug messages\n"
                 "  -q, --quiet           log warnings and errors only\n"
                 "  --version             print the version\n"
@@ -101,7 +102,7 @@ static void on_quit_signal(struct bv_loop *loop, int signo, void *userdata)
 
 int main(int argc, char **argv)
 {
-        enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_VERSION };
+        enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_RUNTIME, OPT_VERSION };
         static const struct option opts[] = {
                 { "state-dir", required_argument, NULL, OPT_STATE },
                 { "run-dir", required_argument, NULL, OPT_RUN },
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
                 { "qemu", required_argument, NULL, OPT_QEMU },
                 { "docker-socket", required_argument, NULL, OPT_DOCKER },
                 { "podman-socket", required_argument, NULL, OPT_PODMAN },
+                { "runtime", required_argument, NULL, OPT_RUNTIME },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -139,6 +141,7 @@ int main(int argc, char **argv)
                 case OPT_QEMU: d.qemu_path = optarg; break;
                 case OPT_DOCKER: d.docker_socket = optarg; break;
                 case OPT_PODMAN: d.podman_socket = optarg; break;
+                case OPT_RUNTIME: d.runtime_path = optarg; break;
                 case 'v': level = BV_LOG_DEBUG; break;
                 case 'q': level = BV_LOG_WARN; break;
                 case OPT_VERSION: printf("barevirtd %s\n", BAREVIRT_VERSION); return 0;
@@ -183,6 +186,7 @@ int main(int argc, char **argv)
         host_probe_start_later(&d, 100 * 1000);
         networks_load(&d);
         vms_load(&d);
+        containers_load(&d, d.runtime_path);
         bv_info("barevirtd %s listening on '%s' (state '%s', run '%s'%s%s)", BAREVIRT_VERSION,
                 d.socket_path, d.state_dir, d.run_dir, d.netns_path ? ", netns " : "",
                 d.netns_path ? d.netns_path : "");
@@ -192,6 +196,7 @@ int main(int argc, char **argv)
                 bv_err("event loop failed: %s", strerror(-r));
 
         instances_free(&d);
+        containers_free(&d);
         vms_free(&d);
         networks_free(&d);
         host_probe_free(&d);

@@ -149,6 +149,7 @@ static const struct verb {
         { "ps", cmd_ps, false, "ps [--format table|json] ID" },
         { "spec", cmd_spec, false, "spec [--bundle DIR]" },
         { "features", cmd_features, false, "features" },
+        { "monitor", cmd_monitor, true, "monitor --bundle DIR --dir DIR [--restart no|on-failure|always] [--stop-signal SIG] [--stop-timeout S] [--log-max BYTES] [--ready-fd N] ID" },
 };
 
 static void usage(FILE *f)

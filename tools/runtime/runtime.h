@@ -53,3 +53,5 @@ int cmd_list(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_spec(int argc, char **argv);
 int cmd_features(int argc, char **argv);
+/* `monitor`: barevirtd's per-container supervisor (tools/runtime/monitor.c). */
+int cmd_monitor(int argc, char **argv);

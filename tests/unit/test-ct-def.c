@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Container definitions, golden: every ct-golden/NAME.json must parse,
+ * survive a round trip through ctr_ct_def_to_json(), and build exactly the
+ * OCI config in NAME.oci (JSON, compared as values), which the runtime's
+ * own parser must accept. Every ct-bad/NAME.json must be refused with a
+ * message containing the line in NAME.err. Then the limits check against
+ * a hybrid host (ours) and a full cgroup v2 host, the MAC scheme and the
+ * monitor status round trip. BAREVIRT_GOLDEN_UPDATE=1 rewrites the .oci files.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/file.h"
+#include "common/json.h"
+#include "common/proc.h"
+#include "ctr/ct.h"
+#include "ctr/oci.h"
+#include "tests/tap.h"
+
+static int load(const char *path, struct ctr_ct_def **d, struct bv_error *err)
+{
+        json_auto_t *o = NULL;
+        int r = bv_json_load_file(path, 65536, &o, err);
+        return r < 0 ? r : ctr_ct_def_parse(o, d, err);
+}
+
+static void compare(const char *dir, const char *name, json_t *cfg)
+{
+        char path[1024];
+        struct bv_error err = {};
+        json_auto_t *want = NULL;
+
+        snprintf(path, sizeof(path), "%s/%.*s.oci", dir, (int)(strlen(name) - 5), name);
+        if (getenv("BAREVIRT_GOLDEN_UPDATE"))
+                bv_json_write_file(path, cfg, NULL);
+        if (bv_json_load_file(path, 1 << 20, &want, &err) < 0)
+                tap_ok(false, "%s: %s", name, err.msg);
+        else if (!tap_ok(json_equal(cfg, want), "%s config matches %s", name, path)) {
+                _cleanup_free_ char *s = json_dumps(cfg, JSON_INDENT(1) | JSON_SORT_KEYS);
+                tap_diag("got:\n%s", s);
+        }
+}
+
+static void golden(const char *dir, const char *name)
+{
+        char path[1024], rootfs[256], netns[256];
+        struct ctr_ct_def *d = NULL, *d2 = NULL;
+        struct bv_error err = {};
+        json_auto_t *cfg = NULL;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (!tap_ok(load(path, &d, &err) == 0, "%s parses", name)) {
+                tap_diag("  %s", err.msg);
+                return;
+        }
+        json_auto_t *round = ctr_ct_def_to_json(d);
+        tap_ok(round && ctr_ct_def_parse(round, &d2, &err) == 0, "%s survives a round trip", name);
+        json_auto_t *round2 = d2 ? ctr_ct_def_to_json(d2) : NULL;
+        tap_ok(round2 && json_equal(round, round2), "%s round trip is stable", name);
+
+        snprintf(rootfs, sizeof(rootfs), "/run/barevirt/containers/%s/rootfs", d->name);
+        snprintf(netns, sizeof(netns), "/run/barevirt/containers/%s/netns", d->name);
+        struct ctr_ct_paths p = {
+                .rootfs = d->rootfs ? d->rootfs : rootfs,
+                .netns = d->n_nics ? netns : NULL,
+        };
+        if (tap_ok(ctr_ct_spec(d, &p, &cfg, &err) == 0, "%s builds a config", name)) {
+                if (d->privileged) {
+                        /* Every capability of our bounding set: host-dependent, checked here, not in the file. */
+                        json_t *caps = json_object_get(json_object_get(cfg, "process"), "capabilities");
+                        size_t want = 0;
+                        for (int i = 0; i <= CAP_LAST_CAP; i++)
+                                want += prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 1;
+                        tap_ok(json_array_size(json_object_get(caps, "bounding")) == want &&
+                               json_array_size(json_object_get(caps, "effective")) == want,
+                               "%s has every capability of the bounding set (%zu)", name, want);
+                        json_object_del(json_object_get(cfg, "process"), "capabilities");
+                }
+                compare(dir, name, cfg);
+                _cleanup_free_ char *text = bv_json_dumps(cfg);
+                struct ctr_config *c = NULL;
+                int r = ctr_config_parse(text, strlen(text), &c, &err);
+                if (!tap_ok(r == 0, "%s config is accepted by the runtime's parser", name))
+                        tap_diag("  %s", err.msg);
+                ctr_config_free(c);
+        } else
+                tap_diag("  %s", err.msg);
+        ctr_ct_def_free(d);
+        ctr_ct_def_free(d2);
+}
+
+static void bad(const char *dir, const char *name)
+{
+        char path[1024], err_path[1024];
+        struct ctr_ct_def *d = NULL;
+        struct bv_error err = {};
+        _cleanup_free_ char *want = NULL;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        snprintf(err_path, sizeof(err_path), "%s/%.*s.err", dir, (int)(strlen(name) - 5), name);
+        int r = load(path, &d, &err);
+        if (!tap_ok(r == -EINVAL, "%s is refused", name))
+                tap_diag("  returned %d", r);
+        ctr_ct_def_free(d);
+        if (bv_file_read_line(err_path, &want, NULL) < 0)
+                tap_ok(false, "%s has no .err file", name);
+        else if (!tap_ok(strstr(err.msg, want) != NULL, "%s: message says '%s'", name, want))
+                tap_diag("  got '%s'", err.msg);
+}
+
+static void each(const char *sub, void (*fn)(const char *, const char *))
+{
+        char dir[1024];
+        struct dirent **list;
+        const char *src = getenv("top_srcdir") ?: ".";
+
+        snprintf(dir, sizeof(dir), "%s/tests/unit/%s", src, sub);
+        int n = scandir(dir, &list, NULL, alphasort);
+        if (n < 0) {
+                tap_ok(false, "cannot read %s", dir);
+                return;
+        }
+        for (int i = 0; i < n; i++) {
+                size_t len = strlen(list[i]->d_name);
+                if (len > 5 && strcmp(list[i]->d_name + len - 5, ".json") == 0)
+                        fn(dir, list[i]->d_name);
+                free(list[i]);
+        }
+        free(list);
+}
+
+static struct ctr_ct_def *parse_str(const char *s, struct bv_error *err)
+{
+        json_auto_t *o = json_loads(s, 0, NULL);
+        struct ctr_ct_def *d = NULL;
+        if (o)
+                ctr_ct_def_parse(o, &d, err);
+        return d;
+}
+
+static void limits(void)
+{
+        struct ctr_cgroup_info hybrid = { .mode = CTR_CGROUP_HYBRID, .v2_root = "/sys/fs/cgroup/unified",
+                                          .controllers = { "hugetlb" }, .n_controllers = 1 };
+        struct ctr_cgroup_info v2 = { .mode = CTR_CGROUP_V2, .v2_root = "/sys/fs/cgroup",
+                                      .controllers = { "cpu", "io", "memory", "pids" }, .n_controllers = 4 };
+        struct bv_error err = {};
+        struct ctr_ct_def *d;
+
+        d = parse_str("{\"name\":\"a\",\"rootfs\":\"/r\"}", &err);
+        tap_ok(d && ctr_ct_limits_check(d, &hybrid, &err) == 0, "no limits: fine on a hybrid host");
+        ctr_ct_def_free(d);
+
+        d = parse_str("{\"name\":\"a\",\"rootfs\":\"/r\",\"limits\":{\"memory\":64}}", &err);
+        int r = d ? ctr_ct_limits_check(d, &hybrid, &err) : -1;
+        tap_ok(r == -EOPNOTSUPP, "memory limit refused on a hybrid host");
+        tap_ok(strcmp(err.msg, "Limit 'memory' needs the cgroup v2 'memory' controller, which this host does not "
+                               "have (hybrid cgroups)") == 0, "message names the limit and controller: %s", err.msg);
+        tap_ok(d && ctr_ct_limits_check(d, &v2, &err) == 0, "memory limit accepted on a v2 host");
+        ctr_ct_def_free(d);
+
+        d = parse_str("{\"name\":\"a\",\"rootfs\":\"/r\",\"limits\":{\"pids\":10, \"cpus\":0.5}}", &err);
+        r = d ? ctr_ct_limits_check(d, &hybrid, &err) : -1;
+        tap_ok(r == -EOPNOTSUPP && strstr(err.msg, "'cpu' controller"), "cpus refused first: %s", err.msg);
+        v2.n_controllers = 3; /* cpu io memory */
+        r = d ? ctr_ct_limits_check(d, &v2, &err) : -1;
+        tap_ok(r == -EOPNOTSUPP && strstr(err.msg, "Limit 'pids'"), "pids refused without pids: %s", err.msg);
+        ctr_ct_def_free(d);
+        v2.n_controllers = 4;
+
+        json_auto_t *none = ctr_ct_limits_available(&hybrid);
+        json_auto_t *all = ctr_ct_limits_available(&v2);
+        _cleanup_free_ char *s1 = bv_json_dumps(none), *s2 = bv_json_dumps(all);
+        tap_ok(s1 && strcmp(s1, "[]") == 0, "hybrid host offers no limits (%s)", s1);
+        tap_ok(s2 && strcmp(s2, "[\"memory\",\"memory_swap\",\"cpus\",\"cpu_weight\",\"pids\",\"io_weight\"]") == 0,
+               "v2 host offers all limits (%s)", s2);
+        tap_ok(ctr_ct_limit_supported(&v2, "pids") && !ctr_ct_limit_supported(&hybrid, "pids"),
+               "ctr_ct_limit_supported");
+}
+
+static void misc(void)
+{
+        uint8_t a[6], b[6], c[6], e[6];
+        struct bv_error err = {};
+
+        ctr_ct_mac_derive("web1", 0, a);
+        ctr_ct_mac_derive("web1", 0, b);
+        ctr_ct_mac_derive("web1", 1, c);
+        ctr_ct_mac_derive("web2", 0, e);
+        tap_ok(memcmp(a, b, 6) == 0, "derived MAC is stable");
+        tap_ok(memcmp(a, c, 6) != 0 && memcmp(a, e, 6) != 0, "derived MAC differs per NIC and name");
+        tap_ok(a[0] == 0x02, "derived MAC is locally administered unicast (02:...)");
+
+        struct ctr_ct_def *d = parse_str("{\"name\":\"a\",\"rootfs\":\"/r\"}", &err);
+        tap_ok(d && d->system && ctr_ct_def_stop_signal(d) == SIGPWR && d->n_command == 1 &&
+               strcmp(d->command[0], "/sbin/init") == 0 && strcmp(d->hostname, "a") == 0 &&
+               d->stop_timeout == 10 && d->restart == CTR_CT_RESTART_NO,
+               "defaults: system container running /sbin/init, SIGPWR, hostname = name");
+        ctr_ct_def_free(d);
+        d = parse_str("{\"name\":\"a\",\"rootfs\":\"/r\",\"command\":[\"/bin/true\"],\"user\":\"1000\"}", &err);
+        tap_ok(d && !d->system && ctr_ct_def_stop_signal(d) == SIGTERM && d->uid == 1000 && d->gid == 0,
+               "command given: app container, SIGTERM, user 1000 -> gid 0");
+        ctr_ct_def_free(d);
+
+        struct ctr_ct_status st = { .monitor_pid = 42, .monitor_start_time = 123456, .state = CTR_CT_STATE_CRASHED,
+                                    .pid = 0, .started_at = "2026-01-01T00:00:00Z",
+                                    .finished_at = "2026-01-01T00:00:01Z", .exit_code = 137, .signal = 9,
+                                    .oom_killed = true, .restarts = 3 };
+        struct ctr_ct_status back = {};
+        strcpy(st.id, "web1");
+        json_auto_t *j = ctr_ct_status_to_json(&st);
+        tap_ok(j && ctr_ct_status_from_json(j, &back, &err) == 0, "monitor status parses");
+        json_auto_t *jb = ctr_ct_status_to_json(&back);
+        tap_ok(jb && json_equal(j, jb) && back.exit_code == 137 && back.signal == 9 && back.restarts == 3 &&
+               back.monitor_start_time == 123456 && back.oom_killed, "monitor status round trip");
+        st.state = CTR_CT_STATE_RUNNING;
+        st.exit_code = -1;
+        st.signal = 0;
+        st.finished_at[0] = 0;
+        json_auto_t *j2 = ctr_ct_status_to_json(&st);
+        tap_ok(j2 && json_is_null(json_object_get(j2, "exit_code")) && json_is_null(json_object_get(j2, "signal")),
+               "running: exit_code and signal are null");
+        st.monitor_pid = getpid();
+        tap_ok(ctr_ct_monitor_alive(&st) == false, "a monitor with another start time is not alive");
+        tap_ok(bv_proc_start_time(getpid(), &st.monitor_start_time) == 0 && ctr_ct_monitor_alive(&st),
+               "a monitor with its own pid and start time is alive");
+}
+
+static void seccomp_file(void)
+{
+        char good[] = "/tmp/test-ct-seccomp-XXXXXX", bad[] = "/tmp/test-ct-seccomp-XXXXXX", def[512];
+        struct bv_error err = {};
+        int fg = mkstemp(good), fb = mkstemp(bad);
+        const char *g = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+                        "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}]}";
+        const char *b = "{\"defaultAction\":\"SCMP_ACT_NOPE\"}";
+
+        if (fg < 0 || fb < 0 || write(fg, g, strlen(g)) < 0 || write(fb, b, strlen(b)) < 0) {
+                tap_ok(false, "cannot write profile files");
+                return;
+        }
+        close(fg);
+        close(fb);
+        struct ctr_ct_paths p = { .rootfs = "/r" };
+        snprintf(def, sizeof(def), "{\"name\":\"a\",\"rootfs\":\"/r\",\"seccomp\":\"%s\"}", good);
+        struct ctr_ct_def *d = parse_str(def, &err);
+        json_auto_t *cfg = NULL;
+        tap_ok(d && ctr_ct_spec(d, &p, &cfg, &err) == 0 &&
+               json_integer_value(json_object_get(json_array_get(json_object_get(
+                       json_object_get(json_object_get(cfg, "linux"), "seccomp"), "syscalls"), 0), "errnoRet")) == 38,
+               "a seccomp profile file is used as linux.seccomp");
+        ctr_ct_def_free(d);
+        snprintf(def, sizeof(def), "{\"name\":\"a\",\"rootfs\":\"/r\",\"seccomp\":\"%s\"}", bad);
+        d = parse_str(def, &err);
+        json_auto_t *cfg2 = NULL;
+        int r = d ? ctr_ct_spec(d, &p, &cfg2, &err) : 0;
+        tap_ok(r == -EINVAL && strstr(err.msg, "SCMP_ACT_NOPE") && strstr(err.msg, bad),
+               "a bad profile file is refused naming the file and the problem: %s", err.msg);
+        ctr_ct_def_free(d);
+        snprintf(def, sizeof(def), "{\"name\":\"a\",\"rootfs\":\"/r\",\"seccomp\":\"/no/such/profile.json\"}");
+        d = parse_str(def, &err);
+        json_auto_t *cfg3 = NULL;
+        r = d ? ctr_ct_spec(d, &p, &cfg3, &err) : 0;
+        tap_ok(r == -ENOENT, "a missing profile file is refused (%d: %s)", r, err.msg);
+        ctr_ct_def_free(d);
+        unlink(good);
+        unlink(bad);
+}
+
+int main(void)
+{
+        seccomp_file();
+        misc();
+        limits();
+        each("ct-golden", golden);
+        each("ct-bad", bad);
+        tap_done();
+}

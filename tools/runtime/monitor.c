@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `barevirt-runtime monitor`: one small process per barevirtd container.
+ * barevirtd starts it (fork + setsid + exec) and may die or restart at any
+ * time; the monitor keeps the container, its console and its exit status.
+ *
+ * It creates the container itself (ctr_container_create with start_now),
+ * so the container's init is its child and its exit status is ours to
+ * reap, wherever barevirtd is. It holds the pty master (process.terminal)
+ * or the read end of a pipe on the init's stdout/stderr (stdin /dev/null),
+ * writes the status to D/monitor.json atomically on every change, applies
+ * the restart policy (backoff 100 ms doubling to 5 s, reset after 10 s of
+ * running), and serves D/console.sock and D/monitor.sock (monitor-io.c).
+ * Stop sends the stop signal, waits, then kills the whole cgroup
+ * (cgroup.kill, falling back to SIGKILL of the init). When the container
+ * ends for good it deletes the runtime state (cgroup, state dir), writes
+ * the final monitor.json, removes its sockets and exits 0.
+ *
+ * --ready-fd N gets one JSON line once the container runs, or the error;
+ * a monitor that fails to start the container exits 1 and leaves nothing
+ * behind (no runtime state, no sockets, no monitor.json of its own).
+ *
+ * Single-threaded on common/loop.h; nothing here blocks except the
+ * container create/delete calls, which are bounded by the runtime.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fd.h"
+#include "common/file.h"
+#include "common/json.h"
+#include "common/parse.h"
+#include "common/proc.h"
+#include "ctr/oci.h"
+#include "tools/runtime/monitor.h"
+#include "tools/runtime/runtime.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define BACKOFF_RESET_USEC (10ULL * 1000000)
+#define DEFAULT_LOG_MAX (1024 * 1024)
+#define CONFIG_MAX (1024 * 1024)
+
+static void now_iso(char *buf, size_t len)
+{
+        struct timespec ts;
+        struct tm tm;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+int mon_write_status(struct mon *m)
+{
+        json_auto_t *j = ctr_ct_status_to_json(&m->st);
+        return j ? bv_json_write_file(m->status_path, j, NULL) : -ENOMEM;
+}
+
+static void ready(struct mon *m, int r, const struct bv_error *err)
+{
+        if (m->ready_fd < 0)
+                return;
+        json_auto_t *j = r < 0 ? json_pack("{s:b, s:s, s:i}", "ok", false, "error", bv_error_message(err, r),
+                                           "errno", -r)
+                               : json_pack("{s:b, s:I}", "ok", true, "pid", (json_int_t)m->pid);
+        _cleanup_free_ char *s = j ? bv_json_dumps(j) : NULL;
+        if (s) {
+                size_t n = strlen(s);
+                s[n] = '\n';
+                (void)bv_fd_write_all(m->ready_fd, s, n + 1);
+        }
+        close(m->ready_fd);
+        m->ready_fd = -1;
+}
+
+/* The container's cgroup directory: the v2 root plus linux.cgroupsPath (or barevirt/ID). */
+static void find_cgroup(struct mon *m)
+{
+        struct ctr_cgroup_info info;
+        char path[4200];
+        json_auto_t *cfg = NULL;
+        const char *cp = NULL;
+
+        m->cgroup[0] = 0;
+        if (ctr_cgroup_detect("/sys/fs/cgroup", &info, NULL) < 0 || !info.v2_root[0])
+                return;
+        snprintf(path, sizeof(path), "%s/config.json", m->bundle);
+        if (bv_json_load_file(path, CONFIG_MAX, &cfg, NULL) == 0) {
+                json_t *lx = json_object_get(cfg, "linux");
+                json_t *v = lx ? json_object_get(lx, "cgroupsPath") : NULL;
+                cp = json_is_string(v) && json_string_length(v) ? json_string_value(v) : NULL;
+        }
+        if (cp)
+                snprintf(m->cgroup, sizeof(m->cgroup), "%s%s%s", info.v2_root, cp[0] == '/' ? "" : "/", cp);
+        else
+                snprintf(m->cgroup, sizeof(m->cgroup), "%s/barevirt/%s", info.v2_root, m->id);
+}
+
+static bool cgroup_oom_killed(struct mon *m)
+{
+        char path[600];
+        _cleanup_free_ char *text = NULL;
+
+        if (!m->cgroup[0])
+                return false;
+        snprintf(path, sizeof(path), "%s/memory.events", m->cgroup);
+        if (bv_file_read(path, 4096, &text, NULL, NULL) < 0)
+                return false;
+        const char *p = strstr(text, "oom_kill ");
+        return p && strtoull(p + 9, NULL, 10) > 0;
+}
+
+static void child_exited(struct bv_loop *loop, pid_t pid, int status, void *userdata);
+
+/*
+ * Creates and starts the container, our child. For a terminal the pty
+ * master comes back over a socketpair; otherwise the init's stdout and
+ * stderr are a pipe to us (set up on our own fds 1 and 2 around the create,
+ * since the init inherits them) and its stdin is /dev/null.
+ */
+static int start_container(struct mon *m, struct bv_error *err)
+{
+        struct ctr_config *cfg = NULL;
+        int sv[2] = { -1, -1 }, pipefd[2] = { -1, -1 }, saved[3] = { -1, -1, -1 }, out = -1;
+        pid_t pid = 0;
+        int r;
+
+        r = ctr_config_load(m->bundle, &cfg, err);
+        if (r < 0)
+                return r;
+        m->terminal = ctr_config_terminal(cfg);
+        if (m->terminal) {
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+                        ctr_config_free(cfg);
+                        return bv_error_set_errno(err, errno, "Failed to create the console socket");
+                }
+        } else {
+                int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+                        r = bv_error_set_errno(err, errno, "Failed to create the output pipe");
+                        if (devnull >= 0)
+                                close(devnull);
+                        ctr_config_free(cfg);
+                        return r;
+                }
+                for (int fd = 0; fd < 3; fd++)
+                        saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                dup2(devnull, 0);
+                dup2(pipefd[1], 1);
+                dup2(pipefd[1], 2);
+                close(devnull);
+                close(pipefd[1]);
+        }
+        struct ctr_create_opts o = { .state_root = m->root, .id = m->id, .bundle = m->bundle,
+                                     .has_console_fd = m->terminal, .console_fd = sv[1], .start_now = true };
+        r = ctr_container_create(cfg, &o, &pid, err);
+        ctr_config_free(cfg);
+        if (m->terminal) {
+                close(sv[1]);
+                if (r == 0) {
+                        char buf[16];
+                        size_t nfds = 0;
+                        if (bv_fd_recv(sv[0], buf, sizeof(buf), &out, 1, &nfds) <= 0 || nfds != 1)
+                                out = -1;
+                }
+                close(sv[0]);
+        } else {
+                /* Our own stdio back; the write end now lives only in the container. */
+                for (int fd = 0; fd < 3; fd++)
+                        if (saved[fd] >= 0) {
+                                dup2(saved[fd], fd);
+                                close(saved[fd]);
+                        }
+                out = pipefd[0];
+                if (r < 0) {
+                        close(out);
+                        out = -1;
+                }
+        }
+        if (r < 0)
+                return r;
+        m->pid = pid;
+        r = bv_loop_add_child(m->loop, pid, child_exited, m, &m->child);
+        if (r < 0) {
+                /* Cannot watch it: do not leave it running unobserved. */
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                (void)ctr_container_delete(m->root, m->id, true, NULL);
+                if (out >= 0)
+                        close(out);
+                m->pid = 0;
+                return bv_error_set_errno(err, -r, "Failed to watch the container's init");
+        }
+        if (out >= 0)
+                mon_output_attach(m, out);
+        m->started_usec = bv_now_usec();
+        m->requested_signal = 0;
+        m->st.state = CTR_CT_STATE_RUNNING;
+        m->st.pid = pid;
+        m->st.exit_code = -1;
+        m->st.signal = 0;
+        m->st.oom_killed = false;
+        m->st.finished_at[0] = 0;
+        now_iso(m->st.started_at, sizeof(m->st.started_at));
+        return 0;
+}
+
+static void finish(struct mon *m)
+{
+        m->stop_timer = bv_timer_cancel(m->stop_timer);
+        m->restart_timer = bv_timer_cancel(m->restart_timer);
+        m->shrink_timer = bv_timer_cancel(m->shrink_timer);
+        m->st.pid = 0;
+        if (!m->st.finished_at[0])
+                now_iso(m->st.finished_at, sizeof(m->st.finished_at));
+        mon_write_status(m);
+        mon_event(m, "stopped");
+        mon_reply_stopped(m);
+        bv_loop_quit(m->loop, 0);
+}
+
+static void restart_now(struct bv_loop *loop, void *userdata)
+{
+        struct mon *m = userdata;
+        struct bv_error err = { 0 };
+        (void)loop;
+
+        m->restart_timer = NULL;
+        mon_touch(m);
+        int r = start_container(m, &err);
+        if (r < 0) {
+                /* The container cannot come back (rootfs gone, ...): it has crashed for good. */
+                m->st.state = CTR_CT_STATE_CRASHED;
+                finish(m);
+                return;
+        }
+        m->st.restarts++;
+        mon_write_status(m);
+        mon_event(m, "running");
+}
+
+static void child_exited(struct bv_loop *loop, pid_t pid, int status, void *userdata)
+{
+        struct mon *m = userdata;
+        struct bv_error err = { 0 };
+        (void)loop;
+        (void)pid;
+
+        mon_touch(m);
+        m->child = NULL;
+        mon_output_drain(m);
+        m->st.oom_killed = cgroup_oom_killed(m);
+        /* Whatever is left in the cgroup goes with the init; then the runtime state. */
+        (void)ctr_container_delete(m->root, m->id, true, &err);
+        m->pid = 0;
+        m->st.pid = 0;
+        m->stop_timer = bv_timer_cancel(m->stop_timer);
+        if (WIFSIGNALED(status)) {
+                m->st.signal = WTERMSIG(status);
+                m->st.exit_code = 128 + m->st.signal;
+        } else {
+                m->st.signal = 0;
+                m->st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+        }
+        now_iso(m->st.finished_at, sizeof(m->st.finished_at));
+        bool failed = WIFSIGNALED(status) ? m->st.signal != m->requested_signal || m->st.oom_killed
+                                          : m->st.exit_code != 0;
+        bool again = !m->stopping && (m->restart == CTR_CT_RESTART_ALWAYS ||
+                                      (m->restart == CTR_CT_RESTART_ON_FAILURE && failed));
+        m->st.state = again ? CTR_CT_STATE_RESTARTING
+                            : (failed && !m->stopping ? CTR_CT_STATE_CRASHED : CTR_CT_STATE_STOPPED);
+        mon_event(m, "exited");
+        if (!again) {
+                finish(m);
+                return;
+        }
+        if (bv_now_usec() - m->started_usec >= BACKOFF_RESET_USEC)
+                m->backoff_ms = BACKOFF_MIN_MS;
+        uint64_t delay = m->backoff_ms;
+        m->backoff_ms = BV_MIN(m->backoff_ms * 2, BACKOFF_MAX_MS);
+        mon_write_status(m);
+        mon_event(m, "restarting");
+        if (bv_loop_add_timer(m->loop, delay * 1000, restart_now, m, &m->restart_timer) < 0) {
+                m->st.state = CTR_CT_STATE_CRASHED;
+                finish(m);
+        }
+}
+
+static void stop_timeout(struct bv_loop *loop, void *userdata)
+{
+        struct mon *m = userdata;
+        char path[600];
+        (void)loop;
+
+        m->stop_timer = NULL;
+        if (!m->pid)
+                return;
+        /* The init ignored the stop signal: end every process of the container at once. */
+        if (m->cgroup[0]) {
+                snprintf(path, sizeof(path), "%s/cgroup.kill", m->cgroup);
+                int fd = open(path, O_WRONLY | O_CLOEXEC);
+                if (fd >= 0) {
+                        bool ok = write(fd, "1", 1) == 1;
+                        close(fd);
+                        if (ok)
+                                return;
+                }
+        }
+        kill(m->pid, SIGKILL);
+}
+
+void mon_request_stop(struct mon *m, unsigned timeout_s)
+{
+        if (!m->pid) {
+                /* Nothing runs (waiting for a restart): stopped now. */
+                m->stopping = true;
+                if (m->st.state == CTR_CT_STATE_RESTARTING)
+                        m->st.state = CTR_CT_STATE_STOPPED;
+                finish(m);
+                return;
+        }
+        if (!m->stopping || timeout_s == 0) {
+                m->stopping = true;
+                m->requested_signal = m->stop_signal;
+                kill(m->pid, m->stop_signal);
+                m->stop_timer = bv_timer_cancel(m->stop_timer);
+                bv_loop_add_timer(m->loop, (uint64_t)timeout_s * 1000000, stop_timeout, m, &m->stop_timer);
+        }
+}
+
+int mon_request_kill(struct mon *m, int sig)
+{
+        if (!m->pid)
+                return -ESRCH;
+        m->requested_signal = sig;
+        return kill(m->pid, sig) < 0 ? -errno : 0;
+}
+
+static void on_signal(struct bv_loop *loop, int signo, void *userdata)
+{
+        struct mon *m = userdata;
+        (void)loop;
+        if (signo == SIGTERM || signo == SIGINT)
+                mon_request_stop(m, m->stop_timeout);
+}
+
+static int parse_signal_name(const char *s)
+{
+        unsigned n;
+
+        if (bv_parse_uint(s, 1, 64, &n) == 0)
+                return (int)n;
+        if (strncasecmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (int sig = 1; sig < 32; sig++) {
+                const char *abbrev = sigabbrev_np(sig);
+                if (abbrev && strcasecmp(abbrev, s) == 0)
+                        return sig;
+        }
+        return -1;
+}
+
+/* Refuses a second monitor for the same directory while the first one lives. */
+static int check_no_other(struct mon *m, struct bv_error *err)
+{
+        struct ctr_ct_status old;
+
+        if (ctr_ct_monitor_read(m->dir, &old, NULL) == 0 && ctr_ct_monitor_alive(&old) &&
+            old.monitor_pid != getpid())
+                return bv_error_set(err, EBUSY, "Container '%s' already has a monitor (pid %d)", m->id,
+                                    (int)old.monitor_pid);
+        return 0;
+}
+
+/*
+ * The issue asks each monitor to stay under 1 MiB of RSS, and after start-up
+ * it only waits. Most of what start-up left resident are page-cache pages
+ * of libc and the other libraries, mapped around each fault. Those mappings
+ * that hold no private (Anonymous) page and are not writable are exact
+ * copies of their file: dropping their page table entries loses nothing,
+ * and the few pages the event loop needs come back on first touch. The
+ * stack below the current frame is dead and goes the same way; the heap is
+ * trimmed. Nothing is ever dropped from a mapping with private pages (such
+ * as RELRO, relocated at load time), so no data can revert to the file.
+ */
+static void mon_shrink(void)
+{
+        static struct { unsigned long start, end; } drop[128];
+        size_t n = 0;
+        char line[512], perms[8] = "";
+        unsigned long start = 0, end = 0, stack_start = 0, stack_end = 0;
+        bool have = false, writable = true;
+        FILE *f = fopen("/proc/self/smaps", "re");
+
+        if (!f)
+                return;
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long a, b, kb;
+                if (sscanf(line, "%lx-%lx %7s", &a, &b, perms) == 3 && strchr(line, '-') < strchr(line, ' ')) {
+                        have = true;
+                        start = a;
+                        end = b;
+                        writable = strchr(perms, 'w') != NULL;
+                        if (strstr(line, "[stack]")) {
+                                stack_start = a;
+                                stack_end = b;
+                        }
+                        continue;
+                }
+                if (have && sscanf(line, "Anonymous: %lu kB", &kb) == 1) {
+                        have = false;
+                        if (!writable && kb == 0 && perms[0] == 'r' && perms[3] == 'p' && n < BV_ELEMENTSOF(drop)) {
+                                drop[n].start = start;
+                                drop[n].end = end;
+                                n++;
+                        }
+                }
+        }
+        fclose(f);
+        malloc_trim(0);
+        /* Only system calls from here: the pages dropped must not be touched again right away. */
+        for (size_t i = 0; i < n; i++) {
+                madvise((void *)drop[i].start, drop[i].end - drop[i].start, MADV_DONTNEED);
+                /* No fault-around: a page touched later maps alone, not with its 15 neighbours. */
+                madvise((void *)drop[i].start, drop[i].end - drop[i].start, MADV_RANDOM);
+        }
+        if (stack_start) {
+                volatile char here = 0;
+                unsigned long sp = (unsigned long)&here & ~4095UL;
+                /* Keep a margin of 16 KiB below us for the frames the loop calls into. */
+                if (sp > stack_start + 16384 && sp < stack_end)
+                        madvise((void *)stack_start, sp - 16384 - stack_start, MADV_DONTNEED);
+        }
+}
+
+static void shrink_cb(struct bv_loop *loop, void *userdata)
+{
+        struct mon *m = userdata;
+        (void)loop;
+        m->shrink_timer = NULL;
+        mon_shrink();
+}
+
+void mon_touch(struct mon *m)
+{
+        if (!m->shrink_timer)
+                bv_loop_add_timer(m->loop, 2 * 1000000, shrink_cb, m, &m->shrink_timer);
+}
+
+static int setup(struct mon *m, struct bv_error *err)
+{
+        int r;
+
+        if ((r = check_no_other(m, err)) < 0)
+                return r;
+        if ((r = bv_loop_new(&m->loop, err)) < 0)
+                return r;
+        if ((r = bv_loop_add_signal(m->loop, SIGTERM, on_signal, m)) < 0 ||
+            (r = bv_loop_add_signal(m->loop, SIGINT, on_signal, m)) < 0)
+                return bv_error_set_errno(err, -r, "Failed to watch signals");
+        if ((r = mon_io_open(m, err)) < 0)
+                return r;
+        find_cgroup(m);
+        m->st.monitor_pid = getpid();
+        if ((r = bv_proc_start_time(getpid(), &m->st.monitor_start_time)) < 0)
+                return bv_error_set_errno(err, -r, "Failed to read our own start time");
+        snprintf(m->st.id, sizeof(m->st.id), "%s", m->id);
+        return start_container(m, err);
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+        const char *bundle = NULL, *dir = NULL, *restart = "no", *stop_sig = "SIGTERM", *log_max = NULL,
+                   *ready_fd = NULL, *stop_timeout_s = NULL;
+        struct rt_opt opts[] = {
+                { "bundle", 'b', true, &bundle, NULL },
+                { "dir", 0, true, &dir, NULL },
+                { "restart", 0, true, &restart, NULL },
+                { "stop-signal", 0, true, &stop_sig, NULL },
+                { "stop-timeout", 0, true, &stop_timeout_s, NULL },
+                { "log-max", 0, true, &log_max, NULL },
+                { "ready-fd", 0, true, &ready_fd, NULL },
+                { NULL, 0, false, NULL, NULL },
+        };
+        static struct mon mon;   /* one per process; static keeps it off the stack and zeroed */
+        struct mon *m = &mon;
+        struct bv_error err = { 0 };
+        char bundle_abs[PATH_MAX], dir_abs[PATH_MAX];
+        unsigned u;
+        int r;
+
+        m->ready_fd = m->out_fd = m->log_fd = m->mon_lfd = m->con_lfd = -1;
+        /* fds 0-2 must exist: the init's pipe goes on 1 and 2 for a moment, and must not stay there. */
+        for (int fd = 0; fd < 3; fd++)
+                if (fcntl(fd, F_GETFD) < 0) {
+                        int n = open("/dev/null", O_RDWR);
+                        if (n >= 0 && n != fd) {
+                                dup2(n, fd);
+                                close(n);
+                        }
+                }
+        m->log_max = DEFAULT_LOG_MAX;
+        m->stop_timeout = 10;
+        m->backoff_ms = BACKOFF_MIN_MS;
+        m->st.exit_code = -1;
+        int i = rt_parse_opts(argc, argv, opts, "monitor");
+        if (i < 0)
+                return 1;
+        /* The ready fd first: every later failure is reported on it. */
+        if (ready_fd) {
+                if (bv_parse_uint(ready_fd, 3, 65535, &u) < 0 || fcntl((int)u, F_GETFD) < 0)
+                        return rt_fail("monitor: invalid --ready-fd '%s'", ready_fd);
+                m->ready_fd = (int)u;
+                bv_fd_set_cloexec(m->ready_fd, 1);
+        }
+        if (i != argc - 1)
+                r = bv_error_set(&err, EINVAL, "monitor: expected exactly one container id");
+        else if (!bundle || !dir)
+                r = bv_error_set(&err, EINVAL, "monitor: --bundle and --dir are required");
+        else if (ctr_ct_restart_from_string(restart, &m->restart) < 0)
+                r = bv_error_set(&err, EINVAL, "monitor: --restart must be no, on-failure or always");
+        else if ((m->stop_signal = parse_signal_name(stop_sig)) < 0)
+                r = bv_error_set(&err, EINVAL, "monitor: unknown --stop-signal '%s'", stop_sig);
+        else if (log_max && bv_parse_u64(log_max, 4096, 1ULL << 40, &m->log_max) < 0)
+                r = bv_error_set(&err, EINVAL, "monitor: --log-max must be 4096..1TiB bytes");
+        else if (stop_timeout_s && bv_parse_uint(stop_timeout_s, 0, CTR_CT_MAX_STOP_TIMEOUT, &m->stop_timeout) < 0)
+                r = bv_error_set(&err, EINVAL, "monitor: --stop-timeout must be 0..3600 seconds");
+        else if (!realpath(bundle, bundle_abs))
+                r = bv_error_set_errno(&err, errno, "monitor: bundle '%s'", bundle);
+        else if (!realpath(dir, dir_abs))
+                r = bv_error_set_errno(&err, errno, "monitor: dir '%s'", dir);
+        else
+                r = bv_name_check(argv[i], "container", &err);
+        if (r < 0) {
+                ready(m, r, &err);
+                return rt_fail_err(NULL, r, &err);
+        }
+        m->root = rt.root;
+        m->bundle = bundle_abs;
+        m->dir = dir_abs;
+        m->id = argv[i];
+        snprintf(m->log_path, sizeof(m->log_path), "%s/console.log", m->dir);
+        snprintf(m->log_old, sizeof(m->log_old), "%s/console.log.1", m->dir);
+        snprintf(m->mon_sock, sizeof(m->mon_sock), "%s/monitor.sock", m->dir);
+        snprintf(m->con_sock, sizeof(m->con_sock), "%s/console.sock", m->dir);
+        snprintf(m->status_path, sizeof(m->status_path), "%s/monitor.json", m->dir);
+
+        /* Outlive whoever started us: our own session, no controlling tty, no cwd pinned. */
+        if (getsid(0) != getpid())
+                (void)setsid();
+        if (chdir("/") < 0)
+                return rt_fail("monitor: chdir /: %s", strerror(errno));
+        signal(SIGPIPE, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+
+        bool log_existed = access(m->log_path, F_OK) == 0;
+        r = setup(m, &err);
+        if (r < 0) {
+                mon_io_close(m);
+                if (!log_existed) {
+                        struct stat st;
+                        if (stat(m->log_path, &st) == 0 && st.st_size == 0)
+                                unlink(m->log_path);
+                }
+                bv_loop_free(m->loop);
+                ready(m, r, &err);
+                return rt_fail_err(NULL, r, &err);
+        }
+        mon_write_status(m);
+        ready(m, 0, NULL);
+        /* From here on we only wait: give back what start-up used. */
+        mon_shrink();
+        mon_touch(m);   /* and again once the first requests (barevirtd's subscribe) are served */
+        r = bv_loop_run(m->loop);
+        mon_io_close(m);
+        bv_loop_free(m->loop);
+        return r < 0 ? 1 : 0;
+}
