@@ -33,7 +33,6 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -523,37 +522,6 @@ static void on_monitor_exit(struct bv_loop *loop, pid_t pid, int status, void *u
         finish(ct, why);
 }
 
-/*
- * rlimits above barevirtd's own hard limits cannot be set without
- * CAP_SYS_RESOURCE (which sandboxed hosts drop): clamp them to what the
- * container can get, rather than fail every start.
- */
-static void clamp_rlimits(json_t *cfg)
-{
-        static const struct { const char *name; int resource; } known[] = {
-                { "RLIMIT_NOFILE", RLIMIT_NOFILE }, { "RLIMIT_NPROC", RLIMIT_NPROC },
-                { "RLIMIT_CORE", RLIMIT_CORE }, { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
-        };
-        json_t *rl = json_object_get(json_object_get(cfg, "process"), "rlimits"), *v;
-        size_t i;
-
-        json_array_foreach(rl, i, v) {
-                const char *type = json_string_value(json_object_get(v, "type"));
-                for (size_t k = 0; type && k < BV_ELEMENTSOF(known); k++) {
-                        struct rlimit cur;
-                        if (strcmp(type, known[k].name) != 0 || getrlimit(known[k].resource, &cur) < 0 ||
-                            cur.rlim_max == RLIM_INFINITY)
-                                continue;
-                        json_int_t hard = json_integer_value(json_object_get(v, "hard"));
-                        json_int_t soft = json_integer_value(json_object_get(v, "soft"));
-                        if ((uint64_t)hard > cur.rlim_max)
-                                json_object_set_new(v, "hard", json_integer((json_int_t)cur.rlim_max));
-                        if ((uint64_t)soft > cur.rlim_max)
-                                json_object_set_new(v, "soft", json_integer((json_int_t)cur.rlim_max));
-                }
-        }
-}
-
 static int write_config(const char *path, const json_t *cfg, struct bv_error *err)
 {
         _cleanup_free_ char *s = json_dumps(cfg, JSON_COMPACT);
@@ -723,9 +691,7 @@ int ct_start(struct ct *ct, struct bv_error *err)
         json_auto_t *cfg = NULL;
         struct ctr_ct_paths p = { .rootfs = rootfs, .netns = netns[0] ? netns : NULL };
         snprintf(path, sizeof(path), "%s/config.json", bundle);
-        if ((r = ctr_ct_spec(def, &p, &cfg, err)) >= 0)
-                clamp_rlimits(cfg);
-        if (r < 0 || (r = write_config(path, cfg, err)) < 0 ||
+        if ((r = ctr_ct_spec(def, &p, &cfg, err)) < 0 || (r = write_config(path, cfg, err)) < 0 ||
             (r = spawn_monitor(ct, bundle, dir, err)) < 0) {
                 ct_host_teardown(ct);
                 return r;
