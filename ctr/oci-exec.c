@@ -128,7 +128,7 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
                 return r;
         json_decref(s.annotations);
         if (s.status != CTR_STATUS_RUNNING && s.status != CTR_STATUS_CREATED)
-                return bv_error_set(err, EINVAL, "cannot exec in a stopped container");
+                return bv_error_set(err, EINVAL, "cannot exec in a %s container", ctr_status_name(s.status));
         if (p->terminal && !o->console_socket)
                 return bv_error_set(err, EINVAL, "--tty needs --console-socket");
         r = ctr_config_load(s.bundle, &cfg, err);
