@@ -207,6 +207,27 @@ rt_run cwd c-cwd
 r=$?
 exec 7<&-
 [ $r -ne 0 ] && ! echo "$RT_OUT" | grep -qx /etc; tap_ok $? "CVE-2024-21626: a cwd through /proc/self/fd is refused"
+rt_bundle newcwd '.process.cwd = "/new/deep/dir" | .process.args = ["sh", "-c", "pwd; touch f && echo wrote"]'
+rt_run newcwd c-newcwd
+[ "$RT_OUT" = "/new/deep/dir
+wrote" ] && [ "$(stat -c '%a %u' "$RT_TMP/rootfs/new/deep/dir")" = "755 0" ] && [ -f "$RT_TMP/rootfs/new/deep/dir/f" ]
+tap_ok $? "a missing process.cwd is created in the rootfs (0755, root), as runc does ($RT_OUT)"
+ln -s /data "$RT_TMP/rootfs/inlink"
+rt_bundle linkcwd '.process.cwd = "/inlink/sub" | .process.args = ["sh", "-c", "touch f; echo ok"]'
+rt_run linkcwd c-linkcwd
+[ -f "$RT_TMP/rootfs/data/sub/f" ] && [ ! -e /data/sub ]
+tap_ok $? "a cwd through an absolute symlink is resolved inside the rootfs ($RT_OUT)"
+mkdir -p "$RT_TMP/hostside"
+ln -s "$RT_TMP/hostside/gone" "$RT_TMP/rootfs/escape"
+rt_bundle escapecwd '.process.cwd = "/escape/sub" | .process.args = ["sh", "-c", "touch f; echo ok"]'
+rt_run escapecwd c-escapecwd
+r=$?
+[ $r -ne 0 ] && [ -z "$(ls "$RT_TMP/hostside")" ] && echo "$RT_OUT" | grep -q "working directory '/escape/sub'"
+tap_ok $? "a cwd through a symlink dangling toward a host path is refused; the host is untouched ($RT_OUT)"
+touch "$RT_TMP/rootfs/afile"
+rt_bundle filecwd '.process.cwd = "/afile/sub" | .process.args = ["true"]'
+rt_run filecwd c-filecwd
+[ $? -ne 0 ] && echo "$RT_OUT" | grep -q "working directory '/afile/sub'"; tap_ok $? "a cwd under a file is refused ($RT_OUT)"
 
 # -- bad configs are refused and leave nothing behind
 mid=$(rt_snapshot)
