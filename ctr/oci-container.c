@@ -266,6 +266,31 @@ static pid_t clone_child(uint64_t flags, int cgfd, bool *by_clone)
         return r < 0 ? -errno : (pid_t)r;
 }
 
+int ctr_ns_children_join(const int fds[CTR_NS_MAX], struct bv_error *err)
+{
+        for (int t = CTR_NS_PID; t <= CTR_NS_TIME; t += CTR_NS_TIME - CTR_NS_PID)
+                if (fds[t] >= 0 && setns(fds[t], ctr_ns_flag(t)) < 0) {
+                        int e = errno;
+                        ctr_ns_children_restore(fds);
+                        return bv_error_set_errno(err, e, "Failed to join the container's %s namespace",
+                                                  ctr_ns_name(t));
+                }
+        return 0;
+}
+
+void ctr_ns_children_restore(const int fds[CTR_NS_MAX])
+{
+        for (int t = CTR_NS_PID; t <= CTR_NS_TIME; t += CTR_NS_TIME - CTR_NS_PID) {
+                if (fds[t] < 0)
+                        continue;
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/self/ns/%s", ctr_ns_proc_name(t));
+                _cleanup_close_ int own = open(path, O_RDONLY | O_CLOEXEC);
+                if (own >= 0)
+                        (void)setns(own, ctr_ns_flag(t));
+        }
+}
+
 static bool id_is_valid(const char *id)
 {
         size_t l = strlen(id);
@@ -381,12 +406,6 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                         r = bv_error_set_errno(err, errno, "linux.namespaces: '%s'", cfg->ns[t].path);
                         return r;
                 }
-                /* pid and time namespaces apply to children: join them here, before clone. */
-                if ((t == CTR_NS_PID || t == CTR_NS_TIME) && setns(ns_fds[t], ctr_ns_flag(t)) < 0) {
-                        r = bv_error_set_errno(err, errno, "Failed to join the %s namespace '%s'", ctr_ns_name(t),
-                                               cfg->ns[t].path);
-                        return r;
-                }
         }
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -402,7 +421,11 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
         memcpy(a.ns_fds, ns_fds, sizeof(ns_fds));
         a.ns_fds[CTR_NS_PID] = a.ns_fds[CTR_NS_TIME] = -1;
         bool by_clone = false;
+        /* pid and time namespaces given by path apply to children: joined for this clone only. */
+        if ((r = ctr_ns_children_join(ns_fds, err)) < 0)
+                return r;
         pid_t pid = clone_child(flags, cgfd, &by_clone);
+        ctr_ns_children_restore(ns_fds);
         if (pid < 0) {
                 r = bv_error_set_errno(err, -pid, "Failed to create the container process");
                 return r;

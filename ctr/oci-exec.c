@@ -3,7 +3,7 @@
  * exec: a new process in a running container. The runtime opens the
  * container init's namespaces (/proc/<pid>/ns/..., only those that differ
  * from its own) and root before cloning, joins the pid and time namespaces
- * for its children, and clones the process straight into the container's
+ * for its children for that one clone only, and clones the process straight into the container's
  * cgroup. The child joins the user namespace first, then the others, enters
  * the container's root with fchdir+chroot on the pre-opened fd, applies the
  * process settings (user, capabilities, seccomp of the container, cwd) and
@@ -164,12 +164,6 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
                 ctr_config_free(cfg);
                 return bv_error_prefix(err, "--console-socket");
         }
-        for (int t = CTR_NS_PID; t <= CTR_NS_TIME; t += CTR_NS_TIME - CTR_NS_PID)
-                if (ns[t] >= 0 && setns(ns[t], ctr_ns_flag(t)) < 0) {
-                        ctr_config_free(cfg);
-                        return bv_error_set_errno(err, errno, "Failed to join the container's %s namespace",
-                                                  ctr_ns_name(t));
-                }
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
                 ctr_config_free(cfg);
@@ -186,6 +180,10 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
                 ca.flags = CLONE_INTO_CGROUP;
                 ca.cgroup = (uint64_t)cgfd;
         }
+        if ((r = ctr_ns_children_join(ns, err)) < 0) {
+                ctr_config_free(cfg);
+                return r;
+        }
         pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
         if (pid < 0 && cgfd >= 0) {
                 ca.flags = 0;
@@ -193,6 +191,10 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
         }
         if (pid < 0 && errno == ENOSYS)
                 pid = fork();
+        int clone_errno = errno;
+        if (pid != 0)
+                ctr_ns_children_restore(ns);
+        errno = clone_errno;
         if (pid < 0) {
                 ctr_config_free(cfg);
                 return bv_error_set_errno(err, errno, "Failed to create the process");

@@ -185,6 +185,16 @@ const char *ctr_ns_name(enum ctr_ns_type t);
 int ctr_ns_flag(enum ctr_ns_type t);
 const char *ctr_ns_proc_name(enum ctr_ns_type t);
 
+/*
+ * The pid and time namespaces apply to children only. These point our next
+ * children's at fds[CTR_NS_PID] and fds[CTR_NS_TIME] (those >= 0) for one
+ * clone, and back at our own right after it: the runtime's later children
+ * (hooks, LeakSanitizer's exit-time tracer, which spins forever when it
+ * cannot see its parent) must stay in the runtime's namespaces.
+ */
+int ctr_ns_children_join(const int fds[CTR_NS_MAX], struct bv_error *err);
+void ctr_ns_children_restore(const int fds[CTR_NS_MAX]);
+
 /* Parses a process object (also used by `exec --process`). path is its JSON path. */
 int ctr_process_parse(json_t *obj, const char *path, struct ctr_process **ret,
                       struct bv_error *err);
