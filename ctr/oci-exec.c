@@ -3,11 +3,11 @@
  * exec: a new process in a running container. The runtime opens the
  * container init's namespaces (/proc/<pid>/ns/..., only those that differ
  * from its own) and root before cloning, joins the pid and time namespaces
- * for its children for that one clone only, and clones the process straight into the container's
- * cgroup. The child joins the user namespace first, then the others, enters
- * the container's root with fchdir+chroot on the pre-opened fd, applies the
- * process settings (user, capabilities, seccomp of the container, cwd) and
- * execs. Errors come back over a close-on-exec socketpair as text.
+ * for its children for that one clone only, and clones the process
+ * straight into the container's cgroup. The child joins the user namespace
+ * first, then the others, enters the container's root with fchdir+chroot on
+ * the pre-opened fd, applies the process settings (user, capabilities,
+ * seccomp of the container, cwd) and execs. Errors come back over a close-on-exec socketpair as text.
  */
 #include <errno.h>
 #include <fcntl.h>

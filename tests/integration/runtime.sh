@@ -118,6 +118,20 @@ else
 	tap_skip "ip netns unavailable"
 fi
 
+# A pid namespace joined by path (another container's): the new container
+# sees that container's processes; hooks (run after the clone) stay in ours.
+rt_bundle pidhost '.process.args = ["sleep", "30"]'
+RT_IDS="$RT_IDS c-pidhost"
+(cd "$RT_TMP/pidhost" && rt run --detach c-pidhost </dev/null >/dev/null 2>&1)
+hp=$(rt state c-pidhost | jq -r .pid)
+rt_bundle pidjoin '.linux.namespaces = [.linux.namespaces[] | if .type == "pid" then .path = "/proc/'"$hp"'/ns/pid" else . end]
+	| .process.args = ["sh", "-c", "ps -o comm | grep -c sleep"]
+	| .hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "readlink /proc/self/ns/pid >'"$RT_TMP"'/hookns"]}]'
+rt_run pidjoin c-pidjoin
+[ "$RT_OUT" = 1 ] && [ "$(cat "$RT_TMP/hookns")" = "$(readlink /proc/self/ns/pid)" ]
+tap_ok $? "a pid namespace joined by path: its processes are visible; hooks stay in the runtime's ($RT_OUT, $(cat "$RT_TMP/hookns"))"
+rt delete --force c-pidhost >/dev/null 2>&1
+
 # -- `spec` + `run` with its terminal: the pty is relayed to our own stdio
 if command -v script >/dev/null; then
 	rt_bundle tty '.process.terminal = true'
