@@ -267,6 +267,42 @@ static pid_t clone_child(uint64_t flags, int cgfd, bool *by_clone)
         return r < 0 ? -errno : (pid_t)r;
 }
 
+int ctr_ns_clone_enter(const int fds[CTR_NS_MAX], unsigned mask, struct ctr_ns_saved *saved,
+                       struct bv_error *err)
+{
+        for (int t = 0; t < CTR_NS_MAX; t++)
+                saved->fd[t] = -1;
+        for (int t = 0; t < CTR_NS_MAX; t++) {
+                if (!(mask & (1u << t)) || fds[t] < 0)
+                        continue;
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/self/ns/%s", ctr_ns_proc_name(t));
+                saved->fd[t] = open(path, O_RDONLY | O_CLOEXEC);
+                if (saved->fd[t] < 0 || setns(fds[t], ctr_ns_flag(t)) < 0) {
+                        int e = errno;
+                        (void)ctr_ns_clone_leave(saved);
+                        return bv_error_set_errno(err, e, "Failed to join the container's %s namespace",
+                                                  ctr_ns_name(t));
+                }
+        }
+        return 0;
+}
+
+int ctr_ns_clone_leave(struct ctr_ns_saved *saved)
+{
+        int r = 0;
+
+        for (int t = 0; t < CTR_NS_MAX; t++) {
+                if (saved->fd[t] < 0)
+                        continue;
+                if (setns(saved->fd[t], ctr_ns_flag(t)) < 0)
+                        r = -errno;
+                close(saved->fd[t]);
+                saved->fd[t] = -1;
+        }
+        return r;
+}
+
 static bool id_is_valid(const char *id)
 {
         size_t l = strlen(id);
@@ -382,12 +418,6 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                         r = bv_error_set_errno(err, errno, "linux.namespaces: '%s'", cfg->ns[t].path);
                         return r;
                 }
-                /* pid and time namespaces apply to children: join them here, before clone. */
-                if ((t == CTR_NS_PID || t == CTR_NS_TIME) && setns(ns_fds[t], ctr_ns_flag(t)) < 0) {
-                        r = bv_error_set_errno(err, errno, "Failed to join the %s namespace '%s'", ctr_ns_name(t),
-                                               cfg->ns[t].path);
-                        return r;
-                }
         }
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -402,28 +432,21 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
         a.filter = &filter;
         memcpy(a.ns_fds, ns_fds, sizeof(ns_fds));
         a.ns_fds[CTR_NS_PID] = a.ns_fds[CTR_NS_TIME] = -1;
-        /*
-         * A new user namespace joining an existing network namespace (one
-         * barevirtd made for the container's NICs): once inside its new
-         * userns the child has no capability over a namespace the host's
-         * userns owns, so setns() there would fail. Join it here instead,
-         * for the clone only, and come back at once.
-         */
-        _cleanup_close_ int own_net = -1;
-        if ((flags & CLONE_NEWUSER) && ns_fds[CTR_NS_NET] >= 0) {
-                own_net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-                if (own_net < 0 || setns(ns_fds[CTR_NS_NET], CLONE_NEWNET) < 0)
-                        return bv_error_set_errno(err, errno, "Failed to join the network namespace '%s'",
-                                                  cfg->ns[CTR_NS_NET].path);
+        /* A new user namespace cannot join a netns the host's owns from inside: we do, for the clone. */
+        unsigned mask = CTR_NS_CHILDREN | ((flags & CLONE_NEWUSER) ? 1u << CTR_NS_NET : 0);
+        struct ctr_ns_saved saved;
+        if (mask & (1u << CTR_NS_NET))
                 a.ns_fds[CTR_NS_NET] = -1;
-        }
         bool by_clone = false;
+        if ((r = ctr_ns_clone_enter(ns_fds, mask, &saved, err)) < 0)
+                return r;
         pid_t pid = clone_child(flags, cgfd, &by_clone);
-        if (pid != 0 && own_net >= 0 && setns(own_net, CLONE_NEWNET) < 0 && pid > 0) {
-                /* Cannot happen with CAP_SYS_ADMIN; never keep running in the container's netns. */
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
-                return bv_error_set_errno(err, errno, "Failed to return to our network namespace");
+        if (pid != 0 && (r = ctr_ns_clone_leave(&saved)) < 0) {
+                if (pid > 0) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, NULL, 0);
+                }
+                return bv_error_set_errno(err, -r, "Failed to return to the runtime's own namespaces");
         }
         if (pid < 0) {
                 r = bv_error_set_errno(err, -pid, "Failed to create the container process");

@@ -3,11 +3,11 @@
  * exec: a new process in a running container. The runtime opens the
  * container init's namespaces (/proc/<pid>/ns/..., only those that differ
  * from its own) and root before cloning, joins the pid and time namespaces
- * for its children, and clones the process straight into the container's
- * cgroup. The child joins the user namespace first, then the others, enters
- * the container's root with fchdir+chroot on the pre-opened fd, applies the
- * process settings (user, capabilities, seccomp of the container, cwd) and
- * execs. Errors come back over a close-on-exec socketpair as text.
+ * for its children for that one clone only, and clones the process
+ * straight into the container's cgroup. The child joins the user namespace
+ * first, then the others, enters the container's root with fchdir+chroot on
+ * the pre-opened fd, applies the process settings (user, capabilities,
+ * seccomp of the container, cwd) and execs. Errors come back over a close-on-exec socketpair as text.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -129,7 +129,7 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
                 return r;
         json_decref(s.annotations);
         if (s.status != CTR_STATUS_RUNNING && s.status != CTR_STATUS_CREATED)
-                return bv_error_set(err, EINVAL, "cannot exec in a stopped container");
+                return bv_error_set(err, EINVAL, "cannot exec in a %s container", ctr_status_name(s.status));
         if (p->terminal && !o->console_socket)
                 return bv_error_set(err, EINVAL, "--tty needs --console-socket");
         r = ctr_config_load(s.bundle, &cfg, err);
@@ -165,12 +165,6 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
                 ctr_config_free(cfg);
                 return bv_error_prefix(err, "--console-socket");
         }
-        for (int t = CTR_NS_PID; t <= CTR_NS_TIME; t += CTR_NS_TIME - CTR_NS_PID)
-                if (ns[t] >= 0 && setns(ns[t], ctr_ns_flag(t)) < 0) {
-                        ctr_config_free(cfg);
-                        return bv_error_set_errno(err, errno, "Failed to join the container's %s namespace",
-                                                  ctr_ns_name(t));
-                }
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
                 ctr_config_free(cfg);
@@ -182,10 +176,19 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
                                 .filter = &filter };
         memcpy(a.ns_fds, ns, sizeof(ns));
         a.ns_fds[CTR_NS_PID] = a.ns_fds[CTR_NS_TIME] = -1;
+        /* Joining a user namespace first would leave no right over a netns the host's owns: we join it. */
+        unsigned mask = CTR_NS_CHILDREN | (ns[CTR_NS_USER] >= 0 ? 1u << CTR_NS_NET : 0);
+        if (mask & (1u << CTR_NS_NET))
+                a.ns_fds[CTR_NS_NET] = -1;
+        struct ctr_ns_saved saved;
         struct clone_args ca = { .exit_signal = SIGCHLD };
         if (cgfd >= 0) {
                 ca.flags = CLONE_INTO_CGROUP;
                 ca.cgroup = (uint64_t)cgfd;
+        }
+        if ((r = ctr_ns_clone_enter(ns, mask, &saved, err)) < 0) {
+                ctr_config_free(cfg);
+                return r;
         }
         pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
         if (pid < 0 && cgfd >= 0) {
@@ -194,6 +197,16 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
         }
         if (pid < 0 && errno == ENOSYS)
                 pid = fork();
+        int clone_errno = errno;
+        if (pid != 0 && (r = ctr_ns_clone_leave(&saved)) < 0) {
+                if (pid > 0) {
+                        kill(pid, SIGKILL);
+                        ctr_child_wait_exit(pid);
+                }
+                ctr_config_free(cfg);
+                return bv_error_set_errno(err, -r, "Failed to return to the runtime's own namespaces");
+        }
+        errno = clone_errno;
         if (pid < 0) {
                 ctr_config_free(cfg);
                 return bv_error_set_errno(err, errno, "Failed to create the process");

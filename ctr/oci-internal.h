@@ -185,6 +185,26 @@ const char *ctr_ns_name(enum ctr_ns_type t);
 int ctr_ns_flag(enum ctr_ns_type t);
 const char *ctr_ns_proc_name(enum ctr_ns_type t);
 
+/*
+ * Namespaces the runtime itself enters for one clone: pid and time apply to
+ * children only, and a network namespace that the host's user namespace
+ * owns (one barevirtd made for a container's NICs) cannot be joined from
+ * inside the container's user namespace. ctr_ns_clone_enter() enters fds[t]
+ * (those >= 0) for every t in mask (bits 1 << CTR_NS_*), saving ours;
+ * ctr_ns_clone_leave() goes back right after the clone, so that the
+ * runtime's later children (hooks, LeakSanitizer's exit-time tracer, which
+ * spins forever when it cannot see its parent) stay in its namespaces.
+ * Leaving returns -errno if we could not go back (then the caller must not
+ * go on: it would run in the container's namespace).
+ */
+struct ctr_ns_saved {
+        int fd[CTR_NS_MAX];
+};
+#define CTR_NS_CHILDREN ((1u << CTR_NS_PID) | (1u << CTR_NS_TIME))
+int ctr_ns_clone_enter(const int fds[CTR_NS_MAX], unsigned mask, struct ctr_ns_saved *saved,
+                       struct bv_error *err);
+int ctr_ns_clone_leave(struct ctr_ns_saved *saved);
+
 /* Parses a process object (also used by `exec --process`). path is its JSON path. */
 int ctr_process_parse(json_t *obj, const char *path, struct ctr_process **ret,
                       struct bv_error *err);

@@ -416,7 +416,21 @@ int ctr_rootfs_prepare(struct ctr_child *c, struct bv_error *err)
         for (size_t i = 0; i < cfg->n_mounts; i++)
                 if ((r = do_mount_one(c, &cfg->mounts[i], err)) < 0)
                         return r;
-        return setup_devices(c, err);
+        if ((r = setup_devices(c, err)) < 0)
+                return r;
+        /*
+         * A missing process.cwd is created (mode 0755, owned by the
+         * container's root) as runc does, resolved inside the rootfs like a
+         * mount target, so a symlink in it cannot lead out of the root.
+         */
+        if (c->process && c->process->cwd) {
+                r = mkdir_in_root(c->rootfd, c->process->cwd, err);
+                if (r < 0)
+                        return bv_error_prefix(err, "Failed to create the working directory '%s'",
+                                               c->process->cwd);
+                close(r);
+        }
+        return 0;
 }
 
 int ctr_console_setup(struct ctr_child *c, struct bv_error *err)

@@ -4,7 +4,8 @@
  * working from <root>/<id>/state.json. The status is never stored: an init
  * whose pid is gone, a zombie, or a pid whose start time differs from the
  * one recorded (pid reuse) means "stopped"; a live init with exec.fifo
- * still present means "created"; otherwise "running". Signals go through
+ * still present means "created"; a frozen cgroup (cgroup.freeze) "paused";
+ * otherwise "running". Signals go through
  * pidfds opened and checked against the recorded start time, so a reused
  * pid is never signalled. The id is checked before it becomes a path.
  */
@@ -29,7 +30,7 @@
 
 const char *ctr_status_name(enum ctr_status s)
 {
-        static const char *names[] = { "creating", "created", "running", "stopped" };
+        static const char *names[] = { "creating", "created", "running", "stopped", "paused" };
         return names[s];
 }
 
@@ -140,6 +141,33 @@ int ctr_state_write(const char *dir, const struct ctr_create_opts *o, pid_t pid,
         return r;
 }
 
+/*
+ * 1 when the cgroup's file (cgroup.freeze, or cgroup.events with key
+ * "frozen ") says frozen, 0 when not, -errno when unreadable.
+ */
+static int cgroup_frozen(const char *cgroup, const char *file, const char *key)
+{
+        char path[4200], buf[512];
+        if (!cgroup[0])
+                return -ENOENT;
+        snprintf(path, sizeof(path), "%s/%s", cgroup, file);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = 0;
+        const char *v = buf;
+        if (*key) {
+                v = strstr(buf, key);
+                if (!v)
+                        return -ENOENT;
+                v += strlen(key);
+        }
+        return *v == '1';
+}
+
 int ctr_state_load(const char *root, const char *id, struct ctr_saved *ret, struct bv_error *err)
 {
         char path[4400];
@@ -180,6 +208,8 @@ int ctr_state_load(const char *root, const char *id, struct ctr_saved *ret, stru
         else {
                 snprintf(path, sizeof(path), "%s/exec.fifo", ret->dir);
                 ret->status = access(path, F_OK) == 0 ? CTR_STATUS_CREATED : CTR_STATUS_RUNNING;
+                if (ret->status == CTR_STATUS_RUNNING && cgroup_frozen(ret->cgroup, "cgroup.freeze", "") == 1)
+                        ret->status = CTR_STATUS_PAUSED;
         }
         return 0;
 }
@@ -329,6 +359,35 @@ int ctr_container_kill(const char *state_root, const char *id, int sig, bool all
         if (r < 0)
                 return bv_error_set_errno(err, -r, "Failed to send signal %d to '%s'", sig, id);
         return 0;
+}
+
+int ctr_container_pause(const char *state_root, const char *id, bool pause, struct bv_error *err)
+{
+        struct ctr_saved s;
+        int r = ctr_state_load(state_root, id, &s, err);
+        if (r < 0)
+                return r;
+        saved_done(&s);
+        enum ctr_status want = pause ? CTR_STATUS_RUNNING : CTR_STATUS_PAUSED;
+        if (s.status != want)
+                return bv_error_set(err, s.status == CTR_STATUS_STOPPED ? ESRCH : EINVAL,
+                                    "container %s is %s, not %s", id, ctr_status_name(s.status),
+                                    ctr_status_name(want));
+        if (!s.cgroup[0])
+                return bv_error_set(err, EOPNOTSUPP, "container %s has no cgroup v2 to freeze", id);
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/cgroup.freeze", s.cgroup);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, pause ? "1" : "0", 1) != 1)
+                return bv_error_set_errno(err, errno, "Failed to write '%s'", path);
+        /* Freezing completes asynchronously: wait for cgroup.events, at most 5 s. */
+        for (int i = 0; i < 500; i++) {
+                if (cgroup_frozen(s.cgroup, "cgroup.events", "frozen ") == (pause ? 1 : 0))
+                        return 0;
+                struct timespec ts = { 0, 10 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+        return bv_error_set(err, ETIMEDOUT, "container %s did not %s within 5 s", id, pause ? "freeze" : "thaw");
 }
 
 int ctr_container_delete(const char *state_root, const char *id, bool force, struct bv_error *err)

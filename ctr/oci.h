@@ -75,7 +75,8 @@ int ctr_container_create(const struct ctr_config *cfg, const struct ctr_create_o
 /* Releases a created container's init into the user process; runs poststart hooks. */
 int ctr_container_start(const char *state_root, const char *id, struct bv_error *err);
 
-enum ctr_status { CTR_STATUS_CREATING, CTR_STATUS_CREATED, CTR_STATUS_RUNNING, CTR_STATUS_STOPPED };
+enum ctr_status { CTR_STATUS_CREATING, CTR_STATUS_CREATED, CTR_STATUS_RUNNING, CTR_STATUS_STOPPED,
+                  CTR_STATUS_PAUSED };
 
 const char *ctr_status_name(enum ctr_status s);
 
@@ -90,6 +91,13 @@ int ctr_container_state(const char *state_root, const char *id, json_t **ret,
 /* Sends sig to the init (all=true: to every process of its cgroup). */
 int ctr_container_kill(const char *state_root, const char *id, int sig, bool all,
                        struct bv_error *err);
+
+/*
+ * Freezes (pause=true) a running container's cgroup through cgroup.freeze,
+ * or thaws a paused one, waiting (bounded) until cgroup.events agrees. A
+ * frozen cgroup makes the status "paused", as runc reports it.
+ */
+int ctr_container_pause(const char *state_root, const char *id, bool pause, struct bv_error *err);
 
 /*
  * Deletes a stopped container (force: kills it first, bounded wait): removes

@@ -2,8 +2,8 @@
 /*
  * barevirt-runtime side by side with runc: `run` of one bundle whose
  * process is /bin/true (busybox) with pid, mount, ipc, uts and network
- * namespaces, the same config.json for both, median wall time of N runs;
- * and the peak RSS of the runtime during those runs (getrusage
+ * namespaces, the same config.json for both, median wall time of N runs
+ * (the two runtimes' runs alternate); and the peak RSS of the runtime during those runs (getrusage
  * RUSAGE_CHILDREN ru_maxrss of a helper that only runs that runtime).
  * Targets from issue 6: run median <= 0.5x runc's, peak RSS <= 2 MiB.
  * BAREVIRT_BENCH_SMOKE=1 runs a few iterations only; without runc the
@@ -90,40 +90,73 @@ static uint64_t run_once(const char *bin, const char *root, const char *bundle, 
 }
 
 /*
- * Runs bin n times in a helper process, so that RUSAGE_CHILDREN covers that
- * runtime alone; the helper writes the times and its children's ru_maxrss.
+ * A helper process per runtime runs it on demand, so that RUSAGE_CHILDREN
+ * covers that runtime alone: it reads an iteration number, runs once and
+ * answers the wall time (0 on failure); at EOF it answers its children's
+ * ru_maxrss. The two runtimes' runs alternate, one each in turn, so that
+ * load from the rest of the machine falls on both alike.
  */
-static int measure(const char *bin, const char *root, const char *bundle, size_t n, uint64_t *times,
-                   long *maxrss_kib)
+struct runner {
+        pid_t pid;
+        int cmd, res;
+};
+
+static int runner_start(struct runner *r, const char *bin, const char *root, const char *bundle)
 {
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
+        int c[2], p[2];
+        if (pipe2(c, O_CLOEXEC) < 0)
                 return -1;
-        pid_t pid = fork();
-        if (pid == 0) {
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                close(c[0]);
+                close(c[1]);
+                return -1;
+        }
+        r->pid = fork();
+        if (r->pid == 0) {
+                close(c[1]);
                 close(p[0]);
-                for (size_t i = 0; i < n; i++) {
-                        uint64_t t = run_once(bin, root, bundle, (int)i);
-                        if (write(p[1], &t, sizeof(t)) != sizeof(t))
+                int i;
+                while (read(c[0], &i, sizeof(i)) == (ssize_t)sizeof(i)) {
+                        uint64_t t = run_once(bin, root, bundle, i);
+                        if (write(p[1], &t, sizeof(t)) != (ssize_t)sizeof(t))
                                 _exit(1);
                 }
                 struct rusage ru;
                 getrusage(RUSAGE_CHILDREN, &ru);
                 long rss = ru.ru_maxrss;
-                if (write(p[1], &rss, sizeof(rss)) != sizeof(rss))
-                        _exit(1);
-                _exit(0);
+                _exit(write(p[1], &rss, sizeof(rss)) == (ssize_t)sizeof(rss) ? 0 : 1);
         }
+        close(c[0]);
         close(p[1]);
-        int ok = 0;
-        for (size_t i = 0; i < n; i++)
-                if (read(p[0], &times[i], sizeof(times[i])) != sizeof(times[i]) || times[i] == 0)
-                        ok = -1;
-        if (read(p[0], maxrss_kib, sizeof(*maxrss_kib)) != sizeof(*maxrss_kib))
-                ok = -1;
-        close(p[0]);
-        waitpid(pid, NULL, 0);
-        return ok;
+        r->cmd = c[1];
+        r->res = p[0];
+        if (r->pid < 0) {
+                close(r->cmd);
+                close(r->res);
+                return -1;
+        }
+        return 0;
+}
+
+/* One run through the helper: wall microseconds, 0 on failure. */
+static uint64_t runner_step(struct runner *r, int i)
+{
+        uint64_t t = 0;
+        if (write(r->cmd, &i, sizeof(i)) != (ssize_t)sizeof(i) || read(r->res, &t, sizeof(t)) != (ssize_t)sizeof(t))
+                return 0;
+        return t;
+}
+
+/* Ends the helper; its children's peak RSS in KiB (0 if unknown). */
+static long runner_finish(struct runner *r)
+{
+        long rss = 0;
+        close(r->cmd);
+        if (read(r->res, &rss, sizeof(rss)) != (ssize_t)sizeof(rss))
+                rss = 0;
+        close(r->res);
+        waitpid(r->pid, NULL, 0);
+        return rss;
 }
 
 static const char *find_runc(void)
@@ -172,22 +205,41 @@ int main(void)
         }
         _cleanup_free_ uint64_t *ours = calloc(n, sizeof(uint64_t)), *theirs = calloc(n, sizeof(uint64_t));
         long our_rss = 0, their_rss = 0;
-        snprintf(root, sizeof(root), "%s/state-barevirt", dir);
-        if (measure(bin, root, dir, n, ours, &our_rss) < 0) {
-                fprintf(stderr, "bench-runtime: barevirt-runtime run failed\n");
-                rc = 1;
-        }
         const char *runc = getenv("BAREVIRT_BENCH_PEER") ? getenv("BAREVIRT_BENCH_PEER") : find_runc();
         const char *peer = getenv("BAREVIRT_BENCH_PEER_NAME") ? getenv("BAREVIRT_BENCH_PEER_NAME") : "runc";
         double ratio = strcmp(peer, "crun") == 0 ? 0.8 : 0.5;
+        struct runner me, them;
+        bool peer_ok = runc != NULL;
+        if (!ours || !theirs)
+                return 1;
+        snprintf(root, sizeof(root), "%s/state-barevirt", dir);
+        if (runner_start(&me, bin, root, dir) < 0)
+                return 1;
+        snprintf(root, sizeof(root), "%s/state-runc", dir);
+        if (peer_ok && runner_start(&them, runc, root, dir) < 0)
+                peer_ok = false;
+        bool them_started = peer_ok;
+        for (size_t i = 0; i < n; i++) {
+                /* Alternate who goes first, too. */
+                if (peer_ok && i % 2 == 1 && (theirs[i] = runner_step(&them, (int)i)) == 0)
+                        peer_ok = false;
+                if ((ours[i] = runner_step(&me, (int)i)) == 0)
+                        rc = 1;
+                if (peer_ok && i % 2 == 0 && (theirs[i] = runner_step(&them, (int)i)) == 0)
+                        peer_ok = false;
+        }
+        /* Theirs first: its helper holds a copy of our helper's command pipe. */
+        if (them_started)
+                their_rss = runner_finish(&them);
+        our_rss = runner_finish(&me);
+        if (rc)
+                fprintf(stderr, "bench-runtime: barevirt-runtime run failed\n");
         double om = (double)bench_median(ours, n) / 1000.0, tm = 0;
-        if (runc && rc == 0) {
-                snprintf(root, sizeof(root), "%s/state-runc", dir);
-                if (measure(runc, root, dir, n, theirs, &their_rss) == 0)
-                        tm = (double)bench_median(theirs, n) / 1000.0;
-                else
-                        printf("bench-runtime: %s run failed; no comparison\n", peer);
-        } else if (!runc)
+        if (runc && peer_ok && rc == 0)
+                tm = (double)bench_median(theirs, n) / 1000.0;
+        else if (runc && rc == 0)
+                printf("bench-runtime: %s run failed; no comparison\n", peer);
+        else if (!runc)
                 printf("bench-runtime: runc not installed (apt-get install runc); no comparison\n");
         if (rc == 0) {
                 bench_line("bench-runtime", "run /bin/true median", om, "ms", runc ? peer : NULL, tm,

@@ -48,7 +48,8 @@ bundle pids '.process.args = ["sh", "-c", "i=0; while [ $i -lt 30 ]; do sleep 5 
 	| .linux.resources.pids.limit = 10' &&
 bundle cpu '.process.args = ["sh", "-c", "while :; do :; done"] | .linux.resources.cpu.quota = 10000
 	| .linux.resources.cpu.period = 100000' &&
-bundle kill '.process.args = ["sh", "-c", "sleep 100 & sleep 100 & sleep 100"]'
+bundle kill '.process.args = ["sh", "-c", "sleep 100 & sleep 100 & sleep 100"]' &&
+bundle true '.process.args = ["true"]'
 tap_ok $? "bundles made from barevirt-runtime spec"
 
 # The runtime, barevirtd, the CLI, jq, and the shared libraries they need.

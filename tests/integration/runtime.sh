@@ -118,6 +118,20 @@ else
 	tap_skip "ip netns unavailable"
 fi
 
+# A pid namespace joined by path (another container's): the new container
+# sees that container's processes; hooks (run after the clone) stay in ours.
+rt_bundle pidhost '.process.args = ["sleep", "30"]'
+RT_IDS="$RT_IDS c-pidhost"
+(cd "$RT_TMP/pidhost" && rt run --detach c-pidhost </dev/null >/dev/null 2>&1)
+hp=$(rt state c-pidhost | jq -r .pid)
+rt_bundle pidjoin '.linux.namespaces = [.linux.namespaces[] | if .type == "pid" then .path = "/proc/'"$hp"'/ns/pid" else . end]
+	| .process.args = ["sh", "-c", "ps -o comm | grep -c sleep"]
+	| .hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "readlink /proc/self/ns/pid >'"$RT_TMP"'/hookns"]}]'
+rt_run pidjoin c-pidjoin
+[ "$RT_OUT" = 1 ] && [ "$(cat "$RT_TMP/hookns")" = "$(readlink /proc/self/ns/pid)" ]
+tap_ok $? "a pid namespace joined by path: its processes are visible; hooks stay in the runtime's ($RT_OUT, $(cat "$RT_TMP/hookns"))"
+rt delete --force c-pidhost >/dev/null 2>&1
+
 # -- `spec` + `run` with its terminal: the pty is relayed to our own stdio
 if command -v script >/dev/null; then
 	rt_bundle tty '.process.terminal = true'
@@ -207,6 +221,27 @@ rt_run cwd c-cwd
 r=$?
 exec 7<&-
 [ $r -ne 0 ] && ! echo "$RT_OUT" | grep -qx /etc; tap_ok $? "CVE-2024-21626: a cwd through /proc/self/fd is refused"
+rt_bundle newcwd '.process.cwd = "/new/deep/dir" | .process.args = ["sh", "-c", "pwd; touch f && echo wrote"]'
+rt_run newcwd c-newcwd
+[ "$RT_OUT" = "/new/deep/dir
+wrote" ] && [ "$(stat -c '%a %u' "$RT_TMP/rootfs/new/deep/dir")" = "755 0" ] && [ -f "$RT_TMP/rootfs/new/deep/dir/f" ]
+tap_ok $? "a missing process.cwd is created in the rootfs (0755, root), as runc does ($RT_OUT)"
+ln -s /data "$RT_TMP/rootfs/inlink"
+rt_bundle linkcwd '.process.cwd = "/inlink/sub" | .process.args = ["sh", "-c", "touch f; echo ok"]'
+rt_run linkcwd c-linkcwd
+[ -f "$RT_TMP/rootfs/data/sub/f" ] && [ ! -e /data/sub ]
+tap_ok $? "a cwd through an absolute symlink is resolved inside the rootfs ($RT_OUT)"
+mkdir -p "$RT_TMP/hostside"
+ln -s "$RT_TMP/hostside/gone" "$RT_TMP/rootfs/escape"
+rt_bundle escapecwd '.process.cwd = "/escape/sub" | .process.args = ["sh", "-c", "touch f; echo ok"]'
+rt_run escapecwd c-escapecwd
+r=$?
+[ $r -ne 0 ] && [ -z "$(ls "$RT_TMP/hostside")" ] && echo "$RT_OUT" | grep -q "working directory '/escape/sub'"
+tap_ok $? "a cwd through a symlink dangling toward a host path is refused; the host is untouched ($RT_OUT)"
+touch "$RT_TMP/rootfs/afile"
+rt_bundle filecwd '.process.cwd = "/afile/sub" | .process.args = ["true"]'
+rt_run filecwd c-filecwd
+[ $? -ne 0 ] && echo "$RT_OUT" | grep -q "working directory '/afile/sub'"; tap_ok $? "a cwd under a file is refused ($RT_OUT)"
 
 # -- bad configs are refused and leave nothing behind
 mid=$(rt_snapshot)

@@ -51,7 +51,9 @@ rt_snapshot() {
 	mnt=$(grep -c -e "$RT_TMP" /proc/self/mountinfo)
 	v2=/sys/fs/cgroup/unified
 	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && v2=/sys/fs/cgroup
-	cg=$(find "$v2/barevirt" "$v2/bv-test" -type d 2>/dev/null | wc -l)
+	# Only cgroups named like this suite's ids: other helpers' containers come and go.
+	cg=$(find "$v2/barevirt" "$v2/bv-test" -mindepth 1 -maxdepth 1 -type d \( -name 'c-*' -o -name 'leak-*' \
+		-o -name 'fail-*' \) 2>/dev/null | wc -l)
 	st=$(ls "$RT_ROOT" 2>/dev/null | wc -l)
 	# Processes running our rootfs's busybox (same inode), wherever they are.
 	ino=$(stat -c %d:%i "$RT_TMP/rootfs/bin/busybox")

@@ -171,6 +171,27 @@ int cmd_kill(int argc, char **argv)
         return r < 0 ? rt_fail_err(NULL, r, &err) : 0;
 }
 
+static int pause_or_resume(int argc, char **argv, bool pause)
+{
+        struct rt_opt opts[] = { { NULL, 0, false, NULL, NULL } };
+        struct bv_error err = { 0 };
+        const char *id;
+        if (one_id(argc, argv, opts, &id) < 0)
+                return 1;
+        int r = ctr_container_pause(rt.root, id, pause, &err);
+        return r < 0 ? rt_fail_err(NULL, r, &err) : 0;
+}
+
+int cmd_pause(int argc, char **argv)
+{
+        return pause_or_resume(argc, argv, true);
+}
+
+int cmd_resume(int argc, char **argv)
+{
+        return pause_or_resume(argc, argv, false);
+}
+
 int cmd_delete(int argc, char **argv)
 {
         bool force = false;

@@ -56,7 +56,18 @@ int rt_foreground(pid_t pid, int master)
                 raw = tcsetattr(0, TCSANOW, &t) == 0;
                 copy_winsize(0, master);
         }
-        for (bool done = false; !done;) {
+        /*
+         * The process may have exited before SIGCHLD was blocked, when the
+         * signal was discarded: without this check the wait never ends (seen
+         * inside a one-CPU TCG guest, about one run in ten).
+         */
+        int status;
+        bool done = false;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+                code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                done = true;
+        }
+        while (!done) {
                 struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
                                        { .fd = master_open ? master : -1, .events = POLLIN },
                                        { .fd = in_open ? 0 : -1, .events = POLLIN } };
@@ -74,7 +85,6 @@ int rt_foreground(pid_t pid, int master)
                 if (si.ssi_signo == SIGWINCH && master >= 0) {
                         copy_winsize(0, master);
                 } else if (si.ssi_signo == SIGCHLD) {
-                        int status;
                         if (waitpid(pid, &status, WNOHANG) == pid) {
                                 code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
                                 done = true;

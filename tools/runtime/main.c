@@ -144,6 +144,8 @@ static const struct verb {
         { "state", cmd_state, false, "state ID" },
         { "kill", cmd_kill, false, "kill [--all] ID [SIGNAL]" },
         { "delete", cmd_delete, false, "delete [--force] ID" },
+        { "pause", cmd_pause, false, "pause ID" },
+        { "resume", cmd_resume, false, "resume ID" },
         { "exec", cmd_exec, true, "exec [--tty] [--console-socket PATH] [--process FILE] [--detach] [--pid-file PATH] [--cwd DIR] [--env K=V] [--user UID[:GID]] ID [COMMAND...]" },
         { "list", cmd_list, false, "list [--format table|json] [--quiet]" },
         { "ps", cmd_ps, false, "ps [--format table|json] ID" },

@@ -47,6 +47,8 @@ int cmd_run(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_state(int argc, char **argv);
 int cmd_list(int argc, char **argv);
