@@ -294,13 +294,19 @@ upid=$(js ctt-un .pid)
 tap_check "its root is an unprivileged host uid ($(awk '/^Uid:/ {print $2}' /proc/$upid/status 2>/dev/null))" \
 	[ "$(awk '/^Uid:/ {print $2}' "/proc/$upid/status" 2>/dev/null)" -gt 0 ]
 tap_check "and uid 0 inside" [ "$(C ct exec ctt-un -- id -u)" = 0 ]
+C ct create ctt-un2 --rootfs "$ROOTFS" --userns --nic ctnet0,ip=10.88.0.40/24 -- /bin/sh -c 'sleep 1000' >/dev/null &&
+	C ct start ctt-un2 >/dev/null
+tap_ok $? "a container with --userns and a NIC starts"
+out=$(C ct exec ctt-un2 -- ip -4 addr show eth0 2>&1)
+tap_check "exec into it runs in its netns (the runtime joins the host-owned netns itself): $(echo "$out" | grep -o 'inet [0-9./]*')" \
+	sh -c "echo '$out' | grep -q 'inet 10.88.0.40/24'"
 
 # ---- the end ----
 for n in $(C ct list --json | jq -r '.[].name'); do C ct delete --force "$n" >/dev/null || echo "# delete $n failed"; done
 tap_check "every container deleted" [ "$(ncts)" = 0 ]
 tap_check "no mounts left under the test dir" sh -c "! grep -q ' $T' /proc/self/mountinfo"
 left=
-for n in ctt-c1 ctt-ex5 ctt-ex0 ctt-im1 ctt-im2 ctt-n1 ctt-n2 ctt-rp ctt-rp0 ctt-sys1 ctt-lf ctt-evt ctt-late ctt-un; do [ -e "$cg/barevirt/$n" ] && left="$left $n"; done
+for n in ctt-c1 ctt-ex5 ctt-ex0 ctt-im1 ctt-im2 ctt-n1 ctt-n2 ctt-rp ctt-rp0 ctt-sys1 ctt-lf ctt-evt ctt-late ctt-un ctt-un2; do [ -e "$cg/barevirt/$n" ] && left="$left $n"; done
 tap_check "no container cgroup left ($left)" [ -z "$left" ]
 tap_check "no veth left on the bridge" [ "$(ip -n "$NS" -j link show master ctnet0 | jq length)" = 0 ]
 bv_daemon_stop; tap_ok $? "barevirtd exits cleanly"
