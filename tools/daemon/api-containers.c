@@ -1208,10 +1208,27 @@ static void on_autostarted(struct ct *ct, int r, const char *msg, void *userdata
                 bv_warn("container '%s': autostart failed: %s", ct->def->name, msg ? msg : strerror(-r));
 }
 
+static void load_ct(struct barevirtd *d, const char *path, json_t *o)
+{
+        struct bv_error err = {};
+        struct ctr_ct_def *def = NULL;
+        const char *base = strrchr(path, '/') + 1;
+        size_t len = strlen(base) - 5;
+        struct ct *ct;
+
+        if (ctr_ct_def_parse(o, &def, &err) < 0)
+                bv_warn("ignoring '%s': %s", path, err.msg);
+        else if (strncmp(base, def->name, len) != 0 || strlen(def->name) != len) {
+                bv_warn("ignoring '%s': it names container '%s'", path, def->name);
+                ctr_ct_def_free(def);
+        } else if (add_ct(d, def, CT_CREATED, &ct) < 0)
+                ctr_ct_def_free(def);
+        else
+                ct_adopt(ct);
+}
+
 int containers_load(struct barevirtd *d, const char *runtime)
 {
-        char dir[PATH_MAX], path[PATH_MAX];
-        struct dirent **list;
         struct bv_error err = {};
         struct containers *cts = calloc(1, sizeof(*cts));
 
@@ -1226,32 +1243,9 @@ int containers_load(struct barevirtd *d, const char *runtime)
                 bv_warn("containers: %s", err.msg);
         if (cts_runtime_init(cts, runtime, &err) < 0)
                 bv_warn("containers cannot start: %s", err.msg);
-        snprintf(dir, sizeof(dir), "%s/containers", d->state_dir);
-        if (bv_mkdir_p(dir, 0700, &err) < 0)
-                return -err.error;
-        int n = scandir(dir, &list, NULL, alphasort);
-        for (int i = 0; i < n; i++) {
-                const char *f = list[i]->d_name;
-                size_t len = strlen(f);
-                json_auto_t *o = NULL;
-                struct ctr_ct_def *def = NULL;
-                struct ct *ct;
-                if (len > 5 && strcmp(f + len - 5, ".json") == 0) {
-                        snprintf(path, sizeof(path), "%s/%s", dir, f);
-                        if (bv_json_load_file(path, DEF_MAX, &o, &err) < 0 || ctr_ct_def_parse(o, &def, &err) < 0)
-                                bv_warn("ignoring '%s': %s", path, err.msg);
-                        else if (strncmp(f, def->name, len - 5) != 0 || strlen(def->name) != len - 5) {
-                                bv_warn("ignoring '%s': it names container '%s'", path, def->name);
-                                ctr_ct_def_free(def);
-                        } else if (add_ct(d, def, CT_CREATED, &ct) < 0)
-                                ctr_ct_def_free(def);
-                        else
-                                ct_adopt(ct);
-                }
-                free(list[i]);
-        }
-        if (n >= 0)
-                free(list);
+        int r = state_defs_foreach(d, "containers", DEF_MAX, load_ct);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < cts->n; i++) {
                 struct ct *ct = cts->v[i];
                 if (ct->def->autostart && ended(ct->state)) {

@@ -563,11 +563,24 @@ static void on_reattached(struct vmm_vm *vm, int r, json_t *result, const struct
                         vmm_state_name(vmm_vm_state(vm)));
 }
 
+static void load_vm(struct barevirtd *d, const char *path, json_t *o)
+{
+        struct bv_error err = {};
+        struct vmm_def *def = NULL;
+        struct vmm_vm *vm;
+
+        if (vmm_def_from_json(o, &def, &err) < 0)
+                bv_warn("ignoring '%s': %s", path, err.msg);
+        else if (add_vm(d, def, &vm) < 0)
+                vmm_def_free(def);
+        else if (vmm_vm_reattach(vm, on_reattached, d) < 0)
+                bv_warn("vm '%s': cannot reattach", vmm_vm_name(vm));
+}
+
 int vms_load(struct barevirtd *d)
 {
-        char dir[4096], path[4096];
-        struct dirent **list;
         struct bv_error err = {};
+        int r;
 
         if (vmm_qemu_find(d->qemu_path, d->qemu_bin, sizeof(d->qemu_bin), &err) < 0) {
                 bv_warn("%s: VMs cannot start", err.msg);
@@ -575,29 +588,8 @@ int vms_load(struct barevirtd *d)
         }
         if (vmm_qemu_find("qemu-img", d->qemu_img, sizeof(d->qemu_img), NULL) < 0)
                 snprintf(d->qemu_img, sizeof(d->qemu_img), "qemu-img");
-        snprintf(dir, sizeof(dir), "%s/vms", d->state_dir);
-        if (bv_mkdir_p(dir, 0700, &err) < 0)
-                return -err.error;
-        int n = scandir(dir, &list, NULL, alphasort);
-        for (int i = 0; i < n; i++) {
-                const char *f = list[i]->d_name;
-                size_t len = strlen(f);
-                json_auto_t *o = NULL;
-                struct vmm_def *def = NULL;
-                struct vmm_vm *vm;
-                if (len > 5 && strcmp(f + len - 5, ".json") == 0) {
-                        snprintf(path, sizeof(path), "%s/%s", dir, f);
-                        if (bv_json_load_file(path, DEF_MAX, &o, &err) < 0 || vmm_def_from_json(o, &def, &err) < 0)
-                                bv_warn("ignoring '%s': %s", path, err.msg);
-                        else if (add_vm(d, def, &vm) < 0)
-                                vmm_def_free(def);
-                        else if (vmm_vm_reattach(vm, on_reattached, d) < 0)
-                                bv_warn("vm '%s': cannot reattach", vmm_vm_name(vm));
-                }
-                free(list[i]);
-        }
-        if (n >= 0)
-                free(list);
+        if ((r = state_defs_foreach(d, "vms", DEF_MAX, load_vm)) < 0)
+                return r;
         /* Autostart needs the host probe (KVM or not); do not make start-up wait for it otherwise. */
         for (size_t i = 0; i < d->n_vms; i++)
                 if (vmm_vm_def(d->vms[i])->autostart) {

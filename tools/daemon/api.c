@@ -6,13 +6,17 @@
  * unknown path 404, known path with another method 405 (naming the allowed ones),
  * oversized bodies 413 (in common/http.c), malformed JSON 400.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fd.h"
+#include "common/file.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "tools/daemon/daemon.h"
@@ -167,4 +171,33 @@ void api_stop(struct barevirtd *d)
                 unlink(d->socket_path);
                 d->listen_fd = -1;
         }
+}
+
+int state_defs_foreach(struct barevirtd *d, const char *kind, size_t max,
+                       void (*fn)(struct barevirtd *d, const char *path, json_t *def))
+{
+        char dir[4096], path[4400];
+        struct dirent **list;
+        struct bv_error err = {};
+
+        snprintf(dir, sizeof(dir), "%s/%s", d->state_dir, kind);
+        if (bv_mkdir_p(dir, 0700, &err) < 0)
+                return -err.error;
+        int n = scandir(dir, &list, NULL, alphasort);
+        for (int i = 0; i < n; i++) {
+                const char *f = list[i]->d_name;
+                size_t len = strlen(f);
+                json_auto_t *o = NULL;
+                if (len > 5 && strcmp(f + len - 5, ".json") == 0) {
+                        snprintf(path, sizeof(path), "%s/%s", dir, f);
+                        if (bv_json_load_file(path, max, &o, &err) < 0)
+                                bv_warn("ignoring '%s': %s", path, err.msg);
+                        else
+                                fn(d, path, o);
+                }
+                free(list[i]);
+        }
+        if (n >= 0)
+                free(list);
+        return 0;
 }

@@ -84,6 +84,15 @@ int api_status_from_errno(int neg_errno);
  */
 int api_read_json(struct bv_http_conn *c, const struct bv_http_request *req, json_t **ret);
 
+/*
+ * Calls fn for every STATE_DIR/kind/NAME.json, in name order, with the file's
+ * path and its JSON (borrowed), after making the folder if it is missing. A
+ * file that cannot be read or is not JSON (at most max bytes) is logged and
+ * skipped. Returns 0 or -errno when the folder cannot be made.
+ */
+int state_defs_foreach(struct barevirtd *d, const char *kind, size_t max,
+                       void (*fn)(struct barevirtd *d, const char *path, json_t *def));
+
 /* /v1/events: sends one event, {"type": type, "time": ..., ...fields}, to every subscriber. */
 void events_emit(struct barevirtd *d, const char *type, json_t *fields /* stolen, may be NULL */);
 int events_new(struct barevirtd *d);
