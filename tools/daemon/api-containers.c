@@ -20,7 +20,6 @@
  * start, naming the missing controller; a container and a VM never share
  * a name.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
