@@ -25,6 +25,7 @@ static const struct api_route *const route_tables[] = {
         api_vms_routes,
         api_networks_routes,
         api_instances_routes,
+        api_engines_routes,
 };
 
 /*

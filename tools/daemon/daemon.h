@@ -14,6 +14,7 @@
 #include "common/loop.h"
 
 struct ctr_engine;
+struct engine_watch;
 struct host_probe;
 struct net_ctx;
 struct vmm_vm;
@@ -38,6 +39,7 @@ struct barevirtd {
         struct vmm_vm **vms;          /* every defined VM */
         size_t n_vms;
         struct ctr_engine *engines[2]; /* docker, podman clients (api-instances.c), made on first use */
+        struct engine_watch *watch;   /* engine events subscriptions (api-engines.c) */
 };
 
 #define API_MAX_ARGS 4
@@ -60,6 +62,7 @@ extern const struct api_route api_events_routes[];
 extern const struct api_route api_vms_routes[];
 extern const struct api_route api_networks_routes[];
 extern const struct api_route api_instances_routes[];
+extern const struct api_route api_engines_routes[];
 
 int api_start(struct barevirtd *d, struct bv_error *err);
 void api_stop(struct barevirtd *d);
@@ -122,3 +125,12 @@ void networks_free(struct barevirtd *d);
 
 /* Engine clients (api-instances.c): frees them at exit (pending calls are cancelled). */
 void instances_free(struct barevirtd *d);
+/* "docker", "podman": the engine index i's name. */
+extern const char *const instances_engine_names[2];
+/* The client for engine i, made on first use; NULL with -ENODEV in err when
+ * no socket is configured. */
+struct ctr_engine *instances_engine(struct barevirtd *d, size_t i, struct bv_error *err);
+/* Engine events subscriptions (api-engines.c): started after the API, freed
+ * before the engine clients. */
+int engine_watch_start(struct barevirtd *d);
+void engine_watch_free(struct barevirtd *d);

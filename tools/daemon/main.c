@@ -183,6 +183,8 @@ int main(int argc, char **argv)
         host_probe_start_later(&d, 100 * 1000);
         networks_load(&d);
         vms_load(&d);
+        if (engine_watch_start(&d) < 0)
+                bv_warn("engine events unavailable: out of memory");
         bv_info("barevirtd %s listening on '%s' (state '%s', run '%s'%s%s)", BAREVIRT_VERSION,
                 d.socket_path, d.state_dir, d.run_dir, d.netns_path ? ", netns " : "",
                 d.netns_path ? d.netns_path : "");
