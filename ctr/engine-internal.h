@@ -115,3 +115,11 @@ int engine_unreachable(struct ctr_engine *e, int r, const struct bv_error *cause
 int engine_http_error(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err);
 /* A JSON string of bytes that may not be UTF-8: invalid bytes become '?'. */
 json_t *engine_text_json(const char *p, size_t n);
+
+/* Terminal reply handlers by name, for ctr_engine_reply_replay() (tests, fuzzing). */
+struct engine_reply_kind {
+        const char *name;
+        op_finish_fn finish;
+};
+extern const struct engine_reply_kind engine_core_replies[];  /* engine.c, ended by {} */
+extern const struct engine_reply_kind engine_ops_replies[];   /* engine-ops.c, ended by {} */

@@ -358,8 +358,8 @@ static int finish_exec_inspect(struct engine_op *op, const struct bv_http_respon
         return 0;
 }
 
-static int finish_exec_start(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
-                             struct bv_error *err)
+/* The exec's output (raw with a tty, else multiplexed) into op->acc. */
+static int exec_output(struct engine_op *op, const struct bv_http_response *resp, struct bv_error *err)
 {
         const char *body = resp->body ? resp->body : "";
         int r;
@@ -378,8 +378,25 @@ static int finish_exec_start(struct engine_op *op, const struct bv_http_response
                                     engine_text_json(d.stderr_, d.stderr_len));
                 ctr_engine_demux_clear(&d);
         }
-        if (!op->acc)
-                return bv_error_set(err, ENOMEM, "Out of memory");
+        return op->acc ? 0 : bv_error_set(err, ENOMEM, "Out of memory");
+}
+
+static int finish_exec_output(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
+                              struct bv_error *err)
+{
+        int r = exec_output(op, resp, err);
+
+        *ret = r < 0 ? NULL : json_incref(op->acc);
+        return r;
+}
+
+static int finish_exec_start(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
+                             struct bv_error *err)
+{
+        int r = exec_output(op, resp, err);
+
+        if (r < 0)
+                return r;
         *ret = NULL;
         free(op->body);
         op->body = NULL;
@@ -605,7 +622,7 @@ int ctr_engine_image_load(struct ctr_engine *e, const void *tar, size_t len, con
         return engine_op_start(op, err);
 }
 
-int ctr_engine_image_remove(struct ctr_engine *e, const char *image, const struct ctr_engine_opts *o,
+int ctr_engine_image_remove(struct ctr_engine *e, const char *image, bool force, const struct ctr_engine_opts *o,
                             ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
         /* Defends against path and query injection: image refs are checked. */
@@ -615,8 +632,19 @@ int ctr_engine_image_remove(struct ctr_engine *e, const char *image, const struc
         if (!op)
                 return bv_error_set(err, ENOMEM, "Out of memory");
         op->method = "DELETE";
-        snprintf(op->path, sizeof(op->path), "/images/%s?force=1", image);
+        snprintf(op->path, sizeof(op->path), "/images/%s%s", image, force ? "?force=1" : "");
         op->finish = engine_finish_none;
         op->max_body = 1024 * 1024;
         return engine_op_start(op, err);
 }
+
+const struct engine_reply_kind engine_ops_replies[] = {
+        { "create", finish_create },
+        { "wait", finish_wait },
+        { "exec-output", finish_exec_output },
+        { "exec-inspect", finish_exec_inspect },
+        { "stats", finish_stats },
+        { "images", finish_images },
+        { "image-load", finish_image_load },
+        {},
+};

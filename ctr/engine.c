@@ -758,3 +758,10 @@ int ctr_engine_logs(struct ctr_engine *e, const char *id, int tail, const struct
         op->tail = tail;
         return engine_op_start(op, err);
 }
+
+const struct engine_reply_kind engine_core_replies[] = {
+        { "list", finish_list },
+        { "inspect", engine_finish_json_object },
+        { "logs", finish_logs },
+        {},
+};

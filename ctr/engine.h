@@ -181,13 +181,14 @@ int ctr_engine_stats(struct ctr_engine *e, const char *id, const struct ctr_engi
 json_t *ctr_engine_stats_summary(const json_t *stats);
 
 /* Images: list ([{"id", "tags": [..], "created", "size"}]); load a tarball
- * made by `docker save` (result {"output": the engine's text}); remove
- * (force; no result). */
+ * made by `docker save` (result {"output": the engine's text}); remove (no
+ * result; force: even when containers use it, which Podman takes as
+ * "remove those containers too", Docker as "untag anyway"). */
 int ctr_engine_images(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
                       void *userdata, struct bv_error *err);
 int ctr_engine_image_load(struct ctr_engine *e, const void *tar, size_t len, const struct ctr_engine_opts *o,
                           ctr_engine_done_cb done, void *userdata, struct bv_error *err);
-int ctr_engine_image_remove(struct ctr_engine *e, const char *image, const struct ctr_engine_opts *o,
+int ctr_engine_image_remove(struct ctr_engine *e, const char *image, bool force, const struct ctr_engine_opts *o,
                             ctr_engine_done_cb done, void *userdata, struct bv_error *err);
 /* True for image references: [A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}, no "..". */
 bool ctr_engine_image_valid(const char *image);
@@ -250,6 +251,18 @@ int ctr_engine_demuxer_feed(struct ctr_engine_demuxer *d, const char *buf, size_
 
 /* Seconds from an engine status text ("Up 5 minutes"), or -1. */
 int64_t ctr_engine_status_uptime(const char *status);
+
+/*
+ * Replays one engine reply through the handling a live call gives it, with
+ * no engine and no I/O (for tests and fuzzing). kind: list, inspect, logs,
+ * create, wait, exec-output, exec-inspect, stats, images, image-load,
+ * version; events (the body is stream lines: result an array of normalised
+ * events) and log-stream (a multiplexed stream fed in 5-byte pieces: an
+ * array of {"stream", "data"}). status >= 400 takes the error path.
+ * Returns what the call's done would get.
+ */
+int ctr_engine_reply_replay(const struct ctr_engine_backend *b, const char *kind, int status, const char *body,
+                            size_t len, json_t **ret, struct bv_error *err);
 
 /* True when name is a valid engine container name or id:
  * [A-Za-z0-9][A-Za-z0-9._-]{0,127}. */

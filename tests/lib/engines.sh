@@ -28,7 +28,8 @@ default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 netns = "none"
 EOC
 export CONTAINERS_CONF="$ENG_T/containers.conf"
-P="timeout 120 podman --runtime $ENG_RUNC --root $ENG_T/storage --runroot $ENG_T/prun --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
+PF="--runtime $ENG_RUNC --root $ENG_T/storage --runroot $ENG_T/prun --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
+P="timeout 120 podman $PF"
 O="--network none --pids-limit -1 --ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
 PODMAN_PID=
 DOCKERD_PID=
@@ -56,7 +57,7 @@ eng_rootfs() {
 eng_podman_service() {
 	# In a network namespace of its own: a container asking for a bridge can
 	# never add one to the host.
-	unshare --net $P system service --time 0 "unix://$PSOCK" >>"$ENG_T/podman.log" 2>&1 &
+	unshare --net podman $PF system service --time 0 "unix://$PSOCK" >>"$ENG_T/podman.log" 2>&1 &
 	PODMAN_PID=$!
 	eng_wait_sock "$PSOCK" 30 || return 1
 	# Its first container list after a start is slow (seconds under load): warm it up.
@@ -104,6 +105,9 @@ eng_cleanup() {
 	$P rm -fa -t 0 >/dev/null 2>&1
 	eng_podman_kill
 	eng_docker_kill
+	# Podman's exec sessions keep a conmon for 5 minutes after they end
+	# (--exit-delay 300): stop the ones of our root, by pid.
+	for _p in $(pgrep -f -- "$ENG_T/storage/" 2>/dev/null); do kill "$_p" 2>/dev/null; done
 	# Leftovers of runc/containerd and of the vfs/overlay drivers under our root.
 	grep -o " $ENG_T[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 }

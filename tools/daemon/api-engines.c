@@ -17,7 +17,7 @@
  *   GET    /v1/engines                        each engine: socket, subscribed
  *   GET    /v1/engines/ENGINE/images          its images
  *   POST   /v1/engines/ENGINE/images/load     {"path": "/abs/image.tar"} (docker save format)
- *   DELETE /v1/engines/ENGINE/images/IMAGE    remove (forced)
+ *   DELETE /v1/engines/ENGINE/images/IMAGE    remove (?force=1: even when in use)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -269,10 +269,10 @@ static void delete_image(struct barevirtd *d, struct bv_http_conn *c, const stru
         struct ctr_engine *e;
         struct bv_error err = {};
         struct call *k = call_new(d, c, args[0], &e);
+        bool force = req->query && strstr(req->query, "force=1");
 
-        (void)req;
         if (k)
-                call_failed(k, ctr_engine_image_remove(e, args[1], NULL, on_call, k, &err), &err);
+                call_failed(k, ctr_engine_image_remove(e, args[1], force, NULL, on_call, k, &err), &err);
 }
 
 const struct api_route api_engines_routes[] = {
