@@ -11,7 +11,6 @@
  * handled here and pinned by tests.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,7 +190,7 @@ int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name
                 double c = json_number_value(cpus);
                 if (!json_is_number(cpus) || !(c >= 0.01 && c <= 1024))
                         return bv_error_set(err, EINVAL, "'cpus' must be a number from 0.01 to 1024");
-                json_object_set_new(host, "NanoCpus", json_integer((json_int_t)llround(c * 1e9)));
+                json_object_set_new(host, "NanoCpus", json_integer((json_int_t)(c * 1e9 + 0.5)));
         }
         json_object_set(body, "HostConfig", host);
         snprintf(ret_name, name_len, "%s", name ? name : "");
@@ -364,6 +363,8 @@ static int exec_output(struct engine_op *op, const struct bv_http_response *resp
         const char *body = resp->body ? resp->body : "";
         int r;
 
+        json_decref(op->acc);
+        op->acc = NULL;
         if (op->tty)
                 op->acc = json_pack("{s:b, s:o, s:o, s:s}", "tty", 1, "output", engine_text_json(body, resp->body_len),
                                     "stdout", engine_text_json(body, resp->body_len), "stderr", "");

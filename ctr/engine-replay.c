@@ -33,7 +33,21 @@ struct collect {
 static void on_frame(int stream, const char *data, size_t len, void *userdata)
 {
         struct collect *c = userdata;
+        json_t *last = json_array_get(c->frames, json_array_size(c->frames) - 1);
 
+        /* Pieces of one stream in a row are joined: the split points are ours. */
+        if (last && json_integer_value(json_object_get(last, "stream")) == stream) {
+                const json_t *prev = json_object_get(last, "data");
+                size_t n = json_string_length(prev);
+                char *buf = malloc(n + len);
+                if (!buf)
+                        return;
+                memcpy(buf, json_string_value(prev), n);
+                memcpy(buf + n, data, len);
+                json_object_set_new(last, "data", engine_text_json(buf, n + len));
+                free(buf);
+                return;
+        }
         json_array_append_new(c->frames, json_pack("{s:i, s:o}", "stream", stream, "data", engine_text_json(data, len)));
 }
 
