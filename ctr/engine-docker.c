@@ -39,4 +39,6 @@ const struct ctr_engine_backend ctr_engine_docker = {
         .error_errno = ctr_engine_status_errno,
         .map_action = docker_action,
         .image_load_path = "/images/load?quiet=1",
+        .list_path = "/containers/json?all=1",
+        .list_versioned = true,
 };

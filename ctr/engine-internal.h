@@ -34,6 +34,10 @@ struct ctr_engine_backend {
         const char *(*map_action)(const char *action);
         /* The path (after the version prefix) that loads an image tarball. */
         const char *image_load_path;
+        /* The container list: path, and whether it takes the version prefix
+         * (Podman's libpod list is unversioned here). */
+        const char *list_path;
+        bool list_versioned;
 };
 
 /* Shared helpers: body's "message" string, or nothing; errno of an HTTP status. */

@@ -14,6 +14,12 @@
  *   not even the response head, until the first event (engine-stream.c).
  * - images are loaded through the libpod API (/libpod/images/load), which
  *   takes the same `docker save` tarball and answers one JSON object.
+ * - the container list comes from the libpod API (/libpod/containers/json):
+ *   Podman's compat list does work per container that makes listing 100
+ *   containers take several times as long, and only libpod's gives the
+ *   start time (StartedAt) for an exact uptime. It has no IP addresses and
+ *   no status text: addresses are in `show` (inspect); the status is made
+ *   from the state and exit code.
  * - a container in the wrong state for an operation (kill of a stopped one)
  *   is a 500 "container state improper" where Docker says 409; it is mapped
  *   to -EBUSY (409) like Docker's.
@@ -80,4 +86,6 @@ const struct ctr_engine_backend ctr_engine_podman = {
         .error_errno = podman_error_errno,
         .map_action = podman_action,
         .image_load_path = "/images/load?quiet=1",
+        .list_path = "/libpod/containers/json?all=true",
+        .list_versioned = false,
 };

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/cleanup.h"
 #include "common/http.h"
@@ -486,11 +487,23 @@ static json_t *container_entry(struct ctr_engine *e, const json_t *c)
         }
         if (!first)
                 first = id;
-        json_int_t created = json_is_integer(json_object_get(c, "Created")) ?
-                                     json_integer_value(json_object_get(c, "Created")) : 0;
+        const json_t *cr = json_object_get(c, "Created");
+        json_int_t created = json_is_integer(cr) ? json_integer_value(cr) : 0;
+        if (json_is_string(cr)) {
+                /* Podman's libpod list: RFC 3339 in UTC. */
+                struct tm tm = {};
+                const char *end = strptime(json_string_value(cr), "%Y-%m-%dT%H:%M:%S", &tm);
+                created = end ? (json_int_t)timegm(&tm) : 0;
+        }
         const char *mapped = e->b->map_state(state);
-        int64_t up = strcmp(mapped, "running") == 0 || strcmp(mapped, "paused") == 0 ?
-                             ctr_engine_status_uptime(jstr(c, "Status")) : -1;
+        bool is_up = strcmp(mapped, "running") == 0 || strcmp(mapped, "paused") == 0;
+        int64_t up = is_up ? ctr_engine_status_uptime(jstr(c, "Status")) : -1;
+        /* Podman's libpod list: StartedAt (exact), no status text. */
+        const json_t *started = json_object_get(c, "StartedAt");
+        if (is_up && json_is_integer(started) && json_integer_value(started) > 0) {
+                int64_t t = (int64_t)time(NULL) - json_integer_value(started);
+                up = t < 0 ? 0 : t;
+        }
         /* "o" steals: a borrowed labels object gets its own reference. */
         json_t *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:o, s:o}", "id", id, "name", first, "names",
                                 out_names, "image", jstr(c, "Image"), "state", mapped, "engine_state", state, "status",
@@ -499,6 +512,13 @@ static json_t *container_entry(struct ctr_engine *e, const json_t *c)
                                 container_addresses(c));
         if (out)
                 json_object_set_new(out, "uptime", up >= 0 ? json_integer(up) : json_null());
+        const json_t *code = json_object_get(c, "ExitCode");
+        if (out && !*jstr(c, "Status") && strcmp(mapped, "exited") == 0 && json_is_integer(code)) {
+                char st[32];
+                snprintf(st, sizeof(st), "Exited (%d)", (int)json_integer_value(code));
+                json_object_set_new(out, "status", json_string(st));
+        } else if (out && !*jstr(c, "Status") && up >= 0)
+                json_object_set_new(out, "status", json_string("Up"));
         return out;
 }
 
@@ -534,7 +554,8 @@ int ctr_engine_list(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_e
 
         if (!op)
                 return bv_error_set(err, ENOMEM, "Out of memory");
-        snprintf(op->path, sizeof(op->path), "/containers/json?all=1");
+        snprintf(op->path, sizeof(op->path), "%s", e->b->list_path);
+        op->versioned = e->b->list_versioned;
         op->finish = finish_list;
         op->max_body = LIST_MAX_BODY;
         return engine_op_start(op, err);

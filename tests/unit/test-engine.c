@@ -218,13 +218,20 @@ static void test_fake(struct bv_loop *loop, const char *dir)
         json_decref(res.v);
         fake_stop(pid, sock);
 
-        f.want_prefix = "/v1.40/";
+        static const char plist[] = "[{\"Id\": \"abcdef0123456789\", \"Names\": [\"p1\"], \"Image\": \"busybox\","
+                                    " \"State\": \"stopped\", \"Status\": \"\", \"Created\": \"2026-01-02T03:04:05.6Z\","
+                                    " \"ExitCode\": 3, \"StartedAt\": 1, \"Labels\": null}]";
+        snprintf(reply, sizeof(reply), OK_HEAD "Content-Length: %zu\r\n\r\n%s", strlen(plist), plist);
+        f.want_prefix = "/libpod/containers/json?all=true";
         pid = fake_start(sock, &f);
         r = run(loop, &ctr_engine_podman, sock, LIST, &res, ver, sizeof(ver));
-        tap_is_int(r, 0, "podman: list through a fake engine at /v1.40");
+        tap_is_int(r, 0, "podman: list through a fake engine, from the libpod API");
         c = json_array_get(res.v, 0);
         tap_is_str(json_string_value(json_object_get(c, "state")), "exited", "podman: 'stopped' maps to exited");
         tap_is_str(json_string_value(json_object_get(c, "engine_state")), "stopped", "podman: its own word is kept");
+        tap_is_str(json_string_value(json_object_get(c, "status")), "Exited (3)", "podman: a status made from the exit code");
+        tap_ok(json_integer_value(json_object_get(c, "created")) == 1767323045, "podman: libpod's RFC 3339 creation time");
+        tap_ok(json_is_null(json_object_get(c, "uptime")), "podman: no uptime when not running");
         json_decref(res.v);
         fake_stop(pid, sock);
 
