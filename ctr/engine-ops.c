@@ -22,6 +22,8 @@
 
 #define DEFAULT_TIMEOUT_USEC (10ULL * 1000000)
 #define WAIT_TIMEOUT_USEC (3600ULL * 1000000)
+/* A create may unpack an image layer first: seconds on a loaded host. */
+#define CREATE_TIMEOUT_USEC (60ULL * 1000000)
 #define EXEC_MAX_BODY (4 * 1024 * 1024)
 #define IMAGES_MAX_BODY (16 * 1024 * 1024)
 #define SPEC_MAX_ITEMS 256
@@ -231,6 +233,8 @@ int ctr_engine_create(struct ctr_engine *e, const json_t *spec, const struct ctr
         op->method = "POST";
         op->finish = finish_create;
         op->max_body = 64 * 1024;
+        if (!(o && o->timeout_usec))
+                op->timeout_usec = CREATE_TIMEOUT_USEC;
         snprintf(op->id, sizeof(op->id), "%s", name);
         snprintf(op->path, sizeof(op->path), "/containers/create%s%s", *name ? "?name=" : "", name);
         if ((r = engine_op_set_body(op, "application/json", s, strlen(s), err)) < 0) {
