@@ -34,8 +34,7 @@ struct ctr_engine_backend {
         const char *(*map_action)(const char *action);
         /* The path (after the version prefix) that loads an image tarball. */
         const char *image_load_path;
-        /* The container list: path, and whether it takes the version prefix
-         * (Podman's libpod list is unversioned here). */
+        /* The container list: path, and whether it takes the version prefix. */
         const char *list_path;
         bool list_versioned;
 };
@@ -70,7 +69,8 @@ struct engine_op {
         uint64_t timeout_usec;
         size_t max_body;
         op_finish_fn finish;
-        bool negotiating;           /* the exchange in flight is GET /version */
+        bool negotiating;           /* the exchange in flight negotiates (ping, or /version) */
+        bool negotiating_full;      /* ... and it is GET /version */
         ctr_engine_done_cb done;
         void *userdata;
         char *body;                 /* request body (owned), or NULL */
@@ -113,6 +113,10 @@ int engine_finish_none(struct engine_op *op, const struct bv_http_response *resp
                        struct bv_error *err);
 /* The API version from a /version reply into e->version. */
 int engine_negotiate(struct ctr_engine *e, const json_t *v, struct bv_error *err);
+/* The API version from a ping reply's Api-Version header (what Docker's
+ * own client does; Podman's /version takes seconds): 0 when negotiated, 1
+ * when the header is missing and /version must be asked, or -errno. */
+int engine_negotiate_ping(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err);
 /* The error of an unreachable engine (and forgets the version). */
 int engine_unreachable(struct ctr_engine *e, int r, const struct bv_error *cause, struct bv_error *err);
 /* The error of a reply with status >= 400. */

@@ -14,7 +14,8 @@
  *   not even the response head, until the first event (engine-stream.c).
  * - images are loaded through the libpod API (/libpod/images/load), which
  *   takes the same `docker save` tarball and answers one JSON object.
- * - the container list comes from the libpod API (/libpod/containers/json):
+ * - the container list comes from the libpod API (/vX/libpod/containers/json;
+ *   without the version prefix Podman answers 404):
  *   Podman's compat list does work per container that makes listing 100
  *   containers take several times as long, and only libpod's gives the
  *   start time (StartedAt) for an exact uptime. It has no IP addresses and
@@ -87,5 +88,5 @@ const struct ctr_engine_backend ctr_engine_podman = {
         .map_action = podman_action,
         .image_load_path = "/images/load?quiet=1",
         .list_path = "/libpod/containers/json?all=true",
-        .list_versioned = false,
+        .list_versioned = true,   /* libpod paths need a version prefix; any is taken */
 };

@@ -2,14 +2,15 @@
 /*
  * Long-lived engine streams, each on a connection of its own so they never
  * hold up other calls: the container events stream and a followed log.
- * A stream first asks GET /version (which also tells whether the engine is
- * there at all), then (logs) inspects the container for its tty flag, then
+ * A stream first pings the engine (which also tells whether it is there at
+ * all, and gives the API version in a header; GET /version only when the
+ * header is missing), then (logs) inspects the container for its tty flag, then
  * sends the streaming request and hands body bytes on as they arrive: event
  * lines normalised to Docker's words, or demultiplexed log frames.
  *
  * Differences handled: Podman answers the events request with nothing at
  * all, not even the response head, until the first event happens, so the
- * stream counts as up once /version answered, and the idle timeout of the
+ * stream counts as up once the ping answered, and the idle timeout of the
  * stream is a day, not the 10 s of a call. Podman names actions its own way
  * ("died", "remove", plus internal ones such as "cleanup" and "init", which
  * are dropped); the backend's map_action table turns them into Docker's.
@@ -32,7 +33,7 @@
 #define LINE_MAX_BYTES (64 * 1024)
 #define FRAME_MAX_BYTES (1024 * 1024)
 
-enum step { STEP_VERSION, STEP_INSPECT, STEP_STREAM, STEP_ENDED };
+enum step { STEP_PING, STEP_VERSION, STEP_INSPECT, STEP_STREAM, STEP_ENDED };
 
 struct ctr_engine_stream {
         struct ctr_engine *e;
@@ -281,7 +282,7 @@ static int stream_send(struct ctr_engine_stream *s, const char *path, bool strea
 {
         char full[1200];
 
-        if (*path == '/' && s->step != STEP_VERSION)
+        if (*path == '/' && s->step != STEP_VERSION && s->step != STEP_PING)
                 snprintf(full, sizeof(full), "/v%s%s", s->e->version, path);
         else
                 snprintf(full, sizeof(full), "%s", path);
@@ -305,13 +306,24 @@ static int stream_next(struct ctr_engine_stream *s, const struct bv_http_respons
         json_auto_t *v = NULL;
         struct bv_error jerr = {};
 
+        int r;
+
         switch (s->step) {
+        case STEP_PING:
         case STEP_VERSION:
-                if (!resp->body || bv_json_loadb(resp->body, resp->body_len, resp->body_len, 0, &v, &jerr) < 0)
-                        return bv_error_set(err, EPROTO, "%s sent malformed JSON for /version", s->e->b->title);
-                int r = engine_negotiate(s->e, v, err);
-                if (r < 0)
-                        return r;
+                if (s->step == STEP_PING) {
+                        if ((r = engine_negotiate_ping(s->e, resp, err)) < 0)
+                                return r;
+                        if (r == 1) {
+                                s->step = STEP_VERSION;
+                                return stream_send(s, s->e->b->version_path, false, err);
+                        }
+                } else {
+                        if (!resp->body || bv_json_loadb(resp->body, resp->body_len, resp->body_len, 0, &v, &jerr) < 0)
+                                return bv_error_set(err, EPROTO, "%s sent malformed JSON for /version", s->e->b->title);
+                        if ((r = engine_negotiate(s->e, v, err)) < 0)
+                                return r;
+                }
                 if (!s->logs) {
                         s->step = STEP_STREAM;
                         if (s->on_up) {
@@ -415,7 +427,7 @@ static int stream_new(struct ctr_engine *e, struct ctr_engine_stream **ret, stru
 
 static int stream_begin(struct ctr_engine_stream *s, struct ctr_engine_stream **ret, struct bv_error *err)
 {
-        int r = stream_send(s, s->e->b->version_path, false, err);
+        int r = stream_send(s, s->e->b->ping_path, false, err);
 
         if (r < 0) {
                 stream_destroy(s);

@@ -281,15 +281,38 @@ int engine_negotiate(struct ctr_engine *e, const json_t *v, struct bv_error *err
 }
 
 /* Negotiation before an op: GET /version, then the op's own exchange. */
+int engine_negotiate_ping(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err)
+{
+        const char *api = bv_http_response_header(resp, "Api-Version");
+
+        if (!api || version_num(api) < 0)
+                return 1;
+        json_auto_t *v = json_pack("{s:s}", "ApiVersion", api);
+        if (!v)
+                return bv_error_set(err, ENOMEM, "Out of memory");
+        return engine_negotiate(e, v, err);
+}
+
 static int finish_version(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
                           struct bv_error *err)
 {
         json_auto_t *v = NULL;
-        int r = engine_load_reply(op, resp, &v, err);
+        int r;
 
-        if (r < 0 || (r = engine_negotiate(op->e, v, err)) < 0)
-                return r;
         *ret = NULL;
+        if (!op->negotiating_full) {
+                r = engine_negotiate_ping(op->e, resp, err);
+                if (r < 0)
+                        return r;
+                if (r == 1) {
+                        /* No Api-Version header: ask /version. */
+                        op->negotiating = op->negotiating_full = true;
+                        r = send_exchange(op, "GET", op->e->b->version_path, 64 * 1024, err);
+                        return r < 0 ? r : 1;
+                }
+        } else if ((r = engine_load_reply(op, resp, &v, err)) < 0 || (r = engine_negotiate(op->e, v, err)) < 0)
+                return r;
+        op->negotiating_full = false;
         r = engine_op_send(op, err);
         return r < 0 ? r : 1;
 }
@@ -300,7 +323,8 @@ int engine_op_send(struct engine_op *op, struct bv_error *err)
 
         if (op->versioned && !op->e->version[0]) {
                 op->negotiating = true;
-                return send_exchange(op, "GET", op->e->b->version_path, 64 * 1024, err);
+                op->negotiating_full = false;
+                return send_exchange(op, "GET", op->e->b->ping_path, 4096, err);
         }
         if (op->versioned)
                 snprintf(full, sizeof(full), "/v%s%s", op->e->version, op->path);

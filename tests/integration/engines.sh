@@ -63,6 +63,9 @@ events_has() {
 # created (not started) container NAME that prints "out-line" and "err-line".
 engine_cases() {
 	e=$1 name=$2 ref=$1:$2
+	# The first lists after barevirtd subscribed can take Podman seconds (past the list's 5 s).
+	n=0
+	while [ $n -lt 20 ] && [ "$(state_of "$ref")" = absent ]; do sleep 0.5; n=$((n + 1)); done
 	list=$(bv_cli list --json)
 	echo "$list" | jq -e --arg r "$ref" --arg t "$e" 'map(select(.ref == $r and .type == $t)) | length == 1' >/dev/null
 	tap_ok $? "$e: list shows $ref with type $e"

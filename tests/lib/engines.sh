@@ -62,6 +62,7 @@ eng_podman_service() {
 	eng_wait_sock "$PSOCK" 30 || return 1
 	# Its first container list after a start is slow (seconds under load): warm it up.
 	curl -s --max-time 30 --unix-socket "$PSOCK" "http://x/v1.40/containers/json?all=1" >/dev/null
+	curl -s --max-time 30 --unix-socket "$PSOCK" "http://x/v1.40/libpod/containers/json?all=true" >/dev/null
 }
 
 eng_podman_start() {

@@ -222,7 +222,7 @@ static void test_fake(struct bv_loop *loop, const char *dir)
                                     " \"State\": \"stopped\", \"Status\": \"\", \"Created\": \"2026-01-02T03:04:05.6Z\","
                                     " \"ExitCode\": 3, \"StartedAt\": 1, \"Labels\": null}]";
         snprintf(reply, sizeof(reply), OK_HEAD "Content-Length: %zu\r\n\r\n%s", strlen(plist), plist);
-        f.want_prefix = "/libpod/containers/json?all=true";
+        f.want_prefix = "/v1.40/libpod/containers/json?all=true";
         pid = fake_start(sock, &f);
         r = run(loop, &ctr_engine_podman, sock, LIST, &res, ver, sizeof(ver));
         tap_is_int(r, 0, "podman: list through a fake engine, from the libpod API");
