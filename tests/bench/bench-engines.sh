@@ -73,7 +73,7 @@ for e in $ENGINES; do
 	n=$("$BAREVIRT" --socket "$B" list --json | jq "map(select(.type == \"$e\")) | length")
 	[ "$n" -ge "$N" ] || { say "$e: barevirt lists $n of $N"; exit 1; }
 	if [ $e = docker ]; then peer="docker -H unix://$DSOCK ps -a --format json"; else peer="podman $PF ps -a --format json"; fi
-	pn=$($peer | grep -c '"')
+	pn=$($peer 2>/dev/null | grep -c '"')
 	[ "$pn" -ge 1 ] || { say "$e: its CLI lists nothing"; exit 1; }
 	# warm both once
 	"$BAREVIRT" --socket "$B" list --json >/dev/null; $peer >/dev/null
