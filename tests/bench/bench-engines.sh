@@ -76,7 +76,7 @@ for e in $ENGINES; do
 	pn=$($peer 2>/dev/null | grep -c '"')
 	[ "$pn" -ge 1 ] || { say "$e: its CLI lists nothing"; exit 1; }
 	# warm both once
-	"$BAREVIRT" --socket "$B" list --json >/dev/null; $peer >/dev/null
+	"$BAREVIRT" --socket "$B" list --json >/dev/null; $peer >/dev/null 2>&1
 	: >"$BV_TMP/t-bv"; : >"$BV_TMP/t-peer"
 	r=0
 	while [ $r -lt $R ]; do
