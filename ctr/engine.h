@@ -8,9 +8,10 @@
  * Every call is asynchronous and carries a timeout: it returns 0 once the
  * request is queued (then done is called exactly once, never from inside the
  * call) or -errno (then done is not called). The first call after the engine
- * was unreachable negotiates the API version again (GET /version: the highest
- * version both sides speak), so a restarted engine is picked up without
- * restarting the caller.
+ * was unreachable negotiates the API version again (the highest version both
+ * sides speak, from the ping's Api-Version header, or GET /version when the
+ * engine sends none), so a restarted engine is picked up without restarting
+ * the caller.
  *
  * Errors from the engine keep its {"message"} and HTTP status in the
  * bv_error text; an engine that does not answer gives "Docker engine at
@@ -206,13 +207,14 @@ typedef void (*ctr_engine_end_cb)(int r, const struct bv_error *err, void *userd
  * "engine_action" (the engine's own), "id", "name", "ref" (ENGINE:NAME),
  * "image", "time" (seconds, float), "exit_code" (die only)}. */
 typedef void (*ctr_engine_event_cb)(const json_t *event, void *userdata);
-/* Called once the stream is connected (its /version answered). */
+/* Called once the stream is connected (its ping answered). */
 typedef void (*ctr_engine_up_cb)(void *userdata);
 
 /*
- * Subscribes to the engine's container events on a connection of its own.
- * Nothing is missed between on_up and the first event: the engine is asked
- * for events since the time of the subscription. Returns 0 or -errno.
+ * Subscribes to the engine's container events on a connection of its own:
+ * a ping first (on_up once it answers), then the events request, which
+ * Podman answers with nothing until the first event. Events the engine
+ * sends before it has the request are not replayed. Returns 0 or -errno.
  */
 int ctr_engine_events(struct ctr_engine *e, ctr_engine_up_cb on_up, ctr_engine_event_cb on_event,
                       ctr_engine_end_cb on_end, void *userdata, struct ctr_engine_stream **ret,
