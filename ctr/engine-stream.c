@@ -15,6 +15,10 @@
  * ("died", "remove", plus internal ones such as "cleanup" and "init", which
  * are dropped); the backend's map_action table turns them into Docker's.
  *
+ * Podman's file events backend also rotates its log under a following
+ * stream, which then sends the kept part again: repeats (older than the
+ * last event passed on, or the same again) are dropped.
+ *
  * Bounds: an event line is at most 64 KiB, a log frame at most 1 MiB; past
  * them the stream ends with -EMSGSIZE.
  */
@@ -54,6 +58,8 @@ struct ctr_engine_stream {
         size_t line_len;
         struct ctr_engine_demuxer demux;
         int body_error;             /* why on_body stopped the exchange */
+        double last_time;           /* of the last event passed on (engine time) */
+        char last_key[240];         /* its id and action */
         struct bv_error err;
 };
 
@@ -211,8 +217,27 @@ static void emit_line(struct ctr_engine_stream *s, const char *line, size_t len)
         if (r < 0) {
                 s->body_error = r;
                 s->err = err;
-        } else if (r > 0)
-                s->on_event(ev, s->userdata);
+                return;
+        }
+        if (r == 0)
+                return;
+        /*
+         * Podman (file events backend) rotates its events log while a stream
+         * follows it, and the stream then sends the kept part again: events
+         * come in time order, so one older than the last passed on, or the
+         * same one again, is such a repeat and is dropped.
+         */
+        double t = json_real_value(json_object_get(ev, "time"));
+        char key[240];
+        snprintf(key, sizeof(key), "%s/%s", json_string_value(json_object_get(ev, "id")),
+                 json_string_value(json_object_get(ev, "engine_action")));
+        if (t > 0 && (t < s->last_time || (t == s->last_time && strcmp(key, s->last_key) == 0)))
+                return;
+        if (t > 0) {
+                s->last_time = t;
+                snprintf(s->last_key, sizeof(s->last_key), "%s", key);
+        }
+        s->on_event(ev, s->userdata);
 }
 
 static int on_events_body(const char *data, size_t len, void *userdata)

@@ -12,7 +12,7 @@
 #   /v1/events (ENGINE-start and ENGINE-die for the bench's containers)
 #   against the calls that succeeded. Target: none lost.
 # BAREVIRT_BENCH_EVENTS_ENGINES picks the engines for the events part
-# (default "docker podman").
+# (default "docker podman"); BAREVIRT_BENCH_ENGINES_N and _M override N and M.
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 say() { echo "bench-engines: $*"; }
 [ "$(id -u)" = 0 ] || { say "skipped (needs root)"; exit 0; }
@@ -22,6 +22,7 @@ bv_tmpdir
 . "$top_srcdir/tests/lib/engines.sh"
 N=100 R=5 M=1000 W=4
 [ -z "${BAREVIRT_BENCH_SMOKE:-}" ] || { N=5 R=2 M=10 W=2; }
+N=${BAREVIRT_BENCH_ENGINES_N:-$N} M=${BAREVIRT_BENCH_ENGINES_M:-$M}
 EV_ENGINES=${BAREVIRT_BENCH_EVENTS_ENGINES:-docker podman}
 PIDS=
 cleanup() {

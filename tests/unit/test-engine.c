@@ -355,6 +355,24 @@ static void test_events_stream(struct bv_loop *loop, const char *dir)
         ctr_engine_stream_free(s);
         fake_stop(pid, sock);
 
+        /* Podman's rotated events log: the kept part comes again, and is dropped. */
+        static const char e1[] = "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":\"a1\",\"Attributes\":{\"name\":\"p1\"}},\"timeNano\":1000000000}\n";
+        static const char e2[] = "{\"Type\":\"container\",\"Action\":\"died\",\"Actor\":{\"ID\":\"a1\",\"Attributes\":{\"name\":\"p1\"}},\"timeNano\":2000000000}\n";
+        static const char e3[] = "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":\"a2\",\"Attributes\":{\"name\":\"p2\"}},\"timeNano\":2000000000}\n";
+        char body[2048], rep[2600];
+        snprintf(body, sizeof(body), "%s%s%s%s%s", e1, e2, e1, e2, e3);
+        snprintf(rep, sizeof(rep), OK_HEAD "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+        struct fake fr = { .version = V143, .reply = rep };
+        pid = fake_start(sock, &fr);
+        res = (struct stream_result){};
+        r = ctr_engine_events(e, st_up, st_event, st_end, &res, &s, &err);
+        bv_loop_run_until(loop, &res.ended, 5000000);
+        tap_ok(r == 0 && res.ended && res.r == 0 && res.n_events == 3 && strcmp(res.ref, "podman:p2") == 0,
+               "events: repeats of a rotated log are dropped, a new event at the same time is not (%d events, %s)",
+               res.n_events, res.ref);
+        ctr_engine_stream_free(s);
+        fake_stop(pid, sock);
+
         /* An event line over 64 KiB ends the stream with -EMSGSIZE. */
         _cleanup_free_ char *big = malloc(80 * 1024);
         int n = snprintf(big, 80 * 1024, OK_HEAD "Transfer-Encoding: chunked\r\n\r\n%x\r\n", 70 * 1024);
