@@ -16,13 +16,14 @@
  * are dropped); the backend's map_action table turns them into Docker's.
  *
  * Podman's file events backend also rotates its log under a following
- * stream, which then sends the kept part again: repeats (older than the
- * last event passed on, or the same again) are dropped.
+ * stream, which then sends the kept part again: repeats (same id, action
+ * and engine time as one of the last 4096 events) are dropped.
  *
  * Bounds: an event line is at most 64 KiB, a log frame at most 1 MiB; past
  * them the stream ends with -EMSGSIZE.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 #define STEP_TIMEOUT_USEC (10ULL * 1000000)
 #define LINE_MAX_BYTES (64 * 1024)
 #define FRAME_MAX_BYTES (1024 * 1024)
+#define SEEN_MAX 4096
 
 enum step { STEP_PING, STEP_VERSION, STEP_INSPECT, STEP_STREAM, STEP_ENDED };
 
@@ -58,8 +60,8 @@ struct ctr_engine_stream {
         size_t line_len;
         struct ctr_engine_demuxer demux;
         int body_error;             /* why on_body stopped the exchange */
-        double last_time;           /* of the last event passed on (engine time) */
-        char last_key[240];         /* its id and action */
+        uint64_t seen[SEEN_MAX];    /* hashes of the last events passed on (a ring) */
+        size_t n_seen;
         struct bv_error err;
 };
 
@@ -223,20 +225,25 @@ static void emit_line(struct ctr_engine_stream *s, const char *line, size_t len)
                 return;
         /*
          * Podman (file events backend) rotates its events log while a stream
-         * follows it, and the stream then sends the kept part again: events
-         * come in time order, so one older than the last passed on, or the
-         * same one again, is such a repeat and is dropped.
+         * follows it, and the stream then sends the kept part again. Events
+         * of different containers are not in time order, so repeats are
+         * found by what they are: the same id, action and engine time as one
+         * of the last SEEN_MAX events passed on.
          */
+        uint64_t h = 1469598103934665603ULL;
+        const char *parts[] = { json_string_value(json_object_get(ev, "id")),
+                                json_string_value(json_object_get(ev, "engine_action")) };
+        for (size_t i = 0; i < 2; i++)
+                for (const char *c = parts[i] ? parts[i] : ""; *c; c++)
+                        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
         double t = json_real_value(json_object_get(ev, "time"));
-        char key[240];
-        snprintf(key, sizeof(key), "%s/%s", json_string_value(json_object_get(ev, "id")),
-                 json_string_value(json_object_get(ev, "engine_action")));
-        if (t > 0 && (t < s->last_time || (t == s->last_time && strcmp(key, s->last_key) == 0)))
-                return;
-        if (t > 0) {
-                s->last_time = t;
-                snprintf(s->last_key, sizeof(s->last_key), "%s", key);
-        }
+        h = (h ^ (uint64_t)(t * 1e6)) * 1099511628211ULL;
+        size_t n = BV_MIN(s->n_seen, (size_t)SEEN_MAX);
+        if (t > 0)
+                for (size_t i = 0; i < n; i++)
+                        if (s->seen[i] == h)
+                                return;
+        s->seen[s->n_seen++ % SEEN_MAX] = h;
         s->on_event(ev, s->userdata);
 }
 
