@@ -28,7 +28,9 @@ default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 netns = "none"
 EOC
 export CONTAINERS_CONF="$ENG_T/containers.conf"
-PF="--runtime $ENG_RUNC --root $ENG_T/storage --runroot $ENG_T/prun --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
+# --tmpdir: the file events log lives there (default /run/libpod, shared by
+# every podman on the host: another test's events would show up in ours).
+PF="--runtime $ENG_RUNC --root $ENG_T/storage --runroot $ENG_T/prun --tmpdir $ENG_T/ptmp --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
 P="timeout 120 podman $PF"
 O="--network none --pids-limit -1 --ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
 PODMAN_PID=
