@@ -148,3 +148,17 @@ int bv_proc_start_time(pid_t pid, unsigned long long *ret)
         *ret = v;
         return 0;
 }
+
+long long bv_proc_uptime(pid_t pid)
+{
+        unsigned long long start;
+        double up;
+        _cleanup_fclose_ FILE *f = NULL;
+        long hz = sysconf(_SC_CLK_TCK);
+
+        if (pid <= 0 || hz <= 0 || bv_proc_start_time(pid, &start) < 0 || !(f = fopen("/proc/uptime", "re")) ||
+            fscanf(f, "%lf", &up) != 1)
+                return -1;
+        double t = up - (double)start / (double)hz;
+        return t < 0 ? 0 : (long long)t;
+}

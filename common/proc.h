@@ -32,3 +32,6 @@ int bv_proc_run_capture(char *const argv[], unsigned timeout_ms, char *out, size
  * another start time. Returns 0, -ESRCH (no such process) or -EPROTO.
  */
 int bv_proc_start_time(pid_t pid, unsigned long long *ret);
+
+/* Seconds since pid started (from its start time and /proc/uptime), or -1. */
+long long bv_proc_uptime(pid_t pid);

@@ -21,6 +21,12 @@ static const char *docker_state(const char *s)
         return "unknown";
 }
 
+/* Docker's action words are the reference: all kept. */
+static const char *docker_action(const char *a)
+{
+        return a;
+}
+
 const struct ctr_engine_backend ctr_engine_docker = {
         .name = "docker",
         .title = "Docker",
@@ -31,4 +37,8 @@ const struct ctr_engine_backend ctr_engine_docker = {
         .map_state = docker_state,
         .error_text = ctr_engine_error_message,
         .error_errno = ctr_engine_status_errno,
+        .map_action = docker_action,
+        .image_load_path = "/images/load?quiet=1",
+        .list_path = "/containers/json?all=1",
+        .list_versioned = true,
 };

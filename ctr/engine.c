@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/cleanup.h"
 #include "common/http.h"
@@ -24,36 +25,6 @@
 #define LIST_MAX_BODY (16 * 1024 * 1024)
 #define LOGS_MAX_BODY (4 * 1024 * 1024)
 #define LIST_MAX (10000)
-
-struct ctr_engine {
-        const struct ctr_engine_backend *b;
-        struct bv_http_client *client;
-        char socket[256];
-        char version[16];           /* negotiated, "" when not */
-};
-
-struct engine_op;
-/* Handles a successful (status < 400) reply. Returns 0 with *ret (may be
- * NULL), 1 when the op continued with another exchange, or -errno. */
-typedef int (*op_finish_fn)(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
-                            struct bv_error *err);
-
-struct engine_op {
-        struct ctr_engine *e;
-        const char *method;
-        char path[512];             /* after the version prefix */
-        bool versioned;
-        uint64_t timeout_usec;
-        size_t max_body;
-        op_finish_fn finish;
-        bool negotiating;           /* the exchange in flight is GET /version */
-        ctr_engine_done_cb done;
-        void *userdata;
-        /* logs */
-        char id[160];
-        int tail;
-        bool tty;
-};
 
 static const struct ctr_engine_backend *const backends[] = { &ctr_engine_docker, &ctr_engine_podman };
 
@@ -98,6 +69,7 @@ int ctr_engine_new(struct bv_loop *loop, const struct ctr_engine_backend *backen
         if (!e)
                 return bv_error_set(err, ENOMEM, "Out of memory");
         e->b = backend;
+        e->loop = loop;
         snprintf(e->socket, sizeof(e->socket), "%s", socket_path);
         int r = bv_http_client_new(loop, socket_path, &e->client, err);
         if (r < 0) {
@@ -113,6 +85,18 @@ struct ctr_engine *ctr_engine_free(struct ctr_engine *e)
         if (!e)
                 return NULL;
         e->client = bv_http_client_free(e->client);
+        /* Calls on their own connections, or waiting on a timer. */
+        while (e->ops) {
+                struct engine_op *op = e->ops;
+                struct bv_http_client *c = op->own;
+                op->own = NULL;
+                bv_http_client_free(c);
+                if (e->ops == op) {
+                        struct bv_error err = {};
+                        bv_error_set(&err, ECANCELED, "%s engine client closed", e->b->title);
+                        engine_op_finish(op, -ECANCELED, NULL, &err);
+                }
+        }
         free(e);
         return NULL;
 }
@@ -169,25 +153,23 @@ int ctr_engine_status_errno(int status, const char *text)
         }
 }
 
-static int engine_error(struct engine_op *op, const struct bv_http_response *resp, struct bv_error *err)
+int engine_http_error(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err)
 {
         json_auto_t *body = NULL;
         char msg[200] = "";
 
         if (resp->body && resp->body_len > 0 &&
             bv_json_loadb(resp->body, resp->body_len, resp->body_len, 0, &body, NULL) >= 0 && json_is_object(body))
-                op->e->b->error_text(body, msg, sizeof(msg));
+                e->b->error_text(body, msg, sizeof(msg));
         if (!*msg && resp->body)
                 snprintf(msg, sizeof(msg), "%.120s", resp->body);
         clean_text(msg);
-        return bv_error_set(err, op->e->b->error_errno(resp->status, msg), "%s: %s (HTTP %d)", op->e->b->title,
+        return bv_error_set(err, e->b->error_errno(resp->status, msg), "%s: %s (HTTP %d)", e->b->title,
                             *msg ? msg : bv_http_status_text(resp->status), resp->status);
 }
 
-static int unreachable(struct engine_op *op, int r, const struct bv_error *cause, struct bv_error *err)
+int engine_unreachable(struct ctr_engine *e, int r, const struct bv_error *cause, struct bv_error *err)
 {
-        struct ctr_engine *e = op->e;
-
         if (r == -ECONNREFUSED || r == -ENOENT || r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE) {
                 e->version[0] = '\0';
                 return bv_error_set(err, ECONNREFUSED, "%s engine at '%s' is not reachable (%s)", e->b->title,
@@ -200,16 +182,28 @@ static int unreachable(struct engine_op *op, int r, const struct bv_error *cause
         }
         if (r == -ECANCELED)
                 return bv_error_set(err, ECANCELED, "%s engine client closed", e->b->title);
+        if (r == -EPROTO || r == -EMSGSIZE)
+                return bv_error_set(err, -r, "%s engine at '%s' sent a bad reply: %s", e->b->title, e->socket,
+                                    bv_error_message(cause, r));
         return bv_error_set(err, -r, "%s engine at '%s': %s", e->b->title, e->socket, bv_error_message(cause, r));
 }
 
-static void op_finish(struct engine_op *op, int r, json_t *result, const struct bv_error *err)
+void engine_op_finish(struct engine_op *op, int r, json_t *result, const struct bv_error *err)
 {
+        if (op->prev)
+                op->prev->next = op->next;
+        else
+                op->e->ops = op->next;
+        if (op->next)
+                op->next->prev = op->prev;
         op->done(r, r < 0 ? NULL : result, err, op->userdata);
+        bv_timer_cancel(op->timer);
+        bv_http_client_free(op->own);
+        json_decref(op->acc);
+        free(op->body);
         free(op);
 }
 
-static int op_send(struct engine_op *op, struct bv_error *err);
 static int finish_version(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
                           struct bv_error *err);
 
@@ -224,9 +218,9 @@ static void on_reply(int ret, struct bv_http_response *resp, const struct bv_err
 
         op->negotiating = false;
         if (ret < 0)
-                r = unreachable(op, ret, cause, &err);
+                r = engine_unreachable(op->e, ret, cause, &err);
         else if (resp->status >= 400)
-                r = engine_error(op, resp, &err);
+                r = engine_http_error(op->e, resp, &err);
         else
                 r = fn(op, resp, &result, &err);
         bv_http_response_free(resp);
@@ -234,24 +228,27 @@ static void on_reply(int ret, struct bv_http_response *resp, const struct bv_err
                 json_decref(result);
                 return;  /* continued */
         }
-        op_finish(op, r, result, &err);
+        engine_op_finish(op, r, result, &err);
         json_decref(result);
 }
 
 static int send_exchange(struct engine_op *op, const char *method, const char *path, size_t max_body,
                          struct bv_error *err)
 {
+        bool with_body = !op->negotiating && op->body;
         struct bv_http_client_request req = {
                 .method = method, .path = path, .timeout_usec = op->timeout_usec, .max_body = max_body,
+                .content_type = with_body ? op->content_type : NULL, .body = with_body ? op->body : NULL,
+                .body_len = with_body ? op->body_len : 0,
         };
-        int r = bv_http_client_send(op->e->client, &req, on_reply, op);
+        int r = bv_http_client_send(op->own ? op->own : op->e->client, &req, on_reply, op);
         if (r < 0)
                 return bv_error_set(err, -r, "Cannot send a request to the %s engine at '%s'", op->e->b->title,
                                     op->e->socket);
         return 0;
 }
 
-static int load_reply(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
+int engine_load_reply(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
 {
         struct bv_error jerr = {};
 
@@ -265,7 +262,7 @@ static int load_reply(struct engine_op *op, const struct bv_http_response *resp,
 }
 
 /* Picks the API version from a /version reply into e->version. */
-static int negotiate(struct ctr_engine *e, const json_t *v, struct bv_error *err)
+int engine_negotiate(struct ctr_engine *e, const json_t *v, struct bv_error *err)
 {
         const char *api = json_string_value(json_object_get(v, "ApiVersion"));
         const char *min = json_string_value(json_object_get(v, "MinAPIVersion"));
@@ -284,26 +281,50 @@ static int negotiate(struct ctr_engine *e, const json_t *v, struct bv_error *err
 }
 
 /* Negotiation before an op: GET /version, then the op's own exchange. */
+int engine_negotiate_ping(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err)
+{
+        const char *api = bv_http_response_header(resp, "Api-Version");
+
+        if (!api || version_num(api) < 0)
+                return 1;
+        json_auto_t *v = json_pack("{s:s}", "ApiVersion", api);
+        if (!v)
+                return bv_error_set(err, ENOMEM, "Out of memory");
+        return engine_negotiate(e, v, err);
+}
+
 static int finish_version(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
                           struct bv_error *err)
 {
         json_auto_t *v = NULL;
-        int r = load_reply(op, resp, &v, err);
+        int r;
 
-        if (r < 0 || (r = negotiate(op->e, v, err)) < 0)
-                return r;
         *ret = NULL;
-        r = op_send(op, err);
+        if (!op->negotiating_full) {
+                r = engine_negotiate_ping(op->e, resp, err);
+                if (r < 0)
+                        return r;
+                if (r == 1) {
+                        /* No Api-Version header: ask /version. */
+                        op->negotiating = op->negotiating_full = true;
+                        r = send_exchange(op, "GET", op->e->b->version_path, 64 * 1024, err);
+                        return r < 0 ? r : 1;
+                }
+        } else if ((r = engine_load_reply(op, resp, &v, err)) < 0 || (r = engine_negotiate(op->e, v, err)) < 0)
+                return r;
+        op->negotiating_full = false;
+        r = engine_op_send(op, err);
         return r < 0 ? r : 1;
 }
 
-static int op_send(struct engine_op *op, struct bv_error *err)
+int engine_op_send(struct engine_op *op, struct bv_error *err)
 {
         char full[600];
 
         if (op->versioned && !op->e->version[0]) {
                 op->negotiating = true;
-                return send_exchange(op, "GET", op->e->b->version_path, 64 * 1024, err);
+                op->negotiating_full = false;
+                return send_exchange(op, "GET", op->e->b->ping_path, 4096, err);
         }
         if (op->versioned)
                 snprintf(full, sizeof(full), "/v%s%s", op->e->version, op->path);
@@ -312,7 +333,7 @@ static int op_send(struct engine_op *op, struct bv_error *err)
         return send_exchange(op, op->method, full, op->max_body, err);
 }
 
-static struct engine_op *op_new(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
+struct engine_op *engine_op_new(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
                                 void *userdata)
 {
         struct engine_op *op = calloc(1, sizeof(*op));
@@ -328,12 +349,42 @@ static struct engine_op *op_new(struct ctr_engine *e, const struct ctr_engine_op
         return op;
 }
 
-static int op_start(struct engine_op *op, struct bv_error *err)
+int engine_op_start(struct engine_op *op, struct bv_error *err)
 {
-        int r = op_send(op, err);
-        if (r < 0)
+        int r = engine_op_send(op, err);
+        if (r >= 0) {
+                op->next = op->e->ops;
+                if (op->next)
+                        op->next->prev = op;
+                op->e->ops = op;
+        } else {
+                bv_http_client_free(op->own);
+                json_decref(op->acc);
+                free(op->body);
                 free(op);
+        }
         return r;
+}
+
+int engine_op_own_client(struct engine_op *op, struct bv_error *err)
+{
+        if (op->own)
+                return 0;
+        return bv_http_client_new(op->e->loop, op->e->socket, &op->own, err);
+}
+
+int engine_op_set_body(struct engine_op *op, const char *content_type, const void *body, size_t len,
+                       struct bv_error *err)
+{
+        free(op->body);
+        op->body = malloc(len + 1);
+        if (!op->body)
+                return bv_error_set(err, ENOMEM, "Out of memory");
+        memcpy(op->body, body, len);
+        op->body[len] = '\0';
+        op->body_len = len;
+        op->content_type = content_type;
+        return 0;
 }
 
 /* ---- ping ------------------------------------------------------------------ */
@@ -343,9 +394,9 @@ static int finish_ping_version(struct engine_op *op, const struct bv_http_respon
 {
         struct ctr_engine *e = op->e;
         json_auto_t *v = NULL;
-        int r = load_reply(op, resp, &v, err);
+        int r = engine_load_reply(op, resp, &v, err);
 
-        if (r < 0 || (r = negotiate(e, v, err)) < 0)
+        if (r < 0 || (r = engine_negotiate(e, v, err)) < 0)
                 return r;
         const char *ver = json_string_value(json_object_get(v, "Version"));
         const char *min = json_string_value(json_object_get(v, "MinAPIVersion"));
@@ -369,7 +420,7 @@ static int finish_ping(struct engine_op *op, const struct bv_http_response *resp
 int ctr_engine_ping(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
                     void *userdata, struct bv_error *err)
 {
-        struct engine_op *op = op_new(e, o, done, userdata);
+        struct engine_op *op = engine_op_new(e, o, done, userdata);
 
         if (!op)
                 return bv_error_set(err, ENOMEM, "Out of memory");
@@ -377,7 +428,7 @@ int ctr_engine_ping(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_e
         op->finish = finish_ping;
         snprintf(op->path, sizeof(op->path), "%s", e->b->ping_path);
         op->max_body = 4096;
-        return op_start(op, err);
+        return engine_op_start(op, err);
 }
 
 /* ---- list ------------------------------------------------------------------ */
@@ -386,6 +437,57 @@ static const char *jstr(const json_t *o, const char *key)
 {
         const char *s = json_string_value(json_object_get(o, key));
         return s ? s : "";
+}
+
+/*
+ * Seconds a running container has been up, from the engine's status text
+ * ("Up 5 seconds", "Up About a minute", "Up 3 hours (Paused)"): the list
+ * call carries no start time, and an inspect per container would make the
+ * list as slow as N calls. Approximate, as the text is; -1 when not up.
+ */
+int64_t ctr_engine_status_uptime(const char *status)
+{
+        static const struct { const char *unit; int64_t sec; } units[] = {
+                { "second", 1 }, { "minute", 60 }, { "hour", 3600 }, { "day", 86400 },
+                { "week", 7 * 86400 }, { "month", 30 * 86400 }, { "year", 365 * 86400 },
+        };
+        long n = 1;
+        char *end;
+
+        if (!status || strncmp(status, "Up ", 3) != 0)
+                return -1;
+        const char *p = status + 3;
+        if (strncmp(p, "Less than a second", 18) == 0)
+                return 0;
+        if (strncmp(p, "About a", 7) == 0 || strncmp(p, "About an", 8) == 0)
+                p = strchr(p + 6, ' ');
+        else if (*p >= '0' && *p <= '9') {
+                n = strtol(p, &end, 10);
+                p = end;
+        } else
+                return -1;
+        if (!p || *p != ' ' || n < 0 || n > 100000)
+                return -1;
+        p++;
+        for (size_t i = 0; i < BV_ELEMENTSOF(units); i++)
+                if (strncmp(p, units[i].unit, strlen(units[i].unit)) == 0)
+                        return (int64_t)n * units[i].sec;
+        return -1;
+}
+
+/* The non-empty IPAddress of every network in NetworkSettings.Networks. */
+static json_t *container_addresses(const json_t *c)
+{
+        const json_t *nets = json_object_get(json_object_get(c, "NetworkSettings"), "Networks"), *n;
+        const char *key;
+        json_t *out = json_array();
+
+        json_object_foreach((json_t *)nets, key, n) {
+                const char *ip = json_string_value(json_object_get(n, "IPAddress"));
+                if (ip && *ip && strlen(ip) < 64 && out)
+                        json_array_append_new(out, json_string(ip));
+        }
+        return out;
 }
 
 static json_t *container_entry(struct ctr_engine *e, const json_t *c)
@@ -409,13 +511,39 @@ static json_t *container_entry(struct ctr_engine *e, const json_t *c)
         }
         if (!first)
                 first = id;
-        json_int_t created = json_is_integer(json_object_get(c, "Created")) ?
-                                     json_integer_value(json_object_get(c, "Created")) : 0;
+        const json_t *cr = json_object_get(c, "Created");
+        json_int_t created = json_is_integer(cr) ? json_integer_value(cr) : 0;
+        if (json_is_string(cr)) {
+                /* Podman's libpod list: RFC 3339 in UTC. */
+                struct tm tm = {};
+                const char *end = strptime(json_string_value(cr), "%Y-%m-%dT%H:%M:%S", &tm);
+                created = end ? (json_int_t)timegm(&tm) : 0;
+        }
+        const char *mapped = e->b->map_state(state);
+        bool is_up = strcmp(mapped, "running") == 0 || strcmp(mapped, "paused") == 0;
+        int64_t up = is_up ? ctr_engine_status_uptime(jstr(c, "Status")) : -1;
+        /* Podman's libpod list: StartedAt (exact), no status text. */
+        const json_t *started = json_object_get(c, "StartedAt");
+        if (is_up && json_is_integer(started) && json_integer_value(started) > 0) {
+                int64_t t = (int64_t)time(NULL) - json_integer_value(started);
+                up = t < 0 ? 0 : t;
+        }
         /* "o" steals: a borrowed labels object gets its own reference. */
-        return json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:o}", "id", id, "name", first, "names", out_names,
-                         "image", jstr(c, "Image"), "state", e->b->map_state(state), "engine_state", state,
-                         "status", jstr(c, "Status"), "created", created, "labels",
-                         json_is_object(labels) ? json_incref((json_t *)labels) : json_object());
+        json_t *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:o, s:o}", "id", id, "name", first, "names",
+                                out_names, "image", jstr(c, "Image"), "state", mapped, "engine_state", state, "status",
+                                jstr(c, "Status"), "created", created, "labels",
+                                json_is_object(labels) ? json_incref((json_t *)labels) : json_object(), "addresses",
+                                container_addresses(c));
+        if (out)
+                json_object_set_new(out, "uptime", up >= 0 ? json_integer(up) : json_null());
+        const json_t *code = json_object_get(c, "ExitCode");
+        if (out && !*jstr(c, "Status") && strcmp(mapped, "exited") == 0 && json_is_integer(code)) {
+                char st[32];
+                snprintf(st, sizeof(st), "Exited (%d)", (int)json_integer_value(code));
+                json_object_set_new(out, "status", json_string(st));
+        } else if (out && !*jstr(c, "Status") && up >= 0)
+                json_object_set_new(out, "status", json_string("Up"));
+        return out;
 }
 
 static int finish_list(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
@@ -423,7 +551,7 @@ static int finish_list(struct engine_op *op, const struct bv_http_response *resp
         json_auto_t *v = NULL;
         json_t *c;
         size_t i;
-        int r = load_reply(op, resp, &v, err);
+        int r = engine_load_reply(op, resp, &v, err);
 
         if (r < 0)
                 return r;
@@ -446,22 +574,23 @@ static int finish_list(struct engine_op *op, const struct bv_http_response *resp
 int ctr_engine_list(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
                     void *userdata, struct bv_error *err)
 {
-        struct engine_op *op = op_new(e, o, done, userdata);
+        struct engine_op *op = engine_op_new(e, o, done, userdata);
 
         if (!op)
                 return bv_error_set(err, ENOMEM, "Out of memory");
-        snprintf(op->path, sizeof(op->path), "/containers/json?all=1");
+        snprintf(op->path, sizeof(op->path), "%s", e->b->list_path);
+        op->versioned = e->b->list_versioned;
         op->finish = finish_list;
         op->max_body = LIST_MAX_BODY;
-        return op_start(op, err);
+        return engine_op_start(op, err);
 }
 
 /* ---- inspect and actions ----------------------------------------------------- */
 
-static int finish_json_object(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
+int engine_finish_json_object(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
                               struct bv_error *err)
 {
-        int r = load_reply(op, resp, ret, err);
+        int r = engine_load_reply(op, resp, ret, err);
 
         if (r >= 0 && !json_is_object(*ret)) {
                 json_decref(TAKE_PTR(*ret));
@@ -471,21 +600,21 @@ static int finish_json_object(struct engine_op *op, const struct bv_http_respons
 }
 
 /* 204 done, 304 already in that state: both success, no result. */
-static int finish_none(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
+int engine_finish_none(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
 {
         (void)op, (void)resp, (void)err;
         *ret = NULL;
         return 0;
 }
 
-static int id_op(struct ctr_engine *e, const char *id, const char *method, const char *fmt_suffix,
+int engine_id_op(struct ctr_engine *e, const char *id, const char *method, const char *fmt_suffix,
                  op_finish_fn finish, const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata,
                  struct bv_error *err, struct engine_op **ret)
 {
         /* Defends against path and query injection: ids are checked names. */
         if (!ctr_engine_name_valid(id))
                 return bv_error_set(err, EINVAL, "Invalid container name '%.64s'", id ? id : "");
-        struct engine_op *op = op_new(e, o, done, userdata);
+        struct engine_op *op = engine_op_new(e, o, done, userdata);
         if (!op)
                 return bv_error_set(err, ENOMEM, "Out of memory");
         op->method = method;
@@ -501,16 +630,16 @@ int ctr_engine_inspect(struct ctr_engine *e, const char *id, const struct ctr_en
                        ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
         struct engine_op *op;
-        int r = id_op(e, id, "GET", "/json", finish_json_object, o, done, userdata, err, &op);
-        return r < 0 ? r : op_start(op, err);
+        int r = engine_id_op(e, id, "GET", "/json", engine_finish_json_object, o, done, userdata, err, &op);
+        return r < 0 ? r : engine_op_start(op, err);
 }
 
 int ctr_engine_start(struct ctr_engine *e, const char *id, const struct ctr_engine_opts *o,
                      ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
         struct engine_op *op;
-        int r = id_op(e, id, "POST", "/start", finish_none, o, done, userdata, err, &op);
-        return r < 0 ? r : op_start(op, err);
+        int r = engine_id_op(e, id, "POST", "/start", engine_finish_none, o, done, userdata, err, &op);
+        return r < 0 ? r : engine_op_start(op, err);
 }
 
 int ctr_engine_stop(struct ctr_engine *e, const char *id, int grace_sec, const struct ctr_engine_opts *o,
@@ -523,12 +652,17 @@ int ctr_engine_stop(struct ctr_engine *e, const char *id, int grace_sec, const s
                 return bv_error_set(err, EINVAL, "Stop timeout %d s is over an hour", grace_sec);
         if (grace_sec >= 0)
                 snprintf(suffix, sizeof(suffix), "/stop?t=%d", grace_sec);
-        int r = id_op(e, id, "POST", suffix, finish_none, o, done, userdata, err, &op);
+        int r = engine_id_op(e, id, "POST", suffix, engine_finish_none, o, done, userdata, err, &op);
         if (r < 0)
                 return r;
         if (!(o && o->timeout_usec))
                 op->timeout_usec = DEFAULT_TIMEOUT_USEC + (uint64_t)(grace_sec >= 0 ? grace_sec : 10) * 1000000;
-        return op_start(op, err);
+        /* A stop takes up to its grace time: never hold up other calls behind it. */
+        if ((r = engine_op_own_client(op, err)) < 0) {
+                free(op);
+                return r;
+        }
+        return engine_op_start(op, err);
 }
 
 int ctr_engine_kill(struct ctr_engine *e, const char *id, const char *signal, const struct ctr_engine_opts *o,
@@ -543,16 +677,16 @@ int ctr_engine_kill(struct ctr_engine *e, const char *id, const char *signal, co
                         return bv_error_set(err, EINVAL, "Invalid signal '%.16s'", signal);
                 snprintf(suffix, sizeof(suffix), "/kill?signal=%s", signal);
         }
-        int r = id_op(e, id, "POST", suffix, finish_none, o, done, userdata, err, &op);
-        return r < 0 ? r : op_start(op, err);
+        int r = engine_id_op(e, id, "POST", suffix, engine_finish_none, o, done, userdata, err, &op);
+        return r < 0 ? r : engine_op_start(op, err);
 }
 
 int ctr_engine_remove(struct ctr_engine *e, const char *id, bool force, const struct ctr_engine_opts *o,
                       ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
         struct engine_op *op;
-        int r = id_op(e, id, "DELETE", force ? "?force=1" : "", finish_none, o, done, userdata, err, &op);
-        return r < 0 ? r : op_start(op, err);
+        int r = engine_id_op(e, id, "DELETE", force ? "?force=1" : "", engine_finish_none, o, done, userdata, err, &op);
+        return r < 0 ? r : engine_op_start(op, err);
 }
 
 /* ---- logs ---------------------------------------------------------------------- */
@@ -606,7 +740,7 @@ int ctr_engine_demux(const char *buf, size_t len, struct ctr_engine_demux *ret, 
 }
 
 /* A JSON string of bytes that may not be UTF-8: invalid bytes become '?'. */
-static json_t *text_json(const char *p, size_t n)
+json_t *engine_text_json(const char *p, size_t n)
 {
         json_t *s = json_stringn(p ? p : "", p ? n : 0);
         if (s)
@@ -622,8 +756,8 @@ static json_t *text_json(const char *p, size_t n)
 static int finish_logs(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
 {
         if (op->tty)
-                *ret = json_pack("{s:b, s:o, s:o, s:s}", "tty", 1, "output", text_json(resp->body, resp->body_len),
-                                 "stdout", text_json(resp->body, resp->body_len), "stderr", "");
+                *ret = json_pack("{s:b, s:o, s:o, s:s}", "tty", 1, "output", engine_text_json(resp->body, resp->body_len),
+                                 "stdout", engine_text_json(resp->body, resp->body_len), "stderr", "");
         else {
                 struct ctr_engine_demux d = {};
                 int r = ctr_engine_demux(resp->body ? resp->body : "", resp->body_len, &d, err);
@@ -631,9 +765,9 @@ static int finish_logs(struct engine_op *op, const struct bv_http_response *resp
                         ctr_engine_demux_clear(&d);
                         return bv_error_prefix(err, "%s sent a malformed log stream", op->e->b->title);
                 }
-                *ret = json_pack("{s:b, s:o, s:o, s:o}", "tty", 0, "output", text_json(d.out, d.out_len),
-                                 "stdout", text_json(d.stdout_, d.stdout_len), "stderr",
-                                 text_json(d.stderr_, d.stderr_len));
+                *ret = json_pack("{s:b, s:o, s:o, s:o}", "tty", 0, "output", engine_text_json(d.out, d.out_len),
+                                 "stdout", engine_text_json(d.stdout_, d.stdout_len), "stderr",
+                                 engine_text_json(d.stderr_, d.stderr_len));
                 ctr_engine_demux_clear(&d);
         }
         return *ret ? 0 : bv_error_set(err, ENOMEM, "Out of memory");
@@ -643,7 +777,7 @@ static int finish_logs_inspect(struct engine_op *op, const struct bv_http_respon
                                struct bv_error *err)
 {
         json_auto_t *v = NULL;
-        int r = finish_json_object(op, resp, &v, err);
+        int r = engine_finish_json_object(op, resp, &v, err);
 
         if (r < 0)
                 return r;
@@ -655,7 +789,7 @@ static int finish_logs_inspect(struct engine_op *op, const struct bv_http_respon
         snprintf(op->path, sizeof(op->path), "/containers/%s/logs?stdout=1&stderr=1&tail=%s", op->id, tail);
         op->finish = finish_logs;
         op->max_body = LOGS_MAX_BODY;
-        r = op_send(op, err);
+        r = engine_op_send(op, err);
         return r < 0 ? r : 1;
 }
 
@@ -663,9 +797,16 @@ int ctr_engine_logs(struct ctr_engine *e, const char *id, int tail, const struct
                     ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
         struct engine_op *op;
-        int r = id_op(e, id, "GET", "/json", finish_logs_inspect, o, done, userdata, err, &op);
+        int r = engine_id_op(e, id, "GET", "/json", finish_logs_inspect, o, done, userdata, err, &op);
         if (r < 0)
                 return r;
         op->tail = tail;
-        return op_start(op, err);
+        return engine_op_start(op, err);
 }
+
+const struct engine_reply_kind engine_core_replies[] = {
+        { "list", finish_list },
+        { "inspect", engine_finish_json_object },
+        { "logs", finish_logs },
+        {},
+};

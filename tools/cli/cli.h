@@ -38,6 +38,25 @@ int cmd_start(struct cli *cli, int argc, char **argv);
 int cmd_stop(struct cli *cli, int argc, char **argv);
 int cmd_kill(struct cli *cli, int argc, char **argv);
 int cmd_logs(struct cli *cli, int argc, char **argv);
+int cmd_restart(struct cli *cli, int argc, char **argv);
+int cmd_pause(struct cli *cli, int argc, char **argv);
+int cmd_resume(struct cli *cli, int argc, char **argv);
+int cmd_exec(struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_delete(struct cli *cli, int argc, char **argv);
+/* Engine verbs (cmd-run.c): run, images, load, rmi. */
+int cmd_docker(struct cli *cli, int argc, char **argv);
+int cmd_podman(struct cli *cli, int argc, char **argv);
+/* Prints an exec or logs reply's "stdout" to stdout and "stderr" to stderr. */
+void cli_print_output(const json_t *reply);
+
+/*
+ * GETs path as a stream: body bytes go to on_body as they arrive, until
+ * the server ends the stream (returns 0) or on_body returns < 0. Errors are
+ * printed like cli_api's; returns the exit code.
+ */
+int cli_stream(struct cli *cli, const char *path, int (*on_body)(const char *data, size_t len, void *userdata),
+               void *userdata);
 
 /*
  * Calls the API: method, path, optional JSON body (not stolen). On success

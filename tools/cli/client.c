@@ -192,3 +192,78 @@ int cli_dispatch(struct cli *cli, const char *verb, const struct cli_command *ta
                 return cli_fail("unknown command '%s %s' (see 'barevirt %s --help')", verb, argv[0], verb);
         return cli_fail("unknown command '%s' (see 'barevirt --help')", argv[0]);
 }
+
+struct stream_call {
+        bool done;
+        int r;
+        int status;
+        struct bv_error err;
+        char errbody[512];
+        size_t errlen;
+        int (*on_body)(const char *data, size_t len, void *userdata);
+        void *userdata;
+};
+
+static void stream_head(const struct bv_http_response *head, void *userdata)
+{
+        struct stream_call *s = userdata;
+
+        s->status = head->status;
+}
+
+static int stream_body(const char *data, size_t len, void *userdata)
+{
+        struct stream_call *s = userdata;
+
+        if (s->status >= 400) {
+                size_t n = BV_MIN(len, sizeof(s->errbody) - 1 - s->errlen);
+                memcpy(s->errbody + s->errlen, data, n);
+                s->errlen += n;
+                s->errbody[s->errlen] = '\0';
+                return 0;
+        }
+        return s->on_body(data, len, s->userdata);
+}
+
+static void stream_done(int ret, struct bv_http_response *resp, const struct bv_error *err, void *userdata)
+{
+        struct stream_call *s = userdata;
+
+        s->done = true;
+        s->r = ret;
+        if (ret < 0 && err)
+                s->err = *err;
+        bv_http_response_free(resp);
+}
+
+int cli_stream(struct cli *cli, const char *path, int (*on_body)(const char *data, size_t len, void *userdata),
+               void *userdata)
+{
+        struct stream_call s = { .on_body = on_body, .userdata = userdata };
+        struct bv_error err = {};
+        int r;
+
+        if (!cli->loop && (r = bv_loop_new(&cli->loop, &err)) < 0)
+                return cli_fail("%s", bv_error_message(&err, r));
+        if (!cli->client && (r = bv_http_client_new(cli->loop, cli->socket, &cli->client, &err)) < 0)
+                return connect_error(cli, r, &err);
+        struct bv_http_client_request req = {
+                .method = "GET", .path = path, .timeout_usec = 24ULL * 3600 * 1000000,
+                .on_body = stream_body, .on_head = stream_head,
+        };
+        if ((r = bv_http_client_send(cli->client, &req, stream_done, &s)) < 0)
+                return cli_fail("cannot send a request: %s", strerror(-r));
+        while (!s.done)
+                if ((r = bv_loop_run_once(cli->loop, -1)) < 0)
+                        return cli_fail("event loop failed: %s", strerror(-r));
+        if (s.r < 0)
+                return connect_error(cli, s.r, &s.err);
+        if (s.status >= 400) {
+                json_auto_t *v = NULL;
+                const char *msg = NULL;
+                if (bv_json_loadb(s.errbody, s.errlen, sizeof(s.errbody), 0, &v, NULL) >= 0)
+                        msg = json_string_value(json_object_get(v, "error"));
+                return cli_fail("%s", msg ? msg : bv_http_status_text(s.status));
+        }
+        return 0;
+}

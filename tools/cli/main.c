@@ -23,7 +23,16 @@ static const struct cli_command commands[] = {
         { "start", cmd_start, "start [--json] REF", "start an instance (NAME, docker:NAME, podman:NAME)" },
         { "stop", cmd_stop, "stop [--json] [-t SECONDS] REF", "stop an instance" },
         { "kill", cmd_kill, "kill [--json] [-s SIGNAL] REF", "kill an instance" },
-        { "logs", cmd_logs, "logs [--json] [-n LINES] REF", "print an engine container's log" },
+        { "restart", cmd_restart, "restart [--json] [-t SECONDS] REF", "restart an instance" },
+        { "pause", cmd_pause, "pause [--json] REF", "pause an instance" },
+        { "resume", cmd_resume, "resume [--json] REF", "resume a paused instance" },
+        { "logs", cmd_logs, "logs [--json] [-f] [-n LINES] REF", "print (-f: follow) an instance's log" },
+        { "exec", cmd_exec, "exec [--json] [-e NAME=VALUE]... [-w DIR] [-u USER] [-t] REF CMD [ARG...]",
+          "run a command in an instance; exits with its status" },
+        { "show", cmd_show, "show [--json] REF", "show one instance" },
+        { "delete", cmd_delete, "delete [-f] REF", "delete an instance (-f: even when running)" },
+        { "docker", cmd_docker, "docker run|images|load|rmi ...", "Docker containers and images: docker run IMAGE [CMD...]" },
+        { "podman", cmd_podman, "podman run|images|load|rmi ...", "Podman containers and images: podman run IMAGE [CMD...]" },
         {},
 };
 

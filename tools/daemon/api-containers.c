@@ -39,6 +39,7 @@
 #include "common/file.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/proc.h"
 #include "common/parse.h"
 #include "ctr/oci.h"
 #include "tools/daemon/containers.h"
@@ -222,8 +223,15 @@ json_t *containers_instance(struct barevirtd *d, const char *name)
                 return json_null();
         if (ct->have_status && ct->st.exit_code >= 0 && (ct->state == CT_STOPPED || ct->state == CT_CRASHED))
                 snprintf(status, sizeof(status), "exit code %d", ct->st.exit_code);
-        return json_pack("{s:s,s:s,s:s,s:s,s:s}", "ref", ct->def->name, "type", "ct", "state", ct_state_name(ct->state),
-                         "image", ct->def->image ? ct->def->image : ct->def->rootfs, "status", status);
+        json_t *addrs = json_array();
+        for (size_t i = 0; addrs && i < ct->def->n_nics; i++)
+                if (ct->def->nics[i].ip)
+                        json_array_append_new(addrs, json_stringn(ct->def->nics[i].ip, strcspn(ct->def->nics[i].ip, "/")));
+        bool live = ct->state == CT_RUNNING && ct->st.pid > 0;
+        long long up = live ? bv_proc_uptime(ct->st.pid) : -1;
+        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "ref", ct->def->name, "type", "ct", "state",
+                         ct_state_name(ct->state), "image", ct->def->image ? ct->def->image : ct->def->rootfs,
+                         "status", status, "addresses", addrs, "uptime", up >= 0 ? json_integer(up) : json_null());
 }
 
 void containers_instances(struct barevirtd *d, json_t *array)

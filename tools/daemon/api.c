@@ -30,6 +30,7 @@ static const struct api_route *const route_tables[] = {
         api_networks_routes,
         api_instances_routes,
         api_containers_routes,
+        api_engines_routes,
 };
 
 /*

@@ -15,6 +15,7 @@
 
 struct containers;
 struct ctr_engine;
+struct engine_watch;
 struct host_probe;
 struct net_ctx;
 struct vmm_vm;
@@ -41,6 +42,7 @@ struct barevirtd {
         struct ctr_engine *engines[2]; /* docker, podman clients (api-instances.c), made on first use */
         const char *runtime_path;     /* --runtime: barevirt-runtime for containers, or NULL (beside barevirtd) */
         struct containers *cts;       /* barevirt containers (api-containers.c, ct-*.c) */
+        struct engine_watch *watch;   /* engine events subscriptions (api-engines.c) */
 };
 
 #define API_MAX_ARGS 4
@@ -64,6 +66,7 @@ extern const struct api_route api_vms_routes[];
 extern const struct api_route api_networks_routes[];
 extern const struct api_route api_instances_routes[];
 extern const struct api_route api_containers_routes[];
+extern const struct api_route api_engines_routes[];
 
 int api_start(struct barevirtd *d, struct bv_error *err);
 void api_stop(struct barevirtd *d);
@@ -152,3 +155,12 @@ json_t *containers_instance(struct barevirtd *d, const char *name);
 json_t *containers_logs(struct barevirtd *d, const char *name, long long tail);
 /* The container limits this host can enforce, for GET /v1/host ("ct_limits"). */
 json_t *containers_host_json(struct barevirtd *d);
+/* "docker", "podman": the engine index i's name. */
+extern const char *const instances_engine_names[2];
+/* The client for engine i, made on first use; NULL with -ENODEV in err when
+ * no socket is configured. */
+struct ctr_engine *instances_engine(struct barevirtd *d, size_t i, struct bv_error *err);
+/* Engine events subscriptions (api-engines.c): started after the API, freed
+ * before the engine clients. */
+int engine_watch_start(struct barevirtd *d);
+void engine_watch_free(struct barevirtd *d);

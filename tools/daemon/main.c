@@ -187,6 +187,8 @@ int main(int argc, char **argv)
         networks_load(&d);
         vms_load(&d);
         containers_load(&d, d.runtime_path);
+        if (engine_watch_start(&d) < 0)
+                bv_warn("engine events unavailable: out of memory");
         bv_info("barevirtd %s listening on '%s' (state '%s', run '%s'%s%s)", BAREVIRT_VERSION,
                 d.socket_path, d.state_dir, d.run_dir, d.netns_path ? ", netns " : "",
                 d.netns_path ? d.netns_path : "");
