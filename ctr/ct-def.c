@@ -18,6 +18,7 @@
 #include <sys/capability.h>
 
 #include "common/cleanup.h"
+#include "common/json-def.h"
 #include "common/parse.h"
 #include "ctr/ct.h"
 
@@ -36,81 +37,6 @@ static const char *const restart_names[] = { "no", "on-failure", "always" };
 #define PIDS_MAX 4194304
 #define CPUS_MIN 0.01
 #define CPUS_MAX 1024.0
-
-static bool in_list(const char *s, const char *const *list)
-{
-        for (; *list; list++)
-                if (strcmp(s, *list) == 0)
-                        return true;
-        return false;
-}
-
-/* where is "" at the top level, "limits." or "nics[1]." below. */
-static int check_keys(const json_t *o, const char *const *known, const char *where, struct bv_error *err)
-{
-        const char *key;
-        json_t *v;
-
-        json_object_foreach((json_t *)o, key, v)
-                if (!in_list(key, known))
-                        return bv_error_set(err, EINVAL, "%s%.64s: unknown key", where, key);
-        return 0;
-}
-
-static int get_str(const json_t *o, const char *key, const char *where, size_t max, char **ret,
-                   struct bv_error *err)
-{
-        json_t *v = json_object_get(o, key);
-
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_string(v))
-                return bv_error_set(err, EINVAL, "%s%s: expected a string", where, key);
-        if (json_string_length(v) > max || strlen(json_string_value(v)) != json_string_length(v))
-                return bv_error_set(err, EINVAL, "%s%s: too long or contains NUL", where, key);
-        *ret = strdup(json_string_value(v));
-        return *ret ? 1 : -ENOMEM;
-}
-
-static int get_bool(const json_t *o, const char *key, const char *where, bool *ret, struct bv_error *err)
-{
-        json_t *v = json_object_get(o, key);
-
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_boolean(v))
-                return bv_error_set(err, EINVAL, "%s%s: expected true or false", where, key);
-        *ret = json_is_true(v);
-        return 1;
-}
-
-static int get_u64(const json_t *o, const char *key, const char *where, uint64_t min, uint64_t max,
-                   uint64_t *ret, struct bv_error *err)
-{
-        json_t *v = json_object_get(o, key);
-
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_integer(v))
-                return bv_error_set(err, EINVAL, "%s%s: expected an integer", where, key);
-        json_int_t i = json_integer_value(v);
-        if (i < 0 || (uint64_t)i < min || (uint64_t)i > max)
-                return bv_error_set(err, EINVAL, "%s%s: %lld is out of range %llu..%llu", where, key,
-                                    (long long)i, (unsigned long long)min, (unsigned long long)max);
-        *ret = (uint64_t)i;
-        return 1;
-}
-
-static int get_uint(const json_t *o, const char *key, const char *where, unsigned min, unsigned max,
-                    unsigned *ret, struct bv_error *err)
-{
-        uint64_t u;
-        int r = get_u64(o, key, where, min, max, &u, err);
-
-        if (r > 0)
-                *ret = (unsigned)u;
-        return r;
-}
 
 static bool is_abs_path(const char *p)
 {
@@ -131,50 +57,6 @@ static bool is_clean_abs_path(const char *p)
                 s += n;
         }
         return true;
-}
-
-/* A JSON array of strings into a NULL-terminated vector; check validates each element. */
-static int get_strv(const json_t *o, const char *key, const char *where, size_t max_n,
-                    int (*check)(const char *s, const char *path, struct bv_error *err),
-                    char ***ret, size_t *ret_n, struct bv_error *err)
-{
-        json_t *a = json_object_get(o, key), *v;
-        size_t i;
-        char path[96];
-
-        if (!a || json_is_null(a))
-                return 0;
-        if (!json_is_array(a))
-                return bv_error_set(err, EINVAL, "%s%s: expected an array of strings", where, key);
-        if (json_array_size(a) > max_n)
-                return bv_error_set(err, EINVAL, "%s%s: more than %zu entries", where, key, max_n);
-        char **l = calloc(json_array_size(a) + 1, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        *ret = l;   /* owned by the definition from here on, freed with it */
-        json_array_foreach(a, i, v) {
-                snprintf(path, sizeof(path), "%s%s[%zu]", where, key, i);
-                if (!json_is_string(v))
-                        return bv_error_set(err, EINVAL, "%s: expected a string", path);
-                if (json_string_length(v) > PATH_MAX_LEN ||
-                    strlen(json_string_value(v)) != json_string_length(v))
-                        return bv_error_set(err, EINVAL, "%s: too long or contains NUL", path);
-                if (check) {
-                        int r = check(json_string_value(v), path, err);
-                        if (r < 0)
-                                return r;
-                }
-                if (!(l[i] = strdup(json_string_value(v))))
-                        return -ENOMEM;
-                *ret_n = i + 1;
-        }
-        return 1;
-}
-
-static int check_arg(const char *s, const char *path, struct bv_error *err)
-{
-        (void)s, (void)path, (void)err;
-        return 0;
 }
 
 static int check_env(const char *s, const char *path, struct bv_error *err)
@@ -310,11 +192,11 @@ static int parse_nic(const json_t *o, size_t i, const char *ct, struct ctr_ct_ni
         snprintf(where, sizeof(where), "nics[%zu].", i);
         if (!json_is_object(o))
                 return bv_error_set(err, EINVAL, "nics[%zu]: expected an object", i);
-        if ((r = check_keys(o, nic_keys, where, err)) < 0 ||
-            (r = get_str(o, "network", where, 64, &n->network, err)) < 0 ||
-            (r = get_str(o, "ip", where, 64, &n->ip, err)) < 0 ||
-            (r = get_str(o, "gw", where, 64, &n->gw, err)) < 0 ||
-            (r = get_str(o, "mac", where, 32, &mac, err)) < 0)
+        if ((r = bv_json_check_keys(o, nic_keys, where, err)) < 0 ||
+            (r = bv_json_get_str(o, "network", where, 64, &n->network, err)) < 0 ||
+            (r = bv_json_get_str(o, "ip", where, 64, &n->ip, err)) < 0 ||
+            (r = bv_json_get_str(o, "gw", where, 64, &n->gw, err)) < 0 ||
+            (r = bv_json_get_str(o, "mac", where, 32, &mac, err)) < 0)
                 return r;
         if (!n->network)
                 return bv_error_set(err, EINVAL, "%snetwork: required", where);
@@ -345,10 +227,10 @@ static int parse_mount(const json_t *o, size_t i, struct ctr_ct_mount *m, struct
         snprintf(where, sizeof(where), "mounts[%zu].", i);
         if (!json_is_object(o))
                 return bv_error_set(err, EINVAL, "mounts[%zu]: expected an object", i);
-        if ((r = check_keys(o, mount_keys, where, err)) < 0 ||
-            (r = get_str(o, "source", where, PATH_MAX_LEN, &m->source, err)) < 0 ||
-            (r = get_str(o, "destination", where, PATH_MAX_LEN, &m->destination, err)) < 0 ||
-            (r = get_bool(o, "readonly", where, &m->readonly, err)) < 0)
+        if ((r = bv_json_check_keys(o, mount_keys, where, err)) < 0 ||
+            (r = bv_json_get_str(o, "source", where, PATH_MAX_LEN, &m->source, err)) < 0 ||
+            (r = bv_json_get_str(o, "destination", where, PATH_MAX_LEN, &m->destination, err)) < 0 ||
+            (r = bv_json_get_bool(o, "readonly", where, &m->readonly, err)) < 0)
                 return r;
         if (!is_abs_path(m->source))
                 return bv_error_set(err, EINVAL, "%ssource: an absolute path is required", where);
@@ -369,12 +251,12 @@ static int parse_limits(const json_t *o, struct ctr_ct_limits *l, struct bv_erro
                 return 0;
         if (!json_is_object(o))
                 return bv_error_set(err, EINVAL, "limits: expected an object");
-        if ((r = check_keys(o, limit_keys, "limits.", err)) < 0 ||
-            (r = get_u64(o, "memory", "limits.", MEMORY_MIN_MIB, MEMORY_MAX_MIB, &l->memory_mib, err)) < 0 ||
-            (r = get_u64(o, "memory_swap", "limits.", MEMORY_MIN_MIB, MEMORY_MAX_MIB, &l->memory_swap_mib, err)) < 0 ||
-            (r = get_uint(o, "cpu_weight", "limits.", 1, 10000, &l->cpu_weight, err)) < 0 ||
-            (r = get_u64(o, "pids", "limits.", 1, PIDS_MAX, &l->pids, err)) < 0 ||
-            (r = get_uint(o, "io_weight", "limits.", 1, 10000, &l->io_weight, err)) < 0)
+        if ((r = bv_json_check_keys(o, limit_keys, "limits.", err)) < 0 ||
+            (r = bv_json_get_u64(o, "memory", "limits.", MEMORY_MIN_MIB, MEMORY_MAX_MIB, &l->memory_mib, err)) < 0 ||
+            (r = bv_json_get_u64(o, "memory_swap", "limits.", MEMORY_MIN_MIB, MEMORY_MAX_MIB, &l->memory_swap_mib, err)) < 0 ||
+            (r = bv_json_get_uint(o, "cpu_weight", "limits.", 1, 10000, &l->cpu_weight, err)) < 0 ||
+            (r = bv_json_get_u64(o, "pids", "limits.", 1, PIDS_MAX, &l->pids, err)) < 0 ||
+            (r = bv_json_get_uint(o, "io_weight", "limits.", 1, 10000, &l->io_weight, err)) < 0)
                 return r;
         if (l->memory_swap_mib) {
                 if (!l->memory_mib)
@@ -407,17 +289,17 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
 
         if (!json_is_object(j))
                 return bv_error_set(err, EINVAL, "A container definition must be a JSON object");
-        if ((r = check_keys(j, def_keys, "", err)) < 0 ||
-            (r = get_str(j, "name", "", 64, &d->name, err)) < 0)
+        if ((r = bv_json_check_keys(j, def_keys, "", err)) < 0 ||
+            (r = bv_json_get_str(j, "name", "", 64, &d->name, err)) < 0)
                 return r;
         if (!d->name)
                 return bv_error_set(err, EINVAL, "name: required");
         if ((r = bv_name_check(d->name, "container", err)) < 0)
                 return r;
 
-        if ((r = get_str(j, "rootfs", "", PATH_MAX_LEN, &d->rootfs, err)) < 0 ||
-            (r = get_str(j, "image", "", PATH_MAX_LEN, &d->image, err)) < 0 ||
-            (r = get_str(j, "image_id", "", 16, &d->image_id, err)) < 0)
+        if ((r = bv_json_get_str(j, "rootfs", "", PATH_MAX_LEN, &d->rootfs, err)) < 0 ||
+            (r = bv_json_get_str(j, "image", "", PATH_MAX_LEN, &d->image, err)) < 0 ||
+            (r = bv_json_get_str(j, "image_id", "", 16, &d->image_id, err)) < 0)
                 return r;
         if (!d->rootfs == !d->image)
                 return bv_error_set(err, EINVAL, d->rootfs ? "rootfs, image: give one, not both"
@@ -431,7 +313,7 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
         if (d->image_id && !d->image)
                 return bv_error_set(err, EINVAL, "image_id: only with image");
 
-        if ((r = get_strv(j, "command", "", CTR_CT_MAX_ARGS, check_arg, &d->command, &d->n_command, err)) < 0)
+        if ((r = bv_json_get_strv(j, "command", "", CTR_CT_MAX_ARGS, PATH_MAX_LEN, NULL, &d->command, &d->n_command, err)) < 0)
                 return r;
         d->command_given = r > 0;
         if (d->command_given && (d->n_command == 0 || !d->command[0][0]))
@@ -443,27 +325,27 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
                 d->n_command = 1;
         }
         d->system = !d->command_given;
-        if ((r = get_bool(j, "system", "", &d->system, err)) < 0)
+        if ((r = bv_json_get_bool(j, "system", "", &d->system, err)) < 0)
                 return r;
 
-        if ((r = get_strv(j, "env", "", CTR_CT_MAX_ENV, check_env, &d->env, &d->n_env, err)) < 0)
+        if ((r = bv_json_get_strv(j, "env", "", CTR_CT_MAX_ENV, PATH_MAX_LEN, check_env, &d->env, &d->n_env, err)) < 0)
                 return r;
         if (!d->env && !(d->env = calloc(1, sizeof(char *))))
                 return -ENOMEM;
 
-        if ((r = get_str(j, "cwd", "", PATH_MAX_LEN, &d->cwd, err)) < 0)
+        if ((r = bv_json_get_str(j, "cwd", "", PATH_MAX_LEN, &d->cwd, err)) < 0)
                 return r;
         if (!d->cwd && !(d->cwd = strdup("/")))
                 return -ENOMEM;
         if (!is_abs_path(d->cwd))
                 return bv_error_set(err, EINVAL, "cwd: an absolute path is required");
-        if ((r = get_str(j, "user", "", 31, &d->user, err)) < 0)
+        if ((r = bv_json_get_str(j, "user", "", 31, &d->user, err)) < 0)
                 return r;
         if (!d->user && !(d->user = strdup("0:0")))
                 return -ENOMEM;
         if ((r = parse_user(d, err)) < 0)
                 return r;
-        if ((r = get_str(j, "hostname", "", 63, &d->hostname, err)) < 0)
+        if ((r = bv_json_get_str(j, "hostname", "", 63, &d->hostname, err)) < 0)
                 return r;
         if (!d->hostname && !(d->hostname = strdup(d->name)))
                 return -ENOMEM;
@@ -485,15 +367,15 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
         if ((r = parse_limits(json_object_get(j, "limits"), &d->limits, err)) < 0)
                 return r;
 
-        if ((r = get_str(j, "seccomp", "", PATH_MAX_LEN, &d->seccomp, err)) < 0)
+        if ((r = bv_json_get_str(j, "seccomp", "", PATH_MAX_LEN, &d->seccomp, err)) < 0)
                 return r;
         if (!d->seccomp && !(d->seccomp = strdup("default")))
                 return -ENOMEM;
         if (strcmp(d->seccomp, "default") != 0 && strcmp(d->seccomp, "none") != 0 && !is_abs_path(d->seccomp))
                 return bv_error_set(err, EINVAL, "seccomp: 'default', 'none' or an absolute path to a profile");
 
-        if ((r = get_strv(j, "cap_add", "", CTR_CT_MAX_CAPS, check_cap, &d->cap_add, &d->n_cap_add, err)) < 0 ||
-            (r = get_strv(j, "cap_drop", "", CTR_CT_MAX_CAPS, check_cap, &d->cap_drop, &d->n_cap_drop, err)) < 0)
+        if ((r = bv_json_get_strv(j, "cap_add", "", CTR_CT_MAX_CAPS, PATH_MAX_LEN, check_cap, &d->cap_add, &d->n_cap_add, err)) < 0 ||
+            (r = bv_json_get_strv(j, "cap_drop", "", CTR_CT_MAX_CAPS, PATH_MAX_LEN, check_cap, &d->cap_drop, &d->n_cap_drop, err)) < 0)
                 return r;
         if ((!d->cap_add && !(d->cap_add = calloc(1, sizeof(char *)))) ||
             (!d->cap_drop && !(d->cap_drop = calloc(1, sizeof(char *)))))
@@ -501,11 +383,11 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
         if (normalise_caps(d->cap_add) < 0 || normalise_caps(d->cap_drop) < 0)
                 return -ENOMEM;
 
-        if ((r = get_bool(j, "privileged", "", &d->privileged, err)) < 0 ||
-            (r = get_bool(j, "userns", "", &d->userns, err)) < 0)
+        if ((r = bv_json_get_bool(j, "privileged", "", &d->privileged, err)) < 0 ||
+            (r = bv_json_get_bool(j, "userns", "", &d->userns, err)) < 0)
                 return r;
         uint64_t base = 0;
-        if ((r = get_u64(j, "userns_base", "", 1, 0xffffffffULL - CTR_CT_USERNS_SIZE, &base, err)) < 0)
+        if ((r = bv_json_get_u64(j, "userns_base", "", 1, 0xffffffffULL - CTR_CT_USERNS_SIZE, &base, err)) < 0)
                 return r;
         if (r > 0 && !d->userns)
                 return bv_error_set(err, EINVAL, "userns_base: only with userns");
@@ -527,9 +409,9 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
         }
 
         d->stop_timeout = 10;
-        if ((r = get_bool(j, "autostart", "", &d->autostart, err)) < 0 ||
-            (r = get_uint(j, "stop_timeout", "", 0, CTR_CT_MAX_STOP_TIMEOUT, &d->stop_timeout, err)) < 0 ||
-            (r = get_str(j, "restart", "", 32, &restart, err)) < 0)
+        if ((r = bv_json_get_bool(j, "autostart", "", &d->autostart, err)) < 0 ||
+            (r = bv_json_get_uint(j, "stop_timeout", "", 0, CTR_CT_MAX_STOP_TIMEOUT, &d->stop_timeout, err)) < 0 ||
+            (r = bv_json_get_str(j, "restart", "", 32, &restart, err)) < 0)
                 return r;
         if (restart && ctr_ct_restart_from_string(restart, &d->restart) < 0)
                 return bv_error_set(err, EINVAL, "restart: '%.32s' is not one of 'no', 'on-failure', 'always'",

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/json-def.h"
 #include "common/parse.h"
 #include "vmm/def.h"
 
@@ -31,51 +32,16 @@ static const char *const buses[] = { "virtio", "scsi", NULL };
 static const char *const caches[] = { "writeback", "none", "writethrough", "directsync", "unsafe", NULL };
 static const char *const models[] = { "virtio-net", NULL };
 
-static bool in_list(const char *s, const char *const *list)
-{
-        for (; *list; list++)
-                if (strcmp(s, *list) == 0)
-                        return true;
-        return false;
-}
-
-static int check_keys(const json_t *o, const char *const *known, const char *where, struct bv_error *err)
-{
-        const char *key;
-        json_t *v;
-
-        json_object_foreach((json_t *)o, key, v)
-                if (!in_list(key, known))
-                        return bv_error_set(err, EINVAL, "%s%sunknown key '%.64s'", where, *where ? ": " : "", key);
-        return 0;
-}
-
-/* Reads an optional string; *ret stays NULL when absent. */
-static int get_str(const json_t *o, const char *key, const char *where, char **ret, size_t max,
-                   struct bv_error *err)
-{
-        json_t *v = json_object_get(o, key);
-
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_string(v))
-                return bv_error_set(err, EINVAL, "%s%s: must be a string", where, key);
-        if (json_string_length(v) > max || strlen(json_string_value(v)) != json_string_length(v))
-                return bv_error_set(err, EINVAL, "%s%s: too long or contains NUL", where, key);
-        *ret = strdup(json_string_value(v));
-        return *ret ? 0 : -ENOMEM;
-}
-
 static int get_enum(const json_t *o, const char *key, const char *where, const char *const *list,
                     char **ret, struct bv_error *err)
 {
-        int r = get_str(o, key, where, ret, 32, err);
+        int r = bv_json_get_str(o, key, where, 32, ret, err);
 
         if (r < 0)
                 return r;
         if (!*ret)
                 *ret = strdup(list[0]);
-        else if (!in_list(*ret, list)) {
+        else if (!bv_json_in_list(*ret, list)) {
                 char allowed[128] = "";
                 for (const char *const *l = list; *l; l++)
                         snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed), "%s'%s'",
@@ -83,37 +49,6 @@ static int get_enum(const json_t *o, const char *key, const char *where, const c
                 return bv_error_set(err, EINVAL, "%s%s: '%.32s' is not one of %s", where, key, *ret, allowed);
         }
         return *ret ? 0 : -ENOMEM;
-}
-
-static int get_uint(const json_t *o, const char *key, const char *where, unsigned min, unsigned max,
-                    unsigned def, unsigned *ret, struct bv_error *err)
-{
-        json_t *v = json_object_get(o, key);
-
-        if (!v || json_is_null(v)) {
-                *ret = def;
-                return 0;
-        }
-        if (!json_is_integer(v))
-                return bv_error_set(err, EINVAL, "%s%s: must be an integer", where, key);
-        json_int_t i = json_integer_value(v);
-        if (i < min || i > max)
-                return bv_error_set(err, EINVAL, "%s%s: %lld is out of range %u..%u", where, key,
-                                    (long long)i, min, max);
-        *ret = (unsigned)i;
-        return 0;
-}
-
-static int get_bool(const json_t *o, const char *key, const char *where, bool *ret, struct bv_error *err)
-{
-        json_t *v = json_object_get(o, key);
-
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_boolean(v))
-                return bv_error_set(err, EINVAL, "%s%s: must be true or false", where, key);
-        *ret = json_is_true(v);
-        return 0;
 }
 
 static bool is_abs_path(const char *p)
@@ -128,15 +63,15 @@ static int parse_disk(const json_t *o, size_t i, struct vmm_disk *d, struct bv_e
 
         snprintf(where, sizeof(where), "disks[%zu].", i);
         if (!json_is_object(o))
-                return bv_error_set(err, EINVAL, "disks[%zu]: must be an object", i);
-        if ((r = check_keys(o, disk_keys, where, err)) < 0 ||
-            (r = get_str(o, "file", where, &d->file, 4000, err)) < 0 ||
-            (r = get_str(o, "overlay_file", where, &d->overlay_file, 4000, err)) < 0 ||
-            (r = get_str(o, "id", where, &d->id, 32, err)) < 0 ||
+                return bv_error_set(err, EINVAL, "disks[%zu]: expected an object", i);
+        if ((r = bv_json_check_keys(o, disk_keys, where, err)) < 0 ||
+            (r = bv_json_get_str(o, "file", where, 4000, &d->file, err)) < 0 ||
+            (r = bv_json_get_str(o, "overlay_file", where, 4000, &d->overlay_file, err)) < 0 ||
+            (r = bv_json_get_str(o, "id", where, 32, &d->id, err)) < 0 ||
             (r = get_enum(o, "bus", where, buses, &d->bus, err)) < 0 ||
             (r = get_enum(o, "cache", where, caches, &d->cache, err)) < 0 ||
-            (r = get_bool(o, "readonly", where, &d->readonly, err)) < 0 ||
-            (r = get_bool(o, "overlay", where, &d->overlay, err)) < 0)
+            (r = bv_json_get_bool(o, "readonly", where, &d->readonly, err)) < 0 ||
+            (r = bv_json_get_bool(o, "overlay", where, &d->overlay, err)) < 0)
                 return r;
         if (!is_abs_path(d->file))
                 return bv_error_set(err, EINVAL, "%sfile: an absolute path is required", where);
@@ -194,12 +129,12 @@ static int parse_nic(const json_t *o, size_t i, const char *vm, struct vmm_nic *
 
         snprintf(where, sizeof(where), "nics[%zu].", i);
         if (!json_is_object(o))
-                return bv_error_set(err, EINVAL, "nics[%zu]: must be an object", i);
-        if ((r = check_keys(o, nic_keys, where, err)) < 0 ||
-            (r = get_str(o, "network", where, &n->network, 64, err)) < 0 ||
-            (r = get_str(o, "mac", where, &mac, 32, err)) < 0 ||
+                return bv_error_set(err, EINVAL, "nics[%zu]: expected an object", i);
+        if ((r = bv_json_check_keys(o, nic_keys, where, err)) < 0 ||
+            (r = bv_json_get_str(o, "network", where, 64, &n->network, err)) < 0 ||
+            (r = bv_json_get_str(o, "mac", where, 32, &mac, err)) < 0 ||
             (r = get_enum(o, "model", where, models, &n->model, err)) < 0 ||
-            (r = get_uint(o, "rate_mbit", where, 0, 100000, 0, &n->rate_mbit, err)) < 0)
+            (r = bv_json_get_uint(o, "rate_mbit", where, 0, 100000, &n->rate_mbit, err)) < 0)
                 return r;
         if (!n->network)
                 return bv_error_set(err, EINVAL, "%snetwork: required", where);
@@ -226,25 +161,28 @@ int vmm_def_from_json(const json_t *o, struct vmm_def **ret, struct bv_error *er
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        if ((r = check_keys(o, vm_keys, "", err)) < 0 ||
-            (r = get_str(o, "name", "", &d->name, 64, err)) < 0)
+        if ((r = bv_json_check_keys(o, vm_keys, "", err)) < 0 ||
+            (r = bv_json_get_str(o, "name", "", 64, &d->name, err)) < 0)
                 goto fail;
         if (!d->name) {
                 r = bv_error_set(err, EINVAL, "name: required");
                 goto fail;
         }
+        d->vcpus = 1;
+        d->memory_mib = 256;
+        d->stop_timeout = 30;
         if ((r = bv_name_check(d->name, "VM", err)) < 0 ||
             (r = get_enum(o, "machine", "", machines, &d->machine, err)) < 0 ||
             (r = get_enum(o, "accel", "", accels, &d->accel, err)) < 0 ||
             (r = get_enum(o, "firmware", "", firmwares, &d->firmware, err)) < 0 ||
-            (r = get_uint(o, "vcpus", "", 1, VMM_MAX_VCPUS, 1, &d->vcpus, err)) < 0 ||
-            (r = get_uint(o, "memory", "", VMM_MIN_MEMORY_MIB, VMM_MAX_MEMORY_MIB, 256, &d->memory_mib, err)) < 0 ||
-            (r = get_uint(o, "stop_timeout", "", 1, 3600, 30, &d->stop_timeout, err)) < 0 ||
-            (r = get_str(o, "kernel", "", &d->kernel, 4000, err)) < 0 ||
-            (r = get_str(o, "initrd", "", &d->initrd, 4000, err)) < 0 ||
-            (r = get_str(o, "cmdline", "", &d->cmdline, 4000, err)) < 0 ||
-            (r = get_bool(o, "vnc", "", &d->vnc, err)) < 0 ||
-            (r = get_bool(o, "autostart", "", &d->autostart, err)) < 0)
+            (r = bv_json_get_uint(o, "vcpus", "", 1, VMM_MAX_VCPUS, &d->vcpus, err)) < 0 ||
+            (r = bv_json_get_uint(o, "memory", "", VMM_MIN_MEMORY_MIB, VMM_MAX_MEMORY_MIB, &d->memory_mib, err)) < 0 ||
+            (r = bv_json_get_uint(o, "stop_timeout", "", 1, 3600, &d->stop_timeout, err)) < 0 ||
+            (r = bv_json_get_str(o, "kernel", "", 4000, &d->kernel, err)) < 0 ||
+            (r = bv_json_get_str(o, "initrd", "", 4000, &d->initrd, err)) < 0 ||
+            (r = bv_json_get_str(o, "cmdline", "", 4000, &d->cmdline, err)) < 0 ||
+            (r = bv_json_get_bool(o, "vnc", "", &d->vnc, err)) < 0 ||
+            (r = bv_json_get_bool(o, "autostart", "", &d->autostart, err)) < 0)
                 goto fail;
         if (d->kernel && !is_abs_path(d->kernel)) {
                 r = bv_error_set(err, EINVAL, "kernel: an absolute path is required");
@@ -261,7 +199,7 @@ int vmm_def_from_json(const json_t *o, struct vmm_def **ret, struct bv_error *er
 
         v = json_object_get(o, "disks");
         if (v && !json_is_array(v)) {
-                r = bv_error_set(err, EINVAL, "disks: must be an array");
+                r = bv_error_set(err, EINVAL, "disks: expected an array");
                 goto fail;
         }
         if (json_array_size(v) > VMM_MAX_DISKS) {
@@ -286,7 +224,7 @@ int vmm_def_from_json(const json_t *o, struct vmm_def **ret, struct bv_error *er
 
         v = json_object_get(o, "nics");
         if (v && !json_is_array(v)) {
-                r = bv_error_set(err, EINVAL, "nics: must be an array");
+                r = bv_error_set(err, EINVAL, "nics: expected an array");
                 goto fail;
         }
         if (json_array_size(v) > VMM_MAX_NICS) {
@@ -301,7 +239,7 @@ int vmm_def_from_json(const json_t *o, struct vmm_def **ret, struct bv_error *er
 
         v = json_object_get(o, "extra_args");
         if (v && !json_is_array(v)) {
-                r = bv_error_set(err, EINVAL, "extra_args: must be an array of strings");
+                r = bv_error_set(err, EINVAL, "extra_args: expected an array of strings");
                 goto fail;
         }
         if (json_array_size(v) > VMM_MAX_EXTRA_ARGS) {
@@ -311,7 +249,7 @@ int vmm_def_from_json(const json_t *o, struct vmm_def **ret, struct bv_error *er
         json_t *a;
         json_array_foreach(v, i, a) {
                 if (!json_is_string(a)) {
-                        r = bv_error_set(err, EINVAL, "extra_args[%zu]: must be a string", i);
+                        r = bv_error_set(err, EINVAL, "extra_args[%zu]: expected a string", i);
                         goto fail;
                 }
                 if (!(d->extra_args[d->n_extra_args++] = strdup(json_string_value(a)))) {
