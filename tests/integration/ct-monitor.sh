@@ -59,6 +59,7 @@ monitor() {
 	name=$1; shift
 	d="$RT_TMP/$name/run"
 	MONS="$MONS $d"
+	: >"$RT_TMP/$name/ready"   # now, not in the background child: wait_for must not see a previous line
 	setsid "$RT" --root "$RT_ROOT" monitor --bundle "$RT_TMP/$name/bundle" --dir "$d" --ready-fd 3 "$@" "$name" \
 		3>"$RT_TMP/$name/ready" </dev/null >"$RT_TMP/$name/monitor.out" 2>&1 &
 	wait_for 15 test -s "$RT_TMP/$name/ready"
