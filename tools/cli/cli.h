@@ -109,3 +109,20 @@ int cli_dispatch(struct cli *cli, const char *verb, const struct cli_command *ta
  * Returns the exit code.
  */
 int cli_console_relay(const char *socket_path, const char *what);
+
+/* stdin in raw mode when it is a terminal (restored at exit too); whether it is one. */
+bool cli_tty_raw(void);
+void cli_tty_restore(void);
+
+/*
+ * Relays fd <-> stdin/stdout until fd ends. After stdin ends: with
+ * eot_on_eof, sends ^D (a pty's EOF); the relay then waits for fd alone, for
+ * at most quiet_ms of silence (-1: until it ends). detach_key: Ctrl-] on stdin
+ * stops the relay (returns 1). Returns 0 when fd or stdout ended.
+ */
+struct cli_relay_opts {
+        bool detach_key;
+        bool eot_on_eof;
+        int quiet_ms;
+};
+int cli_relay(int fd, const struct cli_relay_opts *o);

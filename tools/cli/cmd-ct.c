@@ -18,7 +18,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -424,12 +423,6 @@ static int ct_delete(struct cli *cli, int argc, char **argv)
 
 /* ---- exec --------------------------------------------------------------------------- */
 
-static struct termios saved_tio;
-static void restore_tty(void)
-{
-        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-}
-
 /*
  * exec -t: runs `RUNTIME --root ROOT exec --tty --console-socket S NAME CMD...`,
  * receives the pty master on S and relays it until the command ends.
@@ -506,46 +499,15 @@ static int exec_tty(const json_t *ct, char **env, size_t n_env, char **cmd, int 
         close(lfd);
         unlink(sock);
         rmdir(dir);
-        bool tty = isatty(STDIN_FILENO);
-        if (tty) {
-                struct termios raw;
+        if (cli_tty_raw()) {
                 struct winsize ws;
-                tcgetattr(STDIN_FILENO, &saved_tio);
-                raw = saved_tio;
-                cfmakeraw(&raw);
-                tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-                atexit(restore_tty);
                 if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
                         ioctl(master, TIOCSWINSZ, &ws);
         }
-        struct pollfd p[2] = { { .fd = master, .events = POLLIN }, { .fd = STDIN_FILENO, .events = POLLIN } };
-        bool stdin_open = true;
-        char buf[4096];
-        for (;;) {
-                int n = poll(p, stdin_open ? 2 : 1, -1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                if (p[0].revents) {
-                        ssize_t m = read(master, buf, sizeof(buf));
-                        if (m <= 0 || bv_fd_write_all(STDOUT_FILENO, buf, (size_t)m) < 0)
-                                break;
-                }
-                if (stdin_open && p[1].revents) {
-                        ssize_t m = read(STDIN_FILENO, buf, sizeof(buf));
-                        if (m <= 0) {
-                                stdin_open = false;
-                                bv_fd_write_all(master, "\x04", 1);   /* EOF for the program */
-                                continue;
-                        }
-                        if (bv_fd_write_all(master, buf, (size_t)m) < 0)
-                                break;
-                }
-        }
+        struct cli_relay_opts o = { .eot_on_eof = true, .quiet_ms = -1 };
+        cli_relay(master, &o);
         close(master);
-        if (tty)
-                restore_tty();
+        cli_tty_restore();
         waitpid(pid, &status, 0);
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

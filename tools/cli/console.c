@@ -21,9 +21,71 @@
 #define CTRL_RBRACKET 0x1d
 
 static struct termios saved_tio;
+static bool tty_raw;
+
 static void restore_tty(void)
 {
-        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+        if (tty_raw)
+                tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+        tty_raw = false;
+}
+
+bool cli_tty_raw(void)
+{
+        struct termios raw;
+
+        if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tio) < 0)
+                return false;
+        raw = saved_tio;
+        cfmakeraw(&raw);
+        if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) < 0)
+                return false;
+        if (!tty_raw)
+                atexit(restore_tty);
+        tty_raw = true;
+        return true;
+}
+
+void cli_tty_restore(void)
+{
+        restore_tty();
+}
+
+int cli_relay(int fd, const struct cli_relay_opts *o)
+{
+        struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = STDIN_FILENO, .events = POLLIN } };
+        bool stdin_open = true;
+        char buf[4096];
+
+        for (;;) {
+                int n = poll(p, stdin_open ? 2 : 1, stdin_open ? -1 : o->quiet_ms);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                if (p[0].revents) {
+                        ssize_t k = read(fd, buf, sizeof(buf));
+                        if (k <= 0 || bv_fd_write_all(STDOUT_FILENO, buf, (size_t)k) < 0)
+                                break;
+                }
+                if (stdin_open && p[1].revents) {
+                        ssize_t k = read(STDIN_FILENO, buf, sizeof(buf));
+                        if (k <= 0) {
+                                stdin_open = false;
+                                if (o->eot_on_eof)
+                                        bv_fd_write_all(fd, "\x04", 1);   /* EOF for the program */
+                                continue;
+                        }
+                        if (o->detach_key && memchr(buf, CTRL_RBRACKET, (size_t)k)) {
+                                k = (char *)memchr(buf, CTRL_RBRACKET, (size_t)k) - buf;
+                                bv_fd_write_all(fd, buf, (size_t)k);
+                                return 1;
+                        }
+                        if (bv_fd_write_all(fd, buf, (size_t)k) < 0)
+                                break;
+                }
+        }
+        return 0;
 }
 
 int cli_console_relay(const char *socket_path, const char *what)
@@ -33,49 +95,15 @@ int cli_console_relay(const char *socket_path, const char *what)
 
         if (fd < 0)
                 return cli_fail("%s", err.msg);
-        bool tty = isatty(STDIN_FILENO);
-        if (tty) {
-                struct termios raw;
-                tcgetattr(STDIN_FILENO, &saved_tio);
-                raw = saved_tio;
-                cfmakeraw(&raw);
-                tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-                atexit(restore_tty);
-                fprintf(stderr, "Connected to the console of %s (Ctrl-] to detach)\r\n", what);
-        }
-        struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = STDIN_FILENO, .events = POLLIN } };
-        bool stdin_open = true;
-        char buf[4096];
-        for (;;) {
-                /* With stdin from a pipe, keep printing after its end until the other side is quiet for 1 s. */
-                int n = poll(p, stdin_open ? 2 : 1, stdin_open ? -1 : 1000);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                if (p[0].revents) {
-                        ssize_t k = read(fd, buf, sizeof(buf));
-                        if (k <= 0)
-                                break;
-                        if (bv_fd_write_all(STDOUT_FILENO, buf, (size_t)k) < 0)
-                                break;
-                }
-                if (stdin_open && p[1].revents) {
-                        ssize_t k = read(STDIN_FILENO, buf, sizeof(buf));
-                        if (k <= 0) {
-                                stdin_open = false;
-                                continue;
-                        }
-                        if (tty && memchr(buf, CTRL_RBRACKET, (size_t)k)) {
-                                k = (char *)memchr(buf, CTRL_RBRACKET, (size_t)k) - buf;
-                                bv_fd_write_all(fd, buf, (size_t)k);
-                                break;
-                        }
-                        if (bv_fd_write_all(fd, buf, (size_t)k) < 0)
-                                break;
-                }
-        }
+        bool tty = cli_tty_raw();
         if (tty)
+                fprintf(stderr, "Connected to the console of %s (Ctrl-] to detach)\r\n", what);
+        /* With stdin from a pipe, keep printing after its end until the other side is quiet for 1 s. */
+        struct cli_relay_opts o = { .detach_key = tty, .quiet_ms = 1000 };
+        cli_relay(fd, &o);
+        if (tty) {
+                cli_tty_restore();
                 fprintf(stderr, "\r\nDetached from %s\r\n", what);
+        }
         return 0;
 }
