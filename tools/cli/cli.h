@@ -99,6 +99,14 @@ bool cli_wants_help(const char *usage, int argc, char **argv);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Parses "NAME [--json]" for a verb on one instance of kind what ("VM",
+ * "container"): *ret_name is the one valid name. Returns 0 or the exit code
+ * of the usage error it printed.
+ */
+int cli_name_and_json(struct cli *cli, const char *usage, const char *what, int argc, char **argv,
+                      const char **ret_name);
+
 /* Runs a sub-command table (for verbs like "net create"): argv[0] is the verb. */
 int cli_dispatch(struct cli *cli, const char *verb, const struct cli_command *table, int argc,
                  char **argv);

@@ -13,6 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/json.h"
+#include "common/parse.h"
 #include "tools/cli/cli.h"
 
 #define CLI_MAX_REPLY (64 * 1024 * 1024)
@@ -265,5 +266,25 @@ int cli_stream(struct cli *cli, const char *path, int (*on_body)(const char *dat
                         msg = json_string_value(json_object_get(v, "error"));
                 return cli_fail("%s", msg ? msg : bv_http_status_text(s.status));
         }
+        return 0;
+}
+
+int cli_name_and_json(struct cli *cli, const char *usage, const char *what, int argc, char **argv,
+                      const char **ret_name)
+{
+        const char *name = NULL;
+
+        for (int k = 1; k < argc; k++)
+                if (strcmp(argv[k], "--json") == 0)
+                        cli->json = true;
+                else if (!name && argv[k][0] != '-')
+                        name = argv[k];
+                else
+                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
+        if (!name)
+                return cli_usage_error(usage, "expected a %s name", what);
+        if (!bv_name_is_valid(name))
+                return cli_fail("invalid %s name '%s'", what, name);
+        *ret_name = name;
         return 0;
 }

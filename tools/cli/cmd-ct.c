@@ -45,24 +45,6 @@ static int get_ct(struct cli *cli, const char *name, json_t **ret)
         return cli_api(cli, "GET", path, NULL, 0, ret);
 }
 
-/* "NAME [--json]" (and flags in extra, which take no value). */
-static int name_and_json(struct cli *cli, const char *usage, int argc, char **argv, const char **ret_name)
-{
-        const char *name = NULL;
-
-        for (int k = 1; k < argc; k++)
-                if (strcmp(argv[k], "--json") == 0)
-                        cli->json = true;
-                else if (!name && argv[k][0] != '-')
-                        name = argv[k];
-                else
-                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
-        if (!name)
-                return cli_usage_error(usage, "expected a container name");
-        *ret_name = name;
-        return check_name(name);
-}
-
 static void limits_text(const json_t *limits, char *buf, size_t len)
 {
         const char *key;
@@ -161,7 +143,7 @@ static int ct_show(struct cli *cli, int argc, char **argv)
 {
         json_auto_t *ct = NULL;
         const char *name = NULL;
-        int r = name_and_json(cli, "ct show NAME [--json]", argc, argv, &name);
+        int r = cli_name_and_json(cli, "ct show NAME [--json]", "container", argc, argv, &name);
 
         if (r || (r = get_ct(cli, name, &ct)))
                 return r;
@@ -580,7 +562,7 @@ static int ct_console(struct cli *cli, int argc, char **argv)
         json_auto_t *ct = NULL;
         const char *name = NULL;
         char what[96];
-        int r = name_and_json(cli, "ct console NAME", argc, argv, &name);
+        int r = cli_name_and_json(cli, "ct console NAME", "container", argc, argv, &name);
 
         if (r || (r = get_ct(cli, name, &ct)))
                 return r;

@@ -79,26 +79,6 @@ static int vm_list(struct cli *cli, int argc, char **argv)
         return 0;
 }
 
-/* Parses "NAME [--json]": *ret_name is the one VM name. Returns 0 or the exit code of a usage error. */
-static int name_and_json(struct cli *cli, const char *usage, int argc, char **argv, const char **ret_name)
-{
-        const char *name = NULL;
-
-        for (int k = 1; k < argc; k++)
-                if (strcmp(argv[k], "--json") == 0)
-                        cli->json = true;
-                else if (!name && argv[k][0] != '-')
-                        name = argv[k];
-                else
-                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
-        if (!name)
-                return cli_usage_error(usage, "expected a VM name");
-        if (!bv_name_is_valid(name))
-                return cli_fail("invalid VM name '%s'", name);
-        *ret_name = name;
-        return 0;
-}
-
 static int get_vm(struct cli *cli, const char *name, json_t **ret)
 {
         char path[256];
@@ -113,7 +93,7 @@ static int vm_show(struct cli *cli, int argc, char **argv)
 {
         json_auto_t *vm = NULL;
         const char *name = NULL;
-        int r = name_and_json(cli, "vm show NAME [--json]", argc, argv, &name);
+        int r = cli_name_and_json(cli, "vm show NAME [--json]", "VM", argc, argv, &name);
 
         if (r || (r = get_vm(cli, name, &vm)))
                 return r;
@@ -257,7 +237,7 @@ static int vm_action(struct cli *cli, int argc, char **argv)
         const char *name = NULL;
 
         snprintf(usage, sizeof(usage), "vm %s NAME [--json]", argv[0]);
-        int r = name_and_json(cli, usage, argc, argv, &name);
+        int r = cli_name_and_json(cli, usage, "VM", argc, argv, &name);
         if (r)
                 return r;
         snprintf(path, sizeof(path), "/v1/vms/%s/%s", name, argv[0]);
