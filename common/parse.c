@@ -6,8 +6,10 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/parse.h"
 
@@ -85,4 +87,20 @@ int bv_parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret)
                 return r;
         *ret = (unsigned)v;
         return 0;
+}
+
+int bv_parse_signal(const char *s)
+{
+        unsigned n;
+
+        if (bv_parse_uint(s, 1, 64, &n) == 0)
+                return (int)n;
+        if (strncasecmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (int sig = 1; sig < NSIG; sig++) {
+                const char *abbrev = sigabbrev_np(sig);
+                if (abbrev && strcasecmp(abbrev, s) == 0)
+                        return sig;
+        }
+        return -EINVAL;
 }

@@ -26,3 +26,6 @@ int bv_name_check(const char *name, const char *what, struct bv_error *err);
 int bv_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 int bv_parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);
 int bv_parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret);
+
+/* A signal as a number 1-64 or a name with or without SIG ("9", "KILL", "sigterm"); the number or -EINVAL. */
+int bv_parse_signal(const char *s);

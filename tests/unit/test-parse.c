@@ -41,5 +41,9 @@ int main(void)
         tap_is_int(bv_parse_i64("-11", -10, 10, &i), -ERANGE, "i64 below min");
         tap_is_int(bv_parse_i64("9223372036854775808", INT64_MIN, INT64_MAX, &i), -ERANGE, "i64 overflow");
         tap_ok(bv_parse_uint("4096", 1, 65536, &v) == 0 && v == 4096, "uint parses");
-        tap_done();
+        tap_is_int(bv_parse_signal("9"), 9, "signal by number");
+        tap_is_int(bv_parse_signal("SIGTERM"), 15, "signal by SIG name");
+        tap_is_int(bv_parse_signal("kill"), 9, "signal by short name, any case");
+        tap_is_int(bv_parse_signal("65"), -EINVAL, "signal number out of range");
+        tap_is_int(bv_parse_signal("SIGNOPE"), -EINVAL, "unknown signal name");
 }

@@ -340,16 +340,8 @@ static int ct_action(struct cli *cli, int argc, char **argv)
                         json_object_set_new(body, "timeout", json_integer(t));
                 } else if ((strcmp(argv[k], "-s") == 0 || strcmp(argv[k], "--signal") == 0) && is_kill && k + 1 < argc) {
                         const char *s = argv[++k];
-                        int signo = 0;
-                        unsigned u;
-                        if (bv_parse_uint(s, 1, 64, &u) == 0)
-                                signo = (int)u;
-                        for (int i = 1; i < NSIG && !signo; i++) {
-                                const char *abbrev = sigabbrev_np(i);
-                                if (abbrev && (strcasecmp(s, abbrev) == 0 || (strncasecmp(s, "SIG", 3) == 0 && strcasecmp(s + 3, abbrev) == 0)))
-                                        signo = i;
-                        }
-                        if (!signo)
+                        int signo = bv_parse_signal(s);
+                        if (signo < 0)
                                 return cli_usage_error(usage, "unknown signal '%s'", s);
                         json_object_set_new(body, "signal", json_integer(signo));
                 } else if (!name && argv[k][0] != '-')

@@ -760,15 +760,12 @@ static int action_args(struct bv_http_conn *c, const struct bv_http_request *req
                 t = v;
         }
         if (query_get(req->query, "signal", buf, sizeof(buf))) {
-                const char *name = strncasecmp(buf, "SIG", 3) == 0 ? buf + 3 : buf;
-                for (int i = 1; i < NSIG && bv_parse_i64(buf, 1, 64, &v) < 0; i++)
-                        if (sigabbrev_np(i) && strcasecmp(name, sigabbrev_np(i)) == 0)
-                                snprintf(buf, sizeof(buf), "%d", i);
-                if (bv_parse_i64(buf, 1, 64, &v) < 0) {
-                        bv_http_conn_respond_error(c, 400, "signal: expected a signal number 1-64");
+                int sig = bv_parse_signal(buf);
+                if (sig < 0) {
+                        bv_http_conn_respond_error(c, 400, "signal: expected a signal number 1-64 or name");
                         return -EINVAL;
                 }
-                s = v;
+                s = sig;
         }
         if (req->body_len > 0) {
                 if (api_read_json(c, req, &body) < 0)

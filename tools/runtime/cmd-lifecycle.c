@@ -140,21 +140,6 @@ int cmd_start(int argc, char **argv)
         return r < 0 ? rt_fail_err(NULL, r, &err) : 0;
 }
 
-static int parse_signal(const char *s)
-{
-        unsigned n;
-        if (bv_parse_uint(s, 1, 64, &n) == 0)
-                return (int)n;
-        if (strncasecmp(s, "SIG", 3) == 0)
-                s += 3;
-        for (int sig = 1; sig < 32; sig++) {
-                const char *abbrev = sigabbrev_np(sig);
-                if (abbrev && strcasecmp(abbrev, s) == 0)
-                        return sig;
-        }
-        return -1;
-}
-
 int cmd_kill(int argc, char **argv)
 {
         bool all = false;
@@ -165,7 +150,7 @@ int cmd_kill(int argc, char **argv)
         if (i < 0)
                 return 1;
         int sig = SIGTERM;
-        if (i + 1 < argc && (sig = parse_signal(argv[i + 1])) < 0)
+        if (i + 1 < argc && (sig = bv_parse_signal(argv[i + 1])) < 0)
                 return rt_fail("unknown signal '%s'", argv[i + 1]);
         int r = ctr_container_kill(rt.root, id, sig, all, &err);
         return r < 0 ? rt_fail_err(NULL, r, &err) : 0;

@@ -359,22 +359,6 @@ static void on_signal(struct bv_loop *loop, int signo, void *userdata)
                 mon_request_stop(m, m->stop_timeout);
 }
 
-static int parse_signal_name(const char *s)
-{
-        unsigned n;
-
-        if (bv_parse_uint(s, 1, 64, &n) == 0)
-                return (int)n;
-        if (strncasecmp(s, "SIG", 3) == 0)
-                s += 3;
-        for (int sig = 1; sig < 32; sig++) {
-                const char *abbrev = sigabbrev_np(sig);
-                if (abbrev && strcasecmp(abbrev, s) == 0)
-                        return sig;
-        }
-        return -1;
-}
-
 /* Refuses a second monitor for the same directory while the first one lives. */
 static int check_no_other(struct mon *m, struct bv_error *err)
 {
@@ -534,7 +518,7 @@ int cmd_monitor(int argc, char **argv)
                 r = bv_error_set(&err, EINVAL, "monitor: --bundle and --dir are required");
         else if (ctr_ct_restart_from_string(restart, &m->restart) < 0)
                 r = bv_error_set(&err, EINVAL, "monitor: --restart must be no, on-failure or always");
-        else if ((m->stop_signal = parse_signal_name(stop_sig)) < 0)
+        else if ((m->stop_signal = bv_parse_signal(stop_sig)) < 0)
                 r = bv_error_set(&err, EINVAL, "monitor: unknown --stop-signal '%s'", stop_sig);
         else if (log_max && bv_parse_u64(log_max, 4096, 1ULL << 40, &m->log_max) < 0)
                 r = bv_error_set(&err, EINVAL, "monitor: --log-max must be 4096..1TiB bytes");
