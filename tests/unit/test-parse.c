@@ -46,4 +46,5 @@ int main(void)
         tap_is_int(bv_parse_signal("kill"), 9, "signal by short name, any case");
         tap_is_int(bv_parse_signal("65"), -EINVAL, "signal number out of range");
         tap_is_int(bv_parse_signal("SIGNOPE"), -EINVAL, "unknown signal name");
+        tap_done();
 }
