@@ -9,6 +9,7 @@
  *   - the check of requested limits against the host's cgroup v2 controllers;
  *   - image tarballs imported once into STATE/images/ID/rootfs, and the
  *     overlay mount that gives each container its own upper layer;
+ *   - idmapped mounts of the rootfs for containers with a user namespace;
  *   - the reader of the monitor's status file (RUN/containers/NAME/monitor.json).
  *
  * struct ctr_ct_def is public with plain fields: barevirtd reads name, nics,
@@ -211,6 +212,19 @@ int ctr_ct_overlay_mount(const char *lower, const char *upper, const char *work,
 
 /* Unmounts merged (lazy detach when busy). 0 also when nothing is mounted there. */
 int ctr_ct_overlay_umount(const char *merged, struct bv_error *err);
+
+/*
+ * User namespaces and idmapped mounts (ct-idmap.c). ctr_ct_userns_open()
+ * makes a user namespace mapping container ids 0..size-1 to host ids
+ * base.. (uid and gid alike) and gives an O_CLOEXEC fd of it; it forks a
+ * child for a moment and reaps it (BLOCKING, well under a millisecond).
+ * ctr_ct_idmap_bind() mounts src on dst (a directory, made when missing)
+ * with ids shifted through that namespace: on-disk 0 is seen as host id
+ * base. -EOPNOTSUPP when src's filesystem or the kernel has no idmapped
+ * mounts; else 0 or -errno.
+ */
+int ctr_ct_userns_open(uint32_t base, uint32_t size, int *ret_fd, struct bv_error *err);
+int ctr_ct_idmap_bind(const char *src, const char *dst, int userns_fd, bool readonly, struct bv_error *err);
 
 /* The monitor's view of its container (monitor.json, monitor.sock "status"). */
 enum ctr_ct_state {

@@ -300,13 +300,39 @@ tap_ok $? "a container with --userns and a NIC starts"
 out=$(C ct exec ctt-un2 -- ip -4 addr show eth0 2>&1)
 tap_check "exec into it runs in its netns (the runtime joins the host-owned netns itself): $(echo "$out" | grep -o 'inet [0-9./]*')" \
 	sh -c "echo '$out' | grep -q 'inet 10.88.0.40/24'"
+# Busybox 1.35's ping has no SOCK_DGRAM fallback; iputils' ping uses it when raw sockets are refused.
+tap_check "ICMP echo sockets are open to every group in its netns, as Docker does (ping without CAP_NET_RAW)" \
+	[ "$(nsenter --net="$T/run/containers/ctt-un2/netns" cat /proc/sys/net/ipv4/ping_group_range | tr -s '\t ' ' ')" = "0 2147483647" ]
+# The rootfs is idmapped: host root's files are container root's, and what it writes is host root's again.
+tap_check "--userns: host root's files are root's inside ($(C ct exec ctt-un -- stat -c %u:%g /bin/busybox))" \
+	[ "$(C ct exec ctt-un -- stat -c %u:%g /bin/busybox)" = 0:0 ]
+tap_check "--userns: show says the rootfs is idmapped" [ "$(js ctt-un .idmapped)" = true ]
+C ct exec ctt-un -- sh -c 'echo un >/etc/un-file && chown 1000:1000 /etc/un-file'
+tap_ok $? "--userns: container root writes to its root-owned /etc and chowns"
+tap_check "the file lands in the directory as host uid 1000 ($(stat -c %u "$ROOTFS/etc/un-file" 2>&1))" \
+	[ "$(stat -c %u "$ROOTFS/etc/un-file" 2>/dev/null)" = 1000 ]
+rm -f "$ROOTFS/etc/un-file"
+ub=$(js ctt-un .definition.userns_base)
+tap_check "only its root's host uid reaches its run directory: $ub does, nobody does not" sh -c \
+	"setpriv --reuid $ub --regid $ub --clear-groups ls '$T/run/containers/ctt-un/rootfs/bin/busybox' >/dev/null &&
+	 ! setpriv --reuid 65534 --regid 65534 --clear-groups ls '$T/run/containers/ctt-un/rootfs/bin/busybox' 2>/dev/null"
+C ct create ctt-un3 --image "$IMAGE" --userns -- /bin/sh -c 'sleep 1000' >/dev/null && C ct start ctt-un3 >/dev/null
+tap_ok $? "a --userns container from an image starts"
+base=$(js ctt-un3 .definition.userns_base)
+C ct exec ctt-un3 -- sh -c 'echo un3 >/etc/un3-file && mkdir /root-dir && touch /bin/busybox'
+tap_ok $? "--userns image: container root writes /etc, / and copies up /bin/busybox"
+tap_check "its files are in its upper layer as its host ids ($(stat -c %u "$T/state/containers/ctt-un3/upper/etc/un3-file" 2>&1), base $base)" \
+	sh -c "[ \$(stat -c %u '$T/state/containers/ctt-un3/upper/etc/un3-file') = $base ] && [ \$(stat -c %u '$T/state/containers/ctt-un3/upper/bin/busybox') = $base ]"
+tap_check "and the shared image is untouched" sh -c "[ ! -e '$T/state/images/$(js ctt-un3 .image_id)/rootfs/etc/un3-file' ] && [ \$(stat -c %u '$T/state/images/$(js ctt-un3 .image_id)/rootfs/bin/busybox') = 0 ]"
+C ct stop ctt-un3 >/dev/null && C ct start ctt-un3 >/dev/null
+tap_check "--userns image: its files are still its own after a restart" [ "$(C ct exec ctt-un3 -- stat -c %u /etc/un3-file)" = 0 ]
 
 # ---- the end ----
 for n in $(C ct list --json | jq -r '.[].name'); do C ct delete --force "$n" >/dev/null || echo "# delete $n failed"; done
 tap_check "every container deleted" [ "$(ncts)" = 0 ]
 tap_check "no mounts left under the test dir" sh -c "! grep -q ' $T' /proc/self/mountinfo"
 left=
-for n in ctt-c1 ctt-ex5 ctt-ex0 ctt-im1 ctt-im2 ctt-n1 ctt-n2 ctt-rp ctt-rp0 ctt-sys1 ctt-lf ctt-evt ctt-late ctt-un ctt-un2; do [ -e "$cg/barevirt/$n" ] && left="$left $n"; done
+for n in ctt-c1 ctt-ex5 ctt-ex0 ctt-im1 ctt-im2 ctt-n1 ctt-n2 ctt-rp ctt-rp0 ctt-sys1 ctt-lf ctt-evt ctt-late ctt-un ctt-un2 ctt-un3; do [ -e "$cg/barevirt/$n" ] && left="$left $n"; done
 tap_check "no container cgroup left ($left)" [ -z "$left" ]
 tap_check "no veth left on the bridge" [ "$(ip -n "$NS" -j link show master ctnet0 | jq length)" = 0 ]
 bv_daemon_stop; tap_ok $? "barevirtd exits cleanly"

@@ -188,6 +188,17 @@ static json_t *ct_summary(struct ct *ct, bool live)
         return o;
 }
 
+/* Whether start_rootfs() could idmap the rootfs (the idmapped view is a mount root). */
+static bool rootfs_idmapped(struct ct *ct)
+{
+        char path[PATH_MAX];
+        struct statx stx;
+
+        ct_run_path(ct, ct->def->image ? "lower" : "rootfs", path, sizeof(path));
+        return statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+               (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 json_t *ct_to_json(struct ct *ct, bool full)
 {
         bool live = ct->state == CT_RUNNING || ct->state == CT_STOPPING || ct->state == CT_RESTARTING;
@@ -206,6 +217,8 @@ json_t *ct_to_json(struct ct *ct, bool full)
                 json_object_set_new(o, "net_attach_usec", json_integer((json_int_t)ct->net_usec));
                 json_object_set_new(o, "netns_usec", json_integer((json_int_t)ct->netns_usec));
         }
+        if (ct->def->userns)
+                json_object_set_new(o, "idmapped", live ? json_boolean(rootfs_idmapped(ct)) : json_null());
         json_object_set_new(o, "usage", live ? json_pack("{s:o,s:o,s:o}",
                                                          "memory_bytes", num_or_null(cg_read(ct, "memory.current", NULL)),
                                                          "cpu_usec", num_or_null(cg_read(ct, "cpu.stat", "usage_usec")),

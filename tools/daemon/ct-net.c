@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fd.h"
 #include "net/net.h"
 #include "tools/daemon/containers.h"
 
@@ -47,6 +48,16 @@ int ct_netns_create(const char *path, int host_netns_fd, int *ret_fd, struct bv_
                 int e = errno;
                 unlink(path);
                 return bv_error_set_errno(err, e, "Failed to create a network namespace");
+        }
+        /*
+         * As Docker does: ICMP echo sockets for every group, so ping works
+         * without CAP_NET_RAW, which a user-namespace container lacks in a
+         * namespace the host owns. Best effort (an old kernel has no knob).
+         */
+        int sfd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+        if (sfd >= 0) {
+                (void)bv_fd_write_all(sfd, "0 2147483647", 12);
+                close(sfd);
         }
         int r = 0;
         if (mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL) < 0)

@@ -328,8 +328,9 @@ void ct_host_teardown(struct ct *ct)
         int r = ct_netns_remove(path);
         if (r < 0)
                 bv_warn("container '%s': failed to remove '%s': %s", ct->def->name, path, strerror(-r));
-        if (ct->def->image) {
-                ct_run_path(ct, "rootfs", path, sizeof(path));
+        static const char *const mounts[] = { "rootfs", "lower" };   /* start_rootfs(), top first */
+        for (size_t i = 0; i < BV_ELEMENTSOF(mounts); i++) {
+                ct_run_path(ct, mounts[i], path, sizeof(path));
                 if (ctr_ct_overlay_umount(path, &err) < 0)
                         bv_warn("container '%s': %s", ct->def->name, err.msg);
                 rmdir(path);
@@ -590,6 +591,87 @@ static int start_network(struct ct *ct, char *netns, size_t len, struct bv_error
         return 0;
 }
 
+/*
+ * Root of a user-namespace container is an unprivileged host id that must
+ * reach its rootfs (RUN/containers/NAME/rootfs) to mount it. As Incus does:
+ * RUN/containers is search-only for everyone, and NAME is search-only for
+ * the container's root alone, so no other host user reaches the files
+ * (setuid ones too) that container root writes as host root through the
+ * idmapped mount. The files inside keep their own modes (bundle 0700, logs
+ * and sockets 0600); barevirtd and the monitor are root and need no more.
+ */
+static int userns_run_dir(struct ct *ct, struct bv_error *err)
+{
+        char dir[PATH_MAX];
+        uint32_t id = ct->def->userns_base;
+
+        ct_run_path(ct, NULL, dir, sizeof(dir));
+        char *slash = strrchr(dir, '/');
+        if (chown(dir, id, id) < 0 || chmod(dir, 0100) < 0)
+                return bv_error_set_errno(err, errno, "Failed to give '%s' to the container's root", dir);
+        *slash = 0;
+        if (chmod(dir, 0711) < 0)
+                return bv_error_set_errno(err, errno, "Failed to chmod '%s'", dir);
+        return 0;
+}
+
+/*
+ * The directory that becomes the container's /: the definition's rootfs, or
+ * an overlay of the image (its own upper layer) on RUN/containers/NAME/rootfs.
+ * With a user namespace the host-owned tree is idmapped (ct-idmap.c), so
+ * container root owns it: the directory itself is bound idmapped on
+ * RUN/.../rootfs; for an image the read-only lower layer is bound idmapped
+ * on RUN/.../lower and the upper layer belongs to the container's root, so
+ * what it writes lands there under its own host ids. Where the filesystem has
+ * no idmapped mounts the container still runs, with host-owned files
+ * showing as nobody (warned, and "idmapped": false in show).
+ */
+static int start_rootfs(struct ct *ct, char *rootfs, size_t len, struct bv_error *err)
+{
+        const struct ctr_ct_def *def = ct->def;
+        char src[PATH_MAX], lower[PATH_MAX], upper[PATH_MAX], work[PATH_MAX];
+        bool idmapped = false;
+        int r;
+
+        ct_run_path(ct, "rootfs", rootfs, len);
+        ct_run_path(ct, "lower", lower, sizeof(lower));
+        ctr_ct_overlay_umount(rootfs, NULL);   /* stale mounts from a crash */
+        ctr_ct_overlay_umount(lower, NULL);
+        if (def->image)
+                snprintf(src, sizeof(src), "%s/images/%s/rootfs", ct->cts->d->state_dir,
+                         def->image_id ? def->image_id : "-");
+        else
+                snprintf(src, sizeof(src), "%s", def->rootfs);
+        if (def->userns) {
+                _cleanup_close_ int userns = -1;
+                struct bv_error e = {};
+                if ((r = userns_run_dir(ct, err)) < 0 ||
+                    (r = ctr_ct_userns_open(def->userns_base, CTR_CT_USERNS_SIZE, &userns, err)) < 0)
+                        return r;
+                r = ctr_ct_idmap_bind(src, def->image ? lower : rootfs, userns, def->image != NULL, &e);
+                if (r < 0 && r != -EOPNOTSUPP)
+                        return bv_error_set(err, -r, "%s", e.msg);
+                if (r < 0)
+                        bv_warn("container '%s': %s: files the host owns show as nobody inside", def->name, e.msg);
+                idmapped = r == 0;
+        }
+        if (!def->image) {
+                if (!idmapped)
+                        snprintf(rootfs, len, "%s", def->rootfs);
+                return 0;
+        }
+        ct_state_path(ct, "upper", upper, sizeof(upper));
+        ct_state_path(ct, "work", work, sizeof(work));
+        if (def->userns) {
+                /* The upper layer's top is the container's /: container root owns it. */
+                if ((r = bv_mkdir_p(upper, 0755, err)) < 0)
+                        return r;
+                if (chown(upper, def->userns_base, def->userns_base) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to chown '%s'", upper);
+        }
+        return ctr_ct_overlay_mount(idmapped ? lower : src, upper, work, rootfs, err);
+}
+
 static int spawn_monitor(struct ct *ct, const char *bundle, const char *dir, struct bv_error *err)
 {
         struct containers *cts = ct->cts;
@@ -640,7 +722,6 @@ static int spawn_monitor(struct ct *ct, const char *bundle, const char *dir, str
 int ct_start(struct ct *ct, struct bv_error *err)
 {
         struct containers *cts = ct->cts;
-        struct barevirtd *d = cts->d;
         const struct ctr_ct_def *def = ct->def;
         char dir[PATH_MAX], bundle[PATH_MAX], path[PATH_MAX], netns[PATH_MAX] = "", rootfs[PATH_MAX];
         int r;
@@ -673,17 +754,10 @@ int ct_start(struct ct *ct, struct bv_error *err)
                 return r;
         ct_run_path(ct, "monitor.json", path, sizeof(path));
         unlink(path);
-        if (def->image) {
-                char lower[PATH_MAX], upper[PATH_MAX], work[PATH_MAX];
-                snprintf(lower, sizeof(lower), "%s/images/%s/rootfs", d->state_dir, def->image_id ? def->image_id : "-");
-                ct_state_path(ct, "upper", upper, sizeof(upper));
-                ct_state_path(ct, "work", work, sizeof(work));
-                ct_run_path(ct, "rootfs", rootfs, sizeof(rootfs));
-                ctr_ct_overlay_umount(rootfs, NULL);   /* a stale mount from a crash */
-                if ((r = ctr_ct_overlay_mount(lower, upper, work, rootfs, err)) < 0)
-                        return r;
-        } else
-                snprintf(rootfs, sizeof(rootfs), "%s", def->rootfs);
+        if ((r = start_rootfs(ct, rootfs, sizeof(rootfs), err)) < 0) {
+                ct_host_teardown(ct);
+                return r;
+        }
         if ((r = start_network(ct, netns, sizeof(netns), err)) < 0) {
                 ct_host_teardown(ct);
                 return r;
