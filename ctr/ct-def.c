@@ -26,7 +26,7 @@ static const char *const def_keys[] = { "name", "rootfs", "image", "image_id", "
         "env", "cwd", "user", "hostname", "nics", "limits", "seccomp", "cap_add", "cap_drop",
         "privileged", "userns", "userns_base", "mounts", "autostart", "stop_timeout", "restart", NULL };
 static const char *const nic_keys[] = { "network", "ip", "gw", "mac", NULL };
-static const char *const mount_keys[] = { "source", "destination", "readonly", NULL };
+static const char *const mount_keys[] = { "source", "destination", "readonly", "idmap", NULL };
 static const char *const limit_keys[] = { "memory", "memory_swap", "cpus", "cpu_weight", "pids",
         "io_weight", NULL };
 static const char *const restart_names[] = { "no", "on-failure", "always" };
@@ -230,7 +230,8 @@ static int parse_mount(const json_t *o, size_t i, struct ctr_ct_mount *m, struct
         if ((r = bv_json_check_keys(o, mount_keys, where, err)) < 0 ||
             (r = bv_json_get_str(o, "source", where, PATH_MAX_LEN, &m->source, err)) < 0 ||
             (r = bv_json_get_str(o, "destination", where, PATH_MAX_LEN, &m->destination, err)) < 0 ||
-            (r = bv_json_get_bool(o, "readonly", where, &m->readonly, err)) < 0)
+            (r = bv_json_get_bool(o, "readonly", where, &m->readonly, err)) < 0 ||
+            (r = bv_json_get_bool(o, "idmap", where, &m->idmap, err)) < 0)
                 return r;
         if (!is_abs_path(m->source))
                 return bv_error_set(err, EINVAL, "%ssource: an absolute path is required", where);
@@ -405,6 +406,8 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
                         d->n_mounts = i + 1;
                         if ((r = parse_mount(v, i, &d->mounts[i], err)) < 0)
                                 return r;
+                        if (d->mounts[i].idmap && !d->userns)
+                                return bv_error_set(err, EINVAL, "mounts[%zu].idmap: only with userns", i);
                 }
         }
 
@@ -569,6 +572,8 @@ json_t *ctr_ct_def_to_json(const struct ctr_ct_def *d)
                 bad |= set_new(mo, "source", json_string(d->mounts[i].source));
                 bad |= set_new(mo, "destination", json_string(d->mounts[i].destination));
                 bad |= set_new(mo, "readonly", json_boolean(d->mounts[i].readonly));
+                if (d->mounts[i].idmap)
+                        bad |= set_new(mo, "idmap", json_true());
                 bad |= json_array_append_new(mounts, mo);
         }
         bad |= json_object_set(o, "mounts", mounts);

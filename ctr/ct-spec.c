@@ -14,6 +14,7 @@
  * changes the value the user asked for).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,11 +201,16 @@ static int mounts_json(const struct ctr_ct_def *def, const struct ctr_ct_paths *
                                                   "noexec", "nodev", "relatime", def->privileged ? "rw" : "ro"));
         for (size_t i = 0; i < def->n_mounts; i++) {
                 const struct ctr_ct_mount *mt = &def->mounts[i];
+                char src[PATH_MAX];
+                if (mt->idmap && p->idmap_dir)
+                        snprintf(src, sizeof(src), "%s/%zu", p->idmap_dir, i);
+                else
+                        snprintf(src, sizeof(src), "%s", mt->source);
                 json_t *o = mt->readonly
                         ? json_pack("{s:s, s:s, s:s, s:[sss]}", "destination", mt->destination, "type", "bind",
-                                    "source", mt->source, "options", "rbind", "rprivate", "ro")
+                                    "source", src, "options", "rbind", "rprivate", "ro")
                         : json_pack("{s:s, s:s, s:s, s:[ss]}", "destination", mt->destination, "type", "bind",
-                                    "source", mt->source, "options", "rbind", "rprivate");
+                                    "source", src, "options", "rbind", "rprivate");
                 bad |= json_array_append_new(m, o);
         }
         if (bad)

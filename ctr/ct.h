@@ -53,6 +53,7 @@ struct ctr_ct_mount {
         char *source;          /* absolute host path */
         char *destination;     /* absolute path inside the container */
         bool readonly;
+        bool idmap;            /* ids shifted like an idmapped rootfs (userns only) */
 };
 
 /* 0 (or 0.0) means "not set" for every limit. */
@@ -135,6 +136,7 @@ struct ctr_ct_paths {
         const char *netns;         /* bind-mounted netns file to join, or NULL: new netns, lo only */
         const char *cgroups_path;  /* e.g. "/barevirt/NAME"; NULL: "/barevirt/<name>" */
         uint32_t userns_base;      /* 0: use def->userns_base (only read when def->userns) */
+        const char *idmap_dir;     /* mounts[i] with idmap are bound from idmap_dir/i (NULL: from source) */
 };
 
 /*

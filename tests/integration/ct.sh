@@ -240,6 +240,7 @@ tar -C "$T/bad/ok" -cf "$T/abslink.tar" ./abs
 for bad in "unknown network:--rootfs $ROOTFS --nic nosuchnet" "bad name:--rootfs $ROOTFS" \
 	"missing mount source:--rootfs $ROOTFS --mount /nonexistent/x:/x" "missing rootfs:--rootfs /nonexistent" \
 	"memory limit 0:--rootfs $ROOTFS --memory 0" "image with ../ paths:--image $T/dotdot.tar" \
+	"idmap mount without userns:--rootfs $ROOTFS --mount $T/bad:/x:idmap" "bad mount option:--rootfs $ROOTFS --mount $T/bad:/x:rx" \
 	"image with an absolute symlink:--image $T/abslink.tar" "missing image:--image $T/none.tar"; do
 	what=${bad%%:*}; opts=${bad#*:}
 	name=badct; [ "$what" = "bad name" ] && name='bad/name'
@@ -288,7 +289,9 @@ C logs ctt-lf | grep -q tick0; tap_ok $? "barevirt logs NAME prints its log"
 C kill -s KILL ctt-lf >/dev/null 2>&1; tap_check "barevirt kill -s KILL NAME kills it" [ "$(js ctt-lf .signal)" = 9 ]
 
 # ---- user namespace ----
-C ct create ctt-un --rootfs "$ROOTFS" --userns -- /bin/sh -c 'sleep 1000' >/dev/null && C ct start ctt-un >/dev/null
+mkdir -p "$T/shared" "$T/plain"
+C ct create ctt-un --rootfs "$ROOTFS" --userns --mount "$T/shared:/shared:idmap" --mount "$T/plain:/plain" \
+	-- /bin/sh -c 'sleep 1000' >/dev/null && C ct start ctt-un >/dev/null
 tap_ok $? "a container with --userns starts"
 upid=$(js ctt-un .pid)
 tap_check "its root is an unprivileged host uid ($(awk '/^Uid:/ {print $2}' /proc/$upid/status 2>/dev/null))" \
@@ -312,6 +315,10 @@ tap_ok $? "--userns: container root writes to its root-owned /etc and chowns"
 tap_check "the file lands in the directory as host uid 1000 ($(stat -c %u "$ROOTFS/etc/un-file" 2>&1))" \
 	[ "$(stat -c %u "$ROOTFS/etc/un-file" 2>/dev/null)" = 1000 ]
 rm -f "$ROOTFS/etc/un-file"
+C ct exec ctt-un -- touch /shared/idm; tap_ok $? "--userns: an idmap bind mount of a root-owned host directory is writable"
+tap_check "what it writes there is host root's" [ "$(stat -c %u "$T/shared/idm" 2>/dev/null)" = 0 ]
+C ct exec ctt-un -- touch /plain/f 2>/dev/null
+tap_check "a plain bind mount is not shifted: root's directory stays closed to it" [ $? != 0 -a ! -e "$T/plain/f" ]
 ub=$(js ctt-un .definition.userns_base)
 tap_check "only its root's host uid reaches its run directory: $ub does, nobody does not" sh -c \
 	"setpriv --reuid $ub --regid $ub --clear-groups ls '$T/run/containers/ctt-un/rootfs/bin/busybox' >/dev/null &&

@@ -52,7 +52,7 @@ static void compare(const char *dir, const char *name, json_t *cfg)
 
 static void golden(const char *dir, const char *name)
 {
-        char path[1024], rootfs[256], netns[256];
+        char path[1024], rootfs[256], netns[256], idmap_dir[256];
         struct ctr_ct_def *d = NULL, *d2 = NULL;
         struct bv_error err = {};
         json_auto_t *cfg = NULL;
@@ -69,9 +69,11 @@ static void golden(const char *dir, const char *name)
 
         snprintf(rootfs, sizeof(rootfs), "/run/barevirt/containers/%s/rootfs", d->name);
         snprintf(netns, sizeof(netns), "/run/barevirt/containers/%s/netns", d->name);
+        snprintf(idmap_dir, sizeof(idmap_dir), "/run/barevirt/containers/%s/mounts", d->name);
         struct ctr_ct_paths p = {
                 .rootfs = d->rootfs ? d->rootfs : rootfs,
                 .netns = d->n_nics ? netns : NULL,
+                .idmap_dir = idmap_dir,
         };
         if (tap_ok(ctr_ct_spec(d, &p, &cfg, &err) == 0, "%s builds a config", name)) {
                 if (d->privileged) {

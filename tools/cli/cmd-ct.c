@@ -185,31 +185,40 @@ static int add_nic(json_t *nics, char *spec)
         return 0;
 }
 
-/* "SRC:DST[:ro]" */
+/* "SRC:DST[:OPTS]", OPTS a comma list of ro, rw and idmap */
 static int add_mount(json_t *mounts, const char *spec)
 {
         _cleanup_free_ char *s = strdup(spec);
-        char *dst, *opt;
+        char *dst, *opts, *save = NULL;
+        bool ro = false, idmap = false;
 
         if (!s || !(dst = strchr(s, ':')))
                 return -EINVAL;
         *dst++ = '\0';
-        if ((opt = strchr(dst, ':'))) {
-                *opt++ = '\0';
-                if (strcmp(opt, "ro") != 0 && strcmp(opt, "rw") != 0)
-                        return -EINVAL;
+        if ((opts = strchr(dst, ':'))) {
+                *opts++ = '\0';
+                for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+                        if (strcmp(o, "ro") == 0 || strcmp(o, "rw") == 0)
+                                ro = o[1] == 'o';
+                        else if (strcmp(o, "idmap") == 0)
+                                idmap = true;
+                        else
+                                return -EINVAL;
+                }
         }
         if (!*s || !*dst)
                 return -EINVAL;
         _cleanup_free_ char *src = abs_path(s);
-        json_array_append_new(mounts, json_pack("{s:s,s:s,s:b}", "source", src, "destination", dst, "readonly",
-                                                opt && strcmp(opt, "ro") == 0));
+        json_t *m = json_pack("{s:s,s:s,s:b}", "source", src, "destination", dst, "readonly", ro);
+        if (m && idmap)
+                json_object_set_new(m, "idmap", json_true());
+        json_array_append_new(mounts, m);
         return 0;
 }
 
 #define CT_CREATE_USAGE \
         "ct create NAME (--rootfs DIR | --image TAR) [--memory MIB] [--cpus N] [--pids N] " \
-        "[--nic NETWORK[,ip=CIDR][,gw=IP][,mac=MAC]] [--env K=V] [--mount SRC:DST[:ro]] [--userns] [--autostart] " \
+        "[--nic NETWORK[,ip=CIDR][,gw=IP][,mac=MAC]] [--env K=V] [--mount SRC:DST[:ro|:idmap|:ro,idmap]] [--userns] [--autostart] " \
         "[--restart no|on-failure|always] [--hostname H] [--system] [--stop-timeout S] [--json] " \
         "[-- CMD ARGS...] | ct create [NAME] --file DEF.json"
 
@@ -277,7 +286,7 @@ static int ct_create(struct cli *cli, int argc, char **argv)
                                 return cli_usage_error(usage, "bad --nic '%s'", val);
                 } else if (strcmp(a, "--mount") == 0) {
                         if (add_mount(mounts, val) < 0)
-                                return cli_usage_error(usage, "bad --mount '%s' (SRC:DST[:ro])", val);
+                                return cli_usage_error(usage, "bad --mount '%s' (SRC:DST[:OPTS], OPTS a comma list of ro, rw, idmap)", val);
                 } else if (a[0] == '-')
                         return cli_usage_error(usage, "unknown option '%s'", a);
                 else if (!name) {

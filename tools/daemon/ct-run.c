@@ -319,22 +319,39 @@ static int subscribe(struct ct *ct)
 
 /* ---- the end ------------------------------------------------------------------- */
 
-void ct_host_teardown(struct ct *ct)
+static void umount_rmdir(struct ct *ct, const char *file)
 {
         char path[PATH_MAX];
         struct bv_error err = {};
+
+        ct_run_path(ct, file, path, sizeof(path));
+        if (ctr_ct_overlay_umount(path, &err) < 0)
+                bv_warn("container '%s': %s", ct->def->name, err.msg);
+        rmdir(path);
+}
+
+/* Unmounts and removes what start_rootfs() mounted under RUN/containers/NAME. */
+static void host_mounts_drop(struct ct *ct)
+{
+        umount_rmdir(ct, "rootfs");   /* first: the overlay sits on lower */
+        umount_rmdir(ct, "lower");
+        for (size_t i = 0; i < ct->def->n_mounts; i++) {
+                char f[32];
+                snprintf(f, sizeof(f), "mounts/%zu", i);
+                umount_rmdir(ct, f);
+        }
+        umount_rmdir(ct, "mounts");
+}
+
+void ct_host_teardown(struct ct *ct)
+{
+        char path[PATH_MAX];
 
         ct_run_path(ct, "netns", path, sizeof(path));
         int r = ct_netns_remove(path);
         if (r < 0)
                 bv_warn("container '%s': failed to remove '%s': %s", ct->def->name, path, strerror(-r));
-        static const char *const mounts[] = { "rootfs", "lower" };   /* start_rootfs(), top first */
-        for (size_t i = 0; i < BV_ELEMENTSOF(mounts); i++) {
-                ct_run_path(ct, mounts[i], path, sizeof(path));
-                if (ctr_ct_overlay_umount(path, &err) < 0)
-                        bv_warn("container '%s': %s", ct->def->name, err.msg);
-                rmdir(path);
-        }
+        host_mounts_drop(ct);
         memset(ct->veth, 0, sizeof(ct->veth));
 }
 
@@ -615,6 +632,25 @@ static int userns_run_dir(struct ct *ct, struct bv_error *err)
         return 0;
 }
 
+/* The bind mounts asked with idmap, idmapped on RUN/containers/NAME/mounts/I (ctr_ct_paths.idmap_dir). */
+static int idmap_binds(struct ct *ct, int userns, struct bv_error *err)
+{
+        char dir[PATH_MAX], path[PATH_MAX + 16];
+        int r;
+
+        ct_run_path(ct, "mounts", dir, sizeof(dir));
+        for (size_t i = 0; i < ct->def->n_mounts; i++) {
+                if (!ct->def->mounts[i].idmap)
+                        continue;
+                if (mkdir(dir, 0711) < 0 && errno != EEXIST)
+                        return bv_error_set_errno(err, errno, "Failed to create '%s'", dir);
+                snprintf(path, sizeof(path), "%s/%zu", dir, i);
+                if ((r = ctr_ct_idmap_bind(ct->def->mounts[i].source, path, userns, false, err)) < 0)
+                        return bv_error_prefix(err, "mounts[%zu]", i);
+        }
+        return 0;
+}
+
 /*
  * The directory that becomes the container's /: the definition's rootfs, or
  * an overlay of the image (its own upper layer) on RUN/containers/NAME/rootfs.
@@ -635,8 +671,7 @@ static int start_rootfs(struct ct *ct, char *rootfs, size_t len, struct bv_error
 
         ct_run_path(ct, "rootfs", rootfs, len);
         ct_run_path(ct, "lower", lower, sizeof(lower));
-        ctr_ct_overlay_umount(rootfs, NULL);   /* stale mounts from a crash */
-        ctr_ct_overlay_umount(lower, NULL);
+        host_mounts_drop(ct);   /* stale mounts from a crash */
         if (def->image)
                 snprintf(src, sizeof(src), "%s/images/%s/rootfs", ct->cts->d->state_dir,
                          def->image_id ? def->image_id : "-");
@@ -647,6 +682,8 @@ static int start_rootfs(struct ct *ct, char *rootfs, size_t len, struct bv_error
                 struct bv_error e = {};
                 if ((r = userns_run_dir(ct, err)) < 0 ||
                     (r = ctr_ct_userns_open(def->userns_base, CTR_CT_USERNS_SIZE, &userns, err)) < 0)
+                        return r;
+                if ((r = idmap_binds(ct, userns, err)) < 0)
                         return r;
                 r = ctr_ct_idmap_bind(src, def->image ? lower : rootfs, userns, def->image != NULL, &e);
                 if (r < 0 && r != -EOPNOTSUPP)
@@ -763,7 +800,9 @@ int ct_start(struct ct *ct, struct bv_error *err)
                 return r;
         }
         json_auto_t *cfg = NULL;
-        struct ctr_ct_paths p = { .rootfs = rootfs, .netns = netns[0] ? netns : NULL };
+        char idmap_dir[PATH_MAX];
+        ct_run_path(ct, "mounts", idmap_dir, sizeof(idmap_dir));
+        struct ctr_ct_paths p = { .rootfs = rootfs, .netns = netns[0] ? netns : NULL, .idmap_dir = idmap_dir };
         snprintf(path, sizeof(path), "%s/config.json", bundle);
         if ((r = ctr_ct_spec(def, &p, &cfg, err)) < 0 || (r = write_config(path, cfg, err)) < 0 ||
             (r = spawn_monitor(ct, bundle, dir, err)) < 0) {
