@@ -5,10 +5,12 @@
  * file in the same directory, is fsynced, renamed over the target, and the
  * directory is fsynced so the rename itself is durable.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -147,4 +149,75 @@ int bv_mkdir_p(const char *path, mode_t mode, struct bv_error *err)
         if (!S_ISDIR(st.st_mode))
                 return bv_error_set(err, ENOTDIR, "'%s' is not a directory", path);
         return 0;
+}
+
+#define RM_MAX_DEPTH 256
+
+static bool is_mount_root(int dfd, const char *name)
+{
+        struct statx stx;
+
+        return statx(dfd, name, AT_SYMLINK_NOFOLLOW, 0, &stx) == 0 &&
+               (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+/* Removes what dfd holds; dfd itself stays. */
+static int rm_contents(int dfd, unsigned depth)
+{
+        int r = 0;
+
+        if (depth > RM_MAX_DEPTH)
+                return -ELOOP;
+        int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        if (dup_fd < 0)
+                return -errno;
+        DIR *d = fdopendir(dup_fd);
+        if (!d) {
+                close(dup_fd);
+                return -errno;
+        }
+        for (struct dirent *e; (e = readdir(d));) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                if (unlinkat(dfd, e->d_name, 0) == 0)
+                        continue;
+                if (errno != EISDIR && errno != EPERM) {
+                        r = r ?: -errno;
+                        continue;
+                }
+                if (is_mount_root(dfd, e->d_name)) {
+                        r = r ?: -EBUSY;
+                        continue;
+                }
+                int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0) {
+                        r = r ?: -errno;
+                        continue;
+                }
+                int q = rm_contents(sub, depth + 1);
+                close(sub);
+                if (q < 0)
+                        r = r ?: q;
+                else if (unlinkat(dfd, e->d_name, AT_REMOVEDIR) < 0)
+                        r = r ?: -errno;
+        }
+        closedir(d);
+        return r;
+}
+
+int bv_rm_rf(const char *path)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                if (errno != ENOTDIR && errno != ELOOP)
+                        return -errno;
+                return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+        }
+        int r = rm_contents(fd, 0);
+        if (r == 0 && rmdir(path) < 0)
+                r = -errno;
+        return r;
 }

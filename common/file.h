@@ -3,7 +3,7 @@
  * Files: atomic replacement (write temp, fsync, rename, fsync directory), so
  * a crash leaves either the old or the new content and never half of either;
  * bounded reads, so a file we did not write cannot make us allocate without
- * limit; directory creation.
+ * limit; directory creation and recursive removal.
  */
 #pragma once
 
@@ -33,3 +33,13 @@ int bv_file_read_line(const char *path, char **ret, struct bv_error *err);
 
 /* mkdir -p with mode for each created component. Returns 0 or -errno. */
 int bv_mkdir_p(const char *path, mode_t mode, struct bv_error *err);
+
+/*
+ * rm -rf path. Never follows a symlink and never descends into a mount
+ * point, bind mounts of the same filesystem included (a mount left behind,
+ * say an idmapped bind of a container's rootfs, would otherwise be emptied
+ * at its source): such a directory stays, and the result is -EBUSY. At most
+ * 256 levels deep (-ELOOP below). 0 also when path does not exist; else
+ * the first -errno, having removed what it could. Blocks on disk I/O.
+ */
+int bv_rm_rf(const char *path);

@@ -77,58 +77,6 @@ static bool id_is_valid(const char *id)
         return id && strlen(id) == 16 && strspn(id, "0123456789abcdef") == 16;
 }
 
-/* rm -rf of the contents of dfd (never follows symlinks, never crosses depth). */
-static int remove_contents(int dfd, unsigned depth)
-{
-        int r = 0;
-
-        if (depth > MAX_DEPTH)
-                return -ELOOP;
-        int dup_fd = dup(dfd);
-        if (dup_fd < 0)
-                return -errno;
-        DIR *d = fdopendir(dup_fd);
-        if (!d) {
-                close(dup_fd);
-                return -errno;
-        }
-        for (struct dirent *e; (e = readdir(d));) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                        continue;
-                if (unlinkat(dfd, e->d_name, 0) == 0)
-                        continue;
-                if (errno != EISDIR && errno != EPERM) {
-                        r = -errno;
-                        continue;
-                }
-                int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (sub < 0) {
-                        r = -errno;
-                        continue;
-                }
-                int q = remove_contents(sub, depth + 1);
-                close(sub);
-                if (q < 0)
-                        r = q;
-                else if (unlinkat(dfd, e->d_name, AT_REMOVEDIR) < 0)
-                        r = -errno;
-        }
-        closedir(d);
-        return r;
-}
-
-static int rm_rf(const char *path)
-{
-        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        int r = remove_contents(fd, 0);
-        close(fd);
-        if (r == 0 && rmdir(path) < 0)
-                r = -errno;
-        return r;
-}
-
 /* Finds an absolute symlink under dfd; writes its path (relative) into found. */
 static int find_abs_symlink(int dfd, unsigned depth, char *found, size_t len, size_t off)
 {
@@ -278,16 +226,16 @@ int ctr_image_import(const char *images_dir, const char *tar, char *ret_id, size
         if ((r = bv_mkdir_p(images_dir, 0700, err)) < 0)
                 return r;
         snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%d", images_dir, id, (int)getpid());
-        rm_rf(tmp);   /* a leftover of a crashed import by a process with our pid */
+        bv_rm_rf(tmp);   /* a leftover of a crashed import by a process with our pid */
         r = import_into(tmp, tar, real, &st, id, err);
         if (r == 0 && rename(tmp, final) < 0) {
                 if ((errno == EEXIST || errno == ENOTEMPTY) && access(meta, F_OK) == 0)
                         r = 0;   /* a concurrent import of the same file won: use it */
                 else
                         r = bv_error_set_errno(err, errno, "Failed to move image '%s' into place", tar);
-                rm_rf(tmp);
+                bv_rm_rf(tmp);
         } else if (r < 0)
-                rm_rf(tmp);
+                bv_rm_rf(tmp);
         if (r < 0)
                 return r;
         snprintf(ret_id, len, "%s", id);
@@ -305,7 +253,7 @@ int ctr_image_remove(const char *images_dir, const char *id, struct bv_error *er
         snprintf(path, sizeof(path), "%s/%s", images_dir, id);
         if (lstat(path, &st) < 0)
                 return bv_error_set_errno(err, errno, "Image '%s'", id);
-        r = rm_rf(path);
+        r = bv_rm_rf(path);
         if (r < 0)
                 return bv_error_set_errno(err, -r, "Failed to remove image '%s'", id);
         return 0;

@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -594,15 +593,6 @@ struct removal {
         char name[64];
 };
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        if (flag == FTW_DP)
-                rmdir(path);
-        else
-                unlink(path);
-        return 0;
-}
-
 /* In a child: leftovers of the runtime, then the container's directories (never across mounts). */
 static int removal_child(void *arg, char *out, size_t len)
 {
@@ -615,7 +605,7 @@ static int removal_child(void *arg, char *out, size_t len)
                 snprintf(out, len, "runtime state: %s", err.msg);
         for (int i = 0; i < 3; i++)
                 if (rm->dirs[i][0])
-                        nftw(rm->dirs[i], rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+                        bv_rm_rf(rm->dirs[i]);
         return 0;
 }
 
@@ -663,7 +653,7 @@ static void do_delete(struct barevirtd *d, struct ct *ct, struct pending *p)
         struct stat st;
         snprintf(path, sizeof(path), "%s/%s", rm ? rm->runtime_root : "", rm ? rm->name : "");
         if (rm && stat(rm->dirs[0], &st) < 0 && stat(path, &st) < 0) {
-                nftw(rm->dirs[1], rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+                bv_rm_rf(rm->dirs[1]);
                 rm->dirs[0][0] = rm->dirs[1][0] = '\0';
                 removal_done(0, NULL, rm);
                 return;
