@@ -161,6 +161,19 @@ static bool is_mount_root(int dfd, const char *name)
                (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
+DIR *bv_dir_dup(int dfd)
+{
+        int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+
+        if (fd >= 0 && !d) {
+                int e = errno;
+                close(fd);
+                errno = e;
+        }
+        return d;
+}
+
 /* Removes what dfd holds; dfd itself stays. */
 static int rm_contents(int dfd, unsigned depth)
 {
@@ -168,14 +181,9 @@ static int rm_contents(int dfd, unsigned depth)
 
         if (depth > RM_MAX_DEPTH)
                 return -ELOOP;
-        int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-        if (dup_fd < 0)
+        DIR *d = bv_dir_dup(dfd);
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(dup_fd);
-        if (!d) {
-                close(dup_fd);
-                return -errno;
-        }
         for (struct dirent *e; (e = readdir(d));) {
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                         continue;

@@ -82,14 +82,9 @@ static int find_abs_symlink(int dfd, unsigned depth, char *found, size_t len, si
 {
         if (depth > MAX_DEPTH)
                 return -ELOOP;
-        int dup_fd = dup(dfd);
-        if (dup_fd < 0)
+        DIR *d = bv_dir_dup(dfd);
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(dup_fd);
-        if (!d) {
-                close(dup_fd);
-                return -errno;
-        }
         int r = 0;
         for (struct dirent *e; r == 0 && (e = readdir(d));) {
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
