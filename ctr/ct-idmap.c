@@ -9,9 +9,11 @@
  * owns them, and what it writes is stored back unshifted (on-disk 0).
  *
  * The mapping comes from a user namespace: ctr_ct_userns_open() makes a
- * short-lived child in a new user namespace, writes "0 base size" as its
- * uid and gid maps, keeps an fd of the namespace and lets the child go.
- * The mount keeps its own reference, so the fd can be closed right after.
+ * short-lived child in a new user namespace (and, when asked, a network
+ * namespace that belongs to it), writes "0 base size" as its uid and gid
+ * maps, keeps fds of the namespaces and lets the child go. A mount keeps
+ * its own reference to the user namespace; barevirtd also pins it (and the
+ * netns) on files, for the container's runtime to join.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,17 +42,27 @@ static int write_map(pid_t pid, const char *file, const char *map)
         return write(fd, map, strlen(map)) == (ssize_t)strlen(map) ? 0 : -errno;
 }
 
-int ctr_ct_userns_open(uint32_t base, uint32_t size, int *ret_fd, struct bv_error *err)
+static int open_ns(pid_t pid, const char *type, struct bv_error *err)
 {
-        char map[64], path[64];
-        int p[2], r = 0, fd = -1;
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, type);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        return fd < 0 ? bv_error_set_errno(err, errno, "Failed to open '%s'", path) : fd;
+}
+
+int ctr_ct_userns_open(uint32_t base, uint32_t size, int *ret_fd, int *ret_netns_fd, struct bv_error *err)
+{
+        char map[64];
+        int p[2], r = 0, fd = -1, nfd = -1;
 
         if (size == 0 || base == 0 || (uint64_t)base + size > 0xffffffffULL)
                 return bv_error_set(err, EINVAL, "Bad id range %u+%u for a user namespace", base, size);
         snprintf(map, sizeof(map), "0 %u %u\n", base, size);
         if (pipe2(p, O_CLOEXEC) < 0)
                 return bv_error_set_errno(err, errno, "Failed to make a pipe");
-        pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, 0);
+        unsigned long flags = CLONE_NEWUSER | (ret_netns_fd ? CLONE_NEWNET : 0) | SIGCHLD;
+        pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
         if (pid == 0) {
                 /* Wait until the parent has its fd of our namespace (EOF), then go. */
                 char c;
@@ -66,18 +78,19 @@ int ctr_ct_userns_open(uint32_t base, uint32_t size, int *ret_fd, struct bv_erro
         }
         if ((r = write_map(pid, "uid_map", map)) < 0 || (r = write_map(pid, "gid_map", map)) < 0)
                 bv_error_set_errno(err, -r, "Failed to map ids %u+%u in a user namespace", base, size);
-        else {
-                snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        r = bv_error_set_errno(err, errno, "Failed to open '%s'", path);
-        }
+        else if ((r = fd = open_ns(pid, "user", err)) >= 0 && ret_netns_fd)
+                r = nfd = open_ns(pid, "net", err);
         close(p[1]);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
-        if (r < 0)
+        if (r < 0) {
+                if (fd >= 0)
+                        close(fd);
                 return r;
+        }
         *ret_fd = fd;
+        if (ret_netns_fd)
+                *ret_netns_fd = nfd;
         return 0;
 }
 

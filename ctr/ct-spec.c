@@ -185,10 +185,10 @@ static int mounts_json(const struct ctr_ct_def *def, const struct ctr_ct_paths *
                                                   "mqueue", "source", "mqueue", "options", "nosuid", "noexec", "nodev"));
         /*
          * sysfs can only be mounted by the user namespace that owns the
-         * network namespace; a userns container in a netns made by
-         * barevirtd gets the host's /sys bound read-only instead.
+         * network namespace; a userns container in a netns the host owns
+         * gets the host's /sys bound read-only instead.
          */
-        if (def->userns && p->netns)
+        if (def->userns && p->netns && !p->userns)
                 bad |= json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:[sssss]}", "destination", "/sys", "type",
                                                           "bind", "source", "/sys", "options", "rbind", "nosuid",
                                                           "noexec", "nodev", "ro"));
@@ -307,7 +307,8 @@ int ctr_ct_spec(const struct ctr_ct_def *def, const struct ctr_ct_paths *p, json
         bad |= json_array_append_new(ns, p->netns ? json_pack("{s:s, s:s}", "type", "network", "path", p->netns)
                                                   : json_pack("{s:s}", "type", "network"));
         if (def->userns)
-                bad |= json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
+                bad |= json_array_append_new(ns, p->userns ? json_pack("{s:s, s:s}", "type", "user", "path", p->userns)
+                                                           : json_pack("{s:s}", "type", "user"));
 
         if (p->cgroups_path)
                 snprintf(cgpath, sizeof(cgpath), "%s", p->cgroups_path);

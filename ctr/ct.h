@@ -134,6 +134,7 @@ void ctr_ct_mac_derive(const char *name, unsigned index, uint8_t mac[6]);
 struct ctr_ct_paths {
         const char *rootfs;        /* the directory that becomes / (def->rootfs or the overlay) */
         const char *netns;         /* bind-mounted netns file to join, or NULL: new netns, lo only */
+        const char *userns;        /* with def->userns: bind-mounted user namespace to join, or NULL: a new one */
         const char *cgroups_path;  /* e.g. "/barevirt/NAME"; NULL: "/barevirt/<name>" */
         uint32_t userns_base;      /* 0: use def->userns_base (only read when def->userns) */
         const char *idmap_dir;     /* mounts[i] with idmap are bound from idmap_dir/i (NULL: from source) */
@@ -145,7 +146,8 @@ struct ctr_ct_paths {
  * terminal = def->system, capabilities, noNewPrivileges; rlimits are inherited), root,
  * hostname, default mounts (proc, sysfs ro, /dev tmpfs, devpts, mqueue,
  * shm, cgroup2 ro) plus def->mounts, namespaces (pid, mount, ipc, uts,
- * cgroup, network with p->netns as path, user with mappings when userns),
+ * cgroup, network with p->netns as path, user with mappings when userns,
+ * and p->userns as path),
  * linux.resources from def->limits (memory.max, memory.swap.max, cpu.max,
  * cpu.weight, pids.max, io.weight), cgroupsPath, maskedPaths/readonlyPaths
  * and seccomp (default profile, none, or the file def->seccomp, read here).
@@ -218,14 +220,15 @@ int ctr_ct_overlay_umount(const char *merged, struct bv_error *err);
 /*
  * User namespaces and idmapped mounts (ct-idmap.c). ctr_ct_userns_open()
  * makes a user namespace mapping container ids 0..size-1 to host ids
- * base.. (uid and gid alike) and gives an O_CLOEXEC fd of it; it forks a
- * child for a moment and reaps it (BLOCKING, well under a millisecond).
+ * base.. (uid and gid alike) and gives an O_CLOEXEC fd of it, and with
+ * ret_netns_fd one of a new network namespace that belongs to it; it forks
+ * a child for a moment and reaps it (BLOCKING, well under a millisecond).
  * ctr_ct_idmap_bind() mounts src on dst (a directory, made when missing)
  * with ids shifted through that namespace: on-disk 0 is seen as host id
  * base. -EOPNOTSUPP when src's filesystem or the kernel has no idmapped
  * mounts; else 0 or -errno.
  */
-int ctr_ct_userns_open(uint32_t base, uint32_t size, int *ret_fd, struct bv_error *err);
+int ctr_ct_userns_open(uint32_t base, uint32_t size, int *ret_fd, int *ret_netns_fd, struct bv_error *err);
 int ctr_ct_idmap_bind(const char *src, const char *dst, int userns_fd, bool readonly, struct bv_error *err);
 
 /* The monitor's view of its container (monitor.json, monitor.sock "status"). */

@@ -303,6 +303,67 @@ int ctr_ns_clone_leave(struct ctr_ns_saved *saved)
         return r;
 }
 
+/*
+ * Namespaces made by clone() belong to the user namespace of the process
+ * that clones, and the runtime cannot enter a user namespace and come back.
+ * So when the configuration joins an existing user namespace (by path) a
+ * short-lived intermediate process joins the other namespaces to enter
+ * (mask), then the user namespace, and clones the container's init from
+ * there with CLONE_PARENT: the init is the runtime's child, and its new
+ * mount, pid, ... namespaces belong to the joined user namespace, so it has
+ * the capabilities it needs in them. The intermediate passes the pid back
+ * through a pipe and exits. No CLONE_INTO_CGROUP: the runtime moves the
+ * init into its cgroup afterwards. Returns the pid, 0 in the init, or -errno.
+ */
+static pid_t clone_in_userns(const int ns_fds[CTR_NS_MAX], unsigned mask, uint64_t flags, struct child_args *a,
+                             int sp0)
+{
+        int p[2];
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        pid_t mid = fork();
+        if (mid < 0) {
+                int e = errno;
+                close(p[0]);
+                close(p[1]);
+                return -e;
+        }
+        if (mid == 0) {
+                struct ctr_ns_saved saved;   /* never left: this process ends here */
+                bool unused;
+                int32_t v;
+                close(p[0]);
+                set_pdeathsig(SIGKILL);
+                if ((v = ctr_ns_clone_enter(ns_fds, mask, &saved, NULL)) < 0)
+                        ;
+                else if (setns(ns_fds[CTR_NS_USER], CLONE_NEWUSER) < 0)
+                        v = -errno;
+                else {
+                        pid_t pid = clone_child(flags | CLONE_PARENT, -1, &unused);
+                        if (pid == 0) {
+                                close(p[1]);
+                                close(sp0);
+                                a->cgroup_by_clone = false;
+                                child_main(a);
+                        }
+                        v = pid;
+                }
+                _exit(write(p[1], &v, sizeof(v)) == (ssize_t)sizeof(v) ? 0 : 1);
+        }
+        close(p[1]);
+        int32_t v = -EIO;
+        struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+        if (poll(&pfd, 1, SYNC_TIMEOUT_MS) <= 0 || read(p[0], &v, sizeof(v)) != (ssize_t)sizeof(v))
+                v = -EIO;
+        close(p[0]);
+        if (v == -EIO)
+                kill(mid, SIGKILL);
+        while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return (pid_t)v;
+}
+
 static bool id_is_valid(const char *id)
 {
         size_t l = strlen(id);
@@ -432,21 +493,32 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
         a.filter = &filter;
         memcpy(a.ns_fds, ns_fds, sizeof(ns_fds));
         a.ns_fds[CTR_NS_PID] = a.ns_fds[CTR_NS_TIME] = -1;
-        /* A new user namespace cannot join a netns the host's owns from inside: we do, for the clone. */
-        unsigned mask = CTR_NS_CHILDREN | ((flags & CLONE_NEWUSER) ? 1u << CTR_NS_NET : 0);
-        struct ctr_ns_saved saved;
+        /*
+         * A process in a user namespace other than the host's cannot join a
+         * netns the host owns: for a new user namespace, or one joined by
+         * path, the netns is joined before, for the clone.
+         */
+        bool join_user = ns_fds[CTR_NS_USER] >= 0;
+        unsigned mask = CTR_NS_CHILDREN | ((flags & CLONE_NEWUSER) || join_user ? 1u << CTR_NS_NET : 0);
         if (mask & (1u << CTR_NS_NET))
                 a.ns_fds[CTR_NS_NET] = -1;
         bool by_clone = false;
-        if ((r = ctr_ns_clone_enter(ns_fds, mask, &saved, err)) < 0)
-                return r;
-        pid_t pid = clone_child(flags, cgfd, &by_clone);
-        if (pid != 0 && (r = ctr_ns_clone_leave(&saved)) < 0) {
-                if (pid > 0) {
-                        kill(pid, SIGKILL);
-                        waitpid(pid, NULL, 0);
+        pid_t pid;
+        if (join_user) {
+                a.ns_fds[CTR_NS_USER] = -1;
+                pid = clone_in_userns(ns_fds, mask, flags, &a, sp0);
+        } else {
+                struct ctr_ns_saved saved;
+                if ((r = ctr_ns_clone_enter(ns_fds, mask, &saved, err)) < 0)
+                        return r;
+                pid = clone_child(flags, cgfd, &by_clone);
+                if (pid != 0 && (r = ctr_ns_clone_leave(&saved)) < 0) {
+                        if (pid > 0) {
+                                kill(pid, SIGKILL);
+                                waitpid(pid, NULL, 0);
+                        }
+                        return bv_error_set_errno(err, -r, "Failed to return to the runtime's own namespaces");
                 }
-                return bv_error_set_errno(err, -r, "Failed to return to the runtime's own namespaces");
         }
         if (pid < 0) {
                 r = bv_error_set_errno(err, -pid, "Failed to create the container process");

@@ -157,6 +157,9 @@ tap_check "the bridge has their two veths as ports" [ "$(ip -n "$NS" -j link sho
 tap_check "the veths are not on the host" sh -c "! ip link show '$(js ctt-n1 '.nics[0].host_ifname')' >/dev/null 2>&1"
 C ct exec ctt-n1 -- ping -c1 -W2 10.88.0.1 >/dev/null; tap_ok $? "ctt-n1 pings the bridge's address"
 C ct exec ctt-n1 -- ping -c1 -W2 10.88.0.3 >/dev/null; tap_ok $? "ctt-n1 pings ctt-n2"
+# Busybox 1.35's ping has no SOCK_DGRAM fallback; iputils' ping uses it when raw sockets are refused.
+tap_check "ICMP echo sockets are open to every group in a container's netns, as Docker does" \
+	[ "$(nsenter --net="$T/run/containers/ctt-n1/netns" cat /proc/sys/net/ipv4/ping_group_range | tr -s '\t ' ' ')" = "0 2147483647" ]
 mac=$(C ct exec ctt-n1 -- cat /sys/class/net/eth0/address)
 tap_check "eth0 has the stable MAC of the definition ($mac)" [ "$mac" = "$(js ctt-n1 '.nics[0].mac')" ]
 C ct exec ctt-n1 -- ip route | grep -q "default via 10.88.0.1"; tap_ok $? "ctt-n1 has its default route via the gateway"
@@ -301,11 +304,14 @@ C ct create ctt-un2 --rootfs "$ROOTFS" --userns --nic ctnet0,ip=10.88.0.40/24 --
 	C ct start ctt-un2 >/dev/null
 tap_ok $? "a container with --userns and a NIC starts"
 out=$(C ct exec ctt-un2 -- ip -4 addr show eth0 2>&1)
-tap_check "exec into it runs in its netns (the runtime joins the host-owned netns itself): $(echo "$out" | grep -o 'inet [0-9./]*')" \
+tap_check "exec into it runs in its netns: $(echo "$out" | grep -o 'inet [0-9./]*')" \
 	sh -c "echo '$out' | grep -q 'inet 10.88.0.40/24'"
-# Busybox 1.35's ping has no SOCK_DGRAM fallback; iputils' ping uses it when raw sockets are refused.
-tap_check "ICMP echo sockets are open to every group in its netns, as Docker does (ping without CAP_NET_RAW)" \
-	[ "$(nsenter --net="$T/run/containers/ctt-un2/netns" cat /proc/sys/net/ipv4/ping_group_range | tr -s '\t ' ' ')" = "0 2147483647" ]
+# Its netns belongs to its user namespace: container root has CAP_NET_RAW there and a sysfs of its own.
+C ct exec ctt-un2 -- ping -c1 -W2 10.88.0.1 >/dev/null; tap_ok $? "a --userns container pings with a raw socket (its netns is its own)"
+out=$(C ct exec ctt-un2 -- ls /sys/class/net | tr '\n' ' ')
+tap_check "its /sys/class/net has its own interfaces only ($out)" [ "$out" = "eth0 lo " ]
+tap_check "its init is in the user namespace barevirtd pinned for it" \
+	[ "$(stat -L -c %i "/proc/$(js ctt-un2 .pid)/ns/user")" = "$(stat -c %i "$T/run/containers/ctt-un2/userns")" ]
 # The rootfs is idmapped: host root's files are container root's, and what it writes is host root's again.
 tap_check "--userns: host root's files are root's inside ($(C ct exec ctt-un -- stat -c %u:%g /bin/busybox))" \
 	[ "$(C ct exec ctt-un -- stat -c %u:%g /bin/busybox)" = 0:0 ]

@@ -87,6 +87,24 @@ tap_ok $? "a file created inside shows the mapped uid/gid outside (200000)"
 echo "$RT_OUT" | grep -qx 0; tap_ok $? "the process is root inside the user namespace"
 tap_diag "output: $RT_OUT"
 
+# Joining a user namespace by path: the new mount, pid, ... namespaces must belong to it.
+unshare -U sleep 60 &
+UNS_PID=$!
+sleep 0.2
+echo "0 300000 65536" >"/proc/$UNS_PID/uid_map" && echo "0 300000 65536" >"/proc/$UNS_PID/gid_map" &&
+	touch "$RT_TMP/userns-pin" && mount --bind "/proc/$UNS_PID/ns/user" "$RT_TMP/userns-pin"
+kill "$UNS_PID"; wait "$UNS_PID" 2>/dev/null
+rm -f "$RT_TMP/userns-data/f"
+rt_bundle userns-path '.linux.namespaces += [{"type": "user", "path": ($tmp + "/userns-pin")}]
+	| .mounts += [{"destination": "/data", "type": "bind", "source": ($tmp + "/userns-data"), "options": ["rbind"]}]
+	| .process.args = ["sh", "-c", "touch /data/f; id -u; echo $$"]'
+rt_run userns-path c-userns-path
+tap_ok $? "run joining a user namespace by path succeeds (mounts, pid namespace made inside it: $(echo $RT_OUT))"
+[ "$(stat -c %u:%g "$RT_TMP/userns-data/f" 2>/dev/null)" = 300000:300000 ] && [ "$RT_OUT" = "0
+1" ]
+tap_ok $? "it is root in that namespace (host 300000) and pid 1 of its own pid namespace"
+umount "$RT_TMP/userns-pin" 2>/dev/null
+
 rt_bundle devices '.linux.resources.devices = [{"allow": false, "access": "rwm"}]
 	| .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"]
 	| .process.capabilities.permitted += ["CAP_MKNOD"]

@@ -142,7 +142,12 @@ int cts_runtime_init(struct containers *cts, const char *configured, struct bv_e
  * an fd of it, to return to). *ret_fd: an fd of the new namespace.
  */
 int ct_netns_create(const char *path, int host_netns_fd, int *ret_fd, struct bv_error *err);
-/* Unmounts (lazily) and removes the netns file; the kernel then destroys the namespace and its veths. */
+/* Bind-mounts the namespace nsfd on path (an empty file is created there), so that it outlives its processes. */
+int ct_ns_pin(const char *path, int nsfd, struct bv_error *err);
+/*
+ * Unmounts (lazily) and removes a namespace file made by ct_ns_pin(); for a
+ * netns the kernel then destroys the namespace and its veths.
+ */
 int ct_netns_remove(const char *path);
 
 struct ct_net_nic {

@@ -14,6 +14,10 @@
  *
  * The namespace is made with unshare() in barevirtd itself and barevirtd
  * returns to its own namespace right away (setns), so no fork is needed.
+ * A user-namespace container's netns is made inside its user namespace
+ * instead (ctr_ct_userns_open(), so that it belongs to it: container root
+ * has its network capabilities there and may mount sysfs) and only pinned
+ * here with ct_ns_pin().
  * If returning failed barevirtd would be in the wrong namespace: it aborts
  * rather than run on there. No barevirtd state is used here, so the
  * benchmark links this file as it is.
@@ -32,8 +36,9 @@
 #include "net/net.h"
 #include "tools/daemon/containers.h"
 
-int ct_netns_create(const char *path, int host_netns_fd, int *ret_fd, struct bv_error *err)
+int ct_ns_pin(const char *path, int nsfd, struct bv_error *err)
 {
+        char src[32];
         int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
 
         if (fd < 0 && errno == EEXIST) {
@@ -42,36 +47,40 @@ int ct_netns_create(const char *path, int host_netns_fd, int *ret_fd, struct bv_
                 fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
         }
         if (fd < 0)
-                return bv_error_set_errno(err, errno, "Failed to create the netns file '%s'", path);
+                return bv_error_set_errno(err, errno, "Failed to create the namespace file '%s'", path);
         close(fd);
-        if (unshare(CLONE_NEWNET) < 0) {
+        snprintf(src, sizeof(src), "/proc/self/fd/%d", nsfd);
+        if (mount(src, path, NULL, MS_BIND, NULL) < 0) {
                 int e = errno;
                 unlink(path);
-                return bv_error_set_errno(err, e, "Failed to create a network namespace");
+                return bv_error_set_errno(err, e, "Failed to bind-mount the namespace on '%s'", path);
         }
+        return 0;
+}
+
+int ct_netns_create(const char *path, int host_netns_fd, int *ret_fd, struct bv_error *err)
+{
+        if (unshare(CLONE_NEWNET) < 0)
+                return bv_error_set_errno(err, errno, "Failed to create a network namespace");
         /*
          * As Docker does: ICMP echo sockets for every group, so ping works
-         * without CAP_NET_RAW, which a user-namespace container lacks in a
-         * namespace the host owns. Best effort (an old kernel has no knob).
+         * without CAP_NET_RAW (say with cap_drop), in a namespace where the
+         * container has no capabilities. Best effort (an old kernel has no knob).
          */
         int sfd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
         if (sfd >= 0) {
                 (void)bv_fd_write_all(sfd, "0 2147483647", 12);
                 close(sfd);
         }
-        int r = 0;
-        if (mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL) < 0)
-                r = bv_error_set_errno(err, errno, "Failed to bind-mount the network namespace on '%s'", path);
-        int nsfd = r < 0 ? -1 : open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (r == 0 && nsfd < 0)
+        int r = 0, nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (nsfd < 0)
                 r = bv_error_set_errno(err, errno, "Failed to open the new network namespace");
         if (setns(host_netns_fd, CLONE_NEWNET) < 0)
                 abort(); /* never run on in the container's namespace */
-        if (r < 0) {
-                umount2(path, MNT_DETACH);
-                unlink(path);
+        if (r == 0 && (r = ct_ns_pin(path, nsfd, err)) < 0)
+                close(nsfd);
+        if (r < 0)
                 return r;
-        }
         *ret_fd = nsfd;
         return 0;
 }

@@ -347,10 +347,12 @@ void ct_host_teardown(struct ct *ct)
 {
         char path[PATH_MAX];
 
-        ct_run_path(ct, "netns", path, sizeof(path));
-        int r = ct_netns_remove(path);
-        if (r < 0)
-                bv_warn("container '%s': failed to remove '%s': %s", ct->def->name, path, strerror(-r));
+        for (int i = 0; i < 2; i++) {
+                ct_run_path(ct, i == 0 ? "netns" : "userns", path, sizeof(path));
+                int r = ct_netns_remove(path);
+                if (r < 0)
+                        bv_warn("container '%s': failed to remove '%s': %s", ct->def->name, path, strerror(-r));
+        }
         host_mounts_drop(ct);
         memset(ct->veth, 0, sizeof(ct->veth));
 }
@@ -552,8 +554,11 @@ static int write_config(const char *path, const json_t *cfg, struct bv_error *er
         return 0;
 }
 
-/* Netns and one veth per NIC; the netns path goes to *netns (else NULL). */
-static int start_network(struct ct *ct, char *netns, size_t len, struct bv_error *err)
+/*
+ * Netns (made here, or given_nsfd made by start_userns()) and one veth per
+ * NIC; the netns path goes to *netns (else NULL).
+ */
+static int start_network(struct ct *ct, int given_nsfd, char *netns, size_t len, struct bv_error *err)
 {
         struct barevirtd *d = ct->cts->d;
         const struct ctr_ct_def *def = ct->def;
@@ -568,9 +573,12 @@ static int start_network(struct ct *ct, char *netns, size_t len, struct bv_error
         if (getrandom(&salt, 1, GRND_NONBLOCK) < 0)
                 salt = (unsigned char)t0;
         ct_run_path(ct, "netns", netns, len);
-        _cleanup_close_ int nsfd = -1;
-        if ((r = ct_netns_create(netns, ct->cts->host_netns_fd, &nsfd, err)) < 0)
+        _cleanup_close_ int own_nsfd = -1;
+        if (given_nsfd < 0 && (r = ct_netns_create(netns, ct->cts->host_netns_fd, &own_nsfd, err)) < 0)
                 return r;
+        if (given_nsfd >= 0 && (r = ct_ns_pin(netns, given_nsfd, err)) < 0)
+                return r;
+        int nsfd = given_nsfd >= 0 ? given_nsfd : own_nsfd;
         struct net_ctx *ns = NULL;
         if ((r = net_ctx_new(nsfd, &ns, err)) < 0) {
                 ct_netns_remove(netns);
@@ -617,7 +625,7 @@ static int start_network(struct ct *ct, char *netns, size_t len, struct bv_error
  * idmapped mount. The files inside keep their own modes (bundle 0700, logs
  * and sockets 0600); barevirtd and the monitor are root and need no more.
  */
-static int userns_run_dir(struct ct *ct, struct bv_error *err)
+static int run_dir_for_userns(struct ct *ct, struct bv_error *err)
 {
         char dir[PATH_MAX];
         uint32_t id = ct->def->userns_base;
@@ -630,6 +638,27 @@ static int userns_run_dir(struct ct *ct, struct bv_error *err)
         if (chmod(dir, 0711) < 0)
                 return bv_error_set_errno(err, errno, "Failed to chmod '%s'", dir);
         return 0;
+}
+
+/*
+ * The user namespace of a --userns container, made by barevirtd and pinned
+ * on RUN/containers/NAME/userns for the runtime to join, so that what
+ * barevirtd makes for the container belongs to it: the idmapped mounts and,
+ * with NICs, the network namespace (*ret_netns, made inside it). Owning its
+ * netns, container root has its network capabilities there (raw sockets,
+ * its own addresses and routes) and mounts a sysfs of its own.
+ */
+static int start_userns(struct ct *ct, int *ret_userns, int *ret_netns, struct bv_error *err)
+{
+        char path[PATH_MAX];
+        int r;
+
+        if ((r = run_dir_for_userns(ct, err)) < 0 ||
+            (r = ctr_ct_userns_open(ct->def->userns_base, CTR_CT_USERNS_SIZE, ret_userns,
+                                    ct->def->n_nics ? ret_netns : NULL, err)) < 0)
+                return r;
+        ct_run_path(ct, "userns", path, sizeof(path));
+        return ct_ns_pin(path, *ret_userns, err);
 }
 
 /* The bind mounts asked with idmap, idmapped on RUN/containers/NAME/mounts/I (ctr_ct_paths.idmap_dir). */
@@ -654,7 +683,8 @@ static int idmap_binds(struct ct *ct, int userns, struct bv_error *err)
 /*
  * The directory that becomes the container's /: the definition's rootfs, or
  * an overlay of the image (its own upper layer) on RUN/containers/NAME/rootfs.
- * With a user namespace the host-owned tree is idmapped (ct-idmap.c), so
+ * With a user namespace (userns, an fd of it, else -1) the host-owned tree
+ * is idmapped (ct-idmap.c), so
  * container root owns it: the directory itself is bound idmapped on
  * RUN/.../rootfs; for an image the read-only lower layer is bound idmapped
  * on RUN/.../lower and the upper layer belongs to the container's root, so
@@ -662,7 +692,7 @@ static int idmap_binds(struct ct *ct, int userns, struct bv_error *err)
  * no idmapped mounts the container still runs, with host-owned files
  * showing as nobody (warned, and "idmapped": false in show).
  */
-static int start_rootfs(struct ct *ct, char *rootfs, size_t len, struct bv_error *err)
+static int start_rootfs(struct ct *ct, int userns, char *rootfs, size_t len, struct bv_error *err)
 {
         const struct ctr_ct_def *def = ct->def;
         char src[PATH_MAX], lower[PATH_MAX], upper[PATH_MAX], work[PATH_MAX];
@@ -677,12 +707,8 @@ static int start_rootfs(struct ct *ct, char *rootfs, size_t len, struct bv_error
                          def->image_id ? def->image_id : "-");
         else
                 snprintf(src, sizeof(src), "%s", def->rootfs);
-        if (def->userns) {
-                _cleanup_close_ int userns = -1;
+        if (userns >= 0) {
                 struct bv_error e = {};
-                if ((r = userns_run_dir(ct, err)) < 0 ||
-                    (r = ctr_ct_userns_open(def->userns_base, CTR_CT_USERNS_SIZE, &userns, err)) < 0)
-                        return r;
                 if ((r = idmap_binds(ct, userns, err)) < 0)
                         return r;
                 r = ctr_ct_idmap_bind(src, def->image ? lower : rootfs, userns, def->image != NULL, &e);
@@ -791,18 +817,20 @@ int ct_start(struct ct *ct, struct bv_error *err)
                 return r;
         ct_run_path(ct, "monitor.json", path, sizeof(path));
         unlink(path);
-        if ((r = start_rootfs(ct, rootfs, sizeof(rootfs), err)) < 0) {
-                ct_host_teardown(ct);
-                return r;
-        }
-        if ((r = start_network(ct, netns, sizeof(netns), err)) < 0) {
+        _cleanup_close_ int userns = -1, userns_net = -1;
+        char userns_path[PATH_MAX];
+        ct_run_path(ct, "userns", userns_path, sizeof(userns_path));
+        if ((def->userns && (r = start_userns(ct, &userns, &userns_net, err)) < 0) ||
+            (r = start_rootfs(ct, userns, rootfs, sizeof(rootfs), err)) < 0 ||
+            (r = start_network(ct, userns_net, netns, sizeof(netns), err)) < 0) {
                 ct_host_teardown(ct);
                 return r;
         }
         json_auto_t *cfg = NULL;
         char idmap_dir[PATH_MAX];
         ct_run_path(ct, "mounts", idmap_dir, sizeof(idmap_dir));
-        struct ctr_ct_paths p = { .rootfs = rootfs, .netns = netns[0] ? netns : NULL, .idmap_dir = idmap_dir };
+        struct ctr_ct_paths p = { .rootfs = rootfs, .netns = netns[0] ? netns : NULL, .idmap_dir = idmap_dir,
+                                  .userns = def->userns ? userns_path : NULL };
         snprintf(path, sizeof(path), "%s/config.json", bundle);
         if ((r = ctr_ct_spec(def, &p, &cfg, err)) < 0 || (r = write_config(path, cfg, err)) < 0 ||
             (r = spawn_monitor(ct, bundle, dir, err)) < 0) {
