@@ -125,6 +125,10 @@ wait_state ctt-ex5 crashed 10
 tap_check "an app container exiting 5 is crashed with exit code 5" [ "$(js ctt-ex5 .exit_code)" = 5 ]
 C ct create ctt-ex0 --rootfs "$ROOTFS" -- /bin/true >/dev/null && C ct start ctt-ex0 >/dev/null
 wait_state ctt-ex0 stopped 10; tap_ok $? "/bin/true ends stopped (exit 0)"
+head -c 1100000 /dev/zero >"$T/run/containers/ctt-ex0/monitor.log"
+C ct start ctt-ex0 >/dev/null; wait_state ctt-ex0 stopped 10
+tap_check "a monitor.log past 1 MiB is rotated at start" \
+	[ "$(stat -c %s "$T/run/containers/ctt-ex0/monitor.log.1")" = 1100000 -a "$(stat -c %s "$T/run/containers/ctt-ex0/monitor.log")" -lt 4096 ]
 
 # ---- delete ----
 C ct start ctt-c1 >/dev/null

@@ -53,6 +53,7 @@
 #define CTL_EXTRA_USEC (15 * 1000000ULL)
 #define ADOPT_RETRY_USEC (100 * 1000ULL)
 #define ADOPT_RETRIES 50
+#define MONITOR_LOG_MAX (1024 * 1024)
 
 struct ct_waiter {
         struct ct_waiter *next;
@@ -743,6 +744,13 @@ static int spawn_monitor(struct ct *ct, const char *bundle, const char *dir, str
 
         snprintf(stop_timeout, sizeof(stop_timeout), "%u", ct->def->stop_timeout);
         ct_run_path(ct, "monitor.log", log, sizeof(log));
+        /* The monitor's own messages, appended at every start: kept to two generations of 1 MiB at most. */
+        struct stat st;
+        if (stat(log, &st) == 0 && st.st_size > MONITOR_LOG_MAX) {
+                char old[PATH_MAX + 2];
+                snprintf(old, sizeof(old), "%s.1", log);
+                rename(log, old);
+        }
         _cleanup_close_ int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (logfd < 0)
                 return bv_error_set_errno(err, errno, "Failed to open '%s'", log);
