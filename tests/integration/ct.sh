@@ -344,12 +344,22 @@ tap_check "and the shared image is untouched" sh -c "[ ! -e '$T/state/images/$(j
 C ct stop ctt-un3 >/dev/null && C ct start ctt-un3 >/dev/null
 tap_check "--userns image: its files are still its own after a restart" [ "$(C ct exec ctt-un3 -- stat -c %u /etc/un3-file)" = 0 ]
 
+# ---- a network and its containers ----
+C net create ctnet9 --address 10.87.0.1/24 >/dev/null
+C ct create ctt-nd --rootfs "$ROOTFS" --nic ctnet9,ip=10.87.0.2/24 -- /bin/sh -c 'sleep 1000' >/dev/null && C ct start ctt-nd >/dev/null
+out=$(C net delete ctnet9 2>&1); st=$?
+echo "$out" | grep -q "1 running container"; tap_check "net delete is refused while a container runs on it ($out)" [ $st != 0 -a $? = 0 ]
+tap_check "net show names the container of its veth" \
+	[ "$(C net show ctnet9 --json | jq -r '.ports[0].container + "/" + (.ports[0].nic | tostring)')" = ctt-nd/0 ]
+C ct delete --force ctt-nd >/dev/null
+out=$(C net delete ctnet9 2>&1); tap_ok $? "right after the container is deleted the network deletes ($out)"
+
 # ---- the end ----
 for n in $(C ct list --json | jq -r '.[].name'); do C ct delete --force "$n" >/dev/null || echo "# delete $n failed"; done
 tap_check "every container deleted" [ "$(ncts)" = 0 ]
 tap_check "no mounts left under the test dir" sh -c "! grep -q ' $T' /proc/self/mountinfo"
 left=
-for n in ctt-c1 ctt-ex5 ctt-ex0 ctt-im1 ctt-im2 ctt-n1 ctt-n2 ctt-rp ctt-rp0 ctt-sys1 ctt-lf ctt-evt ctt-late ctt-un ctt-un2 ctt-un3; do [ -e "$cg/barevirt/$n" ] && left="$left $n"; done
+for n in ctt-c1 ctt-ex5 ctt-ex0 ctt-im1 ctt-im2 ctt-n1 ctt-n2 ctt-rp ctt-rp0 ctt-sys1 ctt-lf ctt-evt ctt-late ctt-un ctt-un2 ctt-un3 ctt-nd; do [ -e "$cg/barevirt/$n" ] && left="$left $n"; done
 tap_check "no container cgroup left ($left)" [ -z "$left" ]
 tap_check "no veth left on the bridge" [ "$(ip -n "$NS" -j link show master ctnet0 | jq length)" = 0 ]
 bv_daemon_stop; tap_ok $? "barevirtd exits cleanly"

@@ -226,6 +226,45 @@ json_t *ct_to_json(struct ct *ct, bool full)
         return o;
 }
 
+static bool has_netns(const struct ct *ct)
+{
+        return ct->state == CT_STARTING || ct->state == CT_RUNNING || ct->state == CT_RESTARTING ||
+               ct->state == CT_STOPPING;
+}
+
+size_t containers_using_network(struct barevirtd *d, const char *network)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; d->cts && i < d->cts->n; i++) {
+                const struct ct *ct = d->cts->v[i];
+                for (size_t k = 0; has_netns(ct) && k < ct->def->n_nics; k++)
+                        if (strcmp(ct->def->nics[k].network, network) == 0) {
+                                n++;
+                                break;
+                        }
+        }
+        return n;
+}
+
+const char *containers_veth_owner(struct barevirtd *d, const char *ifname, unsigned *ret_nic)
+{
+        for (size_t i = 0; d->cts && i < d->cts->n; i++) {
+                const struct ct *ct = d->cts->v[i];
+                for (unsigned k = 0; has_netns(ct) && k < ct->def->n_nics && k < CTR_CT_MAX_NICS; k++)
+                        if (ct->veth[k][0] && strcmp(ct->veth[k], ifname) == 0) {
+                                *ret_nic = k;
+                                return ct->def->name;
+                        }
+        }
+        return NULL;
+}
+
+bool containers_is_veth_name(const char *ifname)
+{
+        return strncmp(ifname, "vc", 2) == 0 && strlen(ifname) == 13;
+}
+
 json_t *containers_instance(struct barevirtd *d, const char *name)
 {
         struct ct *ct = cts_find(d, name);

@@ -287,13 +287,13 @@ static json_t *ports_json(struct barevirtd *d, const struct live *lv, const char
                 if (l->master != master)
                         continue;
                 struct vmm_vm *vm = tap_owner(d, l->name, network, &nic);
+                const char *ct = vm ? NULL : containers_veth_owner(d, l->name, &nic);
                 json_t *p = json_pack("{s:s,s:s,s:b,s:b}", "name", l->name, "kind", *l->kind ? l->kind : "device",
                                       "up", l->up, "carrier", l->carrier);
-                if (vm) {
-                        json_object_set_new(p, "vm", json_string(vmm_vm_name(vm)));
+                json_object_set_new(p, "vm", vm ? json_string(vmm_vm_name(vm)) : json_null());
+                json_object_set_new(p, "container", ct ? json_string(ct) : json_null());
+                if (vm || ct)
                         json_object_set_new(p, "nic", json_integer(nic));
-                } else
-                        json_object_set_new(p, "vm", json_null());
                 json_array_append_new(a, p);
         }
         return a;
@@ -529,14 +529,30 @@ static void delete_network(struct barevirtd *d, struct bv_http_conn *c, const st
         else if ((users = vms_using_network(d, name)) > 0)
                 r = bv_error_set(&err, EBUSY, "Network '%s' is used by %zu running VM(s): stop them first", name,
                                  users);
+        else if ((users = containers_using_network(d, name)) > 0)
+                r = bv_error_set(&err, EBUSY, "Network '%s' is used by %zu running container(s): stop them first",
+                                 name, users);
         else if ((r = live_get(d, &lv, &err)) >= 0) {
                 const struct net_link *l = live_find(&lv, name);
                 bool ours = l && link_is_ours(l);
                 json_auto_t *ports = ports_json(d, &lv, name, ours ? l->index : 0);
-                if (json_array_size(ports) > 0)
+                /*
+                 * With no container using the network, container veths still
+                 * on it are leftovers of stopped ones, gone once the kernel has
+                 * destroyed their network namespaces (asynchronously): not users.
+                 */
+                size_t n = 0, k;
+                json_t *port, *first = NULL;
+                json_array_foreach(ports, k, port) {
+                        const char *pn = json_string_value(json_object_get(port, "name"));
+                        if (containers_is_veth_name(pn) && strcmp(json_string_value(json_object_get(port, "kind")), "veth") == 0)
+                                continue;
+                        first = first ? first : port;
+                        n++;
+                }
+                if (n > 0)
                         r = bv_error_set(&err, EBUSY, "Network '%s' still has %zu port(s) (first: '%s'): detach them first",
-                                         name, json_array_size(ports),
-                                         json_string_value(json_object_get(json_array_get(ports, 0), "name")));
+                                         name, n, json_string_value(json_object_get(first, "name")));
                 else if (ours)
                         r = net_link_delete(d->net, name, &err);
                 else if (l)

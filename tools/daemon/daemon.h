@@ -151,6 +151,12 @@ bool containers_exists(struct barevirtd *d, const char *name);
 /* Containers as /v1/instances shows them ({"ref", "type": "ct", "state", "image", "status"}). */
 void containers_instances(struct barevirtd *d, json_t *array);
 json_t *containers_instance(struct barevirtd *d, const char *name);
+/* How many live containers (starting to stopping) have a NIC on network (for refusing to delete it). */
+size_t containers_using_network(struct barevirtd *d, const char *network);
+/* The live container whose NIC nic has the host end ifname (NULL: none known). */
+const char *containers_veth_owner(struct barevirtd *d, const char *ifname, unsigned *ret_nic);
+/* Whether ifname has the form of a container's host veth end ("vc" + 11 characters, ct-net.c). */
+bool containers_is_veth_name(const char *ifname);
 /* A container's log as /v1/instances/NAME/logs answers it ({"output", "tty"}); NULL when unknown. */
 json_t *containers_logs(struct barevirtd *d, const char *name, long long tail);
 /* The container limits this host can enforce, for GET /v1/host ("ct_limits"). */
