@@ -35,6 +35,7 @@ cleanup() {
 	[ -n "$BV_TMP" ] && grep -o " $BV_TMP[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 	bv_cleanup
 	bv_netns_cleanup
+	for d in /sys/fs/cgroup/unified /sys/fs/cgroup; do [ -n "$CGP" ] && rmdir "$d/$CGP" 2>/dev/null; done
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -53,7 +54,11 @@ IMAGE=$T/busybox.tar
 tar -C "$ROOTFS" -cf "$IMAGE" .
 
 NS=$(bv_netns_new ct) || tap_skip_all "cannot create a network namespace"
-bv_daemon_start --netns "/run/netns/$NS" || tap_skip_all "barevirtd did not start"
+# Its own cgroup parent: another barevirtd (a test run beside this one) may use the same names.
+CGP=bvt-${T##*.}
+bv_daemon_start --netns "/run/netns/$NS" --cgroup-parent "$CGP" || tap_skip_all "barevirtd did not start"
+out=$("$BAREVIRTD" --state-dir "$T/x" --run-dir "$T/x" --cgroup-parent ../x 2>&1); st=$?
+tap_check "barevirtd refuses a bad --cgroup-parent ($out)" [ $st = 2 -a ! -e "$T/x" ]
 C() { timeout 60 "$BAREVIRT" --socket "$BV_SOCKET" "$@"; }
 api() { curl -s --max-time 30 --unix-socket "$BV_SOCKET" "$@"; }
 js() { C ct show "$1" --json | jq -r "$2"; }
@@ -82,7 +87,7 @@ C ct start ctt-c1 >/dev/null; tap_ok $? "ct start"
 pid=$(js ctt-c1 .pid); mon=$(js ctt-c1 .monitor_pid)
 tap_check "running with the host pid of its init ($pid)" [ "$(js ctt-c1 .state)" = running -a -d "/proc/$pid" ]
 tap_check "the monitor ($mon) is the parent of the init" [ "$(awk '{print $4}' "/proc/$pid/stat")" = "$mon" ]
-tap_check "the init is in the cgroup /barevirt/ctt-c1" grep -q "/barevirt/ctt-c1$" "/proc/$pid/cgroup"
+tap_check "the init is in the cgroup /$CGP/ctt-c1 (--cgroup-parent)" grep -q "/$CGP/ctt-c1$" "/proc/$pid/cgroup"
 tap_check "show has live usage (cpu usec)" [ "$(js ctt-c1 '.usage.cpu_usec | type')" = number ]
 out=$(C ct exec ctt-c1 -- sh -c 'echo exec-out; echo exec-err >&2; exit 7' 2>"$T/err")
 st=$?
@@ -135,9 +140,9 @@ C ct start ctt-c1 >/dev/null
 C ct delete ctt-c1 2>"$T/err"; st=$?
 tap_check "delete of a running container is refused ($(cat "$T/err"))" [ $st != 0 -a "$(js ctt-c1 .state)" = running ]
 cg=/sys/fs/cgroup/unified; [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && cg=/sys/fs/cgroup
-tap_check "its cgroup exists meanwhile" [ -d "$cg/barevirt/ctt-c1" ]
+tap_check "its cgroup exists meanwhile" [ -d "$cg/$CGP/ctt-c1" ]
 C ct delete ctt-c1 --force >/dev/null; tap_ok $? "ct delete --force"
-tap_check "definition, run dir and cgroup are gone" sh -c "[ ! -e '$T/state/containers/ctt-c1.json' ] && [ ! -e '$T/run/containers/ctt-c1' ] && [ ! -e '$cg/barevirt/ctt-c1' ]"
+tap_check "definition, run dir and cgroup are gone" sh -c "[ ! -e '$T/state/containers/ctt-c1.json' ] && [ ! -e '$T/run/containers/ctt-c1' ] && [ ! -e '$cg/$CGP/ctt-c1' ]"
 C ct delete ctt-ex5 >/dev/null && C ct delete ctt-ex0 >/dev/null; tap_ok $? "stopped containers are deleted without --force"
 
 # ---- image: overlay per container ----
@@ -277,7 +282,7 @@ p1=$(js ctt-n1 .pid); p2=$(js ctt-n2 .pid); m1=$(js ctt-n1 .monitor_pid)
 kill -9 "$BV_DAEMON_PID"; wait "$BV_DAEMON_PID" 2>/dev/null; BV_DAEMON_PID=
 tap_check "kill -9 of barevirtd leaves the containers running" sh -c "kill -0 $p1 && kill -0 $p2 && kill -0 $m1"
 sleep 3
-bv_daemon_start --netns "/run/netns/$NS"; tap_ok $? "barevirtd starts again"
+bv_daemon_start --netns "/run/netns/$NS" --cgroup-parent "$CGP"; tap_ok $? "barevirtd starts again"
 tap_check "ctt-n1 is re-adopted: running, same pid" [ "$(js ctt-n1 .state)" = running -a "$(js ctt-n1 .pid)" = "$p1" ]
 tap_check "ctt-n2 too" [ "$(js ctt-n2 .state)" = running -a "$(js ctt-n2 .pid)" = "$p2" ]
 tap_check "the exit of 'ctt-late' while barevirtd was away is reported (crashed, exit 4)" \
@@ -359,7 +364,7 @@ for n in $(C ct list --json | jq -r '.[].name'); do C ct delete --force "$n" >/d
 tap_check "every container deleted" [ "$(ncts)" = 0 ]
 tap_check "no mounts left under the test dir" sh -c "! grep -q ' $T' /proc/self/mountinfo"
 left=
-for n in ctt-c1 ctt-ex5 ctt-ex0 ctt-im1 ctt-im2 ctt-n1 ctt-n2 ctt-rp ctt-rp0 ctt-sys1 ctt-lf ctt-evt ctt-late ctt-un ctt-un2 ctt-un3 ctt-nd; do [ -e "$cg/barevirt/$n" ] && left="$left $n"; done
+for n in ctt-c1 ctt-ex5 ctt-ex0 ctt-im1 ctt-im2 ctt-n1 ctt-n2 ctt-rp ctt-rp0 ctt-sys1 ctt-lf ctt-evt ctt-late ctt-un ctt-un2 ctt-un3 ctt-nd; do [ -e "$cg/$CGP/$n" ] && left="$left $n"; done
 tap_check "no container cgroup left ($left)" [ -z "$left" ]
 tap_check "no veth left on the bridge" [ "$(ip -n "$NS" -j link show master ctnet0 | jq length)" = 0 ]
 bv_daemon_stop; tap_ok $? "barevirtd exits cleanly"

@@ -109,7 +109,7 @@ static long long cg_read(struct ct *ct, const char *file, const char *key)
 
         if (ct->cts->cg_ok < 0 || !cg->v2_root[0])
                 return -1;
-        snprintf(path, sizeof(path), "%s/barevirt/%s/%s", cg->v2_root, ct->def->name, file);
+        snprintf(path, sizeof(path), "%s/%s/%s/%s", cg->v2_root, ct->cts->d->cgroup_parent, ct->def->name, file);
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -1;

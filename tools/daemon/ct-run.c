@@ -837,8 +837,10 @@ int ct_start(struct ct *ct, struct bv_error *err)
         json_auto_t *cfg = NULL;
         char idmap_dir[PATH_MAX];
         ct_run_path(ct, "mounts", idmap_dir, sizeof(idmap_dir));
+        char cgroups_path[PATH_MAX];
+        snprintf(cgroups_path, sizeof(cgroups_path), "/%s/%s", cts->d->cgroup_parent, def->name);
         struct ctr_ct_paths p = { .rootfs = rootfs, .netns = netns[0] ? netns : NULL, .idmap_dir = idmap_dir,
-                                  .userns = def->userns ? userns_path : NULL };
+                                  .userns = def->userns ? userns_path : NULL, .cgroups_path = cgroups_path };
         snprintf(path, sizeof(path), "%s/config.json", bundle);
         if ((r = ctr_ct_spec(def, &p, &cfg, err)) < 0 || (r = write_config(path, cfg, err)) < 0 ||
             (r = spawn_monitor(ct, bundle, dir, err)) < 0) {

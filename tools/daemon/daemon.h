@@ -41,6 +41,7 @@ struct barevirtd {
         size_t n_vms;
         struct ctr_engine *engines[2]; /* docker, podman clients (api-instances.c), made on first use */
         const char *runtime_path;     /* --runtime: barevirt-runtime for containers, or NULL (beside barevirtd) */
+        const char *cgroup_parent;    /* --cgroup-parent: containers' cgroups are /PARENT/NAME in the v2 tree */
         struct containers *cts;       /* barevirt containers (api-containers.c, ct-*.c) */
         struct engine_watch *watch;   /* engine events subscriptions (api-engines.c) */
 };

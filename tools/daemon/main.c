@@ -21,6 +21,7 @@
 #include "common/fd.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "net/net.h"
 #include "tools/daemon/daemon.h"
 
@@ -44,6 +45,7 @@ static void usage(FILE *f)
                 "  --docker-socket PATH  Docker engine (default /var/run/docker.sock)\n"
                 "  --podman-socket PATH  Podman service (default /run/podman/podman.sock)\n"
                 "  --runtime PATH        barevirt-runtime for containers (default: beside barevirtd)\n"
+                "  --cgroup-parent NAME  containers' cgroups are NAME/CONTAINER in the v2 tree (default barevirt)\n"
                 "  -v, --verbose         log debug messages\n"
                 "  -q, --quiet           log warnings and errors only\n"
                 "  --version             print the version\n"
@@ -102,7 +104,7 @@ static void on_quit_signal(struct bv_loop *loop, int signo, void *userdata)
 
 int main(int argc, char **argv)
 {
-        enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_RUNTIME, OPT_VERSION };
+        enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_RUNTIME, OPT_CGROUP_PARENT, OPT_VERSION };
         static const struct option opts[] = {
                 { "state-dir", required_argument, NULL, OPT_STATE },
                 { "run-dir", required_argument, NULL, OPT_RUN },
@@ -112,6 +114,7 @@ int main(int argc, char **argv)
                 { "docker-socket", required_argument, NULL, OPT_DOCKER },
                 { "podman-socket", required_argument, NULL, OPT_PODMAN },
                 { "runtime", required_argument, NULL, OPT_RUNTIME },
+                { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -124,6 +127,7 @@ int main(int argc, char **argv)
                 .qemu_path = "qemu-system-x86_64",
                 .docker_socket = "/var/run/docker.sock",
                 .podman_socket = "/run/podman/podman.sock",
+                .cgroup_parent = "barevirt",
                 .lock_fd = -1,
                 .listen_fd = -1,
         };
@@ -142,6 +146,7 @@ int main(int argc, char **argv)
                 case OPT_DOCKER: d.docker_socket = optarg; break;
                 case OPT_PODMAN: d.podman_socket = optarg; break;
                 case OPT_RUNTIME: d.runtime_path = optarg; break;
+                case OPT_CGROUP_PARENT: d.cgroup_parent = optarg; break;
                 case 'v': level = BV_LOG_DEBUG; break;
                 case 'q': level = BV_LOG_WARN; break;
                 case OPT_VERSION: printf("barevirtd %s\n", BAREVIRT_VERSION); return 0;
@@ -151,6 +156,11 @@ int main(int argc, char **argv)
         }
         if (optind < argc) {
                 fprintf(stderr, "barevirtd: unexpected argument '%s'\n", argv[optind]);
+                return 2;
+        }
+        if (!bv_name_is_valid(d.cgroup_parent)) {
+                fprintf(stderr, "barevirtd: --cgroup-parent '%s' is not a valid name ([A-Za-z0-9][A-Za-z0-9._-]*)\n",
+                        d.cgroup_parent);
                 return 2;
         }
         bv_log_init("barevirtd", level);
