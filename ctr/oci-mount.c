@@ -213,6 +213,40 @@ static unsigned long locked_flags(const char *path)
 #define MS_REMOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | \
                           MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC)
 
+/*
+ * Without a cgroup namespace a cgroup2 mount shows the host's whole
+ * hierarchy. As runc does, the container gets its own cgroup instead: the
+ * directory of /proc/self/cgroup's "0::" path in the fresh mount at dest is
+ * bound over it. The init has joined its cgroup before mounting.
+ */
+static int cgroup_own_subtree(struct ctr_child *c, const char *dest, struct bv_error *err)
+{
+        char line[4096 + 8], sub[FD_PATH_MAX], tp[FD_PATH_MAX];
+        FILE *f = fopen("/proc/self/cgroup", "re");
+        bool found = false;
+
+        while (f && !found && fgets(line, sizeof(line), f))
+                found = strncmp(line, "0::/", 4) == 0;
+        if (f)
+                fclose(f);
+        if (!found)
+                return bv_error_set(err, ENOENT, "No cgroup v2 path in /proc/self/cgroup");
+        line[strcspn(line, "\n")] = '\0';
+        if (strcmp(line, "0::/") == 0)
+                return 0;
+        _cleanup_close_ int tfd = open_target(c->rootfd, dest, err);   /* the mount's root, not the directory under it */
+        if (tfd < 0)
+                return tfd;
+        _cleanup_close_ int own = openat(tfd, line + 4, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (own < 0)
+                return bv_error_set_errno(err, errno, "Failed to find the container's cgroup '%s'", line + 3);
+        fd_path(sub, own);
+        fd_path(tp, tfd);
+        if (mount(sub, tp, NULL, MS_BIND, NULL) < 0)
+                return bv_error_set_errno(err, errno, "Failed to bind the container's cgroup '%s'", line + 3);
+        return 0;
+}
+
 static int do_mount_one(struct ctr_child *c, const struct ctr_mount *m, struct bv_error *err)
 {
         char src_buf[4096], tp[FD_PATH_MAX];
@@ -282,6 +316,11 @@ static int do_mount_one(struct ctr_child *c, const struct ctr_mount *m, struct b
                 }
                 if (e)
                         return bv_error_set_errno(err, e, "Failed to mount %s on '%s'", type, m->destination);
+                if (strcmp(type, "cgroup2") == 0 && !c->config->ns[CTR_NS_CGROUP].enabled) {
+                        if ((r = cgroup_own_subtree(c, m->destination, err)) < 0)
+                                return r;
+                        flags |= MS_BIND;   /* the read-only remount below applies to the bind */
+                }
         }
         /* The fd still names the directory under the new mount: reopen to reach the mount. */
         close(tfd);

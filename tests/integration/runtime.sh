@@ -105,6 +105,13 @@ tap_ok $? "run joining a user namespace by path succeeds (mounts, pid namespace 
 tap_ok $? "it is root in that namespace (host 300000) and pid 1 of its own pid namespace"
 umount "$RT_TMP/userns-pin" 2>/dev/null
 
+# Without a cgroup namespace (Docker's default on hybrid hosts) /sys/fs/cgroup is the container's own cgroup.
+rt_bundle cg-own '.linux.namespaces |= map(select(.type != "cgroup"))
+	| .process.args = ["sh", "-c", "grep -qx 1 /sys/fs/cgroup/cgroup.procs && echo own; find /sys/fs/cgroup -mindepth 1 -maxdepth 1 -type d | wc -l; touch /sys/fs/cgroup/x 2>/dev/null || echo ro"]'
+rt_run cg-own c-cg-own
+tap_check "no cgroup namespace: /sys/fs/cgroup is its own cgroup, read-only, no host cgroups in it ($(echo $RT_OUT))" \
+	[ "$(echo $RT_OUT)" = "own 0 ro" ]
+
 rt_bundle devices '.linux.resources.devices = [{"allow": false, "access": "rwm"}]
 	| .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"]
 	| .process.capabilities.permitted += ["CAP_MKNOD"]

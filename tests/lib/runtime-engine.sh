@@ -59,6 +59,10 @@ JSON
 	echo "$out" | grep -q "Permission denied"; tap_ok $? "--security-opt seccomp=profile denies mkdir with its errnoRet"
 	both "network none" run --runtime "$MINE" $O "$IMAGE" sh -c 'ls /sys/class/net; cat /proc/net/dev | wc -l'
 	[ "$(echo "$out" | head -1)" = lo ]; tap_ok $? "--network none leaves only lo"
+	# runc shows cgroup v1 controllers here on a hybrid host; ours, the container's own v2 cgroup (no host tree).
+	out=$($E run --runtime "$MINE" $O "$IMAGE" sh -c 'grep -c . /sys/fs/cgroup/cgroup.procs; find /sys/fs/cgroup -mindepth 1 -maxdepth 1 -type d | wc -l' 2>&1 | tr -d '\r' | tr '\n' ' ')
+	tap_check "/sys/fs/cgroup is the container's own cgroup, not the host's tree ($out)" \
+		sh -c "[ \$(echo $out | cut -d' ' -f1) -le 3 ] && [ \$(echo $out | cut -d' ' -f2) = 0 ]"
 	both "exit 3" run --runtime "$MINE" $O "$IMAGE" sh -c 'exit 3'
 	echo "$out" | grep -qx "status=3"; tap_ok $? "the exit status comes through"
 	both "missing program" run --runtime "$MINE" $O "$IMAGE" /nonexistent
