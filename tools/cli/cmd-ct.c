@@ -226,7 +226,8 @@ static int ct_create(struct cli *cli, int argc, char **argv)
 {
         static const char usage[] = CT_CREATE_USAGE;
         json_auto_t *def = json_object();
-        json_t *limits = json_object(), *nics = json_array(), *env = json_array(), *mounts = json_array(), *cmd = NULL;
+        json_auto_t *limits = json_object(), *nics = json_array(), *env = json_array(), *mounts = json_array();
+        json_t *cmd = NULL;
         const char *file = NULL, *name = NULL;
         bool options = false;
 
@@ -305,10 +306,6 @@ static int ct_create(struct cli *cli, int argc, char **argv)
                 json_object_set(def, "env", env);
         if (json_array_size(mounts))
                 json_object_set(def, "mounts", mounts);
-        json_decref(limits);
-        json_decref(nics);
-        json_decref(env);
-        json_decref(mounts);
         if (cmd)
                 json_object_set_new(def, "command", cmd);
         if (file) {
