@@ -78,8 +78,10 @@ int ctr_ct_userns_open(uint32_t base, uint32_t size, int *ret_fd, int *ret_netns
         }
         if ((r = write_map(pid, "uid_map", map)) < 0 || (r = write_map(pid, "gid_map", map)) < 0)
                 bv_error_set_errno(err, -r, "Failed to map ids %u+%u in a user namespace", base, size);
-        else if ((r = fd = open_ns(pid, "user", err)) >= 0 && ret_netns_fd)
-                r = nfd = open_ns(pid, "net", err);
+        else if ((fd = open_ns(pid, "user", err)) < 0)
+                r = fd;
+        else if (ret_netns_fd && (nfd = open_ns(pid, "net", err)) < 0)
+                r = nfd;
         close(p[1]);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;

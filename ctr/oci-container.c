@@ -313,7 +313,8 @@ int ctr_ns_clone_leave(struct ctr_ns_saved *saved)
  * mount, pid, ... namespaces belong to the joined user namespace, so it has
  * the capabilities it needs in them. The intermediate passes the pid back
  * through a pipe and exits. No CLONE_INTO_CGROUP: the runtime moves the
- * init into its cgroup afterwards. Returns the pid, 0 in the init, or -errno.
+ * init into its cgroup afterwards. Returns the init's pid or -errno (the
+ * init itself never returns: it runs child_main()).
  */
 static pid_t clone_in_userns(const int ns_fds[CTR_NS_MAX], unsigned mask, uint64_t flags, struct child_args *a,
                              int sp0)

@@ -12,7 +12,8 @@
  * Invariants: one struct ct per definition file (STATE/containers/NAME.json),
  * plus entries in state CT_CREATING while an image imports (not yet on disk).
  * A ct's monitor, once started, outlives barevirtd; everything barevirtd
- * holds for it (the subscription socket, the netns file, the overlay mount)
+ * holds for it (the subscription socket, the netns and userns files, the
+ * overlay and idmapped mounts)
  * can be found again from the run directory at the next start. Nothing here
  * blocks the loop: the blocking library calls (image import, recursive
  * removal, runtime exec) run in children.

@@ -14,13 +14,14 @@
  *
  * The namespace is made with unshare() in barevirtd itself and barevirtd
  * returns to its own namespace right away (setns), so no fork is needed.
+ * If returning failed barevirtd would be in the wrong namespace: it aborts
+ * rather than run on there. No barevirtd state is used here, so the
+ * benchmark links this file as it is.
+ *
  * A user-namespace container's netns is made inside its user namespace
  * instead (ctr_ct_userns_open(), so that it belongs to it: container root
  * has its network capabilities there and may mount sysfs) and only pinned
  * here with ct_ns_pin().
- * If returning failed barevirtd would be in the wrong namespace: it aborts
- * rather than run on there. No barevirtd state is used here, so the
- * benchmark links this file as it is.
  */
 #include <errno.h>
 #include <fcntl.h>

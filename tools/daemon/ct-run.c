@@ -2,8 +2,10 @@
 /*
  * The lifecycle of barevirtd's containers, on the loop, never blocking it.
  *
- * Start: the run directory RUN/containers/NAME, the overlay mount of an
- * image's rootfs, the network namespace and veths (ct-net.c), the bundle's
+ * Start: the run directory RUN/containers/NAME, for a --userns container
+ * its user namespace (pinned on RUN/.../userns) and idmapped mounts, the
+ * overlay mount of an image's rootfs, the network namespace and veths
+ * (ct-net.c), the bundle's
  * config.json from ctr_ct_spec(), then the monitor (`barevirt-runtime
  * monitor`, spawned in its own session from a sealed memfd copy of the
  * runtime, so it outlives barevirtd and does not re-execute itself). The
@@ -15,8 +17,8 @@
  * The end: the monitor writes monitor.json for the last time and exits.
  * barevirtd learns it from the monitor's exit (its own child) or from the
  * end of the subscription (a monitor adopted after a restart), reads the
- * file (state, exit code, signal, OOM), and undoes the host side (netns,
- * overlay). stop and kill are requests on their own connection to
+ * file (state, exit code, signal, OOM), and undoes the host side (netns
+ * and userns files, overlay and idmapped mounts). stop and kill are requests on their own connection to
  * monitor.sock.
  *
  * Re-adoption at start: monitor.json plus "is its pid alive with the same
@@ -348,8 +350,9 @@ void ct_host_teardown(struct ct *ct)
 {
         char path[PATH_MAX];
 
-        for (int i = 0; i < 2; i++) {
-                ct_run_path(ct, i == 0 ? "netns" : "userns", path, sizeof(path));
+        static const char *const pins[] = { "netns", "userns" };   /* ct_ns_pin() */
+        for (size_t i = 0; i < BV_ELEMENTSOF(pins); i++) {
+                ct_run_path(ct, pins[i], path, sizeof(path));
                 int r = ct_netns_remove(path);
                 if (r < 0)
                         bv_warn("container '%s': failed to remove '%s': %s", ct->def->name, path, strerror(-r));
@@ -685,13 +688,13 @@ static int idmap_binds(struct ct *ct, int userns, struct bv_error *err)
  * The directory that becomes the container's /: the definition's rootfs, or
  * an overlay of the image (its own upper layer) on RUN/containers/NAME/rootfs.
  * With a user namespace (userns, an fd of it, else -1) the host-owned tree
- * is idmapped (ct-idmap.c), so
- * container root owns it: the directory itself is bound idmapped on
- * RUN/.../rootfs; for an image the read-only lower layer is bound idmapped
- * on RUN/.../lower and the upper layer belongs to the container's root, so
- * what it writes lands there under its own host ids. Where the filesystem has
- * no idmapped mounts the container still runs, with host-owned files
- * showing as nobody (warned, and "idmapped": false in show).
+ * is idmapped (ct-idmap.c), so container root owns it: the directory itself
+ * is bound idmapped on RUN/.../rootfs; for an image the read-only lower
+ * layer is bound idmapped on RUN/.../lower and the upper layer belongs to
+ * the container's root, so what it writes lands there under its own host
+ * ids. Where the filesystem has no idmapped mounts the container still
+ * runs, with host-owned files showing as nobody (warned, and "idmapped":
+ * false in show).
  */
 static int start_rootfs(struct ct *ct, int userns, char *rootfs, size_t len, struct bv_error *err)
 {
