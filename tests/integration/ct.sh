@@ -348,6 +348,13 @@ tap_check "its files are in its upper layer as its host ids ($(stat -c %u "$T/st
 tap_check "and the shared image is untouched" sh -c "[ ! -e '$T/state/images/$(js ctt-un3 .image_id)/rootfs/etc/un3-file' ] && [ \$(stat -c %u '$T/state/images/$(js ctt-un3 .image_id)/rootfs/bin/busybox') = 0 ]"
 C ct stop ctt-un3 >/dev/null && C ct start ctt-un3 >/dev/null
 tap_check "--userns image: its files are still its own after a restart" [ "$(C ct exec ctt-un3 -- stat -c %u /etc/un3-file)" = 0 ]
+pu=$(js ctt-un2 .pid)
+kill -9 "$BV_DAEMON_PID"; wait "$BV_DAEMON_PID" 2>/dev/null; BV_DAEMON_PID=
+bv_daemon_start --netns "/run/netns/$NS" --cgroup-parent "$CGP"
+tap_check "--userns: after kill -9 of barevirtd it is re-adopted with the same pid" [ "$(js ctt-un2 .pid)" = "$pu" ]
+C ct exec ctt-un2 -- ping -c1 -W2 10.88.0.1 >/dev/null; tap_ok $? "and its network and exec still work"
+C ct restart ctt-un2 >/dev/null && C ct exec ctt-un2 -- ping -c1 -W2 10.88.0.1 >/dev/null
+tap_ok $? "restarted by the new barevirtd, it runs with its network again"
 
 # ---- a network and its containers ----
 C net create ctnet9 --address 10.87.0.1/24 >/dev/null
