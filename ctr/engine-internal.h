@@ -99,6 +99,16 @@ int engine_op_send(struct engine_op *op, struct bv_error *err);
 int engine_id_op(struct ctr_engine *e, const char *id, const char *method, const char *suffix, op_finish_fn finish,
                  const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata, struct bv_error *err,
                  struct engine_op **ret);
+/* engine_id_op() and engine_op_start() in one: the common shape of a call on one container. */
+int engine_id_call(struct ctr_engine *e, const char *id, const char *method, const char *suffix, op_finish_fn finish,
+                   const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata, struct bv_error *err);
+/*
+ * POST /containers/ID/<verb>[?t=grace_sec] (stop, restart): grace_sec < 0 is
+ * the engine's default (10 s); the timeout covers the grace time, and the
+ * call gets its own connection, so it never holds up other calls.
+ */
+int engine_grace_call(struct ctr_engine *e, const char *id, const char *verb, int grace_sec,
+                      const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata, struct bv_error *err);
 /* Sets op's request body (copied). */
 int engine_op_set_body(struct engine_op *op, const char *content_type, const void *body, size_t len,
                        struct bv_error *err);

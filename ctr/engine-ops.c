@@ -249,39 +249,19 @@ int ctr_engine_create(struct ctr_engine *e, const json_t *spec, const struct ctr
 int ctr_engine_restart(struct ctr_engine *e, const char *id, int grace_sec, const struct ctr_engine_opts *o,
                        ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        struct engine_op *op;
-        char suffix[32] = "/restart";
-        int r;
-
-        if (grace_sec > 3600)
-                return bv_error_set(err, EINVAL, "Stop timeout %d s is over an hour", grace_sec);
-        if (grace_sec >= 0)
-                snprintf(suffix, sizeof(suffix), "/restart?t=%d", grace_sec);
-        if ((r = engine_id_op(e, id, "POST", suffix, engine_finish_none, o, done, userdata, err, &op)) < 0)
-                return r;
-        if (!(o && o->timeout_usec))
-                op->timeout_usec = DEFAULT_TIMEOUT_USEC + (uint64_t)(grace_sec >= 0 ? grace_sec : 10) * 1000000;
-        if ((r = engine_op_own_client(op, err)) < 0) {
-                free(op);
-                return r;
-        }
-        return engine_op_start(op, err);
+        return engine_grace_call(e, id, "restart", grace_sec, o, done, userdata, err);
 }
 
 int ctr_engine_pause(struct ctr_engine *e, const char *id, const struct ctr_engine_opts *o,
                      ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        struct engine_op *op;
-        int r = engine_id_op(e, id, "POST", "/pause", engine_finish_none, o, done, userdata, err, &op);
-        return r < 0 ? r : engine_op_start(op, err);
+        return engine_id_call(e, id, "POST", "/pause", engine_finish_none, o, done, userdata, err);
 }
 
 int ctr_engine_unpause(struct ctr_engine *e, const char *id, const struct ctr_engine_opts *o,
                        ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        struct engine_op *op;
-        int r = engine_id_op(e, id, "POST", "/unpause", engine_finish_none, o, done, userdata, err, &op);
-        return r < 0 ? r : engine_op_start(op, err);
+        return engine_id_call(e, id, "POST", "/unpause", engine_finish_none, o, done, userdata, err);
 }
 
 /* ---- wait -------------------------------------------------------------------------- */
@@ -517,9 +497,7 @@ static int finish_stats(struct engine_op *op, const struct bv_http_response *res
 int ctr_engine_stats(struct ctr_engine *e, const char *id, const struct ctr_engine_opts *o,
                      ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        struct engine_op *op;
-        int r = engine_id_op(e, id, "GET", "/stats?stream=false", finish_stats, o, done, userdata, err, &op);
-        return r < 0 ? r : engine_op_start(op, err);
+        return engine_id_call(e, id, "GET", "/stats?stream=false", finish_stats, o, done, userdata, err);
 }
 
 /* ---- images ---------------------------------------------------------------------------- */

@@ -626,38 +626,43 @@ int engine_id_op(struct ctr_engine *e, const char *id, const char *method, const
         return 0;
 }
 
+int engine_id_call(struct ctr_engine *e, const char *id, const char *method, const char *suffix, op_finish_fn finish,
+                   const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata, struct bv_error *err)
+{
+        struct engine_op *op;
+        int r = engine_id_op(e, id, method, suffix, finish, o, done, userdata, err, &op);
+        return r < 0 ? r : engine_op_start(op, err);
+}
+
 int ctr_engine_inspect(struct ctr_engine *e, const char *id, const struct ctr_engine_opts *o,
                        ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        struct engine_op *op;
-        int r = engine_id_op(e, id, "GET", "/json", engine_finish_json_object, o, done, userdata, err, &op);
-        return r < 0 ? r : engine_op_start(op, err);
+        return engine_id_call(e, id, "GET", "/json", engine_finish_json_object, o, done, userdata, err);
 }
 
 int ctr_engine_start(struct ctr_engine *e, const char *id, const struct ctr_engine_opts *o,
                      ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        struct engine_op *op;
-        int r = engine_id_op(e, id, "POST", "/start", engine_finish_none, o, done, userdata, err, &op);
-        return r < 0 ? r : engine_op_start(op, err);
+        return engine_id_call(e, id, "POST", "/start", engine_finish_none, o, done, userdata, err);
 }
 
-int ctr_engine_stop(struct ctr_engine *e, const char *id, int grace_sec, const struct ctr_engine_opts *o,
-                    ctr_engine_done_cb done, void *userdata, struct bv_error *err)
+int engine_grace_call(struct ctr_engine *e, const char *id, const char *verb, int grace_sec,
+                      const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
         struct engine_op *op;
-        char suffix[32] = "/stop";
+        char suffix[48];
 
         if (grace_sec > 3600)
                 return bv_error_set(err, EINVAL, "Stop timeout %d s is over an hour", grace_sec);
         if (grace_sec >= 0)
-                snprintf(suffix, sizeof(suffix), "/stop?t=%d", grace_sec);
+                snprintf(suffix, sizeof(suffix), "/%s?t=%d", verb, grace_sec);
+        else
+                snprintf(suffix, sizeof(suffix), "/%s", verb);
         int r = engine_id_op(e, id, "POST", suffix, engine_finish_none, o, done, userdata, err, &op);
         if (r < 0)
                 return r;
         if (!(o && o->timeout_usec))
                 op->timeout_usec = DEFAULT_TIMEOUT_USEC + (uint64_t)(grace_sec >= 0 ? grace_sec : 10) * 1000000;
-        /* A stop takes up to its grace time: never hold up other calls behind it. */
         if ((r = engine_op_own_client(op, err)) < 0) {
                 free(op);
                 return r;
@@ -665,10 +670,15 @@ int ctr_engine_stop(struct ctr_engine *e, const char *id, int grace_sec, const s
         return engine_op_start(op, err);
 }
 
+int ctr_engine_stop(struct ctr_engine *e, const char *id, int grace_sec, const struct ctr_engine_opts *o,
+                    ctr_engine_done_cb done, void *userdata, struct bv_error *err)
+{
+        return engine_grace_call(e, id, "stop", grace_sec, o, done, userdata, err);
+}
+
 int ctr_engine_kill(struct ctr_engine *e, const char *id, const char *signal, const struct ctr_engine_opts *o,
                     ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        struct engine_op *op;
         char suffix[48] = "/kill";
 
         if (signal) {
@@ -677,16 +687,13 @@ int ctr_engine_kill(struct ctr_engine *e, const char *id, const char *signal, co
                         return bv_error_set(err, EINVAL, "Invalid signal '%.16s'", signal);
                 snprintf(suffix, sizeof(suffix), "/kill?signal=%s", signal);
         }
-        int r = engine_id_op(e, id, "POST", suffix, engine_finish_none, o, done, userdata, err, &op);
-        return r < 0 ? r : engine_op_start(op, err);
+        return engine_id_call(e, id, "POST", suffix, engine_finish_none, o, done, userdata, err);
 }
 
 int ctr_engine_remove(struct ctr_engine *e, const char *id, bool force, const struct ctr_engine_opts *o,
                       ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        struct engine_op *op;
-        int r = engine_id_op(e, id, "DELETE", force ? "?force=1" : "", engine_finish_none, o, done, userdata, err, &op);
-        return r < 0 ? r : engine_op_start(op, err);
+        return engine_id_call(e, id, "DELETE", force ? "?force=1" : "", engine_finish_none, o, done, userdata, err);
 }
 
 /* ---- logs ---------------------------------------------------------------------- */
