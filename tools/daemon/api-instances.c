@@ -409,12 +409,15 @@ struct pending {
         struct ctr_engine_stream *stream;
 };
 
+/* A pending answer on c for ref; NULL after answering 500 itself when out of memory. */
 static struct pending *pending_new(struct barevirtd *d, struct bv_http_conn *c, const struct ref *ref)
 {
         struct pending *p = calloc(1, sizeof(*p));
 
-        if (!p)
+        if (!p) {
+                api_reply_errno(c, -ENOMEM, NULL);
                 return NULL;
+        }
         p->d = d;
         p->conn = bv_http_conn_ref(c);
         p->ref = *ref;
@@ -558,10 +561,8 @@ static void get_instance(struct barevirtd *d, struct bv_http_conn *c, const stru
                 return;
         }
         struct pending *p = pending_new(d, c, &ref);
-        if (!p) {
-                api_reply_errno(c, -ENOMEM, NULL);
+        if (!p)
                 return;
-        }
         start_call(c, p, ctr_engine_inspect(e, ref.name, NULL, on_inspect, p, &err), &err);
 }
 
@@ -667,10 +668,8 @@ static void post_action(struct barevirtd *d, struct bv_http_conn *c, const struc
                 return;
         }
         struct pending *p = pending_new(d, c, &ref);
-        if (!p) {
-                api_reply_errno(c, -ENOMEM, NULL);
+        if (!p)
                 return;
-        }
         int r = engine_actions[i].fn(e, p, req, &err);
         if (r == -EALREADY)
                 pending_free(p);
@@ -707,10 +706,8 @@ static void delete_instance(struct barevirtd *d, struct bv_http_conn *c, const s
         }
         bool force = query_get(req->query, "force", val, sizeof(val)) && strcmp(val, "1") == 0;
         struct pending *p = pending_new(d, c, &ref);
-        if (!p) {
-                api_reply_errno(c, -ENOMEM, NULL);
+        if (!p)
                 return;
-        }
         start_call(c, p, ctr_engine_remove(e, ref.name, force, NULL, on_removed, p, &err), &err);
 }
 
@@ -763,10 +760,8 @@ static void post_instances(struct barevirtd *d, struct bv_http_conn *c, const st
         const char *name = json_string_value(json_object_get(spec, "name"));
         snprintf(ref.name, sizeof(ref.name), "%s", name && ctr_engine_name_valid(name) ? name : "");
         struct pending *p = pending_new(d, c, &ref);
-        if (!p) {
-                api_reply_errno(c, -ENOMEM, NULL);
+        if (!p)
                 return;
-        }
         start_call(c, p, ctr_engine_create(e, spec, NULL, on_created, p, &err), &err);
 }
 
@@ -826,10 +821,8 @@ static void get_logs(struct barevirtd *d, struct bv_http_conn *c, const struct b
                 return;
         }
         struct pending *p = pending_new(d, c, &ref);
-        if (!p) {
-                api_reply_errno(c, -ENOMEM, NULL);
+        if (!p)
                 return;
-        }
         if (!follow) {
                 start_call(c, p, ctr_engine_logs(e, ref.name, tail, NULL, on_result, p, &err), &err);
                 return;
@@ -858,10 +851,8 @@ static void get_stats(struct barevirtd *d, struct bv_http_conn *c, const struct 
                 return;
         }
         struct pending *p = pending_new(d, c, &ref);
-        if (!p) {
-                api_reply_errno(c, -ENOMEM, NULL);
+        if (!p)
                 return;
-        }
         start_call(c, p, ctr_engine_stats(e, ref.name, NULL, on_result, p, &err), &err);
 }
 
