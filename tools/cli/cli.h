@@ -52,11 +52,14 @@ void cli_print_output(const json_t *reply);
 
 /*
  * GETs path as a stream: body bytes go to on_body as they arrive, until
- * the server ends the stream (returns 0) or on_body returns < 0. Errors are
- * printed like cli_api's; returns the exit code.
+ * the server ends the stream (returns 0) or on_body returns < 0 (-EPIPE:
+ * stop quietly, exit code 0). Errors are printed like cli_api's; returns
+ * the exit code.
  */
 int cli_stream(struct cli *cli, const char *path, int (*on_body)(const char *data, size_t len, void *userdata),
                void *userdata);
+/* A cli_stream() on_body that writes to stdout (-EPIPE when it is closed). */
+int cli_write_stdout(const char *data, size_t len, void *userdata);
 
 /*
  * Calls the API: method, path, optional JSON body (not stolen). On success
@@ -101,8 +104,8 @@ int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((form
 
 /*
  * Parses "NAME [--json]" for a verb on one instance of kind what ("VM",
- * "container"): *ret_name is the one valid name. Returns 0 or the exit code
- * of the usage error it printed.
+ * "container", "network"): *ret_name is the one valid name. cli NULL: the
+ * verb takes no --json. Returns 0 or the exit code of the error it printed.
  */
 int cli_name_and_json(struct cli *cli, const char *usage, const char *what, int argc, char **argv,
                       const char **ret_name);

@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fd.h"
 #include "common/json.h"
 #include "common/parse.h"
 #include "tools/cli/cli.h"
@@ -237,6 +239,12 @@ static void stream_done(int ret, struct bv_http_response *resp, const struct bv_
         bv_http_response_free(resp);
 }
 
+int cli_write_stdout(const char *data, size_t len, void *userdata)
+{
+        (void)userdata;
+        return bv_fd_write_all(STDOUT_FILENO, data, len) < 0 ? -EPIPE : 0;
+}
+
 int cli_stream(struct cli *cli, const char *path, int (*on_body)(const char *data, size_t len, void *userdata),
                void *userdata)
 {
@@ -249,7 +257,8 @@ int cli_stream(struct cli *cli, const char *path, int (*on_body)(const char *dat
         if (!cli->client && (r = bv_http_client_new(cli->loop, cli->socket, &cli->client, &err)) < 0)
                 return connect_error(cli, r, &err);
         struct bv_http_client_request req = {
-                .method = "GET", .path = path, .timeout_usec = 24ULL * 3600 * 1000000,
+                /* Following: the idle time allowed between two pieces of output. */
+                .method = "GET", .path = path, .timeout_usec = 30ULL * 24 * 3600 * 1000000,
                 .on_body = stream_body, .on_head = stream_head,
         };
         if ((r = bv_http_client_send(cli->client, &req, stream_done, &s)) < 0)
@@ -257,6 +266,8 @@ int cli_stream(struct cli *cli, const char *path, int (*on_body)(const char *dat
         while (!s.done)
                 if ((r = bv_loop_run_once(cli->loop, -1)) < 0)
                         return cli_fail("event loop failed: %s", strerror(-r));
+        if (s.r == -EPIPE)
+                return 0;   /* whoever reads our output went away (| head) */
         if (s.r < 0)
                 return connect_error(cli, s.r, &s.err);
         if (s.status >= 400) {
@@ -275,7 +286,7 @@ int cli_name_and_json(struct cli *cli, const char *usage, const char *what, int 
         const char *name = NULL;
 
         for (int k = 1; k < argc; k++)
-                if (strcmp(argv[k], "--json") == 0)
+                if (cli && strcmp(argv[k], "--json") == 0)
                         cli->json = true;
                 else if (!name && argv[k][0] != '-')
                         name = argv[k];

@@ -571,46 +571,6 @@ static int ct_console(struct cli *cli, int argc, char **argv)
         return cli_console_relay(json_string_value(json_object_get(json_object_get(ct, "console"), "socket")), what);
 }
 
-struct logs_state {
-        int status;
-        char err[1024];
-        size_t err_len;
-        bool done;
-        int ret;
-        struct bv_error error;
-};
-
-static void logs_done(int ret, struct bv_http_response *resp, const struct bv_error *err, void *userdata)
-{
-        struct logs_state *s = userdata;
-
-        s->done = true;
-        s->ret = ret;
-        if (ret < 0 && err)
-                s->error = *err;
-        bv_http_response_free(resp);
-}
-
-static void logs_head(const struct bv_http_response *head, void *userdata)
-{
-        struct logs_state *s = userdata;
-        s->status = head->status;
-}
-
-static int logs_body(const char *data, size_t len, void *userdata)
-{
-        struct logs_state *s = userdata;
-
-        if (s->status >= 400) {
-                size_t take = BV_MIN(len, sizeof(s->err) - 1 - s->err_len);
-                memcpy(s->err + s->err_len, data, take);
-                s->err_len += take;
-                s->err[s->err_len] = '\0';
-                return 0;
-        }
-        return bv_fd_write_all(STDOUT_FILENO, data, len) < 0 ? -EPIPE : 0;
-}
-
 static int ct_logs(struct cli *cli, int argc, char **argv)
 {
         static const char usage[] = "ct logs NAME [-f] [-n LINES]";
@@ -618,7 +578,6 @@ static int ct_logs(struct cli *cli, int argc, char **argv)
         bool follow = false;
         unsigned lines = 0;
         bool tail = false;
-        struct bv_error err = {};
         int r;
 
         for (int k = 1; k < argc; k++)
@@ -637,40 +596,10 @@ static int ct_logs(struct cli *cli, int argc, char **argv)
         if ((r = check_name(name)))
                 return r;
         char path[320];
-        snprintf(path, sizeof(path), "/v1/containers/%s/logs?%s%s", name, follow ? "follow=1&" : "", "");
+        snprintf(path, sizeof(path), "/v1/containers/%s/logs?follow=%d", name, follow);
         if (tail)
-                snprintf(path + strlen(path), sizeof(path) - strlen(path), "tail=%u", lines);
-        if (!cli->loop && (r = bv_loop_new(&cli->loop, &err)) < 0)
-                return cli_fail("%s", err.msg);
-        if (!cli->client && (r = bv_http_client_new(cli->loop, cli->socket, &cli->client, &err)) < 0)
-                return cli_fail("%s", err.msg);
-        struct logs_state s = {};
-        struct bv_http_client_request req = {
-                .method = "GET",
-                .path = path,
-                /* Following: the idle time allowed between two pieces of output. */
-                .timeout_usec = follow ? 30ULL * 24 * 3600 * 1000000 : 60ULL * 1000000,
-                .on_body = logs_body,
-                .on_head = logs_head,
-        };
-        /* Not bv_http_client_call(): on_body and on_head get the done callback's userdata. */
-        if ((r = bv_http_client_send(cli->client, &req, logs_done, &s)) < 0)
-                return cli_fail("%s", strerror(-r));
-        while (!s.done)
-                if ((r = bv_loop_run_until(cli->loop, &s.done, 3600 * 1000000ULL)) < 0 && r != -ETIMEDOUT)
-                        return cli_fail("%s", strerror(-r));
-        if ((r = s.ret) < 0) {
-                if (r == -ENOENT || r == -ECONNREFUSED)
-                        return cli_fail("barevirtd is not running (nothing listens on '%s')", cli->socket);
-                return r == -EPIPE ? 0 : cli_fail("%s", bv_error_message(&s.error, r));
-        }
-        if (s.status >= 400) {
-                json_auto_t *e = NULL;
-                if (bv_json_loadb(s.err, s.err_len, sizeof(s.err), 0, &e, NULL) == 0 && json_object_get(e, "error"))
-                        return cli_fail("%s", cli_jstr(e, "error"));
-                return cli_fail("%s", bv_http_status_text(s.status));
-        }
-        return 0;
+                snprintf(path + strlen(path), sizeof(path) - strlen(path), "&tail=%u", lines);
+        return cli_stream(cli, path, cli_write_stdout, NULL);
 }
 
 static const struct cli_command ct_commands[] = {

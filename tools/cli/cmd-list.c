@@ -162,15 +162,6 @@ int cmd_resume(struct cli *cli, int argc, char **argv)
         return run_action(cli, "resume", "resume [--json] REF", NULL, NULL, NULL, argc, argv);
 }
 
-static int write_stdout(const char *data, size_t len, void *userdata)
-{
-        (void)userdata;
-        if (fwrite(data, 1, len, stdout) != len)
-                return -1;
-        fflush(stdout);
-        return 0;
-}
-
 int cmd_logs(struct cli *cli, int argc, char **argv)
 {
         const char *usage = "logs [--json] [-f] [-n LINES] REF";
@@ -187,7 +178,7 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
         snprintf(path, sizeof(path), "/v1/instances/%s/logs?follow=%d%s%s", ref, follow ? 1 : 0,
                  tail ? "&tail=" : "", tail ? tail : "");
         if (follow)
-                return cli_stream(cli, path, write_stdout, NULL);
+                return cli_stream(cli, path, cli_write_stdout, NULL);
         r = cli_api(cli, "GET", path, NULL, 0, &reply);
         if (r)
                 return r;

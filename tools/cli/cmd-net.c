@@ -88,22 +88,12 @@ static int net_list(struct cli *cli, int argc, char **argv)
 /* One NAME argument, and --json where allowed (cli may be NULL: not allowed). */
 static int need_name(struct cli *cli, const char *usage, int argc, char **argv, const char **ret)
 {
-        const char *name = NULL;
+        int r = cli_name_and_json(cli, usage, "network", argc, argv, ret);
 
-        for (int k = 1; k < argc; k++)
-                if (cli && strcmp(argv[k], "--json") == 0)
-                        cli->json = true;
-                else if (!name && argv[k][0] != '-')
-                        name = argv[k];
-                else
-                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
-        if (!name)
-                return cli_usage_error(usage, "expected a network name");
-        /* Names outside the API's alphabet cannot exist; do not put them in a URL. */
-        if (!bv_name_is_valid(name) || strlen(name) > 15)
-                return cli_fail("No network named '%s'", name);
-        *ret = name;
-        return 0;
+        /* Names past the bridge name limit cannot exist; do not put them in a URL. */
+        if (r == 0 && strlen(*ret) > 15)
+                return cli_fail("No network named '%s'", *ret);
+        return r;
 }
 
 static int net_show(struct cli *cli, int argc, char **argv)
