@@ -200,18 +200,31 @@ int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name
         return 0;
 }
 
+/* The checked "Id" of a create reply (a container's or an exec's), which *v holds. */
+static int finish_id(struct engine_op *op, const struct bv_http_response *resp, json_t **v, const char *what,
+                     const char **ret_id, struct bv_error *err)
+{
+        int r = engine_finish_json_object(op, resp, v, err);
+
+        if (r < 0)
+                return r;
+        const char *id = json_string_value(json_object_get(*v, "Id"));
+        if (!id || !ctr_engine_name_valid(id))
+                return bv_error_set(err, EPROTO, "%s sent no valid Id for the created %s", op->e->b->title, what);
+        *ret_id = id;
+        return 0;
+}
+
 static int finish_create(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
                          struct bv_error *err)
 {
         json_auto_t *v = NULL;
-        int r = engine_finish_json_object(op, resp, &v, err);
+        const char *id;
+        int r = finish_id(op, resp, &v, "container", &id, err);
 
         if (r < 0)
                 return r;
-        const char *id = json_string_value(json_object_get(v, "Id"));
         json_t *w = json_object_get(v, "Warnings");
-        if (!id || !ctr_engine_name_valid(id))
-                return bv_error_set(err, EPROTO, "%s sent no valid Id for the created container", op->e->b->title);
         *ret = json_pack("{s:s, s:s, s:o}", "id", id, "name", op->id[0] ? op->id : id, "warnings",
                          json_is_array(w) ? json_deep_copy(w) : json_array());
         return *ret ? 0 : bv_error_set(err, ENOMEM, "Out of memory");
@@ -397,13 +410,11 @@ static int finish_exec_create(struct engine_op *op, const struct bv_http_respons
                               struct bv_error *err)
 {
         json_auto_t *v = NULL;
-        int r = engine_finish_json_object(op, resp, &v, err);
+        const char *id;
+        int r = finish_id(op, resp, &v, "exec", &id, err);
 
         if (r < 0)
                 return r;
-        const char *id = json_string_value(json_object_get(v, "Id"));
-        if (!id || !ctr_engine_name_valid(id))
-                return bv_error_set(err, EPROTO, "%s sent no valid exec Id", op->e->b->title);
         snprintf(op->exec_id, sizeof(op->exec_id), "%s", id);
         char start[64];
         int n = snprintf(start, sizeof(start), "{\"Detach\":false,\"Tty\":%s}", op->tty ? "true" : "false");

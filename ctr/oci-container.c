@@ -201,7 +201,7 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
                 child_fail(a->sync, r, &err);
         if ((r = ctr_process_find_exec(p, exe, sizeof(exe), &err)) < 0)
                 child_fail(a->sync, r, &err);
-        /* From here the runtime may exit (create): it must not take us along. */
+        /* From here the runtime may end (after create): it must not take us along. */
         set_pdeathsig(0);
         if (sync_send(a->sync, 'R', 0, NULL) < 0)
                 _exit(1);
