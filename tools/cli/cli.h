@@ -58,6 +58,9 @@ void cli_print_output(const json_t *reply);
  */
 int cli_stream(struct cli *cli, const char *path, int (*on_body)(const char *data, size_t len, void *userdata),
                void *userdata);
+/* Sets o[key] to v (a new reference) when v is a non-empty array or object. */
+void cli_json_set_nonempty(json_t *o, const char *key, json_t *v);
+
 /* A cli_stream() on_body that writes to stdout (-EPIPE when it is closed). */
 int cli_write_stdout(const char *data, size_t len, void *userdata);
 

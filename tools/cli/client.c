@@ -239,6 +239,12 @@ static void stream_done(int ret, struct bv_http_response *resp, const struct bv_
         bv_http_response_free(resp);
 }
 
+void cli_json_set_nonempty(json_t *o, const char *key, json_t *v)
+{
+        if (json_array_size(v) || json_object_size(v))
+                json_object_set(o, key, v);
+}
+
 int cli_write_stdout(const char *data, size_t len, void *userdata)
 {
         (void)userdata;

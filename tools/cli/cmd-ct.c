@@ -298,14 +298,10 @@ static int ct_create(struct cli *cli, int argc, char **argv)
                 if (!flag)
                         k++;
         }
-        if (json_object_size(limits))
-                json_object_set(def, "limits", limits);
-        if (json_array_size(nics))
-                json_object_set(def, "nics", nics);
-        if (json_array_size(env))
-                json_object_set(def, "env", env);
-        if (json_array_size(mounts))
-                json_object_set(def, "mounts", mounts);
+        cli_json_set_nonempty(def, "limits", limits);
+        cli_json_set_nonempty(def, "nics", nics);
+        cli_json_set_nonempty(def, "env", env);
+        cli_json_set_nonempty(def, "mounts", mounts);
         if (cmd)
                 json_object_set_new(def, "command", cmd);
         if (file) {

@@ -277,8 +277,7 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
         for (; i < argc; i++)
                 json_array_append_new(cmd, json_string(argv[i]));
         json_object_set(spec, "cmd", cmd);
-        if (json_array_size(env))
-                json_object_set(spec, "env", env);
+        cli_json_set_nonempty(spec, "env", env);
         snprintf(path, sizeof(path), "/v1/instances/%s/exec", ref);
         if ((r = cli_api(cli, "POST", path, spec, 24 * 3600 * 1000, &reply)))
                 return r;

@@ -104,12 +104,9 @@ static int engine_run(struct cli *cli, const char *engine, int argc, char **argv
         json_object_set_new(spec, "image", json_string(argv[i++]));
         for (; i < argc; i++)
                 json_array_append_new(cmd, json_string(argv[i]));
-        if (json_array_size(cmd))
-                json_object_set(spec, "cmd", cmd);
-        if (json_array_size(env))
-                json_object_set(spec, "env", env);
-        if (json_array_size(binds))
-                json_object_set(spec, "binds", binds);
+        cli_json_set_nonempty(spec, "cmd", cmd);
+        cli_json_set_nonempty(spec, "env", env);
+        cli_json_set_nonempty(spec, "binds", binds);
 
         if ((r = cli_api(cli, "POST", "/v1/instances", spec, 120000, &reply)))
                 return r;
