@@ -229,3 +229,8 @@ int bv_rm_rf(const char *path)
                 r = -errno;
         return r;
 }
+
+void bv_def_path(char *buf, size_t len, const char *state_dir, const char *kind, const char *name)
+{
+        snprintf(buf, len, "%s/%s/%s.json", state_dir, kind, name);
+}

@@ -47,3 +47,6 @@ DIR *bv_dir_dup(int dfd);
  * the first -errno, having removed what it could. Blocks on disk I/O.
  */
 int bv_rm_rf(const char *path);
+
+/* STATE_DIR/KIND/NAME.json: where the definition of an instance or network of kind lives. */
+void bv_def_path(char *buf, size_t len, const char *state_dir, const char *kind, const char *name);

@@ -20,16 +20,16 @@
 
 static const char *const state_names[] = { "running", "restarting", "stopped", "crashed" };
 
-const char *ctr_ct_state_name(enum ctr_ct_state s)
+const char *ctr_ct_status_state_name(enum ctr_ct_status_state s)
 {
         return (unsigned)s < BV_ELEMENTSOF(state_names) ? state_names[s] : "crashed";
 }
 
-int ctr_ct_state_from_string(const char *s, enum ctr_ct_state *ret)
+int ctr_ct_status_state_from_string(const char *s, enum ctr_ct_status_state *ret)
 {
         for (size_t i = 0; s && i < BV_ELEMENTSOF(state_names); i++)
                 if (strcmp(s, state_names[i]) == 0) {
-                        *ret = (enum ctr_ct_state)i;
+                        *ret = (enum ctr_ct_status_state)i;
                         return 0;
                 }
         return -EINVAL;
@@ -46,7 +46,7 @@ json_t *ctr_ct_status_to_json(const struct ctr_ct_status *st)
                          "id", st->id,
                          "monitor_pid", (json_int_t)st->monitor_pid,
                          "monitor_start_time", (json_int_t)st->monitor_start_time,
-                         "state", ctr_ct_state_name(st->state),
+                         "state", ctr_ct_status_state_name(st->state),
                          "pid", (json_int_t)st->pid,
                          "started_at", str_or_null(st->started_at),
                          "finished_at", str_or_null(st->finished_at),
@@ -100,7 +100,7 @@ int ctr_ct_status_from_json(const json_t *o, struct ctr_ct_status *ret, struct b
             (r = copy_str(started, "started_at", st.started_at, sizeof(st.started_at), err)) < 0 ||
             (r = copy_str(finished, "finished_at", st.finished_at, sizeof(st.finished_at), err)) < 0)
                 return r;
-        if (!json_is_string(state) || ctr_ct_state_from_string(json_string_value(state), &st.state) < 0)
+        if (!json_is_string(state) || ctr_ct_status_state_from_string(json_string_value(state), &st.state) < 0)
                 return bv_error_set(err, EINVAL, "monitor status: state: unknown state");
         if (mpid <= 0 || mpid > 0x3fffffff || pid < 0 || pid > 0x3fffffff || mstart < 0 || restarts < 0 ||
             restarts > 0x7fffffff)

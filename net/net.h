@@ -22,6 +22,7 @@
  */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -294,3 +295,52 @@ int net_ratelimit_set(struct net_ctx *ctx, const char *name, unsigned mbit, unsi
                       struct bv_error *err);
 /* Removes both directions' limits (and the ifb). Missing limits are fine. */
 int net_ratelimit_clear(struct net_ctx *ctx, const char *name, struct bv_error *err);
+
+/* ---- barevirt networks: definitions and their bridges (network.c) ---------- */
+
+#define NET_NETWORK_GROUP 0x62766e74u       /* link group of barevirt's bridges, "bvnt" */
+#define NET_DEF_MAX_ADDRESSES 64
+
+/* A network definition (STATE/networks/NAME.json). */
+struct net_def {
+        char name[IFNAMSIZ];                            /* also the bridge's name */
+        char *addresses[NET_DEF_MAX_ADDRESSES + 1];     /* canonical CIDRs, NULL-terminated */
+        size_t n_addresses;
+        unsigned mtu;                                   /* 0: not set */
+        bool vlan_filtering;
+};
+
+/*
+ * Checks a definition object (from a request or a file) and fills *def with
+ * canonical addresses. Unknown keys, bad names (net_def_name_check()),
+ * bad or repeated CIDRs and MTUs out of 68-65535 are -EINVAL with a message
+ * naming the field; -ENOMEM. Clear the result with net_def_clear().
+ */
+int net_def_from_json(const json_t *o, struct net_def *def, struct bv_error *err);
+/* The definition as stored (a new reference; NULL on ENOMEM). */
+json_t *net_def_to_json(const struct net_def *def);
+void net_def_clear(struct net_def *def);
+/* A network name is a bridge name: 1-15 bytes of [A-Za-z0-9._-], starting with a letter or digit. -EINVAL. */
+int net_def_name_check(const char *name, struct bv_error *err);
+/*
+ * STATE_DIR/networks/NAME.json: whether it exists (a bad name never does),
+ * loaded (-ENOENT "No network named ...", -EINVAL for a bad file, naming
+ * it), stored atomically, removed (0 also when absent). Block on file I/O.
+ */
+bool net_def_exists(const char *state_dir, const char *name);
+int net_def_load(const char *state_dir, const char *name, struct net_def *def, struct bv_error *err);
+int net_def_store(const char *state_dir, const struct net_def *def, struct bv_error *err);
+int net_def_remove(const char *state_dir, const char *name, struct bv_error *err);
+
+/* Whether l is a barevirt network's bridge (a bridge in NET_NETWORK_GROUP). */
+bool net_link_is_network(const struct net_link *l);
+/* Creates the bridge of def, up, in NET_NETWORK_GROUP, with its MTU and addresses; nothing is left on failure. */
+int net_network_create(struct net_ctx *ctx, const struct net_def *def, struct bv_error *err);
+/*
+ * Adopts a barevirt bridge left behind without a definition: pins the MTU
+ * when one is defined, adds the defined addresses it lacks (have: the
+ * canonical CIDRs it has) and brings it up. On failure the addresses added
+ * here are removed again (the bridge was there before and stays).
+ */
+int net_network_adopt(struct net_ctx *ctx, const struct net_def *def, const char *const *have, size_t n_have,
+                      struct bv_error *err);

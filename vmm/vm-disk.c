@@ -331,8 +331,7 @@ static void on_query_block(struct qmp_conn *c, int r, json_t *ret, const struct 
         vmm_vm_complete(vm, 0, out, NULL);
 }
 
-static int snapshot_offline(struct vmm_vm *vm, const char *op, const char *name, const char *qemu_img_bin,
-                            json_t **ret, struct bv_error *err)
+static int snapshot_offline(struct vmm_vm *vm, const char *op, const char *name, json_t **ret, struct bv_error *err)
 {
         enum { OUT_MAX = 256 * 1024 };   /* qemu-img info of a disk with many snapshots */
         _cleanup_free_ char *buf = malloc(OUT_MAX);
@@ -348,7 +347,7 @@ static int snapshot_offline(struct vmm_vm *vm, const char *op, const char *name,
                 if (!strcmp(op, "list")) {
                         char *args[] = { (char *)"info", (char *)"-U", (char *)"--output=json", (char *)disk_file(k), NULL };
                         json_auto_t *info = NULL;
-                        int r = vmm_qemu_img(qemu_img_bin, args, QEMU_IMG_TIMEOUT_MS, buf, OUT_MAX, err);
+                        int r = vmm_qemu_img(vm->host.qemu_img, args, QEMU_IMG_TIMEOUT_MS, buf, OUT_MAX, err);
                         if (r < 0)
                                 return r;
                         if (bv_json_loadb(buf, strlen(buf), OUT_MAX, 0, &info, err) < 0)
@@ -357,15 +356,15 @@ static int snapshot_offline(struct vmm_vm *vm, const char *op, const char *name,
                         continue;
                 }
                 char *args[] = { (char *)"snapshot", (char *)flag, (char *)name, (char *)disk_file(k), NULL };
-                int r = vmm_qemu_img(qemu_img_bin, args, QEMU_IMG_TIMEOUT_MS, buf, OUT_MAX, err);
+                int r = vmm_qemu_img(vm->host.qemu_img, args, QEMU_IMG_TIMEOUT_MS, buf, OUT_MAX, err);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-int vmm_vm_snapshot(struct vmm_vm *vm, const char *op, const char *name, const char *qemu_img_bin,
-                    vmm_done_cb done, void *userdata, struct bv_error *err)
+int vmm_vm_snapshot(struct vmm_vm *vm, const char *op, const char *name, vmm_done_cb done, void *userdata,
+                    struct bv_error *err)
 {
         int r;
 
@@ -382,7 +381,7 @@ int vmm_vm_snapshot(struct vmm_vm *vm, const char *op, const char *name, const c
                 return r;
         if (!running(vm)) {
                 json_auto_t *out = json_array();
-                r = snapshot_offline(vm, op, name, qemu_img_bin, &out, err);
+                r = snapshot_offline(vm, op, name, &out, err);
                 if (r < 0) {
                         vm->op = (struct op){};
                         return r;

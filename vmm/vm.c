@@ -63,6 +63,32 @@ const struct vmm_def *vmm_vm_def(const struct vmm_vm *vm) { return vm->def; }
 enum vmm_state vmm_vm_state(const struct vmm_vm *vm) { return vm->state; }
 pid_t vmm_vm_pid(const struct vmm_vm *vm) { return vm->pid; }
 
+bool vmm_vm_uses_network(const struct vmm_vm *vm, const char *network)
+{
+        if (vm->state == VMM_STOPPED || vm->state == VMM_CRASHED)
+                return false;
+        for (size_t k = 0; k < vm->def->n_nics; k++)
+                if (strcmp(vm->def->nics[k].network, network) == 0)
+                        return true;
+        return false;
+}
+
+static void tap_name(const struct vmm_vm *vm, size_t i, char *buf, size_t len);
+
+bool vmm_vm_owns_tap(const struct vmm_vm *vm, const char *ifname, unsigned *ret_nic)
+{
+        char tap[IFNAMSIZ];
+
+        for (size_t i = 0; i < vm->def->n_nics; i++) {
+                tap_name(vm, i, tap, sizeof(tap));
+                if (strcmp(tap, ifname) == 0) {
+                        *ret_nic = (unsigned)i;
+                        return true;
+                }
+        }
+        return false;
+}
+
 void vmm_vm_emit(struct vmm_vm *vm, const char *event, json_t *data)
 {
         if (vm->host.on_event)

@@ -40,6 +40,7 @@ struct vmm_host {
         const char *state_dir;      /* definitions: STATE/vms/NAME.json, disks: STATE/vms/NAME/ */
         const char *run_dir;        /* RUN/vms/NAME/: sockets, pidfile, runtime.json, qemu.log */
         const char *qemu;           /* resolved QEMU binary */
+        const char *qemu_img;       /* qemu-img: overlays, offline snapshots */
         bool kvm;                   /* use KVM for accel "auto" */
         const char *uefi_firmware;  /* OVMF image or NULL */
         struct net_ctx *net;        /* where taps are made (barevirtd's netns) */
@@ -56,6 +57,24 @@ typedef void (*vmm_done_cb)(struct vmm_vm *vm, int r, json_t *result, const stru
 
 /* Takes over def. Does not start anything. Returns 0 or -ENOMEM. */
 int vmm_vm_new(const struct vmm_host *host, struct vmm_def *def, struct vmm_vm **ret);
+
+/*
+ * Creates a new VM from def (taken over, freed on failure): checks what it
+ * names on this host (kernel, initrd and disk files; the NICs' networks
+ * through bridge_of), makes STATE/vms/NAME/ with the disks' qcow2
+ * overlays (qemu-img, blocking about 20 ms each) and stores the definition
+ * in STATE/vms/NAME.json. A failure leaves nothing behind. Returns 0 with
+ * *ret (stopped), -ENOENT, -EINVAL or -errno.
+ */
+int vmm_vm_create(const struct vmm_host *host, struct vmm_def *def, struct vmm_vm **ret, struct bv_error *err);
+/* Stores the definition again, atomically (after a disk change). */
+int vmm_vm_store_def(const struct vmm_vm *vm, struct bv_error *err);
+/*
+ * Removes a stopped or crashed VM's files: its definition, its overlays,
+ * its state and run directories (only files barevirt made). -EBUSY while it
+ * runs. The owner frees vm afterwards.
+ */
+int vmm_vm_delete(struct vmm_vm *vm, struct bv_error *err);
 /* Forgets the VM (QEMU keeps running). Pending operations complete with -ECANCELED. */
 struct vmm_vm *vmm_vm_free(struct vmm_vm *vm);
 
@@ -66,6 +85,10 @@ const char *vmm_vm_name(const struct vmm_vm *vm);
 const struct vmm_def *vmm_vm_def(const struct vmm_vm *vm);
 enum vmm_state vmm_vm_state(const struct vmm_vm *vm);
 pid_t vmm_vm_pid(const struct vmm_vm *vm);
+/* Whether a running (or paused, starting, stopping) VM has a NIC on network. */
+bool vmm_vm_uses_network(const struct vmm_vm *vm, const char *network);
+/* Whether ifname is the tap of one of the VM's NICs ("bv" + name hash + "-" + index); *ret_nic: which. */
+bool vmm_vm_owns_tap(const struct vmm_vm *vm, const char *ifname, unsigned *ret_nic);
 
 /* The definition, state, pid, sockets, console log and last errors, for the API. */
 json_t *vmm_vm_to_json(const struct vmm_vm *vm);
@@ -116,9 +139,9 @@ int vmm_vm_disk_remove(struct vmm_vm *vm, const char *id, vmm_done_cb done, void
  * or "list" (name NULL; result is [{"name", "date", "vm_state_size"}]).
  * Running or paused VM: savevm/loadvm/delvm through QMP (with the RAM
  * state). Stopped VM: qemu-img snapshot on each disk (blocks for the few
- * milliseconds qemu-img takes). qemu_img is the qemu-img binary.
+ * milliseconds qemu-img takes).
  */
-int vmm_vm_snapshot(struct vmm_vm *vm, const char *op, const char *name, const char *qemu_img,
+int vmm_vm_snapshot(struct vmm_vm *vm, const char *op, const char *name,
                     vmm_done_cb done, void *userdata, struct bv_error *err);
 
 /* Path of the VM's file name (e.g. "serial.sock") in its run dir, into buf. */

@@ -37,7 +37,7 @@
 #include "common/loop.h"
 #include "net/net.h"
 #include "tests/bench/bench.h"
-#include "tools/daemon/containers.h"
+#include "ctr/ct-internal.h"
 
 extern char **environ;
 
@@ -218,7 +218,7 @@ static void direct_net(size_t n)
                 uint8_t mac[6] = { 2, 0, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
                 snprintf(path, sizeof(path), "%s/ns%zu", T, i);
                 uint64_t t0 = bv_now_usec();
-                if (ct_netns_create(path, self, &nsfd, &err) < 0)
+                if (ctr_ct_netns_create(path, self, &nsfd, &err) < 0)
                         die(err.msg);
                 struct net_ctx *ns = NULL;
                 if (net_ctx_new(nsfd, &ns, &err) < 0)
@@ -226,9 +226,9 @@ static void direct_net(size_t n)
                 uint64_t t1 = bv_now_usec();
                 snprintf(host, sizeof(host), "vb%zu", i);
                 snprintf(ip, sizeof(ip), "10.98.%zu.%zu/16", (i + 2) / 250, (i + 2) % 250 + 1);
-                struct ct_net_nic nic = { .host_ifname = host, .bridge = "bbr", .ifname = "eth0", .mac = mac,
+                struct ctr_ct_net_nic nic = { .host_ifname = host, .bridge = "bbr", .ifname = "eth0", .mac = mac,
                                           .ip = ip, .gw = "10.98.0.1" };
-                if (ct_net_attach(ctx, nsfd, ns, &nic, true, &err) < 0)
+                if (ctr_ct_net_attach(ctx, nsfd, ns, &nic, true, &err) < 0)
                         die(err.msg);
                 attach[i] = bv_now_usec() - t1;
                 mk[i] = t1 - t0;
@@ -240,7 +240,7 @@ static void direct_net(size_t n)
         uint64_t t0 = bv_now_usec();
         for (size_t i = 0; i < n; i++) {
                 snprintf(path, sizeof(path), "%s/ns%zu", T, i);
-                ct_netns_remove(path);
+                ctr_ct_netns_remove(path);
         }
         wait_no_ports("bbr", t0);
         double per = (bv_now_usec() - t0) / 1000.0 / (double)n;

@@ -185,7 +185,7 @@ static void misc(void)
                "command given: app container, SIGTERM, user 1000 -> gid 0");
         ctr_ct_def_free(d);
 
-        struct ctr_ct_status st = { .monitor_pid = 42, .monitor_start_time = 123456, .state = CTR_CT_STATE_CRASHED,
+        struct ctr_ct_status st = { .monitor_pid = 42, .monitor_start_time = 123456, .state = CTR_CT_STATUS_CRASHED,
                                     .pid = 0, .started_at = "2026-01-01T00:00:00Z",
                                     .finished_at = "2026-01-01T00:00:01Z", .exit_code = 137, .signal = 9,
                                     .oom_killed = true, .restarts = 3 };
@@ -196,7 +196,7 @@ static void misc(void)
         json_auto_t *jb = ctr_ct_status_to_json(&back);
         tap_ok(jb && json_equal(j, jb) && back.exit_code == 137 && back.signal == 9 && back.restarts == 3 &&
                back.monitor_start_time == 123456 && back.oom_killed, "monitor status round trip");
-        st.state = CTR_CT_STATE_RUNNING;
+        st.state = CTR_CT_STATUS_RUNNING;
         st.exit_code = -1;
         st.signal = 0;
         st.finished_at[0] = 0;

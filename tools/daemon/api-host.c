@@ -20,7 +20,7 @@
 #include "common/cleanup.h"
 #include "common/fd.h"
 #include "common/log.h"
-#include "ctr/ctr.h"
+#include "ctr/ct.h"
 #include "tools/daemon/daemon.h"
 
 /* True when something accepts connections on the engine's socket (never blocks). */
@@ -75,7 +75,7 @@ static json_t *host_report(struct barevirtd *d)
                          "memory_mib", (json_int_t)((uint64_t)si.totalram * si.mem_unit >> 20),
                          "kvm", kvm ? kvm : json_pack("{s:b,s:s}", "usable", 0, "reason", "probe unavailable"),
                          "cgroup", cgroup_json(),
-                         "ct_limits", containers_host_json(d),
+                         "ct_limits", ctr_ct_host_limits(d->reg.ct_host),
                          "qemu", qemu ? qemu : json_pack("{s:n,s:n}", "path", "version"),
                          "engines",
                          "docker", engine_json(d->docker_socket),

@@ -4,10 +4,13 @@
  * with the peer's credentials (SO_PEERCRED), matches it against the route
  * tables of the api-*.c files and maps failures to JSON errors:
  * unknown path 404, known path with another method 405 (naming the allowed ones),
- * oversized bodies 413 (in common/http.c), malformed JSON 400.
+ * oversized bodies 413 (in common/http.c), malformed JSON 400. The router
+ * also serves the generic /v1/instances verbs of barevirt's own instances,
+ * which api_forward() hands to the kind's own endpoint; and the replies and
+ * pending answers every handler shares.
  */
-#include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 #include "common/file.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "ctr/engine.h"
 #include "tools/daemon/daemon.h"
 
 #define API_MAX_BODY (1024 * 1024)
@@ -30,6 +34,8 @@ static const struct api_route *const route_tables[] = {
         api_networks_routes,
         api_instances_routes,
         api_containers_routes,
+        api_containers_io_routes,
+        api_containers_action_routes,   /* after io: "POST /v1/containers/{}/{}" would take "exec" */
         api_engines_routes,
 };
 
@@ -116,35 +122,109 @@ int api_read_json(struct bv_http_conn *c, const struct bv_http_request *req, jso
         return 0;
 }
 
-static void handle(struct bv_http_conn *c, const struct bv_http_request *req, void *userdata)
+/* Calls the handler of method and path; false (allow: the methods path has) when there is none. */
+static bool dispatch(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req,
+                     const char *method, const char *path, char *allow, size_t allow_len)
 {
-        struct barevirtd *d = userdata;
-        char allow[128] = "";
         char buf[512];
         char *args[API_MAX_ARGS];
 
-        bv_info("%s %s%s%s (pid %d uid %u)", req->method, req->path, req->query ? "?" : "",
-                req->query ? req->query : "", (int)req->peer_pid, (unsigned)req->peer_uid);
-
         for (size_t t = 0; t < BV_ELEMENTSOF(route_tables); t++)
                 for (const struct api_route *rt = route_tables[t]; rt->method; rt++) {
-                        if (match(rt->pattern, req->path, buf, sizeof(buf), args) < 0)
+                        if (match(rt->pattern, path, buf, sizeof(buf), args) < 0)
                                 continue;
-                        if (strcmp(rt->method, req->method) == 0) {
+                        if (strcmp(rt->method, method) == 0) {
                                 rt->handler(d, c, req, args);
-                                return;
+                                return true;
                         }
-                        if (!strstr(allow, rt->method) && strlen(allow) + strlen(rt->method) + 3 < sizeof(allow)) {
+                        if (!strstr(allow, rt->method) && strlen(allow) + strlen(rt->method) + 3 < allow_len) {
                                 if (*allow)
                                         strcat(allow, ", ");
                                 strcat(allow, rt->method);
                         }
                 }
+        return false;
+}
+
+void api_forward(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, const char *method,
+                 const char *fmt, ...)
+{
+        char path[512], allow[128] = "";
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(path, sizeof(path), fmt, ap);
+        va_end(ap);
+        if (!dispatch(d, c, req, method, path, allow, sizeof(allow)))
+                bv_http_conn_respond_error(c, 501, "No endpoint %s '%s'", method, path);
+}
+
+static void handle(struct bv_http_conn *c, const struct bv_http_request *req, void *userdata)
+{
+        struct barevirtd *d = userdata;
+        char allow[128] = "";
+
+        bv_info("%s %s%s%s (pid %d uid %u)", req->method, req->path, req->query ? "?" : "",
+                req->query ? req->query : "", (int)req->peer_pid, (unsigned)req->peer_uid);
+        if (dispatch(d, c, req, req->method, req->path, allow, sizeof(allow)))
+                return;
         if (*allow)
                 bv_http_conn_respond_error(c, 405, "Method %s not allowed on '%s' (allowed: %s)",
                                            req->method, req->path, allow);
         else
                 bv_http_conn_respond_error(c, 404, "No such endpoint '%s'", req->path);
+}
+
+/* ---- pending answers ------------------------------------------------------------------- */
+
+struct api_pending *api_pending_new(struct barevirtd *d, struct bv_http_conn *c, const char *name)
+{
+        struct api_pending *p = calloc(1, sizeof(*p));
+
+        if (!p) {
+                api_reply_errno(c, -ENOMEM, NULL);
+                return NULL;
+        }
+        p->d = d;
+        p->conn = bv_http_conn_ref(c);
+        p->status = 200;
+        p->engine = -1;
+        snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
+        return p;
+}
+
+void api_pending_free(struct api_pending *p)
+{
+        if (!p)
+                return;
+        ctr_engine_stream_free(p->stream);
+        bv_http_conn_unref(p->conn);
+        free(p);
+}
+
+void api_pending_fail(struct api_pending *p, int r, const char *msg)
+{
+        api_reply_errno(p->conn, r, msg);
+        api_pending_free(p);
+}
+
+int api_query_flag(struct bv_http_conn *c, const struct bv_http_request *req, const char *key, bool *ret)
+{
+        if (bv_http_query_flag(req->query, key, ret) < 0) {
+                bv_http_conn_respond_error(c, 400, "%s: expected 1, true, yes, 0, false or no", key);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int api_query_get(struct bv_http_conn *c, const struct bv_http_request *req, const char *key, char *buf, size_t len)
+{
+        int r = bv_http_query_get(req->query, key, buf, len);
+
+        if (r < 0)
+                bv_http_conn_respond_error(c, 400, "%s: %s", key, r == -ENOBUFS ? "value too long" :
+                                           "malformed query (bad %-escape or the key given twice)");
+        return r;
 }
 
 int api_start(struct barevirtd *d, struct bv_error *err)
@@ -172,33 +252,4 @@ void api_stop(struct barevirtd *d)
                 unlink(d->socket_path);
                 d->listen_fd = -1;
         }
-}
-
-int state_defs_foreach(struct barevirtd *d, const char *kind, size_t max,
-                       void (*fn)(struct barevirtd *d, const char *path, json_t *def))
-{
-        char dir[4096], path[4400];
-        struct dirent **list;
-        struct bv_error err = {};
-
-        snprintf(dir, sizeof(dir), "%s/%s", d->state_dir, kind);
-        if (bv_mkdir_p(dir, 0700, &err) < 0)
-                return -err.error;
-        int n = scandir(dir, &list, NULL, alphasort);
-        for (int i = 0; i < n; i++) {
-                const char *f = list[i]->d_name;
-                size_t len = strlen(f);
-                json_auto_t *o = NULL;
-                if (len > 5 && strcmp(f + len - 5, ".json") == 0) {
-                        snprintf(path, sizeof(path), "%s/%s", dir, f);
-                        if (bv_json_load_file(path, max, &o, &err) < 0)
-                                bv_warn("ignoring '%s': %s", path, err.msg);
-                        else
-                                fn(d, path, o);
-                }
-                free(list[i]);
-        }
-        if (n >= 0)
-                free(list);
-        return 0;
 }

@@ -1,24 +1,48 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * barevirtd's context and its API routing. One struct barevirtd per daemon
- * (no globals: tests could run two). Each api-*.c file exports a
- * NULL-terminated table of routes; api.c matches a request against every
- * table and calls the handler with the path's {} parameters.
+ * barevirtd's context and the interfaces of its parts. One struct barevirtd
+ * per daemon (no globals: tests could run two). The parts:
+ *   main.c              flags, the run-directory lock, start-up and shut-down order
+ *   api.c               the router (route tables of the api-*.c files), replies, pending answers
+ *   registry.c          the one registry of instances: VMs (vmm/) and containers (ctr/),
+ *                       the kinds a bare NAME can be, who uses a network or owns a port
+ *   networks.c          the registry's networks: definitions (net/) and their bridges
+ *   engines.c           Docker and Podman clients (ctr/engine.h) and their events
+ *   events.c            the /v1/events bus
+ *   host.c              slow host facts (KVM probe, QEMU version), probed in a child
+ *   api-*.c             the endpoints: JSON in, a library call, JSON out
+ * api-*.c files export nothing but their route table: everything else goes
+ * through the registry and the router, so the parts call each other one way.
  */
 #pragma once
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/http.h"
 #include "common/loop.h"
 
-struct containers;
+struct ctr_ct;
+struct ctr_ct_def;
+struct ctr_ct_host;
 struct ctr_engine;
-struct engine_watch;
+struct ctr_engine_stream;
+struct engines;
+struct events;
 struct host_probe;
 struct net_ctx;
+struct vmm_def;
 struct vmm_vm;
+
+/* barevirt's own instances (registry.c). */
+struct registry {
+        struct vmm_vm **vms;
+        size_t n_vms;
+        struct ctr_ct **cts;
+        size_t n_cts;
+        struct ctr_ct_host *ct_host;  /* what containers share (runtime, cgroups, jobs) */
+};
 
 struct barevirtd {
         struct bv_loop *loop;
@@ -31,20 +55,19 @@ struct barevirtd {
         char qemu_img[4096];          /* qemu-img beside it, or from PATH */
         const char *docker_socket;
         const char *podman_socket;
+        const char *runtime_path;     /* --runtime: barevirt-runtime for containers, or NULL (beside barevirtd) */
+        const char *cgroup_parent;    /* --cgroup-parent: containers' cgroups are /PARENT/NAME */
         int lock_fd;
         int listen_fd;
         struct bv_http_server *api;
         struct host_probe *probe;     /* slow host facts, probed lazily and cached */
         struct events *events;        /* /v1/events subscribers */
         struct net_ctx *net;          /* netlink, in barevirtd's (or --netns) namespace */
-        struct vmm_vm **vms;          /* every defined VM */
-        size_t n_vms;
-        struct ctr_engine *engines[2]; /* docker, podman clients (api-instances.c), made on first use */
-        const char *runtime_path;     /* --runtime: barevirt-runtime for containers, or NULL (beside barevirtd) */
-        const char *cgroup_parent;    /* --cgroup-parent: containers' cgroups are /PARENT/NAME in the v2 tree */
-        struct containers *cts;       /* barevirt containers (api-containers.c, ct-*.c) */
-        struct engine_watch *watch;   /* engine events subscriptions (api-engines.c) */
+        struct registry reg;
+        struct engines *engines;      /* Docker, Podman */
 };
+
+/* ---- api.c: the router ----------------------------------------------------------------- */
 
 #define API_MAX_ARGS 4
 
@@ -56,8 +79,8 @@ struct barevirtd {
 struct api_route {
         const char *method;
         const char *pattern;
-        void (*handler)(struct barevirtd *d, struct bv_http_conn *c,
-                        const struct bv_http_request *req, char **args);
+        void (*handler)(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req,
+                        char **args);
 };
 
 /* Route tables, each ended by an empty {} entry. Register new ones in api.c. */
@@ -67,10 +90,20 @@ extern const struct api_route api_vms_routes[];
 extern const struct api_route api_networks_routes[];
 extern const struct api_route api_instances_routes[];
 extern const struct api_route api_containers_routes[];
+extern const struct api_route api_containers_io_routes[];
+extern const struct api_route api_containers_action_routes[];
 extern const struct api_route api_engines_routes[];
 
 int api_start(struct barevirtd *d, struct bv_error *err);
 void api_stop(struct barevirtd *d);
+
+/*
+ * Answers req on c as the endpoint method + path (formatted) would, with
+ * req's query and body: how /v1/instances hands a generic verb to the
+ * kind's own endpoint. 501 when there is no such endpoint.
+ */
+void api_forward(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, const char *method,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Responds with a JSON value (stolen reference: it is freed) and status. */
 void api_reply_json(struct bv_http_conn *c, int status, json_t *v);
@@ -87,87 +120,161 @@ int api_status_from_errno(int neg_errno);
  * rejected); on failure answers 400 itself and returns < 0.
  */
 int api_read_json(struct bv_http_conn *c, const struct bv_http_request *req, json_t **ret);
+/*
+ * The query's key through bv_http_query_get() / bv_http_query_flag() (one
+ * rule for every endpoint: percent-decoded, a bare key is present); a
+ * malformed query is answered 400 here and returns < 0.
+ */
+int api_query_get(struct bv_http_conn *c, const struct bv_http_request *req, const char *key, char *buf, size_t len);
+int api_query_flag(struct bv_http_conn *c, const struct bv_http_request *req, const char *key, bool *ret);
 
 /*
- * Calls fn for every STATE_DIR/kind/NAME.json, in name order, with the file's
- * path and its JSON (borrowed), after making the folder if it is missing. A
- * file that cannot be read or is not JSON (at most max bytes) is logged and
- * skipped. Returns 0 or -errno when the folder cannot be made.
+ * A request answered later (when a VM, a container or an engine is done):
+ * the connection (referenced), the instance's name and what the answer
+ * needs. api_pending_new() answers 500 itself and returns NULL when out of
+ * memory; api_pending_free() drops the reference (and an engine stream);
+ * api_pending_fail() answers the error, then frees.
  */
-int state_defs_foreach(struct barevirtd *d, const char *kind, size_t max,
-                       void (*fn)(struct barevirtd *d, const char *path, json_t *def));
+struct api_pending {
+        struct barevirtd *d;
+        struct bv_http_conn *conn;
+        char name[160];
+        int status;                   /* of a success: 200 unless set */
+        bool raw;                     /* answer with the operation's result, not the instance */
+        int engine;                   /* engine refs: the engine's index; -1 */
+        struct ctr_engine_stream *stream;
+};
+struct api_pending *api_pending_new(struct barevirtd *d, struct bv_http_conn *c, const char *name);
+void api_pending_free(struct api_pending *p);
+void api_pending_fail(struct api_pending *p, int r, const char *msg);
 
-/* /v1/events: sends one event, {"type": type, "time": ..., ...fields}, to every subscriber. */
+/* ---- registry.c: barevirt's own instances ------------------------------------------------ */
+
+/*
+ * A kind of barevirt instance: what a bare NAME can be. Its own endpoints
+ * live under api ("/v1/vms/NAME/..."), where /v1/instances forwards the
+ * generic verbs (action() maps a verb to the kind's word, NULL: not
+ * available). logs(): the log as /v1/instances/NAME/logs answers it
+ * ({"output", "tty"}, its last tail lines; NULL: the kind keeps no log
+ * here); a kind with logs follows them at GET api/NAME/logs?follow=1.
+ */
+struct instance_kind {
+        const char *type;            /* "vm", "ct" */
+        const char *what;            /* "VM", "container": for messages */
+        const char *api;
+        const char *(*action)(const char *verb);
+        json_t *(*logs)(struct barevirtd *d, const char *name, long long tail);
+};
+extern const struct instance_kind instance_kind_vm, instance_kind_ct;
+
+/* Loads every definition (networks first), re-adopts what runs, autostarts; frees it all at exit. */
+/*
+ * Calls fn for every STATE_DIR/kind/NAME.json, in name order, with the
+ * file's path and its JSON (borrowed), after making the folder if it is
+ * missing. A file that cannot be read or is not JSON is logged and
+ * skipped. Returns how many files fn got, or -errno when the folder cannot
+ * be made.
+ */
+int registry_defs_foreach(struct barevirtd *d, const char *kind,
+                          void (*fn)(struct barevirtd *d, const char *path, json_t *def, void *userdata),
+                          void *userdata);
+int registry_load(struct barevirtd *d);
+void registry_free(struct barevirtd *d);
+
+struct vmm_vm *registry_vm(struct barevirtd *d, const char *name);
+struct ctr_ct *registry_ct(struct barevirtd *d, const char *name);
+/* The kind of instance name is, or NULL. */
+const struct instance_kind *registry_kind(struct barevirtd *d, const char *name);
+/* The /v1/instances summary of name ({"ref", "type", "state", "image", "status", "addresses", "uptime"}). */
+json_t *registry_instance_json(struct barevirtd *d, const char *name);
+/* Appends every instance's summary to items. */
+void registry_instances_json(struct barevirtd *d, json_t *items);
+/*
+ * Whether name is free for a new instance of kind (VMs and containers
+ * share one namespace): -EEXIST naming the holder otherwise.
+ */
+int registry_name_free(struct barevirtd *d, const char *name, const struct instance_kind *kind, struct bv_error *err);
+
+/*
+ * New instances: vmm_vm_create() / ctr_ct_new() + ctr_ct_create() through
+ * the registry, which makes them with this daemon's host and adds them
+ * (-ENOSPC past the limit of each kind). Remove: forget and free.
+ */
+int registry_create_vm(struct barevirtd *d, struct vmm_def *def, struct vmm_vm **ret, struct bv_error *err);
+void registry_remove_vm(struct barevirtd *d, struct vmm_vm *vm);
+int registry_new_ct(struct barevirtd *d, struct ctr_ct_def *def, struct ctr_ct **ret, struct bv_error *err);
+void registry_remove_ct(struct barevirtd *d, struct ctr_ct *ct);
+/* Whether accel "auto" may use KVM (the host probe's verdict). */
+bool registry_kvm_usable(struct barevirtd *d);
+
+/* ---- networks.c: the registry's networks ------------------------------------------------- */
+
+struct net_def;
+struct net_link;
+struct ifaddrs;
+/* The links of barevirtd's network namespace and their addresses, as `net show` reports them. */
+struct networks_live {
+        struct net_link *links;
+        size_t n_links;
+        struct ifaddrs *addrs;
+};
+int networks_live_get(struct barevirtd *d, struct networks_live *lv, struct bv_error *err);
+void networks_live_clear(struct networks_live *lv);
+const struct net_link *networks_live_find(const struct networks_live *lv, const char *name);
+#define NETWORKS_CIDR_LEN 56      /* INET6_ADDRSTRLEN + "/128" */
+/* The canonical CIDRs of link name, at most max, into ret; how many. */
+size_t networks_live_addresses(const struct networks_live *lv, const char *name, char (*ret)[NETWORKS_CIDR_LEN], size_t max);
+/* A definition file's JSON (the file's name must be the network's). */
+int networks_def_from_file(const char *path, const json_t *o, struct net_def *def, struct bv_error *err);
+
+/* The bridge of a barevirt network (for taps and veths). 0 or -ENOENT ("No network named '...'"). */
+int networks_bridge(struct barevirtd *d, const char *name, char *ret_bridge, size_t len, struct bv_error *err);
+/* Re-creates missing bridges of defined networks (at start). */
+int networks_load(struct barevirtd *d);
+/* How many live VMs and containers have a NIC on network. */
+void networks_users(struct barevirtd *d, const char *network, size_t *ret_vms, size_t *ret_cts);
+/* The instance owning port ifname of network (a VM's tap or a container's veth), or NULL; *ret_nic. */
+const char *networks_port_owner(struct barevirtd *d, const char *ifname, const char *network,
+                                const struct instance_kind **ret_kind, unsigned *ret_nic);
+
+/* ---- engines.c: Docker and Podman -------------------------------------------------------- */
+
+#define N_ENGINES 2
+/* "docker", "podman": engine index i's name; the index of a name, or -1. */
+extern const char *const engine_names[N_ENGINES];
+int engines_index(const char *name);
+/* The client for engine i, made on first use; NULL with -ENODEV in err when no socket is configured. */
+struct ctr_engine *engines_get(struct barevirtd *d, size_t i, struct bv_error *err);
+/* Engine i's socket, whether its events subscription is up and how many events it delivered. */
+const char *engines_socket(struct barevirtd *d, size_t i);
+bool engines_subscribed(struct barevirtd *d, size_t i, uint64_t *ret_events);
+/* Events subscriptions: started after the API; freed, with the clients, at exit. */
+int engines_start(struct barevirtd *d);
+void engines_free(struct barevirtd *d);
+
+/* ---- events.c: /v1/events ---------------------------------------------------------------- */
+
+/* Sends one event, {"type": type, "time": ..., ...fields}, to every subscriber. */
 void events_emit(struct barevirtd *d, const char *type, json_t *fields /* stolen, may be NULL */);
+/* Makes c (a request for /v1/events) a subscriber: the stream begins with {"type": "hello"}. */
+void events_subscribe(struct barevirtd *d, struct bv_http_conn *c);
 int events_new(struct barevirtd *d);
 void events_free(struct barevirtd *d);
 
+/* ---- host.c: slow host facts ------------------------------------------------------------- */
+
 /*
- * Slow host facts (host.c): the KVM probe and the QEMU version, found by a
- * forked helper process so the loop never blocks, cached in memory and in
- * RUN_DIR/host-probe.json (valid for the same boot and QEMU binary).
- * host_probe_start() uses the cache or starts the helper; force re-probes.
- * host_probe_start_later() starts it after usec unless something needs it
- * sooner, so that start-up and the first requests do not compete with it.
- * host_probe_result() is NULL while probing. host_probe_wait() calls done
- * once the result is there (at once when it already is).
+ * The KVM probe and the QEMU version, found by a forked helper process so
+ * the loop never blocks, cached in memory and in RUN_DIR/host-probe.json
+ * (valid for the same boot and QEMU binary). host_probe_start() uses the
+ * cache or starts the helper; force re-probes. host_probe_start_later()
+ * starts it after usec unless something needs it sooner, so that start-up
+ * and the first requests do not compete with it. host_probe_result() is
+ * NULL while probing. host_probe_wait() calls done once the result is
+ * there (at once when it already is).
  */
 int host_probe_start(struct barevirtd *d, bool force);
 int host_probe_start_later(struct barevirtd *d, uint64_t usec);
 const json_t *host_probe_result(struct barevirtd *d);
-int host_probe_wait(struct barevirtd *d, void (*done)(struct barevirtd *d, void *userdata),
-                    void *userdata);
+int host_probe_wait(struct barevirtd *d, void (*done)(struct barevirtd *d, void *userdata), void *userdata);
 void host_probe_free(struct barevirtd *d);
-
-/* VMs (api-vms.c): load definitions and reattach running QEMUs at start; forget them at exit. */
-int vms_load(struct barevirtd *d);
-void vms_free(struct barevirtd *d);
-/* The VM named name, or NULL. */
-struct vmm_vm *vms_find(struct barevirtd *d, const char *name);
-/* How many running VMs have a NIC on network (for refusing to delete it). */
-size_t vms_using_network(struct barevirtd *d, const char *network);
-
-/*
- * Networks (api-networks.c): the bridge of a barevirt network, for taps.
- * Returns 0 or -ENOENT ("No network named '...'").
- */
-int network_bridge(struct barevirtd *d, const char *name, char *ret_bridge, size_t len,
-                   struct bv_error *err);
-/* Load network definitions and re-create missing bridges at start; forget them at exit. */
-int networks_load(struct barevirtd *d);
-void networks_free(struct barevirtd *d);
-
-/* Engine clients (api-instances.c): frees them at exit (pending calls are cancelled). */
-void instances_free(struct barevirtd *d);
-
-/*
- * Containers (api-containers.c): load definitions and re-adopt running
- * monitors at start (runtime: --runtime or NULL); forget them at exit
- * (monitors and containers keep running).
- */
-int containers_load(struct barevirtd *d, const char *runtime);
-void containers_free(struct barevirtd *d);
-/* Whether a container of that name exists (VMs and containers share names). */
-bool containers_exists(struct barevirtd *d, const char *name);
-/* Containers as /v1/instances shows them ({"ref", "type": "ct", "state", "image", "status"}). */
-void containers_instances(struct barevirtd *d, json_t *array);
-json_t *containers_instance(struct barevirtd *d, const char *name);
-/* How many live containers (starting to stopping) have a NIC on network (for refusing to delete it). */
-size_t containers_using_network(struct barevirtd *d, const char *network);
-/* The live container whose NIC nic has the host end ifname (NULL: none known). */
-const char *containers_veth_owner(struct barevirtd *d, const char *ifname, unsigned *ret_nic);
-/* Whether ifname has the form of a container's host veth end ("vc" + 11 characters, ct-net.c). */
-bool containers_is_veth_name(const char *ifname);
-/* A container's log as /v1/instances/NAME/logs answers it ({"output", "tty"}); NULL when unknown. */
-json_t *containers_logs(struct barevirtd *d, const char *name, long long tail);
-/* The container limits this host can enforce, for GET /v1/host ("ct_limits"). */
-json_t *containers_host_json(struct barevirtd *d);
-/* "docker", "podman": the engine index i's name. */
-extern const char *const instances_engine_names[2];
-/* The client for engine i, made on first use; NULL with -ENODEV in err when
- * no socket is configured. */
-struct ctr_engine *instances_engine(struct barevirtd *d, size_t i, struct bv_error *err);
-/* Engine events subscriptions (api-engines.c): started after the API, freed
- * before the engine clients. */
-int engine_watch_start(struct barevirtd *d);
-void engine_watch_free(struct barevirtd *d);

@@ -2,8 +2,8 @@
 /*
  * barevirtd: the daemon. Parses its flags, takes the run-directory lock
  * (one daemon per run dir), opens the API socket and runs the event loop
- * until SIGTERM or SIGINT. Everything else lives in the api-*.c files and
- * the library folders.
+ * until SIGTERM or SIGINT. Everything else lives in the registry, the
+ * api-*.c files and the library folders (see daemon.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -194,10 +194,9 @@ int main(int argc, char **argv)
                 return 1;
         }
         host_probe_start_later(&d, 100 * 1000);
-        networks_load(&d);
-        vms_load(&d);
-        containers_load(&d, d.runtime_path);
-        if (engine_watch_start(&d) < 0)
+        if ((r = registry_load(&d)) < 0)
+                bv_warn("loading definitions: %s", strerror(-r));
+        if (engines_start(&d) < 0)
                 bv_warn("engine events unavailable: out of memory");
         bv_info("barevirtd %s listening on '%s' (state '%s', run '%s'%s%s)", BAREVIRT_VERSION,
                 d.socket_path, d.state_dir, d.run_dir, d.netns_path ? ", netns " : "",
@@ -207,10 +206,8 @@ int main(int argc, char **argv)
         if (r < 0)
                 bv_err("event loop failed: %s", strerror(-r));
 
-        instances_free(&d);
-        containers_free(&d);
-        vms_free(&d);
-        networks_free(&d);
+        engines_free(&d);
+        registry_free(&d);
         host_probe_free(&d);
         events_free(&d);
         api_stop(&d);

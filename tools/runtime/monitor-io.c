@@ -282,8 +282,8 @@ static void handle_request(struct mon *m, struct mon_client *c, const char *line
         } else if (strcmp(cmd, "subscribe") == 0) {
                 c->subscribed = true;
                 /* The current state first, so a subscriber never misses where things stand. */
-                json_auto_t *j = event_json(m, m->st.state == CTR_CT_STATE_RUNNING      ? "running"
-                                                 : m->st.state == CTR_CT_STATE_RESTARTING ? "restarting"
+                json_auto_t *j = event_json(m, m->st.state == CTR_CT_STATUS_RUNNING      ? "running"
+                                                 : m->st.state == CTR_CT_STATUS_RESTARTING ? "restarting"
                                                                                           : "stopped");
                 client_send_json(m, c, j);
         } else

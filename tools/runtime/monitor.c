@@ -210,7 +210,7 @@ static int start_container(struct mon *m, struct bv_error *err)
                 mon_output_attach(m, out);
         m->started_usec = bv_now_usec();
         m->requested_signal = 0;
-        m->st.state = CTR_CT_STATE_RUNNING;
+        m->st.state = CTR_CT_STATUS_RUNNING;
         m->st.pid = pid;
         m->st.exit_code = -1;
         m->st.signal = 0;
@@ -245,7 +245,7 @@ static void restart_now(struct bv_loop *loop, void *userdata)
         int r = start_container(m, &err);
         if (r < 0) {
                 /* The container cannot come back (rootfs gone, ...): it has crashed for good. */
-                m->st.state = CTR_CT_STATE_CRASHED;
+                m->st.state = CTR_CT_STATUS_CRASHED;
                 finish(m);
                 return;
         }
@@ -282,8 +282,8 @@ static void child_exited(struct bv_loop *loop, pid_t pid, int status, void *user
                                           : m->st.exit_code != 0;
         bool again = !m->stopping && (m->restart == CTR_CT_RESTART_ALWAYS ||
                                       (m->restart == CTR_CT_RESTART_ON_FAILURE && failed));
-        m->st.state = again ? CTR_CT_STATE_RESTARTING
-                            : (failed && !m->stopping ? CTR_CT_STATE_CRASHED : CTR_CT_STATE_STOPPED);
+        m->st.state = again ? CTR_CT_STATUS_RESTARTING
+                            : (failed && !m->stopping ? CTR_CT_STATUS_CRASHED : CTR_CT_STATUS_STOPPED);
         mon_event(m, "exited");
         if (!again) {
                 finish(m);
@@ -296,7 +296,7 @@ static void child_exited(struct bv_loop *loop, pid_t pid, int status, void *user
         mon_write_status(m);
         mon_event(m, "restarting");
         if (bv_loop_add_timer(m->loop, delay * 1000, restart_now, m, &m->restart_timer) < 0) {
-                m->st.state = CTR_CT_STATE_CRASHED;
+                m->st.state = CTR_CT_STATUS_CRASHED;
                 finish(m);
         }
 }
@@ -329,8 +329,8 @@ void mon_request_stop(struct mon *m, unsigned timeout_s)
         if (!m->pid) {
                 /* Nothing runs (waiting for a restart): stopped now. */
                 m->stopping = true;
-                if (m->st.state == CTR_CT_STATE_RESTARTING)
-                        m->st.state = CTR_CT_STATE_STOPPED;
+                if (m->st.state == CTR_CT_STATUS_RESTARTING)
+                        m->st.state = CTR_CT_STATUS_STOPPED;
                 finish(m);
                 return;
         }

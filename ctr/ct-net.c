@@ -12,16 +12,16 @@
  * veths, batching the RCU waits of many namespaces, which is what keeps a
  * teardown at about a millisecond where deleting a veth costs ~16 ms.
  *
- * The namespace is made with unshare() in barevirtd itself and barevirtd
- * returns to its own namespace right away (setns), so no fork is needed.
- * If returning failed barevirtd would be in the wrong namespace: it aborts
- * rather than run on there. No barevirtd state is used here, so the
- * benchmark links this file as it is.
+ * The namespace is made with unshare() in the caller (barevirtd) itself,
+ * which returns to its own namespace right away (setns), so no fork is
+ * needed. If returning failed the caller would be in the wrong namespace:
+ * it aborts rather than run on there. No container state is used here, so
+ * the benchmark calls these functions as they are.
  *
  * A user-namespace container's netns is made inside its user namespace
  * instead (ctr_ct_userns_open(), so that it belongs to it: container root
  * has its network capabilities there and may mount sysfs) and only pinned
- * here with ct_ns_pin().
+ * here with ctr_ct_ns_pin().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,16 +35,16 @@
 #include "common/cleanup.h"
 #include "common/fd.h"
 #include "net/net.h"
-#include "tools/daemon/containers.h"
+#include "ctr/ct-internal.h"
 
-int ct_ns_pin(const char *path, int nsfd, struct bv_error *err)
+int ctr_ct_ns_pin(const char *path, int nsfd, struct bv_error *err)
 {
         char src[32];
         int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
 
         if (fd < 0 && errno == EEXIST) {
                 /* A stale file from an earlier run: drop it (a mounted one is unmounted first). */
-                ct_netns_remove(path);
+                ctr_ct_netns_remove(path);
                 fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
         }
         if (fd < 0)
@@ -59,7 +59,7 @@ int ct_ns_pin(const char *path, int nsfd, struct bv_error *err)
         return 0;
 }
 
-int ct_netns_create(const char *path, int host_netns_fd, int *ret_fd, struct bv_error *err)
+int ctr_ct_netns_create(const char *path, int host_netns_fd, int *ret_fd, struct bv_error *err)
 {
         if (unshare(CLONE_NEWNET) < 0)
                 return bv_error_set_errno(err, errno, "Failed to create a network namespace");
@@ -78,7 +78,7 @@ int ct_netns_create(const char *path, int host_netns_fd, int *ret_fd, struct bv_
                 r = bv_error_set_errno(err, errno, "Failed to open the new network namespace");
         if (setns(host_netns_fd, CLONE_NEWNET) < 0)
                 abort(); /* never run on in the container's namespace */
-        if (r == 0 && (r = ct_ns_pin(path, nsfd, err)) < 0)
+        if (r == 0 && (r = ctr_ct_ns_pin(path, nsfd, err)) < 0)
                 close(nsfd);
         if (r < 0)
                 return r;
@@ -86,7 +86,7 @@ int ct_netns_create(const char *path, int host_netns_fd, int *ret_fd, struct bv_
         return 0;
 }
 
-int ct_netns_remove(const char *path)
+int ctr_ct_netns_remove(const char *path)
 {
         int r = 0;
 
@@ -97,7 +97,7 @@ int ct_netns_remove(const char *path)
         return r;
 }
 
-void ct_net_host_ifname(const char *name, unsigned salt, unsigned index, char buf[IFNAMSIZ])
+void ctr_ct_net_host_ifname(const char *name, unsigned salt, unsigned index, char buf[IFNAMSIZ])
 {
         uint32_t h = 2166136261u;
 
@@ -106,7 +106,7 @@ void ct_net_host_ifname(const char *name, unsigned salt, unsigned index, char bu
         snprintf(buf, IFNAMSIZ, "vc%08x%02x%u", h, salt & 0xff, index % 10);
 }
 
-int ct_net_attach(struct net_ctx *host, int nsfd, struct net_ctx *ns, const struct ct_net_nic *nic,
+int ctr_ct_net_attach(struct net_ctx *host, int nsfd, struct net_ctx *ns, const struct ctr_ct_net_nic *nic,
                   bool first, struct bv_error *err)
 {
         struct net_veth_opts o = {

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Child processes of barevirtd's containers, never waited for on the loop's
- * thread: ct_spawn() starts a program (the monitor, from the sealed memfd
- * copy of barevirt-runtime when there is one) with posix_spawn, so the
- * daemon's memory is never copied; ct_job_spawn() runs a program with its
- * output captured into bounded buffers and calls back on exit (runtime
- * exec); ct_job_fork() runs a blocking library call (image import,
- * recursive removal) in a forked child and hands its result and message
- * back through a socket (an error message, or a result such as an image id). Every job has an optional timeout after which the
- * child is killed; jobs still running when barevirtd exits are killed.
+ * Child processes watched on the event loop, never waited for on its
+ * thread: bv_spawn() starts a program (say a container monitor, from a
+ * sealed memfd copy of its binary) with posix_spawn, so the caller's
+ * memory is never copied; bv_job_spawn() runs a program with its output
+ * captured into bounded buffers and calls back on exit; bv_job_fork() runs
+ * a blocking library call (image import, recursive removal) in a forked
+ * child and hands its result and message back through a socket (an error
+ * message, or a result such as an image id). Every job has an optional
+ * timeout after which the child is killed; the jobs of a struct bv_jobs
+ * still running when it is freed are killed, and their callbacks run as
+ * for a timeout.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,18 +20,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fd.h"
 #include "common/log.h"
-#include "tools/daemon/containers.h"
+#include "common/job.h"
+#include "common/loop.h"
 
 extern char **environ;
 
-int ct_spawn(int exe_fd, char *const argv[], const int fds[3], int extra_fd, bool setsid_,
-             pid_t *ret_pid)
+struct bv_jobs {
+        struct bv_loop *loop;
+        struct bv_job *head;
+};
+
+int bv_spawn(int exe_fd, char *const argv[], const int fds[3], int extra_fd, bool setsid_, pid_t *ret_pid)
 {
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
@@ -78,9 +86,9 @@ int ct_spawn(int exe_fd, char *const argv[], const int fds[3], int extra_fd, boo
 
 /* ---- jobs ---------------------------------------------------------------------- */
 
-struct ct_job {
-        struct containers *cts;
-        struct ct_job *next;
+struct bv_job {
+        struct bv_jobs *jobs;
+        struct bv_job *next;
         pid_t pid;
         struct bv_child *child;
         struct bv_timer *timer;
@@ -93,21 +101,21 @@ struct ct_job {
         size_t max;
         bool truncated, exited, timed_out;
         int status;
-        ct_job_cb cb;
-        ct_fork_cb fork_cb;
+        bv_job_cb cb;
+        bv_fork_cb fork_cb;
         void *userdata;
 };
 
-static void job_unlink(struct ct_job *j)
+static void job_unlink(struct bv_job *j)
 {
-        for (struct ct_job **p = &j->cts->jobs; *p; p = &(*p)->next)
+        for (struct bv_job **p = &j->jobs->head; *p; p = &(*p)->next)
                 if (*p == j) {
                         *p = j->next;
                         break;
                 }
 }
 
-static void job_free(struct ct_job *j)
+static void job_free(struct bv_job *j)
 {
         job_unlink(j);
         bv_child_remove(j->child);
@@ -121,7 +129,7 @@ static void job_free(struct ct_job *j)
         free(j);
 }
 
-static void job_maybe_done(struct ct_job *j)
+static void job_maybe_done(struct bv_job *j)
 {
         if (!j->exited || j->out[0].fd >= 0 || j->out[1].fd >= 0)
                 return;
@@ -147,7 +155,7 @@ static void job_maybe_done(struct ct_job *j)
         job_free(j);
 }
 
-static void job_close_out(struct ct_job *j, int i)
+static void job_close_out(struct bv_job *j, int i)
 {
         j->out[i].watch = bv_watch_remove(j->out[i].watch);
         close(j->out[i].fd);
@@ -155,7 +163,7 @@ static void job_close_out(struct ct_job *j, int i)
 }
 
 /* Reads one chunk of output i into the job's buffer. Returns what read() returned. */
-static ssize_t job_read(struct ct_job *j, int i)
+static ssize_t job_read(struct bv_job *j, int i)
 {
         char tmp[4096];
         ssize_t n = read(j->out[i].fd, tmp, sizeof(tmp));
@@ -183,7 +191,7 @@ static ssize_t job_read(struct ct_job *j, int i)
 
 static void on_job_output(struct bv_loop *loop, int fd, uint32_t events, void *userdata)
 {
-        struct ct_job *j = userdata;
+        struct bv_job *j = userdata;
         int i = fd == j->out[0].fd ? 0 : 1;
 
         ssize_t n = job_read(j, i);
@@ -196,7 +204,7 @@ static void on_job_output(struct bv_loop *loop, int fd, uint32_t events, void *u
 }
 
 /* The child is gone: take what its outputs hold now (grandchildren may keep them open). */
-static void job_exited(struct ct_job *j, int status)
+static void job_exited(struct bv_job *j, int status)
 {
         j->exited = true;
         j->status = status;
@@ -212,7 +220,7 @@ static void job_exited(struct ct_job *j, int status)
 
 static void on_job_exit(struct bv_loop *loop, pid_t pid, int status, void *userdata)
 {
-        struct ct_job *j = userdata;
+        struct bv_job *j = userdata;
 
         j->child = NULL;
         job_exited(j, status);
@@ -220,42 +228,42 @@ static void on_job_exit(struct bv_loop *loop, pid_t pid, int status, void *userd
 
 static void on_job_timeout(struct bv_loop *loop, void *userdata)
 {
-        struct ct_job *j = userdata;
+        struct bv_job *j = userdata;
 
         j->timer = NULL;
         j->timed_out = true;
         kill(j->pid, SIGKILL);
 }
 
-static int job_new(struct barevirtd *d, size_t max, struct ct_job **ret)
+static int job_new(struct bv_jobs *jobs, size_t max, struct bv_job **ret)
 {
-        struct ct_job *j = calloc(1, sizeof(*j));
+        struct bv_job *j = calloc(1, sizeof(*j));
 
         if (!j)
                 return -ENOMEM;
-        j->cts = d->cts;
+        j->jobs = jobs;
         j->max = max;
         j->out[0].fd = j->out[1].fd = -1;
         *ret = j;
         return 0;
 }
 
-static int job_watch(struct barevirtd *d, struct ct_job *j, uint64_t timeout_usec)
+static int job_watch(struct bv_job *j, uint64_t timeout_usec)
 {
         for (int i = 0; i < 2; i++)
                 if (j->out[i].fd >= 0 &&
-                    bv_loop_add_fd(d->loop, j->out[i].fd, EPOLLIN, on_job_output, j, &j->out[i].watch) < 0)
+                    bv_loop_add_fd(j->jobs->loop, j->out[i].fd, EPOLLIN, on_job_output, j, &j->out[i].watch) < 0)
                         return -ENOMEM;
-        if (bv_loop_add_child(d->loop, j->pid, on_job_exit, j, &j->child) < 0)
+        if (bv_loop_add_child(j->jobs->loop, j->pid, on_job_exit, j, &j->child) < 0)
                 return -ECHILD;
-        if (timeout_usec && bv_loop_add_timer(d->loop, timeout_usec, on_job_timeout, j, &j->timer) < 0)
+        if (timeout_usec && bv_loop_add_timer(j->jobs->loop, timeout_usec, on_job_timeout, j, &j->timer) < 0)
                 return -ENOMEM;
-        j->next = d->cts->jobs;
-        d->cts->jobs = j;
+        j->next = j->jobs->head;
+        j->jobs->head = j;
         return 0;
 }
 
-static void job_abort(struct ct_job *j)
+static void job_abort(struct bv_job *j)
 {
         if (j->pid > 0 && !j->child) {
                 kill(j->pid, SIGKILL);
@@ -280,13 +288,13 @@ static int out_pair(int fds[2])
         return 0;
 }
 
-int ct_job_spawn(struct barevirtd *d, int exe_fd, char *const argv[], size_t max, uint64_t timeout_usec,
-                 ct_job_cb cb, void *userdata)
+int bv_job_spawn(struct bv_jobs *jobs, int exe_fd, char *const argv[], size_t max, uint64_t timeout_usec,
+                 bv_job_cb cb, void *userdata)
 {
-        struct ct_job *j;
+        struct bv_job *j;
         int o[2] = { -1, -1 }, e[2] = { -1, -1 }, r;
 
-        if ((r = job_new(d, max, &j)) < 0)
+        if ((r = job_new(jobs, max, &j)) < 0)
                 return r;
         if ((r = out_pair(o)) < 0 || (r = out_pair(e)) < 0) {
                 if (o[0] >= 0) {
@@ -297,14 +305,14 @@ int ct_job_spawn(struct barevirtd *d, int exe_fd, char *const argv[], size_t max
                 return r;
         }
         int fds[3] = { -1, o[1], e[1] };
-        r = ct_spawn(exe_fd, argv, fds, -1, false, &j->pid);
+        r = bv_spawn(exe_fd, argv, fds, -1, false, &j->pid);
         close(o[1]);
         close(e[1]);
         j->out[0].fd = o[0];
         j->out[1].fd = e[0];
         j->cb = cb;
         j->userdata = userdata;
-        if (r < 0 || (r = job_watch(d, j, timeout_usec)) < 0) {
+        if (r < 0 || (r = job_watch(j, timeout_usec)) < 0) {
                 job_unlink(j);
                 job_abort(j);
                 return r;
@@ -312,13 +320,13 @@ int ct_job_spawn(struct barevirtd *d, int exe_fd, char *const argv[], size_t max
         return 0;
 }
 
-int ct_job_fork(struct barevirtd *d, ct_fork_fn fn, void *arg, uint64_t timeout_usec, ct_fork_cb cb,
+int bv_job_fork(struct bv_jobs *jobs, bv_fork_fn fn, void *arg, uint64_t timeout_usec, bv_fork_cb cb,
                 void *userdata)
 {
-        struct ct_job *j;
+        struct bv_job *j;
         int o[2], r;
 
-        if ((r = job_new(d, 1024, &j)) < 0)
+        if ((r = job_new(jobs, 1024, &j)) < 0)
                 return r;
         if ((r = out_pair(o)) < 0) {
                 free(j);
@@ -347,7 +355,7 @@ int ct_job_fork(struct barevirtd *d, ct_fork_fn fn, void *arg, uint64_t timeout_
         j->out[0].fd = o[0];
         j->fork_cb = cb;
         j->userdata = userdata;
-        if ((r = job_watch(d, j, timeout_usec)) < 0) {
+        if ((r = job_watch(j, timeout_usec)) < 0) {
                 job_unlink(j);
                 job_abort(j);
                 return r;
@@ -355,14 +363,29 @@ int ct_job_fork(struct barevirtd *d, ct_fork_fn fn, void *arg, uint64_t timeout_
         return 0;
 }
 
-void cts_jobs_free(struct containers *cts)
+int bv_jobs_new(struct bv_loop *loop, struct bv_jobs **ret)
 {
-        while (cts->jobs) {
-                struct ct_job *j = cts->jobs;
+        struct bv_jobs *jobs = calloc(1, sizeof(*jobs));
+
+        if (!jobs)
+                return -ENOMEM;
+        jobs->loop = loop;
+        *ret = jobs;
+        return 0;
+}
+
+struct bv_jobs *bv_jobs_free(struct bv_jobs *jobs)
+{
+        if (!jobs)
+                return NULL;
+        while (jobs->head) {
+                struct bv_job *j = jobs->head;
                 j->child = bv_child_remove(j->child);
                 kill(j->pid, SIGKILL);
                 waitpid(j->pid, NULL, 0);
                 j->timed_out = true;   /* callbacks see a cancelled job */
                 job_exited(j, -1);     /* frees j, unlinking it */
         }
+        free(jobs);
+        return NULL;
 }

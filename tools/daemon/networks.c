@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The registry's networks. A network's definition lives in
+ * STATE/networks/NAME.json only (net/network.c parses and stores it; no
+ * copy is kept in memory, so nothing can disagree with it) and its bridge
+ * in the kernel. Here: the bridge a NIC attaches to, the bridges
+ * re-created at start when missing, who uses a network (the registry's
+ * instances), and the live state of links that `net show` reports.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "ctr/ct.h"
+#include "net/net.h"
+#include "tools/daemon/daemon.h"
+#include "vmm/vm.h"
+
+int networks_bridge(struct barevirtd *d, const char *name, char *ret_bridge, size_t len, struct bv_error *err)
+{
+        if (!net_def_exists(d->state_dir, name))
+                return bv_error_set(err, ENOENT, "No network named '%.64s'", name);
+        if (strlen(name) >= len)
+                return bv_error_set(err, ENAMETOOLONG, "Bridge name buffer too small");
+        snprintf(ret_bridge, len, "%s", name);
+        return 0;
+}
+
+void networks_users(struct barevirtd *d, const char *network, size_t *ret_vms, size_t *ret_cts)
+{
+        *ret_vms = *ret_cts = 0;
+        for (size_t i = 0; i < d->reg.n_vms; i++)
+                *ret_vms += vmm_vm_uses_network(d->reg.vms[i], network);
+        for (size_t i = 0; i < d->reg.n_cts; i++)
+                *ret_cts += ctr_ct_uses_network(d->reg.cts[i], network);
+}
+
+const char *networks_port_owner(struct barevirtd *d, const char *ifname, const char *network,
+                                const struct instance_kind **ret_kind, unsigned *ret_nic)
+{
+        for (size_t i = 0; i < d->reg.n_vms; i++) {
+                const struct vmm_vm *vm = d->reg.vms[i];
+                if (vmm_vm_owns_tap(vm, ifname, ret_nic) && strcmp(vmm_vm_def(vm)->nics[*ret_nic].network, network) == 0) {
+                        *ret_kind = &instance_kind_vm;
+                        return vmm_vm_name(vm);
+                }
+        }
+        for (size_t i = 0; i < d->reg.n_cts; i++)
+                if (ctr_ct_owns_veth(d->reg.cts[i], ifname, ret_nic)) {
+                        *ret_kind = &instance_kind_ct;
+                        return ctr_ct_name(d->reg.cts[i]);
+                }
+        return NULL;
+}
+
+/* ---- live state --------------------------------------------------------------------------- */
+
+void networks_live_clear(struct networks_live *lv)
+{
+        free(lv->links);
+        if (lv->addrs)
+                freeifaddrs(lv->addrs);
+        *lv = (struct networks_live){};
+}
+
+int networks_live_get(struct barevirtd *d, struct networks_live *lv, struct bv_error *err)
+{
+        *lv = (struct networks_live){};
+        if (!d->net)
+                return bv_error_set(err, EOPNOTSUPP, "Networking is unavailable in barevirtd (netlink failed at start)");
+        int r = net_link_list(d->net, &lv->links, &lv->n_links, err);
+        if (r < 0)
+                return r;
+        /* getifaddrs() asks the namespace barevirtd runs in, the one d->net talks to. */
+        if (getifaddrs(&lv->addrs) < 0)
+                lv->addrs = NULL;
+        return 0;
+}
+
+const struct net_link *networks_live_find(const struct networks_live *lv, const char *name)
+{
+        for (size_t i = 0; i < lv->n_links; i++)
+                if (strcmp(lv->links[i].name, name) == 0)
+                        return &lv->links[i];
+        return NULL;
+}
+
+/* The address bytes of an AF_INET or AF_INET6 sockaddr. */
+static const uint8_t *in_bytes(const struct sockaddr *sa)
+{
+        if (sa->sa_family == AF_INET)
+                return (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+        return (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+}
+
+size_t networks_live_addresses(const struct networks_live *lv, const char *name, char (*ret)[NETWORKS_CIDR_LEN],
+                               size_t max)
+{
+        size_t n = 0;
+
+        for (const struct ifaddrs *ifa = lv->addrs; ifa && n < max; ifa = ifa->ifa_next) {
+                char buf[INET6_ADDRSTRLEN];
+                int af = ifa->ifa_addr ? ifa->ifa_addr->sa_family : AF_UNSPEC;
+                unsigned bits = 0;
+                if ((af != AF_INET && af != AF_INET6) || !ifa->ifa_netmask || strcmp(ifa->ifa_name, name) != 0 ||
+                    !inet_ntop(af, in_bytes(ifa->ifa_addr), buf, sizeof(buf)))
+                        continue;
+                for (size_t i = 0; i < (af == AF_INET ? 4u : 16u); i++)
+                        bits += (unsigned)__builtin_popcount(in_bytes(ifa->ifa_netmask)[i]);
+                snprintf(ret[n++], sizeof(ret[0]), "%s/%u", buf, bits);
+        }
+        return n;
+}
+
+/* ---- start-up ------------------------------------------------------------------------------- */
+
+static void load_one(struct barevirtd *d, const char *path, json_t *o, void *userdata)
+{
+        const struct networks_live *lv = userdata;
+        struct bv_error err = {};
+        struct net_def def;
+
+        if (networks_def_from_file(path, o, &def, &err) < 0) {
+                bv_warn("ignoring '%s': %s", path, err.msg);
+                return;
+        }
+        const struct net_link *l = networks_live_find(lv, def.name);
+        if (!d->net)
+                bv_warn("network '%s': networking unavailable, bridge not checked", def.name);
+        else if (!l) {
+                if (net_network_create(d->net, &def, &err) < 0)
+                        bv_warn("network '%s': cannot re-create its bridge: %s", def.name, err.msg);
+                else
+                        bv_info("network '%s': bridge was missing, re-created it", def.name);
+        } else if (!net_link_is_network(l))
+                bv_warn("network '%s': link '%s' exists but is not a barevirt bridge; leaving it alone", def.name,
+                        def.name);
+        else
+                bv_debug("network '%s': bridge present (%s)", def.name, l->up ? "up" : "down");
+        net_def_clear(&def);
+}
+
+int networks_def_from_file(const char *path, const json_t *o, struct net_def *def, struct bv_error *err)
+{
+        const char *base = strrchr(path, '/') + 1;
+        int r = net_def_from_json(o, def, err);
+
+        if (r < 0)
+                return r;
+        if (strncmp(base, def->name, strlen(base) - 5) != 0 || strlen(def->name) != strlen(base) - 5) {
+                r = bv_error_set(err, EINVAL, "it names network '%s'", def->name);
+                net_def_clear(def);
+        }
+        return r;
+}
+
+int networks_load(struct barevirtd *d)
+{
+        struct bv_error err = {};
+        struct networks_live lv = {};
+
+        if (d->net && networks_live_get(d, &lv, &err) < 0)
+                bv_warn("networks: cannot list links: %s", err.msg);
+        int r = registry_defs_foreach(d, "networks", load_one, &lv);
+        networks_live_clear(&lv);
+        if (r < 0)
+                bv_warn("networks: %s", strerror(-r));
+        else if (r > 0)
+                bv_info("%d network(s) loaded", r);
+        return r;
+}
