@@ -279,10 +279,11 @@ json_t *containers_instance(struct barevirtd *d, const char *name)
                 if (ct->def->nics[i].ip)
                         json_array_append_new(addrs, json_stringn(ct->def->nics[i].ip, strcspn(ct->def->nics[i].ip, "/")));
         bool live = ct->state == CT_RUNNING && ct->st.pid > 0;
-        long long up = live ? bv_proc_uptime(ct->st.pid) : -1;
+        uint64_t up = 0;
+        bool have_up = live && bv_proc_uptime(ct->st.pid, &up) == 0;
         return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "ref", ct->def->name, "type", "ct", "state",
                          ct_state_name(ct->state), "image", ct->def->image ? ct->def->image : ct->def->rootfs,
-                         "status", status, "addresses", addrs, "uptime", up >= 0 ? json_integer(up) : json_null());
+                         "status", status, "addresses", addrs, "uptime", have_up ? json_integer((json_int_t)up) : json_null());
 }
 
 void containers_instances(struct barevirtd *d, json_t *array)

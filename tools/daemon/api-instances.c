@@ -167,12 +167,13 @@ static json_t *vm_instance(struct vmm_vm *vm)
                 ip += 6;
                 json_array_append_new(addrs, json_stringn(ip, strcspn(ip, " /")));
         }
-        long long up = st == VMM_STOPPED || st == VMM_CRASHED ? -1 : bv_proc_uptime(vmm_vm_pid(vm));
+        uint64_t up = 0;
+        bool have_up = st != VMM_STOPPED && st != VMM_CRASHED && bv_proc_uptime(vmm_vm_pid(vm), &up) == 0;
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "ref", vmm_vm_name(vm), "type", "vm", "state",
                               vmm_state_name(st), "image", def->kernel ? def->kernel : "", "status", "", "addresses",
                               addrs);
         if (o)
-                json_object_set_new(o, "uptime", up >= 0 ? json_integer(up) : json_null());
+                json_object_set_new(o, "uptime", have_up ? json_integer((json_int_t)up) : json_null());
         return o;
 }
 
