@@ -94,8 +94,11 @@ struct bv_http_response *bv_http_msg_to_response(struct bv_http_msg *m, bool wit
 /*
  * Fuzzing entry points: feed data through the same parsing code the server
  * (requests, pipelined, in pieces whose size the first byte picks) and the
- * client (one response, then end of input) use, without sockets.
- * Return 0 or the -errno the parse ended with.
+ * client (one response, then end of input) use, without sockets. cb (may
+ * be NULL) sees every complete request, as a handler would. Return 0 or
+ * the -errno the parse ended with.
  */
-int bv_http_fuzz_parse_requests(const uint8_t *data, size_t len);
+typedef void (*bv_http_fuzz_request_cb)(const struct bv_http_request *req, void *userdata);
+int bv_http_fuzz_parse_requests(const uint8_t *data, size_t len, bv_http_fuzz_request_cb cb,
+                                void *userdata);
 int bv_http_fuzz_parse_response(const uint8_t *data, size_t len);

@@ -4,7 +4,8 @@
  * process, talking over a UNIX socket in a mkdtemp() directory; raw sockets
  * that write bytes straight to the server and read its reply; and fake
  * servers that answer with canned bytes for the client's corner cases.
- * Ends with a latency measurement of sequential GETs on one connection.
+ * Then a latency measurement of sequential GETs on one connection, and the
+ * query-string readers (pure functions, no server).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -766,6 +767,79 @@ static void test_latency(struct suite *s)
                  (unsigned long long)lat[N - 1]);
 }
 
+/* bv_http_query_get(): decoding, matching, and every error (buf untouched on errors). */
+static void test_query_get(void)
+{
+        char buf[16];
+
+        tap_is_int(bv_http_query_get("a=1&b=2", "b", buf, sizeof(buf)), 1, "query: b present");
+        tap_is_str(buf, "2", "query: b's value");
+        tap_is_int(bv_http_query_get("a=1&b=2", "c", buf, sizeof(buf)), 0, "query: c absent");
+        tap_is_str(buf, "", "query: absent key leaves \"\"");
+        tap_is_int(bv_http_query_get(NULL, "a", buf, sizeof(buf)), 0, "query: NULL query is empty");
+        tap_is_int(bv_http_query_get("", "a", buf, sizeof(buf)), 0, "query: empty query");
+        tap_is_int(bv_http_query_get("force", "force", buf, sizeof(buf)), 1, "query: bare key present");
+        tap_is_str(buf, "", "query: bare key's value is \"\"");
+        tap_is_int(bv_http_query_get("x=1&force=", "force", buf, sizeof(buf)), 1, "query: key= present");
+        tap_is_str(buf, "", "query: key='s value is \"\"");
+        tap_is_int(bv_http_query_get("forced=1", "force", buf, sizeof(buf)), 0, "query: forced=1 is not force");
+        tap_is_int(bv_http_query_get("f=1", "force", buf, sizeof(buf)), 0, "query: a prefix of the key is not it");
+        tap_is_int(bv_http_query_get("a=x+y%20z%2b%3D%c3%A9", "a", buf, sizeof(buf)), 1, "query: escapes");
+        tap_is_str(buf, "x y z+=\xc3\xa9", "query: '+' is a space, %XX a byte (either case)");
+        tap_is_int(bv_http_query_get("%66orce=1", "force", buf, sizeof(buf)), 1, "query: key decoded");
+        tap_is_int(bv_http_query_get("a+b=1", "a b", buf, sizeof(buf)), 1, "query: '+' in a key");
+        tap_is_int(bv_http_query_get("a=b=c", "a", buf, sizeof(buf)), 1, "query: '=' in a value");
+        tap_is_str(buf, "b=c", "query: the value runs to the '&'");
+        tap_is_int(bv_http_query_get("&&a=1&", "a", buf, sizeof(buf)), 1, "query: empty pairs skipped");
+
+        strcpy(buf, "keep");
+        tap_is_int(bv_http_query_get("a=%G1", "a", buf, sizeof(buf)), -EINVAL, "query: %G1 is -EINVAL");
+        tap_is_int(bv_http_query_get("a=%4", "a", buf, sizeof(buf)), -EINVAL, "query: truncated %4 is -EINVAL");
+        tap_is_int(bv_http_query_get("a=1%", "a", buf, sizeof(buf)), -EINVAL, "query: truncated % is -EINVAL");
+        tap_is_int(bv_http_query_get("b=%zz&a=1", "a", buf, sizeof(buf)), -EINVAL,
+                   "query: a bad escape in another pair is -EINVAL too");
+        tap_is_int(bv_http_query_get("a%4=1", "a", buf, sizeof(buf)), -EINVAL, "query: bad escape in a key");
+        tap_is_int(bv_http_query_get("a=x%00y", "a", buf, sizeof(buf)), -EINVAL, "query: decoded NUL in a value");
+        tap_is_int(bv_http_query_get("a%00b=1", "a", buf, sizeof(buf)), -EINVAL, "query: decoded NUL in a key");
+        tap_is_int(bv_http_query_get("a=1&b=2&a=3", "a", buf, sizeof(buf)), -EINVAL, "query: key twice");
+        tap_is_int(bv_http_query_get("a&%61=", "a", buf, sizeof(buf)), -EINVAL, "query: key twice, once encoded");
+        tap_is_int(bv_http_query_get("a=1", "", buf, sizeof(buf)), -EINVAL, "query: empty key asked for");
+        tap_is_int(bv_http_query_get("a=0123456789abcdef", "a", buf, sizeof(buf)), -ENOBUFS,
+                   "query: value that does not fit is -ENOBUFS");
+        tap_is_int(bv_http_query_get("a=0123456789abcde", "a", buf, sizeof(buf)), 1, "query: value that just fits");
+        tap_is_str(buf, "0123456789abcde", "query: value that just fits, whole");
+        strcpy(buf, "keep");
+        tap_is_int(bv_http_query_get("a=%41%41", "a", buf, 2), -ENOBUFS, "query: decoded length counts");
+        tap_is_str(buf, "keep", "query: buf untouched on errors");
+}
+
+/* bv_http_query_flag(): the accepted words, absence, and -EINVAL for the rest. */
+static void test_query_flag(void)
+{
+        static const char *const yes[] = { "f", "f=", "f=1", "f=true", "f=yes", "x=0&f" };
+        static const char *const no[] = { "f=0", "f=false", "f=no" };
+        static const char *const bad[] = { "f=2", "f=on", "f=TRUE", "f=yesss", "f=%G1", "f=1&f=1", "f=%00" };
+        bool v;
+
+        v = true;
+        tap_ok(bv_http_query_flag("forced=1", "f", &v) == 0 && !v, "flag: absent is false, returns 0");
+        v = true;
+        tap_ok(bv_http_query_flag(NULL, "f", &v) == 0 && !v, "flag: NULL query is false");
+        for (size_t i = 0; i < BV_ELEMENTSOF(yes); i++) {
+                v = false;
+                tap_ok(bv_http_query_flag(yes[i], "f", &v) == 1 && v, "flag: '%s' is true", yes[i]);
+        }
+        for (size_t i = 0; i < BV_ELEMENTSOF(no); i++) {
+                v = true;
+                tap_ok(bv_http_query_flag(no[i], "f", &v) == 1 && !v, "flag: '%s' is false", no[i]);
+        }
+        for (size_t i = 0; i < BV_ELEMENTSOF(bad); i++) {
+                v = true;
+                tap_ok(bv_http_query_flag(bad[i], "f", &v) == -EINVAL && v, "flag: '%s' is -EINVAL, *ret untouched",
+                       bad[i]);
+        }
+}
+
 int main(void)
 {
         struct suite s = { .dir = "/tmp/test-http-XXXXXX" };
@@ -791,6 +865,8 @@ int main(void)
         test_raw_framing(&s);
         test_raw_peer_gone(&s);
         test_latency(&s);
+        test_query_get();
+        test_query_flag();
 
         bv_http_client_free(s.cl);
         bv_http_server_free(s.t.server);
