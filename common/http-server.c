@@ -38,6 +38,7 @@
 #include "common/cleanup.h"
 #include "common/fd.h"
 #include "common/http-internal.h"
+#include "common/json.h"
 
 #define RBUF_SIZE (16 * 1024)
 /* Output a stream may have queued for a slow reader before writes fail with -ENOBUFS. */
@@ -337,23 +338,12 @@ int bv_http_conn_respond(struct bv_http_conn *c, int status, const char *content
         return conn_flush_api(c);
 }
 
+/* {"error": msg, "code": status}; a message that is not UTF-8 keeps its readable parts. */
 static char *error_json(int status, const char *msg)
 {
-        json_auto_t *v = json_pack("{s:s, s:i}", "error", msg, "code", status);
+        json_auto_t *v = json_pack("{s:o, s:i}", "error", bv_json_string_lossy(msg, strlen(msg)), "code", status);
 
-        if (!v) {
-                /* Not UTF-8: keep the message readable rather than lose it. */
-                _cleanup_free_ char *ascii = strdup(msg);
-                if (!ascii)
-                        return NULL;
-                for (char *p = ascii; *p; p++)
-                        if ((unsigned char)*p >= 0x80)
-                                *p = '?';
-                v = json_pack("{s:s, s:i}", "error", ascii, "code", status);
-                if (!v)
-                        return NULL;
-        }
-        return json_dumps(v, 0);
+        return v ? json_dumps(v, 0) : NULL;
 }
 
 int bv_http_conn_respond_error(struct bv_http_conn *c, int status, const char *fmt, ...)
