@@ -24,6 +24,20 @@
 
 struct bv_http_msg;
 
+/* A buffer (body, write buffer) larger than this is not kept between messages. */
+#define BV_HTTP_KEEP_BUF (64 * 1024)
+
+/*
+ * Grows the heap buffer *buf of *cap bytes to hold at least want bytes,
+ * doubling, but to no more than limit unless want itself is more (so what
+ * a peer announces cannot make us reserve slack beyond it). Returns 0 or
+ * -ENOMEM, *buf and *cap intact then.
+ */
+int bv_http_buf_reserve(char **buf, size_t *cap, size_t want, size_t limit);
+
+/* Frees *buf (an empty one) once it grew past BV_HTTP_KEEP_BUF, so one big message pins nothing. */
+void bv_http_buf_trim(char **buf, size_t *cap);
+
 /* Called once the head is parsed; return < 0 (an -errno) to abort. */
 typedef int (*bv_http_msg_head_cb)(struct bv_http_msg *m);
 /* Called with body bytes when streaming; return < 0 (an -errno) to abort. */

@@ -43,8 +43,6 @@
 #define RBUF_SIZE (16 * 1024)
 /* Output a stream may have queued for a slow reader before writes fail with -ENOBUFS. */
 #define STREAM_WBUF_MAX (1024 * 1024)
-/* A write buffer larger than this is not kept once flushed. */
-#define KEEP_WBUF_CAP (64 * 1024)
 #define ACCEPT_BATCH 32
 #define ACCEPT_RETRY_USEC (100 * 1000)
 
@@ -226,11 +224,7 @@ static int conn_flush(struct bv_http_conn *c)
         if (r < 0 || c->wpos < c->wlen)
                 return r;
         c->wpos = c->wlen = 0;
-        if (c->wcap > KEEP_WBUF_CAP) {
-                free(c->wbuf);
-                c->wbuf = NULL;
-                c->wcap = 0;
-        }
+        bv_http_buf_trim(&c->wbuf, &c->wcap);
         return 0;
 }
 
@@ -254,19 +248,7 @@ static int conn_flush_api(struct bv_http_conn *c)
 
 static int wbuf_reserve(struct bv_http_conn *c, size_t more)
 {
-        size_t want = c->wlen + more;
-
-        if (want <= c->wcap)
-                return 0;
-        size_t cap = BV_MAX(c->wcap * 2, (size_t)4096);
-        while (cap < want)
-                cap *= 2;
-        char *b = realloc(c->wbuf, cap);
-        if (!b)
-                return -ENOMEM;
-        c->wbuf = b;
-        c->wcap = cap;
-        return 0;
+        return bv_http_buf_reserve(&c->wbuf, &c->wcap, c->wlen + more, SIZE_MAX);
 }
 
 static void wbuf_put(struct bv_http_conn *c, const void *data, size_t len)

@@ -21,9 +21,6 @@
 
 enum { LAST_NONE, LAST_URL, LAST_FIELD, LAST_VALUE };
 
-/* A collected body buffer larger than this is not kept between messages. */
-#define KEEP_BODY_CAP (64 * 1024)
-
 static int msg_fail(struct bv_http_msg *m, int error, int status)
 {
         m->error = error;
@@ -114,21 +111,36 @@ static int cb_header_value(http_parser *p, const char *at, size_t len)
         return arena_put(m, at, len);
 }
 
-static int body_reserve(struct bv_http_msg *m, size_t want)
+int bv_http_buf_reserve(char **buf, size_t *cap, size_t want, size_t limit)
 {
-        if (want <= m->body_cap)
+        if (want <= *cap)
                 return 0;
-        size_t cap = m->body_cap ? m->body_cap : 256;
-        while (cap < want)
-                cap = cap > SIZE_MAX / 2 ? want : cap * 2;
-        if (m->max_body < SIZE_MAX && cap > m->max_body + 1)
-                cap = BV_MAX(want, m->max_body + 1);
-        char *b = realloc(m->body, cap);
+        size_t n = *cap ? *cap : 256;
+        while (n < want)
+                n = n > SIZE_MAX / 2 ? want : n * 2;
+        if (n > limit)
+                n = BV_MAX(want, limit);
+        char *b = realloc(*buf, n);
         if (!b)
                 return -ENOMEM;
-        m->body = b;
-        m->body_cap = cap;
+        *buf = b;
+        *cap = n;
         return 0;
+}
+
+void bv_http_buf_trim(char **buf, size_t *cap)
+{
+        if (*cap <= BV_HTTP_KEEP_BUF)
+                return;
+        free(*buf);
+        *buf = NULL;
+        *cap = 0;
+}
+
+/* Room for want body bytes, never reserving more than the body may hold (and its NUL). */
+static int body_reserve(struct bv_http_msg *m, size_t want)
+{
+        return bv_http_buf_reserve(&m->body, &m->body_cap, want, m->max_body < SIZE_MAX ? m->max_body + 1 : SIZE_MAX);
 }
 
 static int cb_headers_complete(http_parser *p)
@@ -159,7 +171,7 @@ static int cb_headers_complete(http_parser *p)
                 if (p->content_length > m->max_body)
                         return msg_fail(m, -EMSGSIZE, 413);
                 /* Grown as bytes arrive past this, so heads alone cannot pin memory. */
-                if (body_reserve(m, BV_MIN((size_t)p->content_length + 1, (size_t)KEEP_BODY_CAP)) < 0)
+                if (body_reserve(m, BV_MIN((size_t)p->content_length + 1, (size_t)BV_HTTP_KEEP_BUF)) < 0)
                         return msg_fail(m, -ENOMEM, 500);
         }
         if (m->on_head) {
@@ -231,7 +243,7 @@ void bv_http_msg_next(struct bv_http_msg *m)
 {
         msg_reset(m);
         m->head_bytes = 0;
-        if (m->body_cap > KEEP_BODY_CAP)
+        if (m->body_cap > BV_HTTP_KEEP_BUF)
                 bv_http_msg_done(m);
 }
 
