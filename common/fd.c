@@ -172,16 +172,26 @@ static int fill_addr(const char *path, struct sockaddr_un *sa, struct bv_error *
         return 0;
 }
 
-int bv_unix_listen(const char *path, mode_t mode, struct bv_error *err)
+/* A close-on-exec UNIX stream socket (extra socket() flags in type_flags) and path's address. */
+static int unix_socket(const char *path, int type_flags, struct sockaddr_un *sa, struct bv_error *err)
 {
-        struct sockaddr_un sa;
-        int r = fill_addr(path, &sa, err);
+        int r = fill_addr(path, sa, err);
 
         if (r < 0)
                 return r;
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | type_flags, 0);
         if (fd < 0)
-                return bv_error_set_errno(err, errno, "Failed to create socket");
+                return bv_error_set_errno(err, errno, "Failed to create a socket for '%s'", path);
+        return fd;
+}
+
+int bv_unix_listen(const char *path, mode_t mode, struct bv_error *err)
+{
+        struct sockaddr_un sa;
+        _cleanup_close_ int fd = unix_socket(path, SOCK_NONBLOCK, &sa, err);
+
+        if (fd < 0)
+                return fd;
         /* Only a stale socket is replaced, never a regular file someone pointed us at. */
         struct stat st;
         if (lstat(path, &st) == 0) {
@@ -204,22 +214,20 @@ int bv_unix_listen(const char *path, mode_t mode, struct bv_error *err)
         return TAKE_FD(fd);
 }
 
-int bv_unix_connect(const char *path, int nonblock, struct bv_error *err)
+int bv_unix_connect(const char *path, int flags, struct bv_error *err)
 {
         struct sockaddr_un sa;
-        int r = fill_addr(path, &sa, err);
+        int r;
+        _cleanup_close_ int fd = unix_socket(path, flags & BV_UNIX_CONNECT_NONBLOCK ? SOCK_NONBLOCK : 0, &sa, err);
 
-        if (r < 0)
-                return r;
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
-                return bv_error_set_errno(err, errno, "Failed to create socket");
+                return fd;
         do
                 r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
         while (r < 0 && errno == EINTR);
         if (r < 0)
                 return bv_error_set_errno(err, errno, "Failed to connect to '%s'", path);
-        if (nonblock) {
+        if (flags & BV_UNIX_NONBLOCK) {
                 r = bv_fd_set_nonblock(fd, 1);
                 if (r < 0)
                         return bv_error_set_errno(err, -r, "Failed to set O_NONBLOCK");

@@ -47,14 +47,22 @@ int bv_fd_send(int sock, const void *buf, size_t len, const int *fds, size_t n);
 ssize_t bv_fd_recv(int sock, void *buf, size_t len, int *ret_fds, size_t max_fds, size_t *ret_nfds);
 
 /*
- * Creates a close-on-exec UNIX stream socket, binds it to path (unlinking a
- * stale socket first) and listens. mode is applied with fchmod before bind
- * semantics matter. Returns the fd or -errno; err gets the detail.
+ * Creates a close-on-exec, non-blocking UNIX stream socket, binds it to
+ * path (unlinking a stale socket first, never another kind of file), sets
+ * mode on the socket file and listens. Returns the fd or -errno
+ * (-ENAMETOOLONG, -EEXIST, or the failed call's); err gets the detail.
+ * The socket file is removed again when chmod or listen fails.
  */
 int bv_unix_listen(const char *path, mode_t mode, struct bv_error *err);
 
+/* Flags of bv_unix_connect(). */
+#define BV_UNIX_NONBLOCK 1              /* non-blocking once connected (connect() may block) */
+#define BV_UNIX_CONNECT_NONBLOCK 2      /* non-blocking from birth: a full backlog is -EAGAIN */
+
 /*
- * Connects a close-on-exec UNIX stream socket to path. nonblock makes the
- * socket non-blocking after connecting. Returns the fd or -errno.
+ * Connects a close-on-exec UNIX stream socket to path; flags is 0 (a
+ * blocking socket) or one of the above. Returns the fd, or -errno with err
+ * filled: -ENAMETOOLONG, -ENOENT or -ECONNREFUSED when nobody listens,
+ * -EAGAIN (BV_UNIX_CONNECT_NONBLOCK) when the listener's backlog is full.
  */
-int bv_unix_connect(const char *path, int nonblock, struct bv_error *err);
+int bv_unix_connect(const char *path, int flags, struct bv_error *err);

@@ -35,6 +35,22 @@ static int fsync_parent(const char *path)
         return 0;
 }
 
+/* Fills the temporary file fd (named tmp) with data and flushes it to disk. */
+static int write_temp(int fd, const char *tmp, const void *data, size_t len, mode_t mode,
+                      struct bv_error *err)
+{
+        int r;
+
+        if (fchmod(fd, mode) < 0)
+                return bv_error_set_errno(err, errno, "Failed to chmod '%s'", tmp);
+        r = bv_fd_write_all(fd, data, len);
+        if (r < 0)
+                return bv_error_set_errno(err, -r, "Failed to write '%s'", tmp);
+        if (fsync(fd) < 0)
+                return bv_error_set_errno(err, errno, "Failed to fsync '%s'", tmp);
+        return 0;
+}
+
 int bv_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                          struct bv_error *err)
 {
@@ -46,30 +62,17 @@ int bv_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
         _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return bv_error_set_errno(err, errno, "Failed to create a temporary file for '%s'", path);
-        if (fchmod(fd, mode) < 0) {
-                r = bv_error_set_errno(err, errno, "Failed to chmod '%s'", tmp);
-                goto fail;
-        }
-        r = bv_fd_write_all(fd, data, len);
-        if (r < 0) {
-                bv_error_set_errno(err, -r, "Failed to write '%s'", tmp);
-                goto fail;
-        }
-        if (fsync(fd) < 0) {
-                r = bv_error_set_errno(err, errno, "Failed to fsync '%s'", tmp);
-                goto fail;
-        }
-        if (rename(tmp, path) < 0) {
+        r = write_temp(fd, tmp, data, len, mode, err);
+        if (r == 0 && rename(tmp, path) < 0)
                 r = bv_error_set_errno(err, errno, "Failed to rename '%s' to '%s'", tmp, path);
-                goto fail;
+        if (r < 0) {
+                unlink(tmp);
+                return r;
         }
         r = fsync_parent(path);
         if (r < 0)
                 return bv_error_set_errno(err, -r, "Failed to fsync the directory of '%s'", path);
         return 0;
-fail:
-        unlink(tmp);
-        return r;
 }
 
 int bv_file_read(const char *path, size_t max, char **ret, size_t *ret_len, struct bv_error *err)

@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -37,7 +36,6 @@
 
 #define RBUF_SIZE (16 * 1024)
 #define DEFAULT_TIMEOUT_USEC (30 * 1000000ULL)
-#define KEEP_WBUF_CAP (64 * 1024)
 
 struct exchange {
         uint64_t timeout;
@@ -139,12 +137,8 @@ static void finish(struct bv_http_client *c, int ret)
         c->active = false;
         c->pending_error = 0;
         c->wpos = c->wlen = 0;
-        if (c->wcap > KEEP_WBUF_CAP) {
-                free(c->wbuf);
-                c->wbuf = NULL;
-                c->wcap = 0;
-        }
-        if (c->msg.body_cap > KEEP_WBUF_CAP)
+        bv_http_buf_trim(&c->wbuf, &c->wcap);
+        if (c->msg.body_cap > BV_HTTP_KEEP_BUF)
                 bv_http_msg_done(&c->msg);
         x.done(ret, resp, ret < 0 ? &c->err : NULL, x.userdata);
         if (!c->free_pending)
@@ -153,22 +147,11 @@ static void finish(struct bv_http_client *c, int ret)
 
 static int client_connect(struct bv_http_client *c)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        size_t n = strlen(c->path);
-
-        if (n >= sizeof(sa.sun_path))
-                return bv_error_set(&c->err, ENAMETOOLONG, "Socket path '%s' is too long", c->path);
-        memcpy(sa.sun_path, c->path, n + 1);
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        /* Non-blocking from birth: a full backlog fails with -EAGAIN instead of stalling the loop. */
+        _cleanup_close_ int fd = bv_unix_connect(c->path, BV_UNIX_CONNECT_NONBLOCK, &c->err);
         if (fd < 0)
-                return bv_error_set_errno(&c->err, errno, "Failed to create a socket for '%s'", c->path);
-        int r;
-        do
-                r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-        while (r < 0 && errno == EINTR);
-        if (r < 0)
-                return bv_error_set_errno(&c->err, errno, "Failed to connect to '%s'", c->path);
-        r = bv_loop_add_fd(c->loop, fd, EPOLLIN, on_io, c, &c->watch);
+                return fd;
+        int r = bv_loop_add_fd(c->loop, fd, EPOLLIN, on_io, c, &c->watch);
         if (r < 0)
                 return bv_error_set_errno(&c->err, r, "Failed to watch the connection to '%s'", c->path);
         c->fd = TAKE_FD(fd);
@@ -261,19 +244,14 @@ static void start_next(struct bv_http_client *c)
                 c->q_head = q->next;
                 if (!c->q_head)
                         c->q_tail = NULL;
-                if (q->len > c->wcap) {
-                        char *b = realloc(c->wbuf, q->len);
-                        if (!b) {
-                                struct exchange x = q->x;
-                                free(q);
-                                bv_error_set(&c->err, ENOMEM, "Out of memory");
-                                x.done(-ENOMEM, NULL, &c->err, x.userdata);
-                                if (c->free_pending)
-                                        return;
-                                continue;
-                        }
-                        c->wbuf = b;
-                        c->wcap = q->len;
+                if (bv_http_buf_reserve(&c->wbuf, &c->wcap, q->len, SIZE_MAX) < 0) {
+                        struct exchange x = q->x;
+                        free(q);
+                        bv_error_set(&c->err, ENOMEM, "Out of memory");
+                        x.done(-ENOMEM, NULL, &c->err, x.userdata);
+                        if (c->free_pending)
+                                return;
+                        continue;
                 }
                 memcpy(c->wbuf, q->data, q->len);
                 c->wlen = q->len;
@@ -538,13 +516,8 @@ int bv_http_client_send(struct bv_http_client *c, const struct bv_http_client_re
                 c->q_tail = q;
                 return 0;
         }
-        if (size > c->wcap) {
-                char *b = realloc(c->wbuf, size);
-                if (!b)
-                        return -ENOMEM;
-                c->wbuf = b;
-                c->wcap = size;
-        }
+        if (bv_http_buf_reserve(&c->wbuf, &c->wcap, size, SIZE_MAX) < 0)
+                return -ENOMEM;
         c->wlen = format_request(c->wbuf, size, req);
         if (!c->wlen)
                 return -EINVAL;

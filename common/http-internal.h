@@ -24,6 +24,20 @@
 
 struct bv_http_msg;
 
+/* A buffer (body, write buffer) larger than this is not kept between messages. */
+#define BV_HTTP_KEEP_BUF (64 * 1024)
+
+/*
+ * Grows the heap buffer *buf of *cap bytes to hold at least want bytes,
+ * doubling, but to no more than limit unless want itself is more (so what
+ * a peer announces cannot make us reserve slack beyond it). Returns 0 or
+ * -ENOMEM, *buf and *cap intact then.
+ */
+int bv_http_buf_reserve(char **buf, size_t *cap, size_t want, size_t limit);
+
+/* Frees *buf (an empty one) once it grew past BV_HTTP_KEEP_BUF, so one big message pins nothing. */
+void bv_http_buf_trim(char **buf, size_t *cap);
+
 /* Called once the head is parsed; return < 0 (an -errno) to abort. */
 typedef int (*bv_http_msg_head_cb)(struct bv_http_msg *m);
 /* Called with body bytes when streaming; return < 0 (an -errno) to abort. */
@@ -94,8 +108,11 @@ struct bv_http_response *bv_http_msg_to_response(struct bv_http_msg *m, bool wit
 /*
  * Fuzzing entry points: feed data through the same parsing code the server
  * (requests, pipelined, in pieces whose size the first byte picks) and the
- * client (one response, then end of input) use, without sockets.
- * Return 0 or the -errno the parse ended with.
+ * client (one response, then end of input) use, without sockets. cb (may
+ * be NULL) sees every complete request, as a handler would. Return 0 or
+ * the -errno the parse ended with.
  */
-int bv_http_fuzz_parse_requests(const uint8_t *data, size_t len);
+typedef void (*bv_http_fuzz_request_cb)(const struct bv_http_request *req, void *userdata);
+int bv_http_fuzz_parse_requests(const uint8_t *data, size_t len, bv_http_fuzz_request_cb cb,
+                                void *userdata);
 int bv_http_fuzz_parse_response(const uint8_t *data, size_t len);

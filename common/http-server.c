@@ -38,12 +38,11 @@
 #include "common/cleanup.h"
 #include "common/fd.h"
 #include "common/http-internal.h"
+#include "common/json.h"
 
 #define RBUF_SIZE (16 * 1024)
 /* Output a stream may have queued for a slow reader before writes fail with -ENOBUFS. */
 #define STREAM_WBUF_MAX (1024 * 1024)
-/* A write buffer larger than this is not kept once flushed. */
-#define KEEP_WBUF_CAP (64 * 1024)
 #define ACCEPT_BATCH 32
 #define ACCEPT_RETRY_USEC (100 * 1000)
 
@@ -225,11 +224,7 @@ static int conn_flush(struct bv_http_conn *c)
         if (r < 0 || c->wpos < c->wlen)
                 return r;
         c->wpos = c->wlen = 0;
-        if (c->wcap > KEEP_WBUF_CAP) {
-                free(c->wbuf);
-                c->wbuf = NULL;
-                c->wcap = 0;
-        }
+        bv_http_buf_trim(&c->wbuf, &c->wcap);
         return 0;
 }
 
@@ -253,19 +248,7 @@ static int conn_flush_api(struct bv_http_conn *c)
 
 static int wbuf_reserve(struct bv_http_conn *c, size_t more)
 {
-        size_t want = c->wlen + more;
-
-        if (want <= c->wcap)
-                return 0;
-        size_t cap = BV_MAX(c->wcap * 2, (size_t)4096);
-        while (cap < want)
-                cap *= 2;
-        char *b = realloc(c->wbuf, cap);
-        if (!b)
-                return -ENOMEM;
-        c->wbuf = b;
-        c->wcap = cap;
-        return 0;
+        return bv_http_buf_reserve(&c->wbuf, &c->wcap, c->wlen + more, SIZE_MAX);
 }
 
 static void wbuf_put(struct bv_http_conn *c, const void *data, size_t len)
@@ -337,23 +320,12 @@ int bv_http_conn_respond(struct bv_http_conn *c, int status, const char *content
         return conn_flush_api(c);
 }
 
+/* {"error": msg, "code": status}; a message that is not UTF-8 keeps its readable parts. */
 static char *error_json(int status, const char *msg)
 {
-        json_auto_t *v = json_pack("{s:s, s:i}", "error", msg, "code", status);
+        json_auto_t *v = json_pack("{s:o, s:i}", "error", bv_json_string_lossy(msg, strlen(msg)), "code", status);
 
-        if (!v) {
-                /* Not UTF-8: keep the message readable rather than lose it. */
-                _cleanup_free_ char *ascii = strdup(msg);
-                if (!ascii)
-                        return NULL;
-                for (char *p = ascii; *p; p++)
-                        if ((unsigned char)*p >= 0x80)
-                                *p = '?';
-                v = json_pack("{s:s, s:i}", "error", ascii, "code", status);
-                if (!v)
-                        return NULL;
-        }
-        return json_dumps(v, 0);
+        return v ? json_dumps(v, 0) : NULL;
 }
 
 int bv_http_conn_respond_error(struct bv_http_conn *c, int status, const char *fmt, ...)

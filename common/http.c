@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The libhttp-parser glue shared by the HTTP server and client (see
- * http-internal.h), header lookup, status texts, responses, and the fuzzing
- * entry points. Every byte of HTTP that barevirt reads goes through
+ * http-internal.h), header lookup, status texts, responses, query strings
+ * (application/x-www-form-urlencoded, one rule for every handler), and the
+ * fuzzing entry points. Every byte of HTTP that barevirt reads goes through
  * bv_http_msg_feed(); nothing here parses HTTP by hand.
  *
  * Invariants: the arena m->head always keeps one spare byte for the NUL that
@@ -19,9 +20,6 @@
 #include "common/http-internal.h"
 
 enum { LAST_NONE, LAST_URL, LAST_FIELD, LAST_VALUE };
-
-/* A collected body buffer larger than this is not kept between messages. */
-#define KEEP_BODY_CAP (64 * 1024)
 
 static int msg_fail(struct bv_http_msg *m, int error, int status)
 {
@@ -113,21 +111,36 @@ static int cb_header_value(http_parser *p, const char *at, size_t len)
         return arena_put(m, at, len);
 }
 
-static int body_reserve(struct bv_http_msg *m, size_t want)
+int bv_http_buf_reserve(char **buf, size_t *cap, size_t want, size_t limit)
 {
-        if (want <= m->body_cap)
+        if (want <= *cap)
                 return 0;
-        size_t cap = m->body_cap ? m->body_cap : 256;
-        while (cap < want)
-                cap = cap > SIZE_MAX / 2 ? want : cap * 2;
-        if (m->max_body < SIZE_MAX && cap > m->max_body + 1)
-                cap = BV_MAX(want, m->max_body + 1);
-        char *b = realloc(m->body, cap);
+        size_t n = *cap ? *cap : 256;
+        while (n < want)
+                n = n > SIZE_MAX / 2 ? want : n * 2;
+        if (n > limit)
+                n = BV_MAX(want, limit);
+        char *b = realloc(*buf, n);
         if (!b)
                 return -ENOMEM;
-        m->body = b;
-        m->body_cap = cap;
+        *buf = b;
+        *cap = n;
         return 0;
+}
+
+void bv_http_buf_trim(char **buf, size_t *cap)
+{
+        if (*cap <= BV_HTTP_KEEP_BUF)
+                return;
+        free(*buf);
+        *buf = NULL;
+        *cap = 0;
+}
+
+/* Room for want body bytes, never reserving more than the body may hold (and its NUL). */
+static int body_reserve(struct bv_http_msg *m, size_t want)
+{
+        return bv_http_buf_reserve(&m->body, &m->body_cap, want, m->max_body < SIZE_MAX ? m->max_body + 1 : SIZE_MAX);
 }
 
 static int cb_headers_complete(http_parser *p)
@@ -158,7 +171,7 @@ static int cb_headers_complete(http_parser *p)
                 if (p->content_length > m->max_body)
                         return msg_fail(m, -EMSGSIZE, 413);
                 /* Grown as bytes arrive past this, so heads alone cannot pin memory. */
-                if (body_reserve(m, BV_MIN((size_t)p->content_length + 1, (size_t)KEEP_BODY_CAP)) < 0)
+                if (body_reserve(m, BV_MIN((size_t)p->content_length + 1, (size_t)BV_HTTP_KEEP_BUF)) < 0)
                         return msg_fail(m, -ENOMEM, 500);
         }
         if (m->on_head) {
@@ -230,7 +243,7 @@ void bv_http_msg_next(struct bv_http_msg *m)
 {
         msg_reset(m);
         m->head_bytes = 0;
-        if (m->body_cap > KEEP_BODY_CAP)
+        if (m->body_cap > BV_HTTP_KEEP_BUF)
                 bv_http_msg_done(m);
 }
 
@@ -369,10 +382,191 @@ const char *bv_http_status_text(int status)
         return s && s[0] != '<' ? s : "Unknown";
 }
 
+/* ---- query strings ---------------------------------------------------- */
+
+static int hex_value(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/*
+ * The next decoded byte of the form-urlencoded text s[*i, n), advancing *i:
+ * '+' is a space, %XX the byte XX. Returns the byte (1-255), or -EINVAL for
+ * a malformed or truncated escape and for an escaped NUL, which would cut
+ * the value short where a C string ends.
+ */
+static int form_byte(const char *s, size_t n, size_t *i)
+{
+        char c = s[(*i)++];
+
+        if (c == '+')
+                return ' ';
+        if (c != '%')
+                return (unsigned char)c;
+        if (n - *i < 2)
+                return -EINVAL;
+        int hi = hex_value(s[*i]), lo = hex_value(s[*i + 1]);
+        if (hi < 0 || lo < 0 || (hi | lo) == 0)
+                return -EINVAL;
+        *i += 2;
+        return hi << 4 | lo;
+}
+
+/* Decodes s[0, n) into out (when not NULL). Returns the decoded length or -EINVAL. */
+static ssize_t form_decode(const char *s, size_t n, char *out)
+{
+        size_t len = 0;
+
+        for (size_t i = 0; i < n; len++) {
+                int b = form_byte(s, n, &i);
+                if (b < 0)
+                        return b;
+                if (out)
+                        out[len] = (char)b;
+        }
+        return (ssize_t)len;
+}
+
+/* Whether s[0, n), already checked by form_decode(), decodes to key. */
+static bool form_equal(const char *s, size_t n, const char *key)
+{
+        for (size_t i = 0; i < n; key++)
+                if (*key == '\0' || form_byte(s, n, &i) != (unsigned char)*key)
+                        return false;
+        return *key == '\0';
+}
+
+/* One "key=value" of a query string, still encoded; value_len is its decoded length. */
+struct query_pair {
+        const char *key, *value;
+        size_t key_n, value_n;
+        size_t value_len;
+};
+
+/*
+ * Splits the pair at *p off the query and moves *p past it and its '&'.
+ * A pair without '=' has an empty value. Returns 0 or -EINVAL when the key
+ * or the value does not decode.
+ */
+static int query_next(const char **p, struct query_pair *ret)
+{
+        const char *s = *p;
+        size_t seg = strcspn(s, "&"), kn = strcspn(s, "=&");
+        bool has_eq = kn < seg;
+        struct query_pair q = {
+                .key = s,
+                .key_n = kn,
+                .value = s + kn + has_eq,
+                .value_n = seg - kn - has_eq,
+        };
+        ssize_t vl = form_decode(q.value, q.value_n, NULL);
+
+        *p = s + seg + (s[seg] == '&');
+        if (vl < 0 || form_decode(q.key, q.key_n, NULL) < 0)
+                return -EINVAL;
+        q.value_len = (size_t)vl;
+        *ret = q;
+        return 0;
+}
+
+int bv_http_query_get(const char *query, const char *key, char *buf, size_t len)
+{
+        struct query_pair q, found;
+        bool have = false;
+
+        if (!key || !*key)
+                return -EINVAL;
+        /* Every pair is checked, so a malformed query fails whichever key is asked for. */
+        for (const char *p = query; p && *p;) {
+                int r = query_next(&p, &q);
+                if (r < 0)
+                        return r;
+                if (q.key_n == 0 && q.value_n == 0)
+                        continue; /* "a=1&&b=2", a trailing '&' */
+                if (!form_equal(q.key, q.key_n, key))
+                        continue;
+                /* Defends against a second value that one reader would take and another not. */
+                if (have)
+                        return -EINVAL;
+                found = q;
+                have = true;
+        }
+        if (!have) {
+                if (len > 0)
+                        buf[0] = '\0';
+                return 0;
+        }
+        if (found.value_len >= len)
+                return -ENOBUFS;
+        form_decode(found.value, found.value_n, buf);
+        buf[found.value_len] = '\0';
+        return 1;
+}
+
+int bv_http_query_flag(const char *query, const char *key, bool *ret)
+{
+        static const struct {
+                const char *word;
+                bool value;
+        } words[] = {
+                { "", true }, { "1", true }, { "true", true }, { "yes", true },
+                { "0", false }, { "false", false }, { "no", false },
+        };
+        char v[8];
+        int r = bv_http_query_get(query, key, v, sizeof(v));
+
+        if (r == -ENOBUFS)
+                return -EINVAL; /* longer than any word we accept */
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                *ret = false;
+                return 0;
+        }
+        for (size_t i = 0; i < BV_ELEMENTSOF(words); i++)
+                if (strcmp(v, words[i].word) == 0) {
+                        *ret = words[i].value;
+                        return 1;
+                }
+        return -EINVAL;
+}
+
 /* ---- fuzzing ---------------------------------------------------------- */
 
-/* What the server reads from a request; touches every field. */
-static size_t fuzz_use_request(struct bv_http_msg *m)
+/* A parser for the fuzz entry points, which have no connection to embed it in. */
+static struct bv_http_msg *fuzz_msg_new(bool request, bv_http_msg_head_cb on_head)
+{
+        struct bv_http_msg *m = malloc(sizeof(*m));
+
+        if (!m)
+                return NULL;
+        m->body = NULL;
+        m->body_cap = 0;
+        m->on_head = on_head;
+        m->on_data = NULL;
+        bv_http_msg_init(m, request, 4096);
+        return m;
+}
+
+/* The first byte of fuzz input picks the size of the pieces, as reads would split them. */
+static size_t fuzz_piece(const uint8_t **data, size_t *len)
+{
+        if (*len == 0)
+                return 1;
+        size_t piece = (size_t)(*data)[0] + 1;
+        (*data)++;
+        (*len)--;
+        return piece;
+}
+
+/* What the server reads from a request; touches every field, then hands it to cb. */
+static size_t fuzz_use_request(struct bv_http_msg *m, bv_http_fuzz_request_cb cb, void *userdata)
 {
         struct bv_http_request req;
         size_t sum = 0;
@@ -386,27 +580,20 @@ static size_t fuzz_use_request(struct bv_http_msg *m)
                 sum += strlen(cl);
         if (req.body_len)
                 sum += (unsigned char)req.body[req.body_len - 1] + (unsigned char)req.body[req.body_len];
+        if (cb)
+                cb(&req, userdata);
         return sum;
 }
 
-int bv_http_fuzz_parse_requests(const uint8_t *data, size_t len)
+int bv_http_fuzz_parse_requests(const uint8_t *data, size_t len, bv_http_fuzz_request_cb cb,
+                                void *userdata)
 {
-        _cleanup_free_ struct bv_http_msg *m = malloc(sizeof(*m));
+        _cleanup_free_ struct bv_http_msg *m = fuzz_msg_new(true, NULL);
         volatile size_t sink = 0;
 
         if (!m)
                 return -ENOMEM;
-        m->body = NULL;
-        m->body_cap = 0;
-        m->on_head = NULL;
-        m->on_data = NULL;
-        bv_http_msg_init(m, true, 4096);
-        /* The first byte picks the size of the pieces, as reads would split them. */
-        size_t piece = len ? (size_t)data[0] + 1 : 1;
-        if (len) {
-                data++;
-                len--;
-        }
+        size_t piece = fuzz_piece(&data, &len);
         int r = 0;
         size_t off = 0;
         bool more = true;
@@ -424,7 +611,7 @@ int bv_http_fuzz_parse_requests(const uint8_t *data, size_t len)
                         p += n;
                         left -= (size_t)n;
                         if (m->complete) {
-                                sink += fuzz_use_request(m);
+                                sink += fuzz_use_request(m, cb, userdata);
                                 if (!m->keep_alive) {
                                         more = false;
                                         break;
@@ -457,20 +644,11 @@ static int fuzz_on_head(struct bv_http_msg *m)
 
 int bv_http_fuzz_parse_response(const uint8_t *data, size_t len)
 {
-        _cleanup_free_ struct bv_http_msg *m = malloc(sizeof(*m));
+        _cleanup_free_ struct bv_http_msg *m = fuzz_msg_new(false, fuzz_on_head);
 
         if (!m)
                 return -ENOMEM;
-        m->body = NULL;
-        m->body_cap = 0;
-        m->on_head = fuzz_on_head;
-        m->on_data = NULL;
-        bv_http_msg_init(m, false, 4096);
-        size_t piece = len ? (size_t)data[0] + 1 : 1;
-        if (len) {
-                data++;
-                len--;
-        }
+        size_t piece = fuzz_piece(&data, &len);
         int r = 0;
         size_t off = 0;
         while (!m->complete && off < len) {

@@ -125,6 +125,34 @@ int bv_http_conn_stream_end(struct bv_http_conn *c);
 /* Short reason phrase for a status code ("Not Found"). */
 const char *bv_http_status_text(int status);
 
+/* ---- query strings ---------------------------------------------------- */
+
+/*
+ * Finds key in the query string query ("a=1&b=2", the request's query; NULL
+ * is an empty one), with application/x-www-form-urlencoded decoding of keys
+ * and values: '+' is a space, %XX the byte XX (hex, either case). Keys
+ * match whole ("forced=1" is not "force"); a bare "force" or "force=" is
+ * present with the value "". Empty pairs ("a=1&&b=2") are skipped.
+ *
+ * Returns 1 with the decoded value NUL-terminated in buf, or 0 when key is
+ * absent (buf set to "" when len > 0). Errors leave buf untouched:
+ * -EINVAL when any pair of the query holds a malformed escape ("%G1", a
+ * truncated "%4") or an escaped NUL, when key is given twice (a client
+ * must not get one value past a check and another to the code), or when
+ * key is NULL or empty; -ENOBUFS when the value and its NUL do not fit in
+ * len bytes. Pure function: no allocation, no I/O.
+ */
+int bv_http_query_get(const char *query, const char *key, char *buf, size_t len);
+
+/*
+ * A boolean query parameter, with bv_http_query_get()'s decoding: absent
+ * gives *ret = false and returns 0; "", "1", "true" and "yes" give true,
+ * "0", "false" and "no" false, and return 1 (so a bare "?force" is true).
+ * Anything else, and every error of bv_http_query_get(), is -EINVAL with
+ * *ret untouched: the caller answers 400 naming the key.
+ */
+int bv_http_query_flag(const char *query, const char *key, bool *ret);
+
 /* ---- client ---------------------------------------------------------- */
 
 struct bv_http_response {

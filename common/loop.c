@@ -113,6 +113,17 @@ static void link_source(struct bv_loop *loop, struct source *s)
         loop->all = s;
 }
 
+/* Registers fd with epoll for s and makes s a live source. Returns 0 or -errno. */
+static int add_source(struct bv_loop *loop, struct source *s, int fd, uint32_t events)
+{
+        struct epoll_event ev = { .events = events, .data.ptr = s };
+
+        if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+                return -errno;
+        link_source(loop, s);
+        return 0;
+}
+
 static void unlink_source(struct source *s)
 {
         struct bv_loop *loop = s->loop;
@@ -192,13 +203,11 @@ int bv_loop_add_fd(struct bv_loop *loop, int fd, uint32_t events, bv_watch_cb cb
         w->fd = fd;
         w->cb = cb;
         w->userdata = userdata;
-        struct epoll_event ev = { .events = events, .data.ptr = &w->s };
-        if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-                int e = errno;
+        int r = add_source(loop, &w->s, fd, events);
+        if (r < 0) {
                 free(w);
-                return -e;
+                return r;
         }
-        link_source(loop, &w->s);
         if (ret)
                 *ret = w;
         return 0;
@@ -306,14 +315,12 @@ int bv_loop_add_child(struct bv_loop *loop, pid_t pid, bv_child_cb cb, void *use
         c->pid = pid;
         c->cb = cb;
         c->userdata = userdata;
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->s };
-        if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, pidfd, &ev) < 0) {
-                int e = errno;
+        int r = add_source(loop, &c->s, pidfd, EPOLLIN);
+        if (r < 0) {
                 close(pidfd);
                 free(c);
-                return -e;
+                return r;
         }
-        link_source(loop, &c->s);
         if (ret)
                 *ret = c;
         return 0;

@@ -61,18 +61,21 @@ int bv_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 
 int bv_parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret)
 {
-        char *end;
-        long long v;
+        bool neg = s && *s == '-';
+        uint64_t mag;
+        int64_t v;
+        /* The digits after the sign, by the one parser of decimal digits above. */
+        int r = bv_parse_u64(neg ? s + 1 : s, 0, UINT64_MAX, &mag);
 
-        if (!s || !*s)
-                return -EINVAL;
-        if (!((*s >= '0' && *s <= '9') || (*s == '-' && s[1] >= '0' && s[1] <= '9')))
-                return -EINVAL;
-        errno = 0;
-        v = strtoll(s, &end, 10);
-        if (*end)
-                return -EINVAL;
-        if (errno == ERANGE || v < min || v > max)
+        if (r < 0)
+                return r;
+        if (mag > (uint64_t)INT64_MAX + neg)
+                return -ERANGE;
+        if (neg)
+                v = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+        else
+                v = (int64_t)mag;
+        if (v < min || v > max)
                 return -ERANGE;
         *ret = v;
         return 0;

@@ -149,16 +149,26 @@ int bv_proc_start_time(pid_t pid, unsigned long long *ret)
         return 0;
 }
 
-long long bv_proc_uptime(pid_t pid)
+int bv_proc_uptime(pid_t pid, uint64_t *ret_seconds)
 {
         unsigned long long start;
         double up;
-        _cleanup_fclose_ FILE *f = NULL;
         long hz = sysconf(_SC_CLK_TCK);
+        int r;
 
-        if (pid <= 0 || hz <= 0 || bv_proc_start_time(pid, &start) < 0 || !(f = fopen("/proc/uptime", "re")) ||
-            fscanf(f, "%lf", &up) != 1)
-                return -1;
+        if (pid <= 0)
+                return -EINVAL;
+        if (hz <= 0)
+                return -EPROTO;
+        r = bv_proc_start_time(pid, &start);
+        if (r < 0)
+                return r;
+        _cleanup_fclose_ FILE *f = fopen("/proc/uptime", "re");
+        if (!f)
+                return -errno;
+        if (fscanf(f, "%lf", &up) != 1)
+                return -EPROTO;
         double t = up - (double)start / (double)hz;
-        return t < 0 ? 0 : (long long)t;
+        *ret_seconds = t < 0 ? 0 : (uint64_t)t;
+        return 0;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -33,5 +34,10 @@ int bv_proc_run_capture(char *const argv[], unsigned timeout_ms, char *out, size
  */
 int bv_proc_start_time(pid_t pid, unsigned long long *ret);
 
-/* Seconds since pid started (from its start time and /proc/uptime), or -1. */
-long long bv_proc_uptime(pid_t pid);
+/*
+ * Seconds since pid started, from its start time and /proc/uptime, into
+ * *ret_seconds (0 for a clock that went backwards). Returns 0, -EINVAL
+ * (pid <= 0), -ESRCH (the process is gone), -EPROTO (a /proc file we
+ * cannot parse) or the -errno of opening /proc/uptime. Reads /proc only.
+ */
+int bv_proc_uptime(pid_t pid, uint64_t *ret_seconds);

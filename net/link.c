@@ -82,6 +82,23 @@ static int link_parse(const struct nlmsghdr *nlh, struct net_link *l)
         return MNL_CB_OK;
 }
 
+/* Starts a request of type on the link name, named by IFLA_IFNAME, in buf (NET_MSG_BUF). */
+static int link_msg_by_name(void *buf, uint16_t type, const char *name, struct nlmsghdr **ret,
+                            struct bv_error *err)
+{
+        struct nlmsghdr *nlh;
+        int r;
+
+        r = net_name_check(name, err);
+        if (r < 0)
+                return r;
+        nlh = net_msg_link(buf, type, 0, AF_UNSPEC, 0);
+        if (!mnl_attr_put_strz_check(nlh, NET_MSG_BUF, IFLA_IFNAME, name))
+                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
+        *ret = nlh;
+        return 0;
+}
+
 static int link_get_cb(const struct nlmsghdr *nlh, void *data)
 {
         if (nlh->nlmsg_type != RTM_NEWLINK)
@@ -96,12 +113,10 @@ int net_link_get(struct net_ctx *ctx, const char *name, struct net_link *ret, st
         struct net_link l = { .index = 0 };
         int r;
 
-        r = net_name_check(name, err);
+        r = link_msg_by_name(buf, RTM_GETLINK, name, &nlh, err);
         if (r < 0)
                 return r;
-        nlh = net_msg_link(buf, RTM_GETLINK, 0, AF_UNSPEC, 0);
-        if (!mnl_attr_put_strz_check(nlh, sizeof(buf), IFLA_IFNAME, name) ||
-            !mnl_attr_put_u32_check(nlh, sizeof(buf), IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS))
+        if (!mnl_attr_put_u32_check(nlh, sizeof(buf), IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS))
                 return bv_error_set(err, EMSGSIZE, "Netlink message too large");
         r = net_nl_talk(ctx, nlh, link_get_cb, &l, err, "Failed to look up link '%s'", name);
         if (r == -ENODEV || (r == 0 && l.index <= 0))
@@ -176,22 +191,6 @@ int net_link_list(struct net_ctx *ctx, struct net_link **ret, size_t *ret_n, str
         return 0;
 }
 
-/* Starts an RTM_SETLINK naming the link by IFLA_IFNAME. */
-static int setlink_start(void *buf, const char *name, struct nlmsghdr **ret, struct bv_error *err)
-{
-        struct nlmsghdr *nlh;
-        int r;
-
-        r = net_name_check(name, err);
-        if (r < 0)
-                return r;
-        nlh = net_msg_link(buf, RTM_SETLINK, 0, AF_UNSPEC, 0);
-        if (!mnl_attr_put_strz_check(nlh, NET_MSG_BUF, IFLA_IFNAME, name))
-                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
-        *ret = nlh;
-        return 0;
-}
-
 /* An RTM_SETLINK on name carrying one attribute; fmt names the change in an error. */
 static int __attribute__((format(printf, 7, 8)))
 setlink_attr(struct net_ctx *ctx, const char *name, uint16_t type, size_t len, const void *data,
@@ -202,7 +201,7 @@ setlink_attr(struct net_ctx *ctx, const char *name, uint16_t type, size_t len, c
         va_list ap;
         int r;
 
-        r = setlink_start(buf, name, &nlh, err);
+        r = link_msg_by_name(buf, RTM_SETLINK, name, &nlh, err);
         if (r < 0)
                 return r;
         if (!mnl_attr_put_check(nlh, sizeof(buf), type, len, data))
@@ -220,7 +219,7 @@ int net_link_set_up(struct net_ctx *ctx, const char *name, bool up, struct bv_er
         struct ifinfomsg *ifi;
         int r;
 
-        r = setlink_start(buf, name, &nlh, err);
+        r = link_msg_by_name(buf, RTM_SETLINK, name, &nlh, err);
         if (r < 0)
                 return r;
         ifi = mnl_nlmsg_get_payload(nlh);
@@ -293,12 +292,9 @@ int net_link_delete(struct net_ctx *ctx, const char *name, struct bv_error *err)
         struct nlmsghdr *nlh;
         int r;
 
-        r = net_name_check(name, err);
+        r = link_msg_by_name(buf, RTM_DELLINK, name, &nlh, err);
         if (r < 0)
                 return r;
-        nlh = net_msg_link(buf, RTM_DELLINK, 0, AF_UNSPEC, 0);
-        if (!mnl_attr_put_strz_check(nlh, sizeof(buf), IFLA_IFNAME, name))
-                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
         r = net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to delete link '%s'", name);
         if (r == -ENODEV)
                 return bv_error_set(err, ENODEV, "Failed to delete link '%s': no such link", name);

@@ -20,7 +20,6 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -408,17 +407,8 @@ int qmp_conn_new(struct bv_loop *loop, int fd, const struct qmp_options *opts,
 int qmp_conn_connect(struct bv_loop *loop, const char *path, const struct qmp_options *opts,
                      struct qmp_conn **ret, struct bv_error *err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int r;
-
         if (!path || !*path)
                 return bv_error_set(err, EINVAL, "No QMP socket path");
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return bv_error_set(err, ENAMETOOLONG, "QMP socket path '%s' is too long", path);
-        memcpy(sa.sun_path, path, strlen(path) + 1);
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return bv_error_set_errno(err, errno, "Cannot create a socket");
         /*
          * Non-blocking even for the connect: QEMU listens with a backlog of
          * one, and a blocking connect() to a monitor whose backlog is full
@@ -426,16 +416,12 @@ int qmp_conn_connect(struct bv_loop *loop, const char *path, const struct qmp_op
          * with -EAGAIN instead; a connection that sits in the backlog is
          * bounded by the handshake timeout.
          */
-        do
-                r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-        while (r < 0 && errno == EINTR);
-        if (r < 0) {
-                if (errno == EAGAIN)
-                        return bv_error_set(err, EAGAIN, "QMP socket '%s' is busy (another client attached?)",
-                                            path);
-                return bv_error_set_errno(err, errno, "Cannot connect to QMP socket '%s'", path);
-        }
-        return qmp_conn_new(loop, TAKE_FD(fd), opts, ret, err);
+        int fd = bv_unix_connect(path, BV_UNIX_CONNECT_NONBLOCK, NULL);
+        if (fd == -EAGAIN)
+                return bv_error_set(err, EAGAIN, "QMP socket '%s' is busy (another client attached?)", path);
+        if (fd < 0)
+                return bv_error_set_errno(err, -fd, "Cannot connect to QMP socket '%s'", path);
+        return qmp_conn_new(loop, fd, opts, ret, err);
 }
 
 struct qmp_conn *qmp_conn_free(struct qmp_conn *c)

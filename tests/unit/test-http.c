@@ -4,7 +4,8 @@
  * process, talking over a UNIX socket in a mkdtemp() directory; raw sockets
  * that write bytes straight to the server and read its reply; and fake
  * servers that answer with canned bytes for the client's corner cases.
- * Ends with a latency measurement of sequential GETs on one connection.
+ * Then a latency measurement of sequential GETs on one connection, and the
+ * query-string readers (pure functions, no server).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -326,29 +327,28 @@ static void stream_done(int ret, struct bv_http_response *resp, const struct bv_
                 tap_diag("stream: %s", bv_error_message(err, ret));
 }
 
-int main(void)
+/* ---- the cases, in groups --------------------------------------------- */
+
+/* What every group shares: the loop and main server (in t), their socket, one client. */
+struct suite {
+        struct ctx t;
+        char dir[32];
+        char path[256];
+        struct bv_http_client *cl;
+};
+
+static const char hello_req[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/* Keep-alive, a POST with a query, 404, 405 and an escaped error message. */
+static void test_basics(struct suite *s)
 {
-        char dir[] = "/tmp/test-http-XXXXXX", path[256], missing[256];
         struct bv_error err = { 0 };
-        struct ctx t = { 0 };
+        struct bv_http_response *resp;
         int r;
 
-        if (!mkdtemp(dir))
-                tap_skip_all("mkdtemp failed");
-        snprintf(path, sizeof(path), "%s/api.sock", dir);
-        snprintf(missing, sizeof(missing), "%s/missing.sock", dir);
-        tap_ok(bv_loop_new(&t.loop, &err) == 0, "loop");
-        int lfd = bv_unix_listen(path, 0600, &err);
-        tap_ok(lfd >= 0, "listen on %s", path);
-        struct bv_http_server_config cfg = { .max_body = 4096, .idle_timeout_usec = 10000000 };
-        tap_ok(bv_http_server_new(t.loop, lfd, &cfg, handler, &t, &t.server, &err) == 0, "server");
-        struct bv_http_client *cl = NULL;
-        tap_ok(bv_http_client_new(t.loop, path, &cl, &err) == 0, "client");
-
         /* keep-alive: three GETs, one connection */
-        struct bv_http_response *resp;
         for (int i = 0; i < 3; i++) {
-                resp = get(cl, "/hello", &r, &err);
+                resp = get(s->cl, "/hello", &r, &err);
                 if (r < 0)
                         tap_diag("GET /hello: %s", err.msg);
                 tap_ok(r == 0 && resp && resp->status == 200 && resp->body_len == 5 &&
@@ -356,7 +356,7 @@ int main(void)
                        "GET /hello #%d", i + 1);
                 bv_http_response_free(resp);
         }
-        tap_is_int(bv_http_server_n_accepted(t.server), 1, "keep-alive: one accept for three GETs");
+        tap_is_int(bv_http_server_n_accepted(s->t.server), 1, "keep-alive: one accept for three GETs");
 
         /* POST with a JSON body and a query */
         const char *json = "{\"name\": \"vm1\", \"cpus\": 2}";
@@ -364,7 +364,7 @@ int main(void)
                                                .content_type = "application/json",
                                                .body = json, .body_len = strlen(json) };
         resp = NULL;
-        r = bv_http_client_call(cl, &post, &resp, &err);
+        r = bv_http_client_call(s->cl, &post, &resp, &err);
         tap_ok(r == 0 && resp && resp->status == 200, "POST /echo");
         if (resp) {
                 tap_is_str(resp->body, "{\"got\":{\"name\":\"vm1\",\"cpus\":2},\"query\":\"x=1\"}",
@@ -375,29 +375,35 @@ int main(void)
         resp = bv_http_response_free(resp);
 
         /* 404 and 405 */
-        resp = get(cl, "/missing", &r, &err);
+        resp = get(s->cl, "/missing", &r, &err);
         tap_ok(r == 0 && resp && resp->status == 404, "404 status");
         if (resp)
                 tap_is_str(resp->body, "{\"error\": \"No route '/missing'\", \"code\": 404}", "404 JSON body");
         resp = bv_http_response_free(resp);
         struct bv_http_client_request del = { .method = "DELETE", .path = "/hello" };
-        r = bv_http_client_call(cl, &del, &resp, &err);
+        r = bv_http_client_call(s->cl, &del, &resp, &err);
         tap_ok(r == 0 && resp && resp->status == 405, "405 status");
         resp = bv_http_response_free(resp);
         /* an error message with quotes and a newline stays valid JSON */
         struct bv_http_client_request weird = { .method = "GET", .path = "/a\"b\\c%0A" };
-        r = bv_http_client_call(cl, &weird, &resp, &err);
+        r = bv_http_client_call(s->cl, &weird, &resp, &err);
         tap_ok(r == 0 && resp && strcmp(resp->body, "{\"error\": \"No route '/a\\\"b\\\\c%0A'\", \"code\": 404}") == 0,
                "error message escaped by jansson");
         resp = bv_http_response_free(resp);
-        tap_is_int(bv_http_server_n_accepted(t.server), 1, "still one connection");
+        tap_is_int(bv_http_server_n_accepted(s->t.server), 1, "still one connection");
+}
 
-        /* body over the limit */
-        char *big = malloc(10000);
+/* A request body over the server's limit, answered 413 with a JSON error. */
+static void test_body_limit(struct suite *s)
+{
+        struct bv_error err = { 0 };
+        struct bv_http_response *resp = NULL;
+        _cleanup_free_ char *big = malloc(10000);
+
         memset(big, 'x', 10000);
         struct bv_http_client_request toobig = { .method = "POST", .path = "/echo", .body = big,
                                                  .body_len = 10000 };
-        r = bv_http_client_call(cl, &toobig, &resp, &err);
+        int r = bv_http_client_call(s->cl, &toobig, &resp, &err);
         if (r < 0)
                 tap_diag("413 call: %s", err.msg);
         tap_ok(r == 0 && resp && resp->status == 413, "body over max_body: 413");
@@ -411,15 +417,23 @@ int main(void)
                 json_decref(v);
                 tap_is_str(bv_http_response_header(resp, "connection"), "close", "413 closes the connection");
         }
-        resp = bv_http_response_free(resp);
+        bv_http_response_free(resp);
+}
+
+/* A deferred answer, a chunked stream collected and streamed to on_body. */
+static void test_defer_and_stream(struct suite *s)
+{
+        struct bv_error err = { 0 };
+        struct bv_http_response *resp;
+        int r;
 
         /* deferred response */
-        resp = get(cl, "/defer", &r, &err);
+        resp = get(s->cl, "/defer", &r, &err);
         tap_ok(r == 0 && resp && strcmp(resp->body, "deferred") == 0, "deferred response from a timer");
         resp = bv_http_response_free(resp);
 
         /* streaming: collecting mode */
-        resp = get(cl, "/stream", &r, &err);
+        resp = get(s->cl, "/stream", &r, &err);
         tap_ok(r == 0 && resp && strcmp(resp->body, "one\ntwo\nthree\n") == 0, "chunked stream collected");
         if (resp)
                 tap_is_str(bv_http_response_header(resp, "transfer-encoding"), "chunked", "stream is chunked");
@@ -429,8 +443,8 @@ int main(void)
         struct sstate st = { 0 };
         struct bv_http_client_request sreq = { .method = "GET", .path = "/stream", .on_body = stream_body,
                                                .on_head = stream_head, .timeout_usec = 2000000 };
-        tap_ok(bv_http_client_send(cl, &sreq, stream_done, &st) == 0, "send streaming request");
-        bv_loop_run_until(t.loop, &st.done, 3000000);
+        tap_ok(bv_http_client_send(s->cl, &sreq, stream_done, &st) == 0, "send streaming request");
+        bv_loop_run_until(s->t.loop, &st.done, 3000000);
         tap_ok(st.done && st.ret == 0 && st.resp && st.resp->status == 200 && !st.resp->body,
                "streamed response: done with head only");
         tap_is_int(st.col.heads, 1, "on_head called once");
@@ -438,10 +452,18 @@ int main(void)
         tap_is_str(st.col.buf, "one\ntwo\nthree\n", "on_body got the de-chunked bytes");
         tap_ok(st.col.calls >= 2, "on_body called per chunk as it arrived (%u calls)", st.col.calls);
         bv_http_response_free(st.resp);
+}
+
+/* A big response, the client's max_body, and the client's timeout. */
+static void test_big_and_timeout(struct suite *s)
+{
+        struct bv_error err = { 0 };
+        struct bv_http_response *resp;
+        int r;
 
         /* a big response goes out through EPOLLOUT flushes */
         struct bv_http_client_request bigreq = { .method = "GET", .path = "/big", .max_body = 1 << 20 };
-        r = bv_http_client_call(cl, &bigreq, &resp, &err);
+        r = bv_http_client_call(s->cl, &bigreq, &resp, &err);
         bool big_ok = r == 0 && resp && resp->body_len == 300000;
         for (size_t i = 0; big_ok && i < resp->body_len; i++)
                 big_ok = resp->body[i] == (char)('a' + i % 26);
@@ -450,7 +472,7 @@ int main(void)
 
         /* client max_body */
         bigreq.max_body = 1000;
-        r = bv_http_client_call(cl, &bigreq, &resp, &err);
+        r = bv_http_client_call(s->cl, &bigreq, &resp, &err);
         tap_is_int(r, -EMSGSIZE, "client max_body exceeded: -EMSGSIZE");
         tap_diag("%s", err.msg);
         tap_ok(!resp, "no response on error");
@@ -458,33 +480,41 @@ int main(void)
         /* client timeout against a server that never answers */
         uint64_t t0 = bv_now_usec();
         struct bv_http_client_request nreq = { .method = "GET", .path = "/never", .timeout_usec = 200000 };
-        r = bv_http_client_call(cl, &nreq, &resp, &err);
+        r = bv_http_client_call(s->cl, &nreq, &resp, &err);
         uint64_t took = bv_now_usec() - t0;
         tap_is_int(r, -ETIMEDOUT, "no answer: -ETIMEDOUT");
         tap_ok(took >= 200000 && took < 1000000, "timed out after the timeout (%llu us)",
                (unsigned long long)took);
         tap_ok(strstr(err.msg, "timed out") != NULL, "timeout message: %s", err.msg);
-        run_for(t.loop, 20000);
-        tap_ok(t.never && bv_http_conn_closed(t.never), "the server saw the client drop the connection");
-        tap_is_int(bv_http_conn_respond(t.never, 200, NULL, "late", 4), -EPIPE,
+        run_for(s->t.loop, 20000);
+        tap_ok(s->t.never && bv_http_conn_closed(s->t.never), "the server saw the client drop the connection");
+        tap_is_int(bv_http_conn_respond(s->t.never, 200, NULL, "late", 4), -EPIPE,
                    "respond after the peer left: -EPIPE");
-        t.never = bv_http_conn_unref(t.never);
-        resp = get(cl, "/hello", &r, &err);
+        s->t.never = bv_http_conn_unref(s->t.never);
+        resp = get(s->cl, "/hello", &r, &err);
         tap_ok(r == 0 && resp && resp->status == 200, "client works again after a timeout");
-        resp = bv_http_response_free(resp);
+        bv_http_response_free(resp);
+}
+
+/* A second server: idle close, a restart under a kept-alive client, max_conns. */
+static void test_reconnect(struct suite *s)
+{
+        struct bv_error err = { 0 };
+        struct bv_http_response *resp;
+        int r;
 
         /* the server closes a kept-alive connection: idle timeout, client notices on the loop */
         struct bv_http_client *cl2 = NULL;
         struct bv_http_server_config cfg2 = { .idle_timeout_usec = 50000 };
         char path2[256];
-        snprintf(path2, sizeof(path2), "%s/idle.sock", dir);
+        snprintf(path2, sizeof(path2), "%s/idle.sock", s->dir);
         int lfd2 = bv_unix_listen(path2, 0600, &err);
         struct bv_http_server *s2 = NULL;
-        bv_http_server_new(t.loop, lfd2, &cfg2, handler, &t, &s2, &err);
-        bv_http_client_new(t.loop, path2, &cl2, &err);
+        bv_http_server_new(s->t.loop, lfd2, &cfg2, handler, &s->t, &s2, &err);
+        bv_http_client_new(s->t.loop, path2, &cl2, &err);
         resp = get(cl2, "/hello", &r, &err);
         bv_http_response_free(resp);
-        run_for(t.loop, 150000);
+        run_for(s->t.loop, 150000);
         tap_is_int(bv_http_server_n_conns(s2), 0, "idle connection closed by the server");
         resp = get(cl2, "/hello", &r, &err);
         tap_ok(r == 0 && resp && resp->status == 200, "client reconnects after an idle close");
@@ -493,7 +523,7 @@ int main(void)
 
         /* the server goes away while the client is not looking: retried on a new connection */
         bv_http_server_free(s2);
-        tap_ok(bv_http_server_new(t.loop, lfd2, &cfg2, handler, &t, &s2, &err) == 0, "second server");
+        tap_ok(bv_http_server_new(s->t.loop, lfd2, &cfg2, handler, &s->t, &s2, &err) == 0, "second server");
         resp = get(cl2, "/hello", &r, &err);
         if (r < 0)
                 tap_diag("%s", err.msg);
@@ -505,24 +535,33 @@ int main(void)
 
         /* max_conns */
         struct bv_http_server_config cfg3 = { .max_conns = 1 };
-        bv_http_server_new(t.loop, lfd2, &cfg3, handler, &t, &s2, &err);
+        bv_http_server_new(s->t.loop, lfd2, &cfg3, handler, &s->t, &s2, &err);
         int a = raw_connect(path2), b = raw_connect(path2);
         char out[8192];
         bool eof;
-        const char *hello = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
-        raw_io(t.loop, a, hello, strlen(hello), out, sizeof(out), "hello", &eof);
+        raw_io(s->t.loop, a, hello_req, strlen(hello_req), out, sizeof(out), "hello", &eof);
         tap_ok(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0, "first connection served");
-        raw_io(t.loop, b, hello, strlen(hello), out, sizeof(out), NULL, &eof);
+        raw_io(s->t.loop, b, hello_req, strlen(hello_req), out, sizeof(out), NULL, &eof);
         tap_ok(strncmp(out, "HTTP/1.1 503", 12) == 0 && eof, "connection over max_conns refused with 503");
         close(a);
         close(b);
         bv_http_server_free(s2);
         close(lfd2);
         unlink(path2);
+}
+
+/* The client against a missing socket and against fake servers' canned replies. */
+static void test_client_corners(struct suite *s)
+{
+        struct bv_error err = { 0 };
+        struct bv_http_response *resp;
+        char missing[256];
+        int r;
 
         /* missing socket */
+        snprintf(missing, sizeof(missing), "%s/missing.sock", s->dir);
         struct bv_http_client *cl3 = NULL;
-        bv_http_client_new(t.loop, missing, &cl3, &err);
+        bv_http_client_new(s->t.loop, missing, &cl3, &err);
         resp = get(cl3, "/hello", &r, &err);
         tap_is_int(r, -ENOENT, "missing socket: -ENOENT");
         char want[512];
@@ -531,180 +570,309 @@ int main(void)
         bv_http_client_free(cl3);
 
         /* fake servers */
-        r = fake_call(t.loop, dir, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+        r = fake_call(s->t.loop, s->dir, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
                       false, &resp, &err);
         tap_is_int(r, -EPROTO, "bad chunk framing: -EPROTO");
         tap_diag("%s", err.msg);
-        r = fake_call(t.loop, dir, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close", true,
+        r = fake_call(s->t.loop, s->dir, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close", true,
                       &resp, &err);
         tap_ok(r == 0 && resp && strcmp(resp->body, "until close") == 0, "read-until-close body");
         resp = bv_http_response_free(resp);
-        r = fake_call(t.loop, dir, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", true, &resp, &err);
+        r = fake_call(s->t.loop, s->dir, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", true, &resp, &err);
         tap_is_int(r, -ECONNRESET, "connection closed inside the body: -ECONNRESET");
-        r = fake_call(t.loop, dir, NULL, true, &resp, &err);
+        r = fake_call(s->t.loop, s->dir, NULL, true, &resp, &err);
         tap_is_int(r, -ECONNRESET, "closed without an answer: -ECONNRESET");
-        r = fake_call(t.loop, dir, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+        r = fake_call(s->t.loop, s->dir, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
                       false, &resp, &err);
         tap_ok(r == 0 && resp && resp->status == 201 && strcmp(resp->body, "ok") == 0, "100 Continue skipped");
         resp = bv_http_response_free(resp);
-        r = fake_call(t.loop, dir, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3;ext=1\r\n!!!\r\n0\r\nX-Trailer: 1\r\n\r\n",
+        r = fake_call(s->t.loop, s->dir, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3;ext=1\r\n!!!\r\n0\r\nX-Trailer: 1\r\n\r\n",
                       false, &resp, &err);
         tap_ok(r == 0 && resp && strcmp(resp->body, "hello!!!") == 0 && resp->n_headers == 1 &&
                        !bv_http_response_header(resp, "x-trailer"),
                "chunked body with extension and trailer (trailer not kept)");
-        resp = bv_http_response_free(resp);
+        bv_http_response_free(resp);
+}
+
+/* Raw requests the server refuses: malformed, heads and bodies over the limits. */
+static void test_raw_refused(struct suite *s)
+{
+        char out[8192], many[8192];
+        bool eof;
+        int fd, n;
 
         /* raw: malformed request */
-        int fd = raw_connect(path);
+        fd = raw_connect(s->path);
         const char *junk = "GARBAGE\x01\r\n\r\n";
-        raw_io(t.loop, fd, junk, strlen(junk), out, sizeof(out), NULL, &eof);
+        raw_io(s->t.loop, fd, junk, strlen(junk), out, sizeof(out), NULL, &eof);
         tap_ok(strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26) == 0 && strstr(out, "\"code\": 400") && eof,
                "malformed request: 400 JSON error and close");
         close(fd);
 
         /* raw: header too large, too many headers */
-        char *huge = malloc(BV_HTTP_MAX_HEAD + 200);
-        int n = snprintf(huge, BV_HTTP_MAX_HEAD + 200, "GET /hello HTTP/1.1\r\nX-Big: ");
+        _cleanup_free_ char *huge = malloc(BV_HTTP_MAX_HEAD + 200);
+        n = snprintf(huge, BV_HTTP_MAX_HEAD + 200, "GET /hello HTTP/1.1\r\nX-Big: ");
         memset(huge + n, 'a', BV_HTTP_MAX_HEAD);
         memcpy(huge + n + BV_HTTP_MAX_HEAD, "\r\n\r\n", 5);
-        fd = raw_connect(path);
-        raw_io(t.loop, fd, huge, strlen(huge), out, sizeof(out), NULL, &eof);
+        fd = raw_connect(s->path);
+        raw_io(s->t.loop, fd, huge, strlen(huge), out, sizeof(out), NULL, &eof);
         tap_ok(strncmp(out, "HTTP/1.1 431 ", 13) == 0 && strstr(out, "\"code\": 431") && eof,
                "head too large: 431 and close");
         close(fd);
-        char many[8192];
         n = snprintf(many, sizeof(many), "GET /hello HTTP/1.1\r\n");
         for (int i = 0; i < BV_HTTP_MAX_HEADERS + 1; i++)
                 n += snprintf(many + n, sizeof(many) - (size_t)n, "X-H%d: %d\r\n", i, i);
         n += snprintf(many + n, sizeof(many) - (size_t)n, "\r\n");
-        fd = raw_connect(path);
-        raw_io(t.loop, fd, many, (size_t)n, out, sizeof(out), NULL, &eof);
+        fd = raw_connect(s->path);
+        raw_io(s->t.loop, fd, many, (size_t)n, out, sizeof(out), NULL, &eof);
         tap_ok(strncmp(out, "HTTP/1.1 431 ", 13) == 0 && eof, "too many headers: 431 and close");
         close(fd);
 
         /* raw: Content-Length over the limit is refused before the body is sent */
-        fd = raw_connect(path);
+        fd = raw_connect(s->path);
         const char *cl_big = "POST /echo HTTP/1.1\r\nContent-Length: 100000000\r\n\r\n";
-        raw_io(t.loop, fd, cl_big, strlen(cl_big), out, sizeof(out), NULL, &eof);
+        raw_io(s->t.loop, fd, cl_big, strlen(cl_big), out, sizeof(out), NULL, &eof);
         tap_ok(strncmp(out, "HTTP/1.1 413 ", 13) == 0 && eof, "Content-Length over the limit: 413 up front");
         close(fd);
 
         /* raw: chunked request body over the limit */
-        fd = raw_connect(path);
+        fd = raw_connect(s->path);
         n = snprintf(many, sizeof(many), "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
         for (int i = 0; i < 5; i++)
                 n += snprintf(many + n, sizeof(many) - (size_t)n, "400\r\n%01024d\r\n", 0);
-        raw_io(t.loop, fd, many, (size_t)n, out, sizeof(out), NULL, &eof);
+        raw_io(s->t.loop, fd, many, (size_t)n, out, sizeof(out), NULL, &eof);
         tap_ok(strncmp(out, "HTTP/1.1 413 ", 13) == 0 && eof, "chunked body over the limit: 413");
         close(fd);
+}
+
+/* Raw framing: pipelining, chunked requests, HTTP/1.0, Connection: close, HEAD, SO_PEERCRED. */
+static void test_raw_framing(struct suite *s)
+{
+        char out[8192];
+        bool eof;
+        int fd;
 
         /* raw: pipelined pair in one write; the first is deferred, order is kept */
-        fd = raw_connect(path);
+        fd = raw_connect(s->path);
         const char *pipe2 = "GET /defer HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-        raw_io(t.loop, fd, pipe2, strlen(pipe2), out, sizeof(out), NULL, &eof);
+        raw_io(s->t.loop, fd, pipe2, strlen(pipe2), out, sizeof(out), NULL, &eof);
         char *d1 = strstr(out, "deferred"), *h2 = strstr(out, "hello");
         tap_ok(d1 && h2 && d1 < h2 && eof, "pipelined requests answered in order, then closed");
         close(fd);
 
         /* raw: chunked request body accepted */
-        fd = raw_connect(path);
+        fd = raw_connect(s->path);
         const char *chunked = "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                               "5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n";
-        raw_io(t.loop, fd, chunked, strlen(chunked), out, sizeof(out), NULL, &eof);
+        raw_io(s->t.loop, fd, chunked, strlen(chunked), out, sizeof(out), NULL, &eof);
         tap_ok(strstr(out, "{\"got\":{\"a\":1},\"query\":null}") != NULL, "chunked request body de-chunked");
         close(fd);
 
         /* raw: HTTP/1.0 closes; HTTP/1.0 keep-alive stays */
-        fd = raw_connect(path);
+        fd = raw_connect(s->path);
         const char *h10 = "GET /hello HTTP/1.0\r\n\r\n";
-        raw_io(t.loop, fd, h10, strlen(h10), out, sizeof(out), NULL, &eof);
+        raw_io(s->t.loop, fd, h10, strlen(h10), out, sizeof(out), NULL, &eof);
         tap_ok(strstr(out, "Connection: close\r\n") && strstr(out, "\r\n\r\nhello") && eof, "HTTP/1.0 closes");
         close(fd);
-        fd = raw_connect(path);
+        fd = raw_connect(s->path);
         const char *h10k = "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
-        raw_io(t.loop, fd, h10k, strlen(h10k), out, sizeof(out), "hello", &eof);
+        raw_io(s->t.loop, fd, h10k, strlen(h10k), out, sizeof(out), "hello", &eof);
         tap_ok(strstr(out, "Connection: keep-alive\r\n") && !eof, "HTTP/1.0 keep-alive kept");
         const char *h11c = "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n";
-        raw_io(t.loop, fd, h11c, strlen(h11c), out, sizeof(out), NULL, &eof);
+        raw_io(s->t.loop, fd, h11c, strlen(h11c), out, sizeof(out), NULL, &eof);
         tap_ok(strstr(out, "Connection: close\r\n") && eof, "Connection: close honoured");
         close(fd);
 
         /* raw: HEAD gets the head only */
-        fd = raw_connect(path);
+        fd = raw_connect(s->path);
         const char *head = "HEAD /hello HTTP/1.1\r\nConnection: close\r\n\r\n";
-        raw_io(t.loop, fd, head, strlen(head), out, sizeof(out), NULL, &eof);
+        raw_io(s->t.loop, fd, head, strlen(head), out, sizeof(out), NULL, &eof);
         tap_ok(strstr(out, "Content-Length: 5\r\n") && !strstr(out, "hello") && eof, "HEAD: no body");
         close(fd);
 
         /* raw: SO_PEERCRED */
-        fd = raw_connect(path);
+        fd = raw_connect(s->path);
         const char *peer = "GET /peer HTTP/1.1\r\nConnection: close\r\n\r\n";
-        raw_io(t.loop, fd, peer, strlen(peer), out, sizeof(out), NULL, &eof);
+        raw_io(s->t.loop, fd, peer, strlen(peer), out, sizeof(out), NULL, &eof);
         char uid[32];
         snprintf(uid, sizeof(uid), "\r\n\r\n%u", (unsigned)getuid());
         tap_ok(strstr(out, uid) != NULL, "peer uid from SO_PEERCRED");
         close(fd);
+}
+
+/* Raw peers that go away: during a stream, inside a request, after a half-close. */
+static void test_raw_peer_gone(struct suite *s)
+{
+        char out[8192];
+        bool eof;
+        int fd;
 
         /* raw: the peer closes during a stream */
-        fd = raw_connect(path);
+        fd = raw_connect(s->path);
         const char *forever = "GET /forever HTTP/1.1\r\n\r\n";
-        raw_io(t.loop, fd, forever, strlen(forever), out, sizeof(out), "{}\n", &eof);
+        raw_io(s->t.loop, fd, forever, strlen(forever), out, sizeof(out), "{}\n", &eof);
         tap_ok(strstr(out, "Transfer-Encoding: chunked\r\n") && strstr(out, "3\r\n{}\n\r\n"), "stream started");
         close(fd);
-        run_for(t.loop, 20000);
-        tap_is_int(t.on_close_calls, 1, "on_close called once when the peer left");
-        tap_ok(t.forever && bv_http_conn_closed(t.forever), "conn reports closed");
-        tap_is_int(bv_http_conn_stream_write(t.forever, "x", 1), -EPIPE, "stream_write after close: -EPIPE");
-        tap_is_int(bv_http_conn_stream_end(t.forever), -EPIPE, "stream_end after close: -EPIPE");
-        run_for(t.loop, 5000);
-        tap_is_int(t.on_close_calls, 1, "on_close not called again");
-        t.forever = bv_http_conn_unref(t.forever);
+        run_for(s->t.loop, 20000);
+        tap_is_int(s->t.on_close_calls, 1, "on_close called once when the peer left");
+        tap_ok(s->t.forever && bv_http_conn_closed(s->t.forever), "conn reports closed");
+        tap_is_int(bv_http_conn_stream_write(s->t.forever, "x", 1), -EPIPE, "stream_write after close: -EPIPE");
+        tap_is_int(bv_http_conn_stream_end(s->t.forever), -EPIPE, "stream_end after close: -EPIPE");
+        run_for(s->t.loop, 5000);
+        tap_is_int(s->t.on_close_calls, 1, "on_close not called again");
+        s->t.forever = bv_http_conn_unref(s->t.forever);
 
         /* raw: a request cut short by EOF, and an idle EOF */
-        fd = raw_connect(path);
+        fd = raw_connect(s->path);
         const char *cut = "POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc";
         if (send(fd, cut, strlen(cut), MSG_NOSIGNAL) < 0)
                 tap_diag("send failed");
         shutdown(fd, SHUT_WR);
-        raw_io(t.loop, fd, "", 0, out, sizeof(out), NULL, &eof);
+        raw_io(s->t.loop, fd, "", 0, out, sizeof(out), NULL, &eof);
         tap_ok(eof && out[0] == '\0', "half-sent request dropped at EOF");
         close(fd);
 
         /* a half-closing client still gets its answer */
-        fd = raw_connect(path);
-        if (send(fd, hello, strlen(hello), MSG_NOSIGNAL) < 0)
+        fd = raw_connect(s->path);
+        if (send(fd, hello_req, strlen(hello_req), MSG_NOSIGNAL) < 0)
                 tap_diag("send failed");
         shutdown(fd, SHUT_WR);
-        raw_io(t.loop, fd, "", 0, out, sizeof(out), NULL, &eof);
+        raw_io(s->t.loop, fd, "", 0, out, sizeof(out), NULL, &eof);
         tap_ok(strstr(out, "\r\n\r\nhello") && eof, "answer after the client's shutdown(SHUT_WR)");
         close(fd);
+}
 
-        /* latency: sequential GETs on one keep-alive connection */
+/* Latency: sequential GETs on one keep-alive connection. */
+static void test_latency(struct suite *s)
+{
         enum { N = 1000 };
         static uint64_t lat[N];
-        uint64_t acc0 = bv_http_server_n_accepted(t.server);
+        struct bv_error err = { 0 };
+        uint64_t acc0 = bv_http_server_n_accepted(s->t.server);
         bool all_ok = true;
+        int r;
+
         for (int i = 0; i < N; i++) {
                 uint64_t s0 = bv_now_usec();
-                resp = get(cl, "/hello", &r, &err);
+                struct bv_http_response *resp = get(s->cl, "/hello", &r, &err);
                 lat[i] = bv_now_usec() - s0;
                 all_ok = all_ok && r == 0 && resp && resp->status == 200;
                 bv_http_response_free(resp);
         }
         qsort(lat, N, sizeof(lat[0]), cmp_u64);
         tap_ok(all_ok, "%d sequential GETs", N);
-        tap_ok(bv_http_server_n_accepted(t.server) - acc0 <= 1, "all on one connection");
+        tap_ok(bv_http_server_n_accepted(s->t.server) - acc0 <= 1, "all on one connection");
         tap_diag("latency of %d sequential GETs on one keep-alive connection: median %llu us, p99 %llu us, max %llu us",
                  N, (unsigned long long)lat[N / 2], (unsigned long long)lat[N * 99 / 100],
                  (unsigned long long)lat[N - 1]);
+}
 
-        free(big);
-        free(huge);
-        bv_http_client_free(cl);
-        bv_http_server_free(t.server);
+/* bv_http_query_get(): decoding, matching, and every error (buf untouched on errors). */
+static void test_query_get(void)
+{
+        char buf[16];
+
+        tap_is_int(bv_http_query_get("a=1&b=2", "b", buf, sizeof(buf)), 1, "query: b present");
+        tap_is_str(buf, "2", "query: b's value");
+        tap_is_int(bv_http_query_get("a=1&b=2", "c", buf, sizeof(buf)), 0, "query: c absent");
+        tap_is_str(buf, "", "query: absent key leaves \"\"");
+        tap_is_int(bv_http_query_get(NULL, "a", buf, sizeof(buf)), 0, "query: NULL query is empty");
+        tap_is_int(bv_http_query_get("", "a", buf, sizeof(buf)), 0, "query: empty query");
+        tap_is_int(bv_http_query_get("force", "force", buf, sizeof(buf)), 1, "query: bare key present");
+        tap_is_str(buf, "", "query: bare key's value is \"\"");
+        tap_is_int(bv_http_query_get("x=1&force=", "force", buf, sizeof(buf)), 1, "query: key= present");
+        tap_is_str(buf, "", "query: key='s value is \"\"");
+        tap_is_int(bv_http_query_get("forced=1", "force", buf, sizeof(buf)), 0, "query: forced=1 is not force");
+        tap_is_int(bv_http_query_get("f=1", "force", buf, sizeof(buf)), 0, "query: a prefix of the key is not it");
+        tap_is_int(bv_http_query_get("a=x+y%20z%2b%3D%c3%A9", "a", buf, sizeof(buf)), 1, "query: escapes");
+        tap_is_str(buf, "x y z+=\xc3\xa9", "query: '+' is a space, %XX a byte (either case)");
+        tap_is_int(bv_http_query_get("%66orce=1", "force", buf, sizeof(buf)), 1, "query: key decoded");
+        tap_is_int(bv_http_query_get("a+b=1", "a b", buf, sizeof(buf)), 1, "query: '+' in a key");
+        tap_is_int(bv_http_query_get("a=b=c", "a", buf, sizeof(buf)), 1, "query: '=' in a value");
+        tap_is_str(buf, "b=c", "query: the value runs to the '&'");
+        tap_is_int(bv_http_query_get("&&a=1&", "a", buf, sizeof(buf)), 1, "query: empty pairs skipped");
+
+        strcpy(buf, "keep");
+        tap_is_int(bv_http_query_get("a=%G1", "a", buf, sizeof(buf)), -EINVAL, "query: %G1 is -EINVAL");
+        tap_is_int(bv_http_query_get("a=%4", "a", buf, sizeof(buf)), -EINVAL, "query: truncated %4 is -EINVAL");
+        tap_is_int(bv_http_query_get("a=1%", "a", buf, sizeof(buf)), -EINVAL, "query: truncated % is -EINVAL");
+        tap_is_int(bv_http_query_get("b=%zz&a=1", "a", buf, sizeof(buf)), -EINVAL,
+                   "query: a bad escape in another pair is -EINVAL too");
+        tap_is_int(bv_http_query_get("a%4=1", "a", buf, sizeof(buf)), -EINVAL, "query: bad escape in a key");
+        tap_is_int(bv_http_query_get("a=x%00y", "a", buf, sizeof(buf)), -EINVAL, "query: decoded NUL in a value");
+        tap_is_int(bv_http_query_get("a%00b=1", "a", buf, sizeof(buf)), -EINVAL, "query: decoded NUL in a key");
+        tap_is_int(bv_http_query_get("a=1&b=2&a=3", "a", buf, sizeof(buf)), -EINVAL, "query: key twice");
+        tap_is_int(bv_http_query_get("a&%61=", "a", buf, sizeof(buf)), -EINVAL, "query: key twice, once encoded");
+        tap_is_int(bv_http_query_get("a=1", "", buf, sizeof(buf)), -EINVAL, "query: empty key asked for");
+        tap_is_int(bv_http_query_get("a=0123456789abcdef", "a", buf, sizeof(buf)), -ENOBUFS,
+                   "query: value that does not fit is -ENOBUFS");
+        tap_is_int(bv_http_query_get("a=0123456789abcde", "a", buf, sizeof(buf)), 1, "query: value that just fits");
+        tap_is_str(buf, "0123456789abcde", "query: value that just fits, whole");
+        strcpy(buf, "keep");
+        tap_is_int(bv_http_query_get("a=%41%41", "a", buf, 2), -ENOBUFS, "query: decoded length counts");
+        tap_is_str(buf, "keep", "query: buf untouched on errors");
+}
+
+/* bv_http_query_flag(): the accepted words, absence, and -EINVAL for the rest. */
+static void test_query_flag(void)
+{
+        static const char *const yes[] = { "f", "f=", "f=1", "f=true", "f=yes", "x=0&f" };
+        static const char *const no[] = { "f=0", "f=false", "f=no" };
+        static const char *const bad[] = { "f=2", "f=on", "f=TRUE", "f=yesss", "f=%G1", "f=1&f=1", "f=%00" };
+        bool v;
+
+        v = true;
+        tap_ok(bv_http_query_flag("forced=1", "f", &v) == 0 && !v, "flag: absent is false, returns 0");
+        v = true;
+        tap_ok(bv_http_query_flag(NULL, "f", &v) == 0 && !v, "flag: NULL query is false");
+        for (size_t i = 0; i < BV_ELEMENTSOF(yes); i++) {
+                v = false;
+                tap_ok(bv_http_query_flag(yes[i], "f", &v) == 1 && v, "flag: '%s' is true", yes[i]);
+        }
+        for (size_t i = 0; i < BV_ELEMENTSOF(no); i++) {
+                v = true;
+                tap_ok(bv_http_query_flag(no[i], "f", &v) == 1 && !v, "flag: '%s' is false", no[i]);
+        }
+        for (size_t i = 0; i < BV_ELEMENTSOF(bad); i++) {
+                v = true;
+                tap_ok(bv_http_query_flag(bad[i], "f", &v) == -EINVAL && v, "flag: '%s' is -EINVAL, *ret untouched",
+                       bad[i]);
+        }
+}
+
+int main(void)
+{
+        struct suite s = { .dir = "/tmp/test-http-XXXXXX" };
+        struct bv_error err = { 0 };
+
+        if (!mkdtemp(s.dir))
+                tap_skip_all("mkdtemp failed");
+        snprintf(s.path, sizeof(s.path), "%s/api.sock", s.dir);
+        tap_ok(bv_loop_new(&s.t.loop, &err) == 0, "loop");
+        int lfd = bv_unix_listen(s.path, 0600, &err);
+        tap_ok(lfd >= 0, "listen on %s", s.path);
+        struct bv_http_server_config cfg = { .max_body = 4096, .idle_timeout_usec = 10000000 };
+        tap_ok(bv_http_server_new(s.t.loop, lfd, &cfg, handler, &s.t, &s.t.server, &err) == 0, "server");
+        tap_ok(bv_http_client_new(s.t.loop, s.path, &s.cl, &err) == 0, "client");
+
+        test_basics(&s);
+        test_body_limit(&s);
+        test_defer_and_stream(&s);
+        test_big_and_timeout(&s);
+        test_reconnect(&s);
+        test_client_corners(&s);
+        test_raw_refused(&s);
+        test_raw_framing(&s);
+        test_raw_peer_gone(&s);
+        test_latency(&s);
+        test_query_get();
+        test_query_flag();
+
+        bv_http_client_free(s.cl);
+        bv_http_server_free(s.t.server);
         close(lfd);
-        unlink(path);
-        rmdir(dir);
-        bv_loop_free(t.loop);
+        unlink(s.path);
+        rmdir(s.dir);
+        bv_loop_free(s.t.loop);
         tap_done();
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Bounded JSON loading: duplicates, depth, size, trailing data, types; and
- * the checked definition readers of common/json-def.h.
+ * Bounded JSON loading: duplicates, depth, size, trailing data, types; the
+ * checked definition readers of common/json-def.h; and JSON strings from
+ * bytes that are not UTF-8 (each class of ill-formed sequence).
  */
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +100,46 @@ static void def_readers(void)
         json_decref(o);
 }
 
+/* Checks that bv_json_string_lossy(in) holds exactly the bytes want/want_len. */
+static void lossy_is(const char *in, size_t len, const char *want, size_t want_len, const char *what)
+{
+        json_t *v = bv_json_string_lossy(in, len);
+        bool ok = v && json_string_length(v) == want_len && memcmp(json_string_value(v), want, want_len) == 0;
+
+        tap_ok(ok, "lossy: %s", what);
+        json_decref(v);
+}
+
+#define LOSSY(in, want, what) lossy_is(in, sizeof(in) - 1, want, sizeof(want) - 1, what)
+#define R "\xef\xbf\xbd" /* U+FFFD */
+
+static void string_lossy(void)
+{
+        LOSSY("plain", "plain", "valid ASCII kept");
+        LOSSY("a\0b", "a\0b", "NUL bytes kept");
+        LOSSY("\xc3\xa9\xe2\x82\xac", "\xc3\xa9\xe2\x82\xac", "valid 2- and 3-byte sequences kept");
+        LOSSY("\xf0\x9f\x98\x80!", "\xf0\x9f\x98\x80!", "valid 4-byte sequence (U+1F600) kept");
+        LOSSY("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf", "U+10FFFF kept");
+        LOSSY("a\xe2\x82", "a" R, "truncated sequence at the end: one U+FFFD");
+        LOSSY("\xe2\x82z", R "z", "truncated sequence before ASCII: one U+FFFD");
+        LOSSY("\xf0\x9f\x98", R, "truncated 4-byte sequence: one U+FFFD");
+        LOSSY("\xc0\xaf", R R, "overlong C0 AF: two");
+        LOSSY("\xe0\x80\xaf", R R R, "overlong E0 80 AF: three");
+        LOSSY("\xf0\x8f\xbf\xbf", R R R R, "overlong F0 8F BF BF: four");
+        LOSSY("\xed\xa0\x80", R R R, "surrogate ED A0 80: three");
+        LOSSY("\xed\x9f\xbf", "\xed\x9f\xbf", "U+D7FF just below the surrogates kept");
+        LOSSY("\xf4\x90\x80\x80", R R R R, "above U+10FFFF (F4 90 80 80): four");
+        LOSSY("\xf5\x80", R R, "F5 lead byte: two");
+        LOSSY("a\x80" "b\xbf", "a" R "b" R, "stray continuation bytes");
+        LOSSY("\xff\xfe", R R, "FF FE");
+        /* The example of the Unicode standard (chapter 3, "U+FFFD Substitution of Maximal Subparts"). */
+        LOSSY("\x61\xf1\x80\x80\xe1\x80\xc2\x62\x80\x63\x80\xbf\x64",
+              "a" R R R "b" R "c" R R "d", "the Unicode standard's example");
+        json_t *v = bv_json_string_lossy(NULL, 0);
+        tap_ok(v && json_string_length(v) == 0, "lossy: NULL with length 0 is \"\"");
+        json_decref(v);
+}
+
 int main(void)
 {
         struct bv_error err = {};
@@ -145,5 +185,6 @@ int main(void)
         tap_is_int(bv_json_load_file(path, 4096, &v, &err), -ENOENT, "missing file");
         rmdir(dir);
         def_readers();
+        string_lossy();
         tap_done();
 }

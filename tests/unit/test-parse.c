@@ -40,6 +40,15 @@ int main(void)
         tap_is_int(bv_parse_i64("-", -10, 10, &i), -EINVAL, "i64 lone minus");
         tap_is_int(bv_parse_i64("-11", -10, 10, &i), -ERANGE, "i64 below min");
         tap_is_int(bv_parse_i64("9223372036854775808", INT64_MIN, INT64_MAX, &i), -ERANGE, "i64 overflow");
+        tap_ok(bv_parse_i64("9223372036854775807", INT64_MIN, INT64_MAX, &i) == 0 && i == INT64_MAX, "i64 max");
+        tap_ok(bv_parse_i64("-9223372036854775808", INT64_MIN, INT64_MAX, &i) == 0 && i == INT64_MIN, "i64 min");
+        tap_is_int(bv_parse_i64("-9223372036854775809", INT64_MIN, INT64_MAX, &i), -ERANGE, "i64 underflow");
+        tap_ok(bv_parse_i64("-0", -10, 10, &i) == 0 && i == 0, "i64 minus zero");
+        tap_is_int(bv_parse_i64("--1", -10, 10, &i), -EINVAL, "i64 rejects two signs");
+        tap_is_int(bv_parse_i64("+1", -10, 10, &i), -EINVAL, "i64 rejects plus");
+        tap_is_int(bv_parse_i64("- 1", -10, 10, &i), -EINVAL, "i64 rejects a space after the sign");
+        i = 7;
+        tap_ok(bv_parse_i64("x", -10, 10, &i) == -EINVAL && i == 7, "i64 leaves *ret on errors");
         tap_ok(bv_parse_uint("4096", 1, 65536, &v) == 0 && v == 4096, "uint parses");
         tap_is_int(bv_parse_signal("9"), 9, "signal by number");
         tap_is_int(bv_parse_signal("SIGTERM"), 15, "signal by SIG name");
