@@ -102,7 +102,8 @@ static void on_quit_signal(struct bv_loop *loop, int signo, void *userdata)
         bv_loop_quit(loop, 0);
 }
 
-int main(int argc, char **argv)
+/* Parses the flags into d; -1 to go on, else the exit code (after --help, --version or a usage error). */
+static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_level *level)
 {
         enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_RUNTIME, OPT_CGROUP_PARENT, OPT_VERSION };
         static const struct option opts[] = {
@@ -121,6 +122,88 @@ int main(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_STATE: d->state_dir = optarg; break;
+                case OPT_RUN: d->run_dir = optarg; break;
+                case OPT_SOCKET: d->socket_path = optarg; break;
+                case OPT_NETNS: d->netns_path = optarg; break;
+                case OPT_QEMU: d->qemu_path = optarg; break;
+                case OPT_DOCKER: d->docker_socket = optarg; break;
+                case OPT_PODMAN: d->podman_socket = optarg; break;
+                case OPT_RUNTIME: d->runtime_path = optarg; break;
+                case OPT_CGROUP_PARENT: d->cgroup_parent = optarg; break;
+                case 'v': *level = BV_LOG_DEBUG; break;
+                case 'q': *level = BV_LOG_WARN; break;
+                case OPT_VERSION: printf("barevirtd %s\n", BAREVIRT_VERSION); return 0;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "barevirtd: unexpected argument '%s'\n", argv[optind]);
+                return 2;
+        }
+        if (!bv_name_is_valid(d->cgroup_parent)) {
+                fprintf(stderr, "barevirtd: --cgroup-parent '%s' is not a valid name ([A-Za-z0-9][A-Za-z0-9._-]*)\n",
+                        d->cgroup_parent);
+                return 2;
+        }
+        return -1;
+}
+
+/* Directories, the lock, the network namespace and the loop; nothing to undo on failure but the lock (closed at exit). */
+static int prepare(struct barevirtd *d, struct bv_error *err)
+{
+        int r;
+
+        if ((r = bv_mkdir_p(d->run_dir, 0755, err)) < 0 || (r = bv_mkdir_p(d->state_dir, 0755, err)) < 0 ||
+            (r = take_lock(d, err)) < 0 || (d->netns_path && (r = enter_netns(d->netns_path, err)) < 0) ||
+            (r = bv_loop_new(&d->loop, err)) < 0)
+                return r;
+        bv_loop_add_signal(d->loop, SIGTERM, on_quit_signal, d);
+        bv_loop_add_signal(d->loop, SIGINT, on_quit_signal, d);
+        /* SIGCHLD stays default: children are reaped through pidfds. */
+        if ((r = net_ctx_new(-1, &d->net, err)) < 0)
+                bv_warn("networking unavailable: %s", err->msg);
+        return 0;
+}
+
+/* The API, then everything it serves. */
+static int start(struct barevirtd *d, struct bv_error *err)
+{
+        int r;
+
+        if ((r = events_new(d)) < 0 || (r = api_start(d, err)) < 0)
+                return r;
+        host_probe_start_later(d, 100 * 1000);
+        if ((r = registry_load(d)) < 0)
+                bv_warn("loading definitions: %s", strerror(-r));
+        if (engines_start(d) < 0)
+                bv_warn("engine events unavailable: out of memory");
+        bv_info("barevirtd %s listening on '%s' (state '%s', run '%s'%s%s)", BAREVIRT_VERSION, d->socket_path,
+                d->state_dir, d->run_dir, d->netns_path ? ", netns " : "", d->netns_path ? d->netns_path : "");
+        return 0;
+}
+
+/* Forgets everything (guests and monitors keep running). */
+static void stop(struct barevirtd *d)
+{
+        engines_free(d);
+        registry_free(d);
+        host_probe_free(d);
+        events_free(d);
+        api_stop(d);
+        net_ctx_free(d->net);
+        bv_loop_free(d->loop);
+        if (d->lock_fd >= 0)
+                close(d->lock_fd);
+}
+
+int main(int argc, char **argv)
+{
         struct barevirtd d = {
                 .state_dir = DEFAULT_STATE_DIR,
                 .run_dir = DEFAULT_RUN_DIR,
@@ -134,87 +217,27 @@ int main(int argc, char **argv)
         enum bv_log_level level = BV_LOG_INFO;
         struct bv_error err = {};
         _cleanup_free_ char *default_socket = NULL;
-        int c, r;
+        int r = parse_args(argc, argv, &d, &level);
 
-        while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) >= 0) {
-                switch (c) {
-                case OPT_STATE: d.state_dir = optarg; break;
-                case OPT_RUN: d.run_dir = optarg; break;
-                case OPT_SOCKET: d.socket_path = optarg; break;
-                case OPT_NETNS: d.netns_path = optarg; break;
-                case OPT_QEMU: d.qemu_path = optarg; break;
-                case OPT_DOCKER: d.docker_socket = optarg; break;
-                case OPT_PODMAN: d.podman_socket = optarg; break;
-                case OPT_RUNTIME: d.runtime_path = optarg; break;
-                case OPT_CGROUP_PARENT: d.cgroup_parent = optarg; break;
-                case 'v': level = BV_LOG_DEBUG; break;
-                case 'q': level = BV_LOG_WARN; break;
-                case OPT_VERSION: printf("barevirtd %s\n", BAREVIRT_VERSION); return 0;
-                case 'h': usage(stdout); return 0;
-                default: usage(stderr); return 2;
-                }
-        }
-        if (optind < argc) {
-                fprintf(stderr, "barevirtd: unexpected argument '%s'\n", argv[optind]);
-                return 2;
-        }
-        if (!bv_name_is_valid(d.cgroup_parent)) {
-                fprintf(stderr, "barevirtd: --cgroup-parent '%s' is not a valid name ([A-Za-z0-9][A-Za-z0-9._-]*)\n",
-                        d.cgroup_parent);
-                return 2;
-        }
+        if (r >= 0)
+                return r;
         bv_log_init("barevirtd", level);
         signal(SIGPIPE, SIG_IGN);
         umask(0022);
-
         if (!d.socket_path) {
                 if (asprintf(&default_socket, "%s/api.sock", d.run_dir) < 0)
                         return 1;
                 d.socket_path = default_socket;
         }
-        if ((r = bv_mkdir_p(d.run_dir, 0755, &err)) < 0 ||
-            (r = bv_mkdir_p(d.state_dir, 0755, &err)) < 0 ||
-            (r = take_lock(&d, &err)) < 0 ||
-            (d.netns_path && (r = enter_netns(d.netns_path, &err)) < 0) ||
-            (r = bv_loop_new(&d.loop, &err)) < 0) {
+        if ((r = prepare(&d, &err)) < 0 || (r = start(&d, &err)) < 0) {
                 bv_err("%s", bv_error_message(&err, r));
+                stop(&d);
                 return 1;
         }
-        bv_loop_add_signal(d.loop, SIGTERM, on_quit_signal, &d);
-        bv_loop_add_signal(d.loop, SIGINT, on_quit_signal, &d);
-        /* SIGCHLD stays default: children are reaped through pidfds. */
-
-        if ((r = net_ctx_new(-1, &d.net, &err)) < 0)
-                bv_warn("networking unavailable: %s", err.msg);
-        if ((r = events_new(&d)) < 0 || (r = api_start(&d, &err)) < 0) {
-                bv_err("%s", bv_error_message(&err, r));
-                events_free(&d);
-                net_ctx_free(d.net);
-                bv_loop_free(d.loop);
-                return 1;
-        }
-        host_probe_start_later(&d, 100 * 1000);
-        if ((r = registry_load(&d)) < 0)
-                bv_warn("loading definitions: %s", strerror(-r));
-        if (engines_start(&d) < 0)
-                bv_warn("engine events unavailable: out of memory");
-        bv_info("barevirtd %s listening on '%s' (state '%s', run '%s'%s%s)", BAREVIRT_VERSION,
-                d.socket_path, d.state_dir, d.run_dir, d.netns_path ? ", netns " : "",
-                d.netns_path ? d.netns_path : "");
-
         r = bv_loop_run(d.loop);
         if (r < 0)
                 bv_err("event loop failed: %s", strerror(-r));
-
-        engines_free(&d);
-        registry_free(&d);
-        host_probe_free(&d);
-        events_free(&d);
-        api_stop(&d);
-        net_ctx_free(d.net);
-        bv_loop_free(d.loop);
-        if (d.lock_fd >= 0)
-                close(d.lock_fd);
+        stop(&d);
         bv_info("stopped");
         return r < 0 ? 1 : 0;
 }
