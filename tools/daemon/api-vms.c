@@ -191,6 +191,15 @@ static void post_action(struct barevirtd *d, struct bv_http_conn *c, const struc
         bv_http_conn_respond_error(c, 404, "No VM action '%.32s' (start, stop, kill, reboot, pause, resume)", args[1]);
 }
 
+/* The VM named name and the request's JSON body; NULL after answering 404 or 400. */
+static struct vmm_vm *find_with_body(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req,
+                                     const char *name, json_t **ret_body)
+{
+        struct vmm_vm *vm = find_or_404(d, c, name);
+
+        return vm && api_read_json(c, req, ret_body) >= 0 ? vm : NULL;
+}
+
 static void post_qmp(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
         json_auto_t *body = NULL;
@@ -202,7 +211,7 @@ static void post_qmp(struct barevirtd *d, struct bv_http_conn *c, const struct b
         struct vmm_vm *vm;
         int r;
 
-        if (!(vm = find_or_404(d, c, args[0])) || api_read_json(c, req, &body) < 0)
+        if (!(vm = find_with_body(d, c, req, args[0], &body)))
                 return;
         if (json_unpack_ex(body, &jerr, JSON_STRICT, "{s:s,s?o}", "command", &command, "arguments", &arguments) < 0) {
                 bv_http_conn_respond_error(c, 400, "Body must be {\"command\": STRING, \"arguments\": OBJECT}: %s", jerr.text);
@@ -253,14 +262,14 @@ static size_t free_disk_number(const struct vmm_def *def)
 
 static void post_disk(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
-        json_auto_t *body = NULL;
         struct vmm_disk disk = {};
         struct bv_error err = {};
+        json_auto_t *body = NULL;
         struct api_pending *p;
-        struct vmm_vm *vm;
         int r;
+        struct vmm_vm *vm = find_with_body(d, c, req, args[0], &body);
 
-        if (!(vm = find_or_404(d, c, args[0])) || api_read_json(c, req, &body) < 0)
+        if (!vm)
                 return;
         if ((r = vmm_disk_from_json(body, free_disk_number(vmm_vm_def(vm)), &disk, &err)) < 0)
                 api_reply_errno(c, r, err.msg);
