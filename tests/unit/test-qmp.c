@@ -31,7 +31,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,142 +320,195 @@ static void check_state(struct session *s, int line, char *args)
         }
 }
 
+/* ---- The steps of a case file, one function each (see the table below) ---- */
+
+/* The peer sends text + "\r\n", chunk bytes at a time (the client reading each). */
+static void send_line(struct session *s, const char *text, size_t chunk)
+{
+        size_t len = strlen(text);
+        _cleanup_free_ char *buf = malloc(len + 2);
+
+        memcpy(buf, text, len);
+        memcpy(buf + len, "\r\n", 2);
+        for (size_t off = 0; off < len + 2; off += chunk)
+                peer_send(s, buf + off, BV_MIN(chunk, len + 2 - off));
+}
+
+/* S TEXT */
+static void step_send(struct session *s, int line, char *arg)
+{
+        send_line(s, arg, SIZE_MAX);
+}
+
+/* R TEXT (with escapes) */
+static void step_send_raw(struct session *s, int line, char *arg)
+{
+        _cleanup_free_ char *buf = malloc(strlen(arg) + 1);
+        size_t n = unescape(arg, buf);
+
+        peer_send(s, buf, n);
+}
+
+/* K N TEXT */
+static void step_send_chunks(struct session *s, int line, char *arg)
+{
+        char *text = NULL;
+        size_t chunk = strtoul(arg, &text, 10);
+
+        if (text && *text == ' ')
+                text++;
+        send_line(s, text, chunk ? chunk : 1);
+}
+
+/* B N */
+static void step_send_bytes(struct session *s, int line, char *arg)
+{
+        size_t n = strtoul(arg, NULL, 10);
+        _cleanup_free_ char *buf = malloc(n + 1);
+
+        memset(buf, 'a', n);
+        peer_send(s, buf, n);
+}
+
+/* L N ID */
+static void step_send_long_reply(struct session *s, int line, char *arg)
+{
+        char *end = NULL;
+        size_t n = strtoul(arg, &end, 10);
+        unsigned long id = strtoul(end, NULL, 10);
+        _cleanup_free_ char *buf = malloc(n + 64);
+        int h = snprintf(buf, 64, "{\"id\": %lu, \"return\": \"", id);
+
+        memset(buf + h, 'a', n);
+        memcpy(buf + h + n, "\"}\r\n", 4);
+        peer_send(s, buf, (size_t)h + n + 4);
+}
+
+/* X */
+static void step_close(struct session *s, int line, char *arg)
+{
+        close(s->peer);
+        s->peer = -1;
+        s->peer_closed = true;
+        drain(s);
+}
+
+/* C NAME [JSON] */
+static void step_call(struct session *s, int line, char *arg)
+{
+        char *save = NULL;
+        char *name = strtok_r(arg, " ", &save);
+        char *json = save && *save ? save : NULL;
+        json_t *args = json ? json_loads(json, 0, NULL) : NULL;
+        struct bv_error err = { 0 };
+
+        if (s->n_cmds >= MAX_CMDS || !name) {
+                tap_ok(false, "%s:%d: bad 'C' line", s->name, line);
+                return;
+        }
+        struct result *res = &s->cmds[s->n_cmds++];
+        int r = qmp_conn_call(s->conn, name, args, s->timeout_ms, on_reply, res, NULL, &err);
+        json_decref(args);
+        if (r < 0) {
+                res->done = true;
+                res->r = r;
+                snprintf(res->msg, sizeof(res->msg), "%s", err.msg);
+        }
+        drain(s);
+        if (!s->peer_closed)
+                peer_collect(s);
+}
+
+/* W MS */
+static void step_wait(struct session *s, int line, char *arg)
+{
+        uint64_t end = bv_now_usec() + strtoull(arg, NULL, 10) * 1000;
+        uint64_t now;
+
+        while ((now = bv_now_usec()) < end)
+                bv_loop_run_once(s->loop, (int64_t)(end - now));
+        if (!s->peer_closed)
+                peer_collect(s);
+}
+
+/* > SUBSTRING */
+static void check_sent(struct session *s, int line, char *arg)
+{
+        char got[4096];
+        bool have = next_sent_line(s, got, sizeof(got));
+
+        if (!tap_ok(have && strstr(got, arg), "%s:%d: client sent '%s'", s->name, line, arg))
+                tap_diag("  got '%s'", have ? got : "(nothing)");
+}
+
+/* E NAME [JSON] */
+static void check_event(struct session *s, int line, char *arg)
+{
+        char *save = NULL;
+        char *name = strtok_r(arg, " ", &save);
+        char *data = save && *save ? save : NULL;
+        bool have = s->next_event < s->n_events;
+        bool ok = have && name && strcmp(s->events[s->next_event].name, name) == 0 &&
+                  (!data || json_text_equal(s->events[s->next_event].data, data));
+
+        if (!tap_ok(ok, "%s:%d: event %s", s->name, line, name ? name : "?"))
+                tap_diag("  got %s", have ? s->events[s->next_event].name : "(none)");
+        s->next_event++;
+}
+
+/* T SEC USEC */
+static void check_timestamp(struct session *s, int line, char *arg)
+{
+        long long sec = 0, usec = 0;
+        int i = s->next_event - 1;
+
+        sscanf(arg, "%lld %lld", &sec, &usec);
+        tap_ok(i >= 0 && s->events[i].s == sec && s->events[i].us == usec,
+               "%s:%d: timestamp %lld.%06lld", s->name, line, sec, usec);
+}
+
+/* D SUBSTRING */
+static void check_diag(struct session *s, int line, char *arg)
+{
+        bool have = s->next_diag < s->n_diags;
+
+        if (!tap_ok(have && strstr(s->diags[s->next_diag], arg), "%s:%d: diagnostic '%s'",
+                    s->name, line, arg))
+                tap_diag("  got '%s'", have ? s->diags[s->next_diag] : "(none)");
+        s->next_diag++;
+}
+
+static const struct {
+        char op;
+        void (*run)(struct session *s, int line, char *arg);
+} steps[] = {
+        { 'S', step_send },
+        { 'R', step_send_raw },
+        { 'K', step_send_chunks },
+        { 'B', step_send_bytes },
+        { 'L', step_send_long_reply },
+        { 'X', step_close },
+        { 'C', step_call },
+        { 'W', step_wait },
+        { '>', check_sent },
+        { '=', check_result },
+        { 'E', check_event },
+        { 'T', check_timestamp },
+        { 'D', check_diag },
+        { '!', check_state },
+};
+
+/* One line of a case file: its step, by the first character. */
 static void step(struct session *s, int line, char *l)
 {
-        char op = l[0];
         char *arg = l[1] == ' ' ? l + 2 : l + 1;
-        size_t alen = strlen(arg);
 
-        switch (op) {
-        case 'S': {
-                _cleanup_free_ char *buf = malloc(alen + 2);
-                memcpy(buf, arg, alen);
-                memcpy(buf + alen, "\r\n", 2);
-                peer_send(s, buf, alen + 2);
-                break;
-        }
-        case 'R': {
-                _cleanup_free_ char *buf = malloc(alen + 1);
-                size_t n = unescape(arg, buf);
-                peer_send(s, buf, n);
-                break;
-        }
-        case 'K': {
-                char *text = NULL;
-                size_t chunk = strtoul(arg, &text, 10);
-                if (text && *text == ' ')
-                        text++;
-                size_t tlen = strlen(text);
-                _cleanup_free_ char *buf = malloc(tlen + 2);
-                memcpy(buf, text, tlen);
-                memcpy(buf + tlen, "\r\n", 2);
-                if (chunk == 0)
-                        chunk = 1;
-                for (size_t off = 0; off < tlen + 2; off += chunk)
-                        peer_send(s, buf + off, BV_MIN(chunk, tlen + 2 - off));
-                break;
-        }
-        case 'B': {
-                size_t n = strtoul(arg, NULL, 10);
-                _cleanup_free_ char *buf = malloc(n + 1);
-                memset(buf, 'a', n);
-                peer_send(s, buf, n);
-                break;
-        }
-        case 'L': {
-                char *end = NULL;
-                size_t n = strtoul(arg, &end, 10);
-                unsigned long id = strtoul(end, NULL, 10);
-                _cleanup_free_ char *buf = malloc(n + 64);
-                int h = snprintf(buf, 64, "{\"id\": %lu, \"return\": \"", id);
-                memset(buf + h, 'a', n);
-                memcpy(buf + h + n, "\"}\r\n", 4);
-                peer_send(s, buf, (size_t)h + n + 4);
-                break;
-        }
-        case 'X':
-                close(s->peer);
-                s->peer = -1;
-                s->peer_closed = true;
-                drain(s);
-                break;
-        case 'C': {
-                char *save = NULL;
-                char *name = strtok_r(arg, " ", &save);
-                char *json = save && *save ? save : NULL;
-                json_t *args = json ? json_loads(json, 0, NULL) : NULL;
-                struct bv_error err = { 0 };
-
-                if (s->n_cmds >= MAX_CMDS || !name) {
-                        tap_ok(false, "%s:%d: bad 'C' line", s->name, line);
-                        break;
+        for (size_t i = 0; i < BV_ELEMENTSOF(steps); i++)
+                if (steps[i].op == l[0]) {
+                        steps[i].run(s, line, arg);
+                        return;
                 }
-                struct result *res = &s->cmds[s->n_cmds++];
-                int r = qmp_conn_call(s->conn, name, args, s->timeout_ms, on_reply, res, NULL, &err);
-                json_decref(args);
-                if (r < 0) {
-                        res->done = true;
-                        res->r = r;
-                        snprintf(res->msg, sizeof(res->msg), "%s", err.msg);
-                }
-                drain(s);
-                if (!s->peer_closed)
-                        peer_collect(s);
-                break;
-        }
-        case 'W': {
-                uint64_t end = bv_now_usec() + strtoull(arg, NULL, 10) * 1000;
-                uint64_t now;
-                while ((now = bv_now_usec()) < end)
-                        bv_loop_run_once(s->loop, (int64_t)(end - now));
-                if (!s->peer_closed)
-                        peer_collect(s);
-                break;
-        }
-        case '>': {
-                char got[4096];
-                bool have = next_sent_line(s, got, sizeof(got));
-                if (!tap_ok(have && strstr(got, arg), "%s:%d: client sent '%s'", s->name, line, arg))
-                        tap_diag("  got '%s'", have ? got : "(nothing)");
-                break;
-        }
-        case '=':
-                check_result(s, line, arg);
-                break;
-        case 'E': {
-                char *save = NULL;
-                char *name = strtok_r(arg, " ", &save);
-                char *data = save && *save ? save : NULL;
-                bool have = s->next_event < s->n_events;
-                bool ok = have && name && strcmp(s->events[s->next_event].name, name) == 0 &&
-                          (!data || json_text_equal(s->events[s->next_event].data, data));
-                if (!tap_ok(ok, "%s:%d: event %s", s->name, line, name ? name : "?"))
-                        tap_diag("  got %s", have ? s->events[s->next_event].name : "(none)");
-                s->next_event++;
-                break;
-        }
-        case 'T': {
-                long long sec = 0, usec = 0;
-                int i = s->next_event - 1;
-                sscanf(arg, "%lld %lld", &sec, &usec);
-                tap_ok(i >= 0 && s->events[i].s == sec && s->events[i].us == usec,
-                       "%s:%d: timestamp %lld.%06lld", s->name, line, sec, usec);
-                break;
-        }
-        case 'D': {
-                bool have = s->next_diag < s->n_diags;
-                if (!tap_ok(have && strstr(s->diags[s->next_diag], arg), "%s:%d: diagnostic '%s'",
-                            s->name, line, arg))
-                        tap_diag("  got '%s'", have ? s->diags[s->next_diag] : "(none)");
-                s->next_diag++;
-                break;
-        }
-        case '!':
-                check_state(s, line, arg);
-                break;
-        default:
-                tap_ok(false, "%s:%d: unknown step '%c'", s->name, line, op);
-        }
+        tap_ok(false, "%s:%d: unknown step '%c'", s->name, line, l[0]);
 }
 
 static void run_case(const char *dir, const char *file)
@@ -862,17 +914,8 @@ static void run_api_tests(void)
 int main(int argc, char **argv)
 {
         char dir[4096];
-        const char *top = getenv("top_srcdir");
 
-        if (argc > 1)
-                snprintf(dir, sizeof(dir), "%s", argv[1]);
-        else if (top)
-                snprintf(dir, sizeof(dir), "%s/tests/unit/qmp-cases", top);
-        else {
-                char self[4096];
-                snprintf(self, sizeof(self), "%s", __FILE__);
-                snprintf(dir, sizeof(dir), "%s/qmp-cases", dirname(self));
-        }
+        tap_cases_dir(dir, sizeof(dir), argc, argv, "qmp-cases", __FILE__);
         run_cases(dir);
         run_api_tests();
         tap_done();
