@@ -11,9 +11,7 @@
 . "$top_srcdir/tests/lib/daemon.sh"
 . "$top_srcdir/tests/lib/guest.sh"
 
-tap_require_root
-command -v qemu-system-x86_64 >/dev/null || tap_skip_all "qemu-system-x86_64 is not installed"
-for t in jq curl; do command -v $t >/dev/null || tap_skip_all "$t is not installed"; done
+bv_guest_require jq curl
 [ -x /bin/busybox ] || tap_skip_all "busybox-static is not installed"
 RT="$top_builddir/tools/barevirt-runtime"
 [ -x "$RT" ] || tap_skip_all "barevirt-runtime is not built"
