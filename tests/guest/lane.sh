@@ -61,7 +61,8 @@ fi
 sh "$top_srcdir/tools/mkguest" --out "$top_builddir/build/guest-lane" --cache "$top_builddir/build/guest/cache" \
 	$adds --add "$T/rootfs:/lane/rootfs" --add "$T/bundles:/lane/bundles" \
 	--add "$top_srcdir/tests/guest/in-guest.sh:/lane.sh" \
-	--add "$top_srcdir/tests/guest/in-guest-ct.sh:/lane-ct.sh" >/dev/null
+	--add "$top_srcdir/tests/guest/in-guest-ct.sh:/lane-ct.sh" \
+	--add "$top_srcdir/tests/lib/in-guest.sh:/lane-lib.sh" >/dev/null
 tap_ok $? "the lane guest builds (runtime, libraries, rootfs, bundles, tests)"
 
 bv_daemon_start || tap_skip_all "barevirtd did not start"
