@@ -511,13 +511,92 @@ static void step(struct session *s, int line, char *l)
         tap_ok(false, "%s:%d: unknown step '%c'", s->name, line, l[0]);
 }
 
+/* The "opt" lines at the top of a case file: they come before the connection exists. */
+static void read_options(FILE *f, struct session *s, struct qmp_options *opts)
+{
+        char *line = NULL;
+        size_t cap = 0;
+
+        while (getline(&line, &cap, f) > 0) {
+                if (strncmp(line, "opt ", 4) != 0) {
+                        if (line[0] != '#' && line[0] != '\n')
+                                break;
+                        continue;
+                }
+                char key[64];
+                unsigned long long v;
+                if (sscanf(line + 4, "%63s %llu", key, &v) == 2) {
+                        if (strcmp(key, "max_message") == 0)
+                                opts->max_message = v;
+                        else if (strcmp(key, "timeout") == 0)
+                                s->timeout_ms = opts->timeout_ms = (unsigned)v;
+                        else if (strcmp(key, "max_pending") == 0)
+                                opts->max_pending = (unsigned)v;
+                }
+        }
+        free(line);
+}
+
+/* The client's connection on one end of a socketpair, the fake peer on the other. */
+static int session_open(struct session *s, const struct qmp_options *opts)
+{
+        struct bv_error err = { 0 };
+        int sv[2];
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || bv_loop_new(&s->loop, &err) < 0) {
+                tap_ok(false, "%s: setup", s->name);
+                return -1;
+        }
+        s->peer = sv[1];
+        fcntl(s->peer, F_SETFL, O_NONBLOCK);
+        if (qmp_conn_new(s->loop, sv[0], opts, &s->conn, &err) < 0) {
+                tap_ok(false, "%s: qmp_conn_new: %s", s->name, err.msg);
+                return -1;
+        }
+        qmp_conn_set_event_cb(s->conn, on_event, s);
+        qmp_conn_set_diag_cb(s->conn, on_diag, s);
+        qmp_conn_set_close_cb(s->conn, on_close, s);
+        return 0;
+}
+
+static void session_free(struct session *s)
+{
+        qmp_conn_free(s->conn);
+        for (int i = 0; i < s->n_cmds; i++)
+                json_decref(s->cmds[i].ret);
+        for (int i = 0; i < s->n_events; i++)
+                json_decref(s->events[i].data);
+        free(s->sent);
+        if (s->peer >= 0)
+                close(s->peer);
+        bv_loop_free(s->loop);
+}
+
+/* Every step of the case file, with its line number counted from the start of the file. */
+static void run_steps(FILE *f, struct session *s)
+{
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        int lineno = 0;
+
+        rewind(f);
+        while ((n = getline(&line, &cap, f)) > 0) {
+                lineno++;
+                if (n > 0 && line[n - 1] == '\n')
+                        line[--n] = '\0';
+                if (n == 0 || line[0] == '#' || strncmp(line, "opt ", 4) == 0)
+                        continue;
+                step(s, lineno, line);
+        }
+        free(line);
+}
+
 static void run_case(const char *dir, const char *file)
 {
         _cleanup_free_ char *path = NULL;
         struct session s = { .name = file, .peer = -1, .timeout_ms = 2000 };
         struct qmp_options opts = { .first_id = 1 };
-        struct bv_error err = { 0 };
-        int sv[2];
 
         if (asprintf(&path, "%s/%s", dir, file) < 0) {
                 path = NULL;
@@ -527,70 +606,11 @@ static void run_case(const char *dir, const char *file)
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         if (!tap_ok(f != NULL, "%s: open", file))
                 return;
-
-        /* Options come first, before the connection exists. */
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t n;
-        long pos = ftell(f);
-        while ((n = getline(&line, &cap, f)) > 0) {
-                if (strncmp(line, "opt ", 4) != 0) {
-                        if (line[0] != '#' && line[0] != '\n')
-                                break;
-                        pos = ftell(f);
-                        continue;
-                }
-                char key[64];
-                unsigned long long v;
-                if (sscanf(line + 4, "%63s %llu", key, &v) == 2) {
-                        if (strcmp(key, "max_message") == 0)
-                                opts.max_message = v;
-                        else if (strcmp(key, "timeout") == 0)
-                                s.timeout_ms = opts.timeout_ms = (unsigned)v;
-                        else if (strcmp(key, "max_pending") == 0)
-                                opts.max_pending = (unsigned)v;
-                }
-                pos = ftell(f);
-        }
-        fseek(f, pos, SEEK_SET);
-
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || bv_loop_new(&s.loop, &err) < 0) {
-                tap_ok(false, "%s: setup", file);
-                free(line);
+        read_options(f, &s, &opts);
+        if (session_open(&s, &opts) < 0)
                 return;
-        }
-        s.peer = sv[1];
-        fcntl(s.peer, F_SETFL, O_NONBLOCK);
-        if (qmp_conn_new(s.loop, sv[0], &opts, &s.conn, &err) < 0) {
-                tap_ok(false, "%s: qmp_conn_new: %s", file, err.msg);
-                free(line);
-                return;
-        }
-        qmp_conn_set_event_cb(s.conn, on_event, &s);
-        qmp_conn_set_diag_cb(s.conn, on_diag, &s);
-        qmp_conn_set_close_cb(s.conn, on_close, &s);
-
-        int lineno = 0;
-        /* Line numbers: count from the start of the file. */
-        rewind(f);
-        while ((n = getline(&line, &cap, f)) > 0) {
-                lineno++;
-                if (n > 0 && line[n - 1] == '\n')
-                        line[--n] = '\0';
-                if (n == 0 || line[0] == '#' || strncmp(line, "opt ", 4) == 0)
-                        continue;
-                step(&s, lineno, line);
-        }
-        free(line);
-        qmp_conn_free(s.conn);
-        for (int i = 0; i < s.n_cmds; i++)
-                json_decref(s.cmds[i].ret);
-        for (int i = 0; i < s.n_events; i++)
-                json_decref(s.events[i].data);
-        free(s.sent);
-        if (s.peer >= 0)
-                close(s.peer);
-        bv_loop_free(s.loop);
+        run_steps(f, &s);
+        session_free(&s);
 }
 
 static int case_filter(const struct dirent *d)
