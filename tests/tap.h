@@ -10,6 +10,7 @@
 #pragma once
 
 #include <errno.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -85,6 +86,27 @@ static inline __attribute__((noreturn, format(printf, 1, 2))) void tap_skip_all(
         printf("\n");
         va_end(ap);
         exit(0);
+}
+
+/*
+ * The folder of a test's case files, written to buf (size bytes): argv[1]
+ * when the program was given one, else $top_srcdir/tests/unit/name, else
+ * name beside the test's own source file (pass __FILE__ as source).
+ */
+static inline void tap_cases_dir(char *buf, size_t size, int argc, char **argv, const char *name,
+                                 const char *source)
+{
+        const char *top = getenv("top_srcdir");
+        char self[4096];
+
+        if (argc > 1)
+                snprintf(buf, size, "%s", argv[1]);
+        else if (top)
+                snprintf(buf, size, "%s/tests/unit/%s", top, name);
+        else {
+                snprintf(self, sizeof(self), "%s", source);
+                snprintf(buf, size, "%s/%s", dirname(self), name);
+        }
 }
 
 /* Ends the program with the plan; exit status 1 if anything failed. */

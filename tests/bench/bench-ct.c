@@ -285,53 +285,149 @@ static void del_send(size_t conn)
                 die("cannot send a DELETE");
 }
 
-int main(void)
+/* ---- start of an app container: ours and the peers', interleaved ---- */
+
+/* The peers' run commands ("" when missing) and what to stop afterwards. */
+struct peers {
+        char podman[1024];   /* podman with its private storage */
+        char prun[1400];     /* podman run of the busybox image */
+        char drun[1024];     /* docker run of the busybox image, on our dockerd */
+        pid_t dockerd;
+};
+
+struct start_times {
+        double ours, userns, podman, docker;   /* medians, ms; 0 when not measured */
+};
+
+/* Podman with runc and storage of its own, the busybox image imported. */
+static void podman_peer(struct peers *pr)
 {
-        bool smoke = bench_smoke();
-        size_t n_start = smoke ? 3 : 15, n_peer = smoke ? 1 : 7, n_cts = smoke ? 10 : MAX_CTS;
-        const char *top = getenv("top_builddir") ? getenv("top_builddir") : ".";
-        char bin[512], path[512], body[1024];
-        struct bv_error err = {};
+        char runc[256] = "";
+        FILE *f = popen("command -v runc", "r");
 
-        if (getuid() != 0) {
-                printf("bench-ct: skipped (needs root)\n");
-                return 0;
+        if (f && fgets(runc, sizeof(runc), f))
+                runc[strcspn(runc, "\n")] = '\0';
+        if (f)
+                pclose(f);
+        if (!runc[0] || sh("command -v podman >/dev/null") != 0)
+                return;
+        /* Hosts without CAP_SYS_RESOURCE cannot raise rlimits: podman gets its own, as engines.sh does. */
+        snprintf(pr->podman, sizeof(pr->podman), "podman --runtime %s --root %s/storage --runroot %s/prun "
+                 "--storage-driver vfs --cgroup-manager cgroupfs --events-backend file", runc, T, T);
+        if (sh("%s import %s/busybox.tar bvbusybox >/dev/null 2>&1", pr->podman, T) == 0)
+                snprintf(pr->prun, sizeof(pr->prun), "%s run --rm --network none --pids-limit -1 --ulimit nofile=1024:1024 "
+                         "--ulimit nproc=1024:1024 bvbusybox /bin/true", pr->podman);
+}
+
+/* In the child: a dockerd of our own on dsock, its state under T. */
+static void __attribute__((noreturn)) dockerd_exec(const char *dsock)
+{
+        char dr[300], er[300], pf[300], host[320];
+
+        snprintf(dr, sizeof(dr), "%s/docker", T);
+        snprintf(er, sizeof(er), "%s/dexec", T);
+        snprintf(pf, sizeof(pf), "%s/docker.pid", T);
+        snprintf(host, sizeof(host), "unix://%s", dsock);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execlp("dockerd", "dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none", "--data-root", dr,
+               "--exec-root", er, "--host", host, "--pidfile", pf, (char *)NULL);
+        _exit(127);
+}
+
+/* A private dockerd, once it answers, with the busybox image imported. */
+static void docker_peer(struct peers *pr)
+{
+        char dsock[300];
+
+        snprintf(dsock, sizeof(dsock), "%s/docker.sock", T);
+        if (sh("command -v dockerd >/dev/null && command -v docker >/dev/null") != 0)
+                return;
+        pr->dockerd = fork();
+        if (pr->dockerd == 0)
+                dockerd_exec(dsock);
+        for (int i = 0; i < 600; i++) {
+                if (sh("docker -H unix://%s version >/dev/null 2>&1", dsock) == 0)
+                        break;
+                usleep(100000);
         }
-        snprintf(bin, sizeof(bin), "%s/tools/barevirtd", top);
-        snprintf(cli, sizeof(cli), "%s/tools/barevirt", top);
-        if (access(bin, X_OK) < 0 || access("/bin/busybox", X_OK) < 0) {
-                printf("bench-ct: skipped (needs barevirtd and /bin/busybox)\n");
-                return 0;
+        if (sh("docker -H unix://%s import %s/busybox.tar bvbusybox >/dev/null 2>&1", dsock, T) == 0)
+                snprintf(pr->drun, sizeof(pr->drun), "docker -H unix://%s run --rm --network none bvbusybox /bin/true", dsock);
+}
+
+static void peers_stop(const struct peers *pr)
+{
+        if (pr->dockerd > 0) {
+                kill(pr->dockerd, SIGTERM);
+                for (int i = 0; i < 100 && waitpid(pr->dockerd, NULL, WNOHANG) == 0; i++)
+                        usleep(100000);
+                kill(pr->dockerd, SIGKILL);
+                waitpid(pr->dockerd, NULL, 0);
+                sh("grep -o ' %s/[^ ]*' /proc/self/mountinfo | sort -r | while read -r m; do umount -l $m; done 2>/dev/null", T);
         }
-        if (!mkdtemp(T))
-                die("mkdtemp");
-        chmod(T, 0755);
-        if (sh("set -e; cd %s; mkdir -p rootfs/bin rootfs/proc rootfs/sys rootfs/dev rootfs/tmp rootfs/etc;"
-               "cp /bin/busybox rootfs/bin/; for a in sh true sleep; do ln -s busybox rootfs/bin/$a; done;"
-               "tar -C rootfs -cf busybox.tar .", T) != 0)
-                die("cannot make the busybox rootfs");
-        /* Our own network namespace: the daemon and its bridges live and die in it. */
-        if (unshare(CLONE_NEWNET) < 0)
-                die("unshare(CLONE_NEWNET)");
-        struct net_ctx *ctx = NULL;
-        if (net_ctx_new(-1, &ctx, &err) < 0 || net_link_set_up(ctx, "lo", true, &err) < 0)
-                die(err.msg);
+        if (pr->podman[0])
+                sh("%s rm -fa >/dev/null 2>&1; %s system reset -f >/dev/null 2>&1", pr->podman, pr->podman);
+}
 
-        snprintf(sock, sizeof(sock), "%s/api.sock", T);
-        pid_t daemon = daemon_pid = bench_daemon_start(bin, T, NULL);
-        if (bench_time_to_answer(sock, "/v1/ping", bv_now_usec()) < 0)
-                die("barevirtd did not come up");
-        if (bv_loop_new(&loop, &err) < 0 || bv_http_client_new(loop, sock, &api_client, &err) < 0 ||
-            bv_http_client_new(loop, sock, &ev.c, &err) < 0)
-                die(err.msg);
-        struct bv_http_client_request evreq = { .method = "GET", .path = "/v1/events",
-                                                .timeout_usec = 3600000000ULL, .on_body = ev_body };
-        bv_http_client_send(ev.c, &evreq, ev_done, NULL);
+/* Starts a container (POST path) and waits for its end on /v1/events: the microseconds between. */
+static uint64_t start_to_end_usec(const char *path, const char *what)
+{
+        unsigned before = ev.ended;
+        uint64_t t0 = bv_now_usec();
 
-        /*
-         * ---- start of an app container: ours and the peers', interleaved ----
-         * (one of each per round, so that load from elsewhere hits all alike)
-         */
+        if (api("POST", path, NULL, NULL) != 200)
+                die(what);
+        wait_ended(before + 1);
+        return bv_now_usec() - t0;
+}
+
+/* One of each per round, so that load from elsewhere hits all alike. */
+static void time_starts(size_t n_start, size_t n_peer, struct peers *pr, struct start_times *ret)
+{
+        uint64_t starts[64], ustarts[64], pt[64], dt[64], us;
+        size_t np = 0, nd = 0;
+        char *pargv[] = { (char *)"/bin/sh", (char *)"-c", pr->prun, NULL };
+        char *dargv[] = { (char *)"/bin/sh", (char *)"-c", pr->drun, NULL };
+
+        if (pr->prun[0])
+                run_cmd_usec(pargv);   /* warm-up */
+        if (pr->drun[0])
+                run_cmd_usec(dargv);
+        for (size_t i = 0; i < n_start; i++) {
+                starts[i] = start_to_end_usec("/v1/containers/bt/start", "start failed");
+                ustarts[i] = start_to_end_usec("/v1/containers/btu/start", "userns start failed");
+                if (pr->prun[0] && i < n_peer && (us = run_cmd_usec(pargv)))
+                        pt[np++] = us;
+                if (pr->drun[0] && i < n_peer && (us = run_cmd_usec(dargv)))
+                        dt[nd++] = us;
+        }
+        ret->ours = median_ms(starts, n_start);
+        ret->userns = median_ms(ustarts, n_start);
+        ret->podman = median_ms(pt, np);
+        ret->docker = median_ms(dt, nd);
+}
+
+static void report_starts(const struct start_times *t)
+{
+        bench_line("bench-ct", "start /bin/true to exit recorded", t->ours, "ms", "podman run --rm", t->podman, 0);
+        if (t->podman > 0)
+                printf("bench-ct:   vs podman: %.3fx (target <= 0.1x): %s\n", t->ours / t->podman,
+                       t->ours / t->podman <= 0.1 ? "ok" : "MISSED");
+        if (t->docker > 0) {
+                bench_line("bench-ct", "start /bin/true to exit recorded", t->ours, "ms", "docker run --rm", t->docker, 0);
+                printf("bench-ct:   vs docker: %.3fx (target <= 0.1x): %s\n", t->ours / t->docker,
+                       t->ours / t->docker <= 0.1 ? "ok" : "MISSED");
+        }
+        bench_line("bench-ct", "start /bin/true, --userns (idmapped)", t->userns, "ms", "without userns", t->ours, 0);
+}
+
+static void start_bench(bool smoke, size_t n_start, size_t n_peer)
+{
+        char body[1024];
+        struct peers pr = {};
+        struct start_times t;
+
         snprintf(body, sizeof(body), "{\"name\":\"bt\",\"image\":\"%s/busybox.tar\",\"command\":[\"/bin/true\"]}", T);
         if (api("POST", "/v1/containers", body, NULL) != 201)
                 die("cannot create the container");
@@ -340,104 +436,27 @@ int main(void)
                  "\"command\":[\"/bin/true\"]}", T);
         if (api("POST", "/v1/containers", body, NULL) != 201)
                 die("cannot create the userns container");
-        char runc[256] = "", pcmd[1400] = "", dcmd[1024] = "", p[1024] = "", dsock[300];
-        FILE *f = popen("command -v runc", "r");
-        if (f && fgets(runc, sizeof(runc), f))
-                runc[strcspn(runc, "\n")] = '\0';
-        if (f)
-                pclose(f);
-        if (!smoke && runc[0] && sh("command -v podman >/dev/null") == 0) {
-                /* Hosts without CAP_SYS_RESOURCE cannot raise rlimits: podman gets its own, as engines.sh does. */
-                snprintf(p, sizeof(p), "podman --runtime %s --root %s/storage --runroot %s/prun --storage-driver vfs "
-                         "--cgroup-manager cgroupfs --events-backend file", runc, T, T);
-                if (sh("%s import %s/busybox.tar bvbusybox >/dev/null 2>&1", p, T) == 0)
-                        snprintf(pcmd, sizeof(pcmd), "%s run --rm --network none --pids-limit -1 --ulimit nofile=1024:1024 "
-                                 "--ulimit nproc=1024:1024 bvbusybox /bin/true", p);
+        if (!smoke) {
+                podman_peer(&pr);
+                docker_peer(&pr);
         }
-        pid_t dockerd = 0;
-        snprintf(dsock, sizeof(dsock), "%s/docker.sock", T);
-        if (!smoke && sh("command -v dockerd >/dev/null && command -v docker >/dev/null") == 0) {
-                dockerd = fork();
-                if (dockerd == 0) {
-                        char dr[300], er[300], pf[300], host[320];
-                        snprintf(dr, sizeof(dr), "%s/docker", T);
-                        snprintf(er, sizeof(er), "%s/dexec", T);
-                        snprintf(pf, sizeof(pf), "%s/docker.pid", T);
-                        snprintf(host, sizeof(host), "unix://%s", dsock);
-                        int null = open("/dev/null", O_WRONLY);
-                        dup2(null, 1);
-                        dup2(null, 2);
-                        execlp("dockerd", "dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none", "--data-root", dr,
-                               "--exec-root", er, "--host", host, "--pidfile", pf, (char *)NULL);
-                        _exit(127);
-                }
-                for (int i = 0; i < 600; i++) {
-                        if (sh("docker -H unix://%s version >/dev/null 2>&1", dsock) == 0)
-                                break;
-                        usleep(100000);
-                }
-                if (sh("docker -H unix://%s import %s/busybox.tar bvbusybox >/dev/null 2>&1", dsock, T) == 0)
-                        snprintf(dcmd, sizeof(dcmd), "docker -H unix://%s run --rm --network none bvbusybox /bin/true", dsock);
-        }
-        uint64_t starts[64], ustarts[64], pt[64], dt[64];
-        size_t np = 0, nd = 0;
-        char *pargv[] = { (char *)"/bin/sh", (char *)"-c", pcmd, NULL };
-        char *dargv[] = { (char *)"/bin/sh", (char *)"-c", dcmd, NULL };
-        if (pcmd[0])
-                run_cmd_usec(pargv);   /* warm-up */
-        if (dcmd[0])
-                run_cmd_usec(dargv);
-        for (size_t i = 0; i < n_start; i++) {
-                unsigned before = ev.ended;
-                uint64_t t0 = bv_now_usec();
-                if (api("POST", "/v1/containers/bt/start", NULL, NULL) != 200)
-                        die("start failed");
-                wait_ended(before + 1);
-                starts[i] = bv_now_usec() - t0;
-                before = ev.ended;
-                t0 = bv_now_usec();
-                if (api("POST", "/v1/containers/btu/start", NULL, NULL) != 200)
-                        die("userns start failed");
-                wait_ended(before + 1);
-                ustarts[i] = bv_now_usec() - t0;
-                uint64_t us;
-                if (pcmd[0] && i < n_peer && (us = run_cmd_usec(pargv)))
-                        pt[np++] = us;
-                if (dcmd[0] && i < n_peer && (us = run_cmd_usec(dargv)))
-                        dt[nd++] = us;
-        }
-        double ours = median_ms(starts, n_start), userns = median_ms(ustarts, n_start), podman = median_ms(pt, np), docker = median_ms(dt, nd);
-        if (dockerd > 0) {
-                kill(dockerd, SIGTERM);
-                for (int i = 0; i < 100 && waitpid(dockerd, NULL, WNOHANG) == 0; i++)
-                        usleep(100000);
-                kill(dockerd, SIGKILL);
-                waitpid(dockerd, NULL, 0);
-                sh("grep -o ' %s/[^ ]*' /proc/self/mountinfo | sort -r | while read -r m; do umount -l $m; done 2>/dev/null", T);
-        }
-        if (p[0])
-                sh("%s rm -fa >/dev/null 2>&1; %s system reset -f >/dev/null 2>&1", p, p);
-        bench_line("bench-ct", "start /bin/true to exit recorded", ours, "ms", "podman run --rm", podman, 0);
-        if (podman > 0)
-                printf("bench-ct:   vs podman: %.3fx (target <= 0.1x): %s\n", ours / podman, ours / podman <= 0.1 ? "ok" : "MISSED");
-        if (docker > 0) {
-                bench_line("bench-ct", "start /bin/true to exit recorded", ours, "ms", "docker run --rm", docker, 0);
-                printf("bench-ct:   vs docker: %.3fx (target <= 0.1x): %s\n", ours / docker, ours / docker <= 0.1 ? "ok" : "MISSED");
-        }
-        bench_line("bench-ct", "start /bin/true, --userns (idmapped)", userns, "ms", "without userns", ours, 0);
+        time_starts(n_start, n_peer, &pr, &t);
+        peers_stop(&pr);
+        report_starts(&t);
         api("DELETE", "/v1/containers/bt", NULL, NULL);
         api("DELETE", "/v1/containers/btu", NULL, NULL);
+}
 
-        /*
-         * ---- 200 containers on one network ----
-         * Destroyed network namespaces are cleaned up by the kernel in the
-         * background, holding the RTNL lock: let the ones above go first.
-         */
-        sleep(smoke ? 0 : 3);
+/* ---- n containers on one network, then measured while they run ---- */
+
+static void start_many(size_t n)
+{
+        char body[1024], path[512];
+        uint64_t attach[MAX_CTS], cstart[MAX_CTS];
+
         if (api("POST", "/v1/networks", "{\"name\":\"bnet\",\"addresses\":[\"10.97.0.1/16\"]}", NULL) != 201)
                 die("cannot create the network");
-        uint64_t attach[MAX_CTS], cstart[MAX_CTS];
-        for (size_t i = 0; i < n_cts; i++) {
+        for (size_t i = 0; i < n; i++) {
                 json_t *o = NULL;
                 snprintf(body, sizeof(body),
                          "{\"name\":\"b%03zu\",\"rootfs\":\"%s/rootfs\",\"command\":[\"/bin/sleep\",\"100000\"],"
@@ -452,26 +471,19 @@ int main(void)
                 attach[i] = (uint64_t)json_integer_value(json_object_get(o, "net_attach_usec"));
                 json_decref(o);
         }
-        bench_line("bench-ct", "start with a NIC (median)", median_ms(cstart, n_cts), "ms", NULL, 0, 0);
-        bench_line("bench-ct", "network attach in barevirtd (median)", median_ms(attach, n_cts), "ms", NULL, 0, 1.5);
+        bench_line("bench-ct", "start with a NIC (median)", median_ms(cstart, n), "ms", NULL, 0, 0);
+        bench_line("bench-ct", "network attach in barevirtd (median)", median_ms(attach, n), "ms", NULL, 0, 1.5);
+}
 
-        /* ---- with them running (monitors settled after their start-up) ---- */
-        sleep(smoke ? 0 : 2);
-        uint64_t lt[9];
-        char *largv[] = { cli, (char *)"--socket", sock, (char *)"ct", (char *)"list", NULL };
-        for (size_t i = 0; i < 9; i++)
-                lt[i] = run_cmd_usec(largv);
-        char what[80];
-        snprintf(what, sizeof(what), "barevirt ct list, %zu running", n_cts);
-        bench_line("bench-ct", what, median_ms(lt, 9), "ms", NULL, 0, 20);
-        snprintf(what, sizeof(what), "barevirtd RSS, %zu running", n_cts);
-        bench_line("bench-ct", what, bench_rss_kib(daemon) / 1024.0, "MiB", NULL, 0, 8);
-        json_t *list = NULL;
-        api("GET", "/v1/containers", NULL, &list);
+/* The RSS of each container's monitor. */
+static void monitors_rss(void)
+{
+        json_t *list = NULL, *c;
         uint64_t mrss[MAX_CTS];
         size_t nm = 0, i;
         long maxrss = 0;
-        json_t *c;
+
+        api("GET", "/v1/containers", NULL, &list);
         json_array_foreach(list, i, c) {
                 long kib = bench_rss_kib((pid_t)json_integer_value(json_object_get(c, "monitor_pid")));
                 if (kib > 0 && nm < MAX_CTS) {
@@ -483,18 +495,40 @@ int main(void)
         json_decref(list);
         bench_line("bench-ct", "monitor RSS (median)", nm ? bench_median(mrss, nm) / 1024.0 : 0, "MiB", NULL, 0, 1);
         bench_line("bench-ct", "monitor RSS (max)", maxrss / 1024.0, "MiB", NULL, 0, 1);
+}
 
-        /* ---- teardown: every DELETE at once, until the bridge has no port ---- */
+static void running_metrics(size_t n)
+{
+        uint64_t lt[9];
+        char *largv[] = { cli, (char *)"--socket", sock, (char *)"ct", (char *)"list", NULL };
+        char what[80];
+
+        for (size_t i = 0; i < 9; i++)
+                lt[i] = run_cmd_usec(largv);
+        snprintf(what, sizeof(what), "barevirt ct list, %zu running", n);
+        bench_line("bench-ct", what, median_ms(lt, 9), "ms", NULL, 0, 20);
+        snprintf(what, sizeof(what), "barevirtd RSS, %zu running", n);
+        bench_line("bench-ct", what, bench_rss_kib(daemon_pid) / 1024.0, "MiB", NULL, 0, 8);
+        monitors_rss();
+}
+
+/* ---- teardown: every DELETE at once, until the bridge has no port ---- */
+
+static void teardown_all(size_t n)
+{
+        struct bv_error err = {};
+        char what[80];
         uint64_t t0 = bv_now_usec();
-        del.n = n_cts;
-        for (size_t k = 0; k < n_cts; k++)
+
+        del.n = n;
+        for (size_t k = 0; k < n; k++)
                 snprintf(del.paths[k], sizeof(del.paths[k]), "/v1/containers/b%03zu?force=1", k);
         for (size_t k = 0; k < DEL_CONNS; k++) {
                 if (bv_http_client_new(loop, sock, &del.c[k], &err) < 0)
                         die(err.msg);
                 del_send(k);
         }
-        while (del.done < n_cts && bv_now_usec() - t0 < 120000000)
+        while (del.done < n && bv_now_usec() - t0 < 120000000)
                 bv_loop_run_once(loop, 100000);
         uint64_t answered = bv_now_usec() - t0;
         wait_no_ports("bnet", t0);
@@ -505,21 +539,98 @@ int main(void)
          * issue's 1 ms per container is the network part: "network teardown"
          * below, through ct-net.c alone.
          */
-        snprintf(what, sizeof(what), "full teardown of %zu, answered (per ct)", n_cts);
-        bench_line("bench-ct", what, answered / 1000.0 / (double)n_cts, "ms", NULL, 0, 0);
-        snprintf(what, sizeof(what), "full teardown of %zu, ports gone (per ct)", n_cts);
-        bench_line("bench-ct", what, gone / 1000.0 / (double)n_cts, "ms", NULL, 0, 0);
+        snprintf(what, sizeof(what), "full teardown of %zu, answered (per ct)", n);
+        bench_line("bench-ct", what, answered / 1000.0 / (double)n, "ms", NULL, 0, 0);
+        snprintf(what, sizeof(what), "full teardown of %zu, ports gone (per ct)", n);
+        bench_line("bench-ct", what, gone / 1000.0 / (double)n, "ms", NULL, 0, 0);
         for (size_t k = 0; k < DEL_CONNS; k++)
                 bv_http_client_free(del.c[k]);
+}
 
-        /* ---- the network part alone, through ct-net.c (after the kernel's cleanup settled) ---- */
+/* ---- setting up ---- */
+
+/* Root, barevirtd and busybox; says why not otherwise. Sets cli and bin. */
+static bool can_run(char *bin, size_t size)
+{
+        const char *top = getenv("top_builddir") ? getenv("top_builddir") : ".";
+
+        if (getuid() != 0) {
+                printf("bench-ct: skipped (needs root)\n");
+                return false;
+        }
+        snprintf(bin, size, "%s/tools/barevirtd", top);
+        snprintf(cli, sizeof(cli), "%s/tools/barevirt", top);
+        if (access(bin, X_OK) < 0 || access("/bin/busybox", X_OK) < 0) {
+                printf("bench-ct: skipped (needs barevirtd and /bin/busybox)\n");
+                return false;
+        }
+        return true;
+}
+
+/* T, with a busybox rootfs and its tarball (the image). */
+static void make_rootfs(void)
+{
+        if (!mkdtemp(T))
+                die("mkdtemp");
+        chmod(T, 0755);
+        if (sh("set -e; cd %s; mkdir -p rootfs/bin rootfs/proc rootfs/sys rootfs/dev rootfs/tmp rootfs/etc;"
+               "cp /bin/busybox rootfs/bin/; for a in sh true sleep; do ln -s busybox rootfs/bin/$a; done;"
+               "tar -C rootfs -cf busybox.tar .", T) != 0)
+                die("cannot make the busybox rootfs");
+}
+
+/* Our own barevirtd, answering, and our clients of its API and /v1/events. */
+static void daemon_up(const char *bin)
+{
+        struct bv_error err = {};
+
+        snprintf(sock, sizeof(sock), "%s/api.sock", T);
+        daemon_pid = bench_daemon_start(bin, T, NULL);
+        if (bench_time_to_answer(sock, "/v1/ping", bv_now_usec()) < 0)
+                die("barevirtd did not come up");
+        if (bv_loop_new(&loop, &err) < 0 || bv_http_client_new(loop, sock, &api_client, &err) < 0 ||
+            bv_http_client_new(loop, sock, &ev.c, &err) < 0)
+                die(err.msg);
+        struct bv_http_client_request evreq = { .method = "GET", .path = "/v1/events",
+                                                .timeout_usec = 3600000000ULL, .on_body = ev_body };
+        bv_http_client_send(ev.c, &evreq, ev_done, NULL);
+}
+
+int main(void)
+{
+        bool smoke = bench_smoke();
+        size_t n_start = smoke ? 3 : 15, n_peer = smoke ? 1 : 7, n_cts = smoke ? 10 : MAX_CTS;
+        char bin[512];
+        struct bv_error err = {};
+        struct net_ctx *ctx = NULL;
+
+        if (!can_run(bin, sizeof(bin)))
+                return 0;
+        make_rootfs();
+        /* Our own network namespace: the daemon and its bridges live and die in it. */
+        if (unshare(CLONE_NEWNET) < 0)
+                die("unshare(CLONE_NEWNET)");
+        if (net_ctx_new(-1, &ctx, &err) < 0 || net_link_set_up(ctx, "lo", true, &err) < 0)
+                die(err.msg);
+        daemon_up(bin);
+        start_bench(smoke, n_start, n_peer);
+        /*
+         * Destroyed network namespaces are cleaned up by the kernel in the
+         * background, holding the RTNL lock: let the ones above go first.
+         */
+        sleep(smoke ? 0 : 3);
+        start_many(n_cts);
+        sleep(smoke ? 0 : 2);   /* monitors settled after their start-up */
+        running_metrics(n_cts);
+        teardown_all(n_cts);
+        /* The network part alone, through ct-net.c (after the kernel's cleanup settled). */
         sleep(smoke ? 0 : 5);
         direct_net(n_cts);
 
         bv_http_client_free(ev.c);
         bv_http_client_free(api_client);
         bv_loop_free(loop);
-        bench_daemon_stop(daemon);
+        bench_daemon_stop(daemon_pid);
         net_ctx_free(ctx);
         sh("grep -o ' %s/[^ ]*' /proc/self/mountinfo | sort -r | while read -r m; do umount -l $m; done 2>/dev/null; rm -rf %s", T, T);
         return 0;

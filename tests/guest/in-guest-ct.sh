@@ -11,12 +11,9 @@
 S=/run/bvd
 BV="barevirt --socket $S/api.sock"
 CG=/sys/fs/cgroup
-n=0
-check() { # check DESCRIPTION COMMAND...
-	d=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "LANE: ok ct$n - $d"; else echo "LANE: not ok ct$n - $d"; fi
-}
+LANE_ID=ct
+# shellcheck source=tests/lib/in-guest.sh # its copy in the guest
+. /lane-lib.sh
 js() { $BV ct show "$1" --json | jq -r "$2"; }
 wait_state() { # NAME STATE SECONDS
 	i=0
@@ -29,42 +26,42 @@ barevirtd --state-dir $S/state --run-dir $S/run --socket $S/api.sock -q 2>$S/bar
 BVD=$!
 i=0
 while ! $BV host --json >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-check "barevirtd runs in the guest" kill -0 $BVD
+lane_check "barevirtd runs in the guest" kill -0 $BVD
 limits=$($BV host --json | jq -c .ct_limits)
-check "barevirt host lists memory, cpus and pids as available ($limits)" \
+lane_check "barevirt host lists memory, cpus and pids as available ($limits)" \
 	sh -c "echo '$limits' | grep -q memory && echo '$limits' | grep -q cpus && echo '$limits' | grep -q pids"
 
 # memory.max: the init allocates past 64 MiB and is OOM-killed; the container says so.
 $BV ct create ctmem --rootfs /lane/rootfs --memory 64 -- sort /dev/zero >/dev/null &&
 	$BV ct start ctmem >/dev/null
-check "ct create/start with --memory 64" [ $? = 0 ]
+lane_check "ct create/start with --memory 64" [ $? = 0 ]
 wait_state ctmem crashed 60
-check "memory.max enforced: the container crashed ($(js ctmem .state), signal $(js ctmem .signal))" \
+lane_check "memory.max enforced: the container crashed ($(js ctmem .state), signal $(js ctmem .signal))" \
 	[ "$(js ctmem .state)" = crashed ]
-check "and is reported OOM-killed" [ "$(js ctmem .oom_killed)" = true ]
+lane_check "and is reported OOM-killed" [ "$(js ctmem .oom_killed)" = true ]
 
 # One container with every limit, busy, for the rest.
 $BV ct create ctlim --rootfs /lane/rootfs --memory 64 --pids 10 --cpus 0.1 --stop-timeout 1 \
 	-- sh -c 'sleep 1000 & sleep 1000 & while :; do :; done' >/dev/null && $BV ct start ctlim >/dev/null
-check "a container with memory, pids and cpus limits starts" [ "$(js ctlim .state)" = running ]
+lane_check "a container with memory, pids and cpus limits starts" [ "$(js ctlim .state)" = running ]
 out=$($BV ct exec ctlim -- cat /sys/fs/cgroup/memory.max 2>&1)
-check "it sees memory.max = 64 MiB ($out)" [ "$out" = 67108864 ]
+lane_check "it sees memory.max = 64 MiB ($out)" [ "$out" = 67108864 ]
 out=$($BV ct exec ctlim -- sh -c 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i + 1)); done; wait' 2>&1)
 case "$out" in *"can't fork"*|*"Resource temporarily unavailable"*) r=0 ;; *) r=1 ;; esac
-check "pids.max enforced: fork fails past 10" [ $r = 0 ]
+lane_check "pids.max enforced: fork fails past 10" [ $r = 0 ]
 sleep 2
 thr=$(sed -n 's/^nr_throttled //p' $CG/barevirt/ctlim/cpu.stat)
-check "cpu.max throttles the busy loop (nr_throttled=$thr)" [ "${thr:-0}" -gt 0 ]
+lane_check "cpu.max throttles the busy loop (nr_throttled=$thr)" [ "${thr:-0}" -gt 0 ]
 mem=$(js ctlim .usage.memory_bytes); pids=$(js ctlim .usage.pids)
-check "ct show reports live usage (memory $mem bytes, $pids pids)" [ "${mem:-0}" -gt 0 -a "${pids:-0}" -ge 3 ]
+lane_check "ct show reports live usage (memory $mem bytes, $pids pids)" [ "${mem:-0}" -gt 0 -a "${pids:-0}" -ge 3 ]
 procs=$(wc -l <$CG/barevirt/ctlim/cgroup.procs)
 $BV ct stop ctlim >/dev/null
-check "stop after the 1 s timeout: cgroup.kill ends all $procs processes (state $(js ctlim .state))" \
+lane_check "stop after the 1 s timeout: cgroup.kill ends all $procs processes (state $(js ctlim .state))" \
 	sh -c "[ $procs -ge 3 ] && [ '$(js ctlim .state)' = stopped ] && [ ! -e $CG/barevirt/ctlim ]"
-check "the stop was a kill (signal $(js ctlim .signal))" [ "$(js ctlim .signal)" = 9 ]
+lane_check "the stop was a kill (signal $(js ctlim .signal))" [ "$(js ctlim .signal)" = 9 ]
 
 $BV ct delete ctmem >/dev/null && $BV ct delete ctlim >/dev/null
-check "containers deleted, no cgroup left" sh -c "[ -z \"\$(ls $CG/barevirt 2>/dev/null)\" ]"
+lane_check "containers deleted, no cgroup left" sh -c "[ -z \"\$(ls $CG/barevirt 2>/dev/null)\" ]"
 kill $BVD
 wait $BVD
-check "barevirtd exits cleanly" [ $? = 0 ]
+lane_check "barevirtd exits cleanly" [ $? = 0 ]

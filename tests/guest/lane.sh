@@ -11,9 +11,7 @@
 . "$top_srcdir/tests/lib/daemon.sh"
 . "$top_srcdir/tests/lib/guest.sh"
 
-tap_require_root
-command -v qemu-system-x86_64 >/dev/null || tap_skip_all "qemu-system-x86_64 is not installed"
-for t in jq curl; do command -v $t >/dev/null || tap_skip_all "$t is not installed"; done
+bv_guest_require jq curl
 [ -x /bin/busybox ] || tap_skip_all "busybox-static is not installed"
 RT="$top_builddir/tools/barevirt-runtime"
 [ -x "$RT" ] || tap_skip_all "barevirt-runtime is not built"
@@ -63,7 +61,8 @@ fi
 sh "$top_srcdir/tools/mkguest" --out "$top_builddir/build/guest-lane" --cache "$top_builddir/build/guest/cache" \
 	$adds --add "$T/rootfs:/lane/rootfs" --add "$T/bundles:/lane/bundles" \
 	--add "$top_srcdir/tests/guest/in-guest.sh:/lane.sh" \
-	--add "$top_srcdir/tests/guest/in-guest-ct.sh:/lane-ct.sh" >/dev/null
+	--add "$top_srcdir/tests/guest/in-guest-ct.sh:/lane-ct.sh" \
+	--add "$top_srcdir/tests/lib/in-guest.sh:/lane-lib.sh" >/dev/null
 tap_ok $? "the lane guest builds (runtime, libraries, rootfs, bundles, tests)"
 
 bv_daemon_start || tap_skip_all "barevirtd did not start"

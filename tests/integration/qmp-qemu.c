@@ -206,16 +206,241 @@ static void skip_or_fail(const char *what)
                 tap_skip("%s: no guest built (tools/mkguest)", what);
 }
 
+/* What the steps below share: one QEMU, the connection to it, its events. */
+struct session {
+        struct bv_loop *loop;
+        struct qmp_conn *c;
+        struct bv_error err;
+        struct ev_log log;
+        struct qmp_status st;
+};
+
+/* Starts QEMU and connects; the greeting and query-version agree. Ends the test if it cannot. */
+static void open_session(struct session *s, const char *kernel, const char *initrd)
+{
+        int major, minor, micro, r;
+
+        start_qemu(have_guest ? kernel : NULL, initrd);
+        if (!tap_ok(qemu_pid > 0, "QEMU started"))
+                tap_done();
+        bv_loop_new(&s->loop, NULL);
+        r = connect_qmp(s->loop, &s->c, &s->err);
+        if (!tap_is_int(r, 0, "connected to the QMP socket")) {
+                tap_diag("%s", s->err.msg);
+                tap_done();
+        }
+        qmp_conn_set_event_cb(s->c, on_event, &s->log);
+        qmp_conn_set_close_cb(s->c, on_close, NULL);
+        r = qmp_conn_wait_ready(s->c, 10000, &s->err);
+        if (!tap_is_int(r, 0, "greeting and capabilities negotiated")) {
+                tap_diag("%s", s->err.msg);
+                tap_done();
+        }
+        qmp_conn_get_version(s->c, &major, &minor, &micro);
+        tap_ok(major >= 7, "greeting: QEMU %d.%d.%d (%s)", major, minor, micro, qmp_conn_get_package(s->c));
+        tap_ok(qmp_conn_has_capability(s->c, "oob"), "greeting offers 'oob'");
+        struct qmp_version ver = { 0 };
+        tap_is_int(qmp_version_query(s->c, 5000, &ver, &s->err), 0, "query-version");
+        tap_ok(ver.major == major && ver.minor == minor && ver.micro == micro,
+               "query-version agrees with the greeting");
+}
+
+/* query-status says running (and the guest printed its banner); stop and cont with their events. */
+static void check_running_and_pause(struct session *s)
+{
+        int r = qmp_status_query(s->c, 5000, &s->st, &s->err);
+
+        tap_is_int(r, 0, "query-status");
+        tap_ok(s->st.running && strcmp(s->st.status, "running") == 0, "query-status: running (%s)", s->st.status);
+        if (have_guest) {
+                bool up = wait_banner(s->loop, 1, 180);
+                tap_ok(up, "guest printed " BANNER " on the serial console");
+        }
+
+        /* stop / cont and their events. */
+        tap_is_int(qmp_vm_stop(s->c, 5000, &s->err), 0, "stop");
+        tap_ok(wait_event(s->loop, &s->log, "STOP", 1, 5000), "STOP event");
+        r = qmp_status_query(s->c, 5000, &s->st, &s->err);
+        tap_ok(r == 0 && !s->st.running && strcmp(s->st.status, "paused") == 0, "query-status: paused");
+        tap_is_int(qmp_vm_cont(s->c, 5000, &s->err), 0, "cont");
+        tap_ok(wait_event(s->loop, &s->log, "RESUME", 1, 5000), "RESUME event");
+        r = qmp_status_query(s->c, 5000, &s->st, &s->err);
+        tap_ok(r == 0 && s->st.running, "query-status: running again");
+}
+
+/* The other typed helpers, against the real thing. */
+static void check_helpers(struct session *s)
+{
+        struct qmp_conn *c = s->c;
+        struct bv_error *err = &s->err;
+        json_t *blocks = NULL;
+
+        tap_is_int(qmp_block_query(c, 5000, &blocks, err), 0, "query-block");
+        json_decref(blocks);
+        json_t *node = json_pack("{s:s,s:s,s:I}", "driver", "null-co", "node-name", "bvnull0", "size",
+                                 (json_int_t)1048576);
+        tap_is_int(qmp_blockdev_add(c, 5000, node, err), 0, "blockdev-add null-co");
+        json_decref(node);
+        tap_is_int(qmp_blockdev_del(c, 5000, "bvnull0", err), 0, "blockdev-del");
+        int r = qmp_blockdev_del(c, 5000, "bvnull0", err);
+        tap_is_int(r, -EREMOTEIO, "blockdev-del of a missing node is a QMP error");
+        tap_ok(strncmp(err->msg, "GenericError: ", 14) == 0, "... with class and desc: %s", err->msg);
+        json_t *dev = json_pack("{s:s,s:s}", "driver", "no-such-device", "id", "x0");
+        r = qmp_device_add(c, 5000, dev, err);
+        json_decref(dev);
+        tap_is_int(r, -EREMOTEIO, "device_add of an unknown driver is a QMP error");
+        tap_ok(strstr(err->msg, "no-such-device") != NULL, "... naming it: %s", err->msg);
+        r = qmp_device_del(c, 5000, "nope", err);
+        tap_ok(r == -EREMOTEIO && strncmp(err->msg, "DeviceNotFound: ", 16) == 0,
+               "device_del of a missing device: %s", err->msg);
+        _cleanup_free_ char *out = NULL;
+        tap_is_int(qmp_hmp_run(c, 5000, "info status", &out, err), 0, "human-monitor-command");
+        tap_ok(out && strstr(out, "VM status: running"), "HMP 'info status' says running");
+        json_t *raw = NULL;
+        tap_is_int(qmp_conn_call_sync(c, "query-commands", NULL, 5000, &raw, err), 0,
+                   "raw call: query-commands");
+        tap_ok(json_is_array(raw) && json_array_size(raw) > 100, "query-commands lists commands");
+        json_decref(raw);
+        raw = NULL;
+        tap_is_int(qmp_conn_call_sync(c, "query-qmp-schema", NULL, 10000, &raw, err), 0,
+                   "raw call: query-qmp-schema (one line of about 200 KB)");
+        json_decref(raw);
+}
+
+/* system_reset: RESET event, and the guest boots again. */
+static void check_reset(struct session *s)
+{
+        unsigned banners = count_banner();
+
+        tap_is_int(qmp_vm_reset(s->c, 5000, &s->err), 0, "system_reset");
+        tap_ok(wait_event(s->loop, &s->log, "RESET", 1, 5000), "RESET event");
+        if (have_guest)
+                tap_ok(wait_banner(s->loop, banners + 1, 180), "guest printed its banner again after the reset");
+        else
+                skip_or_fail("banner after reset");
+}
+
+/* A raw client that sends a burst of commands and leaves at once (i varies how far QEMU gets); false if it could not. */
+static bool leave_in_flight(int i)
+{
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        /* Small ids, as a naive client would use: they must never match ours. */
+        const char burst[] = "{\"execute\":\"qmp_capabilities\",\"id\":1}\n"
+                             "{\"execute\":\"stop\",\"id\":2}\n{\"execute\":\"cont\",\"id\":3}\n"
+                             "{\"execute\":\"query-status\",\"id\":4}\n";
+
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+            write(fd, burst, sizeof(burst) - 1) < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return false;
+        }
+        usleep((useconds_t)(i % 5) * 300); /* vary how far QEMU gets with the old session */
+        close(fd);
+        return true;
+}
+
+/*
+ * A client that leaves with commands in flight: the next one can
+ * read that session's events and replies before its own greeting.
+ * Each reconnect must still handshake and pair its own reply.
+ */
+static void check_reconnects(struct session *s)
+{
+        unsigned reconnects = 0, discarded = 0, dropped = 0;
+
+        qmp_conn_free(s->c);
+        s->c = NULL;
+        for (int i = 0; i < 20; i++) {
+                struct qmp_conn *c2 = NULL;
+                struct qmp_stats s2;
+                if (!leave_in_flight(i))
+                        continue;
+                if (connect_qmp(s->loop, &c2, &s->err) == 0 && qmp_conn_wait_ready(c2, 10000, &s->err) == 0 &&
+                    qmp_status_query(c2, 5000, &s->st, &s->err) == 0) {
+                        reconnects++;
+                        qmp_conn_get_stats(c2, &s2);
+                        discarded += (unsigned)s2.discarded;
+                        dropped += (unsigned)s2.dropped;
+                } else
+                        tap_diag("reconnect %d: %s", i, s->err.msg);
+                qmp_conn_free(c2);
+        }
+        tap_is_int(reconnects, 20, "20 reconnects after clients that left with commands in flight");
+        tap_diag("earlier sessions' replies and events discarded before our capabilities reply: %u",
+                 discarded);
+        tap_is_int(dropped, 0, "... none of them left over to drop as unknown afterwards");
+}
+
+/* Connects again for the steps after the reconnects; ends the test if it cannot. */
+static void reopen_session(struct session *s)
+{
+        int r = connect_qmp(s->loop, &s->c, &s->err);
+
+        if (r == 0)
+                r = qmp_conn_wait_ready(s->c, 10000, &s->err);
+        if (!tap_is_int(r, 0, "connected again")) {
+                tap_diag("%s", s->err.msg);
+                tap_done();
+        }
+        qmp_conn_set_event_cb(s->c, on_event, &s->log);
+        qmp_conn_set_close_cb(s->c, on_close, NULL);
+        r = qmp_status_query(s->c, 5000, &s->st, &s->err);
+        if (r == 0 && !s->st.running)
+                r = qmp_vm_cont(s->c, 5000, &s->err);
+        tap_is_int(r, 0, "guest running after the reconnects");
+}
+
+/* A stopped QEMU: the command times out in time, the connection survives. */
+static void check_sigstop(struct session *s)
+{
+        struct qmp_stats before, after;
+
+        qmp_conn_get_stats(s->c, &before);
+        kill(qemu_pid, SIGSTOP);
+        uint64_t t0 = bv_now_usec();
+        int r = qmp_status_query(s->c, 500, &s->st, &s->err);
+        uint64_t dt = bv_now_usec() - t0;
+        tap_is_int(r, -ETIMEDOUT, "query-status to a SIGSTOPped QEMU times out");
+        tap_ok(dt >= 450000 && dt < 1500000, "... within its 500 ms timeout (%llu ms)",
+               (unsigned long long)(dt / 1000));
+        tap_ok(qmp_conn_is_open(s->c), "connection still open");
+        kill(qemu_pid, SIGCONT);
+        r = qmp_status_query(s->c, 10000, &s->st, &s->err);
+        tap_is_int(r, 0, "query-status works after SIGCONT");
+        qmp_conn_get_stats(s->c, &after);
+        tap_is_int((long long)(after.late - before.late), 1, "the late reply was dropped");
+        tap_is_int((long long)after.dropped, 0, "nothing malformed from QEMU");
+}
+
+/* system_powerdown: the guest's acpid powers it off (without a guest, quit). */
+static void check_powerdown(struct session *s)
+{
+        tap_is_int(qmp_vm_powerdown(s->c, 5000, &s->err), 0, "system_powerdown");
+        tap_ok(wait_event(s->loop, &s->log, "POWERDOWN", 1, 5000), "POWERDOWN event");
+        if (have_guest) {
+                tap_ok(wait_event(s->loop, &s->log, "SHUTDOWN", 1, 120000), "SHUTDOWN event");
+                tap_ok(s->log.shutdown_guest, "... initiated by the guest");
+                uint64_t end = bv_now_usec() + 30000000;
+                while (!closed && bv_now_usec() < end)
+                        bv_loop_run_once(s->loop, 100000);
+                tap_ok(closed && !qmp_conn_is_open(s->c), "connection closed when QEMU exited");
+                tap_ok(qemu_exited(30000), "QEMU exited");
+                tap_ok(WIFEXITED(qemu_status) && WEXITSTATUS(qemu_status) == 0, "... with status 0");
+        } else {
+                skip_or_fail("SHUTDOWN after system_powerdown");
+                tap_is_int(qmp_vm_quit(s->c, 5000, &s->err), 0, "quit");
+                tap_ok(qemu_exited(30000), "QEMU exited after quit");
+        }
+}
+
 int main(void)
 {
         const char *kernel = getenv("BV_GUEST_KERNEL");
         const char *initrd = getenv("BV_GUEST_INITRD");
-        struct bv_loop *loop = NULL;
-        struct qmp_conn *c = NULL;
-        struct bv_error err = { 0 };
-        struct ev_log log = { 0 };
-        struct qmp_status st = { 0 };
-        int r;
+        struct session s = { 0 };
 
         if (system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0)
                 tap_skip_all("qemu-system-x86_64 not installed");
@@ -230,182 +455,15 @@ int main(void)
         if (!have_guest)
                 tap_diag("no guest: testing QEMU sitting in SeaBIOS");
 
-        start_qemu(have_guest ? kernel : NULL, initrd);
-        if (!tap_ok(qemu_pid > 0, "QEMU started"))
-                tap_done();
-        bv_loop_new(&loop, NULL);
-        r = connect_qmp(loop, &c, &err);
-        if (!tap_is_int(r, 0, "connected to the QMP socket")) {
-                tap_diag("%s", err.msg);
-                tap_done();
-        }
-        qmp_conn_set_event_cb(c, on_event, &log);
-        qmp_conn_set_close_cb(c, on_close, NULL);
-        r = qmp_conn_wait_ready(c, 10000, &err);
-        if (!tap_is_int(r, 0, "greeting and capabilities negotiated")) {
-                tap_diag("%s", err.msg);
-                tap_done();
-        }
-        int major, minor, micro;
-        qmp_conn_get_version(c, &major, &minor, &micro);
-        tap_ok(major >= 7, "greeting: QEMU %d.%d.%d (%s)", major, minor, micro, qmp_conn_get_package(c));
-        tap_ok(qmp_conn_has_capability(c, "oob"), "greeting offers 'oob'");
-        struct qmp_version ver = { 0 };
-        tap_is_int(qmp_version_query(c, 5000, &ver, &err), 0, "query-version");
-        tap_ok(ver.major == major && ver.minor == minor && ver.micro == micro,
-               "query-version agrees with the greeting");
-
-        r = qmp_status_query(c, 5000, &st, &err);
-        tap_is_int(r, 0, "query-status");
-        tap_ok(st.running && strcmp(st.status, "running") == 0, "query-status: running (%s)", st.status);
-
-        if (have_guest) {
-                bool up = wait_banner(loop, 1, 180);
-                tap_ok(up, "guest printed " BANNER " on the serial console");
-        }
-
-        /* stop / cont and their events. */
-        tap_is_int(qmp_vm_stop(c, 5000, &err), 0, "stop");
-        tap_ok(wait_event(loop, &log, "STOP", 1, 5000), "STOP event");
-        r = qmp_status_query(c, 5000, &st, &err);
-        tap_ok(r == 0 && !st.running && strcmp(st.status, "paused") == 0, "query-status: paused");
-        tap_is_int(qmp_vm_cont(c, 5000, &err), 0, "cont");
-        tap_ok(wait_event(loop, &log, "RESUME", 1, 5000), "RESUME event");
-        r = qmp_status_query(c, 5000, &st, &err);
-        tap_ok(r == 0 && st.running, "query-status: running again");
-
-        /* The other typed helpers, against the real thing. */
-        json_t *blocks = NULL;
-        tap_is_int(qmp_block_query(c, 5000, &blocks, &err), 0, "query-block");
-        json_decref(blocks);
-        json_t *node = json_pack("{s:s,s:s,s:I}", "driver", "null-co", "node-name", "bvnull0", "size",
-                                 (json_int_t)1048576);
-        tap_is_int(qmp_blockdev_add(c, 5000, node, &err), 0, "blockdev-add null-co");
-        json_decref(node);
-        tap_is_int(qmp_blockdev_del(c, 5000, "bvnull0", &err), 0, "blockdev-del");
-        r = qmp_blockdev_del(c, 5000, "bvnull0", &err);
-        tap_is_int(r, -EREMOTEIO, "blockdev-del of a missing node is a QMP error");
-        tap_ok(strncmp(err.msg, "GenericError: ", 14) == 0, "... with class and desc: %s", err.msg);
-        json_t *dev = json_pack("{s:s,s:s}", "driver", "no-such-device", "id", "x0");
-        r = qmp_device_add(c, 5000, dev, &err);
-        json_decref(dev);
-        tap_is_int(r, -EREMOTEIO, "device_add of an unknown driver is a QMP error");
-        tap_ok(strstr(err.msg, "no-such-device") != NULL, "... naming it: %s", err.msg);
-        r = qmp_device_del(c, 5000, "nope", &err);
-        tap_ok(r == -EREMOTEIO && strncmp(err.msg, "DeviceNotFound: ", 16) == 0,
-               "device_del of a missing device: %s", err.msg);
-        _cleanup_free_ char *out = NULL;
-        tap_is_int(qmp_hmp_run(c, 5000, "info status", &out, &err), 0, "human-monitor-command");
-        tap_ok(out && strstr(out, "VM status: running"), "HMP 'info status' says running");
-        json_t *raw = NULL;
-        tap_is_int(qmp_conn_call_sync(c, "query-commands", NULL, 5000, &raw, &err), 0,
-                   "raw call: query-commands");
-        tap_ok(json_is_array(raw) && json_array_size(raw) > 100, "query-commands lists commands");
-        json_decref(raw);
-        raw = NULL;
-        tap_is_int(qmp_conn_call_sync(c, "query-qmp-schema", NULL, 10000, &raw, &err), 0,
-                   "raw call: query-qmp-schema (one line of about 200 KB)");
-        json_decref(raw);
-
-        /* system_reset: RESET event, and the guest boots again. */
-        unsigned banners = count_banner();
-        tap_is_int(qmp_vm_reset(c, 5000, &err), 0, "system_reset");
-        tap_ok(wait_event(loop, &log, "RESET", 1, 5000), "RESET event");
-        if (have_guest)
-                tap_ok(wait_banner(loop, banners + 1, 180), "guest printed its banner again after the reset");
-        else
-                skip_or_fail("banner after reset");
-
-        /*
-         * A client that leaves with commands in flight: the next one can
-         * read that session's events and replies before its own greeting.
-         * Each reconnect must still handshake and pair its own reply.
-         */
-        qmp_conn_free(c);
-        c = NULL;
-        unsigned reconnects = 0, discarded = 0, dropped = 0;
-        for (int i = 0; i < 20; i++) {
-                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                struct sockaddr_un sa = { .sun_family = AF_UNIX };
-                /* Small ids, as a naive client would use: they must never match ours. */
-                const char burst[] = "{\"execute\":\"qmp_capabilities\",\"id\":1}\n"
-                                     "{\"execute\":\"stop\",\"id\":2}\n{\"execute\":\"cont\",\"id\":3}\n"
-                                     "{\"execute\":\"query-status\",\"id\":4}\n";
-                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-                if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-                    write(fd, burst, sizeof(burst) - 1) < 0) {
-                        if (fd >= 0)
-                                close(fd);
-                        continue;
-                }
-                usleep((useconds_t)(i % 5) * 300); /* vary how far QEMU gets with the old session */
-                close(fd);
-                struct qmp_conn *c2 = NULL;
-                struct qmp_stats s2;
-                if (connect_qmp(loop, &c2, &err) == 0 && qmp_conn_wait_ready(c2, 10000, &err) == 0 &&
-                    qmp_status_query(c2, 5000, &st, &err) == 0) {
-                        reconnects++;
-                        qmp_conn_get_stats(c2, &s2);
-                        discarded += (unsigned)s2.discarded;
-                        dropped += (unsigned)s2.dropped;
-                } else
-                        tap_diag("reconnect %d: %s", i, err.msg);
-                qmp_conn_free(c2);
-        }
-        tap_is_int(reconnects, 20, "20 reconnects after clients that left with commands in flight");
-        tap_diag("earlier sessions' replies and events discarded before our capabilities reply: %u",
-                 discarded);
-        tap_is_int(dropped, 0, "... none of them left over to drop as unknown afterwards");
-        r = connect_qmp(loop, &c, &err);
-        if (r == 0)
-                r = qmp_conn_wait_ready(c, 10000, &err);
-        if (!tap_is_int(r, 0, "connected again")) {
-                tap_diag("%s", err.msg);
-                tap_done();
-        }
-        qmp_conn_set_event_cb(c, on_event, &log);
-        qmp_conn_set_close_cb(c, on_close, NULL);
-        r = qmp_status_query(c, 5000, &st, &err);
-        if (r == 0 && !st.running)
-                r = qmp_vm_cont(c, 5000, &err);
-        tap_is_int(r, 0, "guest running after the reconnects");
-
-        /* A stopped QEMU: the command times out in time, the connection survives. */
-        struct qmp_stats before, after;
-        qmp_conn_get_stats(c, &before);
-        kill(qemu_pid, SIGSTOP);
-        uint64_t t0 = bv_now_usec();
-        r = qmp_status_query(c, 500, &st, &err);
-        uint64_t dt = bv_now_usec() - t0;
-        tap_is_int(r, -ETIMEDOUT, "query-status to a SIGSTOPped QEMU times out");
-        tap_ok(dt >= 450000 && dt < 1500000, "... within its 500 ms timeout (%llu ms)",
-               (unsigned long long)(dt / 1000));
-        tap_ok(qmp_conn_is_open(c), "connection still open");
-        kill(qemu_pid, SIGCONT);
-        r = qmp_status_query(c, 10000, &st, &err);
-        tap_is_int(r, 0, "query-status works after SIGCONT");
-        qmp_conn_get_stats(c, &after);
-        tap_is_int((long long)(after.late - before.late), 1, "the late reply was dropped");
-        tap_is_int((long long)after.dropped, 0, "nothing malformed from QEMU");
-
-        /* system_powerdown: the guest's acpid powers it off. */
-        tap_is_int(qmp_vm_powerdown(c, 5000, &err), 0, "system_powerdown");
-        tap_ok(wait_event(loop, &log, "POWERDOWN", 1, 5000), "POWERDOWN event");
-        if (have_guest) {
-                tap_ok(wait_event(loop, &log, "SHUTDOWN", 1, 120000), "SHUTDOWN event");
-                tap_ok(log.shutdown_guest, "... initiated by the guest");
-                uint64_t end = bv_now_usec() + 30000000;
-                while (!closed && bv_now_usec() < end)
-                        bv_loop_run_once(loop, 100000);
-                tap_ok(closed && !qmp_conn_is_open(c), "connection closed when QEMU exited");
-                tap_ok(qemu_exited(30000), "QEMU exited");
-                tap_ok(WIFEXITED(qemu_status) && WEXITSTATUS(qemu_status) == 0, "... with status 0");
-        } else {
-                skip_or_fail("SHUTDOWN after system_powerdown");
-                tap_is_int(qmp_vm_quit(c, 5000, &err), 0, "quit");
-                tap_ok(qemu_exited(30000), "QEMU exited after quit");
-        }
-        qmp_conn_free(c);
-        bv_loop_free(loop);
+        open_session(&s, kernel, initrd);
+        check_running_and_pause(&s);
+        check_helpers(&s);
+        check_reset(&s);
+        check_reconnects(&s);
+        reopen_session(&s);
+        check_sigstop(&s);
+        check_powerdown(&s);
+        qmp_conn_free(s.c);
+        bv_loop_free(s.loop);
         tap_done();
 }

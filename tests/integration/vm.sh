@@ -10,9 +10,7 @@
 . "$top_srcdir/tests/lib/daemon.sh"
 . "$top_srcdir/tests/lib/guest.sh"
 
-tap_require_root
-command -v qemu-system-x86_64 >/dev/null || tap_skip_all "qemu-system-x86_64 is not installed"
-for t in curl jq; do command -v $t >/dev/null || tap_skip_all "$t is not installed"; done
+bv_guest_require curl jq
 cleanup() {
 	[ -n "$EVENTS_PID" ] && kill "$EVENTS_PID" 2>/dev/null
 	for p in $(cat "$BV_TMP"/run/vms/*/qemu.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null; done

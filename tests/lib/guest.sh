@@ -7,6 +7,13 @@
 # .deb cache lives in $top_builddir/build/guest/cache unless BV_GUEST_CACHE
 # names another (tools/mkguest reads it). Waits here always have a timeout.
 
+# bv_guest_require COMMAND...: skips the whole test unless it runs as root
+# (in the integration lane) with qemu-system-x86_64 and every COMMAND.
+bv_guest_require() {
+	tap_require_root
+	tap_require_cmd qemu-system-x86_64 "$@"
+}
+
 # bv_guest_build: build (or reuse) the guest in $top_builddir/build/guest and
 # set BV_GUEST_KERNEL and BV_GUEST_INITRD. Returns non-zero (with mkguest's
 # messages on stderr) when it cannot be built.

@@ -49,6 +49,14 @@ tap_require_lane() { # tap_require_lane LANE
 	esac
 }
 
+# tap_require_cmd COMMAND...: skips the whole test unless every COMMAND is
+# installed.
+tap_require_cmd() {
+	for _tap_cmd; do
+		command -v "$_tap_cmd" >/dev/null || tap_skip_all "$_tap_cmd is not installed"
+	done
+}
+
 tap_require_root() {
 	tap_require_lane integration
 	[ "$(id -u)" = 0 ] || tap_skip_all "needs root"

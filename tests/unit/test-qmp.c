@@ -31,7 +31,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,142 +320,276 @@ static void check_state(struct session *s, int line, char *args)
         }
 }
 
+/* ---- The steps of a case file, one function each (see the table below) ---- */
+
+/* The peer sends text + "\r\n", chunk bytes at a time (the client reading each). */
+static void send_line(struct session *s, const char *text, size_t chunk)
+{
+        size_t len = strlen(text);
+        _cleanup_free_ char *buf = malloc(len + 2);
+
+        memcpy(buf, text, len);
+        memcpy(buf + len, "\r\n", 2);
+        for (size_t off = 0; off < len + 2; off += chunk)
+                peer_send(s, buf + off, BV_MIN(chunk, len + 2 - off));
+}
+
+/* S TEXT */
+static void step_send(struct session *s, int line, char *arg)
+{
+        send_line(s, arg, SIZE_MAX);
+}
+
+/* R TEXT (with escapes) */
+static void step_send_raw(struct session *s, int line, char *arg)
+{
+        _cleanup_free_ char *buf = malloc(strlen(arg) + 1);
+        size_t n = unescape(arg, buf);
+
+        peer_send(s, buf, n);
+}
+
+/* K N TEXT */
+static void step_send_chunks(struct session *s, int line, char *arg)
+{
+        char *text = NULL;
+        size_t chunk = strtoul(arg, &text, 10);
+
+        if (text && *text == ' ')
+                text++;
+        send_line(s, text, chunk ? chunk : 1);
+}
+
+/* B N */
+static void step_send_bytes(struct session *s, int line, char *arg)
+{
+        size_t n = strtoul(arg, NULL, 10);
+        _cleanup_free_ char *buf = malloc(n + 1);
+
+        memset(buf, 'a', n);
+        peer_send(s, buf, n);
+}
+
+/* L N ID */
+static void step_send_long_reply(struct session *s, int line, char *arg)
+{
+        char *end = NULL;
+        size_t n = strtoul(arg, &end, 10);
+        unsigned long id = strtoul(end, NULL, 10);
+        _cleanup_free_ char *buf = malloc(n + 64);
+        int h = snprintf(buf, 64, "{\"id\": %lu, \"return\": \"", id);
+
+        memset(buf + h, 'a', n);
+        memcpy(buf + h + n, "\"}\r\n", 4);
+        peer_send(s, buf, (size_t)h + n + 4);
+}
+
+/* X */
+static void step_close(struct session *s, int line, char *arg)
+{
+        close(s->peer);
+        s->peer = -1;
+        s->peer_closed = true;
+        drain(s);
+}
+
+/* C NAME [JSON] */
+static void step_call(struct session *s, int line, char *arg)
+{
+        char *save = NULL;
+        char *name = strtok_r(arg, " ", &save);
+        char *json = save && *save ? save : NULL;
+        json_t *args = json ? json_loads(json, 0, NULL) : NULL;
+        struct bv_error err = { 0 };
+
+        if (s->n_cmds >= MAX_CMDS || !name) {
+                tap_ok(false, "%s:%d: bad 'C' line", s->name, line);
+                return;
+        }
+        struct result *res = &s->cmds[s->n_cmds++];
+        int r = qmp_conn_call(s->conn, name, args, s->timeout_ms, on_reply, res, NULL, &err);
+        json_decref(args);
+        if (r < 0) {
+                res->done = true;
+                res->r = r;
+                snprintf(res->msg, sizeof(res->msg), "%s", err.msg);
+        }
+        drain(s);
+        if (!s->peer_closed)
+                peer_collect(s);
+}
+
+/* W MS */
+static void step_wait(struct session *s, int line, char *arg)
+{
+        uint64_t end = bv_now_usec() + strtoull(arg, NULL, 10) * 1000;
+        uint64_t now;
+
+        while ((now = bv_now_usec()) < end)
+                bv_loop_run_once(s->loop, (int64_t)(end - now));
+        if (!s->peer_closed)
+                peer_collect(s);
+}
+
+/* > SUBSTRING */
+static void check_sent(struct session *s, int line, char *arg)
+{
+        char got[4096];
+        bool have = next_sent_line(s, got, sizeof(got));
+
+        if (!tap_ok(have && strstr(got, arg), "%s:%d: client sent '%s'", s->name, line, arg))
+                tap_diag("  got '%s'", have ? got : "(nothing)");
+}
+
+/* E NAME [JSON] */
+static void check_event(struct session *s, int line, char *arg)
+{
+        char *save = NULL;
+        char *name = strtok_r(arg, " ", &save);
+        char *data = save && *save ? save : NULL;
+        bool have = s->next_event < s->n_events;
+        bool ok = have && name && strcmp(s->events[s->next_event].name, name) == 0 &&
+                  (!data || json_text_equal(s->events[s->next_event].data, data));
+
+        if (!tap_ok(ok, "%s:%d: event %s", s->name, line, name ? name : "?"))
+                tap_diag("  got %s", have ? s->events[s->next_event].name : "(none)");
+        s->next_event++;
+}
+
+/* T SEC USEC */
+static void check_timestamp(struct session *s, int line, char *arg)
+{
+        long long sec = 0, usec = 0;
+        int i = s->next_event - 1;
+
+        sscanf(arg, "%lld %lld", &sec, &usec);
+        tap_ok(i >= 0 && s->events[i].s == sec && s->events[i].us == usec,
+               "%s:%d: timestamp %lld.%06lld", s->name, line, sec, usec);
+}
+
+/* D SUBSTRING */
+static void check_diag(struct session *s, int line, char *arg)
+{
+        bool have = s->next_diag < s->n_diags;
+
+        if (!tap_ok(have && strstr(s->diags[s->next_diag], arg), "%s:%d: diagnostic '%s'",
+                    s->name, line, arg))
+                tap_diag("  got '%s'", have ? s->diags[s->next_diag] : "(none)");
+        s->next_diag++;
+}
+
+static const struct {
+        char op;
+        void (*run)(struct session *s, int line, char *arg);
+} steps[] = {
+        { 'S', step_send },
+        { 'R', step_send_raw },
+        { 'K', step_send_chunks },
+        { 'B', step_send_bytes },
+        { 'L', step_send_long_reply },
+        { 'X', step_close },
+        { 'C', step_call },
+        { 'W', step_wait },
+        { '>', check_sent },
+        { '=', check_result },
+        { 'E', check_event },
+        { 'T', check_timestamp },
+        { 'D', check_diag },
+        { '!', check_state },
+};
+
+/* One line of a case file: its step, by the first character. */
 static void step(struct session *s, int line, char *l)
 {
-        char op = l[0];
         char *arg = l[1] == ' ' ? l + 2 : l + 1;
-        size_t alen = strlen(arg);
 
-        switch (op) {
-        case 'S': {
-                _cleanup_free_ char *buf = malloc(alen + 2);
-                memcpy(buf, arg, alen);
-                memcpy(buf + alen, "\r\n", 2);
-                peer_send(s, buf, alen + 2);
-                break;
+        for (size_t i = 0; i < BV_ELEMENTSOF(steps); i++)
+                if (steps[i].op == l[0]) {
+                        steps[i].run(s, line, arg);
+                        return;
+                }
+        tap_ok(false, "%s:%d: unknown step '%c'", s->name, line, l[0]);
+}
+
+/* The "opt" lines at the top of a case file: they come before the connection exists. */
+static void read_options(FILE *f, struct session *s, struct qmp_options *opts)
+{
+        char *line = NULL;
+        size_t cap = 0;
+
+        while (getline(&line, &cap, f) > 0) {
+                if (strncmp(line, "opt ", 4) != 0) {
+                        if (line[0] != '#' && line[0] != '\n')
+                                break;
+                        continue;
+                }
+                char key[64];
+                unsigned long long v;
+                if (sscanf(line + 4, "%63s %llu", key, &v) == 2) {
+                        if (strcmp(key, "max_message") == 0)
+                                opts->max_message = v;
+                        else if (strcmp(key, "timeout") == 0)
+                                s->timeout_ms = opts->timeout_ms = (unsigned)v;
+                        else if (strcmp(key, "max_pending") == 0)
+                                opts->max_pending = (unsigned)v;
+                }
         }
-        case 'R': {
-                _cleanup_free_ char *buf = malloc(alen + 1);
-                size_t n = unescape(arg, buf);
-                peer_send(s, buf, n);
-                break;
+        free(line);
+}
+
+/* The client's connection on one end of a socketpair, the fake peer on the other. */
+static int session_open(struct session *s, const struct qmp_options *opts)
+{
+        struct bv_error err = { 0 };
+        int sv[2];
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || bv_loop_new(&s->loop, &err) < 0) {
+                tap_ok(false, "%s: setup", s->name);
+                return -1;
         }
-        case 'K': {
-                char *text = NULL;
-                size_t chunk = strtoul(arg, &text, 10);
-                if (text && *text == ' ')
-                        text++;
-                size_t tlen = strlen(text);
-                _cleanup_free_ char *buf = malloc(tlen + 2);
-                memcpy(buf, text, tlen);
-                memcpy(buf + tlen, "\r\n", 2);
-                if (chunk == 0)
-                        chunk = 1;
-                for (size_t off = 0; off < tlen + 2; off += chunk)
-                        peer_send(s, buf + off, BV_MIN(chunk, tlen + 2 - off));
-                break;
+        s->peer = sv[1];
+        fcntl(s->peer, F_SETFL, O_NONBLOCK);
+        if (qmp_conn_new(s->loop, sv[0], opts, &s->conn, &err) < 0) {
+                tap_ok(false, "%s: qmp_conn_new: %s", s->name, err.msg);
+                return -1;
         }
-        case 'B': {
-                size_t n = strtoul(arg, NULL, 10);
-                _cleanup_free_ char *buf = malloc(n + 1);
-                memset(buf, 'a', n);
-                peer_send(s, buf, n);
-                break;
-        }
-        case 'L': {
-                char *end = NULL;
-                size_t n = strtoul(arg, &end, 10);
-                unsigned long id = strtoul(end, NULL, 10);
-                _cleanup_free_ char *buf = malloc(n + 64);
-                int h = snprintf(buf, 64, "{\"id\": %lu, \"return\": \"", id);
-                memset(buf + h, 'a', n);
-                memcpy(buf + h + n, "\"}\r\n", 4);
-                peer_send(s, buf, (size_t)h + n + 4);
-                break;
-        }
-        case 'X':
+        qmp_conn_set_event_cb(s->conn, on_event, s);
+        qmp_conn_set_diag_cb(s->conn, on_diag, s);
+        qmp_conn_set_close_cb(s->conn, on_close, s);
+        return 0;
+}
+
+static void session_free(struct session *s)
+{
+        qmp_conn_free(s->conn);
+        for (int i = 0; i < s->n_cmds; i++)
+                json_decref(s->cmds[i].ret);
+        for (int i = 0; i < s->n_events; i++)
+                json_decref(s->events[i].data);
+        free(s->sent);
+        if (s->peer >= 0)
                 close(s->peer);
-                s->peer = -1;
-                s->peer_closed = true;
-                drain(s);
-                break;
-        case 'C': {
-                char *save = NULL;
-                char *name = strtok_r(arg, " ", &save);
-                char *json = save && *save ? save : NULL;
-                json_t *args = json ? json_loads(json, 0, NULL) : NULL;
-                struct bv_error err = { 0 };
+        bv_loop_free(s->loop);
+}
 
-                if (s->n_cmds >= MAX_CMDS || !name) {
-                        tap_ok(false, "%s:%d: bad 'C' line", s->name, line);
-                        break;
-                }
-                struct result *res = &s->cmds[s->n_cmds++];
-                int r = qmp_conn_call(s->conn, name, args, s->timeout_ms, on_reply, res, NULL, &err);
-                json_decref(args);
-                if (r < 0) {
-                        res->done = true;
-                        res->r = r;
-                        snprintf(res->msg, sizeof(res->msg), "%s", err.msg);
-                }
-                drain(s);
-                if (!s->peer_closed)
-                        peer_collect(s);
-                break;
+/* Every step of the case file, with its line number counted from the start of the file. */
+static void run_steps(FILE *f, struct session *s)
+{
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        int lineno = 0;
+
+        rewind(f);
+        while ((n = getline(&line, &cap, f)) > 0) {
+                lineno++;
+                if (n > 0 && line[n - 1] == '\n')
+                        line[--n] = '\0';
+                if (n == 0 || line[0] == '#' || strncmp(line, "opt ", 4) == 0)
+                        continue;
+                step(s, lineno, line);
         }
-        case 'W': {
-                uint64_t end = bv_now_usec() + strtoull(arg, NULL, 10) * 1000;
-                uint64_t now;
-                while ((now = bv_now_usec()) < end)
-                        bv_loop_run_once(s->loop, (int64_t)(end - now));
-                if (!s->peer_closed)
-                        peer_collect(s);
-                break;
-        }
-        case '>': {
-                char got[4096];
-                bool have = next_sent_line(s, got, sizeof(got));
-                if (!tap_ok(have && strstr(got, arg), "%s:%d: client sent '%s'", s->name, line, arg))
-                        tap_diag("  got '%s'", have ? got : "(nothing)");
-                break;
-        }
-        case '=':
-                check_result(s, line, arg);
-                break;
-        case 'E': {
-                char *save = NULL;
-                char *name = strtok_r(arg, " ", &save);
-                char *data = save && *save ? save : NULL;
-                bool have = s->next_event < s->n_events;
-                bool ok = have && name && strcmp(s->events[s->next_event].name, name) == 0 &&
-                          (!data || json_text_equal(s->events[s->next_event].data, data));
-                if (!tap_ok(ok, "%s:%d: event %s", s->name, line, name ? name : "?"))
-                        tap_diag("  got %s", have ? s->events[s->next_event].name : "(none)");
-                s->next_event++;
-                break;
-        }
-        case 'T': {
-                long long sec = 0, usec = 0;
-                int i = s->next_event - 1;
-                sscanf(arg, "%lld %lld", &sec, &usec);
-                tap_ok(i >= 0 && s->events[i].s == sec && s->events[i].us == usec,
-                       "%s:%d: timestamp %lld.%06lld", s->name, line, sec, usec);
-                break;
-        }
-        case 'D': {
-                bool have = s->next_diag < s->n_diags;
-                if (!tap_ok(have && strstr(s->diags[s->next_diag], arg), "%s:%d: diagnostic '%s'",
-                            s->name, line, arg))
-                        tap_diag("  got '%s'", have ? s->diags[s->next_diag] : "(none)");
-                s->next_diag++;
-                break;
-        }
-        case '!':
-                check_state(s, line, arg);
-                break;
-        default:
-                tap_ok(false, "%s:%d: unknown step '%c'", s->name, line, op);
-        }
+        free(line);
 }
 
 static void run_case(const char *dir, const char *file)
@@ -464,8 +597,6 @@ static void run_case(const char *dir, const char *file)
         _cleanup_free_ char *path = NULL;
         struct session s = { .name = file, .peer = -1, .timeout_ms = 2000 };
         struct qmp_options opts = { .first_id = 1 };
-        struct bv_error err = { 0 };
-        int sv[2];
 
         if (asprintf(&path, "%s/%s", dir, file) < 0) {
                 path = NULL;
@@ -475,70 +606,11 @@ static void run_case(const char *dir, const char *file)
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         if (!tap_ok(f != NULL, "%s: open", file))
                 return;
-
-        /* Options come first, before the connection exists. */
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t n;
-        long pos = ftell(f);
-        while ((n = getline(&line, &cap, f)) > 0) {
-                if (strncmp(line, "opt ", 4) != 0) {
-                        if (line[0] != '#' && line[0] != '\n')
-                                break;
-                        pos = ftell(f);
-                        continue;
-                }
-                char key[64];
-                unsigned long long v;
-                if (sscanf(line + 4, "%63s %llu", key, &v) == 2) {
-                        if (strcmp(key, "max_message") == 0)
-                                opts.max_message = v;
-                        else if (strcmp(key, "timeout") == 0)
-                                s.timeout_ms = opts.timeout_ms = (unsigned)v;
-                        else if (strcmp(key, "max_pending") == 0)
-                                opts.max_pending = (unsigned)v;
-                }
-                pos = ftell(f);
-        }
-        fseek(f, pos, SEEK_SET);
-
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || bv_loop_new(&s.loop, &err) < 0) {
-                tap_ok(false, "%s: setup", file);
-                free(line);
+        read_options(f, &s, &opts);
+        if (session_open(&s, &opts) < 0)
                 return;
-        }
-        s.peer = sv[1];
-        fcntl(s.peer, F_SETFL, O_NONBLOCK);
-        if (qmp_conn_new(s.loop, sv[0], &opts, &s.conn, &err) < 0) {
-                tap_ok(false, "%s: qmp_conn_new: %s", file, err.msg);
-                free(line);
-                return;
-        }
-        qmp_conn_set_event_cb(s.conn, on_event, &s);
-        qmp_conn_set_diag_cb(s.conn, on_diag, &s);
-        qmp_conn_set_close_cb(s.conn, on_close, &s);
-
-        int lineno = 0;
-        /* Line numbers: count from the start of the file. */
-        rewind(f);
-        while ((n = getline(&line, &cap, f)) > 0) {
-                lineno++;
-                if (n > 0 && line[n - 1] == '\n')
-                        line[--n] = '\0';
-                if (n == 0 || line[0] == '#' || strncmp(line, "opt ", 4) == 0)
-                        continue;
-                step(&s, lineno, line);
-        }
-        free(line);
-        qmp_conn_free(s.conn);
-        for (int i = 0; i < s.n_cmds; i++)
-                json_decref(s.cmds[i].ret);
-        for (int i = 0; i < s.n_events; i++)
-                json_decref(s.events[i].data);
-        free(s.sent);
-        if (s.peer >= 0)
-                close(s.peer);
-        bv_loop_free(s.loop);
+        run_steps(f, &s);
+        session_free(&s);
 }
 
 static int case_filter(const struct dirent *d)
@@ -862,17 +934,8 @@ static void run_api_tests(void)
 int main(int argc, char **argv)
 {
         char dir[4096];
-        const char *top = getenv("top_srcdir");
 
-        if (argc > 1)
-                snprintf(dir, sizeof(dir), "%s", argv[1]);
-        else if (top)
-                snprintf(dir, sizeof(dir), "%s/tests/unit/qmp-cases", top);
-        else {
-                char self[4096];
-                snprintf(self, sizeof(self), "%s", __FILE__);
-                snprintf(dir, sizeof(dir), "%s/qmp-cases", dirname(self));
-        }
+        tap_cases_dir(dir, sizeof(dir), argc, argv, "qmp-cases", __FILE__);
         run_cases(dir);
         run_api_tests();
         tap_done();
