@@ -61,7 +61,8 @@ int bv_loop_add_signal(struct bv_loop *loop, int signo, bv_signal_cb cb, void *u
 
 /*
  * Calls cb once when child pid exits, through a pidfd, with the wait status
- * (as from waitpid) after reaping it. Returns -ESRCH when pid is gone.
+ * (as from waitpid) after reaping it, or -1 when someone else reaped it
+ * first. Returns 0, -ESRCH when pid is gone, -ENOMEM or -errno.
  */
 typedef void (*bv_child_cb)(struct bv_loop *loop, pid_t pid, int status, void *userdata);
 int bv_loop_add_child(struct bv_loop *loop, pid_t pid, bv_child_cb cb, void *userdata,
