@@ -125,6 +125,7 @@ ssize_t bv_fd_recv(int sock, void *buf, size_t len, int *ret_fds, size_t max_fds
                 .msg_iov = &iov, .msg_iovlen = 1,
                 .msg_control = control.buf, .msg_controllen = sizeof(control.buf),
         };
+        int got_fds[BV_FD_SEND_MAX];
         size_t got = 0;
         bool overflow = false;
         ssize_t r;
@@ -143,8 +144,8 @@ ssize_t bv_fd_recv(int sock, void *buf, size_t len, int *ret_fds, size_t max_fds
                 int fds[BV_FD_SEND_MAX];
                 memcpy(fds, CMSG_DATA(c), n * sizeof(int));
                 for (size_t i = 0; i < n; i++) {
-                        if (got < max_fds && ret_fds)
-                                ret_fds[got++] = fds[i];
+                        if (got < max_fds && got < BV_FD_SEND_MAX && ret_fds)
+                                got_fds[got++] = fds[i];
                         else {
                                 close(fds[i]);
                                 overflow = true;
@@ -153,9 +154,11 @@ ssize_t bv_fd_recv(int sock, void *buf, size_t len, int *ret_fds, size_t max_fds
         }
         if (overflow) {
                 for (size_t i = 0; i < got; i++)
-                        close(ret_fds[i]);
+                        close(got_fds[i]);
                 return -EMSGSIZE;
         }
+        if (got)
+                memcpy(ret_fds, got_fds, got * sizeof(int));
         if (ret_nfds)
                 *ret_nfds = got;
         return r;

@@ -39,10 +39,12 @@ ssize_t bv_fd_read(int fd, void *buf, size_t len);
 int bv_fd_send(int sock, const void *buf, size_t len, const int *fds, size_t n);
 
 /*
- * Receives up to len payload bytes and up to max_fds fds. The received fds
- * are close-on-exec; *ret_nfds says how many arrived. Extra fds beyond
- * max_fds (or truncated control data) are closed and give -EMSGSIZE.
- * Returns payload bytes received (0 at EOF) or -errno.
+ * Receives up to len payload bytes and up to max_fds fds (at most
+ * BV_FD_SEND_MAX) into ret_fds. The received fds are close-on-exec;
+ * *ret_nfds says how many arrived. Extra fds beyond max_fds (or truncated
+ * control data) are closed and give -EMSGSIZE; ret_fds and *ret_nfds are
+ * only written on success. Returns payload bytes received (0 at EOF) or
+ * -errno.
  */
 ssize_t bv_fd_recv(int sock, void *buf, size_t len, int *ret_fds, size_t max_fds, size_t *ret_nfds);
 

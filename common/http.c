@@ -21,6 +21,7 @@
 
 enum { LAST_NONE, LAST_URL, LAST_FIELD, LAST_VALUE };
 
+/* Records why parsing stops; returns -1, libhttp-parser's "abort" from a callback. */
 static int msg_fail(struct bv_http_msg *m, int error, int status)
 {
         m->error = error;
@@ -384,6 +385,7 @@ const char *bv_http_status_text(int status)
 
 /* ---- query strings ---------------------------------------------------- */
 
+/* The value of hex digit c, or -EINVAL. */
 static int hex_value(char c)
 {
         if (c >= '0' && c <= '9')
@@ -392,7 +394,7 @@ static int hex_value(char c)
                 return c - 'a' + 10;
         if (c >= 'A' && c <= 'F')
                 return c - 'A' + 10;
-        return -1;
+        return -EINVAL;
 }
 
 /*

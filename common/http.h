@@ -82,6 +82,11 @@ struct bv_http_server *bv_http_server_free(struct bv_http_server *s);
 unsigned bv_http_server_n_conns(const struct bv_http_server *s);
 uint64_t bv_http_server_n_accepted(const struct bv_http_server *s);
 
+/*
+ * Takes and drops a reference on c, for a handler that answers later. The
+ * last unref frees a closed connection. NULL accepted; ref returns c,
+ * unref NULL.
+ */
 struct bv_http_conn *bv_http_conn_ref(struct bv_http_conn *c);
 struct bv_http_conn *bv_http_conn_unref(struct bv_http_conn *c);
 /*
@@ -162,14 +167,25 @@ struct bv_http_response {
         char *body;        /* NUL-terminated; NULL when streamed to a callback */
         size_t body_len;
 };
+/* Frees a response handed to a done callback or by bv_http_client_call(). NULL accepted; returns NULL. */
 struct bv_http_response *bv_http_response_free(struct bv_http_response *r);
+/* Returns the value of header name (case-insensitive) or NULL; it lives as long as r. */
 const char *bv_http_response_header(const struct bv_http_response *r, const char *name);
 
 struct bv_http_client;     /* one keep-alive connection to one UNIX socket */
 
-/* Connects lazily: the socket is opened at the first request. */
+/*
+ * A client of the server on socket_path (copied). Connects lazily: the
+ * socket is opened at the first request, without blocking. Returns 0,
+ * -EINVAL or -ENOMEM.
+ */
 int bv_http_client_new(struct bv_loop *loop, const char *socket_path,
                        struct bv_http_client **ret, struct bv_error *err);
+/*
+ * Closes the connection and frees c; every request still active or queued
+ * completes with -ECANCELED first. Safe from inside c's callbacks (deferred
+ * until they return). NULL accepted; returns NULL.
+ */
 struct bv_http_client *bv_http_client_free(struct bv_http_client *c);
 
 struct bv_http_client_request {

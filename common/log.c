@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* stderr logging for tools/: one line per message, prefixed by the program name. */
+/*
+ * stderr logging for tools/ (library folders never log): one line per
+ * message, "<program>: <level>: <text>", written with one stdio call per
+ * part and no allocation. The program name and the most verbose level
+ * shown are process-wide, set once at start by bv_log_init().
+ */
 #include <stdarg.h>
 #include <stdio.h>
 

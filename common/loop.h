@@ -25,6 +25,7 @@ struct bv_child;
 /* Monotonic time in microseconds. */
 uint64_t bv_now_usec(void);
 
+/* A new loop (an epoll fd, close-on-exec). Returns 0, -ENOMEM or the -errno of epoll_create1(). */
 int bv_loop_new(struct bv_loop **ret, struct bv_error *err);
 /* Frees the loop and every source still registered. NULL accepted; returns NULL. */
 struct bv_loop *bv_loop_free(struct bv_loop *loop);
@@ -36,6 +37,7 @@ struct bv_loop *bv_loop_free(struct bv_loop *loop);
 typedef void (*bv_watch_cb)(struct bv_loop *loop, int fd, uint32_t events, void *userdata);
 int bv_loop_add_fd(struct bv_loop *loop, int fd, uint32_t events, bv_watch_cb cb,
                    void *userdata, struct bv_watch **ret);
+/* Changes the events w waits for. Returns 0, -ESTALE (w was removed) or -errno of epoll_ctl(). */
 int bv_watch_set_events(struct bv_watch *w, uint32_t events);
 /* Removes the watch (NULL accepted). Returns NULL. */
 struct bv_watch *bv_watch_remove(struct bv_watch *w);
@@ -59,7 +61,8 @@ int bv_loop_add_signal(struct bv_loop *loop, int signo, bv_signal_cb cb, void *u
 
 /*
  * Calls cb once when child pid exits, through a pidfd, with the wait status
- * (as from waitpid) after reaping it. Returns -ESRCH when pid is gone.
+ * (as from waitpid) after reaping it, or -1 when someone else reaped it
+ * first. Returns 0, -ESRCH when pid is gone, -ENOMEM or -errno.
  */
 typedef void (*bv_child_cb)(struct bv_loop *loop, pid_t pid, int status, void *userdata);
 int bv_loop_add_child(struct bv_loop *loop, pid_t pid, bv_child_cb cb, void *userdata,
@@ -76,6 +79,7 @@ int bv_loop_run_once(struct bv_loop *loop, int64_t timeout_usec);
 
 /* Runs until bv_loop_quit(). Returns the code given to bv_loop_quit() or -errno. */
 int bv_loop_run(struct bv_loop *loop);
+/* Makes bv_loop_run() return code after the current iteration; and whether that was asked. */
 void bv_loop_quit(struct bv_loop *loop, int code);
 bool bv_loop_quitting(const struct bv_loop *loop);
 

@@ -50,22 +50,23 @@ static struct known_link *known_find(struct net_events *ev, int index)
         return NULL;
 }
 
-static struct known_link *known_add(struct net_events *ev, int index, bool up)
+/* Remembers a link. Returns 0, -E2BIG past NET_EVENTS_MAX_LINKS or -ENOMEM. */
+static int known_add(struct net_events *ev, int index, bool up)
 {
         if (ev->n == ev->cap) {
                 size_t cap = ev->cap ? ev->cap * 2 : 32;
                 struct known_link *v;
 
                 if (ev->n >= NET_EVENTS_MAX_LINKS)
-                        return NULL;
+                        return -E2BIG;
                 v = reallocarray(ev->known, cap, sizeof(*v));
                 if (!v)
-                        return NULL;
+                        return -ENOMEM;
                 ev->known = v;
                 ev->cap = cap;
         }
-        ev->known[ev->n] = (struct known_link) { .index = index, .up = up };
-        return &ev->known[ev->n++];
+        ev->known[ev->n++] = (struct known_link) { .index = index, .up = up };
+        return 0;
 }
 
 static void known_del(struct net_events *ev, struct known_link *k)
@@ -88,9 +89,11 @@ static int events_seed(struct net_events *ev, struct bv_error *err)
         if (r < 0)
                 return r;
         ev->n = 0;
-        for (size_t i = 0; i < n; i++)
-                if (!known_add(ev, links[i].index, links[i].up))
-                        return bv_error_set(err, ENOMEM, "Too many links to track");
+        for (size_t i = 0; i < n; i++) {
+                r = known_add(ev, links[i].index, links[i].up);
+                if (r < 0)
+                        return bv_error_set(err, r, "Too many links to track");
+        }
         return 0;
 }
 

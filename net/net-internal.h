@@ -37,9 +37,6 @@ void net_ns_leave(int saved);
 /* Opens a netlink socket (NETLINK_ROUTE, ext acks, capped acks) in the current namespace. */
 int net_nl_open(struct mnl_socket **ret, uint32_t groups, struct bv_error *err);
 
-/* Next sequence number of ctx (never 0). */
-uint32_t net_nl_seq(struct net_ctx *ctx);
-
 /*
  * Sends nlh (NLM_F_ACK is added, the sequence number set) and reads until
  * the ack or NLMSG_DONE; cb (may be NULL) sees each data message. On a
@@ -57,9 +54,6 @@ int net_nl_talk(struct net_ctx *ctx, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
  */
 int net_nl_batch(struct net_ctx *ctx, const void *buf, size_t len, size_t n, uint32_t first_seq,
                  size_t *ret_failed, struct bv_error *err);
-
-/* Parses the ext-ack of an NLMSG_ERROR message: kernel text (or NULL) and errno (>= 0). */
-int net_nl_parse_error(const struct nlmsghdr *nlh, const char **ret_msg);
 
 /* Builds an RTM_NEWLINK/RTM_SETLINK/... header with an ifinfomsg. */
 struct nlmsghdr *net_msg_link(void *buf, uint16_t type, uint16_t flags, int family, int index);

@@ -29,9 +29,10 @@ int net_ns_enter(int netns_fd, int *ret_saved, struct bv_error *err)
 {
         _cleanup_close_ int saved = -1;
 
-        *ret_saved = -1;
-        if (netns_fd < 0)
+        if (netns_fd < 0) {
+                *ret_saved = -1;
                 return 0;
+        }
         saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
         if (saved < 0)
                 return bv_error_set_errno(err, errno, "Failed to open the current network namespace");
@@ -124,36 +125,47 @@ struct net_ctx *net_ctx_free(struct net_ctx *ctx)
         return NULL;
 }
 
-uint32_t net_nl_seq(struct net_ctx *ctx)
+/* Next sequence number of ctx (never 0). */
+static uint32_t nl_seq(struct net_ctx *ctx)
 {
         if (++ctx->seq == 0)
                 ctx->seq = 1;
         return ctx->seq;
 }
 
-int net_nl_parse_error(const struct nlmsghdr *nlh, const char **ret_msg)
+/* The kernel's extended-ack text in the TLVs of nlh from payload offset off on, or NULL. */
+static const char *ext_ack_text(const struct nlmsghdr *nlh, size_t off)
+{
+        const struct nlattr *attr;
+        const char *msg = NULL;
+
+        if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || mnl_nlmsg_size(off) > nlh->nlmsg_len)
+                return NULL;
+        mnl_attr_for_each(attr, nlh, off)
+                if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+                    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+                        msg = mnl_attr_get_str(attr);
+        return msg;
+}
+
+/*
+ * The error an NLMSG_ERROR message carries: 0 for an ack, the kernel's
+ * -errno, or -EPROTO when the message is too short to hold one. *msg gets
+ * the kernel's text, or NULL.
+ */
+static int nl_parse_error(const struct nlmsghdr *nlh, const char **msg)
 {
         const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-        const struct nlattr *attr;
-        size_t off;
 
-        *ret_msg = NULL;
+        *msg = NULL;
         if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
-                return EPROTO;
-        if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-                /* TLVs follow the echoed request, which is only a header when capped. */
-                off = sizeof(*e);
-                if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-                        off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-                if (mnl_nlmsg_size(off) <= nlh->nlmsg_len) {
-                        mnl_attr_for_each(attr, nlh, off) {
-                                if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-                                    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-                                        *ret_msg = mnl_attr_get_str(attr);
-                        }
-                }
-        }
-        return e->error < 0 ? -e->error : e->error;
+                return -EPROTO;
+        /* TLVs follow the echoed request, which is only a header when capped. */
+        size_t off = sizeof(*e);
+        if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+                off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+        *msg = ext_ack_text(nlh, off);
+        return e->error > 0 ? -e->error : e->error;
 }
 
 struct talk {
@@ -181,13 +193,13 @@ static int talk_error_cb(const struct nlmsghdr *nlh, void *data)
         const char *msg;
         int e;
 
-        e = net_nl_parse_error(nlh, &msg);
+        e = nl_parse_error(nlh, &msg);
         t->acks++;
-        if (e != 0 && !t->have_error) {
+        if (e < 0 && !t->have_error) {
                 t->have_error = true;
-                t->error = e;
+                t->error = -e;
                 t->failed = nlh->nlmsg_seq - t->first_seq;
-                snprintf(t->msg, sizeof(t->msg), "%s", msg && *msg ? msg : strerror(e));
+                snprintf(t->msg, sizeof(t->msg), "%s", msg && *msg ? msg : strerror(-e));
         }
         /* A batch's acks may share one datagram: keep parsing until all arrived. */
         return t->acks >= t->want ? MNL_CB_STOP : MNL_CB_OK;
@@ -197,19 +209,12 @@ static int talk_done_cb(const struct nlmsghdr *nlh, void *data)
 {
         struct talk *t = data;
         const int *payload = mnl_nlmsg_get_payload(nlh);
-        const char *msg = NULL;
 
         /* A dump that failed half way ends with DONE carrying -errno (and maybe ext-ack). */
         if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(int)) && *payload < 0 && !t->have_error) {
+                const char *msg = ext_ack_text(nlh, sizeof(int));
                 t->have_error = true;
                 t->error = -*payload;
-                if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-                        const struct nlattr *attr;
-                        mnl_attr_for_each(attr, nlh, sizeof(int))
-                                if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-                                    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-                                        msg = mnl_attr_get_str(attr);
-                }
                 snprintf(t->msg, sizeof(t->msg), "%s", msg ? msg : strerror(t->error));
         }
         t->acks++;
@@ -253,7 +258,7 @@ int net_nl_talk(struct net_ctx *ctx, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
         int r;
 
         nlh->nlmsg_flags |= NLM_F_ACK;
-        nlh->nlmsg_seq = net_nl_seq(ctx);
+        nlh->nlmsg_seq = nl_seq(ctx);
         t.first_seq = nlh->nlmsg_seq;
 
         if (mnl_socket_sendto(ctx->nl, nlh, nlh->nlmsg_len) < 0)

@@ -32,18 +32,10 @@ int qmp_status_parse(json_t *result, struct qmp_status *ret_status, struct bv_er
 int qmp_status_query(struct qmp_conn *c, unsigned timeout_ms, struct qmp_status *ret,
                      struct bv_error *err)
 {
-        json_t *v = NULL;
-        struct qmp_status st;
+        json_auto_t *v = NULL;
         int r = qmp_conn_call_sync(c, "query-status", NULL, timeout_ms, &v, err);
 
-        if (r < 0)
-                return r;
-        r = qmp_status_parse(v, &st, err);
-        json_decref(v);
-        if (r < 0)
-                return r;
-        *ret = st;
-        return 0;
+        return r < 0 ? r : qmp_status_parse(v, ret, err); /* sets *ret only on success */
 }
 
 int qmp_version_parse(json_t *result, struct qmp_version *ret_version, struct bv_error *err)
@@ -66,18 +58,10 @@ int qmp_version_parse(json_t *result, struct qmp_version *ret_version, struct bv
 int qmp_version_query(struct qmp_conn *c, unsigned timeout_ms, struct qmp_version *ret,
                       struct bv_error *err)
 {
-        json_t *v = NULL;
-        struct qmp_version ver;
+        json_auto_t *v = NULL;
         int r = qmp_conn_call_sync(c, "query-version", NULL, timeout_ms, &v, err);
 
-        if (r < 0)
-                return r;
-        r = qmp_version_parse(v, &ver, err);
-        json_decref(v);
-        if (r < 0)
-                return r;
-        *ret = ver;
-        return 0;
+        return r < 0 ? r : qmp_version_parse(v, ret, err); /* sets *ret only on success */
 }
 
 static int simple(struct qmp_conn *c, const char *command, json_t *args, unsigned timeout_ms,

@@ -32,7 +32,7 @@
 /* Free space we want before a read(); the buffer grows (up to in_cap) to get it. */
 #define QMP_IN_READ_MIN (4u * 1024u)
 
-void qmp_conn_ref(struct qmp_conn *c)
+static void conn_ref(struct qmp_conn *c)
 {
         c->refs++;
 }
@@ -45,7 +45,7 @@ static void conn_release(struct qmp_conn *c)
         free(c);
 }
 
-void qmp_conn_unref(struct qmp_conn *c)
+static void conn_unref(struct qmp_conn *c)
 {
         if (--c->refs == 0)
                 conn_release(c);
@@ -124,7 +124,7 @@ void qmp_conn_close(struct qmp_conn *c, int r, int pending_r, const char *fmt, .
 
         if (c->state == QMP_STATE_CLOSED)
                 return;
-        qmp_conn_ref(c);
+        conn_ref(c);
         c->state = QMP_STATE_CLOSED;
         va_start(ap, fmt);
         bv_error_setv(&c->close_err, r, fmt, ap);
@@ -152,7 +152,7 @@ void qmp_conn_close(struct qmp_conn *c, int r, int pending_r, const char *fmt, .
         pending_fail_all(c, pending_r, c->close_err.msg);
         if (c->close_cb && !c->freed)
                 c->close_cb(c, r, &c->close_err, c->close_userdata);
-        qmp_conn_unref(c);
+        conn_unref(c);
 }
 
 static void watch_update(struct qmp_conn *c)
@@ -183,7 +183,8 @@ static int flush_out(struct qmp_conn *c)
         return 0;
 }
 
-void qmp_conn_flush(struct qmp_conn *c)
+/* Writes what it can without blocking; arms EPOLLOUT for the rest. */
+static void conn_flush(struct qmp_conn *c)
 {
         if (c->state == QMP_STATE_CLOSED || c->state == QMP_STATE_GREETING)
                 return;
@@ -191,7 +192,8 @@ void qmp_conn_flush(struct qmp_conn *c)
         watch_update(c);
 }
 
-int qmp_conn_queue(struct qmp_conn *c, const char *line, size_t len, bool front)
+/* Queues a line (without the newline) for writing; it goes out once writes are allowed. */
+static int conn_queue(struct qmp_conn *c, const char *line, size_t len, bool front)
 {
         size_t pending = c->out_len - c->out_off;
         size_t need = pending + len + 1;
@@ -281,7 +283,7 @@ static void on_io(struct bv_loop *loop, int fd, uint32_t events, void *userdata)
 {
         struct qmp_conn *c = userdata;
 
-        qmp_conn_ref(c);
+        conn_ref(c);
         if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 on_read(c);
         if (c->state != QMP_STATE_CLOSED && (events & EPOLLOUT)) {
@@ -292,7 +294,7 @@ static void on_io(struct bv_loop *loop, int fd, uint32_t events, void *userdata)
                 else
                         watch_update(c);
         }
-        qmp_conn_unref(c);
+        conn_unref(c);
 }
 
 int qmp_conn_feed(struct qmp_conn *c, const void *buf, size_t len)
@@ -300,7 +302,7 @@ int qmp_conn_feed(struct qmp_conn *c, const void *buf, size_t len)
         const char *p = buf;
         int r = 0;
 
-        qmp_conn_ref(c);
+        conn_ref(c);
         while (len > 0 && c->state != QMP_STATE_CLOSED) {
                 size_t room = in_reserve(c);
                 if (room == 0)
@@ -316,7 +318,7 @@ int qmp_conn_feed(struct qmp_conn *c, const void *buf, size_t len)
         }
         if (c->state == QMP_STATE_CLOSED)
                 r = -ENOTCONN;
-        qmp_conn_unref(c);
+        conn_unref(c);
         return r;
 }
 
@@ -430,7 +432,7 @@ struct qmp_conn *qmp_conn_free(struct qmp_conn *c)
                 return NULL;
         c->freed = true;
         qmp_conn_close(c, -ECANCELED, -ECANCELED, "QMP connection closed by its owner");
-        qmp_conn_unref(c);
+        conn_unref(c);
         return NULL;
 }
 
@@ -506,12 +508,12 @@ static void on_command_timeout(struct bv_loop *loop, void *userdata)
         struct bv_error e = { 0 };
 
         p->timer = NULL; /* the loop frees it after we return */
-        qmp_conn_ref(c);
+        conn_ref(c);
         c->stats.timeouts++;
         bv_error_set(&e, ETIMEDOUT, "QMP command '%s' timed out after %u ms", p->command,
                      p->timeout_ms);
         qmp_pending_complete(c, p, -ETIMEDOUT, NULL, &e);
-        qmp_conn_unref(c);
+        conn_unref(c);
 }
 
 /* QAPI names: letters, digits, '-', '_' and '.' (downstream "__com.vendor_x"). */
@@ -578,7 +580,7 @@ static int submit(struct qmp_conn *c, const char *command, json_t *arguments, un
                 free(p);
                 return bv_error_set_errno(err, -r, "Cannot arm the timer of '%s'", command);
         }
-        r = qmp_conn_queue(c, line, (size_t)n, front);
+        r = conn_queue(c, line, (size_t)n, front);
         if (r < 0) {
                 bv_timer_cancel(p->timer);
                 free(p);
@@ -603,7 +605,7 @@ static int submit(struct qmp_conn *c, const char *command, json_t *arguments, un
         c->n_pending++;
         if (ret_id)
                 *ret_id = id;
-        qmp_conn_flush(c);
+        conn_flush(c);
         return 0;
 }
 
@@ -688,7 +690,7 @@ int qmp_conn_wait_ready(struct qmp_conn *c, unsigned timeout_ms, struct bv_error
 
         qmp_ready_cb saved_cb = c->ready_cb;
         void *saved_ud = c->ready_userdata;
-        qmp_conn_ref(c);
+        conn_ref(c);
         /* Chain: our flag first, then the owner's callback keeps working after we return. */
         c->ready_cb = on_ready_sync;
         c->ready_userdata = &done;
@@ -706,7 +708,7 @@ int qmp_conn_wait_ready(struct qmp_conn *c, unsigned timeout_ms, struct bv_error
         if (done && saved_cb && !c->freed)
                 saved_cb(c, c->ready_r > 0 ? 0 : c->ready_r, c->ready_r > 0 ? NULL : &c->ready_err,
                          saved_ud);
-        qmp_conn_unref(c);
+        conn_unref(c);
         return r;
 }
 
@@ -743,18 +745,18 @@ int qmp_conn_call_sync(struct qmp_conn *c, const char *command, json_t *argument
         r = qmp_conn_call(c, command, arguments, timeout_ms, on_sync_reply, &s, &id, err);
         if (r < 0)
                 return r;
-        qmp_conn_ref(c);
+        conn_ref(c);
         /* The command's own timer ends the wait; the margin only guards against a stalled loop. */
         r = bv_loop_run_until(c->loop, &s.done, (uint64_t)timeout_ms * 1000 + 1000000);
         if (!s.done) {
                 qmp_conn_cancel(c, id);
-                qmp_conn_unref(c);
+                conn_unref(c);
                 if (r == -ETIMEDOUT)
                         return bv_error_set(err, ETIMEDOUT, "QMP command '%s' timed out after %u ms",
                                             command, timeout_ms);
                 return bv_error_set_errno(err, -r, "Event loop failed");
         }
-        qmp_conn_unref(c);
+        conn_unref(c);
         if (s.r < 0) {
                 if (err)
                         *err = s.err;

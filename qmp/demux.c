@@ -71,19 +71,17 @@ static int handle_greeting(struct qmp_conn *c, json_t *qmp)
 
         version = json_object_get(qmp, "version");
         if (version) {
-                json_int_t v[3];
-                const char *package = NULL;
-                json_error_t jerr;
+                struct qmp_version ver;
 
-                if (json_unpack_ex(version, &jerr, 0, "{s:{s:I,s:I,s:I},s?s}", "qemu", "major", &v[0],
-                                   "minor", &v[1], "micro", &v[2], "package", &package) < 0)
+                if (qmp_version_parse(version, &ver, NULL) < 0)
                         return greeting_fail(c, "bad 'version'");
+                const int64_t v[3] = { ver.major, ver.minor, ver.micro };
                 for (int i = 0; i < 3; i++) {
                         if (v[i] < 0 || v[i] > INT_MAX)
                                 return greeting_fail(c, "version number out of range");
                         c->version[i] = (int)v[i];
                 }
-                snprintf(c->package, sizeof(c->package), "%s", package ? package : "");
+                snprintf(c->package, sizeof(c->package), "%s", ver.package);
         }
 
         caps = json_object_get(qmp, "capabilities");
@@ -269,7 +267,8 @@ static void bad_line(struct qmp_conn *c, const char *line, size_t len, const str
         }
 }
 
-void qmp_demux_line(struct qmp_conn *c, const char *line, size_t len)
+/* Handles one message line (no newline). */
+static void demux_line(struct qmp_conn *c, const char *line, size_t len)
 {
         struct bv_error e = { 0 };
         json_t *msg = NULL;
@@ -313,7 +312,7 @@ void qmp_demux_input(struct qmp_conn *c)
                                        c->opts.max_message);
                         return;
                 }
-                qmp_demux_line(c, line, len);
+                demux_line(c, line, len);
         }
         if (c->state == QMP_STATE_CLOSED)
                 return;

@@ -89,8 +89,6 @@ struct qmp_conn {
 };
 
 /* conn.c */
-void qmp_conn_ref(struct qmp_conn *c);
-void qmp_conn_unref(struct qmp_conn *c);
 /*
  * Closes the connection with reason r (negative errno) and message, fails
  * every pending command with pending_r, calls the ready callback (if the
@@ -101,13 +99,14 @@ void qmp_conn_close(struct qmp_conn *c, int r, int pending_r, const char *fmt, .
 /* Removes p from the pending list, cancels its timer, calls its callback, frees it. */
 void qmp_pending_complete(struct qmp_conn *c, struct qmp_pending *p, int r, json_t *ret,
                           const struct bv_error *err);
+/* The pending command with id, or NULL. */
 struct qmp_pending *qmp_pending_find(struct qmp_conn *c, uint64_t id);
-/* Queues a line (without the newline) for writing; it goes out once writes are allowed. */
-int qmp_conn_queue(struct qmp_conn *c, const char *line, size_t len, bool front);
-/* Writes what it can without blocking; arms EPOLLOUT for the rest. */
-void qmp_conn_flush(struct qmp_conn *c);
-/* Sends qmp_capabilities (called once the greeting arrived). */
+/*
+ * Sends qmp_capabilities (called once the greeting arrived). Returns 0 or
+ * -errno, the connection closed then.
+ */
 int qmp_conn_negotiate(struct qmp_conn *c);
+/* Counts a dropped message and tells the diagnostic callback, if any, why. */
 void qmp_conn_diag(struct qmp_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* demux.c */
@@ -118,8 +117,6 @@ void qmp_conn_diag(struct qmp_conn *c, const char *fmt, ...) __attribute__((form
  * holds a reference.
  */
 void qmp_demux_input(struct qmp_conn *c);
-/* Handles one message line (no newline). */
-void qmp_demux_line(struct qmp_conn *c, const char *line, size_t len);
 
 /*
  * Test and fuzzing entry point: feeds buf/len through the same path as

@@ -161,6 +161,7 @@ void qmp_conn_get_version(const struct qmp_conn *c, int *ret_major, int *ret_min
 const char *qmp_conn_get_package(const struct qmp_conn *c);
 bool qmp_conn_has_capability(const struct qmp_conn *c, const char *name);
 
+/* Copies the connection's counters into *ret. */
 void qmp_conn_get_stats(const struct qmp_conn *c, struct qmp_stats *ret);
 
 /*
@@ -199,6 +200,7 @@ struct qmp_status {
 };
 /* Parses a query-status "return" value into *ret_status. Returns 0 or -EPROTO. */
 int qmp_status_parse(json_t *result, struct qmp_status *ret_status, struct bv_error *err);
+/* Runs query-status and parses its reply (blocks, see above). Returns 0 or -errno. */
 int qmp_status_query(struct qmp_conn *c, unsigned timeout_ms, struct qmp_status *ret,
                      struct bv_error *err);
 
@@ -207,7 +209,13 @@ struct qmp_version {
         int64_t major, minor, micro;
         char package[64];
 };
+/*
+ * Parses a query-version "return" value (or the greeting's "version"),
+ * {"qemu": {"major", "minor", "micro"}, "package"}, into *ret_version (the
+ * package string truncated to fit). Returns 0 or -EPROTO.
+ */
 int qmp_version_parse(json_t *result, struct qmp_version *ret_version, struct bv_error *err);
+/* Runs query-version and parses its reply (blocks, see above). Returns 0 or -errno. */
 int qmp_version_query(struct qmp_conn *c, unsigned timeout_ms, struct qmp_version *ret,
                       struct bv_error *err);
 
