@@ -121,14 +121,14 @@ const char *ctr_engine_api_version(const struct ctr_engine *e)
         return e->version;
 }
 
-/* "1.41" -> 1041; -1 when malformed. */
+/* "1.41" -> 1041; -EINVAL when malformed. */
 static int version_num(const char *s)
 {
         unsigned maj, min;
         char extra;
 
         if (!s || sscanf(s, "%u.%u%c", &maj, &min, &extra) != 2 || maj > 99 || min > 999)
-                return -1;
+                return -EINVAL;
         return (int)(maj * 1000 + min);
 }
 
