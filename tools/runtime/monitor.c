@@ -128,71 +128,81 @@ static bool cgroup_oom_killed(struct mon *m)
 static void child_exited(struct bv_loop *loop, pid_t pid, int status, void *userdata);
 
 /*
- * Creates and starts the container, our child. For a terminal the pty
- * master comes back over a socketpair; otherwise the init's stdout and
- * stderr are a pipe to us (set up on our own fds 1 and 2 around the create,
- * since the init inherits them) and its stdin is /dev/null.
+ * The fds the container starts with, ours to close after the create: for a
+ * terminal the socket the pty master comes back on (io[0] ours, io[1] the
+ * init's); otherwise stdin /dev/null (io[1]) and stdout and stderr the write
+ * end of a pipe (io[2]) whose read end (io[0]) we keep. All close-on-exec:
+ * the create passes them on explicitly (stdio_fds), our own 0-2 stay.
  */
-static int start_container(struct mon *m, struct bv_error *err)
+static int open_container_io(bool terminal, int io[3], struct bv_error *err)
+{
+        int p[2];
+
+        io[0] = io[1] = io[2] = -1;
+        if (terminal) {
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to create the console socket");
+                io[0] = p[0];
+                io[1] = p[1];
+                return 0;
+        }
+        io[1] = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (io[1] < 0 || pipe2(p, O_CLOEXEC) < 0) {
+                int r = bv_error_set_errno(err, errno, "Failed to create the output pipe");
+                if (io[1] >= 0)
+                        close(io[1]);
+                return r;
+        }
+        io[0] = p[0];
+        io[2] = p[1];
+        return 0;
+}
+
+/* Creates and starts the container, our child; the fd of its output (pty master or pipe) into *ret_out. */
+static int create_container(struct mon *m, pid_t *ret_pid, int *ret_out, struct bv_error *err)
 {
         struct ctr_config *cfg = NULL;
-        int sv[2] = { -1, -1 }, pipefd[2] = { -1, -1 }, saved[3] = { -1, -1, -1 }, out = -1;
-        pid_t pid = 0;
+        int io[3], out = -1;
         int r;
 
         r = ctr_config_load(m->bundle, &cfg, err);
         if (r < 0)
                 return r;
         m->terminal = ctr_config_terminal(cfg);
-        if (m->terminal) {
-                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-                        ctr_config_free(cfg);
-                        return bv_error_set_errno(err, errno, "Failed to create the console socket");
-                }
-        } else {
-                int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
-                        r = bv_error_set_errno(err, errno, "Failed to create the output pipe");
-                        if (devnull >= 0)
-                                close(devnull);
-                        ctr_config_free(cfg);
-                        return r;
-                }
-                for (int fd = 0; fd < 3; fd++)
-                        saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-                dup2(devnull, 0);
-                dup2(pipefd[1], 1);
-                dup2(pipefd[1], 2);
-                close(devnull);
-                close(pipefd[1]);
+        if ((r = open_container_io(m->terminal, io, err)) < 0) {
+                ctr_config_free(cfg);
+                return r;
         }
         struct ctr_create_opts o = { .state_root = m->root, .id = m->id, .bundle = m->bundle,
-                                     .has_console_fd = m->terminal, .console_fd = sv[1], .start_now = true };
-        r = ctr_container_create(cfg, &o, &pid, err);
+                                     .has_console_fd = m->terminal, .console_fd = io[1], .start_now = true,
+                                     .has_stdio = !m->terminal, .stdio_fds = { io[1], io[2], io[2] } };
+        r = ctr_container_create(cfg, &o, ret_pid, err);
         ctr_config_free(cfg);
-        if (m->terminal) {
-                close(sv[1]);
-                if (r == 0) {
-                        char buf[16];
-                        size_t nfds = 0;
-                        if (bv_fd_recv(sv[0], buf, sizeof(buf), &out, 1, &nfds) <= 0 || nfds != 1)
-                                out = -1;
-                }
-                close(sv[0]);
-        } else {
-                /* Our own stdio back; the write end now lives only in the container. */
-                for (int fd = 0; fd < 3; fd++)
-                        if (saved[fd] >= 0) {
-                                dup2(saved[fd], fd);
-                                close(saved[fd]);
-                        }
-                out = pipefd[0];
-                if (r < 0) {
-                        close(out);
+        close(io[1]);
+        if (io[2] >= 0)
+                close(io[2]);   /* the write end now lives only in the container */
+        if (r == 0 && m->terminal) {
+                char buf[16];
+                size_t nfds = 0;
+                if (bv_fd_recv(io[0], buf, sizeof(buf), &out, 1, &nfds) <= 0 || nfds != 1)
                         out = -1;
-                }
         }
-        if (r < 0)
+        if (m->terminal || r < 0)
+                close(io[0]);
+        else
+                out = io[0];
+        *ret_out = out;
+        return r;
+}
+
+/* Creates and starts the container, watches its init, attaches its output, records it running. */
+static int start_container(struct mon *m, struct bv_error *err)
+{
+        pid_t pid = 0;
+        int out = -1;
+        int r;
+
+        if ((r = create_container(m, &pid, &out, err)) < 0)
                 return r;
         m->pid = pid;
         r = bv_loop_add_child(m->loop, pid, child_exited, m, &m->child);
@@ -489,7 +499,7 @@ int cmd_monitor(int argc, char **argv)
         int r;
 
         m->ready_fd = m->out_fd = m->log_fd = m->mon_lfd = m->con_lfd = -1;
-        /* fds 0-2 must exist: the init's pipe goes on 1 and 2 for a moment, and must not stay there. */
+        /* fds 0-2 must exist: a socket or the log opened on one of them would get whatever goes to stdio. */
         for (int fd = 0; fd < 3; fd++)
                 if (fcntl(fd, F_GETFD) < 0) {
                         int n = open("/dev/null", O_RDWR);
