@@ -168,3 +168,13 @@ int ctr_cfg_check_count(json_t *arr, const char *path, struct bv_error *err)
         return 0;
 }
 
+int ctr_cfg_array_alloc(json_t *arr, const char *path, size_t size, void **ret, struct bv_error *err)
+{
+        int r = ctr_cfg_check_count(arr, path, err);
+
+        if (r < 0)
+                return r;
+        *ret = calloc(json_array_size(arr) + 1, size);
+        return *ret ? 0 : -ENOMEM;
+}
+

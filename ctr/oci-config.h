@@ -35,6 +35,8 @@ int ctr_cfg_str_array(json_t *arr, const char *path, const char ***ret, size_t *
 int ctr_cfg_get_str_array(json_t *obj, const char *key, const char *path, const char ***ret,
                           size_t *ret_n, struct bv_error *err);
 int ctr_cfg_check_count(json_t *arr, const char *path, struct bv_error *err);
+/* ctr_cfg_check_count(), then room for one element more than arr has (zeroed, malloc'ed) into *ret. */
+int ctr_cfg_array_alloc(json_t *arr, const char *path, size_t size, void **ret, struct bv_error *err);
 /* "private", "rslave", ... -> MS_* flags; -EINVAL when unknown. */
 int ctr_cfg_propagation_parse(const char *s, unsigned long *ret);
 /* Parses the "linux" object into cfg. */

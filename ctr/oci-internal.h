@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/cleanup.h"
 #include "common/error.h"
 #include "ctr/oci.h"
 
@@ -179,6 +180,8 @@ struct ctr_config {
         const char *cgroups_path;
         json_t *annotations;                /* borrowed from json, may be NULL */
 };
+
+BV_DEFINE_CLEANUP(struct ctr_config, ctr_config_free)
 
 /* Namespace names as config.json spells them, and their CLONE_* flags. */
 const char *ctr_ns_name(enum ctr_ns_type t);
