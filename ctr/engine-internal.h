@@ -116,6 +116,8 @@ int ctr_engine_op_set_body(struct engine_op *op, const char *content_type, const
                            struct bv_error *err);
 /* Ends op: done, then frees it. */
 void ctr_engine_op_finish(struct engine_op *op, int r, json_t *result, const struct bv_error *err);
+/* Frees an op that is not in flight (not started, or ended) with what it owns. */
+void ctr_engine_op_free(struct engine_op *op);
 
 /* Reply readers. */
 int ctr_engine_load_reply(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,

@@ -251,7 +251,7 @@ int ctr_engine_create(struct ctr_engine *e, const json_t *spec, const struct ctr
         snprintf(op->id, sizeof(op->id), "%s", name);
         snprintf(op->path, sizeof(op->path), "/containers/create%s%s", *name ? "?name=" : "", name);
         if ((r = ctr_engine_op_set_body(op, "application/json", s, strlen(s), err)) < 0) {
-                free(op);
+                ctr_engine_op_free(op);
                 return r;
         }
         return ctr_engine_op_start(op, err);
@@ -308,7 +308,7 @@ int ctr_engine_wait(struct ctr_engine *e, const char *id, const struct ctr_engin
         if (!(o && o->timeout_usec))
                 op->timeout_usec = WAIT_TIMEOUT_USEC;
         if ((r = ctr_engine_op_own_client(op, err)) < 0) {
-                free(op);
+                ctr_engine_op_free(op);
                 return r;
         }
         return ctr_engine_op_start(op, err);
@@ -469,8 +469,7 @@ int ctr_engine_exec(struct ctr_engine *e, const char *id, const json_t *spec, co
                 op->timeout_usec = WAIT_TIMEOUT_USEC;
         if ((r = ctr_engine_op_set_body(op, "application/json", s, strlen(s), err)) < 0 ||
             (r = ctr_engine_op_own_client(op, err)) < 0) {
-                free(op->body);
-                free(op);
+                ctr_engine_op_free(op);
                 return r;
         }
         return ctr_engine_op_start(op, err);
@@ -611,8 +610,7 @@ int ctr_engine_image_load(struct ctr_engine *e, const void *tar, size_t len, con
                 op->timeout_usec = 120ULL * 1000000;
         if ((r = ctr_engine_op_set_body(op, "application/x-tar", tar, len, err)) < 0 ||
             (r = ctr_engine_op_own_client(op, err)) < 0) {
-                free(op->body);
-                free(op);
+                ctr_engine_op_free(op);
                 return r;
         }
         return ctr_engine_op_start(op, err);

@@ -198,6 +198,11 @@ void ctr_engine_op_finish(struct engine_op *op, int r, json_t *result, const str
                 op->next->prev = op->prev;
         op->done(r, r < 0 ? NULL : result, err, op->userdata);
         bv_timer_cancel(op->timer);
+        ctr_engine_op_free(op);
+}
+
+void ctr_engine_op_free(struct engine_op *op)
+{
         bv_http_client_free(op->own);
         json_decref(op->acc);
         free(op->body);
@@ -357,12 +362,8 @@ int ctr_engine_op_start(struct engine_op *op, struct bv_error *err)
                 if (op->next)
                         op->next->prev = op;
                 op->e->ops = op;
-        } else {
-                bv_http_client_free(op->own);
-                json_decref(op->acc);
-                free(op->body);
-                free(op);
-        }
+        } else
+                ctr_engine_op_free(op);
         return r;
 }
 
@@ -667,7 +668,7 @@ int ctr_engine_grace_call(struct ctr_engine *e, const char *id, const char *verb
         if (!(o && o->timeout_usec))
                 op->timeout_usec = DEFAULT_TIMEOUT_USEC + (uint64_t)(grace_sec >= 0 ? grace_sec : 10) * 1000000;
         if ((r = ctr_engine_op_own_client(op, err)) < 0) {
-                free(op);
+                ctr_engine_op_free(op);
                 return r;
         }
         return ctr_engine_op_start(op, err);

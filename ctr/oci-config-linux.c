@@ -129,12 +129,8 @@ static int parse_devices(json_t *arr, struct ctr_config *cfg, struct bv_error *e
                 if ((r = ctr_cfg_get_int(item, "fileMode", ip, 0, 07777, &v, &has, err)) < 0)
                         return r;
                 d->mode = has ? (mode_t)v : 0666;
-                if ((r = ctr_cfg_get_int(item, "uid", ip, 0, UINT32_MAX - 1, &v, &has, err)) < 0)
+                if ((r = ctr_cfg_get_ids(item, ip, &d->uid, &d->gid, err)) < 0)
                         return r;
-                d->uid = has ? (uid_t)v : 0;
-                if ((r = ctr_cfg_get_int(item, "gid", ip, 0, UINT32_MAX - 1, &v, &has, err)) < 0)
-                        return r;
-                d->gid = has ? (gid_t)v : 0;
                 cfg->n_devices++;
         }
         return 0;

@@ -128,18 +128,12 @@ static int parse_user(json_t *v, const char *path, struct ctr_process *p, struct
 {
         char pp[P_MAX];
         int64_t i64;
-        bool has;
         json_t *g;
         int r;
 
         snprintf(pp, sizeof(pp), "%s.user", path);
-        if ((r = ctr_cfg_get_int(v, "uid", pp, 0, UINT32_MAX - 1, &i64, &has, err)) < 0)
-                return r;
-        p->uid = has ? (uid_t)i64 : 0;
-        if ((r = ctr_cfg_get_int(v, "gid", pp, 0, UINT32_MAX - 1, &i64, &has, err)) < 0)
-                return r;
-        p->gid = has ? (gid_t)i64 : 0;
-        if ((r = ctr_cfg_get_int(v, "umask", pp, 0, 0777, &i64, &p->has_umask, err)) < 0)
+        if ((r = ctr_cfg_get_ids(v, pp, &p->uid, &p->gid, err)) < 0 ||
+            (r = ctr_cfg_get_int(v, "umask", pp, 0, 0777, &i64, &p->has_umask, err)) < 0)
                 return r;
         p->umask = (mode_t)i64;
         if ((r = ctr_cfg_get(v, "additionalGids", JSON_ARRAY, pp, &g, err)) < 0)

@@ -717,12 +717,8 @@ static int record_and_start(const struct ctr_config *cfg, const struct ctr_creat
 
         if ((r = ctr_state_write(u->state_dir, o, pid, u->cgroup, rootfs, cfg->annotations, err)) < 0)
                 return r;
-        if (o->pid_file) {
-                char v[16];
-                snprintf(v, sizeof(v), "%d", (int)pid);
-                if ((r = bv_file_write_atomic(o->pid_file, v, strlen(v), 0644, err)) < 0)
-                        return r;
-        }
+        if (o->pid_file && (r = ctr_pid_file_write(o->pid_file, pid, err)) < 0)
+                return r;
         return o->start_now ? start_now(cfg, o, sp0, pid, fifo, err) : 0;
 }
 

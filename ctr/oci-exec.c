@@ -261,12 +261,8 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
         close(TAKE_FD(sp1));
         if ((r = exec_wait(sp0, pid, err)) < 0)
                 return r;
-        if (o->pid_file) {
-                char v[16];
-                snprintf(v, sizeof(v), "%d", (int)pid);
-                if ((r = bv_file_write_atomic(o->pid_file, v, strlen(v), 0644, err)) < 0)
-                        return r;
-        }
+        if (o->pid_file && (r = ctr_pid_file_write(o->pid_file, pid, err)) < 0)
+                return r;
         *ret_pid = pid;
         return 0;
 }
