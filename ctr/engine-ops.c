@@ -88,6 +88,103 @@ static int restart_policy(const char *s, json_t **ret, struct bv_error *err)
         return *ret ? 0 : bv_error_set(err, ENOMEM, "Out of memory");
 }
 
+/* labels: an object of strings, copied into body's Labels. */
+static int create_labels(json_t *labels, json_t *body, struct bv_error *err)
+{
+        const char *k;
+        json_t *x;
+
+        if (!json_is_object(labels) || json_object_size(labels) > SPEC_MAX_ITEMS)
+                return bv_error_set(err, EINVAL, "'labels' must be an object of strings");
+        json_object_foreach(labels, k, x)
+                if (!json_is_string(x))
+                        return bv_error_set(err, EINVAL, "'labels.%.64s' must be a string", k);
+        json_object_set_new(body, "Labels", json_deep_copy(labels));
+        return 0;
+}
+
+/* mounts: bind mounts with absolute paths into host's Mounts. */
+static int create_mounts(json_t *mounts, json_t *host, struct bv_error *err)
+{
+        json_error_t jerr;
+        json_t *m = json_array(), *x;
+        size_t i;
+
+        if (!json_is_array(mounts) || json_array_size(mounts) > SPEC_MAX_ITEMS || !m) {
+                json_decref(m);
+                return bv_error_set(err, EINVAL, "'mounts' must be an array of objects");
+        }
+        json_object_set_new(host, "Mounts", m);
+        json_array_foreach(mounts, i, x) {
+                const char *src = NULL, *dst = NULL;
+                int ro = 0;
+                if (json_unpack_ex(x, &jerr, JSON_STRICT, "{s:s, s:s, s?b}", "source", &src, "target", &dst,
+                                   "readonly", &ro) < 0)
+                        return bv_error_set(err, EINVAL, "Invalid 'mounts[%zu]': %s", i, jerr.text);
+                if (src[0] != '/' || dst[0] != '/')
+                        return bv_error_set(err, EINVAL, "'mounts[%zu]' needs absolute paths", i);
+                json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", src,
+                                                   "Target", dst, "ReadOnly", ro));
+        }
+        return 0;
+}
+
+/* network, restart, memory and cpus into host. */
+static int create_host(const char *network, const char *restart, json_t *memory, json_t *cpus, json_t *host,
+                       struct bv_error *err)
+{
+        int r;
+
+        if (network)
+                json_object_set_new(host, "NetworkMode", json_string(network));
+        if (restart) {
+                json_t *p;
+                if ((r = restart_policy(restart, &p, err)) < 0)
+                        return r;
+                json_object_set_new(host, "RestartPolicy", p);
+        }
+        if (memory) {
+                if (!json_is_integer(memory) || json_integer_value(memory) < 6 * 1024 * 1024)
+                        return bv_error_set(err, EINVAL, "'memory' must be a number of bytes, at least 6 MiB");
+                json_object_set_new(host, "Memory", json_integer(json_integer_value(memory)));
+        }
+        if (cpus) {
+                double c = json_number_value(cpus);
+                if (!json_is_number(cpus) || !(c >= 0.01 && c <= 1024))
+                        return bv_error_set(err, EINVAL, "'cpus' must be a number from 0.01 to 1024");
+                json_object_set_new(host, "NanoCpus", json_integer((json_int_t)(c * 1e9 + 0.5)));
+        }
+        return 0;
+}
+
+/* cmd, entrypoint, env and binds (string arrays) into body or host; env and binds checked. */
+static int create_arrays(json_t *cmd, json_t *entrypoint, json_t *env, json_t *binds, json_t *body, json_t *host,
+                         struct bv_error *err)
+{
+        static const struct { const char *key, *engine_key; bool host; } arrays[] = {
+                { "cmd", "Cmd", false }, { "entrypoint", "Entrypoint", false }, { "env", "Env", false },
+                { "binds", "Binds", true },
+        };
+        json_t *vals[] = { cmd, entrypoint, env, binds }, *x;
+        size_t i;
+        int r;
+
+        for (i = 0; i < BV_ELEMENTSOF(arrays); i++) {
+                json_t *a;
+                if ((r = string_array(vals[i], arrays[i].key, &a, err)) < 0)
+                        return r;
+                if (a)
+                        json_object_set_new(arrays[i].host ? host : body, arrays[i].engine_key, a);
+        }
+        json_array_foreach(env, i, x)
+                if (!strchr(json_string_value(x), '=') || json_string_value(x)[0] == '=')
+                        return bv_error_set(err, EINVAL, "'env[%zu]' must be NAME=VALUE", i);
+        json_array_foreach(binds, i, x)
+                if (!strchr(json_string_value(x), ':'))
+                        return bv_error_set(err, EINVAL, "'binds[%zu]' must be SOURCE:TARGET[:OPTIONS]", i);
+        return 0;
+}
+
 int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name, size_t name_len,
                            struct bv_error *err)
 {
@@ -123,77 +220,16 @@ int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name
         json_auto_t *host = json_object();
         if (!body || !host)
                 return bv_error_set(err, ENOMEM, "Out of memory");
-        static const struct { const char *key, *engine_key; bool host; } arrays[] = {
-                { "cmd", "Cmd", false }, { "entrypoint", "Entrypoint", false }, { "env", "Env", false },
-                { "binds", "Binds", true },
-        };
-        json_t *vals[] = { cmd, entrypoint, env, binds };
-        for (size_t i = 0; i < BV_ELEMENTSOF(arrays); i++) {
-                json_t *a;
-                if ((r = string_array(vals[i], arrays[i].key, &a, err)) < 0)
-                        return r;
-                if (a)
-                        json_object_set_new(arrays[i].host ? host : body, arrays[i].engine_key, a);
-        }
-        json_t *x;
-        size_t i;
-        json_array_foreach(env, i, x)
-                if (!strchr(json_string_value(x), '=') || json_string_value(x)[0] == '=')
-                        return bv_error_set(err, EINVAL, "'env[%zu]' must be NAME=VALUE", i);
-        json_array_foreach(binds, i, x)
-                if (!strchr(json_string_value(x), ':'))
-                        return bv_error_set(err, EINVAL, "'binds[%zu]' must be SOURCE:TARGET[:OPTIONS]", i);
+        if ((r = create_arrays(cmd, entrypoint, env, binds, body, host, err)) < 0)
+                return r;
         if (workdir)
                 json_object_set_new(body, "WorkingDir", json_string(workdir));
         if (user)
                 json_object_set_new(body, "User", json_string(user));
-        if (labels) {
-                const char *k;
-                if (!json_is_object(labels) || json_object_size(labels) > SPEC_MAX_ITEMS)
-                        return bv_error_set(err, EINVAL, "'labels' must be an object of strings");
-                json_object_foreach(labels, k, x)
-                        if (!json_is_string(x))
-                                return bv_error_set(err, EINVAL, "'labels.%.64s' must be a string", k);
-                json_object_set_new(body, "Labels", json_deep_copy(labels));
-        }
-        if (mounts) {
-                json_t *m = json_array();
-                if (!json_is_array(mounts) || json_array_size(mounts) > SPEC_MAX_ITEMS || !m) {
-                        json_decref(m);
-                        return bv_error_set(err, EINVAL, "'mounts' must be an array of objects");
-                }
-                json_object_set_new(host, "Mounts", m);
-                json_array_foreach(mounts, i, x) {
-                        const char *src = NULL, *dst = NULL;
-                        int ro = 0;
-                        if (json_unpack_ex(x, &jerr, JSON_STRICT, "{s:s, s:s, s?b}", "source", &src, "target", &dst,
-                                           "readonly", &ro) < 0)
-                                return bv_error_set(err, EINVAL, "Invalid 'mounts[%zu]': %s", i, jerr.text);
-                        if (src[0] != '/' || dst[0] != '/')
-                                return bv_error_set(err, EINVAL, "'mounts[%zu]' needs absolute paths", i);
-                        json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", src,
-                                                           "Target", dst, "ReadOnly", ro));
-                }
-        }
-        if (network)
-                json_object_set_new(host, "NetworkMode", json_string(network));
-        if (restart) {
-                json_t *p;
-                if ((r = restart_policy(restart, &p, err)) < 0)
-                        return r;
-                json_object_set_new(host, "RestartPolicy", p);
-        }
-        if (memory) {
-                if (!json_is_integer(memory) || json_integer_value(memory) < 6 * 1024 * 1024)
-                        return bv_error_set(err, EINVAL, "'memory' must be a number of bytes, at least 6 MiB");
-                json_object_set_new(host, "Memory", json_integer(json_integer_value(memory)));
-        }
-        if (cpus) {
-                double c = json_number_value(cpus);
-                if (!json_is_number(cpus) || !(c >= 0.01 && c <= 1024))
-                        return bv_error_set(err, EINVAL, "'cpus' must be a number from 0.01 to 1024");
-                json_object_set_new(host, "NanoCpus", json_integer((json_int_t)(c * 1e9 + 0.5)));
-        }
+        if ((labels && (r = create_labels(labels, body, err)) < 0) ||
+            (mounts && (r = create_mounts(mounts, host, err)) < 0) ||
+            (r = create_host(network, restart, memory, cpus, host, err)) < 0)
+                return r;
         json_object_set(body, "HostConfig", host);
         snprintf(ret_name, name_len, "%s", name ? name : "");
         *ret_body = TAKE_PTR(body);

@@ -477,29 +477,13 @@ static int setup(struct mon *m, struct bv_error *err)
         return start_container(m, err);
 }
 
-int cmd_monitor(int argc, char **argv)
-{
-        const char *bundle = NULL, *dir = NULL, *restart = "no", *stop_sig = "SIGTERM", *log_max = NULL,
-                   *ready_fd = NULL, *stop_timeout_s = NULL;
-        struct rt_opt opts[] = {
-                { "bundle", 'b', true, &bundle, NULL },
-                { "dir", 0, true, &dir, NULL },
-                { "restart", 0, true, &restart, NULL },
-                { "stop-signal", 0, true, &stop_sig, NULL },
-                { "stop-timeout", 0, true, &stop_timeout_s, NULL },
-                { "log-max", 0, true, &log_max, NULL },
-                { "ready-fd", 0, true, &ready_fd, NULL },
-                { NULL, 0, false, NULL, NULL },
-        };
-        static struct mon mon;   /* one per process; static keeps it off the stack and zeroed */
-        struct mon *m = &mon;
-        struct bv_error err = { 0 };
-        char bundle_abs[PATH_MAX], dir_abs[PATH_MAX];
-        unsigned u;
-        int r;
+struct mon_args {
+        const char *bundle, *dir, *restart, *stop_sig, *log_max, *ready_fd, *stop_timeout_s, *id;
+};
 
-        m->ready_fd = m->out_fd = m->log_fd = m->mon_lfd = m->con_lfd = -1;
-        /* fds 0-2 must exist: a socket or the log opened on one of them would get whatever goes to stdio. */
+/* fds 0-2 must exist: a socket or the log opened on one of them would get whatever goes to stdio. */
+static void ensure_stdio(void)
+{
         for (int fd = 0; fd < 3; fd++)
                 if (fcntl(fd, F_GETFD) < 0) {
                         int n = open("/dev/null", O_RDWR);
@@ -508,62 +492,61 @@ int cmd_monitor(int argc, char **argv)
                                 close(n);
                         }
                 }
-        m->log_max = DEFAULT_LOG_MAX;
-        m->stop_timeout = 10;
-        m->backoff_ms = BACKOFF_MIN_MS;
-        m->st.exit_code = -1;
-        int i = rt_parse_opts(argc, argv, opts, "monitor");
-        if (i < 0)
-                return 1;
-        /* The ready fd first: every later failure is reported on it. */
-        if (ready_fd) {
-                if (bv_parse_uint(ready_fd, 3, 65535, &u) < 0 || fcntl((int)u, F_GETFD) < 0)
-                        return rt_fail("monitor: invalid --ready-fd '%s'", ready_fd);
-                m->ready_fd = (int)u;
-                bv_fd_set_cloexec(m->ready_fd, 1);
-        }
-        if (i != argc - 1)
-                r = bv_error_set(&err, EINVAL, "monitor: expected exactly one container id");
-        else if (!bundle || !dir)
-                r = bv_error_set(&err, EINVAL, "monitor: --bundle and --dir are required");
-        else if (ctr_ct_restart_from_string(restart, &m->restart) < 0)
-                r = bv_error_set(&err, EINVAL, "monitor: --restart must be no, on-failure or always");
-        else if ((m->stop_signal = bv_parse_signal(stop_sig)) < 0)
-                r = bv_error_set(&err, EINVAL, "monitor: unknown --stop-signal '%s'", stop_sig);
-        else if (log_max && bv_parse_u64(log_max, 4096, 1ULL << 40, &m->log_max) < 0)
-                r = bv_error_set(&err, EINVAL, "monitor: --log-max must be 4096..1TiB bytes");
-        else if (stop_timeout_s && bv_parse_uint(stop_timeout_s, 0, CTR_CT_MAX_STOP_TIMEOUT, &m->stop_timeout) < 0)
-                r = bv_error_set(&err, EINVAL, "monitor: --stop-timeout must be 0..3600 seconds");
-        else if (!realpath(bundle, bundle_abs))
-                r = bv_error_set_errno(&err, errno, "monitor: bundle '%s'", bundle);
-        else if (!realpath(dir, dir_abs))
-                r = bv_error_set_errno(&err, errno, "monitor: dir '%s'", dir);
-        else
-                r = bv_name_check(argv[i], "container", &err);
-        if (r < 0) {
-                ready(m, r, &err);
-                return rt_fail_err(NULL, r, &err);
-        }
-        m->root = rt.root;
-        m->bundle = bundle_abs;
-        m->dir = dir_abs;
-        m->id = argv[i];
+}
+
+/* The ready fd first: every later failure is reported on it. -EINVAL when it is not an open fd >= 3. */
+static int take_ready_fd(struct mon *m, const char *ready_fd)
+{
+        unsigned u;
+
+        if (!ready_fd)
+                return 0;
+        if (bv_parse_uint(ready_fd, 3, 65535, &u) < 0 || fcntl((int)u, F_GETFD) < 0)
+                return -EINVAL;
+        m->ready_fd = (int)u;
+        bv_fd_set_cloexec(m->ready_fd, 1);
+        return 0;
+}
+
+/* The options into m, the bundle's and dir's real paths into bundle_abs and dir_abs. */
+static int check_args(struct mon *m, const struct mon_args *a, char *bundle_abs, char *dir_abs, struct bv_error *err)
+{
+        if (!a->id)
+                return bv_error_set(err, EINVAL, "monitor: expected exactly one container id");
+        if (!a->bundle || !a->dir)
+                return bv_error_set(err, EINVAL, "monitor: --bundle and --dir are required");
+        if (ctr_ct_restart_from_string(a->restart, &m->restart) < 0)
+                return bv_error_set(err, EINVAL, "monitor: --restart must be no, on-failure or always");
+        if ((m->stop_signal = bv_parse_signal(a->stop_sig)) < 0)
+                return bv_error_set(err, EINVAL, "monitor: unknown --stop-signal '%s'", a->stop_sig);
+        if (a->log_max && bv_parse_u64(a->log_max, 4096, 1ULL << 40, &m->log_max) < 0)
+                return bv_error_set(err, EINVAL, "monitor: --log-max must be 4096..1TiB bytes");
+        if (a->stop_timeout_s && bv_parse_uint(a->stop_timeout_s, 0, CTR_CT_MAX_STOP_TIMEOUT, &m->stop_timeout) < 0)
+                return bv_error_set(err, EINVAL, "monitor: --stop-timeout must be 0..3600 seconds");
+        if (!realpath(a->bundle, bundle_abs))
+                return bv_error_set_errno(err, errno, "monitor: bundle '%s'", a->bundle);
+        if (!realpath(a->dir, dir_abs))
+                return bv_error_set_errno(err, errno, "monitor: dir '%s'", a->dir);
+        return bv_name_check(a->id, "container", err);
+}
+
+/* The files in the monitor's directory. */
+static void set_paths(struct mon *m)
+{
         snprintf(m->log_path, sizeof(m->log_path), "%s/console.log", m->dir);
         snprintf(m->log_old, sizeof(m->log_old), "%s/console.log.1", m->dir);
         snprintf(m->mon_sock, sizeof(m->mon_sock), "%s/monitor.sock", m->dir);
         snprintf(m->con_sock, sizeof(m->con_sock), "%s/console.sock", m->dir);
         snprintf(m->status_path, sizeof(m->status_path), "%s/monitor.json", m->dir);
+}
 
-        /* Outlive whoever started us: our own session, no controlling tty, no cwd pinned. */
-        if (getsid(0) != getpid())
-                (void)setsid();
-        if (chdir("/") < 0)
-                return rt_fail("monitor: chdir /: %s", strerror(errno));
-        signal(SIGPIPE, SIG_IGN);
-        signal(SIGHUP, SIG_IGN);
-
+/* Sets up and starts the container, reports on the ready fd, and serves until the end. */
+static int run(struct mon *m)
+{
+        struct bv_error err = { 0 };
         bool log_existed = access(m->log_path, F_OK) == 0;
-        r = setup(m, &err);
+        int r = setup(m, &err);
+
         if (r < 0) {
                 mon_io_close(m);
                 if (!log_existed) {
@@ -584,4 +567,55 @@ int cmd_monitor(int argc, char **argv)
         mon_io_close(m);
         bv_loop_free(m->loop);
         return r < 0 ? 1 : 0;
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+        struct mon_args a = { .restart = "no", .stop_sig = "SIGTERM" };
+        struct rt_opt opts[] = {
+                { "bundle", 'b', true, &a.bundle, NULL },
+                { "dir", 0, true, &a.dir, NULL },
+                { "restart", 0, true, &a.restart, NULL },
+                { "stop-signal", 0, true, &a.stop_sig, NULL },
+                { "stop-timeout", 0, true, &a.stop_timeout_s, NULL },
+                { "log-max", 0, true, &a.log_max, NULL },
+                { "ready-fd", 0, true, &a.ready_fd, NULL },
+                { NULL, 0, false, NULL, NULL },
+        };
+        static struct mon mon;   /* one per process; static keeps it off the stack and zeroed */
+        struct mon *m = &mon;
+        struct bv_error err = { 0 };
+        char bundle_abs[PATH_MAX], dir_abs[PATH_MAX];
+        int r;
+
+        m->ready_fd = m->out_fd = m->log_fd = m->mon_lfd = m->con_lfd = -1;
+        ensure_stdio();
+        m->log_max = DEFAULT_LOG_MAX;
+        m->stop_timeout = 10;
+        m->backoff_ms = BACKOFF_MIN_MS;
+        m->st.exit_code = -1;
+        int i = rt_parse_opts(argc, argv, opts, "monitor");
+        if (i < 0)
+                return 1;
+        if (take_ready_fd(m, a.ready_fd) < 0)
+                return rt_fail("monitor: invalid --ready-fd '%s'", a.ready_fd);
+        a.id = i == argc - 1 ? argv[i] : NULL;
+        if ((r = check_args(m, &a, bundle_abs, dir_abs, &err)) < 0) {
+                ready(m, r, &err);
+                return rt_fail_err(NULL, r, &err);
+        }
+        m->root = rt.root;
+        m->bundle = bundle_abs;
+        m->dir = dir_abs;
+        m->id = a.id;
+        set_paths(m);
+
+        /* Outlive whoever started us: our own session, no controlling tty, no cwd pinned. */
+        if (getsid(0) != getpid())
+                (void)setsid();
+        if (chdir("/") < 0)
+                return rt_fail("monitor: chdir /: %s", strerror(errno));
+        signal(SIGPIPE, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        return run(m);
 }
