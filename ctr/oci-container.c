@@ -132,7 +132,7 @@ static int child_wait_start(int sync, int fifo, struct bv_error *err)
 
 static int set_pdeathsig(int sig)
 {
-        return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0);
+        return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) < 0 ? -errno : 0;
 }
 
 /* Runs the hooks of kind (none: nothing) with the state (status, pid) on their stdin. */
