@@ -10,12 +10,17 @@
 
 #include "common/json-def.h"
 
+int bv_json_list_index(const char *s, const char *const *list)
+{
+        for (size_t i = 0; s && list[i]; i++)
+                if (strcmp(s, list[i]) == 0)
+                        return (int)i;
+        return -EINVAL;
+}
+
 bool bv_json_in_list(const char *s, const char *const *list)
 {
-        for (; *list; list++)
-                if (strcmp(s, *list) == 0)
-                        return true;
-        return false;
+        return bv_json_list_index(s, list) >= 0;
 }
 
 int bv_json_check_keys(const json_t *o, const char *const *known, const char *where,
@@ -28,6 +33,51 @@ int bv_json_check_keys(const json_t *o, const char *const *known, const char *wh
                 if (!bv_json_in_list(key, known))
                         return bv_error_set(err, EINVAL, "%s%.64s: unknown key", where, key);
         return 0;
+}
+
+int bv_json_check_element(const json_t *o, const char *array, size_t i, const char *const *known, char *where,
+                          size_t len, struct bv_error *err)
+{
+        snprintf(where, len, "%s[%zu].", array, i);
+        if (!json_is_object(o))
+                return bv_error_set(err, EINVAL, "%s[%zu]: expected an object", array, i);
+        return bv_json_check_keys(o, known, where, err);
+}
+
+int bv_json_parse_mac(const char *s, uint8_t mac[6])
+{
+        unsigned b[6];
+        char tail;
+
+        if (strlen(s) != 17 ||
+            sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+                return -EINVAL;
+        for (int i = 0; i < 6; i++)
+                mac[i] = (uint8_t)b[i];
+        return mac[0] & 1 ? -EINVAL : 0;   /* multicast */
+}
+
+json_t *bv_json_mac(const uint8_t mac[6])
+{
+        char s[18];
+
+        snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+        return json_string(s);
+}
+
+int bv_json_get_array(const json_t *o, const char *key, const char *where, size_t max_n, json_t **ret,
+                      struct bv_error *err)
+{
+        json_t *a = json_object_get(o, key);
+
+        if (!a || json_is_null(a))
+                return 0;
+        if (!json_is_array(a))
+                return bv_error_set(err, EINVAL, "%s%s: expected an array", where, key);
+        if (json_array_size(a) > max_n)
+                return bv_error_set(err, EINVAL, "%s%s: at most %zu", where, key, max_n);
+        *ret = a;
+        return 1;
 }
 
 static bool string_ok(const json_t *v, size_t max)

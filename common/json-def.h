@@ -20,14 +20,35 @@
 /* Whether s is one of the strings of the NULL-terminated list. */
 bool bv_json_in_list(const char *s, const char *const *list);
 
+/* The index of s (NULL accepted) in the NULL-terminated list, or -EINVAL. */
+int bv_json_list_index(const char *s, const char *const *list);
+
 /* Refuses the first key of object o that is not in the NULL-terminated list known. */
 int bv_json_check_keys(const json_t *o, const char *const *known, const char *where,
                        struct bv_error *err);
 
 /*
+ * Element i of the array named array, before its keys are read: where
+ * becomes "array[i]." (len bytes) for their messages; an element that is
+ * not an object is refused, and so is a key of it outside known.
+ */
+int bv_json_check_element(const json_t *o, const char *array, size_t i, const char *const *known, char *where,
+                          size_t len, struct bv_error *err);
+
+/* Parses "52:54:00:12:34:56" into mac: -EINVAL unless it has that form and is unicast. */
+int bv_json_parse_mac(const char *s, uint8_t mac[6]);
+
+/* mac as the JSON string "52:54:00:12:34:56": a new reference, NULL when out of memory. */
+json_t *bv_json_mac(const uint8_t mac[6]);
+
+/*
  * The following read o[key]. Absent or null: return 0 and leave *ret alone.
  * Present and valid: set *ret and return 1.
  */
+
+/* An array of at most max_n elements (borrowed). */
+int bv_json_get_array(const json_t *o, const char *key, const char *where, size_t max_n, json_t **ret,
+                      struct bv_error *err);
 
 /* A string of at most max bytes without NUL, strdup'ed into *ret. */
 int bv_json_get_str(const json_t *o, const char *key, const char *where, size_t max, char **ret,

@@ -29,7 +29,7 @@ static const char *const nic_keys[] = { "network", "ip", "gw", "mac", NULL };
 static const char *const mount_keys[] = { "source", "destination", "readonly", "idmap", NULL };
 static const char *const limit_keys[] = { "memory", "memory_swap", "cpus", "cpu_weight", "pids",
         "io_weight", NULL };
-static const char *const restart_names[] = { "no", "on-failure", "always" };
+static const char *const restart_names[] = { "no", "on-failure", "always", NULL };
 
 #define PATH_MAX_LEN 4000
 #define MEMORY_MIN_MIB 4
@@ -130,18 +130,11 @@ static int parse_user(struct ctr_ct_def *d, struct bv_error *err)
         return 0;
 }
 
+/* A unicast MAC address, not all zero. */
 static int parse_mac(const char *s, uint8_t mac[6])
 {
-        unsigned b[6];
-        char tail;
-
-        if (strlen(s) != 17 ||
-            sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+        if (bv_json_parse_mac(s, mac) < 0 || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
                 return -EINVAL;
-        for (int i = 0; i < 6; i++)
-                mac[i] = (uint8_t)b[i];
-        if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
-                return -EINVAL; /* multicast or zero */
         return 0;
 }
 
@@ -189,10 +182,7 @@ static int parse_nic(const json_t *o, size_t i, const char *ct, struct ctr_ct_ni
         _cleanup_free_ char *mac = NULL;
         int r;
 
-        snprintf(where, sizeof(where), "nics[%zu].", i);
-        if (!json_is_object(o))
-                return bv_error_set(err, EINVAL, "nics[%zu]: expected an object", i);
-        if ((r = bv_json_check_keys(o, nic_keys, where, err)) < 0 ||
+        if ((r = bv_json_check_element(o, "nics", i, nic_keys, where, sizeof(where), err)) < 0 ||
             (r = bv_json_get_str(o, "network", where, 64, &n->network, err)) < 0 ||
             (r = bv_json_get_str(o, "ip", where, 64, &n->ip, err)) < 0 ||
             (r = bv_json_get_str(o, "gw", where, 64, &n->gw, err)) < 0 ||
@@ -224,10 +214,7 @@ static int parse_mount(const json_t *o, size_t i, struct ctr_ct_mount *m, struct
         char where[32];
         int r;
 
-        snprintf(where, sizeof(where), "mounts[%zu].", i);
-        if (!json_is_object(o))
-                return bv_error_set(err, EINVAL, "mounts[%zu]: expected an object", i);
-        if ((r = bv_json_check_keys(o, mount_keys, where, err)) < 0 ||
+        if ((r = bv_json_check_element(o, "mounts", i, mount_keys, where, sizeof(where), err)) < 0 ||
             (r = bv_json_get_str(o, "source", where, PATH_MAX_LEN, &m->source, err)) < 0 ||
             (r = bv_json_get_str(o, "destination", where, PATH_MAX_LEN, &m->destination, err)) < 0 ||
             (r = bv_json_get_bool(o, "readonly", where, &m->readonly, err)) < 0 ||
@@ -281,22 +268,23 @@ static int parse_limits(const json_t *o, struct ctr_ct_limits *l, struct bv_erro
         return 0;
 }
 
-static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *err)
+/* name: required, a valid instance name. */
+static int parse_name(const json_t *j, struct ctr_ct_def *d, struct bv_error *err)
 {
-        _cleanup_free_ char *restart = NULL;
-        json_t *a, *v;
-        size_t i;
         int r;
 
-        if (!json_is_object(j))
-                return bv_error_set(err, EINVAL, "A container definition must be a JSON object");
         if ((r = bv_json_check_keys(j, def_keys, "", err)) < 0 ||
             (r = bv_json_get_str(j, "name", "", 64, &d->name, err)) < 0)
                 return r;
         if (!d->name)
                 return bv_error_set(err, EINVAL, "name: required");
-        if ((r = bv_name_check(d->name, "container", err)) < 0)
-                return r;
+        return bv_name_check(d->name, "container", err);
+}
+
+/* rootfs or image (with its optional image_id): one of them, absolute. */
+static int parse_root(const json_t *j, struct ctr_ct_def *d, struct bv_error *err)
+{
+        int r;
 
         if ((r = bv_json_get_str(j, "rootfs", "", PATH_MAX_LEN, &d->rootfs, err)) < 0 ||
             (r = bv_json_get_str(j, "image", "", PATH_MAX_LEN, &d->image, err)) < 0 ||
@@ -313,8 +301,16 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
                 return bv_error_set(err, EINVAL, "image_id: expected 16 hex digits");
         if (d->image_id && !d->image)
                 return bv_error_set(err, EINVAL, "image_id: only with image");
+        return 0;
+}
 
-        if ((r = bv_json_get_strv(j, "command", "", CTR_CT_MAX_ARGS, PATH_MAX_LEN, NULL, &d->command, &d->n_command, err)) < 0)
+/* command (default /sbin/init) and system (default: true without a command). */
+static int parse_command(const json_t *j, struct ctr_ct_def *d, struct bv_error *err)
+{
+        int r;
+
+        if ((r = bv_json_get_strv(j, "command", "", CTR_CT_MAX_ARGS, PATH_MAX_LEN, NULL, &d->command,
+                                  &d->n_command, err)) < 0)
                 return r;
         d->command_given = r > 0;
         if (d->command_given && (d->n_command == 0 || !d->command[0][0]))
@@ -326,14 +322,20 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
                 d->n_command = 1;
         }
         d->system = !d->command_given;
-        if ((r = bv_json_get_bool(j, "system", "", &d->system, err)) < 0)
-                return r;
+        r = bv_json_get_bool(j, "system", "", &d->system, err);
+        return r < 0 ? r : 0;
+}
 
-        if ((r = bv_json_get_strv(j, "env", "", CTR_CT_MAX_ENV, PATH_MAX_LEN, check_env, &d->env, &d->n_env, err)) < 0)
+/* env, cwd (default /), user (default 0:0) and hostname (default the name). */
+static int parse_process(const json_t *j, struct ctr_ct_def *d, struct bv_error *err)
+{
+        int r;
+
+        if ((r = bv_json_get_strv(j, "env", "", CTR_CT_MAX_ENV, PATH_MAX_LEN, check_env, &d->env, &d->n_env,
+                                  err)) < 0)
                 return r;
         if (!d->env && !(d->env = calloc(1, sizeof(char *))))
                 return -ENOMEM;
-
         if ((r = bv_json_get_str(j, "cwd", "", PATH_MAX_LEN, &d->cwd, err)) < 0)
                 return r;
         if (!d->cwd && !(d->cwd = strdup("/")))
@@ -352,21 +354,31 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
                 return -ENOMEM;
         if (!is_hostname(d->hostname))
                 return bv_error_set(err, EINVAL, "hostname: '%.64s' is not a valid host name", d->hostname);
+        return 0;
+}
 
-        a = json_object_get(j, "nics");
-        if (a && !json_is_null(a)) {
-                if (!json_is_array(a))
-                        return bv_error_set(err, EINVAL, "nics: expected an array");
-                if (json_array_size(a) > CTR_CT_MAX_NICS)
-                        return bv_error_set(err, EINVAL, "nics: at most %d", CTR_CT_MAX_NICS);
-                json_array_foreach(a, i, v) {
-                        d->n_nics = i + 1;
-                        if ((r = parse_nic(v, i, d->name, &d->nics[i], err)) < 0)
-                                return r;
-                }
-        }
-        if ((r = parse_limits(json_object_get(j, "limits"), &d->limits, err)) < 0)
+/* nics, then limits. */
+static int parse_nics_limits(const json_t *j, struct ctr_ct_def *d, struct bv_error *err)
+{
+        json_t *a = NULL, *v;
+        size_t i;
+        int r;
+
+        if ((r = bv_json_get_array(j, "nics", "", CTR_CT_MAX_NICS, &a, err)) < 0)
                 return r;
+        json_array_foreach(a, i, v) {
+                d->n_nics = i + 1;
+                if ((r = parse_nic(v, i, d->name, &d->nics[i], err)) < 0)
+                        return r;
+        }
+        return parse_limits(json_object_get(j, "limits"), &d->limits, err);
+}
+
+/* seccomp (default "default"), cap_add and cap_drop (normalised), privileged, userns and its base. */
+static int parse_security(const json_t *j, struct ctr_ct_def *d, struct bv_error *err)
+{
+        uint64_t base = 0;
+        int r;
 
         if ((r = bv_json_get_str(j, "seccomp", "", PATH_MAX_LEN, &d->seccomp, err)) < 0)
                 return r;
@@ -374,20 +386,19 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
                 return -ENOMEM;
         if (strcmp(d->seccomp, "default") != 0 && strcmp(d->seccomp, "none") != 0 && !is_abs_path(d->seccomp))
                 return bv_error_set(err, EINVAL, "seccomp: 'default', 'none' or an absolute path to a profile");
-
-        if ((r = bv_json_get_strv(j, "cap_add", "", CTR_CT_MAX_CAPS, PATH_MAX_LEN, check_cap, &d->cap_add, &d->n_cap_add, err)) < 0 ||
-            (r = bv_json_get_strv(j, "cap_drop", "", CTR_CT_MAX_CAPS, PATH_MAX_LEN, check_cap, &d->cap_drop, &d->n_cap_drop, err)) < 0)
+        if ((r = bv_json_get_strv(j, "cap_add", "", CTR_CT_MAX_CAPS, PATH_MAX_LEN, check_cap, &d->cap_add,
+                                  &d->n_cap_add, err)) < 0 ||
+            (r = bv_json_get_strv(j, "cap_drop", "", CTR_CT_MAX_CAPS, PATH_MAX_LEN, check_cap, &d->cap_drop,
+                                  &d->n_cap_drop, err)) < 0)
                 return r;
         if ((!d->cap_add && !(d->cap_add = calloc(1, sizeof(char *)))) ||
             (!d->cap_drop && !(d->cap_drop = calloc(1, sizeof(char *)))))
                 return -ENOMEM;
         if (normalise_caps(d->cap_add) < 0 || normalise_caps(d->cap_drop) < 0)
                 return -ENOMEM;
-
         if ((r = bv_json_get_bool(j, "privileged", "", &d->privileged, err)) < 0 ||
             (r = bv_json_get_bool(j, "userns", "", &d->userns, err)) < 0)
                 return r;
-        uint64_t base = 0;
         if ((r = bv_json_get_u64(j, "userns_base", "", 1, 0xffffffffULL - CTR_CT_USERNS_SIZE, &base, err)) < 0)
                 return r;
         if (r > 0 && !d->userns)
@@ -395,21 +406,33 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
         d->userns_base = (uint32_t)base;
         if (d->userns && (d->uid >= CTR_CT_USERNS_SIZE || d->gid >= CTR_CT_USERNS_SIZE))
                 return bv_error_set(err, EINVAL, "user: with userns, ids must be below %d", CTR_CT_USERNS_SIZE);
+        return 0;
+}
 
-        a = json_object_get(j, "mounts");
-        if (a && !json_is_null(a)) {
-                if (!json_is_array(a))
-                        return bv_error_set(err, EINVAL, "mounts: expected an array");
-                if (json_array_size(a) > CTR_CT_MAX_MOUNTS)
-                        return bv_error_set(err, EINVAL, "mounts: at most %d", CTR_CT_MAX_MOUNTS);
-                json_array_foreach(a, i, v) {
-                        d->n_mounts = i + 1;
-                        if ((r = parse_mount(v, i, &d->mounts[i], err)) < 0)
-                                return r;
-                        if (d->mounts[i].idmap && !d->userns)
-                                return bv_error_set(err, EINVAL, "mounts[%zu].idmap: only with userns", i);
-                }
+/* mounts; idmap only with userns. */
+static int parse_mounts(const json_t *j, struct ctr_ct_def *d, struct bv_error *err)
+{
+        json_t *a = NULL, *v;
+        size_t i;
+        int r;
+
+        if ((r = bv_json_get_array(j, "mounts", "", CTR_CT_MAX_MOUNTS, &a, err)) < 0)
+                return r;
+        json_array_foreach(a, i, v) {
+                d->n_mounts = i + 1;
+                if ((r = parse_mount(v, i, &d->mounts[i], err)) < 0)
+                        return r;
+                if (d->mounts[i].idmap && !d->userns)
+                        return bv_error_set(err, EINVAL, "mounts[%zu].idmap: only with userns", i);
         }
+        return 0;
+}
+
+/* autostart, stop_timeout (default 10 s), restart. */
+static int parse_lifecycle(const json_t *j, struct ctr_ct_def *d, struct bv_error *err)
+{
+        _cleanup_free_ char *restart = NULL;
+        int r;
 
         d->stop_timeout = 10;
         if ((r = bv_json_get_bool(j, "autostart", "", &d->autostart, err)) < 0 ||
@@ -419,6 +442,23 @@ static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *er
         if (restart && ctr_ct_restart_from_string(restart, &d->restart) < 0)
                 return bv_error_set(err, EINVAL, "restart: '%.32s' is not one of 'no', 'on-failure', 'always'",
                                     restart);
+        return 0;
+}
+
+static int parse_body(const json_t *j, struct ctr_ct_def *d, struct bv_error *err)
+{
+        static int (*const steps[])(const json_t *j, struct ctr_ct_def *d, struct bv_error *err) = {
+                parse_name, parse_root, parse_command, parse_process, parse_nics_limits, parse_security,
+                parse_mounts, parse_lifecycle,
+        };
+
+        if (!json_is_object(j))
+                return bv_error_set(err, EINVAL, "A container definition must be a JSON object");
+        for (size_t k = 0; k < BV_ELEMENTSOF(steps); k++) {
+                int r = steps[k](j, d, err);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -481,17 +521,17 @@ int ctr_ct_def_stop_signal(const struct ctr_ct_def *def)
 
 const char *ctr_ct_restart_name(enum ctr_ct_restart r)
 {
-        return (unsigned)r < BV_ELEMENTSOF(restart_names) ? restart_names[r] : "no";
+        return (unsigned)r < BV_ELEMENTSOF(restart_names) - 1 ? restart_names[r] : "no";
 }
 
 int ctr_ct_restart_from_string(const char *s, enum ctr_ct_restart *ret)
 {
-        for (size_t i = 0; s && i < BV_ELEMENTSOF(restart_names); i++)
-                if (strcmp(s, restart_names[i]) == 0) {
-                        *ret = (enum ctr_ct_restart)i;
-                        return 0;
-                }
-        return -EINVAL;
+        int i = bv_json_list_index(s, restart_names);
+
+        if (i < 0)
+                return i;
+        *ret = (enum ctr_ct_restart)i;
+        return 0;
 }
 
 static json_t *strv_to_json(char **l)
@@ -533,17 +573,13 @@ json_t *ctr_ct_def_to_json(const struct ctr_ct_def *d)
         for (size_t i = 0; i < d->n_nics; i++) {
                 const struct ctr_ct_nic *n = &d->nics[i];
                 json_t *no = json_object();
-                char mac[18];
                 bad |= set_new(no, "network", json_string(n->network));
                 if (n->ip)
                         bad |= set_new(no, "ip", json_string(n->ip));
                 if (n->gw)
                         bad |= set_new(no, "gw", json_string(n->gw));
-                if (n->mac_given) {
-                        snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
-                                 n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
-                        bad |= set_new(no, "mac", json_string(mac));
-                }
+                if (n->mac_given)
+                        bad |= set_new(no, "mac", bv_json_mac(n->mac));
                 bad |= json_array_append_new(nics, no);
         }
         bad |= json_object_set(o, "nics", nics);

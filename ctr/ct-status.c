@@ -12,27 +12,28 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "common/json-def.h"
 #include "common/json.h"
 #include "common/proc.h"
 #include "ctr/ct.h"
 
 #define STATUS_FILE_MAX 8192
 
-static const char *const state_names[] = { "running", "restarting", "stopped", "crashed" };
+static const char *const state_names[] = { "running", "restarting", "stopped", "crashed", NULL };
 
 const char *ctr_ct_status_state_name(enum ctr_ct_status_state s)
 {
-        return (unsigned)s < BV_ELEMENTSOF(state_names) ? state_names[s] : "crashed";
+        return (unsigned)s < BV_ELEMENTSOF(state_names) - 1 ? state_names[s] : "crashed";
 }
 
 int ctr_ct_status_state_from_string(const char *s, enum ctr_ct_status_state *ret)
 {
-        for (size_t i = 0; s && i < BV_ELEMENTSOF(state_names); i++)
-                if (strcmp(s, state_names[i]) == 0) {
-                        *ret = (enum ctr_ct_status_state)i;
-                        return 0;
-                }
-        return -EINVAL;
+        int i = bv_json_list_index(s, state_names);
+
+        if (i < 0)
+                return i;
+        *ret = (enum ctr_ct_status_state)i;
+        return 0;
 }
 
 static json_t *str_or_null(const char *s)

@@ -86,58 +86,63 @@ struct engine_op {
         struct bv_timer *timer;
 };
 
-struct engine_op *engine_op_new(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
-                                void *userdata);
+struct engine_op *ctr_engine_op_new(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
+                                    void *userdata);
 /* Gives op its own connection (for calls that may take long, so they never
  * hold up the engine's shared one). Returns 0 or -errno. */
-int engine_op_own_client(struct engine_op *op, struct bv_error *err);
+int ctr_engine_op_own_client(struct engine_op *op, struct bv_error *err);
 /* Sends op's (next) exchange, negotiating first when needed. On failure
  * op_start frees op; op_send leaves it to the caller. */
-int engine_op_start(struct engine_op *op, struct bv_error *err);
-int engine_op_send(struct engine_op *op, struct bv_error *err);
+int ctr_engine_op_start(struct engine_op *op, struct bv_error *err);
+int ctr_engine_op_send(struct engine_op *op, struct bv_error *err);
 /* An op on /containers/ID<suffix>, id checked. */
-int engine_id_op(struct ctr_engine *e, const char *id, const char *method, const char *suffix, op_finish_fn finish,
-                 const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata, struct bv_error *err,
-                 struct engine_op **ret);
-/* engine_id_op() and engine_op_start() in one: the common shape of a call on one container. */
-int engine_id_call(struct ctr_engine *e, const char *id, const char *method, const char *suffix, op_finish_fn finish,
-                   const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata, struct bv_error *err);
+int ctr_engine_id_op(struct ctr_engine *e, const char *id, const char *method, const char *suffix, op_finish_fn finish,
+                     const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata, struct bv_error *err,
+                     struct engine_op **ret);
+/* ctr_engine_id_op() and ctr_engine_op_start() in one: the common shape of a call on one container. */
+int ctr_engine_id_call(struct ctr_engine *e, const char *id, const char *method, const char *suffix,
+                       op_finish_fn finish, const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata,
+                       struct bv_error *err);
 /*
  * POST /containers/ID/<verb>[?t=grace_sec] (stop, restart): grace_sec < 0 is
  * the engine's default (10 s); the timeout covers the grace time, and the
  * call gets its own connection, so it never holds up other calls.
  */
-int engine_grace_call(struct ctr_engine *e, const char *id, const char *verb, int grace_sec,
-                      const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata, struct bv_error *err);
+int ctr_engine_grace_call(struct ctr_engine *e, const char *id, const char *verb, int grace_sec,
+                          const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata,
+                          struct bv_error *err);
 /* Sets op's request body (copied). */
-int engine_op_set_body(struct engine_op *op, const char *content_type, const void *body, size_t len,
-                       struct bv_error *err);
+int ctr_engine_op_set_body(struct engine_op *op, const char *content_type, const void *body, size_t len,
+                           struct bv_error *err);
 /* Ends op: done, then frees it. */
-void engine_op_finish(struct engine_op *op, int r, json_t *result, const struct bv_error *err);
+void ctr_engine_op_finish(struct engine_op *op, int r, json_t *result, const struct bv_error *err);
+/* Frees an op that is not in flight (not started, or ended) with what it owns. */
+void ctr_engine_op_free(struct engine_op *op);
 
 /* Reply readers. */
-int engine_load_reply(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err);
-int engine_finish_json_object(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
-                              struct bv_error *err);
-int engine_finish_none(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
-                       struct bv_error *err);
+int ctr_engine_load_reply(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
+                          struct bv_error *err);
+int ctr_engine_finish_json_object(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
+                                  struct bv_error *err);
+int ctr_engine_finish_none(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
+                           struct bv_error *err);
 /* The API version from a /version reply into e->version. */
-int engine_negotiate(struct ctr_engine *e, const json_t *v, struct bv_error *err);
+int ctr_engine_negotiate(struct ctr_engine *e, const json_t *v, struct bv_error *err);
 /* The API version from a ping reply's Api-Version header (what Docker's
  * own client does; Podman's /version takes seconds): 0 when negotiated, 1
  * when the header is missing and /version must be asked, or -errno. */
-int engine_negotiate_ping(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err);
+int ctr_engine_negotiate_ping(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err);
 /* The error of an unreachable engine (and forgets the version). */
-int engine_unreachable(struct ctr_engine *e, int r, const struct bv_error *cause, struct bv_error *err);
+int ctr_engine_unreachable(struct ctr_engine *e, int r, const struct bv_error *cause, struct bv_error *err);
 /* The error of a reply with status >= 400. */
-int engine_http_error(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err);
+int ctr_engine_http_error(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err);
 /* A JSON string of bytes that may not be UTF-8: invalid bytes become '?'. */
-json_t *engine_text_json(const char *p, size_t n);
+json_t *ctr_engine_text_json(const char *p, size_t n);
 
 /* Terminal reply handlers by name, for ctr_engine_reply_replay() (tests, fuzzing). */
 struct engine_reply_kind {
         const char *name;
         op_finish_fn finish;
 };
-extern const struct engine_reply_kind engine_core_replies[];  /* engine.c, ended by {} */
-extern const struct engine_reply_kind engine_ops_replies[];   /* engine-ops.c, ended by {} */
+extern const struct engine_reply_kind ctr_engine_core_replies[];  /* engine.c, ended by {} */
+extern const struct engine_reply_kind ctr_engine_ops_replies[];   /* engine-ops.c, ended by {} */

@@ -88,6 +88,103 @@ static int restart_policy(const char *s, json_t **ret, struct bv_error *err)
         return *ret ? 0 : bv_error_set(err, ENOMEM, "Out of memory");
 }
 
+/* labels: an object of strings, copied into body's Labels. */
+static int create_labels(json_t *labels, json_t *body, struct bv_error *err)
+{
+        const char *k;
+        json_t *x;
+
+        if (!json_is_object(labels) || json_object_size(labels) > SPEC_MAX_ITEMS)
+                return bv_error_set(err, EINVAL, "'labels' must be an object of strings");
+        json_object_foreach(labels, k, x)
+                if (!json_is_string(x))
+                        return bv_error_set(err, EINVAL, "'labels.%.64s' must be a string", k);
+        json_object_set_new(body, "Labels", json_deep_copy(labels));
+        return 0;
+}
+
+/* mounts: bind mounts with absolute paths into host's Mounts. */
+static int create_mounts(json_t *mounts, json_t *host, struct bv_error *err)
+{
+        json_error_t jerr;
+        json_t *m = json_array(), *x;
+        size_t i;
+
+        if (!json_is_array(mounts) || json_array_size(mounts) > SPEC_MAX_ITEMS || !m) {
+                json_decref(m);
+                return bv_error_set(err, EINVAL, "'mounts' must be an array of objects");
+        }
+        json_object_set_new(host, "Mounts", m);
+        json_array_foreach(mounts, i, x) {
+                const char *src = NULL, *dst = NULL;
+                int ro = 0;
+                if (json_unpack_ex(x, &jerr, JSON_STRICT, "{s:s, s:s, s?b}", "source", &src, "target", &dst,
+                                   "readonly", &ro) < 0)
+                        return bv_error_set(err, EINVAL, "Invalid 'mounts[%zu]': %s", i, jerr.text);
+                if (src[0] != '/' || dst[0] != '/')
+                        return bv_error_set(err, EINVAL, "'mounts[%zu]' needs absolute paths", i);
+                json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", src,
+                                                   "Target", dst, "ReadOnly", ro));
+        }
+        return 0;
+}
+
+/* network, restart, memory and cpus into host. */
+static int create_host(const char *network, const char *restart, json_t *memory, json_t *cpus, json_t *host,
+                       struct bv_error *err)
+{
+        int r;
+
+        if (network)
+                json_object_set_new(host, "NetworkMode", json_string(network));
+        if (restart) {
+                json_t *p;
+                if ((r = restart_policy(restart, &p, err)) < 0)
+                        return r;
+                json_object_set_new(host, "RestartPolicy", p);
+        }
+        if (memory) {
+                if (!json_is_integer(memory) || json_integer_value(memory) < 6 * 1024 * 1024)
+                        return bv_error_set(err, EINVAL, "'memory' must be a number of bytes, at least 6 MiB");
+                json_object_set_new(host, "Memory", json_integer(json_integer_value(memory)));
+        }
+        if (cpus) {
+                double c = json_number_value(cpus);
+                if (!json_is_number(cpus) || !(c >= 0.01 && c <= 1024))
+                        return bv_error_set(err, EINVAL, "'cpus' must be a number from 0.01 to 1024");
+                json_object_set_new(host, "NanoCpus", json_integer((json_int_t)(c * 1e9 + 0.5)));
+        }
+        return 0;
+}
+
+/* cmd, entrypoint, env and binds (string arrays) into body or host; env and binds checked. */
+static int create_arrays(json_t *cmd, json_t *entrypoint, json_t *env, json_t *binds, json_t *body, json_t *host,
+                         struct bv_error *err)
+{
+        static const struct { const char *key, *engine_key; bool host; } arrays[] = {
+                { "cmd", "Cmd", false }, { "entrypoint", "Entrypoint", false }, { "env", "Env", false },
+                { "binds", "Binds", true },
+        };
+        json_t *vals[] = { cmd, entrypoint, env, binds }, *x;
+        size_t i;
+        int r;
+
+        for (i = 0; i < BV_ELEMENTSOF(arrays); i++) {
+                json_t *a;
+                if ((r = string_array(vals[i], arrays[i].key, &a, err)) < 0)
+                        return r;
+                if (a)
+                        json_object_set_new(arrays[i].host ? host : body, arrays[i].engine_key, a);
+        }
+        json_array_foreach(env, i, x)
+                if (!strchr(json_string_value(x), '=') || json_string_value(x)[0] == '=')
+                        return bv_error_set(err, EINVAL, "'env[%zu]' must be NAME=VALUE", i);
+        json_array_foreach(binds, i, x)
+                if (!strchr(json_string_value(x), ':'))
+                        return bv_error_set(err, EINVAL, "'binds[%zu]' must be SOURCE:TARGET[:OPTIONS]", i);
+        return 0;
+}
+
 int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name, size_t name_len,
                            struct bv_error *err)
 {
@@ -123,77 +220,16 @@ int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name
         json_auto_t *host = json_object();
         if (!body || !host)
                 return bv_error_set(err, ENOMEM, "Out of memory");
-        static const struct { const char *key, *engine_key; bool host; } arrays[] = {
-                { "cmd", "Cmd", false }, { "entrypoint", "Entrypoint", false }, { "env", "Env", false },
-                { "binds", "Binds", true },
-        };
-        json_t *vals[] = { cmd, entrypoint, env, binds };
-        for (size_t i = 0; i < BV_ELEMENTSOF(arrays); i++) {
-                json_t *a;
-                if ((r = string_array(vals[i], arrays[i].key, &a, err)) < 0)
-                        return r;
-                if (a)
-                        json_object_set_new(arrays[i].host ? host : body, arrays[i].engine_key, a);
-        }
-        json_t *x;
-        size_t i;
-        json_array_foreach(env, i, x)
-                if (!strchr(json_string_value(x), '=') || json_string_value(x)[0] == '=')
-                        return bv_error_set(err, EINVAL, "'env[%zu]' must be NAME=VALUE", i);
-        json_array_foreach(binds, i, x)
-                if (!strchr(json_string_value(x), ':'))
-                        return bv_error_set(err, EINVAL, "'binds[%zu]' must be SOURCE:TARGET[:OPTIONS]", i);
+        if ((r = create_arrays(cmd, entrypoint, env, binds, body, host, err)) < 0)
+                return r;
         if (workdir)
                 json_object_set_new(body, "WorkingDir", json_string(workdir));
         if (user)
                 json_object_set_new(body, "User", json_string(user));
-        if (labels) {
-                const char *k;
-                if (!json_is_object(labels) || json_object_size(labels) > SPEC_MAX_ITEMS)
-                        return bv_error_set(err, EINVAL, "'labels' must be an object of strings");
-                json_object_foreach(labels, k, x)
-                        if (!json_is_string(x))
-                                return bv_error_set(err, EINVAL, "'labels.%.64s' must be a string", k);
-                json_object_set_new(body, "Labels", json_deep_copy(labels));
-        }
-        if (mounts) {
-                json_t *m = json_array();
-                if (!json_is_array(mounts) || json_array_size(mounts) > SPEC_MAX_ITEMS || !m) {
-                        json_decref(m);
-                        return bv_error_set(err, EINVAL, "'mounts' must be an array of objects");
-                }
-                json_object_set_new(host, "Mounts", m);
-                json_array_foreach(mounts, i, x) {
-                        const char *src = NULL, *dst = NULL;
-                        int ro = 0;
-                        if (json_unpack_ex(x, &jerr, JSON_STRICT, "{s:s, s:s, s?b}", "source", &src, "target", &dst,
-                                           "readonly", &ro) < 0)
-                                return bv_error_set(err, EINVAL, "Invalid 'mounts[%zu]': %s", i, jerr.text);
-                        if (src[0] != '/' || dst[0] != '/')
-                                return bv_error_set(err, EINVAL, "'mounts[%zu]' needs absolute paths", i);
-                        json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", src,
-                                                           "Target", dst, "ReadOnly", ro));
-                }
-        }
-        if (network)
-                json_object_set_new(host, "NetworkMode", json_string(network));
-        if (restart) {
-                json_t *p;
-                if ((r = restart_policy(restart, &p, err)) < 0)
-                        return r;
-                json_object_set_new(host, "RestartPolicy", p);
-        }
-        if (memory) {
-                if (!json_is_integer(memory) || json_integer_value(memory) < 6 * 1024 * 1024)
-                        return bv_error_set(err, EINVAL, "'memory' must be a number of bytes, at least 6 MiB");
-                json_object_set_new(host, "Memory", json_integer(json_integer_value(memory)));
-        }
-        if (cpus) {
-                double c = json_number_value(cpus);
-                if (!json_is_number(cpus) || !(c >= 0.01 && c <= 1024))
-                        return bv_error_set(err, EINVAL, "'cpus' must be a number from 0.01 to 1024");
-                json_object_set_new(host, "NanoCpus", json_integer((json_int_t)(c * 1e9 + 0.5)));
-        }
+        if ((labels && (r = create_labels(labels, body, err)) < 0) ||
+            (mounts && (r = create_mounts(mounts, host, err)) < 0) ||
+            (r = create_host(network, restart, memory, cpus, host, err)) < 0)
+                return r;
         json_object_set(body, "HostConfig", host);
         snprintf(ret_name, name_len, "%s", name ? name : "");
         *ret_body = TAKE_PTR(body);
@@ -204,7 +240,7 @@ int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name
 static int finish_id(struct engine_op *op, const struct bv_http_response *resp, json_t **v, const char *what,
                      const char **ret_id, struct bv_error *err)
 {
-        int r = engine_finish_json_object(op, resp, v, err);
+        int r = ctr_engine_finish_json_object(op, resp, v, err);
 
         if (r < 0)
                 return r;
@@ -240,7 +276,7 @@ int ctr_engine_create(struct ctr_engine *e, const json_t *spec, const struct ctr
         if (r < 0)
                 return r;
         _cleanup_free_ char *s = json_dumps(body, JSON_COMPACT);
-        struct engine_op *op = s ? engine_op_new(e, o, done, userdata) : NULL;
+        struct engine_op *op = s ? ctr_engine_op_new(e, o, done, userdata) : NULL;
         if (!op)
                 return bv_error_set(err, ENOMEM, "Out of memory");
         op->method = "POST";
@@ -250,11 +286,11 @@ int ctr_engine_create(struct ctr_engine *e, const json_t *spec, const struct ctr
                 op->timeout_usec = CREATE_TIMEOUT_USEC;
         snprintf(op->id, sizeof(op->id), "%s", name);
         snprintf(op->path, sizeof(op->path), "/containers/create%s%s", *name ? "?name=" : "", name);
-        if ((r = engine_op_set_body(op, "application/json", s, strlen(s), err)) < 0) {
-                free(op);
+        if ((r = ctr_engine_op_set_body(op, "application/json", s, strlen(s), err)) < 0) {
+                ctr_engine_op_free(op);
                 return r;
         }
-        return engine_op_start(op, err);
+        return ctr_engine_op_start(op, err);
 }
 
 /* ---- restart, pause, unpause -------------------------------------------------- */
@@ -262,19 +298,19 @@ int ctr_engine_create(struct ctr_engine *e, const json_t *spec, const struct ctr
 int ctr_engine_restart(struct ctr_engine *e, const char *id, int grace_sec, const struct ctr_engine_opts *o,
                        ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        return engine_grace_call(e, id, "restart", grace_sec, o, done, userdata, err);
+        return ctr_engine_grace_call(e, id, "restart", grace_sec, o, done, userdata, err);
 }
 
 int ctr_engine_pause(struct ctr_engine *e, const char *id, const struct ctr_engine_opts *o,
                      ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        return engine_id_call(e, id, "POST", "/pause", engine_finish_none, o, done, userdata, err);
+        return ctr_engine_id_call(e, id, "POST", "/pause", ctr_engine_finish_none, o, done, userdata, err);
 }
 
 int ctr_engine_unpause(struct ctr_engine *e, const char *id, const struct ctr_engine_opts *o,
                        ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        return engine_id_call(e, id, "POST", "/unpause", engine_finish_none, o, done, userdata, err);
+        return ctr_engine_id_call(e, id, "POST", "/unpause", ctr_engine_finish_none, o, done, userdata, err);
 }
 
 /* ---- wait -------------------------------------------------------------------------- */
@@ -282,7 +318,7 @@ int ctr_engine_unpause(struct ctr_engine *e, const char *id, const struct ctr_en
 static int finish_wait(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
 {
         json_auto_t *v = NULL;
-        int r = engine_finish_json_object(op, resp, &v, err);
+        int r = ctr_engine_finish_json_object(op, resp, &v, err);
 
         if (r < 0)
                 return r;
@@ -300,17 +336,18 @@ int ctr_engine_wait(struct ctr_engine *e, const char *id, const struct ctr_engin
                     ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
         struct engine_op *op;
-        int r = engine_id_op(e, id, "POST", "/wait?condition=not-running", finish_wait, o, done, userdata, err, &op);
+        int r = ctr_engine_id_op(e, id, "POST", "/wait?condition=not-running", finish_wait, o, done, userdata, err,
+                                 &op);
 
         if (r < 0)
                 return r;
         if (!(o && o->timeout_usec))
                 op->timeout_usec = WAIT_TIMEOUT_USEC;
-        if ((r = engine_op_own_client(op, err)) < 0) {
-                free(op);
+        if ((r = ctr_engine_op_own_client(op, err)) < 0) {
+                ctr_engine_op_free(op);
                 return r;
         }
-        return engine_op_start(op, err);
+        return ctr_engine_op_start(op, err);
 }
 
 /* ---- exec ------------------------------------------------------------------------------- */
@@ -325,16 +362,16 @@ static void on_exec_retry(struct bv_loop *loop, void *userdata)
 
         (void)loop;
         op->timer = NULL;
-        int r = engine_op_send(op, &err);
+        int r = ctr_engine_op_send(op, &err);
         if (r < 0)
-                engine_op_finish(op, r, NULL, &err);
+                ctr_engine_op_finish(op, r, NULL, &err);
 }
 
 static int finish_exec_inspect(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
                                struct bv_error *err)
 {
         json_auto_t *v = NULL;
-        int r = engine_finish_json_object(op, resp, &v, err);
+        int r = ctr_engine_finish_json_object(op, resp, &v, err);
 
         if (r < 0)
                 return r;
@@ -363,17 +400,18 @@ static int exec_output(struct engine_op *op, const struct bv_http_response *resp
         json_decref(op->acc);
         op->acc = NULL;
         if (op->tty)
-                op->acc = json_pack("{s:b, s:o, s:o, s:s}", "tty", 1, "output", engine_text_json(body, resp->body_len),
-                                    "stdout", engine_text_json(body, resp->body_len), "stderr", "");
+                op->acc = json_pack("{s:b, s:o, s:o, s:s}", "tty", 1, "output",
+                                    ctr_engine_text_json(body, resp->body_len), "stdout",
+                                    ctr_engine_text_json(body, resp->body_len), "stderr", "");
         else {
                 struct ctr_engine_demux d = {};
                 if ((r = ctr_engine_demux(body, resp->body_len, &d, err)) < 0) {
                         ctr_engine_demux_clear(&d);
                         return bv_error_prefix(err, "%s sent a malformed exec stream", op->e->b->title);
                 }
-                op->acc = json_pack("{s:b, s:o, s:o, s:o}", "tty", 0, "output", engine_text_json(d.out, d.out_len),
-                                    "stdout", engine_text_json(d.stdout_, d.stdout_len), "stderr",
-                                    engine_text_json(d.stderr_, d.stderr_len));
+                op->acc = json_pack("{s:b, s:o, s:o, s:o}", "tty", 0, "output", ctr_engine_text_json(d.out, d.out_len),
+                                    "stdout", ctr_engine_text_json(d.stdout_, d.stdout_len), "stderr",
+                                    ctr_engine_text_json(d.stderr_, d.stderr_len));
                 ctr_engine_demux_clear(&d);
         }
         return op->acc ? 0 : bv_error_set(err, ENOMEM, "Out of memory");
@@ -402,7 +440,7 @@ static int finish_exec_start(struct engine_op *op, const struct bv_http_response
         op->finish = finish_exec_inspect;
         op->max_body = 64 * 1024;
         snprintf(op->path, sizeof(op->path), "/exec/%s/json", op->exec_id);
-        r = engine_op_send(op, err);
+        r = ctr_engine_op_send(op, err);
         return r < 0 ? r : 1;
 }
 
@@ -418,13 +456,13 @@ static int finish_exec_create(struct engine_op *op, const struct bv_http_respons
         snprintf(op->exec_id, sizeof(op->exec_id), "%s", id);
         char start[64];
         int n = snprintf(start, sizeof(start), "{\"Detach\":false,\"Tty\":%s}", op->tty ? "true" : "false");
-        if ((r = engine_op_set_body(op, "application/json", start, (size_t)n, err)) < 0)
+        if ((r = ctr_engine_op_set_body(op, "application/json", start, (size_t)n, err)) < 0)
                 return r;
         *ret = NULL;
         op->finish = finish_exec_start;
         op->max_body = EXEC_MAX_BODY;
         snprintf(op->path, sizeof(op->path), "/exec/%s/start", op->exec_id);
-        r = engine_op_send(op, err);
+        r = ctr_engine_op_send(op, err);
         return r < 0 ? r : 1;
 }
 
@@ -460,18 +498,17 @@ int ctr_engine_exec(struct ctr_engine *e, const char *id, const json_t *spec, co
         _cleanup_free_ char *s = json_dumps(body, JSON_COMPACT);
         if (!s)
                 return bv_error_set(err, ENOMEM, "Out of memory");
-        if ((r = engine_id_op(e, id, "POST", "/exec", finish_exec_create, o, done, userdata, err, &op)) < 0)
+        if ((r = ctr_engine_id_op(e, id, "POST", "/exec", finish_exec_create, o, done, userdata, err, &op)) < 0)
                 return r;
         op->tty = tty;
         if (!(o && o->timeout_usec))
                 op->timeout_usec = WAIT_TIMEOUT_USEC;
-        if ((r = engine_op_set_body(op, "application/json", s, strlen(s), err)) < 0 ||
-            (r = engine_op_own_client(op, err)) < 0) {
-                free(op->body);
-                free(op);
+        if ((r = ctr_engine_op_set_body(op, "application/json", s, strlen(s), err)) < 0 ||
+            (r = ctr_engine_op_own_client(op, err)) < 0) {
+                ctr_engine_op_free(op);
                 return r;
         }
-        return engine_op_start(op, err);
+        return ctr_engine_op_start(op, err);
 }
 
 /* ---- stats ---------------------------------------------------------------------------- */
@@ -497,7 +534,7 @@ json_t *ctr_engine_stats_summary(const json_t *stats)
 static int finish_stats(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
 {
         json_auto_t *v = NULL;
-        int r = engine_finish_json_object(op, resp, &v, err);
+        int r = ctr_engine_finish_json_object(op, resp, &v, err);
 
         if (r < 0)
                 return r;
@@ -508,7 +545,7 @@ static int finish_stats(struct engine_op *op, const struct bv_http_response *res
 int ctr_engine_stats(struct ctr_engine *e, const char *id, const struct ctr_engine_opts *o,
                      ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        return engine_id_call(e, id, "GET", "/stats?stream=false", finish_stats, o, done, userdata, err);
+        return ctr_engine_id_call(e, id, "GET", "/stats?stream=false", finish_stats, o, done, userdata, err);
 }
 
 /* ---- images ---------------------------------------------------------------------------- */
@@ -519,7 +556,7 @@ static int finish_images(struct engine_op *op, const struct bv_http_response *re
         json_auto_t *v = NULL;
         json_t *im;
         size_t i;
-        int r = engine_load_reply(op, resp, &v, err);
+        int r = ctr_engine_load_reply(op, resp, &v, err);
 
         if (r < 0)
                 return r;
@@ -550,14 +587,14 @@ static int finish_images(struct engine_op *op, const struct bv_http_response *re
 int ctr_engine_images(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
                       void *userdata, struct bv_error *err)
 {
-        struct engine_op *op = engine_op_new(e, o, done, userdata);
+        struct engine_op *op = ctr_engine_op_new(e, o, done, userdata);
 
         if (!op)
                 return bv_error_set(err, ENOMEM, "Out of memory");
         snprintf(op->path, sizeof(op->path), "/images/json");
         op->finish = finish_images;
         op->max_body = IMAGES_MAX_BODY;
-        return engine_op_start(op, err);
+        return ctr_engine_op_start(op, err);
 }
 
 /*
@@ -589,14 +626,14 @@ static int finish_image_load(struct engine_op *op, const struct bv_http_response
                         return bv_error_set(err, EPROTO, "%s sent a malformed image load reply", op->e->b->title);
                 p += n + (nl ? 1 : 0);
         }
-        *ret = json_pack("{s:o}", "output", engine_text_json(text, tl));
+        *ret = json_pack("{s:o}", "output", ctr_engine_text_json(text, tl));
         return *ret ? 0 : bv_error_set(err, ENOMEM, "Out of memory");
 }
 
 int ctr_engine_image_load(struct ctr_engine *e, const void *tar, size_t len, const struct ctr_engine_opts *o,
                           ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        struct engine_op *op = engine_op_new(e, o, done, userdata);
+        struct engine_op *op = ctr_engine_op_new(e, o, done, userdata);
         int r;
 
         if (!op)
@@ -607,13 +644,12 @@ int ctr_engine_image_load(struct ctr_engine *e, const void *tar, size_t len, con
         op->max_body = 1024 * 1024;
         if (!(o && o->timeout_usec))
                 op->timeout_usec = 120ULL * 1000000;
-        if ((r = engine_op_set_body(op, "application/x-tar", tar, len, err)) < 0 ||
-            (r = engine_op_own_client(op, err)) < 0) {
-                free(op->body);
-                free(op);
+        if ((r = ctr_engine_op_set_body(op, "application/x-tar", tar, len, err)) < 0 ||
+            (r = ctr_engine_op_own_client(op, err)) < 0) {
+                ctr_engine_op_free(op);
                 return r;
         }
-        return engine_op_start(op, err);
+        return ctr_engine_op_start(op, err);
 }
 
 int ctr_engine_image_remove(struct ctr_engine *e, const char *image, bool force, const struct ctr_engine_opts *o,
@@ -622,17 +658,17 @@ int ctr_engine_image_remove(struct ctr_engine *e, const char *image, bool force,
         /* Defends against path and query injection: image refs are checked. */
         if (!ctr_engine_image_valid(image))
                 return bv_error_set(err, EINVAL, "Invalid image '%.64s'", image ? image : "");
-        struct engine_op *op = engine_op_new(e, o, done, userdata);
+        struct engine_op *op = ctr_engine_op_new(e, o, done, userdata);
         if (!op)
                 return bv_error_set(err, ENOMEM, "Out of memory");
         op->method = "DELETE";
         snprintf(op->path, sizeof(op->path), "/images/%s%s", image, force ? "?force=1" : "");
-        op->finish = engine_finish_none;
+        op->finish = ctr_engine_finish_none;
         op->max_body = 1024 * 1024;
-        return engine_op_start(op, err);
+        return ctr_engine_op_start(op, err);
 }
 
-const struct engine_reply_kind engine_ops_replies[] = {
+const struct engine_reply_kind ctr_engine_ops_replies[] = {
         { "create", finish_create },
         { "wait", finish_wait },
         { "exec-output", finish_exec_output },

@@ -17,7 +17,7 @@
 
 static op_finish_fn find_kind(const char *kind)
 {
-        const struct engine_reply_kind *const tables[] = { engine_core_replies, engine_ops_replies };
+        const struct engine_reply_kind *const tables[] = { ctr_engine_core_replies, ctr_engine_ops_replies };
 
         for (size_t t = 0; t < BV_ELEMENTSOF(tables); t++)
                 for (const struct engine_reply_kind *k = tables[t]; k->name; k++)
@@ -44,11 +44,12 @@ static void on_frame(int stream, const char *data, size_t len, void *userdata)
                         return;
                 memcpy(buf, json_string_value(prev), n);
                 memcpy(buf + n, data, len);
-                json_object_set_new(last, "data", engine_text_json(buf, n + len));
+                json_object_set_new(last, "data", ctr_engine_text_json(buf, n + len));
                 free(buf);
                 return;
         }
-        json_array_append_new(c->frames, json_pack("{s:i, s:o}", "stream", stream, "data", engine_text_json(data, len)));
+        json_array_append_new(c->frames,
+                              json_pack("{s:i, s:o}", "stream", stream, "data", ctr_engine_text_json(data, len)));
 }
 
 static int replay_events(const struct ctr_engine_backend *b, const char *body, size_t len, json_t **ret,
@@ -112,7 +113,7 @@ int ctr_engine_reply_replay(const struct ctr_engine_backend *b, const char *kind
         snprintf(e.socket, sizeof(e.socket), "/replay.sock");
         struct bv_http_response resp = { .status = status, .body = copy, .body_len = len };
         if (status >= 400)
-                return engine_http_error(&e, &resp, err);
+                return ctr_engine_http_error(&e, &resp, err);
         if (strcmp(kind, "events") == 0)
                 return replay_events(b, copy, len, ret, err);
         if (strcmp(kind, "log-stream") == 0)
@@ -121,7 +122,7 @@ int ctr_engine_reply_replay(const struct ctr_engine_backend *b, const char *kind
                 json_auto_t *v = NULL;
                 struct engine_op op = { .e = &e };
                 snprintf(op.path, sizeof(op.path), "/version");
-                if ((r = engine_load_reply(&op, &resp, &v, err)) < 0 || (r = engine_negotiate(&e, v, err)) < 0)
+                if ((r = ctr_engine_load_reply(&op, &resp, &v, err)) < 0 || (r = ctr_engine_negotiate(&e, v, err)) < 0)
                         return r;
                 *ret = json_pack("{s:s}", "api_version", e.version);
                 return *ret ? 0 : bv_error_set(err, ENOMEM, "Out of memory");

@@ -344,7 +344,7 @@ static int stream_next(struct ctr_engine_stream *s, const struct bv_http_respons
         case STEP_PING:
         case STEP_VERSION:
                 if (s->step == STEP_PING) {
-                        if ((r = engine_negotiate_ping(s->e, resp, err)) < 0)
+                        if ((r = ctr_engine_negotiate_ping(s->e, resp, err)) < 0)
                                 return r;
                         if (r == 1) {
                                 s->step = STEP_VERSION;
@@ -353,7 +353,7 @@ static int stream_next(struct ctr_engine_stream *s, const struct bv_http_respons
                 } else {
                         if (!resp->body || bv_json_loadb(resp->body, resp->body_len, resp->body_len, 0, &v, &jerr) < 0)
                                 return bv_error_set(err, EPROTO, "%s sent malformed JSON for /version", s->e->b->title);
-                        if ((r = engine_negotiate(s->e, v, err)) < 0)
+                        if ((r = ctr_engine_negotiate(s->e, v, err)) < 0)
                                 return r;
                 }
                 if (!s->logs) {
@@ -409,9 +409,9 @@ static void on_step(int ret, struct bv_http_response *resp, const struct bv_erro
                 r = s->body_error;
                 err = s->err;
         } else if (ret < 0)
-                r = engine_unreachable(s->e, ret, cause, &err);
+                r = ctr_engine_unreachable(s->e, ret, cause, &err);
         else if (resp->status >= 400)
-                r = engine_http_error(s->e, resp, &err);
+                r = ctr_engine_http_error(s->e, resp, &err);
         else if (s->step != STEP_STREAM) {
                 r = stream_next(s, resp, &err);
                 if (r >= 0) {

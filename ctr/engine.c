@@ -94,7 +94,7 @@ struct ctr_engine *ctr_engine_free(struct ctr_engine *e)
                 if (e->ops == op) {
                         struct bv_error err = {};
                         bv_error_set(&err, ECANCELED, "%s engine client closed", e->b->title);
-                        engine_op_finish(op, -ECANCELED, NULL, &err);
+                        ctr_engine_op_finish(op, -ECANCELED, NULL, &err);
                 }
         }
         free(e);
@@ -121,14 +121,14 @@ const char *ctr_engine_api_version(const struct ctr_engine *e)
         return e->version;
 }
 
-/* "1.41" -> 1041; -1 when malformed. */
+/* "1.41" -> 1041; -EINVAL when malformed. */
 static int version_num(const char *s)
 {
         unsigned maj, min;
         char extra;
 
         if (!s || sscanf(s, "%u.%u%c", &maj, &min, &extra) != 2 || maj > 99 || min > 999)
-                return -1;
+                return -EINVAL;
         return (int)(maj * 1000 + min);
 }
 
@@ -153,7 +153,7 @@ int ctr_engine_status_errno(int status, const char *text)
         }
 }
 
-int engine_http_error(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err)
+int ctr_engine_http_error(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err)
 {
         json_auto_t *body = NULL;
         char msg[200] = "";
@@ -168,7 +168,7 @@ int engine_http_error(struct ctr_engine *e, const struct bv_http_response *resp,
                             *msg ? msg : bv_http_status_text(resp->status), resp->status);
 }
 
-int engine_unreachable(struct ctr_engine *e, int r, const struct bv_error *cause, struct bv_error *err)
+int ctr_engine_unreachable(struct ctr_engine *e, int r, const struct bv_error *cause, struct bv_error *err)
 {
         if (r == -ECONNREFUSED || r == -ENOENT || r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE) {
                 e->version[0] = '\0';
@@ -188,7 +188,7 @@ int engine_unreachable(struct ctr_engine *e, int r, const struct bv_error *cause
         return bv_error_set(err, -r, "%s engine at '%s': %s", e->b->title, e->socket, bv_error_message(cause, r));
 }
 
-void engine_op_finish(struct engine_op *op, int r, json_t *result, const struct bv_error *err)
+void ctr_engine_op_finish(struct engine_op *op, int r, json_t *result, const struct bv_error *err)
 {
         if (op->prev)
                 op->prev->next = op->next;
@@ -198,6 +198,11 @@ void engine_op_finish(struct engine_op *op, int r, json_t *result, const struct 
                 op->next->prev = op->prev;
         op->done(r, r < 0 ? NULL : result, err, op->userdata);
         bv_timer_cancel(op->timer);
+        ctr_engine_op_free(op);
+}
+
+void ctr_engine_op_free(struct engine_op *op)
+{
         bv_http_client_free(op->own);
         json_decref(op->acc);
         free(op->body);
@@ -218,9 +223,9 @@ static void on_reply(int ret, struct bv_http_response *resp, const struct bv_err
 
         op->negotiating = false;
         if (ret < 0)
-                r = engine_unreachable(op->e, ret, cause, &err);
+                r = ctr_engine_unreachable(op->e, ret, cause, &err);
         else if (resp->status >= 400)
-                r = engine_http_error(op->e, resp, &err);
+                r = ctr_engine_http_error(op->e, resp, &err);
         else
                 r = fn(op, resp, &result, &err);
         bv_http_response_free(resp);
@@ -228,7 +233,7 @@ static void on_reply(int ret, struct bv_http_response *resp, const struct bv_err
                 json_decref(result);
                 return;  /* continued */
         }
-        engine_op_finish(op, r, result, &err);
+        ctr_engine_op_finish(op, r, result, &err);
         json_decref(result);
 }
 
@@ -248,7 +253,7 @@ static int send_exchange(struct engine_op *op, const char *method, const char *p
         return 0;
 }
 
-int engine_load_reply(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
+int ctr_engine_load_reply(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
 {
         struct bv_error jerr = {};
 
@@ -262,7 +267,7 @@ int engine_load_reply(struct engine_op *op, const struct bv_http_response *resp,
 }
 
 /* Picks the API version from a /version reply into e->version. */
-int engine_negotiate(struct ctr_engine *e, const json_t *v, struct bv_error *err)
+int ctr_engine_negotiate(struct ctr_engine *e, const json_t *v, struct bv_error *err)
 {
         const char *api = json_string_value(json_object_get(v, "ApiVersion"));
         const char *min = json_string_value(json_object_get(v, "MinAPIVersion"));
@@ -281,7 +286,7 @@ int engine_negotiate(struct ctr_engine *e, const json_t *v, struct bv_error *err
 }
 
 /* Negotiation before an op: GET /version, then the op's own exchange. */
-int engine_negotiate_ping(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err)
+int ctr_engine_negotiate_ping(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err)
 {
         const char *api = bv_http_response_header(resp, "Api-Version");
 
@@ -290,7 +295,7 @@ int engine_negotiate_ping(struct ctr_engine *e, const struct bv_http_response *r
         json_auto_t *v = json_pack("{s:s}", "ApiVersion", api);
         if (!v)
                 return bv_error_set(err, ENOMEM, "Out of memory");
-        return engine_negotiate(e, v, err);
+        return ctr_engine_negotiate(e, v, err);
 }
 
 static int finish_version(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
@@ -301,7 +306,7 @@ static int finish_version(struct engine_op *op, const struct bv_http_response *r
 
         *ret = NULL;
         if (!op->negotiating_full) {
-                r = engine_negotiate_ping(op->e, resp, err);
+                r = ctr_engine_negotiate_ping(op->e, resp, err);
                 if (r < 0)
                         return r;
                 if (r == 1) {
@@ -310,14 +315,14 @@ static int finish_version(struct engine_op *op, const struct bv_http_response *r
                         r = send_exchange(op, "GET", op->e->b->version_path, 64 * 1024, err);
                         return r < 0 ? r : 1;
                 }
-        } else if ((r = engine_load_reply(op, resp, &v, err)) < 0 || (r = engine_negotiate(op->e, v, err)) < 0)
+        } else if ((r = ctr_engine_load_reply(op, resp, &v, err)) < 0 || (r = ctr_engine_negotiate(op->e, v, err)) < 0)
                 return r;
         op->negotiating_full = false;
-        r = engine_op_send(op, err);
+        r = ctr_engine_op_send(op, err);
         return r < 0 ? r : 1;
 }
 
-int engine_op_send(struct engine_op *op, struct bv_error *err)
+int ctr_engine_op_send(struct engine_op *op, struct bv_error *err)
 {
         char full[600];
 
@@ -333,8 +338,8 @@ int engine_op_send(struct engine_op *op, struct bv_error *err)
         return send_exchange(op, op->method, full, op->max_body, err);
 }
 
-struct engine_op *engine_op_new(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
-                                void *userdata)
+struct engine_op *ctr_engine_op_new(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
+                                    void *userdata)
 {
         struct engine_op *op = calloc(1, sizeof(*op));
 
@@ -349,32 +354,28 @@ struct engine_op *engine_op_new(struct ctr_engine *e, const struct ctr_engine_op
         return op;
 }
 
-int engine_op_start(struct engine_op *op, struct bv_error *err)
+int ctr_engine_op_start(struct engine_op *op, struct bv_error *err)
 {
-        int r = engine_op_send(op, err);
+        int r = ctr_engine_op_send(op, err);
         if (r >= 0) {
                 op->next = op->e->ops;
                 if (op->next)
                         op->next->prev = op;
                 op->e->ops = op;
-        } else {
-                bv_http_client_free(op->own);
-                json_decref(op->acc);
-                free(op->body);
-                free(op);
-        }
+        } else
+                ctr_engine_op_free(op);
         return r;
 }
 
-int engine_op_own_client(struct engine_op *op, struct bv_error *err)
+int ctr_engine_op_own_client(struct engine_op *op, struct bv_error *err)
 {
         if (op->own)
                 return 0;
         return bv_http_client_new(op->e->loop, op->e->socket, &op->own, err);
 }
 
-int engine_op_set_body(struct engine_op *op, const char *content_type, const void *body, size_t len,
-                       struct bv_error *err)
+int ctr_engine_op_set_body(struct engine_op *op, const char *content_type, const void *body, size_t len,
+                           struct bv_error *err)
 {
         free(op->body);
         op->body = malloc(len + 1);
@@ -394,9 +395,9 @@ static int finish_ping_version(struct engine_op *op, const struct bv_http_respon
 {
         struct ctr_engine *e = op->e;
         json_auto_t *v = NULL;
-        int r = engine_load_reply(op, resp, &v, err);
+        int r = ctr_engine_load_reply(op, resp, &v, err);
 
-        if (r < 0 || (r = engine_negotiate(e, v, err)) < 0)
+        if (r < 0 || (r = ctr_engine_negotiate(e, v, err)) < 0)
                 return r;
         const char *ver = json_string_value(json_object_get(v, "Version"));
         const char *min = json_string_value(json_object_get(v, "MinAPIVersion"));
@@ -420,7 +421,7 @@ static int finish_ping(struct engine_op *op, const struct bv_http_response *resp
 int ctr_engine_ping(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
                     void *userdata, struct bv_error *err)
 {
-        struct engine_op *op = engine_op_new(e, o, done, userdata);
+        struct engine_op *op = ctr_engine_op_new(e, o, done, userdata);
 
         if (!op)
                 return bv_error_set(err, ENOMEM, "Out of memory");
@@ -428,7 +429,7 @@ int ctr_engine_ping(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_e
         op->finish = finish_ping;
         snprintf(op->path, sizeof(op->path), "%s", e->b->ping_path);
         op->max_body = 4096;
-        return engine_op_start(op, err);
+        return ctr_engine_op_start(op, err);
 }
 
 /* ---- list ------------------------------------------------------------------ */
@@ -551,7 +552,7 @@ static int finish_list(struct engine_op *op, const struct bv_http_response *resp
         json_auto_t *v = NULL;
         json_t *c;
         size_t i;
-        int r = engine_load_reply(op, resp, &v, err);
+        int r = ctr_engine_load_reply(op, resp, &v, err);
 
         if (r < 0)
                 return r;
@@ -574,7 +575,7 @@ static int finish_list(struct engine_op *op, const struct bv_http_response *resp
 int ctr_engine_list(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
                     void *userdata, struct bv_error *err)
 {
-        struct engine_op *op = engine_op_new(e, o, done, userdata);
+        struct engine_op *op = ctr_engine_op_new(e, o, done, userdata);
 
         if (!op)
                 return bv_error_set(err, ENOMEM, "Out of memory");
@@ -582,15 +583,15 @@ int ctr_engine_list(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_e
         op->versioned = e->b->list_versioned;
         op->finish = finish_list;
         op->max_body = LIST_MAX_BODY;
-        return engine_op_start(op, err);
+        return ctr_engine_op_start(op, err);
 }
 
 /* ---- inspect and actions ----------------------------------------------------- */
 
-int engine_finish_json_object(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
-                              struct bv_error *err)
+int ctr_engine_finish_json_object(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
+                                  struct bv_error *err)
 {
-        int r = engine_load_reply(op, resp, ret, err);
+        int r = ctr_engine_load_reply(op, resp, ret, err);
 
         if (r >= 0 && !json_is_object(*ret)) {
                 json_decref(TAKE_PTR(*ret));
@@ -600,21 +601,22 @@ int engine_finish_json_object(struct engine_op *op, const struct bv_http_respons
 }
 
 /* 204 done, 304 already in that state: both success, no result. */
-int engine_finish_none(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
+int ctr_engine_finish_none(struct engine_op *op, const struct bv_http_response *resp, json_t **ret,
+                           struct bv_error *err)
 {
         (void)op, (void)resp, (void)err;
         *ret = NULL;
         return 0;
 }
 
-int engine_id_op(struct ctr_engine *e, const char *id, const char *method, const char *fmt_suffix,
-                 op_finish_fn finish, const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata,
-                 struct bv_error *err, struct engine_op **ret)
+int ctr_engine_id_op(struct ctr_engine *e, const char *id, const char *method, const char *fmt_suffix,
+                     op_finish_fn finish, const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata,
+                     struct bv_error *err, struct engine_op **ret)
 {
         /* Defends against path and query injection: ids are checked names. */
         if (!ctr_engine_name_valid(id))
                 return bv_error_set(err, EINVAL, "Invalid container name '%.64s'", id ? id : "");
-        struct engine_op *op = engine_op_new(e, o, done, userdata);
+        struct engine_op *op = ctr_engine_op_new(e, o, done, userdata);
         if (!op)
                 return bv_error_set(err, ENOMEM, "Out of memory");
         op->method = method;
@@ -626,28 +628,30 @@ int engine_id_op(struct ctr_engine *e, const char *id, const char *method, const
         return 0;
 }
 
-int engine_id_call(struct ctr_engine *e, const char *id, const char *method, const char *suffix, op_finish_fn finish,
-                   const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata, struct bv_error *err)
+int ctr_engine_id_call(struct ctr_engine *e, const char *id, const char *method, const char *suffix,
+                       op_finish_fn finish, const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata,
+                       struct bv_error *err)
 {
         struct engine_op *op;
-        int r = engine_id_op(e, id, method, suffix, finish, o, done, userdata, err, &op);
-        return r < 0 ? r : engine_op_start(op, err);
+        int r = ctr_engine_id_op(e, id, method, suffix, finish, o, done, userdata, err, &op);
+        return r < 0 ? r : ctr_engine_op_start(op, err);
 }
 
 int ctr_engine_inspect(struct ctr_engine *e, const char *id, const struct ctr_engine_opts *o,
                        ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        return engine_id_call(e, id, "GET", "/json", engine_finish_json_object, o, done, userdata, err);
+        return ctr_engine_id_call(e, id, "GET", "/json", ctr_engine_finish_json_object, o, done, userdata, err);
 }
 
 int ctr_engine_start(struct ctr_engine *e, const char *id, const struct ctr_engine_opts *o,
                      ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        return engine_id_call(e, id, "POST", "/start", engine_finish_none, o, done, userdata, err);
+        return ctr_engine_id_call(e, id, "POST", "/start", ctr_engine_finish_none, o, done, userdata, err);
 }
 
-int engine_grace_call(struct ctr_engine *e, const char *id, const char *verb, int grace_sec,
-                      const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata, struct bv_error *err)
+int ctr_engine_grace_call(struct ctr_engine *e, const char *id, const char *verb, int grace_sec,
+                          const struct ctr_engine_opts *o, ctr_engine_done_cb done, void *userdata,
+                          struct bv_error *err)
 {
         struct engine_op *op;
         char suffix[48];
@@ -658,22 +662,22 @@ int engine_grace_call(struct ctr_engine *e, const char *id, const char *verb, in
                 snprintf(suffix, sizeof(suffix), "/%s?t=%d", verb, grace_sec);
         else
                 snprintf(suffix, sizeof(suffix), "/%s", verb);
-        int r = engine_id_op(e, id, "POST", suffix, engine_finish_none, o, done, userdata, err, &op);
+        int r = ctr_engine_id_op(e, id, "POST", suffix, ctr_engine_finish_none, o, done, userdata, err, &op);
         if (r < 0)
                 return r;
         if (!(o && o->timeout_usec))
                 op->timeout_usec = DEFAULT_TIMEOUT_USEC + (uint64_t)(grace_sec >= 0 ? grace_sec : 10) * 1000000;
-        if ((r = engine_op_own_client(op, err)) < 0) {
-                free(op);
+        if ((r = ctr_engine_op_own_client(op, err)) < 0) {
+                ctr_engine_op_free(op);
                 return r;
         }
-        return engine_op_start(op, err);
+        return ctr_engine_op_start(op, err);
 }
 
 int ctr_engine_stop(struct ctr_engine *e, const char *id, int grace_sec, const struct ctr_engine_opts *o,
                     ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        return engine_grace_call(e, id, "stop", grace_sec, o, done, userdata, err);
+        return ctr_engine_grace_call(e, id, "stop", grace_sec, o, done, userdata, err);
 }
 
 int ctr_engine_kill(struct ctr_engine *e, const char *id, const char *signal, const struct ctr_engine_opts *o,
@@ -687,13 +691,14 @@ int ctr_engine_kill(struct ctr_engine *e, const char *id, const char *signal, co
                         return bv_error_set(err, EINVAL, "Invalid signal '%.16s'", signal);
                 snprintf(suffix, sizeof(suffix), "/kill?signal=%s", signal);
         }
-        return engine_id_call(e, id, "POST", suffix, engine_finish_none, o, done, userdata, err);
+        return ctr_engine_id_call(e, id, "POST", suffix, ctr_engine_finish_none, o, done, userdata, err);
 }
 
 int ctr_engine_remove(struct ctr_engine *e, const char *id, bool force, const struct ctr_engine_opts *o,
                       ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
-        return engine_id_call(e, id, "DELETE", force ? "?force=1" : "", engine_finish_none, o, done, userdata, err);
+        return ctr_engine_id_call(e, id, "DELETE", force ? "?force=1" : "", ctr_engine_finish_none, o, done, userdata,
+                                  err);
 }
 
 /* ---- logs ---------------------------------------------------------------------- */
@@ -747,7 +752,7 @@ int ctr_engine_demux(const char *buf, size_t len, struct ctr_engine_demux *ret, 
 }
 
 /* A JSON string of bytes that may not be UTF-8: invalid bytes become '?'. */
-json_t *engine_text_json(const char *p, size_t n)
+json_t *ctr_engine_text_json(const char *p, size_t n)
 {
         json_t *s = json_stringn(p ? p : "", p ? n : 0);
         if (s)
@@ -763,8 +768,9 @@ json_t *engine_text_json(const char *p, size_t n)
 static int finish_logs(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
 {
         if (op->tty)
-                *ret = json_pack("{s:b, s:o, s:o, s:s}", "tty", 1, "output", engine_text_json(resp->body, resp->body_len),
-                                 "stdout", engine_text_json(resp->body, resp->body_len), "stderr", "");
+                *ret = json_pack("{s:b, s:o, s:o, s:s}", "tty", 1, "output",
+                                 ctr_engine_text_json(resp->body, resp->body_len), "stdout",
+                                 ctr_engine_text_json(resp->body, resp->body_len), "stderr", "");
         else {
                 struct ctr_engine_demux d = {};
                 int r = ctr_engine_demux(resp->body ? resp->body : "", resp->body_len, &d, err);
@@ -772,9 +778,9 @@ static int finish_logs(struct engine_op *op, const struct bv_http_response *resp
                         ctr_engine_demux_clear(&d);
                         return bv_error_prefix(err, "%s sent a malformed log stream", op->e->b->title);
                 }
-                *ret = json_pack("{s:b, s:o, s:o, s:o}", "tty", 0, "output", engine_text_json(d.out, d.out_len),
-                                 "stdout", engine_text_json(d.stdout_, d.stdout_len), "stderr",
-                                 engine_text_json(d.stderr_, d.stderr_len));
+                *ret = json_pack("{s:b, s:o, s:o, s:o}", "tty", 0, "output", ctr_engine_text_json(d.out, d.out_len),
+                                 "stdout", ctr_engine_text_json(d.stdout_, d.stdout_len), "stderr",
+                                 ctr_engine_text_json(d.stderr_, d.stderr_len));
                 ctr_engine_demux_clear(&d);
         }
         return *ret ? 0 : bv_error_set(err, ENOMEM, "Out of memory");
@@ -784,7 +790,7 @@ static int finish_logs_inspect(struct engine_op *op, const struct bv_http_respon
                                struct bv_error *err)
 {
         json_auto_t *v = NULL;
-        int r = engine_finish_json_object(op, resp, &v, err);
+        int r = ctr_engine_finish_json_object(op, resp, &v, err);
 
         if (r < 0)
                 return r;
@@ -796,7 +802,7 @@ static int finish_logs_inspect(struct engine_op *op, const struct bv_http_respon
         snprintf(op->path, sizeof(op->path), "/containers/%s/logs?stdout=1&stderr=1&tail=%s", op->id, tail);
         op->finish = finish_logs;
         op->max_body = LOGS_MAX_BODY;
-        r = engine_op_send(op, err);
+        r = ctr_engine_op_send(op, err);
         return r < 0 ? r : 1;
 }
 
@@ -804,16 +810,16 @@ int ctr_engine_logs(struct ctr_engine *e, const char *id, int tail, const struct
                     ctr_engine_done_cb done, void *userdata, struct bv_error *err)
 {
         struct engine_op *op;
-        int r = engine_id_op(e, id, "GET", "/json", finish_logs_inspect, o, done, userdata, err, &op);
+        int r = ctr_engine_id_op(e, id, "GET", "/json", finish_logs_inspect, o, done, userdata, err, &op);
         if (r < 0)
                 return r;
         op->tail = tail;
-        return engine_op_start(op, err);
+        return ctr_engine_op_start(op, err);
 }
 
-const struct engine_reply_kind engine_core_replies[] = {
+const struct engine_reply_kind ctr_engine_core_replies[] = {
         { "list", finish_list },
-        { "inspect", engine_finish_json_object },
+        { "inspect", ctr_engine_finish_json_object },
         { "logs", finish_logs },
         {},
 };

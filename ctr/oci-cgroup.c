@@ -165,6 +165,25 @@ fail:
         return r;
 }
 
+int ctr_cgroup_signal(const char *cgroup, int sig)
+{
+        char path[4200];
+        _cleanup_free_ char *procs = NULL;
+        size_t len;
+        snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+        int r = bv_file_read(path, 1 << 20, &procs, &len, NULL);
+        if (r < 0)
+                return r;
+        for (char *p = procs; *p;) {
+                long pid = strtol(p, &p, 10);
+                if (pid > 0)
+                        kill((pid_t)pid, sig);
+                while (*p == '\n')
+                        p++;
+        }
+        return 0;
+}
+
 int ctr_cgroup_destroy(const char *path, struct bv_error *err)
 {
         char f[4200];
@@ -177,20 +196,8 @@ int ctr_cgroup_destroy(const char *path, struct bv_error *err)
                 if (errno != EBUSY)
                         return bv_error_set_errno(err, errno, "Failed to remove cgroup '%s'", path);
                 /* Still populated: kill what is left (cgroup.kill needs 5.14). */
-                snprintf(f, sizeof(f), "%s/cgroup.kill", path);
-                if (write_file(path, "cgroup.kill", "1", NULL) < 0) {
-                        _cleanup_free_ char *procs = NULL;
-                        size_t len;
-                        snprintf(f, sizeof(f), "%s/cgroup.procs", path);
-                        if (bv_file_read(f, 1 << 20, &procs, &len, NULL) == 0)
-                                for (char *s = procs; *s;) {
-                                        long pid = strtol(s, &s, 10);
-                                        if (pid > 0)
-                                                kill((pid_t)pid, SIGKILL);
-                                        while (*s == '\n')
-                                                s++;
-                                }
-                }
+                if (write_file(path, "cgroup.kill", "1", NULL) < 0)
+                        (void)ctr_cgroup_signal(path, SIGKILL);
                 nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
                 if (attempt == 199)
                         return bv_error_set(err, EBUSY, "Failed to remove cgroup '%s': still busy", path);

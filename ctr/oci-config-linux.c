@@ -99,13 +99,12 @@ static int parse_devices(json_t *arr, struct ctr_config *cfg, struct bv_error *e
 {
         char ip[P_MAX];
         json_t *item;
+        void *devices;
         int r;
 
-        if ((r = ctr_cfg_check_count(arr, "linux.devices", err)) < 0)
+        if ((r = ctr_cfg_array_alloc(arr, "linux.devices", sizeof(*cfg->devices), &devices, err)) < 0)
                 return r;
-        cfg->devices = calloc(json_array_size(arr) + 1, sizeof(*cfg->devices));
-        if (!cfg->devices)
-                return -ENOMEM;
+        cfg->devices = devices;
         FOR_OBJECTS(arr, i, item, "linux.devices", ip, err) {
                 struct ctr_device *d = &cfg->devices[cfg->n_devices];
                 const char *type = NULL;
@@ -130,12 +129,8 @@ static int parse_devices(json_t *arr, struct ctr_config *cfg, struct bv_error *e
                 if ((r = ctr_cfg_get_int(item, "fileMode", ip, 0, 07777, &v, &has, err)) < 0)
                         return r;
                 d->mode = has ? (mode_t)v : 0666;
-                if ((r = ctr_cfg_get_int(item, "uid", ip, 0, UINT32_MAX - 1, &v, &has, err)) < 0)
+                if ((r = ctr_cfg_get_ids(item, ip, &d->uid, &d->gid, err)) < 0)
                         return r;
-                d->uid = has ? (uid_t)v : 0;
-                if ((r = ctr_cfg_get_int(item, "gid", ip, 0, UINT32_MAX - 1, &v, &has, err)) < 0)
-                        return r;
-                d->gid = has ? (gid_t)v : 0;
                 cfg->n_devices++;
         }
         return 0;
@@ -197,32 +192,13 @@ static int seccomp_action(json_t *obj, const char *key, const char *path, uint32
         return bv_error_set(err, EINVAL, "%s.%s: unknown seccomp action '%s'", path, key, s);
 }
 
-static int parse_seccomp(json_t *obj, struct ctr_config *cfg, struct bv_error *err)
+/* linux.seccomp.architectures: SCMP_ARCH_* names into libseccomp's numbers. */
+static int parse_seccomp_arches(json_t *obj, const char *path, struct ctr_seccomp *s, struct bv_error *err)
 {
-        static const struct { const char *name; int op; } ops[] = {
-                { "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
-                { "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
-                { "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
-                { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
-        };
-        struct ctr_seccomp *s = calloc(1, sizeof(*s));
-        const char *path = "linux.seccomp";
-        _cleanup_free_ const char **arches = NULL, **flags = NULL;
-        size_t n_arches = 0, n_flags = 0;
-        char ip[P_MAX], ap[P_MAX];
-        json_t *v, *item, *a;
+        _cleanup_free_ const char **arches = NULL;
+        size_t n_arches = 0;
         int r;
 
-        if (!s)
-                return -ENOMEM;
-        cfg->seccomp = s;
-        if ((r = seccomp_action(obj, "defaultAction", path, &s->default_action, err)) < 0)
-                return r;
-        if ((r = ctr_cfg_get_int(obj, "defaultErrnoRet", path, 0, 4095, &(int64_t){ 0 }, NULL, err)) < 0)
-                return r;
-        json_t *der = json_object_get(obj, "defaultErrnoRet");
-        if (json_is_integer(der) && s->default_action == SCMP_ACT_ERRNO(EPERM))
-                s->default_action = SCMP_ACT_ERRNO((uint32_t)json_integer_value(der));
         if ((r = ctr_cfg_get_str_array(obj, "architectures", path, &arches, &n_arches, err)) < 0)
                 return r;
         s->arches = calloc(n_arches + 1, sizeof(uint32_t));
@@ -242,6 +218,16 @@ static int parse_seccomp(json_t *obj, struct ctr_config *cfg, struct bv_error *e
                         return bv_error_set(err, EINVAL, "%s.architectures[%zu]: unknown '%s'", path, i, n);
                 s->arches[s->n_arches++] = arch;
         }
+        return 0;
+}
+
+/* linux.seccomp.flags. */
+static int parse_seccomp_flags(json_t *obj, const char *path, struct ctr_seccomp *s, struct bv_error *err)
+{
+        _cleanup_free_ const char **flags = NULL;
+        size_t n_flags = 0;
+        int r;
+
         if ((r = ctr_cfg_get_str_array(obj, "flags", path, &flags, &n_flags, err)) < 0)
                 return r;
         for (size_t i = 0; i < n_flags; i++) {
@@ -254,56 +240,99 @@ static int parse_seccomp(json_t *obj, struct ctr_config *cfg, struct bv_error *e
                 else
                         return bv_error_set(err, EINVAL, "%s.flags[%zu]: unknown flag '%s'", path, i, flags[i]);
         }
-        if ((r = ctr_cfg_get(obj, "syscalls", JSON_ARRAY, path, &v, err)) < 0)
+        return 0;
+}
+
+/* One argument condition of a syscall rule. */
+static int parse_seccomp_arg(json_t *arg, const char *argp, struct ctr_seccomp_arg *sa, struct bv_error *err)
+{
+        static const struct { const char *name; int op; } ops[] = {
+                { "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
+                { "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
+                { "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
+                { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+        };
+        const char *op = NULL;
+        int64_t idx;
+        bool has;
+        int r;
+
+        if ((r = ctr_cfg_get_int(arg, "index", argp, 0, 5, &idx, &has, err)) < 0)
+                return r;
+        if (!has)
+                return bv_error_set(err, EINVAL, "%s.index: missing", argp);
+        sa->index = (unsigned)idx;
+        if ((r = ctr_cfg_get_u64(arg, "value", argp, &sa->value, NULL, err)) < 0 ||
+            (r = ctr_cfg_get_u64(arg, "valueTwo", argp, &sa->value2, NULL, err)) < 0 ||
+            (r = ctr_cfg_get_str(arg, "op", argp, &op, err)) < 0)
+                return r;
+        sa->op = 0;
+        for (size_t k = 0; op && k < BV_ELEMENTSOF(ops); k++)
+                if (strcmp(op, ops[k].name) == 0)
+                        sa->op = ops[k].op;
+        if (!sa->op)
+                return bv_error_set(err, EINVAL, "%s.op: unknown operator '%s'", argp, op ? op : "");
+        return 0;
+}
+
+/* One linux.seccomp.syscalls entry (counted in *n_rules once its names are read, so they are freed). */
+static int parse_seccomp_rule(json_t *item, const char *ip, struct ctr_seccomp_rule *rule, size_t *n_rules,
+                              struct bv_error *err)
+{
+        char ap[P_MAX], argp[P_MAX];
+        json_t *a, *arg;
+        int r;
+
+        if ((r = ctr_cfg_get_str_array(item, "names", ip, &rule->names, NULL, err)) < 0)
+                return r;
+        (*n_rules)++;
+        if (!rule->names || !rule->names[0])
+                return bv_error_set(err, EINVAL, "%s.names: missing", ip);
+        if ((r = seccomp_action(item, "action", ip, &rule->action, err)) < 0)
+                return r;
+        if ((r = ctr_cfg_get(item, "args", JSON_ARRAY, ip, &a, err)) < 0)
+                return r;
+        if (json_array_size(a) > CTR_SECCOMP_MAX_ARGS)
+                return bv_error_set(err, E2BIG, "%s.args: more than %d entries", ip, CTR_SECCOMP_MAX_ARGS);
+        snprintf(ap, sizeof(ap), "%s.args", ip);
+        FOR_OBJECTS(a, j, arg, ap, argp, err) {
+                if ((r = parse_seccomp_arg(arg, argp, &rule->args[rule->n_args], err)) < 0)
+                        return r;
+                rule->n_args++;
+        }
+        return 0;
+}
+
+static int parse_seccomp(json_t *obj, struct ctr_config *cfg, struct bv_error *err)
+{
+        struct ctr_seccomp *s = calloc(1, sizeof(*s));
+        const char *path = "linux.seccomp";
+        char ip[P_MAX];
+        json_t *v, *item;
+        void *rules;
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        cfg->seccomp = s;
+        if ((r = seccomp_action(obj, "defaultAction", path, &s->default_action, err)) < 0)
+                return r;
+        if ((r = ctr_cfg_get_int(obj, "defaultErrnoRet", path, 0, 4095, &(int64_t){ 0 }, NULL, err)) < 0)
+                return r;
+        json_t *der = json_object_get(obj, "defaultErrnoRet");
+        if (json_is_integer(der) && s->default_action == SCMP_ACT_ERRNO(EPERM))
+                s->default_action = SCMP_ACT_ERRNO((uint32_t)json_integer_value(der));
+        if ((r = parse_seccomp_arches(obj, path, s, err)) < 0 || (r = parse_seccomp_flags(obj, path, s, err)) < 0 ||
+            (r = ctr_cfg_get(obj, "syscalls", JSON_ARRAY, path, &v, err)) < 0)
                 return r;
         if (!v)
                 return 0;
-        if ((r = ctr_cfg_check_count(v, "linux.seccomp.syscalls", err)) < 0)
+        if ((r = ctr_cfg_array_alloc(v, "linux.seccomp.syscalls", sizeof(*s->rules), &rules, err)) < 0)
                 return r;
-        s->rules = calloc(json_array_size(v) + 1, sizeof(*s->rules));
-        if (!s->rules)
-                return -ENOMEM;
-        FOR_OBJECTS(v, i, item, "linux.seccomp.syscalls", ip, err) {
-                struct ctr_seccomp_rule *rule = &s->rules[s->n_rules];
-                if ((r = ctr_cfg_get_str_array(item, "names", ip, &rule->names, NULL, err)) < 0)
+        s->rules = rules;
+        FOR_OBJECTS(v, i, item, "linux.seccomp.syscalls", ip, err)
+                if ((r = parse_seccomp_rule(item, ip, &s->rules[s->n_rules], &s->n_rules, err)) < 0)
                         return r;
-                s->n_rules++;
-                if (!rule->names || !rule->names[0])
-                        return bv_error_set(err, EINVAL, "%s.names: missing", ip);
-                if ((r = seccomp_action(item, "action", ip, &rule->action, err)) < 0)
-                        return r;
-                if ((r = ctr_cfg_get(item, "args", JSON_ARRAY, ip, &a, err)) < 0)
-                        return r;
-                if (json_array_size(a) > CTR_SECCOMP_MAX_ARGS)
-                        return bv_error_set(err, E2BIG, "%s.args: more than %d entries", ip,
-                                            CTR_SECCOMP_MAX_ARGS);
-                json_t *arg;
-                char argp[P_MAX];
-                snprintf(ap, sizeof(ap), "%s.args", ip);
-                FOR_OBJECTS(a, j, arg, ap, argp, err) {
-                        struct ctr_seccomp_arg *sa = &rule->args[rule->n_args];
-                        int64_t idx;
-                        bool has;
-                        const char *op = NULL;
-                        if ((r = ctr_cfg_get_int(arg, "index", argp, 0, 5, &idx, &has, err)) < 0)
-                                return r;
-                        if (!has)
-                                return bv_error_set(err, EINVAL, "%s.index: missing", argp);
-                        sa->index = (unsigned)idx;
-                        if ((r = ctr_cfg_get_u64(arg, "value", argp, &sa->value, NULL, err)) < 0 ||
-                            (r = ctr_cfg_get_u64(arg, "valueTwo", argp, &sa->value2, NULL, err)) < 0 ||
-                            (r = ctr_cfg_get_str(arg, "op", argp, &op, err)) < 0)
-                                return r;
-                        sa->op = 0;
-                        for (size_t k = 0; op && k < BV_ELEMENTSOF(ops); k++)
-                                if (strcmp(op, ops[k].name) == 0)
-                                        sa->op = ops[k].op;
-                        if (!sa->op)
-                                return bv_error_set(err, EINVAL, "%s.op: unknown operator '%s'", argp,
-                                                    op ? op : "");
-                        rule->n_args++;
-                }
-        }
         return 0;
 }
 
@@ -331,6 +360,237 @@ static int cgw_add(struct ctr_config *cfg, const char *controller, const char *f
         return 0;
 }
 
+/* linux.resources.memory: limit, reservation, swap (memory plus swap in the spec, swap alone in v2). */
+static int parse_memory(json_t *o, struct ctr_config *cfg, struct bv_error *err)
+{
+        int64_t lim = -1, i64;
+        bool has_lim, has;
+        int r;
+
+        if ((r = ctr_cfg_get_int(o, "limit", "linux.resources.memory", -1, INT64_MAX, &lim, &has_lim, err)) < 0)
+                return r;
+        if (has_lim && lim >= 0 &&
+            (r = cgw_add(cfg, "memory", "memory.max", "linux.resources.memory.limit", "%lld", (long long)lim)) < 0)
+                return r;
+        if ((r = ctr_cfg_get_int(o, "reservation", "linux.resources.memory", -1, INT64_MAX, &i64, &has, err)) < 0)
+                return r;
+        if (has && i64 >= 0 &&
+            (r = cgw_add(cfg, "memory", "memory.low", "linux.resources.memory.reservation", "%lld",
+                         (long long)i64)) < 0)
+                return r;
+        if ((r = ctr_cfg_get_int(o, "swap", "linux.resources.memory", -1, INT64_MAX, &i64, &has, err)) < 0)
+                return r;
+        if (!has || i64 < 0)
+                return 0;
+        if (has_lim && lim >= 0 && i64 < lim)
+                return bv_error_set(err, EINVAL, "linux.resources.memory.swap: below memory.limit");
+        if (!has_lim || lim < 0)
+                return cgw_add(cfg, "memory", "memory.swap.max", "linux.resources.memory.swap", "max");
+        return cgw_add(cfg, "memory", "memory.swap.max", "linux.resources.memory.swap", "%lld",
+                       (long long)(i64 - lim));
+}
+
+/* linux.resources.cpu: shares, quota and period, cpus and mems. */
+static int parse_cpu(json_t *o, struct ctr_config *cfg, struct bv_error *err)
+{
+        int64_t quota = 0;
+        uint64_t u, period = 0;
+        bool has, has_q, has_p;
+        const char *s = NULL;
+        int r;
+
+        if ((r = ctr_cfg_get_u64(o, "shares", "linux.resources.cpu", &u, &has, err)) < 0)
+                return r;
+        if (has && u > 0) {
+                /* The conversion runc and crun use: [2, 262144] -> [1, 10000]. */
+                uint64_t w = u < 2 ? 2 : u > 262144 ? 262144 : u;
+                if ((r = cgw_add(cfg, "cpu", "cpu.weight", "linux.resources.cpu.shares", "%llu",
+                                 (unsigned long long)(1 + ((w - 2) * 9999) / 262142))) < 0)
+                        return r;
+        }
+        if ((r = ctr_cfg_get_int(o, "quota", "linux.resources.cpu", -1, INT64_MAX, &quota, &has_q, err)) < 0 ||
+            (r = ctr_cfg_get_u64(o, "period", "linux.resources.cpu", &period, &has_p, err)) < 0)
+                return r;
+        if ((has_q && quota != 0) || (has_p && period != 0)) {
+                if (!period)
+                        period = 100000;
+                if ((r = quota > 0 ? cgw_add(cfg, "cpu", "cpu.max", "linux.resources.cpu.quota", "%lld %llu",
+                                             (long long)quota, (unsigned long long)period)
+                                   : cgw_add(cfg, "cpu", "cpu.max", "linux.resources.cpu.quota", "max %llu",
+                                             (unsigned long long)period)) < 0)
+                        return r;
+        }
+        if ((r = ctr_cfg_get_str(o, "cpus", "linux.resources.cpu", &s, err)) < 0)
+                return r;
+        if (s && *s && (r = cgw_add(cfg, "cpuset", "cpuset.cpus", "linux.resources.cpu.cpus", "%s", s)) < 0)
+                return r;
+        if ((r = ctr_cfg_get_str(o, "mems", "linux.resources.cpu", &s, err)) < 0)
+                return r;
+        if (s && *s && (r = cgw_add(cfg, "cpuset", "cpuset.mems", "linux.resources.cpu.mems", "%s", s)) < 0)
+                return r;
+        return 0;
+}
+
+/* linux.resources.pids.limit. */
+static int parse_pids(json_t *o, struct ctr_config *cfg, struct bv_error *err)
+{
+        int64_t i64;
+        bool has;
+        int r;
+
+        if ((r = ctr_cfg_get_int(o, "limit", "linux.resources.pids", INT64_MIN, INT64_MAX, &i64, &has, err)) < 0)
+                return r;
+        /* 0 and -1 mean unlimited: the default, which needs no controller. */
+        if (has && i64 > 0)
+                return cgw_add(cfg, "pids", "pids.max", "linux.resources.pids.limit", "%lld", (long long)i64);
+        return 0;
+}
+
+/* linux.resources.blockIO: the weight; per-device weights and throttles are refused. */
+static int parse_blockio(json_t *o, struct ctr_config *cfg, struct bv_error *err)
+{
+        static const char *const keys[] = { "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
+                                            "throttleReadIOPSDevice", "throttleWriteIOPSDevice" };
+        int64_t i64;
+        bool has;
+        int r;
+
+        if ((r = ctr_cfg_get_int(o, "weight", "linux.resources.blockIO", 0, 1000, &i64, &has, err)) < 0)
+                return r;
+        if (has && i64 > 0 &&
+            (r = cgw_add(cfg, "io", "io.weight", "linux.resources.blockIO.weight", "default %lld",
+                         (long long)(1 + (i64 - 10) * 9999 / 990))) < 0)
+                return r;
+        for (size_t k = 0; k < BV_ELEMENTSOF(keys); k++)
+                if (json_array_size(json_object_get(o, keys[k])) > 0)
+                        return bv_error_set(err, EOPNOTSUPP, "linux.resources.blockIO.%s: not supported yet",
+                                            keys[k]);
+        return 0;
+}
+
+/* linux.resources.hugepageLimits: hugetlb.<size>.max. */
+static int parse_hugepages(json_t *v, struct ctr_config *cfg, struct bv_error *err)
+{
+        char ip[P_MAX];
+        json_t *item;
+        uint64_t u;
+        bool has;
+        int r;
+
+        if ((r = ctr_cfg_check_count(v, "linux.resources.hugepageLimits", err)) < 0)
+                return r;
+        FOR_OBJECTS(v, i, item, "linux.resources.hugepageLimits", ip, err) {
+                const char *size = NULL;
+                char file[64], sz[20];
+                if ((r = ctr_cfg_get_str(item, "pageSize", ip, &size, err)) < 0 ||
+                    (r = ctr_cfg_get_u64(item, "limit", ip, &u, &has, err)) < 0)
+                        return r;
+                if (!size || strspn(size, "0123456789KMGB") != strlen(size) || strlen(size) > 16)
+                        return bv_error_set(err, EINVAL, "%s.pageSize: invalid", ip);
+                snprintf(sz, sizeof(sz), "%s", size);
+                size_t l = strlen(sz);
+                if (l > 1 && sz[l - 1] == 'B')
+                        sz[l - 1] = 0;
+                snprintf(file, sizeof(file), "hugetlb.%s.max", sz);
+                if ((r = cgw_add(cfg, "hugetlb", file, "linux.resources.hugepageLimits", "%llu",
+                                 (unsigned long long)u)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* linux.resources.unified: cgroup v2 files by name, each of a known controller (or the core's cgroup.*). */
+static int parse_unified(json_t *o, struct ctr_config *cfg, struct bv_error *err)
+{
+        static const char *const ctrls[] = { "memory", "cpu", "cpuset", "io", "pids", "hugetlb", "rdma", "misc" };
+        const char *key;
+        json_t *v;
+        int r;
+
+        json_object_foreach(o, key, v) {
+                if (!json_is_string(v))
+                        return bv_error_set(err, EINVAL, "linux.resources.unified.%s: expected a string", key);
+                const char *dot = strchr(key, '.');
+                if (!dot || strchr(key, '/') || strlen(key) >= 64 || key[0] == '.' || json_string_length(v) >= 96)
+                        return bv_error_set(err, EINVAL, "linux.resources.unified: invalid key '%s'", key);
+                /* The controller is the prefix; "cgroup.*" files belong to the core. */
+                const char *c = NULL;
+                for (size_t k = 0; k < BV_ELEMENTSOF(ctrls); k++)
+                        if (strlen(ctrls[k]) == (size_t)(dot - key) && strncmp(key, ctrls[k], (size_t)(dot - key)) == 0)
+                                c = ctrls[k];
+                if (!c && strncmp(key, "cgroup.", 7) != 0)
+                        return bv_error_set(err, EINVAL, "linux.resources.unified: unknown controller in '%s'", key);
+                if ((r = cgw_add(cfg, c, key, "linux.resources.unified", "%s", json_string_value(v))) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* One linux.resources.devices rule's major or minor: -1 (any) when absent. */
+static int dev_rule_number(json_t *item, const char *key, const char *ip, int64_t *ret, struct bv_error *err)
+{
+        bool present;
+        int r = ctr_cfg_get_int(item, key, ip, -1, UINT32_MAX, ret, &present, err);
+
+        if (r < 0)
+                return r;
+        if (!present)
+                *ret = -1;
+        return 0;
+}
+
+/* One linux.resources.devices rule. */
+static int parse_dev_rule(json_t *item, const char *ip, struct ctr_dev_rule *d, struct bv_error *err)
+{
+        const char *type = NULL, *access = NULL;
+        int r;
+
+        if (!json_is_boolean(json_object_get(item, "allow")))
+                return bv_error_set(err, EINVAL, "%s.allow: expected a boolean", ip);
+        d->allow = json_is_true(json_object_get(item, "allow"));
+        if ((r = ctr_cfg_get_str(item, "type", ip, &type, err)) < 0 ||
+            (r = ctr_cfg_get_str(item, "access", ip, &access, err)) < 0)
+                return r;
+        d->type = type && *type ? type[0] : 'a';
+        if (!strchr("acb", d->type) || (type && strlen(type) > 1))
+                return bv_error_set(err, EINVAL, "%s.type: expected 'a', 'c' or 'b'", ip);
+        if ((r = dev_rule_number(item, "major", ip, &d->major, err)) < 0 ||
+            (r = dev_rule_number(item, "minor", ip, &d->minor, err)) < 0)
+                return r;
+        if (!access || !*access)
+                access = "rwm";
+        for (const char *a = access; *a; a++) {
+                if (*a == 'm')
+                        d->access |= 1;
+                else if (*a == 'r')
+                        d->access |= 2;
+                else if (*a == 'w')
+                        d->access |= 4;
+                else
+                        return bv_error_set(err, EINVAL, "%s.access: unknown access '%c'", ip, *a);
+        }
+        return 0;
+}
+
+/* linux.resources.devices: the device cgroup's rules, in order. */
+static int parse_dev_rules(json_t *v, struct ctr_config *cfg, struct bv_error *err)
+{
+        char ip[P_MAX];
+        json_t *item;
+        void *rules;
+        int r;
+
+        if ((r = ctr_cfg_array_alloc(v, "linux.resources.devices", sizeof(*cfg->dev_rules), &rules, err)) < 0)
+                return r;
+        cfg->dev_rules = rules;
+        FOR_OBJECTS(v, i, item, "linux.resources.devices", ip, err) {
+                if ((r = parse_dev_rule(item, ip, &cfg->dev_rules[cfg->n_dev_rules], err)) < 0)
+                        return r;
+                cfg->n_dev_rules++;
+        }
+        return 0;
+}
+
 /*
  * linux.resources -> cgroup v2 file writes. Only what is set produces a
  * write; a write whose controller the host lacks is refused later, in
@@ -338,198 +598,26 @@ static int cgw_add(struct ctr_config *cfg, const char *controller, const char *f
  */
 static int parse_resources(json_t *res, struct ctr_config *cfg, struct bv_error *err)
 {
-        json_t *o, *v;
-        uint64_t u;
-        bool has;
-        int64_t i64;
+        static const struct {
+                const char *key;
+                json_type type;
+                int (*parse)(json_t *v, struct ctr_config *cfg, struct bv_error *err);
+        } parts[] = {
+                { "memory", JSON_OBJECT, parse_memory }, { "cpu", JSON_OBJECT, parse_cpu },
+                { "pids", JSON_OBJECT, parse_pids }, { "blockIO", JSON_OBJECT, parse_blockio },
+                { "hugepageLimits", JSON_ARRAY, parse_hugepages }, { "unified", JSON_OBJECT, parse_unified },
+                { "devices", JSON_ARRAY, parse_dev_rules },
+        };
+        static const char *const other[] = { "network", "rdma" };
+        json_t *v;
         int r;
 
-        if ((r = ctr_cfg_get(res, "memory", JSON_OBJECT, "linux.resources", &o, err)) < 0)
-                return r;
-        if (o) {
-                int64_t lim = -1;
-                bool has_lim;
-                if ((r = ctr_cfg_get_int(o, "limit", "linux.resources.memory", -1, INT64_MAX, &lim, &has_lim, err)) < 0)
+        for (size_t k = 0; k < BV_ELEMENTSOF(parts); k++) {
+                if ((r = ctr_cfg_get(res, parts[k].key, parts[k].type, "linux.resources", &v, err)) < 0)
                         return r;
-                if (has_lim && lim >= 0 && (r = cgw_add(cfg, "memory", "memory.max", "linux.resources.memory.limit", "%lld", (long long)lim)) < 0)
-                        return r;
-                if ((r = ctr_cfg_get_int(o, "reservation", "linux.resources.memory", -1, INT64_MAX, &i64, &has, err)) < 0)
-                        return r;
-                if (has && i64 >= 0 && (r = cgw_add(cfg, "memory", "memory.low", "linux.resources.memory.reservation", "%lld", (long long)i64)) < 0)
-                        return r;
-                if ((r = ctr_cfg_get_int(o, "swap", "linux.resources.memory", -1, INT64_MAX, &i64, &has, err)) < 0)
-                        return r;
-                if (has && i64 >= 0) {
-                        if (has_lim && lim >= 0 && i64 < lim)
-                                return bv_error_set(err, EINVAL, "linux.resources.memory.swap: below memory.limit");
-                        if ((r = i64 < 0 || !has_lim || lim < 0
-                                         ? cgw_add(cfg, "memory", "memory.swap.max", "linux.resources.memory.swap", "max")
-                                         : cgw_add(cfg, "memory", "memory.swap.max", "linux.resources.memory.swap", "%lld",
-                                                   (long long)(i64 - lim))) < 0)
-                                return r;
-                }
-        }
-        if ((r = ctr_cfg_get(res, "cpu", JSON_OBJECT, "linux.resources", &o, err)) < 0)
-                return r;
-        if (o) {
-                if ((r = ctr_cfg_get_u64(o, "shares", "linux.resources.cpu", &u, &has, err)) < 0)
-                        return r;
-                if (has && u > 0) {
-                        /* The conversion runc and crun use: [2, 262144] -> [1, 10000]. */
-                        uint64_t w = u < 2 ? 2 : u > 262144 ? 262144 : u;
-                        if ((r = cgw_add(cfg, "cpu", "cpu.weight", "linux.resources.cpu.shares", "%llu",
-                                         (unsigned long long)(1 + ((w - 2) * 9999) / 262142))) < 0)
-                                return r;
-                }
-                int64_t quota = 0;
-                uint64_t period = 0;
-                bool has_q, has_p;
-                if ((r = ctr_cfg_get_int(o, "quota", "linux.resources.cpu", -1, INT64_MAX, &quota, &has_q, err)) < 0 ||
-                    (r = ctr_cfg_get_u64(o, "period", "linux.resources.cpu", &period, &has_p, err)) < 0)
-                        return r;
-                if ((has_q && quota != 0) || (has_p && period != 0)) {
-                        if (!period)
-                                period = 100000;
-                        if ((r = quota > 0 ? cgw_add(cfg, "cpu", "cpu.max", "linux.resources.cpu.quota", "%lld %llu",
-                                                     (long long)quota, (unsigned long long)period)
-                                           : cgw_add(cfg, "cpu", "cpu.max", "linux.resources.cpu.quota", "max %llu",
-                                                     (unsigned long long)period)) < 0)
-                                return r;
-                }
-                const char *s = NULL;
-                if ((r = ctr_cfg_get_str(o, "cpus", "linux.resources.cpu", &s, err)) < 0)
-                        return r;
-                if (s && *s && (r = cgw_add(cfg, "cpuset", "cpuset.cpus", "linux.resources.cpu.cpus", "%s", s)) < 0)
-                        return r;
-                if ((r = ctr_cfg_get_str(o, "mems", "linux.resources.cpu", &s, err)) < 0)
-                        return r;
-                if (s && *s && (r = cgw_add(cfg, "cpuset", "cpuset.mems", "linux.resources.cpu.mems", "%s", s)) < 0)
+                if (v && (r = parts[k].parse(v, cfg, err)) < 0)
                         return r;
         }
-        if ((r = ctr_cfg_get(res, "pids", JSON_OBJECT, "linux.resources", &o, err)) < 0)
-                return r;
-        if (o) {
-                if ((r = ctr_cfg_get_int(o, "limit", "linux.resources.pids", INT64_MIN, INT64_MAX, &i64, &has, err)) < 0)
-                        return r;
-                /* 0 and -1 mean unlimited: the default, which needs no controller. */
-                if (has && i64 > 0 && (r = cgw_add(cfg, "pids", "pids.max", "linux.resources.pids.limit", "%lld",
-                                                   (long long)i64)) < 0)
-                        return r;
-        }
-        if ((r = ctr_cfg_get(res, "blockIO", JSON_OBJECT, "linux.resources", &o, err)) < 0)
-                return r;
-        if (o) {
-                if ((r = ctr_cfg_get_int(o, "weight", "linux.resources.blockIO", 0, 1000, &i64, &has, err)) < 0)
-                        return r;
-                if (has && i64 > 0 &&
-                    (r = cgw_add(cfg, "io", "io.weight", "linux.resources.blockIO.weight", "default %lld",
-                                 (long long)(1 + (i64 - 10) * 9999 / 990))) < 0)
-                        return r;
-                const char *keys[] = { "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
-                                       "throttleReadIOPSDevice", "throttleWriteIOPSDevice" };
-                for (size_t k = 0; k < BV_ELEMENTSOF(keys); k++)
-                        if (json_array_size(json_object_get(o, keys[k])) > 0)
-                                return bv_error_set(err, EOPNOTSUPP, "linux.resources.blockIO.%s: not supported yet",
-                                                    keys[k]);
-        }
-        if ((r = ctr_cfg_get(res, "hugepageLimits", JSON_ARRAY, "linux.resources", &v, err)) < 0)
-                return r;
-        if (v) {
-                char ip[P_MAX];
-                json_t *item;
-                if ((r = ctr_cfg_check_count(v, "linux.resources.hugepageLimits", err)) < 0)
-                        return r;
-                FOR_OBJECTS(v, i, item, "linux.resources.hugepageLimits", ip, err) {
-                        const char *size = NULL;
-                        if ((r = ctr_cfg_get_str(item, "pageSize", ip, &size, err)) < 0 ||
-                            (r = ctr_cfg_get_u64(item, "limit", ip, &u, &has, err)) < 0)
-                                return r;
-                        if (!size || strspn(size, "0123456789KMGB") != strlen(size) || strlen(size) > 16)
-                                return bv_error_set(err, EINVAL, "%s.pageSize: invalid", ip);
-                        char file[64];
-                        char sz[20];
-                        snprintf(sz, sizeof(sz), "%s", size);
-                        size_t l = strlen(sz);
-                        if (l > 1 && sz[l - 1] == 'B')
-                                sz[l - 1] = 0;
-                        snprintf(file, sizeof(file), "hugetlb.%s.max", sz);
-                        if ((r = cgw_add(cfg, "hugetlb", file, "linux.resources.hugepageLimits", "%llu",
-                                         (unsigned long long)u)) < 0)
-                                return r;
-                }
-        }
-        if ((r = ctr_cfg_get(res, "unified", JSON_OBJECT, "linux.resources", &o, err)) < 0)
-                return r;
-        if (o) {
-                const char *key;
-                json_object_foreach(o, key, v) {
-                        if (!json_is_string(v))
-                                return bv_error_set(err, EINVAL, "linux.resources.unified.%s: expected a string", key);
-                        const char *dot = strchr(key, '.');
-                        if (!dot || strchr(key, '/') || strlen(key) >= 64 || key[0] == '.' ||
-                            json_string_length(v) >= 96)
-                                return bv_error_set(err, EINVAL, "linux.resources.unified: invalid key '%s'", key);
-                        /* The controller is the prefix; "cgroup.*" files belong to the core. */
-                        static const char *ctrls[] = { "memory", "cpu", "cpuset", "io", "pids",
-                                                       "hugetlb", "rdma", "misc" };
-                        const char *c = NULL;
-                        for (size_t k = 0; k < BV_ELEMENTSOF(ctrls); k++)
-                                if (strlen(ctrls[k]) == (size_t)(dot - key) &&
-                                    strncmp(key, ctrls[k], (size_t)(dot - key)) == 0)
-                                        c = ctrls[k];
-                        if (!c && strncmp(key, "cgroup.", 7) != 0)
-                                return bv_error_set(err, EINVAL, "linux.resources.unified: unknown controller in '%s'", key);
-                        if ((r = cgw_add(cfg, c, key, "linux.resources.unified", "%s", json_string_value(v))) < 0)
-                                return r;
-                }
-        }
-        if ((r = ctr_cfg_get(res, "devices", JSON_ARRAY, "linux.resources", &v, err)) < 0)
-                return r;
-        if (v) {
-                char ip[P_MAX];
-                json_t *item;
-                if ((r = ctr_cfg_check_count(v, "linux.resources.devices", err)) < 0)
-                        return r;
-                cfg->dev_rules = calloc(json_array_size(v) + 1, sizeof(*cfg->dev_rules));
-                if (!cfg->dev_rules)
-                        return -ENOMEM;
-                FOR_OBJECTS(v, i, item, "linux.resources.devices", ip, err) {
-                        struct ctr_dev_rule *d = &cfg->dev_rules[cfg->n_dev_rules];
-                        const char *type = NULL, *access = NULL;
-                        bool present;
-                        if (!json_is_boolean(json_object_get(item, "allow")))
-                                return bv_error_set(err, EINVAL, "%s.allow: expected a boolean", ip);
-                        d->allow = json_is_true(json_object_get(item, "allow"));
-                        if ((r = ctr_cfg_get_str(item, "type", ip, &type, err)) < 0 ||
-                            (r = ctr_cfg_get_str(item, "access", ip, &access, err)) < 0)
-                                return r;
-                        d->type = type && *type ? type[0] : 'a';
-                        if (!strchr("acb", d->type) || (type && strlen(type) > 1))
-                                return bv_error_set(err, EINVAL, "%s.type: expected 'a', 'c' or 'b'", ip);
-                        if ((r = ctr_cfg_get_int(item, "major", ip, -1, UINT32_MAX, &d->major, &present, err)) < 0)
-                                return r;
-                        if (!present)
-                                d->major = -1;
-                        if ((r = ctr_cfg_get_int(item, "minor", ip, -1, UINT32_MAX, &d->minor, &present, err)) < 0)
-                                return r;
-                        if (!present)
-                                d->minor = -1;
-                        if (!access || !*access)
-                                access = "rwm";
-                        for (const char *a = access; *a; a++) {
-                                if (*a == 'm')
-                                        d->access |= 1;
-                                else if (*a == 'r')
-                                        d->access |= 2;
-                                else if (*a == 'w')
-                                        d->access |= 4;
-                                else
-                                        return bv_error_set(err, EINVAL, "%s.access: unknown access '%c'", ip, *a);
-                        }
-                        cfg->n_dev_rules++;
-                }
-        }
-        const char *other[] = { "network", "rdma" };
         for (size_t k = 0; k < BV_ELEMENTSOF(other); k++) {
                 json_t *x = json_object_get(res, other[k]);
                 if (x && !json_is_null(x) && json_object_size(x) > 0)

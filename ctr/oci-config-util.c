@@ -95,6 +95,21 @@ int ctr_cfg_get_int(json_t *obj, const char *key, const char *path, int64_t min,
         return 0;
 }
 
+int ctr_cfg_get_ids(json_t *obj, const char *path, uid_t *ret_uid, gid_t *ret_gid, struct bv_error *err)
+{
+        int64_t v;
+        bool has;
+        int r;
+
+        if ((r = ctr_cfg_get_int(obj, "uid", path, 0, UINT32_MAX - 1, &v, &has, err)) < 0)
+                return r;
+        *ret_uid = has ? (uid_t)v : 0;
+        if ((r = ctr_cfg_get_int(obj, "gid", path, 0, UINT32_MAX - 1, &v, &has, err)) < 0)
+                return r;
+        *ret_gid = has ? (gid_t)v : 0;
+        return 0;
+}
+
 int ctr_cfg_get_u64(json_t *obj, const char *key, const char *path, uint64_t *ret, bool *present,
                    struct bv_error *err)
 {
@@ -166,5 +181,15 @@ int ctr_cfg_check_count(json_t *arr, const char *path, struct bv_error *err)
         if (arr && json_array_size(arr) > CTR_MAX_ARRAY)
                 return bv_error_set(err, E2BIG, "%s: more than %d entries", path, CTR_MAX_ARRAY);
         return 0;
+}
+
+int ctr_cfg_array_alloc(json_t *arr, const char *path, size_t size, void **ret, struct bv_error *err)
+{
+        int r = ctr_cfg_check_count(arr, path, err);
+
+        if (r < 0)
+                return r;
+        *ret = calloc(json_array_size(arr) + 1, size);
+        return *ret ? 0 : -ENOMEM;
 }
 

@@ -83,64 +83,105 @@ struct ctr_process *ctr_process_free(struct ctr_process *p)
 
 BV_DEFINE_CLEANUP(struct ctr_process, ctr_process_free)
 
-int ctr_process_parse(json_t *obj, const char *path, struct ctr_process **ret, struct bv_error *err)
+/* process.consoleSize. */
+static int parse_console_size(json_t *v, const char *path, struct ctr_process *p, struct bv_error *err)
 {
-        _cleanup_(ctr_process_freep) struct ctr_process *p = calloc(1, sizeof(*p));
         char pp[P_MAX];
-        json_t *v, *item;
         int64_t i64;
         bool has;
         int r;
 
-        if (!p)
+        snprintf(pp, sizeof(pp), "%s.consoleSize", path);
+        if ((r = ctr_cfg_get_int(v, "height", pp, 0, 65535, &i64, &has, err)) < 0)
+                return r;
+        p->console_height = has ? (unsigned)i64 : 0;
+        if ((r = ctr_cfg_get_int(v, "width", pp, 0, 65535, &i64, &has, err)) < 0)
+                return r;
+        p->console_width = has ? (unsigned)i64 : 0;
+        return 0;
+}
+
+/* process.user.additionalGids (g may be NULL); pp is the path of the user object. */
+static int parse_gids(json_t *g, char pp[P_MAX], const char *path, struct ctr_process *p, struct bv_error *err)
+{
+        int r;
+
+        snprintf(pp, P_MAX, "%s.user.additionalGids", path);
+        if ((r = ctr_cfg_check_count(g, pp, err)) < 0)
+                return r;
+        if (!g || json_array_size(g) == 0)
+                return 0;
+        p->additional_gids = calloc(json_array_size(g), sizeof(gid_t));
+        if (!p->additional_gids)
                 return -ENOMEM;
-        p->json = json_incref(obj);
-        if ((r = ctr_cfg_get_bool(obj, "terminal", path, &p->terminal, err)) < 0)
-                return r;
-        if ((r = ctr_cfg_get(obj, "consoleSize", JSON_OBJECT, path, &v, err)) < 0)
-                return r;
-        if (v) {
-                snprintf(pp, sizeof(pp), "%s.consoleSize", path);
-                if ((r = ctr_cfg_get_int(v, "height", pp, 0, 65535, &i64, &has, err)) < 0)
-                        return r;
-                p->console_height = has ? (unsigned)i64 : 0;
-                if ((r = ctr_cfg_get_int(v, "width", pp, 0, 65535, &i64, &has, err)) < 0)
-                        return r;
-                p->console_width = has ? (unsigned)i64 : 0;
+        for (size_t i = 0; i < json_array_size(g); i++) {
+                json_t *x = json_array_get(g, i);
+                if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) >= UINT32_MAX)
+                        return bv_error_set(err, EINVAL, "%s[%zu]: expected a gid", pp, i);
+                p->additional_gids[p->n_additional_gids++] = (gid_t)json_integer_value(x);
         }
-        if ((r = ctr_cfg_get(obj, "user", JSON_OBJECT, path, &v, err)) < 0)
+        return 0;
+}
+
+/* process.user: uid, gid, umask, additionalGids. */
+static int parse_user(json_t *v, const char *path, struct ctr_process *p, struct bv_error *err)
+{
+        char pp[P_MAX];
+        int64_t i64;
+        json_t *g;
+        int r;
+
+        snprintf(pp, sizeof(pp), "%s.user", path);
+        if ((r = ctr_cfg_get_ids(v, pp, &p->uid, &p->gid, err)) < 0 ||
+            (r = ctr_cfg_get_int(v, "umask", pp, 0, 0777, &i64, &p->has_umask, err)) < 0)
                 return r;
-        if (v) {
-                snprintf(pp, sizeof(pp), "%s.user", path);
-                if ((r = ctr_cfg_get_int(v, "uid", pp, 0, UINT32_MAX - 1, &i64, &has, err)) < 0)
+        p->umask = (mode_t)i64;
+        if ((r = ctr_cfg_get(v, "additionalGids", JSON_ARRAY, pp, &g, err)) < 0)
+                return r;
+        return parse_gids(g, pp, path, p, err);
+}
+
+/* process.rlimits. */
+static int parse_rlimits(json_t *v, const char *path, struct ctr_process *p, struct bv_error *err)
+{
+        char pp[P_MAX], ip[P_MAX];
+        json_t *item;
+        void *rlimits;
+        int r;
+
+        snprintf(pp, sizeof(pp), "%s.rlimits", path);
+        if ((r = ctr_cfg_array_alloc(v, pp, sizeof(*p->rlimits), &rlimits, err)) < 0)
+                return r;
+        p->rlimits = rlimits;
+        FOR_OBJECTS(v, i, item, pp, ip, err) {
+                const char *type = NULL;
+                struct ctr_rlimit *rl = &p->rlimits[p->n_rlimits];
+                if ((r = ctr_cfg_get_str(item, "type", ip, &type, err)) < 0)
                         return r;
-                p->uid = has ? (uid_t)i64 : 0;
-                if ((r = ctr_cfg_get_int(v, "gid", pp, 0, UINT32_MAX - 1, &i64, &has, err)) < 0)
+                if (!type)
+                        return bv_error_set(err, EINVAL, "%s.type: missing", ip);
+                rl->resource = -1;
+                for (size_t k = 0; k < BV_ELEMENTSOF(rlimit_names); k++)
+                        if (strcmp(rlimit_names[k].name, type) == 0)
+                                rl->resource = rlimit_names[k].res;
+                if (rl->resource < 0)
+                        return bv_error_set(err, EINVAL, "%s.type: unknown rlimit '%s'", ip, type);
+                if ((r = ctr_cfg_get_u64(item, "soft", ip, &rl->soft, NULL, err)) < 0 ||
+                    (r = ctr_cfg_get_u64(item, "hard", ip, &rl->hard, NULL, err)) < 0)
                         return r;
-                p->gid = has ? (gid_t)i64 : 0;
-                if ((r = ctr_cfg_get_int(v, "umask", pp, 0, 0777, &i64, &p->has_umask, err)) < 0)
-                        return r;
-                p->umask = (mode_t)i64;
-                json_t *g;
-                if ((r = ctr_cfg_get(v, "additionalGids", JSON_ARRAY, pp, &g, err)) < 0)
-                        return r;
-                snprintf(pp, sizeof(pp), "%s.user.additionalGids", path);
-                if ((r = ctr_cfg_check_count(g, pp, err)) < 0)
-                        return r;
-                if (g && json_array_size(g) > 0) {
-                        p->additional_gids = calloc(json_array_size(g), sizeof(gid_t));
-                        if (!p->additional_gids)
-                                return -ENOMEM;
-                        for (size_t i = 0; i < json_array_size(g); i++) {
-                                json_t *x = json_array_get(g, i);
-                                if (!json_is_integer(x) || json_integer_value(x) < 0 ||
-                                    json_integer_value(x) >= UINT32_MAX)
-                                        return bv_error_set(err, EINVAL, "%s[%zu]: expected a gid", pp, i);
-                                p->additional_gids[p->n_additional_gids++] = (gid_t)json_integer_value(x);
-                        }
-                }
+                if (rl->soft > rl->hard)
+                        return bv_error_set(err, EINVAL, "%s: soft limit above the hard limit", ip);
+                p->n_rlimits++;
         }
+        return 0;
+}
+
+/* process.args, env and cwd (default "/"). */
+static int parse_command(json_t *obj, const char *path, struct ctr_process *p, struct bv_error *err)
+{
         size_t n_args = 0;
+        int r;
+
         if ((r = ctr_cfg_get_str_array(obj, "args", path, &p->args, &n_args, err)) < 0)
                 return r;
         if (n_args == 0)
@@ -155,47 +196,37 @@ int ctr_process_parse(json_t *obj, const char *path, struct ctr_process **ret, s
                 p->cwd = "/";
         if (p->cwd[0] != '/')
                 return bv_error_set(err, EINVAL, "%s.cwd: '%s' is not an absolute path", path, p->cwd);
-        if ((r = ctr_cfg_get(obj, "capabilities", JSON_OBJECT, path, &v, err)) < 0)
+        return 0;
+}
+
+int ctr_process_parse(json_t *obj, const char *path, struct ctr_process **ret, struct bv_error *err)
+{
+        _cleanup_(ctr_process_freep) struct ctr_process *p = calloc(1, sizeof(*p));
+        char pp[P_MAX];
+        json_t *v;
+        int64_t i64;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        p->json = json_incref(obj);
+        if ((r = ctr_cfg_get_bool(obj, "terminal", path, &p->terminal, err)) < 0 ||
+            (r = ctr_cfg_get(obj, "consoleSize", JSON_OBJECT, path, &v, err)) < 0 ||
+            (v && (r = parse_console_size(v, path, p, err)) < 0) ||
+            (r = ctr_cfg_get(obj, "user", JSON_OBJECT, path, &v, err)) < 0 ||
+            (v && (r = parse_user(v, path, p, err)) < 0) ||
+            (r = parse_command(obj, path, p, err)) < 0 ||
+            (r = ctr_cfg_get(obj, "capabilities", JSON_OBJECT, path, &v, err)) < 0)
                 return r;
         if (v) {
                 snprintf(pp, sizeof(pp), "%s.capabilities", path);
                 if ((r = parse_caps(v, pp, p, err)) < 0)
                         return r;
         }
-        if ((r = ctr_cfg_get(obj, "rlimits", JSON_ARRAY, path, &v, err)) < 0)
-                return r;
-        if (v) {
-                snprintf(pp, sizeof(pp), "%s.rlimits", path);
-                if ((r = ctr_cfg_check_count(v, pp, err)) < 0)
-                        return r;
-                p->rlimits = calloc(json_array_size(v) + 1, sizeof(*p->rlimits));
-                if (!p->rlimits)
-                        return -ENOMEM;
-                char ip[P_MAX];
-                FOR_OBJECTS(v, i, item, pp, ip, err) {
-                        const char *type = NULL;
-                        struct ctr_rlimit *rl = &p->rlimits[p->n_rlimits];
-                        if ((r = ctr_cfg_get_str(item, "type", ip, &type, err)) < 0)
-                                return r;
-                        if (!type)
-                                return bv_error_set(err, EINVAL, "%s.type: missing", ip);
-                        rl->resource = -1;
-                        for (size_t k = 0; k < BV_ELEMENTSOF(rlimit_names); k++)
-                                if (strcmp(rlimit_names[k].name, type) == 0)
-                                        rl->resource = rlimit_names[k].res;
-                        if (rl->resource < 0)
-                                return bv_error_set(err, EINVAL, "%s.type: unknown rlimit '%s'", ip, type);
-                        if ((r = ctr_cfg_get_u64(item, "soft", ip, &rl->soft, NULL, err)) < 0 ||
-                            (r = ctr_cfg_get_u64(item, "hard", ip, &rl->hard, NULL, err)) < 0)
-                                return r;
-                        if (rl->soft > rl->hard)
-                                return bv_error_set(err, EINVAL, "%s: soft limit above the hard limit", ip);
-                        p->n_rlimits++;
-                }
-        }
-        if ((r = ctr_cfg_get_bool(obj, "noNewPrivileges", path, &p->no_new_privileges, err)) < 0)
-                return r;
-        if ((r = ctr_cfg_get_int(obj, "oomScoreAdj", path, -1000, 1000, &i64, &p->has_oom_score_adj, err)) < 0)
+        if ((r = ctr_cfg_get(obj, "rlimits", JSON_ARRAY, path, &v, err)) < 0 ||
+            (v && (r = parse_rlimits(v, path, p, err)) < 0) ||
+            (r = ctr_cfg_get_bool(obj, "noNewPrivileges", path, &p->no_new_privileges, err)) < 0 ||
+            (r = ctr_cfg_get_int(obj, "oomScoreAdj", path, -1000, 1000, &i64, &p->has_oom_score_adj, err)) < 0)
                 return r;
         p->oom_score_adj = (int)i64;
         *ret = TAKE_PTR(p);
@@ -346,12 +377,11 @@ static int parse_hooks(json_t *hooks, struct ctr_config *cfg, struct bv_error *e
                         return r;
                 if (!arr)
                         continue;
+                void *list;
                 snprintf(kp, sizeof(kp), "hooks.%s", kinds[k]);
-                if ((r = ctr_cfg_check_count(arr, kp, err)) < 0)
+                if ((r = ctr_cfg_array_alloc(arr, kp, sizeof(struct ctr_hook), &list, err)) < 0)
                         return r;
-                cfg->hooks[k] = calloc(json_array_size(arr) + 1, sizeof(struct ctr_hook));
-                if (!cfg->hooks[k])
-                        return -ENOMEM;
+                cfg->hooks[k] = list;
                 FOR_OBJECTS(arr, i, item, kp, ip, err) {
                         struct ctr_hook *h = &cfg->hooks[k][cfg->n_hooks[k]++];
                         int64_t t;
@@ -404,8 +434,6 @@ struct ctr_config *ctr_config_free(struct ctr_config *cfg)
         return NULL;
 }
 
-BV_DEFINE_CLEANUP(struct ctr_config, ctr_config_free)
-
 int ctr_config_parse(const char *buf, size_t len, struct ctr_config **ret, struct bv_error *err)
 {
         _cleanup_(ctr_config_freep) struct ctr_config *cfg = calloc(1, sizeof(*cfg));
@@ -448,11 +476,10 @@ int ctr_config_parse(const char *buf, size_t len, struct ctr_config **ret, struc
         if ((r = ctr_cfg_get(j, "mounts", JSON_ARRAY, "", &v, err)) < 0)
                 return r;
         if (v) {
-                if ((r = ctr_cfg_check_count(v, "mounts", err)) < 0)
+                void *mounts;
+                if ((r = ctr_cfg_array_alloc(v, "mounts", sizeof(*cfg->mounts), &mounts, err)) < 0)
                         return r;
-                cfg->mounts = calloc(json_array_size(v) + 1, sizeof(*cfg->mounts));
-                if (!cfg->mounts)
-                        return -ENOMEM;
+                cfg->mounts = mounts;
                 FOR_OBJECTS(v, i, item, "mounts", ip, err) {
                         r = parse_mount(item, ip, &cfg->mounts[cfg->n_mounts++], err);
                         if (r < 0)

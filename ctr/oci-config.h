@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 
@@ -27,6 +28,8 @@ int ctr_cfg_get_str(json_t *obj, const char *key, const char *path, const char *
 int ctr_cfg_get_bool(json_t *obj, const char *key, const char *path, bool *ret, struct bv_error *err);
 int ctr_cfg_get_int(json_t *obj, const char *key, const char *path, int64_t min, int64_t max,
                     int64_t *ret, bool *present, struct bv_error *err);
+/* obj's "uid" and "gid" (each 0 when absent). */
+int ctr_cfg_get_ids(json_t *obj, const char *path, uid_t *ret_uid, gid_t *ret_gid, struct bv_error *err);
 int ctr_cfg_get_u64(json_t *obj, const char *key, const char *path, uint64_t *ret, bool *present,
                     struct bv_error *err);
 /* A malloc'ed NULL-terminated array of the strings of arr (pointers into arr). */
@@ -35,6 +38,8 @@ int ctr_cfg_str_array(json_t *arr, const char *path, const char ***ret, size_t *
 int ctr_cfg_get_str_array(json_t *obj, const char *key, const char *path, const char ***ret,
                           size_t *ret_n, struct bv_error *err);
 int ctr_cfg_check_count(json_t *arr, const char *path, struct bv_error *err);
+/* ctr_cfg_check_count(), then room for one element more than arr has (zeroed, malloc'ed) into *ret. */
+int ctr_cfg_array_alloc(json_t *arr, const char *path, size_t size, void **ret, struct bv_error *err);
 /* "private", "rslave", ... -> MS_* flags; -EINVAL when unknown. */
 int ctr_cfg_propagation_parse(const char *s, unsigned long *ret);
 /* Parses the "linux" object into cfg. */

@@ -132,17 +132,179 @@ static int child_wait_start(int sync, int fifo, struct bv_error *err)
 
 static int set_pdeathsig(int sig)
 {
-        return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0);
+        return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+/* Runs the hooks of kind (none: nothing) with the state (status, pid) on their stdin. */
+static int hooks_run_state(const struct ctr_config *cfg, const struct ctr_create_opts *o, enum ctr_hook_kind kind,
+                           enum ctr_status status, pid_t pid, struct bv_error *err)
+{
+        if (!cfg->n_hooks[kind])
+                return 0;
+        _cleanup_free_ char *state = ctr_state_json_text(o->id, status, pid, o->bundle, cfg->annotations);
+        if (!state)
+                return -ENOMEM;
+        return ctr_hooks_run(cfg, kind, state, err);
+}
+
+/* Moves *fd, when it is one of 0-2, to the lowest free fd above them (close-on-exec). */
+static int child_fd_off_stdio(int *fd)
+{
+        if (*fd < 0 || *fd > 2)
+                return 0;
+        int n = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+        if (n < 0)
+                return -errno;
+        *fd = n;
+        return 0;
+}
+
+/*
+ * opts->stdio_fds onto the init's 0, 1 and 2 (has_stdio). Our own fds that
+ * sit on 0-2 (when the caller runs with those closed) move away first; then
+ * every source is copied above 2 before the dup2()s, so that a source among
+ * 0-2 ({ 1, 0, 2 }, or one fd for all three) is not overwritten on the way,
+ * and so that dup2() always clears FD_CLOEXEC on the target (it would not
+ * for a source that already stands on its own number).
+ */
+static int child_stdio(struct child_args *a, struct bv_error *err)
+{
+        int tmp[3] = { -1, -1, -1 }, r = 0;
+
+        if (!a->opts->has_stdio)
+                return 0;
+        if ((r = child_fd_off_stdio(&a->sync)) < 0 || (r = child_fd_off_stdio(&a->fifo)) < 0 ||
+            (r = child_fd_off_stdio(&a->console)) < 0)
+                return bv_error_set_errno(err, -r, "Failed to set up stdio");
+        for (int t = 0; t < CTR_NS_MAX; t++)
+                if ((r = child_fd_off_stdio(&a->ns_fds[t])) < 0)
+                        return bv_error_set_errno(err, -r, "Failed to set up stdio");
+        for (int fd = 0; fd < 3 && r == 0; fd++)
+                if ((tmp[fd] = fcntl(a->opts->stdio_fds[fd], F_DUPFD_CLOEXEC, 3)) < 0)
+                        r = -errno;
+        for (int fd = 0; fd < 3 && r == 0; fd++)
+                if (dup2(tmp[fd], fd) < 0)
+                        r = -errno;
+        for (int fd = 0; fd < 3; fd++)
+                if (tmp[fd] >= 0)
+                        close(tmp[fd]);
+        return r < 0 ? bv_error_set_errno(err, -r, "Failed to set up stdio") : 0;
+}
+
+/*
+ * Becomes root of a new user namespace, joins the namespaces given by path,
+ * makes the cgroup namespace when clone() could not, sets host and domain
+ * name. A failed setresuid() leaves err empty (its errno says it all).
+ */
+static int child_join(const struct child_args *a, struct bv_error *err)
+{
+        static const enum ctr_ns_type order[] = { CTR_NS_USER, CTR_NS_MOUNT, CTR_NS_NET, CTR_NS_IPC,
+                                                  CTR_NS_UTS, CTR_NS_CGROUP };
+        const struct ctr_config *cfg = a->cfg;
+
+        if (cfg->ns[CTR_NS_USER].enabled && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+                return -errno;
+        for (size_t i = 0; i < BV_ELEMENTSOF(order); i++) {
+                int fd = a->ns_fds[order[i]];
+                if (fd >= 0 && setns(fd, ctr_ns_flag(order[i])) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to join the %s namespace '%s'",
+                                                  ctr_ns_name(order[i]), cfg->ns[order[i]].path);
+        }
+        if (cfg->ns[CTR_NS_CGROUP].enabled && !cfg->ns[CTR_NS_CGROUP].path && !a->cgroup_by_clone &&
+            unshare(CLONE_NEWCGROUP) < 0)
+                return bv_error_set_errno(err, errno, "Failed to create the cgroup namespace");
+        if (cfg->hostname && *cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+                return bv_error_set_errno(err, errno, "Failed to set the hostname");
+        if (cfg->domainname && *cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+                return bv_error_set_errno(err, errno, "Failed to set the domainname");
+        return 0;
+}
+
+/* The pty (process.terminal) becomes the controlling terminal and stdio. */
+static int child_pty_stdio(struct ctr_child *c, struct bv_error *err)
+{
+        if (c->pty_slave < 0)
+                return 0;
+        if (setsid() < 0 || ioctl(c->pty_slave, TIOCSCTTY, 0) < 0)
+                return bv_error_set_errno(err, errno, "Failed to make the pty the controlling terminal");
+        for (int fd = 0; fd < 3; fd++)
+                if (dup2(c->pty_slave, fd) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to set up stdio");
+        close(c->pty_slave);
+        return 0;
+}
+
+/*
+ * Mounts, the prestart/createRuntime round trip with the runtime (a failed
+ * one ends us without a word: the runtime is gone or has given up),
+ * console, createContainer hooks, pivot_root, the pty, the process's
+ * credentials; and the path of the program into exe.
+ */
+static int child_prepare(const struct child_args *a, pid_t host_pid, char *exe, size_t exe_len,
+                         struct bv_error *err)
+{
+        const struct ctr_config *cfg = a->cfg;
+        struct ctr_child c = { .config = cfg, .process = cfg->process, .rootfs = a->rootfs,
+                               .bundle = a->opts->bundle, .rootfd = -1,
+                               .userns = cfg->ns[CTR_NS_USER].enabled, .no_pivot = a->opts->no_pivot,
+                               .console_sock = a->console, .pty_slave = -1 };
+        struct sync_msg m;
+        int r;
+
+        if ((r = ctr_rootfs_prepare(&c, err)) < 0)
+                return r;
+        if (cfg->n_hooks[CTR_HOOK_PRESTART] || cfg->n_hooks[CTR_HOOK_CREATE_RUNTIME]) {
+                if (sync_send(a->sync, 'H', 0, NULL) < 0 || sync_recv(a->sync, &m, SYNC_TIMEOUT_MS * 2) != 1 ||
+                    m.type != 'h')
+                        _exit(1);
+        }
+        if ((r = ctr_console_setup(&c, err)) < 0 ||
+            (r = hooks_run_state(cfg, a->opts, CTR_HOOK_CREATE_CONTAINER, CTR_STATUS_CREATING, host_pid, err)) < 0 ||
+            (r = ctr_rootfs_enter(&c, err)) < 0 || (r = child_pty_stdio(&c, err)) < 0 ||
+            (r = ctr_process_finalize(cfg, c.process, a->filter, err)) < 0)
+                return r;
+        return ctr_process_find_exec(c.process, exe, exe_len, err);
+}
+
+/* No fd of ours reaches the container: all but stdio and the preserved ones close on exec. */
+static void child_close_on_exec(unsigned preserve_fds)
+{
+        unsigned first = 3 + preserve_fds;
+
+        for (unsigned fd = 3; fd < first; fd++)
+                bv_fd_set_cloexec((int)fd, 0);
+        if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                for (int fd = (int)first; fd < 65536; fd++)
+                        fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* Reports ready, waits for start, runs startContainer hooks, seccomp (with NNP), and execs. */
+static __attribute__((noreturn)) void child_exec(const struct child_args *a, pid_t host_pid, const char *exe)
+{
+        const struct ctr_config *cfg = a->cfg;
+        const struct ctr_process *p = cfg->process;
+        struct bv_error err = { 0 };
+        int r;
+
+        /* From here the runtime may end (after create): it must not take us along. */
+        set_pdeathsig(0);
+        if (sync_send(a->sync, 'R', 0, NULL) < 0)
+                _exit(1);
+        if ((r = child_wait_start(a->sync, a->fifo, &err)) < 0 ||
+            (r = hooks_run_state(cfg, a->opts, CTR_HOOK_START_CONTAINER, CTR_STATUS_RUNNING, host_pid, &err)) < 0)
+                child_fail(a->sync, r, &err);
+        if (p->no_new_privileges && (r = ctr_seccomp_apply(cfg->seccomp, a->filter, &err)) < 0)
+                child_fail(a->sync, r, &err);
+        child_close_on_exec(a->opts->preserve_fds);
+        ctr_signals_reset();
+        execve(exe, (char *const *)p->args, (char *const *)p->env);
+        r = -errno;
+        bv_error_set_errno(&err, -r, "exec: \"%s\"", p->args[0]);
+        child_fail(a->sync, r, &err);
 }
 
 static __attribute__((noreturn)) void child_main(struct child_args *a)
 {
-        const struct ctr_config *cfg = a->cfg;
-        const struct ctr_process *p = cfg->process;
-        struct ctr_child c = { .config = cfg, .process = p, .rootfs = a->rootfs,
-                               .bundle = a->opts->bundle, .rootfd = -1,
-                               .userns = cfg->ns[CTR_NS_USER].enabled, .no_pivot = a->opts->no_pivot,
-                               .console_sock = a->console, .pty_slave = -1 };
         struct bv_error err = { 0 };
         struct sync_msg m;
         char exe[4096];
@@ -153,80 +315,10 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
         if (r != 1 || m.type != 'M')
                 _exit(1);
         pid_t host_pid = m.value;
-        if (c.userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-                child_fail(a->sync, -errno, &(struct bv_error){ 0 });
-        static const enum ctr_ns_type order[] = { CTR_NS_USER, CTR_NS_MOUNT, CTR_NS_NET, CTR_NS_IPC,
-                                                  CTR_NS_UTS, CTR_NS_CGROUP };
-        for (size_t i = 0; i < BV_ELEMENTSOF(order); i++) {
-                int fd = a->ns_fds[order[i]];
-                if (fd >= 0 && setns(fd, ctr_ns_flag(order[i])) < 0) {
-                        r = bv_error_set_errno(&err, errno, "Failed to join the %s namespace '%s'",
-                                               ctr_ns_name(order[i]), cfg->ns[order[i]].path);
-                        child_fail(a->sync, r, &err);
-                }
-        }
-        if (cfg->ns[CTR_NS_CGROUP].enabled && !cfg->ns[CTR_NS_CGROUP].path && !a->cgroup_by_clone &&
-            unshare(CLONE_NEWCGROUP) < 0)
-                child_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to create the cgroup namespace"), &err);
-        if (cfg->hostname && *cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
-                child_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to set the hostname"), &err);
-        if (cfg->domainname && *cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
-                child_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to set the domainname"), &err);
-        if ((r = ctr_rootfs_prepare(&c, &err)) < 0)
+        if ((r = child_stdio(a, &err)) < 0 || (r = child_join(a, &err)) < 0 ||
+            (r = child_prepare(a, host_pid, exe, sizeof(exe), &err)) < 0)
                 child_fail(a->sync, r, &err);
-        if (cfg->n_hooks[CTR_HOOK_PRESTART] || cfg->n_hooks[CTR_HOOK_CREATE_RUNTIME]) {
-                if (sync_send(a->sync, 'H', 0, NULL) < 0 || sync_recv(a->sync, &m, SYNC_TIMEOUT_MS * 2) != 1 ||
-                    m.type != 'h')
-                        _exit(1);
-        }
-        if ((r = ctr_console_setup(&c, &err)) < 0)
-                child_fail(a->sync, r, &err);
-        if (cfg->n_hooks[CTR_HOOK_CREATE_CONTAINER]) {
-                _cleanup_free_ char *state = ctr_state_json_text(a->opts->id, CTR_STATUS_CREATING, host_pid,
-                                                                 a->opts->bundle, cfg->annotations);
-                if (!state || (r = ctr_hooks_run(cfg, CTR_HOOK_CREATE_CONTAINER, state, &err)) < 0)
-                        child_fail(a->sync, state ? r : -ENOMEM, &err);
-        }
-        if ((r = ctr_rootfs_enter(&c, &err)) < 0)
-                child_fail(a->sync, r, &err);
-        if (c.pty_slave >= 0) {
-                if (setsid() < 0 || ioctl(c.pty_slave, TIOCSCTTY, 0) < 0)
-                        child_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to make the pty the controlling terminal"), &err);
-                for (int fd = 0; fd < 3; fd++)
-                        if (dup2(c.pty_slave, fd) < 0)
-                                child_fail(a->sync, bv_error_set_errno(&err, errno, "Failed to set up stdio"), &err);
-                close(c.pty_slave);
-        }
-        if ((r = ctr_process_finalize(cfg, p, a->filter, &err)) < 0)
-                child_fail(a->sync, r, &err);
-        if ((r = ctr_process_find_exec(p, exe, sizeof(exe), &err)) < 0)
-                child_fail(a->sync, r, &err);
-        /* From here the runtime may end (after create): it must not take us along. */
-        set_pdeathsig(0);
-        if (sync_send(a->sync, 'R', 0, NULL) < 0)
-                _exit(1);
-        if ((r = child_wait_start(a->sync, a->fifo, &err)) < 0)
-                child_fail(a->sync, r, &err);
-        if (cfg->n_hooks[CTR_HOOK_START_CONTAINER]) {
-                _cleanup_free_ char *state = ctr_state_json_text(a->opts->id, CTR_STATUS_RUNNING, host_pid,
-                                                                 a->opts->bundle, cfg->annotations);
-                if (!state || (r = ctr_hooks_run(cfg, CTR_HOOK_START_CONTAINER, state, &err)) < 0)
-                        child_fail(a->sync, state ? r : -ENOMEM, &err);
-        }
-        if (p->no_new_privileges && (r = ctr_seccomp_apply(cfg->seccomp, a->filter, &err)) < 0)
-                child_fail(a->sync, r, &err);
-        /* No fd of ours reaches the container: all but stdio and the preserved ones close on exec. */
-        unsigned first = 3 + a->opts->preserve_fds;
-        for (unsigned fd = 3; fd < first; fd++)
-                bv_fd_set_cloexec((int)fd, 0);
-        if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                for (int fd = (int)first; fd < 65536; fd++)
-                        fcntl(fd, F_SETFD, FD_CLOEXEC);
-        ctr_signals_reset();
-        execve(exe, (char *const *)p->args, (char *const *)p->env);
-        r = -errno;
-        bv_error_set_errno(&err, -r, "exec: \"%s\"", p->args[0]);
-        child_fail(a->sync, r, &err);
+        child_exec(a, host_pid, exe);
 }
 
 static int write_idmap(pid_t pid, const char *file, const struct ctr_idmap *maps, size_t n,
@@ -402,72 +494,99 @@ static void close_ns_fds(int (*fds)[CTR_NS_MAX])
                         close((*fds)[t]);
 }
 
-static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts *o, struct create_undo *u,
-                     pid_t *ret_pid, struct bv_error *err)
+/* What create refuses before it makes anything; the real root.path into rootfs. */
+static int check_create(const struct ctr_config *cfg, const struct ctr_create_opts *o, char rootfs[4096],
+                        struct bv_error *err)
 {
-        char rootfs[4096], fifo[4200];
-        struct child_args a = { .cfg = cfg, .opts = o, .rootfs = rootfs, .sync = -1, .fifo = -1,
-                                .console = -1 };
-        _cleanup_close_ int cgfd = -1, fifo_fd = -1, console = -1, sp0 = -1, sp1 = -1;
-        _cleanup_(close_ns_fds) int ns_fds[CTR_NS_MAX];
-        _cleanup_(ctr_bpf_done) struct ctr_bpf filter = { 0 };
-        uint64_t flags = 0;
-        int r;
+        char rp[4200];
+        struct stat st;
 
-        for (int t = 0; t < CTR_NS_MAX; t++)
-                ns_fds[t] = -1;
         if (!id_is_valid(o->id))
                 return bv_error_set(err, EINVAL, "invalid container id '%s'", o->id);
         if (!cfg->process)
                 return bv_error_set(err, EINVAL, "process: missing (nothing to run)");
         if (cfg->process->terminal && !o->console_socket && !o->has_console_fd)
                 return bv_error_set(err, EINVAL, "process.terminal is true: --console-socket is required");
-        char rp[4200];
+        for (int fd = 0; o->has_stdio && fd < 3; fd++)
+                if (fcntl(o->stdio_fds[fd], F_GETFD) < 0)
+                        return bv_error_set_errno(err, errno, "stdio fd %d for the container's fd %d",
+                                                  o->stdio_fds[fd], fd);
         if (cfg->root_path[0] == '/')
                 snprintf(rp, sizeof(rp), "%s", cfg->root_path);
         else
                 snprintf(rp, sizeof(rp), "%s/%s", o->bundle, cfg->root_path);
         if (!realpath(rp, rootfs))
                 return bv_error_set_errno(err, errno, "root.path '%s'", rp);
-        struct stat st;
         if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
                 return bv_error_set(err, ENOTDIR, "root.path '%s' is not a directory", rp);
-        if ((r = ctr_seccomp_compile(cfg, o->state_root, &filter, err)) < 0)
-                return r;
+        return 0;
+}
+
+/*
+ * Plans the cgroup into cg ("" for none), makes the state directory, then
+ * the cgroup with its limits (*ret_cgfd): each recorded in u once made.
+ */
+static int make_dir_and_cgroup(const struct ctr_config *cfg, const struct ctr_create_opts *o, struct create_undo *u,
+                               char cg[4096], int *ret_cgfd, struct bv_error *err)
+{
+        struct stat st;
+        int r;
+
         if ((r = ctr_cgroup_plan(cfg, o->id, u->cgroup, sizeof(u->cgroup), err)) < 0) {
                 u->cgroup[0] = 0;
                 return r;
         }
-        char cg[sizeof(u->cgroup)];
-        memcpy(cg, u->cgroup, sizeof(cg));
+        memcpy(cg, u->cgroup, sizeof(u->cgroup));
         u->cgroup[0] = 0;
         if ((r = ctr_state_dir_make(o->state_root, o->id, u->state_dir, sizeof(u->state_dir), err)) < 0)
                 return r;
         u->dir_made = true;
-        if (cg[0]) {
-                struct stat cst;
-                if (stat(cg, &cst) == 0)
-                        return bv_error_set(err, EEXIST, "cgroup '%s' already exists", cg);
-                cgfd = ctr_cgroup_setup(cfg, cg, err);
-                if (cgfd < 0)
-                        return cgfd;
-                memcpy(u->cgroup, cg, sizeof(cg));
-        }
-        snprintf(fifo, sizeof(fifo), "%s/exec.fifo", u->state_dir);
+        if (!cg[0])
+                return 0;
+        if (stat(cg, &st) == 0)
+                return bv_error_set(err, EEXIST, "cgroup '%s' already exists", cg);
+        int cgfd = ctr_cgroup_setup(cfg, cg, err);
+        if (cgfd < 0)
+                return cgfd;
+        memcpy(u->cgroup, cg, sizeof(u->cgroup));
+        *ret_cgfd = cgfd;
+        return 0;
+}
+
+/* exec.fifo in the state directory (path into fifo), opened for reading without blocking (*ret_fd). */
+static int open_fifo(const char *state_dir, char fifo[4200], int *ret_fd, struct bv_error *err)
+{
+        snprintf(fifo, 4200, "%s/exec.fifo", state_dir);
         if (mkfifo(fifo, 0600) < 0)
                 return bv_error_set_errno(err, errno, "Failed to create '%s'", fifo);
-        fifo_fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fifo_fd < 0)
+        *ret_fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (*ret_fd < 0)
                 return bv_error_set_errno(err, errno, "Failed to open '%s'", fifo);
+        return 0;
+}
+
+/* The socket the pty master goes to (process.terminal) into *ret_fd; it stays -1 when there is none. */
+static int open_console(const struct ctr_config *cfg, const struct ctr_create_opts *o, int *ret_fd,
+                        struct bv_error *err)
+{
         if (o->console_socket && cfg->process->terminal) {
-                console = bv_unix_connect(o->console_socket, 0, err);
-                if (console < 0)
+                *ret_fd = bv_unix_connect(o->console_socket, 0, err);
+                if (*ret_fd < 0)
                         return bv_error_prefix(err, "--console-socket");
         } else if (o->has_console_fd && cfg->process->terminal) {
-                console = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
-                if (console < 0)
+                *ret_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
+                if (*ret_fd < 0)
                         return bv_error_set_errno(err, errno, "Failed to duplicate the console socket");
         }
+        return 0;
+}
+
+/* The namespaces to join (by path) into fds; the CLONE_* flags of those to create into *ret_flags. */
+static int open_namespaces(const struct ctr_config *cfg, int fds[CTR_NS_MAX], uint64_t *ret_flags,
+                           struct bv_error *err)
+{
+        uint64_t flags = 0;
+
         for (int t = 0; t < CTR_NS_MAX; t++) {
                 if (!cfg->ns[t].enabled)
                         continue;
@@ -475,39 +594,36 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                         flags |= (uint64_t)ctr_ns_flag(t);
                         continue;
                 }
-                ns_fds[t] = open(cfg->ns[t].path, O_RDONLY | O_CLOEXEC);
-                if (ns_fds[t] < 0) {
-                        r = bv_error_set_errno(err, errno, "linux.namespaces: '%s'", cfg->ns[t].path);
-                        return r;
-                }
+                fds[t] = open(cfg->ns[t].path, O_RDONLY | O_CLOEXEC);
+                if (fds[t] < 0)
+                        return bv_error_set_errno(err, errno, "linux.namespaces: '%s'", cfg->ns[t].path);
         }
-        int sp[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-                r = bv_error_set_errno(err, errno, "Failed to create the sync socket");
-                return r;
-        }
-        sp0 = sp[0];
-        sp1 = sp[1];
-        a.sync = sp1;
-        a.fifo = fifo_fd;
-        a.console = console;
-        a.filter = &filter;
-        memcpy(a.ns_fds, ns_fds, sizeof(ns_fds));
-        a.ns_fds[CTR_NS_PID] = a.ns_fds[CTR_NS_TIME] = -1;
-        /*
-         * A process in a user namespace other than the host's cannot join a
-         * netns the host owns: for a new user namespace, or one joined by
-         * path, the netns is joined before, for the clone.
-         */
-        bool join_user = ns_fds[CTR_NS_USER] >= 0;
+        *ret_flags = flags;
+        return 0;
+}
+
+/*
+ * Clones the init (which runs child_main() and never returns here). A
+ * process in a user namespace other than the host's cannot join a netns
+ * the host owns: for a new user namespace, or one joined by path, the
+ * netns is joined before, for the clone. Returns the pid (and whether
+ * clone() put it into cgfd's cgroup) or -errno.
+ */
+static pid_t spawn_init(struct child_args *a, const int ns_fds[CTR_NS_MAX], uint64_t flags, int cgfd, int sp0,
+                        bool *ret_by_clone, struct bv_error *err)
+{
+        bool join_user = ns_fds[CTR_NS_USER] >= 0, by_clone = false;
         unsigned mask = CTR_NS_CHILDREN | ((flags & CLONE_NEWUSER) || join_user ? 1u << CTR_NS_NET : 0);
-        if (mask & (1u << CTR_NS_NET))
-                a.ns_fds[CTR_NS_NET] = -1;
-        bool by_clone = false;
         pid_t pid;
+        int r;
+
+        memcpy(a->ns_fds, ns_fds, sizeof(a->ns_fds));
+        a->ns_fds[CTR_NS_PID] = a->ns_fds[CTR_NS_TIME] = -1;
+        if (mask & (1u << CTR_NS_NET))
+                a->ns_fds[CTR_NS_NET] = -1;
         if (join_user) {
-                a.ns_fds[CTR_NS_USER] = -1;
-                pid = clone_in_userns(ns_fds, mask, flags, &a, sp0);
+                a->ns_fds[CTR_NS_USER] = -1;
+                pid = clone_in_userns(ns_fds, mask, flags, a, sp0);
         } else {
                 struct ctr_ns_saved saved;
                 if ((r = ctr_ns_clone_enter(ns_fds, mask, &saved, err)) < 0)
@@ -521,95 +637,137 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                         return bv_error_set_errno(err, -r, "Failed to return to the runtime's own namespaces");
                 }
         }
-        if (pid < 0) {
-                r = bv_error_set_errno(err, -pid, "Failed to create the container process");
-                return r;
-        }
+        if (pid < 0)
+                return bv_error_set_errno(err, -pid, "Failed to create the container process");
         if (pid == 0) {
                 close(sp0);
-                a.cgroup_by_clone = by_clone;
-                child_main(&a);
+                a->cgroup_by_clone = by_clone;
+                child_main(a);
         }
-        u->pid = pid;
-        close(TAKE_FD(sp1));
-        if (cg[0] && !by_clone) {
-                char v[16];
-                snprintf(v, sizeof(v), "%d", (int)pid);
-                char procs[4200];
-                snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-                if ((r = bv_file_write_atomic(procs, v, strlen(v), 0644, NULL)) < 0) {
-                        _cleanup_close_ int pfd = open(procs, O_WRONLY | O_CLOEXEC);
-                        if (pfd < 0 || write(pfd, v, strlen(v)) < 0) {
-                                r = bv_error_set_errno(err, errno, "Failed to move the container into '%s'", cg);
-                                return r;
-                        }
-                }
+        *ret_by_clone = by_clone;
+        return pid;
+}
+
+/* Moves pid into cgroup cg when clone() could not put it there. */
+static int join_cgroup(const char *cg, pid_t pid, struct bv_error *err)
+{
+        char v[16], procs[4200];
+
+        snprintf(v, sizeof(v), "%d", (int)pid);
+        snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+        if (bv_file_write_atomic(procs, v, strlen(v), 0644, NULL) < 0) {
+                _cleanup_close_ int pfd = open(procs, O_WRONLY | O_CLOEXEC);
+                if (pfd < 0 || write(pfd, v, strlen(v)) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to move the container into '%s'", cg);
         }
-        if (flags & CLONE_NEWUSER) {
-                if ((r = write_idmap(pid, "uid_map", cfg->uid_maps, cfg->n_uid_maps, err)) < 0 ||
-                    (r = write_idmap(pid, "gid_map", cfg->gid_maps, cfg->n_gid_maps, err)) < 0)
-                        return r;
-        }
-        if ((r = sync_send(sp0, 'M', pid, NULL)) < 0) {
-                r = bv_error_set_errno(err, -r, "The container process died during setup");
-                return r;
-        }
+        return 0;
+}
+
+/* The error an init reported ('E'). */
+static int init_error(const struct sync_msg *m, struct bv_error *err)
+{
+        return bv_error_set(err, m->value > 0 ? m->value : EIO, "%s", m->msg);
+}
+
+/* Serves the init until it is set up ('R'): prestart and createRuntime hooks on its 'H'. */
+static int wait_ready(const struct ctr_config *cfg, const struct ctr_create_opts *o, int sp0, pid_t pid,
+                      struct bv_error *err)
+{
         for (;;) {
                 struct sync_msg m;
-                r = sync_recv(sp0, &m, SYNC_TIMEOUT_MS * 2);
-                if (r == 0 || r == -ECONNRESET) {
-                        r = bv_error_set(err, EIO, "The container process exited during setup");
-                        return r;
-                }
-                if (r < 0) {
-                        r = bv_error_set_errno(err, -r, "Failed to wait for the container process");
-                        return r;
-                }
-                if (m.type == 'E') {
-                        r = bv_error_set(err, m.value > 0 ? m.value : EIO, "%s", m.msg);
-                        return r;
-                }
+                int r = sync_recv(sp0, &m, SYNC_TIMEOUT_MS * 2);
+                if (r == 0 || r == -ECONNRESET)
+                        return bv_error_set(err, EIO, "The container process exited during setup");
+                if (r < 0)
+                        return bv_error_set_errno(err, -r, "Failed to wait for the container process");
+                if (m.type == 'E')
+                        return init_error(&m, err);
                 if (m.type == 'R')
-                        break;
-                if (m.type == 'H') {
-                        _cleanup_free_ char *state = ctr_state_json_text(o->id, CTR_STATUS_CREATING, pid, o->bundle,
-                                                                         cfg->annotations);
-                        if (!state) {
-                                r = -ENOMEM;
-                                return r;
-                        }
-                        if ((r = ctr_hooks_run(cfg, CTR_HOOK_PRESTART, state, err)) < 0 ||
-                            (r = ctr_hooks_run(cfg, CTR_HOOK_CREATE_RUNTIME, state, err)) < 0)
-                                return r;
-                        if ((r = sync_send(sp0, 'h', 0, NULL)) < 0)
-                                return r;
-                }
+                        return 0;
+                if (m.type == 'H' &&
+                    ((r = hooks_run_state(cfg, o, CTR_HOOK_PRESTART, CTR_STATUS_CREATING, pid, err)) < 0 ||
+                     (r = hooks_run_state(cfg, o, CTR_HOOK_CREATE_RUNTIME, CTR_STATUS_CREATING, pid, err)) < 0 ||
+                     (r = sync_send(sp0, 'h', 0, NULL)) < 0))
+                        return r;
         }
+}
+
+/* `run`: releases the init ('S'), removes exec.fifo, runs the poststart hooks (their failure is theirs). */
+static int start_now(const struct ctr_config *cfg, const struct ctr_create_opts *o, int sp0, pid_t pid,
+                     const char *fifo, struct bv_error *err)
+{
+        struct sync_msg m;
+        int r;
+
+        if ((r = sync_send(sp0, 'S', 0, NULL)) < 0)
+                return bv_error_set_errno(err, -r, "Failed to start the container");
+        r = sync_recv(sp0, &m, SYNC_TIMEOUT_MS * 2);
+        if (r == 1 && m.type == 'E')
+                return init_error(&m, err);
+        unlink(fifo);
+        (void)hooks_run_state(cfg, o, CTR_HOOK_POSTSTART, CTR_STATUS_RUNNING, pid, NULL);
+        return 0;
+}
+
+/* The state file, the pid file, and with start_now the start. */
+static int record_and_start(const struct ctr_config *cfg, const struct ctr_create_opts *o, struct create_undo *u,
+                            const char *rootfs, int sp0, pid_t pid, const char *fifo, struct bv_error *err)
+{
+        int r;
+
         if ((r = ctr_state_write(u->state_dir, o, pid, u->cgroup, rootfs, cfg->annotations, err)) < 0)
                 return r;
-        if (o->pid_file) {
-                char v[16];
-                snprintf(v, sizeof(v), "%d", (int)pid);
-                if ((r = bv_file_write_atomic(o->pid_file, v, strlen(v), 0644, err)) < 0)
-                        return r;
-        }
-        if (o->start_now) {
-                struct sync_msg m;
-                if ((r = sync_send(sp0, 'S', 0, NULL)) < 0) {
-                        r = bv_error_set_errno(err, -r, "Failed to start the container");
-                        return r;
-                }
-                r = sync_recv(sp0, &m, SYNC_TIMEOUT_MS * 2);
-                if (r == 1 && m.type == 'E') {
-                        r = bv_error_set(err, m.value > 0 ? m.value : EIO, "%s", m.msg);
-                        return r;
-                }
-                unlink(fifo);
-                _cleanup_free_ char *state = ctr_state_json_text(o->id, CTR_STATUS_RUNNING, pid, o->bundle,
-                                                                 cfg->annotations);
-                if (cfg->n_hooks[CTR_HOOK_POSTSTART] && state)
-                        (void)ctr_hooks_run(cfg, CTR_HOOK_POSTSTART, state, NULL);
-        }
+        if (o->pid_file && (r = ctr_pid_file_write(o->pid_file, pid, err)) < 0)
+                return r;
+        return o->start_now ? start_now(cfg, o, sp0, pid, fifo, err) : 0;
+}
+
+static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts *o, struct create_undo *u,
+                     pid_t *ret_pid, struct bv_error *err)
+{
+        char rootfs[4096], fifo[4200], cg[sizeof(u->cgroup)];
+        struct child_args a = { .cfg = cfg, .opts = o, .rootfs = rootfs, .sync = -1, .fifo = -1,
+                                .console = -1 };
+        _cleanup_close_ int cgfd = -1, fifo_fd = -1, console = -1, sp0 = -1, sp1 = -1;
+        _cleanup_(close_ns_fds) int ns_fds[CTR_NS_MAX];
+        _cleanup_(ctr_bpf_done) struct ctr_bpf filter = { 0 };
+        uint64_t flags = 0;
+        int sp[2], r;
+
+        for (int t = 0; t < CTR_NS_MAX; t++)
+                ns_fds[t] = -1;
+        if ((r = check_create(cfg, o, rootfs, err)) < 0 ||
+            (r = ctr_seccomp_compile(cfg, o->state_root, &filter, err)) < 0 ||
+            (r = make_dir_and_cgroup(cfg, o, u, cg, &cgfd, err)) < 0 ||
+            (r = open_fifo(u->state_dir, fifo, &fifo_fd, err)) < 0 ||
+            (r = open_console(cfg, o, &console, err)) < 0 ||
+            (r = open_namespaces(cfg, ns_fds, &flags, err)) < 0)
+                return r;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                return bv_error_set_errno(err, errno, "Failed to create the sync socket");
+        sp0 = sp[0];
+        sp1 = sp[1];
+        a.sync = sp1;
+        a.fifo = fifo_fd;
+        a.console = console;
+        a.filter = &filter;
+        bool by_clone = false;
+        pid_t pid = spawn_init(&a, ns_fds, flags, cgfd, sp0, &by_clone, err);
+        if (pid < 0)
+                return pid;
+        u->pid = pid;
+        close(TAKE_FD(sp1));
+        if (cg[0] && !by_clone && (r = join_cgroup(cg, pid, err)) < 0)
+                return r;
+        if ((flags & CLONE_NEWUSER) &&
+            ((r = write_idmap(pid, "uid_map", cfg->uid_maps, cfg->n_uid_maps, err)) < 0 ||
+             (r = write_idmap(pid, "gid_map", cfg->gid_maps, cfg->n_gid_maps, err)) < 0))
+                return r;
+        if ((r = sync_send(sp0, 'M', pid, NULL)) < 0)
+                return bv_error_set_errno(err, -r, "The container process died during setup");
+        if ((r = wait_ready(cfg, o, sp0, pid, err)) < 0 ||
+            (r = record_and_start(cfg, o, u, rootfs, sp0, pid, fifo, err)) < 0)
+                return r;
         *ret_pid = pid;
         return 0;
 }

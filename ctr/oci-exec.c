@@ -111,84 +111,55 @@ static void close_fds(int (*fds)[CTR_NS_MAX])
                         close((*fds)[t]);
 }
 
-int ctr_container_exec(const char *state_root, const char *id, const struct ctr_process *p,
-                       const struct ctr_exec_opts *o, pid_t *ret_pid, struct bv_error *err)
+/* The state of a running (or created) container and its bundle's config. */
+static int exec_load(const char *state_root, const char *id, const struct ctr_process *p,
+                     const struct ctr_exec_opts *o, struct ctr_saved *s, struct ctr_config **ret_cfg,
+                     struct bv_error *err)
 {
-        struct ctr_saved s;
-        struct ctr_config *cfg = NULL;
-        _cleanup_(close_fds) int ns[CTR_NS_MAX];
-        _cleanup_close_ int rootfd = -1, cgfd = -1, console = -1, sp0 = -1, sp1 = -1;
-        _cleanup_(ctr_bpf_done) struct ctr_bpf filter = { 0 };
-        char path[128];
-        int r;
+        int r = ctr_state_load(state_root, id, s, err);
 
-        for (int t = 0; t < CTR_NS_MAX; t++)
-                ns[t] = -1;
-        r = ctr_state_load(state_root, id, &s, err);
         if (r < 0)
                 return r;
-        json_decref(s.annotations);
-        if (s.status != CTR_STATUS_RUNNING && s.status != CTR_STATUS_CREATED)
-                return bv_error_set(err, EINVAL, "cannot exec in a %s container", ctr_status_name(s.status));
+        json_decref(s->annotations);
+        s->annotations = NULL;
+        if (s->status != CTR_STATUS_RUNNING && s->status != CTR_STATUS_CREATED)
+                return bv_error_set(err, EINVAL, "cannot exec in a %s container", ctr_status_name(s->status));
         if (p->terminal && !o->console_socket)
                 return bv_error_set(err, EINVAL, "--tty needs --console-socket");
-        r = ctr_config_load(s.bundle, &cfg, err);
-        if (r < 0)
-                return r;
-        if ((r = ctr_seccomp_compile(cfg, state_root, &filter, err)) < 0) {
-                ctr_config_free(cfg);
-                return r;
-        }
+        return ctr_config_load(s->bundle, ret_cfg, err);
+}
+
+/* The init's namespaces that differ from ours into ns, and its root (*ret_rootfd), checked to be still it. */
+static int open_container(const struct ctr_saved *s, int ns[CTR_NS_MAX], int *ret_rootfd, struct bv_error *err)
+{
+        char path[128], self[64];
+        bool zombie;
+
         for (int t = 0; t < CTR_NS_MAX; t++) {
                 struct stat mine, theirs;
-                snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)s.pid, ctr_ns_proc_name(t));
-                char self[64];
+                snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)s->pid, ctr_ns_proc_name(t));
                 snprintf(self, sizeof(self), "/proc/self/ns/%s", ctr_ns_proc_name(t));
                 if (stat(path, &theirs) < 0 || stat(self, &mine) < 0 || mine.st_ino == theirs.st_ino)
                         continue;
                 ns[t] = open(path, O_RDONLY | O_CLOEXEC);
-                if (ns[t] < 0) {
-                        ctr_config_free(cfg);
+                if (ns[t] < 0)
                         return bv_error_set_errno(err, errno, "Failed to open '%s'", path);
-                }
         }
-        snprintf(path, sizeof(path), "/proc/%d/root", (int)s.pid);
-        rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        bool zombie;
-        if (rootfd < 0 || ctr_pid_starttime(s.pid, &zombie) != s.starttime) {
-                ctr_config_free(cfg);
+        snprintf(path, sizeof(path), "/proc/%d/root", (int)s->pid);
+        *ret_rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (*ret_rootfd < 0 || ctr_pid_starttime(s->pid, &zombie) != s->starttime)
                 return bv_error_set(err, ESRCH, "container not running");
-        }
-        if (s.cgroup[0])
-                cgfd = open(s.cgroup, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-        if (p->terminal && (console = bv_unix_connect(o->console_socket, 0, err)) < 0) {
-                ctr_config_free(cfg);
-                return bv_error_prefix(err, "--console-socket");
-        }
-        int sp[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-                ctr_config_free(cfg);
-                return bv_error_set_errno(err, errno, "Failed to create the sync socket");
-        }
-        sp0 = sp[0];
-        sp1 = sp[1];
-        struct exec_args a = { .cfg = cfg, .p = p, .o = o, .rootfd = rootfd, .sync = sp1, .console = console,
-                                .filter = &filter };
-        memcpy(a.ns_fds, ns, sizeof(ns));
-        a.ns_fds[CTR_NS_PID] = a.ns_fds[CTR_NS_TIME] = -1;
-        /* Joining a user namespace first would leave no right over a netns the host's owns: we join it. */
-        unsigned mask = CTR_NS_CHILDREN | (ns[CTR_NS_USER] >= 0 ? 1u << CTR_NS_NET : 0);
-        if (mask & (1u << CTR_NS_NET))
-                a.ns_fds[CTR_NS_NET] = -1;
-        struct ctr_ns_saved saved;
+        return 0;
+}
+
+/* clone3() into cgfd's cgroup (-1: none), without it when refused, fork() without clone3(). */
+static pid_t clone_into(int cgfd)
+{
         struct clone_args ca = { .exit_signal = SIGCHLD };
+
         if (cgfd >= 0) {
                 ca.flags = CLONE_INTO_CGROUP;
                 ca.cgroup = (uint64_t)cgfd;
-        }
-        if ((r = ctr_ns_clone_enter(ns, mask, &saved, err)) < 0) {
-                ctr_config_free(cfg);
-                return r;
         }
         pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
         if (pid < 0 && cgfd >= 0) {
@@ -197,30 +168,53 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
         }
         if (pid < 0 && errno == ENOSYS)
                 pid = fork();
+        return pid;
+}
+
+/*
+ * Clones the process (which runs exec_child() and never returns here) with
+ * the pid and time namespaces entered for it, and the netns too when it
+ * joins a user namespace, which would leave it no right over a netns the
+ * host's owns. Returns the pid or -errno.
+ */
+static pid_t exec_spawn(struct exec_args *a, const int ns[CTR_NS_MAX], int cgfd, int sp0, struct bv_error *err)
+{
+        unsigned mask = CTR_NS_CHILDREN | (ns[CTR_NS_USER] >= 0 ? 1u << CTR_NS_NET : 0);
+        struct ctr_ns_saved saved;
+        int r;
+
+        memcpy(a->ns_fds, ns, sizeof(a->ns_fds));
+        a->ns_fds[CTR_NS_PID] = a->ns_fds[CTR_NS_TIME] = -1;
+        if (mask & (1u << CTR_NS_NET))
+                a->ns_fds[CTR_NS_NET] = -1;
+        if ((r = ctr_ns_clone_enter(ns, mask, &saved, err)) < 0)
+                return r;
+        pid_t pid = clone_into(cgfd);
         int clone_errno = errno;
         if (pid != 0 && (r = ctr_ns_clone_leave(&saved)) < 0) {
                 if (pid > 0) {
                         kill(pid, SIGKILL);
                         ctr_child_wait_exit(pid);
                 }
-                ctr_config_free(cfg);
                 return bv_error_set_errno(err, -r, "Failed to return to the runtime's own namespaces");
         }
-        errno = clone_errno;
-        if (pid < 0) {
-                ctr_config_free(cfg);
-                return bv_error_set_errno(err, errno, "Failed to create the process");
-        }
+        if (pid < 0)
+                return bv_error_set_errno(err, clone_errno, "Failed to create the process");
         if (pid == 0) {
                 close(sp0);
-                exec_child(&a);
+                exec_child(a);
         }
-        close(TAKE_FD(sp1));
-        ctr_config_free(cfg);
+        return pid;
+}
+
+/* Waits (bounded) until the process has exec'ed (EOF) or sent its error; kills it on failure. */
+static int exec_wait(int sp0, pid_t pid, struct bv_error *err)
+{
         char msg[BV_ERROR_MSG_MAX];
         struct pollfd pfd = { .fd = sp0, .events = POLLIN };
-        r = poll(&pfd, 1, 60000);
+        int r = poll(&pfd, 1, 60000);
         ssize_t n = r > 0 ? recv(sp0, msg, sizeof(msg) - 1, 0) : -1;
+
         if (n > 0) {
                 msg[n] = 0;
                 kill(pid, SIGKILL);
@@ -232,12 +226,43 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
                 ctr_child_wait_exit(pid);
                 return bv_error_set(err, ETIMEDOUT, "exec: the process did not start within 60 s");
         }
-        if (o->pid_file) {
-                char v[16];
-                snprintf(v, sizeof(v), "%d", (int)pid);
-                if ((r = bv_file_write_atomic(o->pid_file, v, strlen(v), 0644, err)) < 0)
-                        return r;
-        }
+        return 0;
+}
+
+int ctr_container_exec(const char *state_root, const char *id, const struct ctr_process *p,
+                       const struct ctr_exec_opts *o, pid_t *ret_pid, struct bv_error *err)
+{
+        struct ctr_saved s;
+        _cleanup_(ctr_config_freep) struct ctr_config *cfg = NULL;
+        _cleanup_(close_fds) int ns[CTR_NS_MAX];
+        _cleanup_close_ int rootfd = -1, cgfd = -1, console = -1, sp0 = -1, sp1 = -1;
+        _cleanup_(ctr_bpf_done) struct ctr_bpf filter = { 0 };
+        int sp[2], r;
+
+        for (int t = 0; t < CTR_NS_MAX; t++)
+                ns[t] = -1;
+        if ((r = exec_load(state_root, id, p, o, &s, &cfg, err)) < 0 ||
+            (r = ctr_seccomp_compile(cfg, state_root, &filter, err)) < 0 ||
+            (r = open_container(&s, ns, &rootfd, err)) < 0)
+                return r;
+        if (s.cgroup[0])
+                cgfd = open(s.cgroup, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        if (p->terminal && (console = bv_unix_connect(o->console_socket, 0, err)) < 0)
+                return bv_error_prefix(err, "--console-socket");
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                return bv_error_set_errno(err, errno, "Failed to create the sync socket");
+        sp0 = sp[0];
+        sp1 = sp[1];
+        struct exec_args a = { .cfg = cfg, .p = p, .o = o, .rootfd = rootfd, .sync = sp1, .console = console,
+                                .filter = &filter };
+        pid_t pid = exec_spawn(&a, ns, cgfd, sp0, err);
+        if (pid < 0)
+                return pid;
+        close(TAKE_FD(sp1));
+        if ((r = exec_wait(sp0, pid, err)) < 0)
+                return r;
+        if (o->pid_file && (r = ctr_pid_file_write(o->pid_file, pid, err)) < 0)
+                return r;
         *ret_pid = pid;
         return 0;
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/cleanup.h"
 #include "common/error.h"
 #include "ctr/oci.h"
 
@@ -180,6 +181,8 @@ struct ctr_config {
         json_t *annotations;                /* borrowed from json, may be NULL */
 };
 
+BV_DEFINE_CLEANUP(struct ctr_config, ctr_config_free)
+
 /* Namespace names as config.json spells them, and their CLONE_* flags. */
 const char *ctr_ns_name(enum ctr_ns_type t);
 int ctr_ns_flag(enum ctr_ns_type t);
@@ -306,5 +309,7 @@ int ctr_cgroup_setup(const struct ctr_config *cfg, const char *path, struct bv_e
  * from the rules to the cgroup dirfd. Returns 0 or -errno.
  */
 int ctr_devices_attach(int cgfd, const struct ctr_dev_rule *rules, size_t n, struct bv_error *err);
+/* Sends sig to every process listed in the cgroup's cgroup.procs; -errno when it cannot be read. */
+int ctr_cgroup_signal(const char *path, int sig);
 /* Kills what is left in the cgroup (cgroup.kill or SIGKILL per pid) and removes it, bounded. */
 int ctr_cgroup_destroy(const char *path, struct bv_error *err);

@@ -190,23 +190,18 @@ static int open_target(int rootfd, const char *dest, struct bv_error *err)
 /* Flags the kernel locks on a mount (and wants repeated on a remount inside a user namespace). */
 static unsigned long locked_flags(const char *path)
 {
+        static const struct { unsigned long st, ms; } locked[] = {
+                { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
+                { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+        };
         struct statvfs sv;
         unsigned long f = 0;
 
         if (statvfs(path, &sv) < 0)
                 return 0;
-        if (sv.f_flag & ST_NOSUID)
-                f |= MS_NOSUID;
-        if (sv.f_flag & ST_NODEV)
-                f |= MS_NODEV;
-        if (sv.f_flag & ST_NOEXEC)
-                f |= MS_NOEXEC;
-        if (sv.f_flag & ST_NOATIME)
-                f |= MS_NOATIME;
-        if (sv.f_flag & ST_NODIRATIME)
-                f |= MS_NODIRATIME;
-        if (sv.f_flag & ST_RELATIME)
-                f |= MS_RELATIME;
+        for (size_t i = 0; i < BV_ELEMENTSOF(locked); i++)
+                if (sv.f_flag & locked[i].st)
+                        f |= locked[i].ms;
         return f;
 }
 

@@ -75,6 +75,14 @@ int ctr_state_dir_make(const char *root, const char *id, char *buf, size_t len, 
         return 0;
 }
 
+int ctr_pid_file_write(const char *path, pid_t pid, struct bv_error *err)
+{
+        char v[16];
+
+        snprintf(v, sizeof(v), "%d", (int)pid);
+        return bv_file_write_atomic(path, v, strlen(v), 0644, err);
+}
+
 void ctr_state_dir_remove(const char *dir)
 {
         char p[4200];
@@ -277,27 +285,23 @@ int ctr_container_start(const char *state_root, const char *id, struct bv_error 
 
         if (r < 0)
                 return r;
-        json_t *ann = s.annotations;
-        s.annotations = NULL;
+        json_auto_t *ann = TAKE_PTR(s.annotations);
         if (s.status != CTR_STATUS_CREATED) {
-                json_decref(ann);
                 return bv_error_set(err, EINVAL, "cannot start a container that has %s",
                                     s.status == CTR_STATUS_STOPPED ? "stopped" : "already been started");
         }
         snprintf(fifo, sizeof(fifo), "%s/exec.fifo", s.dir);
         int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) {
-                json_decref(ann);
                 return bv_error_set_errno(err, errno, "cannot start container '%s'", id);
         }
         r = write(fd, "0", 1) == 1 ? 0 : -errno;
         close(fd);
         if (r < 0) {
-                json_decref(ann);
                 return bv_error_set_errno(err, -r, "cannot start container '%s'", id);
         }
         unlink(fifo);
-        struct ctr_config *cfg = NULL;
+        _cleanup_(ctr_config_freep) struct ctr_config *cfg = NULL;
         if (ctr_config_load(s.bundle, &cfg, NULL) == 0 && cfg->n_hooks[CTR_HOOK_POSTSTART]) {
                 /*
                  * poststart runs after the user process is executed: wait
@@ -315,28 +319,7 @@ int ctr_container_start(const char *state_root, const char *id, struct bv_error 
                 if (state)
                         r = ctr_hooks_run(cfg, CTR_HOOK_POSTSTART, state, err);
         }
-        ctr_config_free(cfg);
-        json_decref(ann);
         return r;
-}
-
-static int signal_cgroup(const char *cgroup, int sig)
-{
-        char path[4200];
-        _cleanup_free_ char *procs = NULL;
-        size_t len;
-        snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-        int r = bv_file_read(path, 1 << 20, &procs, &len, NULL);
-        if (r < 0)
-                return r;
-        for (char *p = procs; *p;) {
-                long pid = strtol(p, &p, 10);
-                if (pid > 0)
-                        kill((pid_t)pid, sig);
-                while (*p == '\n')
-                        p++;
-        }
-        return 0;
 }
 
 int ctr_container_kill(const char *state_root, const char *id, int sig, bool all, struct bv_error *err)
@@ -349,7 +332,7 @@ int ctr_container_kill(const char *state_root, const char *id, int sig, bool all
         if (s.status == CTR_STATUS_STOPPED)
                 return bv_error_set(err, ESRCH, "container not running");
         if (all && s.cgroup[0])
-                return signal_cgroup(s.cgroup, sig) < 0 ? bv_error_set(err, ESRCH, "container not running") : 0;
+                return ctr_cgroup_signal(s.cgroup, sig) < 0 ? bv_error_set(err, ESRCH, "container not running") : 0;
         int fd = saved_pidfd(&s);
         if (fd < 0)
                 return bv_error_set(err, ESRCH, "container not running");
@@ -396,12 +379,10 @@ int ctr_container_delete(const char *state_root, const char *id, bool force, str
         int r = ctr_state_load(state_root, id, &s, err);
         if (r < 0)
                 return r;
-        json_t *ann = s.annotations;
-        s.annotations = NULL;
+        json_auto_t *ann = TAKE_PTR(s.annotations);
         if (s.status != CTR_STATUS_STOPPED) {
                 if (!force && s.status != CTR_STATUS_CREATED) {
-                        json_decref(ann);
-                        return bv_error_set(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
+                                return bv_error_set(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
                                             ctr_status_name(s.status));
                 }
                 int fd = saved_pidfd(&s);
@@ -414,15 +395,13 @@ int ctr_container_delete(const char *state_root, const char *id, bool force, str
                 }
         }
         r = ctr_cgroup_destroy(s.cgroup, err);
-        struct ctr_config *cfg = NULL;
+        _cleanup_(ctr_config_freep) struct ctr_config *cfg = NULL;
         if (ctr_config_load(s.bundle, &cfg, NULL) == 0 && cfg->n_hooks[CTR_HOOK_POSTSTOP]) {
                 _cleanup_free_ char *state = ctr_state_json_text(id, CTR_STATUS_STOPPED, 0, s.bundle, ann);
                 /* A failing poststop hook is only a warning (spec): the container goes anyway. */
                 if (state)
                         (void)ctr_hooks_run(cfg, CTR_HOOK_POSTSTOP, state, NULL);
         }
-        ctr_config_free(cfg);
-        json_decref(ann);
         ctr_state_dir_remove(s.dir);
         return r;
 }

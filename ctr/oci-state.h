@@ -33,6 +33,9 @@ char *ctr_state_json_text(const char *id, enum ctr_status status, pid_t pid, con
 /* Makes <root>/<id> (root with mkdir -p); -EEXIST when the id is taken. */
 int ctr_state_dir_make(const char *root, const char *id, char *buf, size_t len, struct bv_error *err);
 
+/* Writes pid as text into path (atomically), for --pid-file. */
+int ctr_pid_file_write(const char *path, pid_t pid, struct bv_error *err);
+
 /* Removes exec.fifo, state.json and the directory itself (best effort). */
 void ctr_state_dir_remove(const char *dir);
 

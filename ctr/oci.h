@@ -57,6 +57,17 @@ struct ctr_create_opts {
         bool no_pivot;
         unsigned preserve_fds;       /* fds 3..3+n-1 are passed to the container */
         bool start_now;              /* `run`: start as soon as created, stay the parent */
+        /*
+         * The container's stdin, stdout and stderr. With has_stdio, the init
+         * dup2()s stdio_fds[0..2] (open fds of the caller, close-on-exec or
+         * not, any of them among 0-2, one fd may stand for several) onto its
+         * 0, 1 and 2 before anything runs in it; the caller closes its own
+         * after the create. Without (as in a zeroed struct) the init inherits
+         * the caller's 0-2. A terminal (process.terminal) replaces all three
+         * with the pty either way.
+         */
+        bool has_stdio;
+        int stdio_fds[3];
 };
 
 /*

@@ -61,10 +61,7 @@ static int parse_disk(const json_t *o, size_t i, struct vmm_disk *d, struct bv_e
         char where[32];
         int r;
 
-        snprintf(where, sizeof(where), "disks[%zu].", i);
-        if (!json_is_object(o))
-                return bv_error_set(err, EINVAL, "disks[%zu]: expected an object", i);
-        if ((r = bv_json_check_keys(o, disk_keys, where, err)) < 0 ||
+        if ((r = bv_json_check_element(o, "disks", i, disk_keys, where, sizeof(where), err)) < 0 ||
             (r = bv_json_get_str(o, "file", where, 4000, &d->file, err)) < 0 ||
             (r = bv_json_get_str(o, "overlay_file", where, 4000, &d->overlay_file, err)) < 0 ||
             (r = bv_json_get_str(o, "id", where, 32, &d->id, err)) < 0 ||
@@ -91,21 +88,6 @@ static int parse_disk(const json_t *o, size_t i, struct vmm_disk *d, struct bv_e
         return 0;
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-        unsigned b[6];
-        char tail;
-
-        if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6 ||
-            strlen(s) != 17)
-                return -EINVAL;
-        for (int i = 0; i < 6; i++)
-                mac[i] = (uint8_t)b[i];
-        if (mac[0] & 1)
-                return -EINVAL; /* multicast */
-        return 0;
-}
-
 void vmm_mac_derive(const char *name, unsigned index, uint8_t mac[6])
 {
         /* FNV-1a over name and index: stable across restarts and hosts. */
@@ -127,10 +109,7 @@ static int parse_nic(const json_t *o, size_t i, const char *vm, struct vmm_nic *
         _cleanup_free_ char *mac = NULL;
         int r;
 
-        snprintf(where, sizeof(where), "nics[%zu].", i);
-        if (!json_is_object(o))
-                return bv_error_set(err, EINVAL, "nics[%zu]: expected an object", i);
-        if ((r = bv_json_check_keys(o, nic_keys, where, err)) < 0 ||
+        if ((r = bv_json_check_element(o, "nics", i, nic_keys, where, sizeof(where), err)) < 0 ||
             (r = bv_json_get_str(o, "network", where, 64, &n->network, err)) < 0 ||
             (r = bv_json_get_str(o, "mac", where, 32, &mac, err)) < 0 ||
             (r = get_enum(o, "model", where, models, &n->model, err)) < 0 ||
@@ -141,7 +120,7 @@ static int parse_nic(const json_t *o, size_t i, const char *vm, struct vmm_nic *
         if (!bv_name_is_valid(n->network) || strlen(n->network) > 15)
                 return bv_error_set(err, EINVAL, "%snetwork: invalid network name '%.64s'", where, n->network);
         if (mac) {
-                if (parse_mac(mac, n->mac) < 0)
+                if (bv_json_parse_mac(mac, n->mac) < 0)
                         return bv_error_set(err, EINVAL, "%smac: '%s' is not a unicast MAC like 52:54:00:12:34:56",
                                             where, mac);
         } else
@@ -277,11 +256,9 @@ json_t *vmm_def_to_json(const struct vmm_def *d)
         }
         for (size_t i = 0; i < d->n_nics; i++) {
                 const struct vmm_nic *n = &d->nics[i];
-                char mac[18];
-                snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1], n->mac[2],
-                         n->mac[3], n->mac[4], n->mac[5]);
-                json_array_append_new(nics, json_pack("{s:s,s:s,s:s,s:i}", "network", n->network, "mac", mac,
-                                                      "model", n->model, "rate_mbit", (int)n->rate_mbit));
+                json_array_append_new(nics, json_pack("{s:s,s:o,s:s,s:i}", "network", n->network, "mac",
+                                                      bv_json_mac(n->mac), "model", n->model, "rate_mbit",
+                                                      (int)n->rate_mbit));
         }
         for (size_t i = 0; i < d->n_extra_args; i++)
                 json_array_append_new(extra, json_string(d->extra_args[i]));

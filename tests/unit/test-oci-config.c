@@ -77,7 +77,8 @@ static void refused(const char *extra, const char *want, const char *what)
                 tap_diag("  got %d '%s', want '%s'", r, err.msg, want);
 }
 
-int main(void)
+/* A full config comes out field by field. */
+static void test_full(void)
 {
         struct bv_error err = { 0 };
         struct ctr_config *cfg = NULL;
@@ -134,8 +135,14 @@ int main(void)
         tap_ok(sc->rules[2].action == SCMP_ACT_ERRNO(1), "errnoRet");
         tap_ok(json_is_object(cfg->annotations), "annotations");
         ctr_config_free(cfg);
+}
 
-        cfg = NULL;
+/* linux.resources.devices rules, and limits that need no cgroup write. */
+static void test_device_rules(void)
+{
+        struct bv_error err = { 0 };
+        struct ctr_config *cfg = NULL;
+
         const char *devs = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"r\"}, \"linux\": {\"namespaces\": [{\"type\": \"mount\"}],"
                            " \"resources\": {\"pids\": {\"limit\": 0}, \"memory\": {\"limit\": -1},"
                            " \"devices\": [{\"allow\": false, \"access\": \"rwm\"}, {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, \"access\": \"rw\"}]}}}";
@@ -146,8 +153,13 @@ int main(void)
                cfg->dev_rules[1].minor == 3 && cfg->dev_rules[1].access == 6, "allow c 1:3 rw");
         tap_ok(cfg && cfg->n_cgroup_writes == 0, "unlimited pids and memory need no cgroup write");
         ctr_config_free(cfg);
+}
 
-        /* Malformed fields: refused with their JSON path. */
+/* Malformed fields: refused with their JSON path. */
+static void test_refused_fields(void)
+{
+        struct bv_error err = { 0 };
+
         refused("\"process\": {\"args\": [1]}", "process.args[0]: expected a string", "args[0] a number");
         refused("\"process\": {\"args\": \"sh\"}", "process.args: expected an array", "args a string");
         refused("\"process\": {\"args\": []}", "process.args: must name", "empty args");
@@ -176,8 +188,11 @@ int main(void)
         char big[64];
         snprintf(big, sizeof(big), "\"process\": {\"args\": [\"a\"], \"oomScoreAdj\": 1001}");
         refused(big, "process.oomScoreAdj: 1001 is out of range", "oomScoreAdj out of range");
+}
 
-        /* linux.* */
+/* linux.*: refused with their JSON path. */
+static void test_refused_linux(void)
+{
         static const struct { const char *body, *want, *what; } lx[] = {
                 { "\"namespaces\": [{\"type\": \"bogus\"}]", "linux.namespaces[0].type: unknown namespace type 'bogus'", "unknown namespace" },
                 { "\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"pid\"}]", "linux.namespaces[1].type: namespace 'pid' given twice", "namespace twice" },
@@ -206,16 +221,27 @@ int main(void)
                 if (r >= 0 || !strstr(e.msg, lx[i].want))
                         tap_diag("  got %d '%s', want '%s'", r, e.msg, lx[i].want);
         }
+}
+
+/* Documents that are not config.json at all. */
+static void test_bad_documents(void)
+{
+        struct bv_error err = { 0 };
 
         tap_is_int(parse("{\"ociVersion\": \"1.0.2\", \"root\": ", &err), -EINVAL, "truncated JSON refused");
         tap_ok(strstr(err.msg, "config.json") && strstr(err.msg, "line 1"), "... with its position");
         tap_is_int(parse("{\"root\": {\"path\": \"r\"}}", &err), -EINVAL, "ociVersion missing");
         tap_is_int(parse("{\"ociVersion\": \"2.0.0\", \"root\": {\"path\": \"r\"}}", &err), -EINVAL, "ociVersion 2 refused");
+}
 
-        /* The default spec of `spec` parses and has what runc's has. */
+/* The default spec of `spec` parses and has what runc's has; `features`. */
+static void test_default_spec(void)
+{
+        struct bv_error err = { 0 };
+        struct ctr_config *cfg = NULL;
+
         json_t *spec = ctr_spec_default();
         char *s = json_dumps(spec, 0);
-        cfg = NULL;
         tap_is_int(ctr_config_parse(s, strlen(s), &cfg, &err), 0, "the default spec parses");
         tap_ok(cfg && cfg->ns[CTR_NS_PID].enabled && cfg->ns[CTR_NS_NET].enabled && cfg->n_mounts == 7 &&
                cfg->process->no_new_privileges, "default spec: namespaces, 7 mounts, noNewPrivileges");
@@ -225,9 +251,14 @@ int main(void)
         json_t *feat = ctr_features();
         tap_ok(feat && json_is_array(json_object_get(feat, "hooks")), "features lists hooks");
         json_decref(feat);
+}
 
-        /* exec's process: the container's, with args/env/cwd/user replaced. */
-        cfg = NULL;
+/* exec's process: the container's, with args/env/cwd/user replaced. */
+static void test_exec_process(void)
+{
+        struct bv_error err = { 0 };
+        struct ctr_config *cfg = NULL;
+
         ctr_config_parse(full, strlen(full), &cfg, &err);
         struct ctr_process *ep = NULL;
         char *args[] = { "ls", "-l", NULL }, *env[] = { "B=2", NULL };
@@ -238,5 +269,16 @@ int main(void)
         ctr_process_free(ep);
         tap_is_int(ctr_process_for_exec(cfg, args, NULL, NULL, "x", false, &ep, &err), -EINVAL, "bad --user refused");
         ctr_config_free(cfg);
+}
+
+int main(void)
+{
+        test_full();
+        test_device_rules();
+        test_refused_fields();
+        test_refused_linux();
+        test_bad_documents();
+        test_default_spec();
+        test_exec_process();
         tap_done();
 }

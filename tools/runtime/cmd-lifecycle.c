@@ -39,10 +39,10 @@ static int parse_create(int argc, char **argv, struct create_args *c, bool run, 
         };
         int i = rt_parse_opts(argc, argv, opts, argv[0]);
         if (i < 0)
-                return -1;
+                return i;
         if (i != argc - 1) {
                 rt_fail("%s: expected exactly one container id", argv[0]);
-                return -1;
+                return -EINVAL;
         }
         *id = argv[i];
         return 0;
@@ -120,10 +120,10 @@ static int one_id(int argc, char **argv, struct rt_opt *opts, const char **id)
 {
         int i = rt_parse_opts(argc, argv, opts, argv[0]);
         if (i < 0)
-                return -1;
+                return i;
         if (i >= argc) {
                 rt_fail("%s: missing container id", argv[0]);
-                return -1;
+                return -EINVAL;
         }
         *id = argv[i];
         return i;

@@ -107,13 +107,13 @@ int rt_parse_opts(int argc, char **argv, struct rt_opt *opts, const char *verb)
                 const struct rt_opt *o = find_opt(opts, a, &val);
                 if (!o) {
                         rt_fail("%s: unknown option '%s'", verb, a);
-                        return -1;
+                        return -EINVAL;
                 }
                 if (o->has_arg) {
                         if (!val) {
                                 if (i + 1 >= argc) {
                                         rt_fail("%s: option '%s' needs a value", verb, a);
-                                        return -1;
+                                        return -EINVAL;
                                 }
                                 val = argv[++i];
                         }
@@ -121,7 +121,7 @@ int rt_parse_opts(int argc, char **argv, struct rt_opt *opts, const char *verb)
                         if (o->str == &rt_env_value) {
                                 if (rt_env_n >= 64) {
                                         rt_fail("%s: too many --env options", verb);
-                                        return -1;
+                                        return -EINVAL;
                                 }
                                 rt_env_list[rt_env_n++] = (char *)val;
                         }

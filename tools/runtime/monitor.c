@@ -128,71 +128,81 @@ static bool cgroup_oom_killed(struct mon *m)
 static void child_exited(struct bv_loop *loop, pid_t pid, int status, void *userdata);
 
 /*
- * Creates and starts the container, our child. For a terminal the pty
- * master comes back over a socketpair; otherwise the init's stdout and
- * stderr are a pipe to us (set up on our own fds 1 and 2 around the create,
- * since the init inherits them) and its stdin is /dev/null.
+ * The fds the container starts with, ours to close after the create: for a
+ * terminal the socket the pty master comes back on (io[0] ours, io[1] the
+ * init's); otherwise stdin /dev/null (io[1]) and stdout and stderr the write
+ * end of a pipe (io[2]) whose read end (io[0]) we keep. All close-on-exec:
+ * the create passes them on explicitly (stdio_fds), our own 0-2 stay.
  */
-static int start_container(struct mon *m, struct bv_error *err)
+static int open_container_io(bool terminal, int io[3], struct bv_error *err)
+{
+        int p[2];
+
+        io[0] = io[1] = io[2] = -1;
+        if (terminal) {
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to create the console socket");
+                io[0] = p[0];
+                io[1] = p[1];
+                return 0;
+        }
+        io[1] = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (io[1] < 0 || pipe2(p, O_CLOEXEC) < 0) {
+                int r = bv_error_set_errno(err, errno, "Failed to create the output pipe");
+                if (io[1] >= 0)
+                        close(io[1]);
+                return r;
+        }
+        io[0] = p[0];
+        io[2] = p[1];
+        return 0;
+}
+
+/* Creates and starts the container, our child; the fd of its output (pty master or pipe) into *ret_out. */
+static int create_container(struct mon *m, pid_t *ret_pid, int *ret_out, struct bv_error *err)
 {
         struct ctr_config *cfg = NULL;
-        int sv[2] = { -1, -1 }, pipefd[2] = { -1, -1 }, saved[3] = { -1, -1, -1 }, out = -1;
-        pid_t pid = 0;
+        int io[3], out = -1;
         int r;
 
         r = ctr_config_load(m->bundle, &cfg, err);
         if (r < 0)
                 return r;
         m->terminal = ctr_config_terminal(cfg);
-        if (m->terminal) {
-                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-                        ctr_config_free(cfg);
-                        return bv_error_set_errno(err, errno, "Failed to create the console socket");
-                }
-        } else {
-                int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
-                        r = bv_error_set_errno(err, errno, "Failed to create the output pipe");
-                        if (devnull >= 0)
-                                close(devnull);
-                        ctr_config_free(cfg);
-                        return r;
-                }
-                for (int fd = 0; fd < 3; fd++)
-                        saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-                dup2(devnull, 0);
-                dup2(pipefd[1], 1);
-                dup2(pipefd[1], 2);
-                close(devnull);
-                close(pipefd[1]);
+        if ((r = open_container_io(m->terminal, io, err)) < 0) {
+                ctr_config_free(cfg);
+                return r;
         }
         struct ctr_create_opts o = { .state_root = m->root, .id = m->id, .bundle = m->bundle,
-                                     .has_console_fd = m->terminal, .console_fd = sv[1], .start_now = true };
-        r = ctr_container_create(cfg, &o, &pid, err);
+                                     .has_console_fd = m->terminal, .console_fd = io[1], .start_now = true,
+                                     .has_stdio = !m->terminal, .stdio_fds = { io[1], io[2], io[2] } };
+        r = ctr_container_create(cfg, &o, ret_pid, err);
         ctr_config_free(cfg);
-        if (m->terminal) {
-                close(sv[1]);
-                if (r == 0) {
-                        char buf[16];
-                        size_t nfds = 0;
-                        if (bv_fd_recv(sv[0], buf, sizeof(buf), &out, 1, &nfds) <= 0 || nfds != 1)
-                                out = -1;
-                }
-                close(sv[0]);
-        } else {
-                /* Our own stdio back; the write end now lives only in the container. */
-                for (int fd = 0; fd < 3; fd++)
-                        if (saved[fd] >= 0) {
-                                dup2(saved[fd], fd);
-                                close(saved[fd]);
-                        }
-                out = pipefd[0];
-                if (r < 0) {
-                        close(out);
+        close(io[1]);
+        if (io[2] >= 0)
+                close(io[2]);   /* the write end now lives only in the container */
+        if (r == 0 && m->terminal) {
+                char buf[16];
+                size_t nfds = 0;
+                if (bv_fd_recv(io[0], buf, sizeof(buf), &out, 1, &nfds) <= 0 || nfds != 1)
                         out = -1;
-                }
         }
-        if (r < 0)
+        if (m->terminal || r < 0)
+                close(io[0]);
+        else
+                out = io[0];
+        *ret_out = out;
+        return r;
+}
+
+/* Creates and starts the container, watches its init, attaches its output, records it running. */
+static int start_container(struct mon *m, struct bv_error *err)
+{
+        pid_t pid = 0;
+        int out = -1;
+        int r;
+
+        if ((r = create_container(m, &pid, &out, err)) < 0)
                 return r;
         m->pid = pid;
         r = bv_loop_add_child(m->loop, pid, child_exited, m, &m->child);
@@ -467,29 +477,13 @@ static int setup(struct mon *m, struct bv_error *err)
         return start_container(m, err);
 }
 
-int cmd_monitor(int argc, char **argv)
-{
-        const char *bundle = NULL, *dir = NULL, *restart = "no", *stop_sig = "SIGTERM", *log_max = NULL,
-                   *ready_fd = NULL, *stop_timeout_s = NULL;
-        struct rt_opt opts[] = {
-                { "bundle", 'b', true, &bundle, NULL },
-                { "dir", 0, true, &dir, NULL },
-                { "restart", 0, true, &restart, NULL },
-                { "stop-signal", 0, true, &stop_sig, NULL },
-                { "stop-timeout", 0, true, &stop_timeout_s, NULL },
-                { "log-max", 0, true, &log_max, NULL },
-                { "ready-fd", 0, true, &ready_fd, NULL },
-                { NULL, 0, false, NULL, NULL },
-        };
-        static struct mon mon;   /* one per process; static keeps it off the stack and zeroed */
-        struct mon *m = &mon;
-        struct bv_error err = { 0 };
-        char bundle_abs[PATH_MAX], dir_abs[PATH_MAX];
-        unsigned u;
-        int r;
+struct mon_args {
+        const char *bundle, *dir, *restart, *stop_sig, *log_max, *ready_fd, *stop_timeout_s, *id;
+};
 
-        m->ready_fd = m->out_fd = m->log_fd = m->mon_lfd = m->con_lfd = -1;
-        /* fds 0-2 must exist: the init's pipe goes on 1 and 2 for a moment, and must not stay there. */
+/* fds 0-2 must exist: a socket or the log opened on one of them would get whatever goes to stdio. */
+static void ensure_stdio(void)
+{
         for (int fd = 0; fd < 3; fd++)
                 if (fcntl(fd, F_GETFD) < 0) {
                         int n = open("/dev/null", O_RDWR);
@@ -498,62 +492,61 @@ int cmd_monitor(int argc, char **argv)
                                 close(n);
                         }
                 }
-        m->log_max = DEFAULT_LOG_MAX;
-        m->stop_timeout = 10;
-        m->backoff_ms = BACKOFF_MIN_MS;
-        m->st.exit_code = -1;
-        int i = rt_parse_opts(argc, argv, opts, "monitor");
-        if (i < 0)
-                return 1;
-        /* The ready fd first: every later failure is reported on it. */
-        if (ready_fd) {
-                if (bv_parse_uint(ready_fd, 3, 65535, &u) < 0 || fcntl((int)u, F_GETFD) < 0)
-                        return rt_fail("monitor: invalid --ready-fd '%s'", ready_fd);
-                m->ready_fd = (int)u;
-                bv_fd_set_cloexec(m->ready_fd, 1);
-        }
-        if (i != argc - 1)
-                r = bv_error_set(&err, EINVAL, "monitor: expected exactly one container id");
-        else if (!bundle || !dir)
-                r = bv_error_set(&err, EINVAL, "monitor: --bundle and --dir are required");
-        else if (ctr_ct_restart_from_string(restart, &m->restart) < 0)
-                r = bv_error_set(&err, EINVAL, "monitor: --restart must be no, on-failure or always");
-        else if ((m->stop_signal = bv_parse_signal(stop_sig)) < 0)
-                r = bv_error_set(&err, EINVAL, "monitor: unknown --stop-signal '%s'", stop_sig);
-        else if (log_max && bv_parse_u64(log_max, 4096, 1ULL << 40, &m->log_max) < 0)
-                r = bv_error_set(&err, EINVAL, "monitor: --log-max must be 4096..1TiB bytes");
-        else if (stop_timeout_s && bv_parse_uint(stop_timeout_s, 0, CTR_CT_MAX_STOP_TIMEOUT, &m->stop_timeout) < 0)
-                r = bv_error_set(&err, EINVAL, "monitor: --stop-timeout must be 0..3600 seconds");
-        else if (!realpath(bundle, bundle_abs))
-                r = bv_error_set_errno(&err, errno, "monitor: bundle '%s'", bundle);
-        else if (!realpath(dir, dir_abs))
-                r = bv_error_set_errno(&err, errno, "monitor: dir '%s'", dir);
-        else
-                r = bv_name_check(argv[i], "container", &err);
-        if (r < 0) {
-                ready(m, r, &err);
-                return rt_fail_err(NULL, r, &err);
-        }
-        m->root = rt.root;
-        m->bundle = bundle_abs;
-        m->dir = dir_abs;
-        m->id = argv[i];
+}
+
+/* The ready fd first: every later failure is reported on it. -EINVAL when it is not an open fd >= 3. */
+static int take_ready_fd(struct mon *m, const char *ready_fd)
+{
+        unsigned u;
+
+        if (!ready_fd)
+                return 0;
+        if (bv_parse_uint(ready_fd, 3, 65535, &u) < 0 || fcntl((int)u, F_GETFD) < 0)
+                return -EINVAL;
+        m->ready_fd = (int)u;
+        bv_fd_set_cloexec(m->ready_fd, 1);
+        return 0;
+}
+
+/* The options into m, the bundle's and dir's real paths into bundle_abs and dir_abs. */
+static int check_args(struct mon *m, const struct mon_args *a, char *bundle_abs, char *dir_abs, struct bv_error *err)
+{
+        if (!a->id)
+                return bv_error_set(err, EINVAL, "monitor: expected exactly one container id");
+        if (!a->bundle || !a->dir)
+                return bv_error_set(err, EINVAL, "monitor: --bundle and --dir are required");
+        if (ctr_ct_restart_from_string(a->restart, &m->restart) < 0)
+                return bv_error_set(err, EINVAL, "monitor: --restart must be no, on-failure or always");
+        if ((m->stop_signal = bv_parse_signal(a->stop_sig)) < 0)
+                return bv_error_set(err, EINVAL, "monitor: unknown --stop-signal '%s'", a->stop_sig);
+        if (a->log_max && bv_parse_u64(a->log_max, 4096, 1ULL << 40, &m->log_max) < 0)
+                return bv_error_set(err, EINVAL, "monitor: --log-max must be 4096..1TiB bytes");
+        if (a->stop_timeout_s && bv_parse_uint(a->stop_timeout_s, 0, CTR_CT_MAX_STOP_TIMEOUT, &m->stop_timeout) < 0)
+                return bv_error_set(err, EINVAL, "monitor: --stop-timeout must be 0..3600 seconds");
+        if (!realpath(a->bundle, bundle_abs))
+                return bv_error_set_errno(err, errno, "monitor: bundle '%s'", a->bundle);
+        if (!realpath(a->dir, dir_abs))
+                return bv_error_set_errno(err, errno, "monitor: dir '%s'", a->dir);
+        return bv_name_check(a->id, "container", err);
+}
+
+/* The files in the monitor's directory. */
+static void set_paths(struct mon *m)
+{
         snprintf(m->log_path, sizeof(m->log_path), "%s/console.log", m->dir);
         snprintf(m->log_old, sizeof(m->log_old), "%s/console.log.1", m->dir);
         snprintf(m->mon_sock, sizeof(m->mon_sock), "%s/monitor.sock", m->dir);
         snprintf(m->con_sock, sizeof(m->con_sock), "%s/console.sock", m->dir);
         snprintf(m->status_path, sizeof(m->status_path), "%s/monitor.json", m->dir);
+}
 
-        /* Outlive whoever started us: our own session, no controlling tty, no cwd pinned. */
-        if (getsid(0) != getpid())
-                (void)setsid();
-        if (chdir("/") < 0)
-                return rt_fail("monitor: chdir /: %s", strerror(errno));
-        signal(SIGPIPE, SIG_IGN);
-        signal(SIGHUP, SIG_IGN);
-
+/* Sets up and starts the container, reports on the ready fd, and serves until the end. */
+static int run(struct mon *m)
+{
+        struct bv_error err = { 0 };
         bool log_existed = access(m->log_path, F_OK) == 0;
-        r = setup(m, &err);
+        int r = setup(m, &err);
+
         if (r < 0) {
                 mon_io_close(m);
                 if (!log_existed) {
@@ -574,4 +567,55 @@ int cmd_monitor(int argc, char **argv)
         mon_io_close(m);
         bv_loop_free(m->loop);
         return r < 0 ? 1 : 0;
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+        struct mon_args a = { .restart = "no", .stop_sig = "SIGTERM" };
+        struct rt_opt opts[] = {
+                { "bundle", 'b', true, &a.bundle, NULL },
+                { "dir", 0, true, &a.dir, NULL },
+                { "restart", 0, true, &a.restart, NULL },
+                { "stop-signal", 0, true, &a.stop_sig, NULL },
+                { "stop-timeout", 0, true, &a.stop_timeout_s, NULL },
+                { "log-max", 0, true, &a.log_max, NULL },
+                { "ready-fd", 0, true, &a.ready_fd, NULL },
+                { NULL, 0, false, NULL, NULL },
+        };
+        static struct mon mon;   /* one per process; static keeps it off the stack and zeroed */
+        struct mon *m = &mon;
+        struct bv_error err = { 0 };
+        char bundle_abs[PATH_MAX], dir_abs[PATH_MAX];
+        int r;
+
+        m->ready_fd = m->out_fd = m->log_fd = m->mon_lfd = m->con_lfd = -1;
+        ensure_stdio();
+        m->log_max = DEFAULT_LOG_MAX;
+        m->stop_timeout = 10;
+        m->backoff_ms = BACKOFF_MIN_MS;
+        m->st.exit_code = -1;
+        int i = rt_parse_opts(argc, argv, opts, "monitor");
+        if (i < 0)
+                return 1;
+        if (take_ready_fd(m, a.ready_fd) < 0)
+                return rt_fail("monitor: invalid --ready-fd '%s'", a.ready_fd);
+        a.id = i == argc - 1 ? argv[i] : NULL;
+        if ((r = check_args(m, &a, bundle_abs, dir_abs, &err)) < 0) {
+                ready(m, r, &err);
+                return rt_fail_err(NULL, r, &err);
+        }
+        m->root = rt.root;
+        m->bundle = bundle_abs;
+        m->dir = dir_abs;
+        m->id = a.id;
+        set_paths(m);
+
+        /* Outlive whoever started us: our own session, no controlling tty, no cwd pinned. */
+        if (getsid(0) != getpid())
+                (void)setsid();
+        if (chdir("/") < 0)
+                return rt_fail("monitor: chdir /: %s", strerror(errno));
+        signal(SIGPIPE, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        return run(m);
 }

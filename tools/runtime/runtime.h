@@ -37,6 +37,7 @@ struct rt_opt {
 /* Values of a repeatable --env option (NULL-terminated), collected by rt_parse_opts(). */
 extern const char *rt_env_value;
 extern char *rt_env_list[65];
+/* Parses argv's options into opts: the index of the first operand, or -EINVAL (reason printed). */
 int rt_parse_opts(int argc, char **argv, struct rt_opt *opts, const char *verb);
 
 /* The foreground part of `run` (tools/runtime/foreground.c); master -1 without a tty relay. */
