@@ -1,52 +1,163 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The barevirt CLI: a command table, one function per verb. Verbs talk to
- * barevirtd through cli_api() (the HTTP client in common/) and print a table
- * for people, or the API's own JSON with --json.
+ * The barevirt CLI: command tables, one function per verb, with its usage,
+ * summary and option table in its row (args.c parses and prints help from
+ * them). Verbs talk to barevirtd through cli_api() (the HTTP client in
+ * common/) and print a table for people, or the API's own JSON with --json.
  */
 #pragma once
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "common/http.h"
 #include "common/loop.h"
+
+struct cli_command;
 
 struct cli {
         const char *socket;          /* --socket, $BAREVIRT_SOCKET, or the default */
         bool json;                   /* --json */
         struct bv_loop *loop;
         struct bv_http_client *client;
+        const struct cli_command *root;     /* main.c's table, for `barevirt help` */
+        const struct cli_command *command;  /* the verb being run: its usage and options */
+};
+
+/* ---- option tables ---------------------------------------------------------------
+ *
+ * Every verb's options are one table: cli_parse() builds getopt_long()'s
+ * struct option[] and optstring from it, and the help (--help, `barevirt
+ * help`, --list-options) prints the same rows, so the two cannot drift.
+ */
+struct cli_option {
+        const char *name;            /* long name without "--"; NULL: short only */
+        int short_name;              /* 't' for -t, or 0; name and short_name both 0/NULL end a table */
+        const char *metavar;         /* "SECONDS": takes a value; NULL: a flag */
+        const char *help;            /* one line */
+        const char *default_value;   /* printed as "(default X)"; NULL: none */
+        int id;                      /* what on_option gets; 0: short_name */
+};
+
+/* Ids that cli_parse() answers itself; a verb's own long-only ids start at CLI_OPT_OWN. */
+enum {
+        CLI_OPT_HELP = 'h',          /* added to every table: dispatch prints the help */
+        CLI_OPT_JSON = 0x100,        /* sets cli->json */
+        CLI_OPT_OWN,
+};
+#define CLI_OPTION_JSON { "json", 0, NULL, "print the API's JSON instead of a table", NULL, CLI_OPT_JSON }
+
+/* Where a verb's own arguments end and the argv of a command it runs begins. */
+enum cli_rest {
+        CLI_REST_NONE,               /* options anywhere (GNU order); "--" only ends the options */
+        CLI_REST_AT_DASHDASH,        /* options anywhere up to "--"; after it: the command */
+        CLI_REST_AT_ARG0,            /* options only before the first argument, which begins the rest */
+        CLI_REST_AT_ARG1,            /* the second argument (or "--") begins the rest: ct exec NAME ... CMD */
 };
 
 struct cli_command {
         const char *name;
-        int (*fn)(struct cli *cli, int argc, char **argv);  /* argv[0] is the verb */
-        const char *usage;           /* "host [--json]" */
-        const char *summary;         /* one line for --help */
+        int (*fn)(struct cli *cli, int argc, char **argv);  /* argv[0] is the verb; NULL: subcommands */
+        const char *usage;           /* "host [--json]", also for usage errors */
+        const char *summary;         /* one line for the command list and --help */
+        const struct cli_option *options;       /* NULL: none (but --help) */
+        const struct cli_command *subcommands;  /* "vm COMMAND ...": cli_dispatch() goes on there */
+        enum cli_rest rest;
 };
+
+/* Rows of command tables: a verb, a verb that runs a command (see enum cli_rest), a verb with sub-commands. */
+#define CLI_VERB(name, fn, usage, summary, options) { name, fn, usage, summary, options, NULL, CLI_REST_NONE }
+#define CLI_VERB_REST(name, fn, usage, summary, options, rest) { name, fn, usage, summary, options, NULL, rest }
+#define CLI_GROUP(name, usage, summary, subcommands) { name, NULL, usage, summary, NULL, subcommands, CLI_REST_NONE }
+
+#define CLI_ARGS_MAX 4
+
+/*
+ * What cli_parse() leaves besides the options: set max (how many
+ * arguments the verb takes, at most CLI_ARGS_MAX) before the call.
+ */
+struct cli_args {
+        int max;
+        int n;
+        const char *arg[CLI_ARGS_MAX];
+        char **rest;                 /* the command's argv (see enum cli_rest); n_rest 0: none */
+        int n_rest;
+        bool dashdash;               /* the rest came after "--" */
+};
+
+/* A verb's handler of one option: value is NULL for a flag. Returns 0 or an exit code. */
+typedef int cli_option_fn(struct cli *cli, int id, const char *value, void *userdata);
+
+/* An on_option for a table of one flag: sets the bool at userdata. */
+int cli_on_flag(struct cli *cli, int id, const char *value, void *userdata);
+
+/*
+ * Parses argv (argv[0] is the verb) with the options of cli->command:
+ * --json sets cli->json, every other option goes to on_option (may be NULL
+ * for a table of --json alone); arguments and the rest go to *a. Unknown
+ * options, abbreviated ones, a missing value and more than a->max
+ * arguments are usage errors. Returns 0 or the exit code of the error it
+ * printed (2 for usage). --help never reaches it: cli_dispatch() and main()
+ * answer it first (cli_wants_help()).
+ */
+int cli_parse(struct cli *cli, int argc, char **argv, struct cli_args *a, cli_option_fn *on_option, void *userdata);
+
+/*
+ * cli_parse() for "VERB NAME [OPTIONS]": *ret_name is the one valid name of
+ * a what ("VM", "container", "network"). Returns 0 or an exit code.
+ */
+int cli_parse_name(struct cli *cli, const char *what, int argc, char **argv, cli_option_fn *on_option,
+                   void *userdata, const char **ret_name);
+
+/*
+ * When argv asks for --help (or -h) among the options that come before
+ * the first error or the rest, prints c's help on stdout and returns true.
+ */
+bool cli_wants_help(struct cli *cli, const struct cli_command *c, int argc, char **argv);
+
+/* Prints c's help: usage, summary, options (and its sub-commands). */
+void cli_print_help(struct cli *cli, const struct cli_command *c, FILE *f);
+
+/* Prints every command's long options, a line per command: "barevirt vm create: --memory= ... --help". */
+void cli_list_options(const struct cli_command *root);
+
+/*
+ * Runs argv[0], a sub-command of parent (main.c's root table or a verb
+ * such as "vm"); sets cli->command. Returns the exit code.
+ */
+int cli_dispatch(struct cli *cli, const struct cli_command *parent, int argc, char **argv);
+
+/* The sub-command of parent named name, or NULL. */
+const struct cli_command *cli_find_command(const struct cli_command *parent, const char *name);
 
 /* Top-level verbs. Add a line to the table in main.c for each new verb. */
 int cmd_host(struct cli *cli, int argc, char **argv);
 int cmd_qmp(struct cli *cli, int argc, char **argv);
-int cmd_vm(struct cli *cli, int argc, char **argv);
-int cmd_net(struct cli *cli, int argc, char **argv);
-int cmd_ct(struct cli *cli, int argc, char **argv);
 /* Generic instance verbs (cmd-list.c): refs NAME, docker:NAME, podman:NAME. */
 int cmd_list(struct cli *cli, int argc, char **argv);
-int cmd_start(struct cli *cli, int argc, char **argv);
-int cmd_stop(struct cli *cli, int argc, char **argv);
-int cmd_kill(struct cli *cli, int argc, char **argv);
+int cmd_action(struct cli *cli, int argc, char **argv);  /* start, stop, kill, restart, pause, resume */
 int cmd_logs(struct cli *cli, int argc, char **argv);
-int cmd_restart(struct cli *cli, int argc, char **argv);
-int cmd_pause(struct cli *cli, int argc, char **argv);
-int cmd_resume(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_delete(struct cli *cli, int argc, char **argv);
-/* Engine verbs (cmd-run.c): run, images, load, rmi. */
-int cmd_docker(struct cli *cli, int argc, char **argv);
-int cmd_podman(struct cli *cli, int argc, char **argv);
+
+/* Option tables of top-level verbs, for main.c's table. */
+extern const struct cli_option cli_json_options[];     /* --json alone (args.c) */
+extern const struct cli_option cli_qmp_options[];
+extern const struct cli_option cli_grace_options[];    /* stop, restart: -t SECONDS */
+extern const struct cli_option cli_kill_options[];
+extern const struct cli_option cli_logs_options[];
+extern const struct cli_option cli_exec_options[];
+extern const struct cli_option cli_delete_options[];
+
+/* Sub-command tables: vm, ct, net (their cmd-*.c), docker and podman (cmd-run.c). */
+extern const struct cli_command cli_vm_commands[];
+extern const struct cli_command cli_ct_commands[];
+extern const struct cli_command cli_net_commands[];
+extern const struct cli_command cli_docker_commands[];
+extern const struct cli_command cli_podman_commands[];
+
 /* Prints an exec or logs reply's "stdout" to stdout and "stderr" to stderr. */
 void cli_print_output(const json_t *reply);
 
@@ -58,6 +169,20 @@ void cli_print_output(const json_t *reply);
  */
 int cli_stream(struct cli *cli, const char *path, int (*on_body)(const char *data, size_t len, void *userdata),
                void *userdata);
+/*
+ * For options like --nic NETWORK[,OPT]...: appends an object to list with
+ * the head of val at head_key (made absolute when head_key is "file"),
+ * then gives each OPT to on_opt (< 0: a bad one). Returns 0, or the exit
+ * code of "bad OPT 'VAL'", a usage error.
+ */
+int cli_add_spec(struct cli *cli, const char *opt, json_t *list, const char *val, const char *head_key,
+                 int (*on_opt)(json_t *o, char *opt));
+/* An on_opt of cli_add_spec(): "KEY=VALUE" with KEY one of keys (NULL-ended) sets o[KEY]; else -EINVAL. */
+int cli_spec_set(json_t *o, char *opt, const char *const *keys);
+
+/* Sets o[key] to path, made absolute when it exists (barevirtd does not run in our directory). */
+void cli_json_set_path(json_t *o, const char *key, const char *path);
+
 /* Sets o[key] to v (a new reference) when v is a non-empty array or object. */
 void cli_json_set_nonempty(json_t *o, const char *key, json_t *v);
 
@@ -78,12 +203,36 @@ int cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
 const char *cli_jstr(const json_t *o, const char *key);
 
 /*
- * For "VERB list [--json]"-style verbs: accepts only --json in argv (any
- * other argument is a usage error), GETs path. With --json it prints the
- * reply itself and sets *ret to NULL; otherwise *ret is the reply for the
- * caller's table. Returns the exit code (0 on success).
+ * Joins the strings of array a (or of its objects' key) with commas into
+ * buf; "-" when there are none. Returns buf.
  */
-int cli_fetch(struct cli *cli, const char *usage, const char *path, int argc, char **argv, json_t **ret);
+const char *cli_join(const json_t *a, const char *key, char *buf, size_t len);
+
+/*
+ * For verbs that show what one GET returns ("host", "vm list"): takes no
+ * arguments but the options of cli->command (cli_parse()), GETs path.
+ * With --json it prints the reply itself and sets *ret to NULL; otherwise
+ * *ret is the reply for the caller to print. Returns the exit code.
+ */
+int cli_fetch(struct cli *cli, const char *path, int argc, char **argv, json_t **ret);
+
+/*
+ * GETs path, an array: with --json prints it, else print_row(NULL) for the
+ * header line, then print_row(element) for each element. Returns the exit code.
+ */
+int cli_get_table(struct cli *cli, const char *path, void (*print_row)(const json_t *row));
+/* A list verb: no arguments but the options of cli->command, then cli_get_table(). */
+int cli_list(struct cli *cli, const char *path, int argc, char **argv, void (*print_row)(const json_t *row));
+
+/* GETs /v1/<collection>/<name> (name already valid) into *ret. Returns the exit code. */
+int cli_get(struct cli *cli, const char *collection, const char *name, json_t **ret);
+
+/*
+ * A show verb: "VERB NAME [--json]" (cli_parse_name() for a what), GETs
+ * /v1/<collection>/NAME, prints it with --json, else with print().
+ */
+int cli_show(struct cli *cli, const char *what, const char *collection, int argc, char **argv,
+             void (*print)(const json_t *v));
 
 /*
  * For create verbs: POSTs body to path; prints the reply with --json, else
@@ -91,31 +240,19 @@ int cli_fetch(struct cli *cli, const char *usage, const char *path, int argc, ch
  */
 int cli_create(struct cli *cli, const char *what, const char *path, json_t *body);
 
+/*
+ * For create verbs with --file: POSTs the definition in file (with "name"
+ * set to name when not NULL) like cli_create(). Returns the exit code.
+ */
+int cli_create_from_file(struct cli *cli, const char *what, const char *path, const char *file, const char *name);
+
 /* Prints v as pretty JSON on stdout. Returns 0. */
 int cli_print_json(const json_t *v);
 
-/*
- * Parses a verb's own flags: returns true when argv[*i] is "--help" or "-h",
- * after printing "usage: barevirt <usage>". For the common case of
- * for-loops over argv in verb functions.
- */
-bool cli_wants_help(const char *usage, int argc, char **argv);
-
-/* Prints "barevirt: <fmt>" to stderr and returns 1 (exit code for bad usage: 2). */
+/* Prints "barevirt: <fmt>" to stderr and returns 1. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/*
- * Parses "NAME [--json]" for a verb on one instance of kind what ("VM",
- * "container", "network"): *ret_name is the one valid name. cli NULL: the
- * verb takes no --json. Returns 0 or the exit code of the error it printed.
- */
-int cli_name_and_json(struct cli *cli, const char *usage, const char *what, int argc, char **argv,
-                      const char **ret_name);
-
-/* Runs a sub-command table (for verbs like "net create"): argv[0] is the verb. */
-int cli_dispatch(struct cli *cli, const char *verb, const struct cli_command *table, int argc,
-                 char **argv);
+/* The same, then the usage of cli->command; returns 2 (the exit code of bad usage). */
+int cli_usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Relays the terminal to a console socket (console.c): raw mode and Ctrl-]
@@ -123,6 +260,14 @@ int cli_dispatch(struct cli *cli, const char *verb, const struct cli_command *ta
  * Returns the exit code.
  */
 int cli_console_relay(const char *socket_path, const char *what);
+
+/*
+ * A console verb, "VERB NAME": GETs /v1/<collection>/NAME of a what ("VM",
+ * "container"), refuses unless its state is one of states (NULL-ended),
+ * then relays its "console"."socket". Returns the exit code.
+ */
+int cli_console(struct cli *cli, const char *what, const char *collection, const char *const *states, int argc,
+                char **argv);
 
 /* stdin in raw mode when it is a terminal (restored at exit too); whether it is one. */
 bool cli_tty_raw(void);

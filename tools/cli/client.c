@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What every verb shares: the API call (through common/http.c, so the CLI
- * parses replies with the same libhttp-parser code as the daemon), JSON
- * output, usage errors and sub-command dispatch. Failures become one line
- * on stderr, never a stack of transport errors.
+ * parses replies with the same libhttp-parser code as the daemon), the
+ * list and show verbs' GET-then-print, JSON output and error lines
+ * (args.c has the command lines). Failures become one line on stderr,
+ * never a stack of transport errors.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,46 +16,36 @@
 #include "common/cleanup.h"
 #include "common/fd.h"
 #include "common/json.h"
-#include "common/parse.h"
 #include "tools/cli/cli.h"
 
 #define CLI_MAX_REPLY (64 * 1024 * 1024)
+
+__attribute__((format(printf, 1, 0))) static void vfail(const char *fmt, va_list ap)
+{
+        fputs("barevirt: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+}
 
 int cli_fail(const char *fmt, ...)
 {
         va_list ap;
 
-        fputs("barevirt: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vfail(fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
         return 1;
 }
 
-int cli_usage_error(const char *usage, const char *fmt, ...)
+int cli_usage_error(struct cli *cli, const char *fmt, ...)
 {
         va_list ap;
 
-        fputs("barevirt: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vfail(fmt, ap);
         va_end(ap);
-        fprintf(stderr, "\nusage: barevirt %s\n", usage);
+        fprintf(stderr, "usage: barevirt %s\n", cli->command->usage);
         return 2;
-}
-
-bool cli_wants_help(const char *usage, int argc, char **argv)
-{
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--") == 0)
-                        break;
-                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                        printf("usage: barevirt %s\n", usage);
-                        return true;
-                }
-        }
-        return false;
 }
 
 const char *cli_jstr(const json_t *o, const char *key)
@@ -63,17 +54,29 @@ const char *cli_jstr(const json_t *o, const char *key)
         return s ? s : "-";
 }
 
-int cli_fetch(struct cli *cli, const char *usage, const char *path, int argc, char **argv, json_t **ret)
+const char *cli_join(const json_t *a, const char *key, char *buf, size_t len)
+{
+        json_t *v;
+        size_t i;
+
+        buf[0] = '\0';
+        json_array_foreach(a, i, v) {
+                const char *s = key ? json_string_value(json_object_get(v, key)) : json_string_value(v);
+                size_t used = strlen(buf);
+                snprintf(buf + used, len - used, "%s%s", i ? "," : "", s ? s : "?");
+        }
+        if (!buf[0])
+                snprintf(buf, len, "-");
+        return buf;
+}
+
+/* GETs path: with --json prints the reply and sets *ret to NULL, else *ret is the reply. */
+static int get_or_print(struct cli *cli, const char *path, json_t **ret)
 {
         json_t *v = NULL;
+        int r = cli_api(cli, "GET", path, NULL, 0, &v);
 
         *ret = NULL;
-        for (int k = 1; k < argc; k++)
-                if (strcmp(argv[k], "--json") == 0)
-                        cli->json = true;
-                else
-                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
-        int r = cli_api(cli, "GET", path, NULL, 0, &v);
         if (r)
                 return r;
         if (cli->json) {
@@ -82,6 +85,61 @@ int cli_fetch(struct cli *cli, const char *usage, const char *path, int argc, ch
                 return 0;
         }
         *ret = v;
+        return 0;
+}
+
+int cli_fetch(struct cli *cli, const char *path, int argc, char **argv, json_t **ret)
+{
+        struct cli_args a = {};
+        int r = cli_parse(cli, argc, argv, &a, NULL, NULL);
+
+        *ret = NULL;
+        return r ? r : get_or_print(cli, path, ret);
+}
+
+int cli_get_table(struct cli *cli, const char *path, void (*print_row)(const json_t *row))
+{
+        json_auto_t *a = NULL;
+        json_t *v;
+        size_t i;
+        int r = get_or_print(cli, path, &a);
+
+        if (r || !a)
+                return r;
+        print_row(NULL);
+        json_array_foreach(a, i, v)
+                print_row(v);
+        return 0;
+}
+
+int cli_list(struct cli *cli, const char *path, int argc, char **argv, void (*print_row)(const json_t *row))
+{
+        struct cli_args a = {};
+        int r = cli_parse(cli, argc, argv, &a, NULL, NULL);
+
+        return r ? r : cli_get_table(cli, path, print_row);
+}
+
+int cli_get(struct cli *cli, const char *collection, const char *name, json_t **ret)
+{
+        char path[256];
+
+        snprintf(path, sizeof(path), "/v1/%s/%s", collection, name);
+        return cli_api(cli, "GET", path, NULL, 0, ret);
+}
+
+int cli_show(struct cli *cli, const char *what, const char *collection, int argc, char **argv,
+             void (*print)(const json_t *v))
+{
+        json_auto_t *v = NULL;
+        const char *name = NULL;
+        int r = cli_parse_name(cli, what, argc, argv, NULL, NULL, &name);
+
+        if (r || (r = cli_get(cli, collection, name, &v)))
+                return r;
+        if (cli->json)
+                return cli_print_json(v);
+        print(v);
         return 0;
 }
 
@@ -98,6 +156,56 @@ int cli_create(struct cli *cli, const char *what, const char *path, json_t *body
                 printf("%s '%s' created\n", what, cli_jstr(v, "name"));
         json_decref(v);
         return 0;
+}
+
+int cli_create_from_file(struct cli *cli, const char *what, const char *path, const char *file, const char *name)
+{
+        struct bv_error err = {};
+        json_auto_t *def = NULL;
+
+        if (bv_json_load_file(file, 256 * 1024, &def, &err) < 0)
+                return cli_fail("%s", err.msg);
+        if (name)
+                json_object_set_new(def, "name", json_string(name));
+        return cli_create(cli, what, path, def);
+}
+
+int cli_spec_set(json_t *o, char *opt, const char *const *keys)
+{
+        char *eq = strchr(opt, '=');
+
+        for (size_t i = 0; eq && keys[i]; i++)
+                if (strlen(keys[i]) == (size_t)(eq - opt) && strncmp(opt, keys[i], strlen(keys[i])) == 0) {
+                        json_object_set_new(o, keys[i], json_string(eq + 1));
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+int cli_add_spec(struct cli *cli, const char *opt, json_t *list, const char *val, const char *head_key,
+                 int (*on_opt)(json_t *o, char *opt))
+{
+        _cleanup_free_ char *spec = strdup(val);
+        json_t *o = json_object();
+        char *save = NULL;
+        char *head = spec ? strtok_r(spec, ",", &save) : NULL;
+        int r = head ? 0 : -EINVAL;
+
+        json_array_append_new(list, o);
+        if (head && strcmp(head_key, "file") == 0)
+                cli_json_set_path(o, head_key, head);
+        else if (head)
+                json_object_set_new(o, head_key, json_string(head));
+        for (char *p; r == 0 && (p = strtok_r(NULL, ",", &save));)
+                r = on_opt(o, p);
+        return r < 0 ? cli_usage_error(cli, "bad %s '%s'", opt, val) : 0;
+}
+
+void cli_json_set_path(json_t *o, const char *key, const char *path)
+{
+        _cleanup_free_ char *abs = realpath(path, NULL);
+
+        json_object_set_new(o, key, json_string(abs ? abs : path));
 }
 
 int cli_print_json(const json_t *v)
@@ -118,6 +226,19 @@ static int connect_error(struct cli *cli, int r, const struct bv_error *err)
         return cli_fail("%s", bv_error_message(err, r));
 }
 
+/* The loop and the client, made on first use. Returns the exit code. */
+static int client_connect(struct cli *cli)
+{
+        struct bv_error err = {};
+        int r;
+
+        if (!cli->loop && (r = bv_loop_new(&cli->loop, &err)) < 0)
+                return cli_fail("%s", bv_error_message(&err, r));
+        if (!cli->client && (r = bv_http_client_new(cli->loop, cli->socket, &cli->client, &err)) < 0)
+                return connect_error(cli, r, &err);
+        return 0;
+}
+
 int cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
             unsigned timeout_ms, json_t **ret)
 {
@@ -126,10 +247,8 @@ int cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
         struct bv_http_response *resp = NULL;
         int r;
 
-        if (!cli->loop && (r = bv_loop_new(&cli->loop, &err)) < 0)
-                return cli_fail("%s", bv_error_message(&err, r));
-        if (!cli->client && (r = bv_http_client_new(cli->loop, cli->socket, &cli->client, &err)) < 0)
-                return connect_error(cli, r, &err);
+        if ((r = client_connect(cli)))
+                return r;
         if (body && !(payload = bv_json_dumps(body)))
                 return cli_fail("out of memory");
         struct bv_http_client_request req = {
@@ -168,32 +287,6 @@ int cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
         else
                 json_decref(v);
         return 0;
-}
-
-int cli_dispatch(struct cli *cli, const char *verb, const struct cli_command *table, int argc,
-                 char **argv)
-{
-        size_t n = 0;
-
-        while (table[n].name)
-                n++;
-        if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
-                FILE *f = argc < 1 ? stderr : stdout;
-                fprintf(f, "usage:\n");
-                for (size_t i = 0; i < n; i++)
-                        fprintf(f, "  barevirt %-40s %s\n", table[i].usage, table[i].summary);
-                return argc < 1 ? 2 : 0;
-        }
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(argv[0], table[i].name) == 0) {
-                        /* A verb with sub-commands ("vm COMMAND ...") answers --help itself, per sub-command. */
-                        if (!strstr(table[i].usage, "COMMAND ...") && cli_wants_help(table[i].usage, argc, argv))
-                                return 0;
-                        return table[i].fn(cli, argc, argv);
-                }
-        if (verb)
-                return cli_fail("unknown command '%s %s' (see 'barevirt %s --help')", verb, argv[0], verb);
-        return cli_fail("unknown command '%s' (see 'barevirt --help')", argv[0]);
 }
 
 struct stream_call {
@@ -255,13 +348,10 @@ int cli_stream(struct cli *cli, const char *path, int (*on_body)(const char *dat
                void *userdata)
 {
         struct stream_call s = { .on_body = on_body, .userdata = userdata };
-        struct bv_error err = {};
         int r;
 
-        if (!cli->loop && (r = bv_loop_new(&cli->loop, &err)) < 0)
-                return cli_fail("%s", bv_error_message(&err, r));
-        if (!cli->client && (r = bv_http_client_new(cli->loop, cli->socket, &cli->client, &err)) < 0)
-                return connect_error(cli, r, &err);
+        if ((r = client_connect(cli)))
+                return r;
         struct bv_http_client_request req = {
                 /* Following: the idle time allowed between two pieces of output. */
                 .method = "GET", .path = path, .timeout_usec = 30ULL * 24 * 3600 * 1000000,
@@ -283,25 +373,5 @@ int cli_stream(struct cli *cli, const char *path, int (*on_body)(const char *dat
                         msg = json_string_value(json_object_get(v, "error"));
                 return cli_fail("%s", msg ? msg : bv_http_status_text(s.status));
         }
-        return 0;
-}
-
-int cli_name_and_json(struct cli *cli, const char *usage, const char *what, int argc, char **argv,
-                      const char **ret_name)
-{
-        const char *name = NULL;
-
-        for (int k = 1; k < argc; k++)
-                if (cli && strcmp(argv[k], "--json") == 0)
-                        cli->json = true;
-                else if (!name && argv[k][0] != '-')
-                        name = argv[k];
-                else
-                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
-        if (!name)
-                return cli_usage_error(usage, "expected a %s name", what);
-        if (!bv_name_is_valid(name))
-                return cli_fail("invalid %s name '%s'", what, name);
-        *ret_name = name;
         return 0;
 }

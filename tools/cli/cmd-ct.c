@@ -26,25 +26,6 @@
 #include "common/parse.h"
 #include "tools/cli/cli.h"
 
-
-static int check_name(const char *name)
-{
-        if (!bv_name_is_valid(name))
-                return cli_fail("invalid container name '%s'", name);
-        return 0;
-}
-
-static int get_ct(struct cli *cli, const char *name, json_t **ret)
-{
-        char path[256];
-        int r = check_name(name);
-
-        if (r)
-                return r;
-        snprintf(path, sizeof(path), "/v1/containers/%s", name);
-        return cli_api(cli, "GET", path, NULL, 0, ret);
-}
-
 static void limits_text(const json_t *limits, char *buf, size_t len)
 {
         const char *key;
@@ -62,32 +43,28 @@ static void limits_text(const json_t *limits, char *buf, size_t len)
                 snprintf(buf, len, "-");
 }
 
+
 /* ---- list, show ----------------------------------------------------------------- */
+
+static void print_ct_row(const json_t *ct)
+{
+        char nics[128], limits[128], pid[16] = "-";
+
+        if (!ct) {
+                printf("%-20s %-10s %8s %-30s %-16s %s\n", "NAME", "STATE", "PID", "ROOTFS/IMAGE", "NICS", "LIMITS");
+                return;
+        }
+        limits_text(json_object_get(ct, "limits"), limits, sizeof(limits));
+        if (json_integer_value(json_object_get(ct, "pid")) > 0)
+                snprintf(pid, sizeof(pid), "%lld", (long long)json_integer_value(json_object_get(ct, "pid")));
+        const char *root = json_is_string(json_object_get(ct, "image")) ? cli_jstr(ct, "image") : cli_jstr(ct, "rootfs");
+        printf("%-20s %-10s %8s %-30s %-16s %s\n", cli_jstr(ct, "name"), cli_jstr(ct, "state"), pid, root,
+               cli_join(json_object_get(ct, "nics"), "network", nics, sizeof(nics)), limits);
+}
 
 static int ct_list(struct cli *cli, int argc, char **argv)
 {
-        json_auto_t *a = NULL;
-        json_t *ct;
-        size_t i;
-        int r = cli_fetch(cli, "ct list [--json]", "/v1/containers", argc, argv, &a);
-
-        if (r || !a)
-                return r;
-        printf("%-20s %-10s %8s %-30s %-16s %s\n", "NAME", "STATE", "PID", "ROOTFS/IMAGE", "NICS", "LIMITS");
-        json_array_foreach(a, i, ct) {
-                char nics[128] = "", limits[128], pid[16] = "-";
-                json_t *n;
-                size_t k;
-                json_array_foreach(json_object_get(ct, "nics"), k, n)
-                        snprintf(nics + strlen(nics), sizeof(nics) - strlen(nics), "%s%s", k ? "," : "", cli_jstr(n, "network"));
-                limits_text(json_object_get(ct, "limits"), limits, sizeof(limits));
-                if (json_integer_value(json_object_get(ct, "pid")) > 0)
-                        snprintf(pid, sizeof(pid), "%lld", (long long)json_integer_value(json_object_get(ct, "pid")));
-                const char *root = json_is_string(json_object_get(ct, "image")) ? cli_jstr(ct, "image") : cli_jstr(ct, "rootfs");
-                printf("%-20s %-10s %8s %-30s %-16s %s\n", cli_jstr(ct, "name"), cli_jstr(ct, "state"), pid, root,
-                       *nics ? nics : "-", limits);
-        }
-        return 0;
+        return cli_list(cli, "/v1/containers", argc, argv, print_ct_row);
 }
 
 static void print_ct(const json_t *ct)
@@ -141,48 +118,17 @@ static void print_ct(const json_t *ct)
 
 static int ct_show(struct cli *cli, int argc, char **argv)
 {
-        json_auto_t *ct = NULL;
-        const char *name = NULL;
-        int r = cli_name_and_json(cli, "ct show NAME [--json]", "container", argc, argv, &name);
-
-        if (r || (r = get_ct(cli, name, &ct)))
-                return r;
-        if (cli->json)
-                return cli_print_json(ct);
-        print_ct(ct);
-        return 0;
+        return cli_show(cli, "container", "containers", argc, argv, print_ct);
 }
 
 /* ---- create ---------------------------------------------------------------------- */
 
-static char *abs_path(const char *p)
+/* An OPT of --nic NETWORK[,OPT]... */
+static int nic_opt(json_t *n, char *opt)
 {
-        char *a = realpath(p, NULL);
-        return a ? a : strdup(p);
-}
+        static const char *const keys[] = { "ip", "gw", "mac", NULL };
 
-/* "NETWORK[,ip=CIDR][,gw=IP][,mac=MAC]" */
-static int add_nic(json_t *nics, char *spec)
-{
-        char *save = NULL;
-        char *net = strtok_r(spec, ",", &save);
-        json_t *n = json_object();
-
-        json_array_append_new(nics, n);
-        if (!net)
-                return -EINVAL;
-        json_object_set_new(n, "network", json_string(net));
-        for (char *opt; (opt = strtok_r(NULL, ",", &save));) {
-                if (!strncmp(opt, "ip=", 3))
-                        json_object_set_new(n, "ip", json_string(opt + 3));
-                else if (!strncmp(opt, "gw=", 3))
-                        json_object_set_new(n, "gw", json_string(opt + 3));
-                else if (!strncmp(opt, "mac=", 4))
-                        json_object_set_new(n, "mac", json_string(opt + 4));
-                else
-                        return -EINVAL;
-        }
-        return 0;
+        return cli_spec_set(n, opt, keys);
 }
 
 /* "SRC:DST[:OPTS]", OPTS a comma list of ro, rw and idmap */
@@ -208,8 +154,9 @@ static int add_mount(json_t *mounts, const char *spec)
         }
         if (!*s || !*dst)
                 return -EINVAL;
-        _cleanup_free_ char *src = abs_path(s);
-        json_t *m = json_pack("{s:s,s:s,s:b}", "source", src, "destination", dst, "readonly", ro);
+        json_t *m = json_pack("{s:s,s:b}", "destination", dst, "readonly", ro);
+        if (m)
+                cli_json_set_path(m, "source", s);
         if (m && idmap)
                 json_object_set_new(m, "idmap", json_true());
         json_array_append_new(mounts, m);
@@ -222,138 +169,179 @@ static int add_mount(json_t *mounts, const char *spec)
         "[--restart no|on-failure|always] [--hostname H] [--system] [--stop-timeout S] [--json] " \
         "[-- CMD ARGS...] | ct create [NAME] --file DEF.json"
 
+enum {
+        OPT_ROOTFS = CLI_OPT_OWN, OPT_IMAGE, OPT_MEMORY, OPT_CPUS, OPT_PIDS, OPT_NIC, OPT_ENV, OPT_MOUNT, OPT_USERNS,
+        OPT_AUTOSTART, OPT_RESTART, OPT_HOSTNAME, OPT_SYSTEM, OPT_STOP_TIMEOUT, OPT_FILE, OPT_TIMEOUT, OPT_SIGNAL,
+        OPT_FORCE, OPT_TTY, OPT_FOLLOW, OPT_TAIL,
+};
+
+static const struct cli_option create_options[] = {
+        { "rootfs", 0, "DIR", "the root: a directory, used as it is", NULL, OPT_ROOTFS },
+        { "image", 0, "TAR", "the root: an image tarball, imported once, under an upper layer of its own", NULL,
+          OPT_IMAGE },
+        { "memory", 0, "MIB", "memory limit in MiB", "none", OPT_MEMORY },
+        { "cpus", 0, "N", "CPU limit, may be fractional", "none", OPT_CPUS },
+        { "pids", 0, "N", "limit on the number of processes", "none", OPT_PIDS },
+        { "nic", 0, "NETWORK[,OPTS]", "a NIC on a network (repeatable); OPTS: ip=CIDR, gw=IP, mac=MAC", NULL, OPT_NIC },
+        { "env", 'e', "K=V", "an environment variable (repeatable)", NULL, OPT_ENV },
+        { "mount", 0, "SRC:DST[:OPTS]", "a bind mount (repeatable); OPTS: ro, rw, idmap (with --userns)", NULL,
+          OPT_MOUNT },
+        { "userns", 0, NULL, "the container's root is an unprivileged host id", NULL, OPT_USERNS },
+        { "autostart", 0, NULL, "start the container when barevirtd starts", NULL, OPT_AUTOSTART },
+        { "restart", 0, "no|on-failure|always", "what to do when it ends by itself", "no", OPT_RESTART },
+        { "hostname", 0, "H", "the container's host name", "NAME", OPT_HOSTNAME },
+        { "system", 0, NULL, "a system container even with a command", NULL, OPT_SYSTEM },
+        { "stop-timeout", 0, "S", "seconds from the stop signal to cgroup.kill (0-3600)", "10", OPT_STOP_TIMEOUT },
+        { "file", 0, "DEF.json", "the whole definition from a file (excludes the other options)", NULL, OPT_FILE },
+        CLI_OPTION_JSON,
+        {},
+};
+
+struct ct_create {
+        json_t *def, *limits, *nics, *env, *mounts;
+        const char *file;
+        bool options;                /* any but --file and --json */
+};
+
+static int set_limit(struct cli *cli, json_t *limits, const char *key, const char *val)
+{
+        uint64_t u;
+
+        if (bv_parse_u64(val, 0, UINT64_MAX >> 12, &u) < 0)
+                return cli_usage_error(cli, "--%s: '%s' is not a number", key, val);
+        json_object_set_new(limits, key, json_integer((json_int_t)u));
+        return 0;
+}
+
+static int set_cpus(struct cli *cli, json_t *limits, const char *val)
+{
+        char *end;
+        double c = strtod(val, &end);
+
+        if (end == val || *end || c < 0)
+                return cli_usage_error(cli, "--cpus: '%s' is not a number", val);
+        json_object_set_new(limits, "cpus", json_real(c));
+        return 0;
+}
+
+static int set_stop_timeout(struct cli *cli, json_t *def, const char *val)
+{
+        unsigned u;
+
+        if (bv_parse_uint(val, 0, 3600, &u) < 0)
+                return cli_usage_error(cli, "--stop-timeout: '%s' is not 0-3600", val);
+        json_object_set_new(def, "stop_timeout", json_integer(u));
+        return 0;
+}
+
+static int on_create_option(struct cli *cli, int id, const char *val, void *userdata)
+{
+        struct ct_create *c = userdata;
+
+        c->options |= id != OPT_FILE;
+        switch (id) {
+        case OPT_ROOTFS: cli_json_set_path(c->def, "rootfs", val); return 0;
+        case OPT_IMAGE: cli_json_set_path(c->def, "image", val); return 0;
+        case OPT_MEMORY: return set_limit(cli, c->limits, "memory", val);
+        case OPT_PIDS: return set_limit(cli, c->limits, "pids", val);
+        case OPT_CPUS: return set_cpus(cli, c->limits, val);
+        case OPT_STOP_TIMEOUT: return set_stop_timeout(cli, c->def, val);
+        case OPT_NIC: return cli_add_spec(cli, "--nic", c->nics, val, "network", nic_opt);
+        case OPT_MOUNT:
+                if (add_mount(c->mounts, val) < 0)
+                        return cli_usage_error(cli, "bad --mount '%s' (SRC:DST[:OPTS], OPTS a comma list of ro, rw, idmap)",
+                                               val);
+                return 0;
+        case OPT_ENV: json_array_append_new(c->env, json_string(val)); return 0;
+        case OPT_RESTART: json_object_set_new(c->def, "restart", json_string(val)); return 0;
+        case OPT_HOSTNAME: json_object_set_new(c->def, "hostname", json_string(val)); return 0;
+        case OPT_USERNS: json_object_set_new(c->def, "userns", json_true()); return 0;
+        case OPT_AUTOSTART: json_object_set_new(c->def, "autostart", json_true()); return 0;
+        case OPT_SYSTEM: json_object_set_new(c->def, "system", json_true()); return 0;
+        case OPT_FILE: c->file = val; return 0;
+        }
+        return 0;
+}
+
+/* The command after "--" into def: a usage error when "--" has nothing after it. */
+static int set_command(struct cli *cli, json_t *def, const struct cli_args *a)
+{
+        if (!a->dashdash)
+                return 0;
+        if (a->n_rest == 0)
+                return cli_usage_error(cli, "expected a command after '--'");
+        json_t *cmd = json_array();
+        for (int i = 0; i < a->n_rest; i++)
+                json_array_append_new(cmd, json_string(a->rest[i]));
+        json_object_set_new(def, "command", cmd);
+        return 0;
+}
+
 static int ct_create(struct cli *cli, int argc, char **argv)
 {
-        static const char usage[] = CT_CREATE_USAGE;
         json_auto_t *def = json_object();
         json_auto_t *limits = json_object(), *nics = json_array(), *env = json_array(), *mounts = json_array();
-        json_t *cmd = NULL;
-        const char *file = NULL, *name = NULL;
-        bool options = false;
+        struct ct_create c = { .def = def, .limits = limits, .nics = nics, .env = env, .mounts = mounts };
+        struct cli_args a = { .max = 1 };
+        int r = cli_parse(cli, argc, argv, &a, on_create_option, &c);
 
-        for (int k = 1; k < argc; k++) {
-                const char *a = argv[k];
-                const char *val = k + 1 < argc ? argv[k + 1] : NULL;
-                static const char *const flags[] = { "--userns", "--autostart", "--json", "--system", NULL };
-                bool flag = false;
-                for (int f = 0; flags[f]; f++)
-                        flag |= strcmp(a, flags[f]) == 0;
-                if (strcmp(a, "--") == 0) {
-                        cmd = json_array();
-                        for (k++; k < argc; k++)
-                                json_array_append_new(cmd, json_string(argv[k]));
-                        if (json_array_size(cmd) == 0) {
-                                json_decref(cmd);
-                                return cli_usage_error(usage, "expected a command after '--'");
-                        }
-                        break;
-                }
-                if (a[0] == '-' && !flag && !val)
-                        return cli_usage_error(usage, "%s needs a value", a);
-                if (a[0] == '-' && strcmp(a, "--json") != 0 && strcmp(a, "--file") != 0)
-                        options = true;
-                if (strcmp(a, "--json") == 0)
-                        cli->json = true;
-                else if (strcmp(a, "--userns") == 0 || strcmp(a, "--autostart") == 0 || strcmp(a, "--system") == 0)
-                        json_object_set_new(def, a + 2, json_true());
-                else if (strcmp(a, "--file") == 0)
-                        file = val;
-                else if (strcmp(a, "--rootfs") == 0 || strcmp(a, "--image") == 0) {
-                        _cleanup_free_ char *p = abs_path(val);
-                        json_object_set_new(def, a + 2, json_string(p));
-                } else if (strcmp(a, "--memory") == 0 || strcmp(a, "--pids") == 0) {
-                        uint64_t u;
-                        if (bv_parse_u64(val, 0, UINT64_MAX >> 12, &u) < 0)
-                                return cli_usage_error(usage, "%s: '%s' is not a number", a, val);
-                        json_object_set_new(limits, a + 2, json_integer((json_int_t)u));
-                } else if (strcmp(a, "--cpus") == 0) {
-                        char *end;
-                        double c = strtod(val, &end);
-                        if (end == val || *end || c < 0)
-                                return cli_usage_error(usage, "--cpus: '%s' is not a number", val);
-                        json_object_set_new(limits, "cpus", json_real(c));
-                } else if (strcmp(a, "--stop-timeout") == 0) {
-                        unsigned u;
-                        if (bv_parse_uint(val, 0, 3600, &u) < 0)
-                                return cli_usage_error(usage, "--stop-timeout: '%s' is not 0-3600", val);
-                        json_object_set_new(def, "stop_timeout", json_integer(u));
-                } else if (strcmp(a, "--restart") == 0 || strcmp(a, "--hostname") == 0)
-                        json_object_set_new(def, a + 2, json_string(val));
-                else if (strcmp(a, "--env") == 0 || strcmp(a, "-e") == 0)
-                        json_array_append_new(env, json_string(val));
-                else if (strcmp(a, "--nic") == 0) {
-                        _cleanup_free_ char *spec = strdup(val);
-                        if (!spec || add_nic(nics, spec) < 0)
-                                return cli_usage_error(usage, "bad --nic '%s'", val);
-                } else if (strcmp(a, "--mount") == 0) {
-                        if (add_mount(mounts, val) < 0)
-                                return cli_usage_error(usage, "bad --mount '%s' (SRC:DST[:OPTS], OPTS a comma list of ro, rw, idmap)", val);
-                } else if (a[0] == '-')
-                        return cli_usage_error(usage, "unknown option '%s'", a);
-                else if (!name) {
-                        name = a;
-                        continue;
-                } else
-                        return cli_usage_error(usage, "unexpected argument '%s'", a);
-                if (!flag)
-                        k++;
-        }
+        if (r || (r = set_command(cli, def, &a)))
+                return r;
+        const char *name = a.n ? a.arg[0] : NULL;
+        if (c.file && (c.options || a.dashdash))
+                return cli_usage_error(cli, "--file excludes the other options");
+        if (c.file)
+                return cli_create_from_file(cli, "container", "/v1/containers", c.file, name);
+        if (!name)
+                return cli_usage_error(cli, "expected a container name");
         cli_json_set_nonempty(def, "limits", limits);
         cli_json_set_nonempty(def, "nics", nics);
         cli_json_set_nonempty(def, "env", env);
         cli_json_set_nonempty(def, "mounts", mounts);
-        if (cmd)
-                json_object_set_new(def, "command", cmd);
-        if (file) {
-                struct bv_error err = {};
-                json_t *f = NULL;
-                if (options || cmd)
-                        return cli_usage_error(usage, "--file excludes the other options");
-                if (bv_json_load_file(file, 256 * 1024, &f, &err) < 0)
-                        return cli_fail("%s", err.msg);
-                json_decref(def);
-                def = f;
-        } else if (!name)
-                return cli_usage_error(usage, "expected a container name");
-        if (name)
-                json_object_set_new(def, "name", json_string(name));
+        json_object_set_new(def, "name", json_string(name));
         return cli_create(cli, "container", "/v1/containers", def);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------- */
 
+static const struct cli_option grace_options[] = {
+        CLI_OPTION_JSON,
+        { "timeout", 't', "SECONDS", "seconds from the stop signal to cgroup.kill (0-3600)", "its stop timeout",
+          OPT_TIMEOUT },
+        {},
+};
+
+static const struct cli_option kill_options[] = {
+        CLI_OPTION_JSON,
+        { "signal", 's', "SIGNAL", "the signal for the container's init (KILL, SIGTERM, 15, ...)", "SIGKILL", OPT_SIGNAL },
+        {},
+};
+
+static int on_action_option(struct cli *cli, int id, const char *val, void *userdata)
+{
+        json_t *body = userdata;
+
+        if (id == OPT_TIMEOUT) {
+                unsigned t;
+                if (bv_parse_uint(val, 0, 3600, &t) < 0)
+                        return cli_usage_error(cli, "-t: expected 0-3600 seconds");
+                json_object_set_new(body, "timeout", json_integer(t));
+        } else {
+                int signo = bv_parse_signal(val);
+                if (signo < 0)
+                        return cli_usage_error(cli, "unknown signal '%s'", val);
+                json_object_set_new(body, "signal", json_integer(signo));
+        }
+        return 0;
+}
+
 static int ct_action(struct cli *cli, int argc, char **argv)
 {
-        char usage[96], path[320];
+        char path[320];
         json_auto_t *ct = NULL, *body = json_object();
         const char *name = NULL;
-        bool is_kill = strcmp(argv[0], "kill") == 0;
+        int r = cli_parse_name(cli, "container", argc, argv, on_action_option, body, &name);
 
-        snprintf(usage, sizeof(usage), "ct %s NAME [--json]%s", argv[0],
-                 is_kill ? " [-s SIGNAL]" : strcmp(argv[0], "start") ? " [-t SECONDS]" : "");
-        for (int k = 1; k < argc; k++) {
-                if (strcmp(argv[k], "--json") == 0)
-                        cli->json = true;
-                else if ((strcmp(argv[k], "-t") == 0 || strcmp(argv[k], "--timeout") == 0) && !is_kill &&
-                         strcmp(argv[0], "start") && k + 1 < argc) {
-                        unsigned t;
-                        if (bv_parse_uint(argv[++k], 0, 3600, &t) < 0)
-                                return cli_usage_error(usage, "-t: expected 0-3600 seconds");
-                        json_object_set_new(body, "timeout", json_integer(t));
-                } else if ((strcmp(argv[k], "-s") == 0 || strcmp(argv[k], "--signal") == 0) && is_kill && k + 1 < argc) {
-                        const char *s = argv[++k];
-                        int signo = bv_parse_signal(s);
-                        if (signo < 0)
-                                return cli_usage_error(usage, "unknown signal '%s'", s);
-                        json_object_set_new(body, "signal", json_integer(signo));
-                } else if (!name && argv[k][0] != '-')
-                        name = argv[k];
-                else
-                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
-        }
-        if (!name)
-                return cli_usage_error(usage, "expected a container name");
-        int r = check_name(name);
         if (r)
                 return r;
         snprintf(path, sizeof(path), "/v1/containers/%s/%s", name, argv[0]);
@@ -371,23 +359,18 @@ static int ct_action(struct cli *cli, int argc, char **argv)
         return 0;
 }
 
+static const struct cli_option delete_options[] = {
+        { "force", 'f', NULL, "stop a running container first", NULL, OPT_FORCE },
+        {},
+};
+
 static int ct_delete(struct cli *cli, int argc, char **argv)
 {
-        static const char usage[] = "ct delete NAME [--force]";
         const char *name = NULL;
         bool force = false;
         char path[320];
+        int r = cli_parse_name(cli, "container", argc, argv, cli_on_flag, &force, &name);
 
-        for (int k = 1; k < argc; k++)
-                if (strcmp(argv[k], "--force") == 0 || strcmp(argv[k], "-f") == 0)
-                        force = true;
-                else if (!name && argv[k][0] != '-')
-                        name = argv[k];
-                else
-                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
-        if (!name)
-                return cli_usage_error(usage, "expected a container name");
-        int r = check_name(name);
         if (r)
                 return r;
         snprintf(path, sizeof(path), "/v1/containers/%s%s", name, force ? "?force=1" : "");
@@ -399,6 +382,98 @@ static int ct_delete(struct cli *cli, int argc, char **argv)
 
 /* ---- exec --------------------------------------------------------------------------- */
 
+/* `RUNTIME --root ROOT exec --tty --console-socket SOCK [--env E]... -- NAME CMD...`; free() it. */
+static char **runtime_exec_argv(const json_t *ct, const char *sock, char **env, size_t n_env, char **cmd, int n_cmd)
+{
+        const json_t *rt = json_object_get(ct, "runtime");
+        char **argv = calloc(10 + 2 * n_env + (size_t)n_cmd, sizeof(char *));
+        size_t k = 0;
+
+        if (!argv)
+                return NULL;
+        argv[k++] = (char *)json_string_value(json_object_get(rt, "path"));
+        argv[k++] = (char *)"--root";
+        argv[k++] = (char *)json_string_value(json_object_get(rt, "root"));
+        argv[k++] = (char *)"exec";
+        argv[k++] = (char *)"--tty";
+        argv[k++] = (char *)"--console-socket";
+        argv[k++] = (char *)sock;
+        for (size_t i = 0; i < n_env; i++) {
+                argv[k++] = (char *)"--env";
+                argv[k++] = env[i];
+        }
+        argv[k++] = (char *)"--";
+        argv[k++] = (char *)json_string_value(json_object_get(ct, "name"));
+        for (int i = 0; i < n_cmd; i++)
+                argv[k++] = cmd[i];
+        return argv;
+}
+
+static int exit_status(int status)
+{
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Waits for the pty master on lfd, or for the runtime (pid) to end: then false and its status. */
+static bool receive_master(int lfd, pid_t pid, int *ret_master, int *ret_status)
+{
+        for (;;) {
+                struct pollfd p = { .fd = lfd, .events = POLLIN };
+                if (poll(&p, 1, 100) > 0) {
+                        int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+                        char tag[16];
+                        size_t nfds = 0;
+                        bool got = c >= 0 && bv_fd_recv(c, tag, sizeof(tag), ret_master, 1, &nfds) >= 0 && nfds == 1;
+                        if (c >= 0)
+                                close(c);
+                        if (got)
+                                return true;
+                }
+                if (waitpid(pid, ret_status, WNOHANG) != 0)
+                        return false;
+        }
+}
+
+/*
+ * Runs the runtime with a console socket in a fresh directory. When it
+ * sends the pty master: *ret_master and *ret_pid, returns 0. Otherwise
+ * *ret_master is -1 and it returns the exit code (of the runtime, when it
+ * ended first).
+ */
+static int start_runtime(const json_t *ct, char **env, size_t n_env, char **cmd, int n_cmd, pid_t *ret_pid,
+                         int *ret_master)
+{
+        char dir[] = "/tmp/barevirt-exec.XXXXXX", sock[64];
+        struct bv_error err = {};
+        int status = 0;
+
+        *ret_master = -1;
+        if (!mkdtemp(dir))
+                return cli_fail("mkdtemp: %s", strerror(errno));
+        snprintf(sock, sizeof(sock), "%s/console.sock", dir);
+        int lfd = bv_unix_listen(sock, 0600, &err);
+        char **argv = lfd >= 0 ? runtime_exec_argv(ct, sock, env, n_env, cmd, n_cmd) : NULL;
+        pid_t pid = argv ? fork() : -1;
+        if (pid == 0) {
+                execv(argv[0], argv);
+                fprintf(stderr, "barevirt: cannot run '%s': %s\n", argv[0], strerror(errno));
+                _exit(127);
+        }
+        int e = errno;
+        free(argv);
+        bool got = pid > 0 && receive_master(lfd, pid, ret_master, &status);
+        if (lfd >= 0)
+                close(lfd);
+        unlink(sock);
+        rmdir(dir);
+        if (lfd < 0)
+                return cli_fail("%s", err.msg);
+        if (pid < 0)
+                return cli_fail("cannot start the runtime: %s", strerror(e));
+        *ret_pid = pid;
+        return got ? 0 : exit_status(status);
+}
+
 /*
  * exec -t: runs `RUNTIME --root ROOT exec --tty --console-socket S NAME CMD...`,
  * receives the pty master on S and relays it until the command ends.
@@ -406,75 +481,15 @@ static int ct_delete(struct cli *cli, int argc, char **argv)
 static int exec_tty(const json_t *ct, char **env, size_t n_env, char **cmd, int n_cmd)
 {
         const json_t *rt = json_object_get(ct, "runtime");
-        const char *runtime = json_string_value(json_object_get(rt, "path"));
-        const char *root = json_string_value(json_object_get(rt, "root"));
-        const char *name = json_string_value(json_object_get(ct, "name"));
-        char dir[] = "/tmp/barevirt-exec.XXXXXX", sock[64];
-        struct bv_error err = {};
-
-        if (!runtime || !root || !name)
-                return cli_fail("barevirtd did not say where the runtime is");
-        if (!mkdtemp(dir))
-                return cli_fail("mkdtemp: %s", strerror(errno));
-        snprintf(sock, sizeof(sock), "%s/console.sock", dir);
-        int lfd = bv_unix_listen(sock, 0600, &err);
-        if (lfd < 0) {
-                rmdir(dir);
-                return cli_fail("%s", err.msg);
-        }
-        char **argv = calloc(10 + 2 * n_env + (size_t)n_cmd, sizeof(char *));
-        size_t k = 0;
-        if (!argv)
-                return cli_fail("out of memory");
-        argv[k++] = (char *)runtime;
-        argv[k++] = (char *)"--root";
-        argv[k++] = (char *)root;
-        argv[k++] = (char *)"exec";
-        argv[k++] = (char *)"--tty";
-        argv[k++] = (char *)"--console-socket";
-        argv[k++] = sock;
-        for (size_t i = 0; i < n_env; i++) {
-                argv[k++] = (char *)"--env";
-                argv[k++] = env[i];
-        }
-        argv[k++] = (char *)"--";
-        argv[k++] = (char *)name;
-        for (int i = 0; i < n_cmd; i++)
-                argv[k++] = cmd[i];
-        pid_t pid = fork();
-        if (pid == 0) {
-                execv(runtime, argv);
-                fprintf(stderr, "barevirt: cannot run '%s': %s\n", runtime, strerror(errno));
-                _exit(127);
-        }
-        free(argv);
         int master = -1, status = 0;
-        /* Wait for the master or for the runtime to fail. */
-        for (;;) {
-                struct pollfd p = { .fd = lfd, .events = POLLIN };
-                if (poll(&p, 1, 100) > 0) {
-                        int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-                        char tag[16];
-                        size_t nfds = 0;
-                        if (c >= 0 && bv_fd_recv(c, tag, sizeof(tag), &master, 1, &nfds) >= 0 && nfds == 1) {
-                                close(c);
-                                break;
-                        }
-                        if (c >= 0)
-                                close(c);
-                }
-                if (pid < 0 || waitpid(pid, &status, WNOHANG) != 0) {
-                        close(lfd);
-                        unlink(sock);
-                        rmdir(dir);
-                        if (pid < 0)
-                                return cli_fail("fork: %s", strerror(errno));
-                        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-                }
-        }
-        close(lfd);
-        unlink(sock);
-        rmdir(dir);
+        pid_t pid = -1;
+
+        if (!json_is_string(json_object_get(rt, "path")) || !json_is_string(json_object_get(rt, "root")) ||
+            !json_is_string(json_object_get(ct, "name")))
+                return cli_fail("barevirtd did not say where the runtime is");
+        int r = start_runtime(ct, env, n_env, cmd, n_cmd, &pid, &master);
+        if (master < 0)
+                return r;
         if (cli_tty_raw()) {
                 struct winsize ws;
                 if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
@@ -485,135 +500,146 @@ static int exec_tty(const json_t *ct, char **env, size_t n_env, char **cmd, int 
         close(master);
         cli_tty_restore();
         waitpid(pid, &status, 0);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return exit_status(status);
+}
+
+static const struct cli_option exec_options[] = {
+        { "tty", 't', NULL, "run on a new tty, interactively (runs barevirt-runtime itself: root only)", NULL, OPT_TTY },
+        { "env", 'e', "K=V", "an environment variable (repeatable)", NULL, OPT_ENV },
+        {},
+};
+
+struct ct_exec {
+        bool tty;
+        char *env[64];
+        size_t n_env;
+};
+
+static int on_exec_option(struct cli *cli, int id, const char *val, void *userdata)
+{
+        struct ct_exec *x = userdata;
+
+        if (id == OPT_TTY)
+                x->tty = true;
+        else if (x->n_env >= BV_ELEMENTSOF(x->env))
+                return cli_usage_error(cli, "too many --env");
+        else
+                x->env[x->n_env++] = (char *)val;
+        return 0;
+}
+
+/* exec without -t: through barevirtd, which collects the output. */
+static int exec_api(struct cli *cli, const char *name, const struct ct_exec *x, char **cmd, int n_cmd)
+{
+        json_auto_t *body = json_object(), *res = NULL;
+        json_t *argv = json_array(), *env = json_array();
+        char path[320];
+        int r;
+
+        for (int i = 0; i < n_cmd; i++)
+                json_array_append_new(argv, json_string(cmd[i]));
+        for (size_t i = 0; i < x->n_env; i++)
+                json_array_append_new(env, json_string(x->env[i]));
+        json_object_set_new(body, "cmd", argv);
+        json_object_set_new(body, "env", env);
+        snprintf(path, sizeof(path), "/v1/containers/%s/exec", name);
+        if ((r = cli_api(cli, "POST", path, body, 3700 * 1000, &res)))
+                return r;
+        cli_print_output(res);
+        return (int)json_integer_value(json_object_get(res, "exit_code"));
 }
 
 static int ct_exec(struct cli *cli, int argc, char **argv)
 {
-        static const char usage[] = "ct exec NAME [-t] [-e K=V] -- CMD [ARGS...]";
-        const char *name = NULL;
-        bool tty = false;
-        char *env[64];
-        size_t n_env = 0;
-        int k;
+        struct ct_exec x = {};
+        struct cli_args a = { .max = 1 };
+        json_auto_t *ct = NULL;
+        int r = cli_parse(cli, argc, argv, &a, on_exec_option, &x);
 
-        for (k = 1; k < argc; k++) {
-                if (strcmp(argv[k], "--") == 0) {
-                        k++;
-                        break;
-                }
-                if (strcmp(argv[k], "-t") == 0 || strcmp(argv[k], "--tty") == 0)
-                        tty = true;
-                else if ((strcmp(argv[k], "-e") == 0 || strcmp(argv[k], "--env") == 0) && k + 1 < argc) {
-                        if (n_env >= BV_ELEMENTSOF(env))
-                                return cli_usage_error(usage, "too many --env");
-                        env[n_env++] = argv[++k];
-                } else if (!name && argv[k][0] != '-')
-                        name = argv[k];
-                else if (name && argv[k][0] != '-')
-                        break;   /* the command, without "--" */
-                else
-                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
-        }
-        if (!name || k >= argc)
-                return cli_usage_error(usage, "expected a container name and a command");
-        int r = check_name(name);
         if (r)
                 return r;
-        if (tty) {
-                json_auto_t *ct = NULL;
-                if ((r = get_ct(cli, name, &ct)))
-                        return r;
-                if (strcmp(cli_jstr(ct, "state"), "running") != 0)
-                        return cli_fail("container '%s' is %s", name, cli_jstr(ct, "state"));
-                return exec_tty(ct, env, n_env, argv + k, argc - k);
-        }
-        json_auto_t *body = json_object(), *res = NULL;
-        json_t *cmd = json_array(), *ev = json_array();
-        for (int i = k; i < argc; i++)
-                json_array_append_new(cmd, json_string(argv[i]));
-        for (size_t i = 0; i < n_env; i++)
-                json_array_append_new(ev, json_string(env[i]));
-        json_object_set_new(body, "cmd", cmd);
-        json_object_set_new(body, "env", ev);
-        char path[320];
-        snprintf(path, sizeof(path), "/v1/containers/%s/exec", name);
-        if ((r = cli_api(cli, "POST", path, body, 3700 * 1000, &res)))
+        if (a.n == 0 || a.n_rest == 0)
+                return cli_usage_error(cli, "expected a container name and a command");
+        const char *name = a.arg[0];
+        if (!bv_name_is_valid(name))
+                return cli_fail("invalid container name '%s'", name);
+        if (!x.tty)
+                return exec_api(cli, name, &x, a.rest, a.n_rest);
+        if ((r = cli_get(cli, "containers", name, &ct)))
                 return r;
-        const char *out = json_string_value(json_object_get(res, "stdout"));
-        const char *err = json_string_value(json_object_get(res, "stderr"));
-        if (out)
-                bv_fd_write_all(STDOUT_FILENO, out, json_string_length(json_object_get(res, "stdout")));
-        if (err)
-                bv_fd_write_all(STDERR_FILENO, err, json_string_length(json_object_get(res, "stderr")));
-        return (int)json_integer_value(json_object_get(res, "exit_code"));
+        if (strcmp(cli_jstr(ct, "state"), "running") != 0)
+                return cli_fail("container '%s' is %s", name, cli_jstr(ct, "state"));
+        return exec_tty(ct, x.env, x.n_env, a.rest, a.n_rest);
 }
 
 /* ---- console and logs ------------------------------------------------------------------ */
 
 static int ct_console(struct cli *cli, int argc, char **argv)
 {
-        json_auto_t *ct = NULL;
-        const char *name = NULL;
-        char what[96];
-        int r = cli_name_and_json(cli, "ct console NAME", "container", argc, argv, &name);
+        static const char *const states[] = { "running", NULL };
 
-        if (r || (r = get_ct(cli, name, &ct)))
-                return r;
-        const char *state = cli_jstr(ct, "state");
-        if (strcmp(state, "running") != 0)
-                return cli_fail("container '%s' is %s", name, state);
-        snprintf(what, sizeof(what), "container '%s'", name);
-        return cli_console_relay(json_string_value(json_object_get(json_object_get(ct, "console"), "socket")), what);
+        return cli_console(cli, "container", "containers", states, argc, argv);
+}
+
+static const struct cli_option logs_options[] = {
+        { "follow", 'f', NULL, "keep following until the container ends", NULL, OPT_FOLLOW },
+        { "tail", 'n', "LINES", "only the last LINES lines", "all", OPT_TAIL },
+        {},
+};
+
+struct ct_logs {
+        bool follow;
+        bool tail;
+        unsigned lines;
+};
+
+static int on_logs_option(struct cli *cli, int id, const char *val, void *userdata)
+{
+        struct ct_logs *l = userdata;
+
+        if (id == OPT_FOLLOW)
+                l->follow = true;
+        else if (bv_parse_uint(val, 0, 1000000000, &l->lines) < 0)
+                return cli_usage_error(cli, "-n: expected a number of lines");
+        else
+                l->tail = true;
+        return 0;
 }
 
 static int ct_logs(struct cli *cli, int argc, char **argv)
 {
-        static const char usage[] = "ct logs NAME [-f] [-n LINES]";
+        struct ct_logs l = {};
         const char *name = NULL;
-        bool follow = false;
-        unsigned lines = 0;
-        bool tail = false;
-        int r;
-
-        for (int k = 1; k < argc; k++)
-                if (strcmp(argv[k], "-f") == 0 || strcmp(argv[k], "--follow") == 0)
-                        follow = true;
-                else if ((strcmp(argv[k], "-n") == 0 || strcmp(argv[k], "--tail") == 0) && k + 1 < argc) {
-                        if (bv_parse_uint(argv[++k], 0, 1000000000, &lines) < 0)
-                                return cli_usage_error(usage, "-n: expected a number of lines");
-                        tail = true;
-                } else if (!name && argv[k][0] != '-')
-                        name = argv[k];
-                else
-                        return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
-        if (!name)
-                return cli_usage_error(usage, "expected a container name");
-        if ((r = check_name(name)))
-                return r;
         char path[320];
-        snprintf(path, sizeof(path), "/v1/containers/%s/logs?follow=%d", name, follow);
-        if (tail)
-                snprintf(path + strlen(path), sizeof(path) - strlen(path), "&tail=%u", lines);
+        int r = cli_parse_name(cli, "container", argc, argv, on_logs_option, &l, &name);
+
+        if (r)
+                return r;
+        snprintf(path, sizeof(path), "/v1/containers/%s/logs?follow=%d", name, l.follow);
+        if (l.tail)
+                snprintf(path + strlen(path), sizeof(path) - strlen(path), "&tail=%u", l.lines);
         return cli_stream(cli, path, cli_write_stdout, NULL);
 }
 
-static const struct cli_command ct_commands[] = {
-        { "create", ct_create, CT_CREATE_USAGE, "define a container (no command: a system container, /sbin/init)" },
-        { "list", ct_list, "ct list [--json]", "list containers" },
-        { "show", ct_show, "ct show NAME [--json]", "one container: state, pid, limits, usage, NICs" },
-        { "start", ct_action, "ct start NAME", "start; returns when the container runs" },
-        { "stop", ct_action, "ct stop NAME [-t SECONDS]", "stop signal, then cgroup.kill after the stop timeout" },
-        { "kill", ct_action, "ct kill NAME [-s SIGNAL]", "signal the container's init (default SIGKILL)" },
-        { "restart", ct_action, "ct restart NAME [-t SECONDS]", "stop, then start" },
-        { "delete", ct_delete, "ct delete NAME [--force]", "delete a stopped container (--force: a running one)" },
-        { "exec", ct_exec, "ct exec NAME [-t] [-e K=V] -- CMD...", "run a command in the container; its exit status is ours" },
-        { "console", ct_console, "ct console NAME", "attach to the container's console (Ctrl-] detaches)" },
-        { "logs", ct_logs, "ct logs NAME [-f] [-n LINES]", "print the console log (-f: follow)" },
+#define CT_ACTION(verb, usage, summary, options) \
+        CLI_VERB(verb, ct_action, "ct " verb " NAME [--json]" usage, summary, options)
+
+const struct cli_command cli_ct_commands[] = {
+        CLI_VERB_REST("create", ct_create, CT_CREATE_USAGE, "define a container (no command: a system container, /sbin/init)",
+                      create_options, CLI_REST_AT_DASHDASH),
+        CLI_VERB("list", ct_list, "ct list [--json]", "list containers", cli_json_options),
+        CLI_VERB("show", ct_show, "ct show NAME [--json]", "one container: state, pid, limits, usage, NICs",
+                 cli_json_options),
+        CT_ACTION("start", "", "start; returns when the container runs", cli_json_options),
+        CT_ACTION("stop", " [-t SECONDS]", "stop signal, then cgroup.kill after the stop timeout", grace_options),
+        CT_ACTION("kill", " [-s SIGNAL]", "signal the container's init (default SIGKILL)", kill_options),
+        CT_ACTION("restart", " [-t SECONDS]", "stop, then start", grace_options),
+        CLI_VERB("delete", ct_delete, "ct delete NAME [--force]", "delete a stopped container (--force: a running one)",
+                 delete_options),
+        CLI_VERB_REST("exec", ct_exec, "ct exec NAME [-t] [-e K=V] -- CMD...",
+                      "run a command in the container; its exit status is ours", exec_options, CLI_REST_AT_ARG1),
+        CLI_VERB("console", ct_console, "ct console NAME", "attach to the container's console (Ctrl-] detaches)",
+                 cli_json_options),
+        CLI_VERB("logs", ct_logs, "ct logs NAME [-f] [-n LINES]", "print the console log (-f: follow)", logs_options),
         {},
 };
-
-int cmd_ct(struct cli *cli, int argc, char **argv)
-{
-        return cli_dispatch(cli, "ct", ct_commands, argc - 1, argv + 1);
-}

@@ -14,20 +14,11 @@ static const char *str(const json_t *o, const char *key, const char *def)
 
 int cmd_host(struct cli *cli, int argc, char **argv)
 {
-        static const char usage[] = "host [--json]";
         json_auto_t *h = NULL;
+        int r = cli_fetch(cli, "/v1/host", argc, argv, &h);
 
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--json") == 0)
-                        cli->json = true;
-                else
-                        return cli_usage_error(usage, "unexpected argument '%s'", argv[i]);
-        }
-        int r = cli_api(cli, "GET", "/v1/host", NULL, 0, &h);
-        if (r)
+        if (r || !h)
                 return r;
-        if (cli->json)
-                return cli_print_json(h);
 
         const json_t *kvm = json_object_get(h, "kvm");
         const json_t *cg = json_object_get(h, "cgroup");

@@ -31,36 +31,22 @@ static const char *uptime_text(const json_t *v, char *buf, size_t len)
         return buf;
 }
 
-static const char *addresses_text(const json_t *a, char *buf, size_t len)
+static void print_instance_row(const json_t *in)
 {
-        const json_t *x;
-        size_t i, used = 0;
+        char up[32], addrs[128];
 
-        buf[0] = '\0';
-        json_array_foreach(a, i, x)
-                if (json_is_string(x) && used < len)
-                        used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "", json_string_value(x));
-        return *buf ? buf : "-";
+        if (!in) {
+                printf("%-28s %-7s %-10s %-30s %-18s %s\n", "NAME", "TYPE", "STATE", "IMAGE/KERNEL", "ADDRESSES", "UPTIME");
+                return;
+        }
+        printf("%-28s %-7s %-10s %-30.30s %-18s %s\n", cli_jstr(in, "ref"), cli_jstr(in, "type"), cli_jstr(in, "state"),
+               cli_jstr(in, "image"), cli_join(json_object_get(in, "addresses"), NULL, addrs, sizeof(addrs)),
+               uptime_text(json_object_get(in, "uptime"), up, sizeof(up)));
 }
 
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
-        json_auto_t *a = NULL;
-        json_t *in;
-        size_t i;
-        int r = cli_fetch(cli, "list [--json]", "/v1/instances", argc, argv, &a);
-
-        if (r || !a)
-                return r;
-        printf("%-28s %-7s %-10s %-30s %-18s %s\n", "NAME", "TYPE", "STATE", "IMAGE/KERNEL", "ADDRESSES", "UPTIME");
-        json_array_foreach(a, i, in) {
-                char up[32], addrs[128];
-                printf("%-28s %-7s %-10s %-30.30s %-18s %s\n", cli_jstr(in, "ref"), cli_jstr(in, "type"),
-                       cli_jstr(in, "state"), cli_jstr(in, "image"),
-                       addresses_text(json_object_get(in, "addresses"), addrs, sizeof(addrs)),
-                       uptime_text(json_object_get(in, "uptime"), up, sizeof(up)));
-        }
-        return 0;
+        return cli_list(cli, "/v1/instances", argc, argv, print_instance_row);
 }
 
 /* A ref becomes a path segment: refuse what would change the URL. */
@@ -69,62 +55,73 @@ static bool ref_ok(const char *ref)
         return *ref && !strpbrk(ref, "/?#% \t\r\n");
 }
 
-/*
- * Parses "VERB [--json] [OPT VALUE] [FLAG] REF": opt (e.g. "-t") takes a
- * value into *ret_val when given; flag (e.g. "-f") sets *ret_flag. Returns 0
- * with *ret_ref, or an exit code (-1: help printed).
- */
-static int parse_ref_args(struct cli *cli, const char *usage, const char *opt, const char *long_opt,
-                          const char *flag, const char *long_flag, int argc, char **argv, const char **ret_ref,
-                          const char **ret_val, bool *ret_flag)
+/* Parses "VERB [OPTIONS] REF" with the options of cli->command. Returns 0 with *ret_ref, or an exit code. */
+static int parse_ref(struct cli *cli, int argc, char **argv, cli_option_fn *on_option, void *userdata,
+                     const char **ret_ref)
 {
-        const char *ref = NULL;
+        struct cli_args a = { .max = 2 };
+        int r = cli_parse(cli, argc, argv, &a, on_option, userdata);
 
-        if (cli_wants_help(usage, argc, argv))
-                return -1;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--json") == 0)
-                        cli->json = true;
-                else if (opt && (strcmp(argv[i], opt) == 0 || strcmp(argv[i], long_opt) == 0)) {
-                        if (i + 1 >= argc)
-                                return cli_usage_error(usage, "%s needs a value", argv[i]);
-                        *ret_val = argv[++i];
-                } else if (flag && (strcmp(argv[i], flag) == 0 || strcmp(argv[i], long_flag) == 0))
-                        *ret_flag = true;
-                else if (argv[i][0] == '-')
-                        return cli_usage_error(usage, "unknown option '%s'", argv[i]);
-                else if (ref)
-                        return cli_usage_error(usage, "expected one REF");
-                else
-                        ref = argv[i];
-        }
-        if (!ref)
-                return cli_usage_error(usage, "expected one REF (NAME, docker:NAME or podman:NAME)");
-        if (!ref_ok(ref))
-                return cli_usage_error(usage, "invalid REF '%s'", ref);
-        *ret_ref = ref;
+        if (r)
+                return r;
+        if (a.n == 0)
+                return cli_usage_error(cli, "expected one REF (NAME, docker:NAME or podman:NAME)");
+        if (a.n > 1)
+                return cli_usage_error(cli, "expected one REF");
+        if (!ref_ok(a.arg[0]))
+                return cli_usage_error(cli, "invalid REF '%s'", a.arg[0]);
+        *ret_ref = a.arg[0];
         return 0;
 }
 
-static int run_action(struct cli *cli, const char *action, const char *usage, const char *opt,
-                      const char *long_opt, const char *qkey, int argc, char **argv)
+/* ---- start, stop, restart, kill, pause, resume ------------------------------------- */
+
+enum { OPT_TIME = CLI_OPT_OWN, OPT_SIGNAL, OPT_FOLLOW, OPT_TAIL, OPT_FORCE, OPT_TTY };
+
+const struct cli_option cli_grace_options[] = {
+        CLI_OPTION_JSON,
+        { "time", 't', "SECONDS", "seconds to wait for it to stop before SIGKILL (0-3600)", "its own", OPT_TIME },
+        {},
+};
+
+const struct cli_option cli_kill_options[] = {
+        CLI_OPTION_JSON,
+        { "signal", 's', "SIGNAL", "the signal to send (KILL, SIGTERM, 15, ...)", "SIGKILL", OPT_SIGNAL },
+        {},
+};
+
+/* The one query parameter of an action: ?t=SECONDS or ?signal=SIG. */
+struct action_query {
+        const char *key;
+        const char *val;
+};
+
+static int on_action_option(struct cli *cli, int id, const char *val, void *userdata)
 {
-        const char *ref = NULL, *val = NULL;
+        struct action_query *q = userdata;
+
+        if (strpbrk(val, "/?#%&= \t\r\n"))
+                return cli_usage_error(cli, "invalid value '%s'", val);
+        *q = (struct action_query){ id == OPT_TIME ? "t" : "signal", val };
+        return 0;
+}
+
+int cmd_action(struct cli *cli, int argc, char **argv)
+{
+        struct action_query q = {};
+        const char *ref = NULL;
         json_auto_t *reply = NULL;
         char path[512];
         unsigned timeout_ms = 0;
-        int r = parse_ref_args(cli, usage, opt, long_opt, NULL, NULL, argc, argv, &ref, &val, NULL);
+        int r = parse_ref(cli, argc, argv, on_action_option, &q, &ref);
 
         if (r)
-                return r < 0 ? 0 : r;
-        if (val && strpbrk(val, "/?#%&= \t\r\n"))
-                return cli_usage_error(usage, "invalid value '%s'", val);
-        snprintf(path, sizeof(path), "/v1/instances/%s/%s%s%s%s%s", ref, action, val ? "?" : "", val ? qkey : "",
-                 val ? "=" : "", val ? val : "");
-        if (val && strcmp(qkey, "t") == 0)
-                timeout_ms = (unsigned)(atoi(val) + 20) * 1000;
-        r = cli_api(cli, "POST", path, NULL, timeout_ms, &reply);
-        if (r)
+                return r;
+        snprintf(path, sizeof(path), "/v1/instances/%s/%s%s%s%s%s", ref, argv[0], q.val ? "?" : "", q.val ? q.key : "",
+                 q.val ? "=" : "", q.val ? q.val : "");
+        if (q.val && strcmp(q.key, "t") == 0)
+                timeout_ms = (unsigned)(atoi(q.val) + 20) * 1000;
+        if ((r = cli_api(cli, "POST", path, NULL, timeout_ms, &reply)))
                 return r;
         if (cli->json)
                 return cli_print_json(reply);
@@ -132,55 +129,48 @@ static int run_action(struct cli *cli, const char *action, const char *usage, co
         return 0;
 }
 
-int cmd_start(struct cli *cli, int argc, char **argv)
-{
-        return run_action(cli, "start", "start [--json] REF", NULL, NULL, NULL, argc, argv);
-}
+/* ---- logs, show, delete ------------------------------------------------------------- */
 
-int cmd_stop(struct cli *cli, int argc, char **argv)
-{
-        return run_action(cli, "stop", "stop [--json] [-t SECONDS] REF", "-t", "--time", "t", argc, argv);
-}
+const struct cli_option cli_logs_options[] = {
+        CLI_OPTION_JSON,
+        { "follow", 'f', NULL, "keep following until the instance stops", NULL, OPT_FOLLOW },
+        { "tail", 'n', "LINES", "only the last LINES lines", "all", OPT_TAIL },
+        {},
+};
 
-int cmd_restart(struct cli *cli, int argc, char **argv)
-{
-        return run_action(cli, "restart", "restart [--json] [-t SECONDS] REF", "-t", "--time", "t", argc, argv);
-}
+struct logs {
+        bool follow;
+        const char *tail;
+};
 
-int cmd_kill(struct cli *cli, int argc, char **argv)
+static int on_logs_option(struct cli *cli, int id, const char *val, void *userdata)
 {
-        return run_action(cli, "kill", "kill [--json] [-s SIGNAL] REF", "-s", "--signal", "signal", argc, argv);
-}
+        struct logs *l = userdata;
 
-int cmd_pause(struct cli *cli, int argc, char **argv)
-{
-        return run_action(cli, "pause", "pause [--json] REF", NULL, NULL, NULL, argc, argv);
-}
-
-int cmd_resume(struct cli *cli, int argc, char **argv)
-{
-        return run_action(cli, "resume", "resume [--json] REF", NULL, NULL, NULL, argc, argv);
+        if (id == OPT_FOLLOW)
+                l->follow = true;
+        else if (strspn(val, "0123456789") != strlen(val) || !*val || strlen(val) > 7)
+                return cli_usage_error(cli, "invalid number of lines '%s'", val);
+        else
+                l->tail = val;
+        return 0;
 }
 
 int cmd_logs(struct cli *cli, int argc, char **argv)
 {
-        const char *usage = "logs [--json] [-f] [-n LINES] REF";
-        const char *ref = NULL, *tail = NULL;
-        bool follow = false;
+        struct logs l = {};
+        const char *ref = NULL;
         json_auto_t *reply = NULL;
         char path[512];
-        int r = parse_ref_args(cli, usage, "-n", "--tail", "-f", "--follow", argc, argv, &ref, &tail, &follow);
+        int r = parse_ref(cli, argc, argv, on_logs_option, &l, &ref);
 
         if (r)
-                return r < 0 ? 0 : r;
-        if (tail && (strspn(tail, "0123456789") != strlen(tail) || !*tail || strlen(tail) > 7))
-                return cli_usage_error(usage, "invalid number of lines '%s'", tail);
-        snprintf(path, sizeof(path), "/v1/instances/%s/logs?follow=%d%s%s", ref, follow ? 1 : 0,
-                 tail ? "&tail=" : "", tail ? tail : "");
-        if (follow)
+                return r;
+        snprintf(path, sizeof(path), "/v1/instances/%s/logs?follow=%d%s%s", ref, l.follow ? 1 : 0,
+                 l.tail ? "&tail=" : "", l.tail ? l.tail : "");
+        if (l.follow)
                 return cli_stream(cli, path, cli_write_stdout, NULL);
-        r = cli_api(cli, "GET", path, NULL, 0, &reply);
-        if (r)
+        if ((r = cli_api(cli, "GET", path, NULL, 0, &reply)))
                 return r;
         if (cli->json)
                 return cli_print_json(reply);
@@ -191,35 +181,41 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 
 int cmd_show(struct cli *cli, int argc, char **argv)
 {
+        static const char *const keys[] = { "ref", "type", "state", "engine_state", "image", "id" };
         const char *ref = NULL;
         json_auto_t *reply = NULL;
         char path[512], buf[128];
-        int r = parse_ref_args(cli, "show [--json] REF", NULL, NULL, NULL, NULL, argc, argv, &ref, NULL, NULL);
+        int r = parse_ref(cli, argc, argv, NULL, NULL, &ref);
 
         if (r)
-                return r < 0 ? 0 : r;
+                return r;
         snprintf(path, sizeof(path), "/v1/instances/%s", ref);
         if ((r = cli_api(cli, "GET", path, NULL, 0, &reply)))
                 return r;
         if (cli->json)
                 return cli_print_json(reply);
-        static const char *const keys[] = { "ref", "type", "state", "engine_state", "image", "id" };
-        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        for (size_t i = 0; i < BV_ELEMENTSOF(keys); i++)
                 if (json_object_get(reply, keys[i]))
                         printf("%-13s %s\n", keys[i], cli_jstr(reply, keys[i]));
-        printf("%-13s %s\n", "addresses", addresses_text(json_object_get(reply, "addresses"), buf, sizeof(buf)));
+        printf("%-13s %s\n", "addresses", cli_join(json_object_get(reply, "addresses"), NULL, buf, sizeof(buf)));
         return 0;
 }
+
+const struct cli_option cli_delete_options[] = {
+        CLI_OPTION_JSON,
+        { "force", 'f', NULL, "remove a running engine container too", NULL, OPT_FORCE },
+        {},
+};
 
 int cmd_delete(struct cli *cli, int argc, char **argv)
 {
         const char *ref = NULL;
         bool force = false;
         char path[512];
-        int r = parse_ref_args(cli, "delete [-f] REF", NULL, NULL, "-f", "--force", argc, argv, &ref, NULL, &force);
+        int r = parse_ref(cli, argc, argv, cli_on_flag, &force, &ref);
 
         if (r)
-                return r < 0 ? 0 : r;
+                return r;
         snprintf(path, sizeof(path), "/v1/instances/%s%s", ref, force ? "?force=1" : "");
         if ((r = cli_api(cli, "DELETE", path, NULL, 0, NULL)))
                 return r;
@@ -227,6 +223,8 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
                 printf("%s deleted\n", ref);
         return 0;
 }
+
+/* ---- exec ---------------------------------------------------------------------------- */
 
 /* Prints an exec or run result's output to stdout and stderr. */
 void cli_print_output(const json_t *reply)
@@ -238,46 +236,51 @@ void cli_print_output(const json_t *reply)
         fwrite(json_string_value(e) ? json_string_value(e) : "", 1, json_string_length(e), stderr);
 }
 
+const struct cli_option cli_exec_options[] = {
+        CLI_OPTION_JSON,
+        { NULL, 'e', "NAME=VALUE", "an environment variable (repeatable)", NULL, 'e' },
+        { NULL, 'w', "DIR", "the working directory", "the image's", 'w' },
+        { NULL, 'u', "USER", "the user (NAME, UID or UID:GID)", "the image's", 'u' },
+        { "tty", 't', NULL, "allocate a tty", NULL, OPT_TTY },
+        {},
+};
+
+static int on_exec_option(struct cli *cli, int id, const char *val, void *userdata)
+{
+        json_t *spec = userdata;
+
+        if (id == OPT_TTY)
+                json_object_set_new(spec, "tty", json_true());
+        else if (id == 'e')
+                json_array_append_new(json_object_get(spec, "env"), json_string(val));
+        else
+                json_object_set_new(spec, id == 'w' ? "workdir" : "user", json_string(val));
+        return 0;
+}
+
 int cmd_exec(struct cli *cli, int argc, char **argv)
 {
-        const char *usage = "exec [--json] [-e NAME=VALUE]... [-w DIR] [-u USER] [-t] REF CMD [ARG...]";
-        json_auto_t *spec = json_object(), *env = json_array(), *cmd = json_array(), *reply = NULL;
-        const char *ref = NULL;
+        json_auto_t *spec = json_pack("{s:[]}", "env"), *cmd = json_array(), *reply = NULL;
+        struct cli_args a = {};
         char path[512];
-        int i, r;
+        int r;
 
-        if (!spec || !env || !cmd)
+        if (!spec || !cmd)
                 return cli_fail("out of memory");
-        for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-                const char *a = argv[i];
-                if (strcmp(a, "--") == 0) {
-                        i++;
-                        break;
-                }
-                if (strcmp(a, "--json") == 0)
-                        cli->json = true;
-                else if (strcmp(a, "-t") == 0 || strcmp(a, "--tty") == 0)
-                        json_object_set_new(spec, "tty", json_true());
-                else if ((strcmp(a, "-e") == 0 || strcmp(a, "-w") == 0 || strcmp(a, "-u") == 0) && i + 1 < argc) {
-                        const char *v = argv[++i];
-                        if (a[1] == 'e')
-                                json_array_append_new(env, json_string(v));
-                        else
-                                json_object_set_new(spec, a[1] == 'w' ? "workdir" : "user", json_string(v));
-                } else
-                        return cli_usage_error(usage, "unknown option or missing value '%s'", a);
-        }
-        if (i >= argc)
-                return cli_usage_error(usage, "expected REF and CMD");
-        ref = argv[i++];
+        if ((r = cli_parse(cli, argc, argv, &a, on_exec_option, spec)))
+                return r;
+        if (a.n_rest == 0)
+                return cli_usage_error(cli, "expected REF and CMD");
+        const char *ref = a.rest[0];
         if (!ref_ok(ref))
-                return cli_usage_error(usage, "invalid REF '%s'", ref);
-        if (i >= argc)
-                return cli_usage_error(usage, "expected a command to run in '%s'", ref);
-        for (; i < argc; i++)
-                json_array_append_new(cmd, json_string(argv[i]));
+                return cli_usage_error(cli, "invalid REF '%s'", ref);
+        if (a.n_rest < 2)
+                return cli_usage_error(cli, "expected a command to run in '%s'", ref);
+        for (int i = 1; i < a.n_rest; i++)
+                json_array_append_new(cmd, json_string(a.rest[i]));
         json_object_set(spec, "cmd", cmd);
-        cli_json_set_nonempty(spec, "env", env);
+        if (json_array_size(json_object_get(spec, "env")) == 0)
+                json_object_del(spec, "env");
         snprintf(path, sizeof(path), "/v1/instances/%s/exec", ref);
         if ((r = cli_api(cli, "POST", path, spec, 24 * 3600 * 1000, &reply)))
                 return r;

@@ -22,12 +22,17 @@
 #include "qmp/qmp.h"
 #include "tools/cli/cli.h"
 
-#define QMP_USAGE "qmp --socket PATH [--timeout MS] [--events N] [--wait MS] COMMAND [ARGUMENTS_JSON]"
 /* More events than this in one invocation is a mistake, not a use case. */
 #define QMP_CLI_EVENTS_MAX 1000000u
 
 struct qmp_cli {
-        unsigned want;               /* events to print; UINT_MAX: all within the wait */
+        const char *path, *command;
+        unsigned timeout_ms, wait_ms, events;
+        bool have_events, have_wait;
+        json_t *args;                /* ARGUMENTS_JSON */
+        struct bv_loop *loop;
+        struct qmp_conn *c;
+        unsigned want;               /* events to print; QMP_CLI_EVENTS_MAX: all within the wait */
         unsigned seen;               /* events accepted so far */
         json_t *early;               /* events that came before the reply was printed */
         bool live;                   /* the reply is out: print events as they come */
@@ -65,12 +70,124 @@ static void on_close(struct qmp_conn *c, int r, const struct bv_error *err, void
         q->done = true;
 }
 
-static int parse_ms(const char *opt, const char *s, unsigned *ret)
+enum { OPT_SOCKET = CLI_OPT_OWN, OPT_TIMEOUT, OPT_EVENTS, OPT_WAIT };
+
+const struct cli_option cli_qmp_options[] = {
+        { "socket", 0, "PATH", "QEMU's QMP socket (required)", NULL, OPT_SOCKET },
+        { "timeout", 0, "MS", "for the connection, the greeting and the command", "10000", OPT_TIMEOUT },
+        { "events", 0, "N", "then print the first N events since the command", NULL, OPT_EVENTS },
+        { "wait", 0, "MS", "how long to wait for the events (alone: print every event within MS)", "--timeout",
+          OPT_WAIT },
+        {},
+};
+
+static int parse_ms(struct cli *cli, const char *opt, const char *s, unsigned *ret)
 {
-        if (!s)
-                return cli_usage_error(QMP_USAGE, "%s needs a value", opt);
         if (bv_parse_uint(s, 1, 24u * 3600u * 1000u, ret) < 0)
-                return cli_usage_error(QMP_USAGE, "Invalid value '%s' for %s", s, opt);
+                return cli_usage_error(cli, "Invalid value '%s' for %s", s, opt);
+        return 0;
+}
+
+static int on_option(struct cli *cli, int id, const char *val, void *userdata)
+{
+        struct qmp_cli *q = userdata;
+
+        switch (id) {
+        case OPT_SOCKET:
+                q->path = val;
+                return 0;
+        case OPT_TIMEOUT:
+                return parse_ms(cli, "--timeout", val, &q->timeout_ms);
+        case OPT_WAIT:
+                q->have_wait = true;
+                return parse_ms(cli, "--wait", val, &q->wait_ms);
+        }
+        if (bv_parse_uint(val, 1, QMP_CLI_EVENTS_MAX, &q->events) < 0)
+                return cli_usage_error(cli, "Invalid value '%s' for --events", val);
+        q->have_events = true;
+        return 0;
+}
+
+/* The command line into q: socket, command, arguments, and what to wait for. */
+static int parse_args(struct cli *cli, int argc, char **argv, struct qmp_cli *q)
+{
+        struct cli_args a = { .max = 2 };
+        struct bv_error err = { 0 };
+        int r = cli_parse(cli, argc, argv, &a, on_option, q);
+
+        if (r)
+                return r;
+        if (!q->path)
+                return cli_usage_error(cli, "--socket PATH is required");
+        if (a.n == 0)
+                return cli_usage_error(cli, "No QMP command given");
+        q->command = a.arg[0];
+        if (a.n == 2 && bv_json_load_object(a.arg[1], strlen(a.arg[1]), QMP_MESSAGE_MAX_DEFAULT, &q->args, &err) < 0)
+                return cli_usage_error(cli, "Invalid ARGUMENTS_JSON: %s", err.msg);
+        /* --events N waits up to --wait (default: --timeout); --wait alone prints all events in it. */
+        q->want = q->have_events ? q->events : (q->have_wait ? QMP_CLI_EVENTS_MAX : 0);
+        if (!q->have_wait)
+                q->wait_ms = q->timeout_ms;
+        if (!(q->early = json_array()))
+                return cli_fail("Out of memory");
+        return 0;
+}
+
+/* Connects and waits for the greeting. */
+static int connect_qmp(struct qmp_cli *q)
+{
+        struct bv_error err = { 0 };
+        struct qmp_options opts = { .timeout_ms = q->timeout_ms };
+        int r;
+
+        if ((r = bv_loop_new(&q->loop, &err)) < 0)
+                return cli_fail("%s", err.msg);
+        if ((r = qmp_conn_connect(q->loop, q->path, &opts, &q->c, &err)) < 0)
+                return cli_fail("%s", bv_error_message(&err, r));
+        qmp_conn_set_event_cb(q->c, on_event, q);
+        qmp_conn_set_close_cb(q->c, on_close, q);
+        if ((r = qmp_conn_wait_ready(q->c, q->timeout_ms, &err)) < 0)
+                return cli_fail("%s", bv_error_message(&err, r));
+        return 0;
+}
+
+/* Sends the command, prints its "return". */
+static int call(struct qmp_cli *q)
+{
+        struct bv_error err = { 0 };
+        json_auto_t *ret = NULL;
+        int r = qmp_conn_call_sync(q->c, q->command, q->args, q->timeout_ms, &ret, &err);
+
+        if (r == -EREMOTEIO) {
+                /* QMP's own error, as "CLASS: desc". */
+                fprintf(stderr, "%s\n", err.msg);
+                return 1;
+        }
+        if (r < 0)
+                return cli_fail("%s", bv_error_message(&err, r));
+        print_line(ret, q);
+        return 0;
+}
+
+/* --events, --wait: the events that came since the command, then the ones within the wait. */
+static int print_events(struct qmp_cli *q)
+{
+        size_t i;
+        json_t *ev;
+
+        if (q->want == 0)
+                return 0;
+        json_array_foreach(q->early, i, ev)
+                print_line(ev, q);
+        json_array_clear(q->early);
+        q->live = true;
+        if (!q->done && qmp_conn_is_open(q->c)) {
+                int r = bv_loop_run_until(q->loop, &q->done, (uint64_t)q->wait_ms * 1000);
+                if (r < 0 && r != -ETIMEDOUT)
+                        return cli_fail("Event loop failed: %s", strerror(-r));
+        }
+        if (q->have_events && q->seen < q->want)
+                return cli_fail("Got %u of %u events within %u ms", q->seen, q->want, q->wait_ms);
         return 0;
 }
 
@@ -78,130 +195,14 @@ static int parse_ms(const char *opt, const char *s, unsigned *ret)
 
 int cmd_qmp(struct cli *cli, int argc, char **argv)
 {
-        const char *path = NULL, *command = NULL, *arguments = NULL;
-        unsigned timeout_ms = 10000, wait_ms = 0, events = 0;
-        bool have_events = false, have_wait = false;
-        struct bv_error err = { 0 };
-        struct qmp_cli q = { 0 };
-        struct bv_loop *loop = NULL;
-        struct qmp_conn *c = NULL;
-        json_t *args = NULL, *ret = NULL;
-        int r, rc = 1;
+        struct qmp_cli q = { .timeout_ms = 10000 };
+        int r = parse_args(cli, argc, argv, &q);
 
-        if (cli_wants_help(QMP_USAGE, argc, argv))
-                return 0;
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-                if (strcmp(a, "--socket") == 0) {
-                        if (!v)
-                                return cli_usage_error(QMP_USAGE, "--socket needs a path");
-                        path = v;
-                        i++;
-                } else if (strcmp(a, "--timeout") == 0) {
-                        if (parse_ms(a, v, &timeout_ms) != 0)
-                                return 2;
-                        i++;
-                } else if (strcmp(a, "--wait") == 0) {
-                        if (parse_ms(a, v, &wait_ms) != 0)
-                                return 2;
-                        have_wait = true;
-                        i++;
-                } else if (strcmp(a, "--events") == 0) {
-                        if (!v || bv_parse_uint(v, 1, QMP_CLI_EVENTS_MAX, &events) < 0)
-                                return cli_usage_error(QMP_USAGE, "Invalid value '%s' for --events",
-                                                       v ? v : "");
-                        have_events = true;
-                        i++;
-                } else if (a[0] == '-' && a[1] != '\0' && !command) {
-                        return cli_usage_error(QMP_USAGE, "Unknown option '%s'", a);
-                } else if (!command) {
-                        command = a;
-                } else if (!arguments) {
-                        arguments = a;
-                } else {
-                        return cli_usage_error(QMP_USAGE, "Unexpected argument '%s'", a);
-                }
-        }
-        if (!path)
-                return cli_usage_error(QMP_USAGE, "--socket PATH is required");
-        if (!command)
-                return cli_usage_error(QMP_USAGE, "No QMP command given");
-        if (arguments && bv_json_load_object(arguments, strlen(arguments), QMP_MESSAGE_MAX_DEFAULT,
-                                             &args, &err) < 0)
-                return cli_usage_error(QMP_USAGE, "Invalid ARGUMENTS_JSON: %s", err.msg);
-
-        /* --events N waits up to --wait (default: --timeout); --wait alone prints all events in it. */
-        q.want = have_events ? events : (have_wait ? QMP_CLI_EVENTS_MAX : 0);
-        if (!have_wait)
-                wait_ms = timeout_ms;
-        q.early = json_array();
-        if (!q.early) {
-                json_decref(args);
-                return cli_fail("Out of memory");
-        }
-
-        r = bv_loop_new(&loop, &err);
-        if (r < 0) {
-                cli_fail("%s", err.msg);
-                goto out;
-        }
-        struct qmp_options opts = { .timeout_ms = timeout_ms };
-        r = qmp_conn_connect(loop, path, &opts, &c, &err);
-        if (r < 0) {
-                cli_fail("%s", bv_error_message(&err, r));
-                goto out;
-        }
-        qmp_conn_set_event_cb(c, on_event, &q);
-        qmp_conn_set_close_cb(c, on_close, &q);
-        r = qmp_conn_wait_ready(c, timeout_ms, &err);
-        if (r < 0) {
-                cli_fail("%s", bv_error_message(&err, r));
-                goto out;
-        }
-        r = qmp_conn_call_sync(c, command, args, timeout_ms, &ret, &err);
-        if (r == -EREMOTEIO) {
-                /* QMP's own error, as "CLASS: desc". */
-                fprintf(stderr, "%s\n", err.msg);
-                goto out;
-        }
-        if (r < 0) {
-                cli_fail("%s", bv_error_message(&err, r));
-                goto out;
-        }
-        print_line(ret, &q);
-
-        if (q.want > 0) {
-                size_t i;
-                json_t *ev;
-
-                json_array_foreach(q.early, i, ev)
-                        print_line(ev, &q);
-                json_array_clear(q.early);
-                q.live = true;
-                if (!q.done && qmp_conn_is_open(c)) {
-                        r = bv_loop_run_until(loop, &q.done, (uint64_t)wait_ms * 1000);
-                        if (r < 0 && r != -ETIMEDOUT) {
-                                cli_fail("Event loop failed: %s", strerror(-r));
-                                goto out;
-                        }
-                }
-                if (have_events && q.seen < q.want) {
-                        cli_fail("Got %u of %u events within %u ms", q.seen, q.want, wait_ms);
-                        goto out;
-                }
-        }
-        if (q.io_error) {
-                cli_fail("Cannot write to stdout");
-                goto out;
-        }
-        rc = 0;
-out:
-        json_decref(ret);
-        json_decref(args);
+        if (r == 0 && (r = connect_qmp(&q)) == 0 && (r = call(&q)) == 0 && (r = print_events(&q)) == 0 && q.io_error)
+                r = cli_fail("Cannot write to stdout");
+        json_decref(q.args);
         json_decref(q.early);
-        qmp_conn_free(c);
-        bv_loop_free(loop);
-        return rc;
+        qmp_conn_free(q.c);
+        bv_loop_free(q.loop);
+        return r;
 }

@@ -46,135 +46,177 @@ static long long parse_size(const char *s)
         return (long long)(v << shift);
 }
 
-static int engine_run(struct cli *cli, const char *engine, int argc, char **argv)
-{
-        json_auto_t *spec = json_pack("{s:s}", "engine", engine);
-        json_auto_t *env = json_array(), *binds = json_array(), *cmd = json_array(), *reply = NULL;
-        bool detach = false;
-        int i, r;
+enum { OPT_NAME = CLI_OPT_OWN, OPT_CPUS, OPT_RESTART, OPT_NETWORK, OPT_ENTRYPOINT };
 
-        if (!spec || !env || !binds || !cmd)
-                return cli_fail("out of memory");
-        for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-                const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-                if (strcmp(a, "--") == 0) {
-                        i++;
-                        break;
-                }
-                if (strcmp(a, "--json") == 0)
-                        cli->json = true;
-                else if (strcmp(a, "-d") == 0 || strcmp(a, "--detach") == 0)
-                        detach = true;
-                else if (strcmp(a, "-t") == 0 || strcmp(a, "--tty") == 0)
-                        json_object_set_new(spec, "tty", json_true());
-                else if (!v)
-                        return cli_usage_error(RUN_USAGE, "unknown option or missing value '%s'", a);
-                else if (strcmp(a, "-e") == 0 || strcmp(a, "--env") == 0)
-                        json_array_append_new(env, json_string(argv[++i]));
-                else if (strcmp(a, "-v") == 0 || strcmp(a, "--volume") == 0)
-                        json_array_append_new(binds, json_string(argv[++i]));
-                else if (strcmp(a, "--name") == 0)
-                        json_object_set_new(spec, "name", json_string(argv[++i]));
-                else if (strcmp(a, "--restart") == 0)
-                        json_object_set_new(spec, "restart", json_string(argv[++i]));
-                else if (strcmp(a, "--network") == 0 || strcmp(a, "--net") == 0)
-                        json_object_set_new(spec, "network", json_string(argv[++i]));
-                else if (strcmp(a, "-w") == 0 || strcmp(a, "--workdir") == 0)
-                        json_object_set_new(spec, "workdir", json_string(argv[++i]));
-                else if (strcmp(a, "-u") == 0 || strcmp(a, "--user") == 0)
-                        json_object_set_new(spec, "user", json_string(argv[++i]));
-                else if (strcmp(a, "--entrypoint") == 0)
-                        json_object_set_new(spec, "entrypoint", json_pack("[s]", argv[++i]));
-                else if (strcmp(a, "--memory") == 0 || strcmp(a, "-m") == 0) {
-                        long long m = parse_size(argv[++i]);
-                        if (m < 0)
-                                return cli_usage_error(RUN_USAGE, "invalid memory size '%s' (e.g. 64m, 1g)", argv[i]);
-                        json_object_set_new(spec, "memory", json_integer(m));
-                } else if (strcmp(a, "--cpus") == 0) {
-                        char *end;
-                        double c = strtod(argv[++i], &end);
-                        if (*end || end == argv[i] || !(c > 0))
-                                return cli_usage_error(RUN_USAGE, "invalid number of CPUs '%s'", argv[i]);
-                        json_object_set_new(spec, "cpus", json_real(c));
-                } else
-                        return cli_usage_error(RUN_USAGE, "unknown option '%s'", a);
+static const struct cli_option run_options[] = {
+        CLI_OPTION_JSON,
+        { "name", 0, "NAME", "the container's name", "the engine's choice", OPT_NAME },
+        { "env", 'e', "NAME=VALUE", "an environment variable (repeatable)", NULL, 'e' },
+        { "volume", 'v', "SRC:DST[:ro]", "a bind mount (repeatable)", NULL, 'v' },
+        { "memory", 'm', "SIZE", "memory limit in bytes, or with k, m or g (64m, 1g)", "none", 'm' },
+        { "cpus", 0, "N", "CPU limit, may be fractional", "none", OPT_CPUS },
+        { "restart", 0, "POLICY", "no, always, unless-stopped or on-failure[:N]", "no", OPT_RESTART },
+        { "network", 0, "NET", "the engine's network to join (none: no network)", "the engine's", OPT_NETWORK },
+        { "net", 0, "NET", "the same as --network", NULL, OPT_NETWORK },
+        { "workdir", 'w', "DIR", "the working directory", "the image's", 'w' },
+        { "user", 'u', "USER", "the user (NAME, UID or UID:GID)", "the image's", 'u' },
+        { "entrypoint", 0, "CMD", "the program to run instead of the image's entrypoint", NULL, OPT_ENTRYPOINT },
+        { "tty", 't', NULL, "allocate a tty", NULL, 't' },
+        { "detach", 'd', NULL, "print the ref and return; the container goes on running", NULL, 'd' },
+        {},
+};
+
+struct run {
+        json_t *spec, *env, *binds;
+        bool detach;
+};
+
+static int set_memory(struct cli *cli, json_t *spec, const char *val)
+{
+        long long m = parse_size(val);
+
+        if (m < 0)
+                return cli_usage_error(cli, "invalid memory size '%s' (e.g. 64m, 1g)", val);
+        json_object_set_new(spec, "memory", json_integer(m));
+        return 0;
+}
+
+static int set_cpus(struct cli *cli, json_t *spec, const char *val)
+{
+        char *end;
+        double c = strtod(val, &end);
+
+        if (*end || end == val || !(c > 0))
+                return cli_usage_error(cli, "invalid number of CPUs '%s'", val);
+        json_object_set_new(spec, "cpus", json_real(c));
+        return 0;
+}
+
+static int on_run_option(struct cli *cli, int id, const char *val, void *userdata)
+{
+        struct run *run = userdata;
+
+        switch (id) {
+        case 'd': run->detach = true; return 0;
+        case 't': json_object_set_new(run->spec, "tty", json_true()); return 0;
+        case 'e': json_array_append_new(run->env, json_string(val)); return 0;
+        case 'v': json_array_append_new(run->binds, json_string(val)); return 0;
+        case 'w': json_object_set_new(run->spec, "workdir", json_string(val)); return 0;
+        case 'u': json_object_set_new(run->spec, "user", json_string(val)); return 0;
+        case 'm': return set_memory(cli, run->spec, val);
+        case OPT_CPUS: return set_cpus(cli, run->spec, val);
+        case OPT_NAME: json_object_set_new(run->spec, "name", json_string(val)); return 0;
+        case OPT_RESTART: json_object_set_new(run->spec, "restart", json_string(val)); return 0;
+        case OPT_NETWORK: json_object_set_new(run->spec, "network", json_string(val)); return 0;
+        case OPT_ENTRYPOINT: json_object_set_new(run->spec, "entrypoint", json_pack("[s]", val)); return 0;
         }
-        if (i >= argc)
-                return cli_usage_error(RUN_USAGE, "expected an IMAGE");
-        json_object_set_new(spec, "image", json_string(argv[i++]));
-        for (; i < argc; i++)
-                json_array_append_new(cmd, json_string(argv[i]));
-        cli_json_set_nonempty(spec, "cmd", cmd);
-        cli_json_set_nonempty(spec, "env", env);
-        cli_json_set_nonempty(spec, "binds", binds);
+        return 0;
+}
+
+/* POST /v1/instances, then .../start: the new container's ref in ref. Returns the exit code. */
+static int create_and_start(struct cli *cli, json_t *spec, char *ref, size_t ref_len, json_t **ret_reply)
+{
+        json_auto_t *reply = NULL;
+        char path[400];
+        int r;
 
         if ((r = cli_api(cli, "POST", "/v1/instances", spec, 120000, &reply)))
                 return r;
-        char ref[300], path[400];
-        snprintf(ref, sizeof(ref), "%s", cli_jstr(reply, "ref"));
+        snprintf(ref, ref_len, "%s", cli_jstr(reply, "ref"));
         if (strpbrk(ref, "/?#% \t\r\n"))
                 return cli_fail("barevirtd answered with a strange ref '%s'", ref);
-        json_decref(TAKE_PTR(reply));
         snprintf(path, sizeof(path), "/v1/instances/%s/start", ref);
-        if ((r = cli_api(cli, "POST", path, NULL, 0, &reply)))
-                return r;
-        if (detach) {
-                if (cli->json)
-                        return cli_print_json(reply);
-                printf("%s\n", ref);
-                return 0;
-        }
-        json_decref(TAKE_PTR(reply));
+        return cli_api(cli, "POST", path, NULL, 0, ret_reply);
+}
+
+/* Without -d: waits for the container, prints its log, returns its exit status. */
+static int wait_and_print(struct cli *cli, const char *ref)
+{
+        json_auto_t *reply = NULL, *logs = NULL;
+        char path[400];
+        int r;
+
         snprintf(path, sizeof(path), "/v1/instances/%s/wait", ref);
         if ((r = cli_api(cli, "POST", path, NULL, 24 * 3600 * 1000, &reply)))
                 return r;
         int code = (int)(json_integer_value(json_object_get(reply, "exit_code")) & 0xff);
-        json_decref(TAKE_PTR(reply));
         snprintf(path, sizeof(path), "/v1/instances/%s/logs", ref);
-        if ((r = cli_api(cli, "GET", path, NULL, 0, &reply)))
+        if ((r = cli_api(cli, "GET", path, NULL, 0, &logs)))
                 return r;
         if (cli->json) {
-                json_object_set_new(reply, "exit_code", json_integer(code));
-                cli_print_json(reply);
+                json_object_set_new(logs, "exit_code", json_integer(code));
+                cli_print_json(logs);
         } else
-                cli_print_output(reply);
+                cli_print_output(logs);
         return code;
+}
+
+static int engine_run(struct cli *cli, const char *engine, int argc, char **argv)
+{
+        json_auto_t *spec = json_pack("{s:s}", "engine", engine);
+        json_auto_t *env = json_array(), *binds = json_array(), *cmd = json_array(), *reply = NULL;
+        struct run run = { .spec = spec, .env = env, .binds = binds };
+        struct cli_args a = {};
+        char ref[300];
+        int r;
+
+        if (!spec || !env || !binds || !cmd)
+                return cli_fail("out of memory");
+        if ((r = cli_parse(cli, argc, argv, &a, on_run_option, &run)))
+                return r;
+        if (a.n_rest == 0)
+                return cli_usage_error(cli, "expected an IMAGE");
+        json_object_set_new(spec, "image", json_string(a.rest[0]));
+        for (int i = 1; i < a.n_rest; i++)
+                json_array_append_new(cmd, json_string(a.rest[i]));
+        cli_json_set_nonempty(spec, "cmd", cmd);
+        cli_json_set_nonempty(spec, "env", env);
+        cli_json_set_nonempty(spec, "binds", binds);
+        if ((r = create_and_start(cli, spec, ref, sizeof(ref), &reply)))
+                return r;
+        if (!run.detach)
+                return wait_and_print(cli, ref);
+        if (cli->json)
+                return cli_print_json(reply);
+        printf("%s\n", ref);
+        return 0;
+}
+
+static void print_image_row(const json_t *im)
+{
+        if (!im) {
+                printf("%-40s %-20s %s\n", "TAGS", "ID", "SIZE");
+                return;
+        }
+        const char *t = json_string_value(json_array_get(json_object_get(im, "tags"), 0));
+        printf("%-40s %-20.19s %lld\n", t ? t : "<none>", cli_jstr(im, "id"),
+               (long long)json_integer_value(json_object_get(im, "size")));
 }
 
 static int engine_images(struct cli *cli, const char *engine, int argc, char **argv)
 {
-        json_auto_t *a = NULL;
-        json_t *im;
-        size_t i;
         char path[128];
 
         snprintf(path, sizeof(path), "/v1/engines/%s/images", engine);
-        int r = cli_fetch(cli, "images [--json]", path, argc, argv, &a);
-        if (r || !a)
-                return r;
-        printf("%-40s %-20s %s\n", "TAGS", "ID", "SIZE");
-        json_array_foreach(a, i, im) {
-                const json_t *tags = json_object_get(im, "tags");
-                const char *t = json_string_value(json_array_get(tags, 0));
-                printf("%-40s %-20.19s %lld\n", t ? t : "<none>", cli_jstr(im, "id"),
-                       (long long)json_integer_value(json_object_get(im, "size")));
-        }
-        return 0;
+        return cli_list(cli, path, argc, argv, print_image_row);
 }
 
 static int engine_load(struct cli *cli, const char *engine, int argc, char **argv)
 {
         json_auto_t *reply = NULL;
         char path[128], abs[PATH_MAX];
+        struct cli_args a = { .max = 1 };
+        int r = cli_parse(cli, argc, argv, &a, NULL, NULL);
 
-        if (argc != 2 || argv[1][0] == '-')
-                return cli_usage_error("load FILE.tar", "expected one tarball (made by 'docker save')");
-        if (!realpath(argv[1], abs))
-                return cli_fail("cannot find '%s': %s", argv[1], strerror(errno));
+        if (r)
+                return r;
+        if (a.n != 1)
+                return cli_usage_error(cli, "expected one tarball (made by 'docker save')");
+        if (!realpath(a.arg[0], abs))
+                return cli_fail("cannot find '%s': %s", a.arg[0], strerror(errno));
         json_auto_t *body = json_pack("{s:s}", "path", abs);
         snprintf(path, sizeof(path), "/v1/engines/%s/images/load", engine);
-        int r = cli_api(cli, "POST", path, body, 180000, &reply);
-        if (r)
+        if ((r = cli_api(cli, "POST", path, body, 180000, &reply)))
                 return r;
         if (cli->json)
                 return cli_print_json(reply);
@@ -185,13 +227,17 @@ static int engine_load(struct cli *cli, const char *engine, int argc, char **arg
 static int engine_rmi(struct cli *cli, const char *engine, int argc, char **argv)
 {
         char path[400];
+        struct cli_args a = { .max = 1 };
+        int r = cli_parse(cli, argc, argv, &a, NULL, NULL);
 
-        if (argc != 2 || strpbrk(argv[1], "/?#% \t\r\n") || argv[1][0] == '-')
-                return cli_usage_error("rmi IMAGE", "expected one image name or id (without '/')");
-        snprintf(path, sizeof(path), "/v1/engines/%s/images/%s", engine, argv[1]);
-        int r = cli_api(cli, "DELETE", path, NULL, 0, NULL);
+        if (r)
+                return r;
+        if (a.n != 1 || strpbrk(a.arg[0], "/?#% \t\r\n"))
+                return cli_usage_error(cli, "expected one image name or id (without '/')");
+        snprintf(path, sizeof(path), "/v1/engines/%s/images/%s", engine, a.arg[0]);
+        r = cli_api(cli, "DELETE", path, NULL, 0, NULL);
         if (!r && !cli->json)
-                printf("%s removed\n", argv[1]);
+                printf("%s removed\n", a.arg[0]);
         return r;
 }
 
@@ -200,17 +246,15 @@ static int engine_rmi(struct cli *cli, const char *engine, int argc, char **argv
         static int engine##_images(struct cli *cli, int argc, char **argv) { return engine_images(cli, #engine, argc, argv); } \
         static int engine##_load(struct cli *cli, int argc, char **argv) { return engine_load(cli, #engine, argc, argv); } \
         static int engine##_rmi(struct cli *cli, int argc, char **argv) { return engine_rmi(cli, #engine, argc, argv); } \
-        static const struct cli_command engine##_commands[] = {                                                   \
-                { "run", engine##_run, #engine " " RUN_USAGE, "create and start a container" },                  \
-                { "images", engine##_images, #engine " images [--json]", "list images" },                        \
-                { "load", engine##_load, #engine " load FILE.tar", "load images from a 'docker save' tarball" },  \
-                { "rmi", engine##_rmi, #engine " rmi IMAGE", "remove an image" },                                \
+        const struct cli_command cli_##engine##_commands[] = {                                                    \
+                CLI_VERB_REST("run", engine##_run, #engine " " RUN_USAGE, "create and start a container",         \
+                              run_options, CLI_REST_AT_ARG0),                                                     \
+                CLI_VERB("images", engine##_images, #engine " images [--json]", "list images", cli_json_options),  \
+                CLI_VERB("load", engine##_load, #engine " load FILE.tar", "load images from a 'docker save' tarball", \
+                         NULL),                                                                                   \
+                CLI_VERB("rmi", engine##_rmi, #engine " rmi IMAGE", "remove an image", NULL),                      \
                 {},                                                                                               \
-        };                                                                                                        \
-        int cmd_##engine(struct cli *cli, int argc, char **argv)                                                  \
-        {                                                                                                         \
-                return cli_dispatch(cli, #engine, engine##_commands, argc - 1, argv + 1);                        \
-        }
+        };
 
 ENGINE_VERBS(docker)
 ENGINE_VERBS(podman)

@@ -17,13 +17,6 @@
 #include "common/parse.h"
 #include "tools/cli/cli.h"
 
-static int need_name(const char *usage, int argc, char **argv)
-{
-        if (argc != 2 || argv[1][0] == '-')
-                return cli_usage_error(usage, "expected one VM name");
-        return 0;
-}
-
 static void print_vm(const json_t *vm)
 {
         const json_t *def = json_object_get(vm, "definition");
@@ -51,199 +44,159 @@ static void print_vm(const json_t *vm)
                 printf("%-12s %s\n", i ? "" : "last error", json_string_value(v));
 }
 
-static int vm_list(struct cli *cli, int argc, char **argv)
+/* An OPT of --disk FILE[,OPT]... */
+static int disk_opt(json_t *d, char *opt)
 {
-        json_auto_t *a = NULL;
-        json_t *vm;
-        size_t i;
-        int r = cli_fetch(cli, "vm list [--json]", "/v1/vms", argc, argv, &a);
+        static const char *const keys[] = { "format", "bus", "cache", "id", NULL };
 
-        if (r || !a)
-                return r;
-        printf("%-20s %-9s %8s %5s %8s %s\n", "NAME", "STATE", "PID", "CPUS", "MEMORY", "NICS");
-        json_array_foreach(a, i, vm) {
-                const json_t *def = json_object_get(vm, "definition");
-                char nics[128] = "";
-                json_t *n;
-                size_t k;
-                json_array_foreach(json_object_get(def, "nics"), k, n)
-                        snprintf(nics + strlen(nics), sizeof(nics) - strlen(nics), "%s%s", k ? "," : "", cli_jstr(n, "network"));
-                long long pid = json_integer_value(json_object_get(vm, "pid"));
-                char pids[16] = "-";
-                if (pid > 0)
-                        snprintf(pids, sizeof(pids), "%lld", pid);
-                printf("%-20s %-9s %8s %5lld %5lld Mi %s\n", cli_jstr(vm, "name"), cli_jstr(vm, "state"), pids,
-                       (long long)json_integer_value(json_object_get(def, "vcpus")),
-                       (long long)json_integer_value(json_object_get(def, "memory")), *nics ? nics : "-");
+        if (strcmp(opt, "overlay") == 0 || strcmp(opt, "readonly") == 0) {
+                json_object_set_new(d, opt, json_true());
+                return 0;
         }
+        return cli_spec_set(d, opt, keys);
+}
+
+/* An OPT of --nic NETWORK[,OPT]... */
+static int nic_opt(json_t *n, char *opt)
+{
+        static const char *const keys[] = { "mac", NULL };
+        unsigned rate;
+
+        if (strncmp(opt, "rate=", 5) != 0)
+                return cli_spec_set(n, opt, keys);
+        if (bv_parse_uint(opt + 5, 1, 100000, &rate) < 0)
+                return -EINVAL;
+        json_object_set_new(n, "rate_mbit", json_integer(rate));
         return 0;
 }
 
-static int get_vm(struct cli *cli, const char *name, json_t **ret)
+static void print_vm_row(const json_t *vm)
 {
-        char path[256];
+        const json_t *def = json_object_get(vm, "definition");
+        char nics[128], pids[16] = "-";
+        long long pid = json_integer_value(json_object_get(vm, "pid"));
 
-        if (!bv_name_is_valid(name))
-                return cli_fail("invalid VM name '%s'", name);
-        snprintf(path, sizeof(path), "/v1/vms/%s", name);
-        return cli_api(cli, "GET", path, NULL, 0, ret);
+        if (!vm) {
+                printf("%-20s %-9s %8s %5s %8s %s\n", "NAME", "STATE", "PID", "CPUS", "MEMORY", "NICS");
+                return;
+        }
+        if (pid > 0)
+                snprintf(pids, sizeof(pids), "%lld", pid);
+        printf("%-20s %-9s %8s %5lld %5lld Mi %s\n", cli_jstr(vm, "name"), cli_jstr(vm, "state"), pids,
+               (long long)json_integer_value(json_object_get(def, "vcpus")),
+               (long long)json_integer_value(json_object_get(def, "memory")),
+               cli_join(json_object_get(def, "nics"), "network", nics, sizeof(nics)));
+}
+
+static int vm_list(struct cli *cli, int argc, char **argv)
+{
+        return cli_list(cli, "/v1/vms", argc, argv, print_vm_row);
 }
 
 static int vm_show(struct cli *cli, int argc, char **argv)
 {
-        json_auto_t *vm = NULL;
-        const char *name = NULL;
-        int r = cli_name_and_json(cli, "vm show NAME [--json]", "VM", argc, argv, &name);
+        return cli_show(cli, "VM", "vms", argc, argv, print_vm);
+}
 
-        if (r || (r = get_vm(cli, name, &vm)))
-                return r;
-        if (cli->json)
-                return cli_print_json(vm);
-        print_vm(vm);
+/* ---- create ---------------------------------------------------------------------- */
+
+enum {
+        OPT_MEMORY = CLI_OPT_OWN, OPT_CPUS, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_NIC, OPT_MACHINE,
+        OPT_ACCEL, OPT_STOP_TIMEOUT, OPT_AUTOSTART, OPT_FILE, OPT_FORMAT, OPT_READONLY, OPT_ID,
+};
+
+static const struct cli_option create_options[] = {
+        { "memory", 0, "MIB", "memory in MiB", "256", OPT_MEMORY },
+        { "cpus", 0, "N", "virtual CPUs", "1", OPT_CPUS },
+        { "kernel", 0, "FILE", "boot this kernel directly", NULL, OPT_KERNEL },
+        { "initrd", 0, "FILE", "the initrd of --kernel", NULL, OPT_INITRD },
+        { "append", 0, "CMDLINE", "the kernel command line of --kernel", NULL, OPT_APPEND },
+        { "disk", 0, "FILE[,OPTS]",
+          "a disk (repeatable); OPTS: format=F, overlay (run on a qcow2 overlay of FILE), readonly, bus=B, cache=C",
+          NULL, OPT_DISK },
+        { "nic", 0, "NETWORK[,OPTS]", "a NIC on a network (repeatable); OPTS: mac=M, rate=MBIT", NULL, OPT_NIC },
+        { "machine", 0, "pc|q35|microvm", "QEMU's machine type", "pc", OPT_MACHINE },
+        { "accel", 0, "auto|kvm|tcg", "the accelerator; auto: KVM when usable", "auto", OPT_ACCEL },
+        { "stop-timeout", 0, "S", "seconds 'vm stop' waits for the guest to power off", "30", OPT_STOP_TIMEOUT },
+        { "autostart", 0, NULL, "start the VM when barevirtd starts", NULL, OPT_AUTOSTART },
+        { "file", 0, "DEF.json", "the whole definition from a file (excludes the other options)", NULL, OPT_FILE },
+        CLI_OPTION_JSON,
+        {},
+};
+
+struct vm_create {
+        json_t *def, *disks, *nics;   /* disks and nics belong to def */
+        const char *file;
+};
+
+static int set_uint(struct cli *cli, json_t *def, const char *key, const char *opt, const char *val)
+{
+        unsigned u;
+
+        if (bv_parse_uint(val, 0, 1u << 30, &u) < 0)
+                return cli_usage_error(cli, "%s: '%s' is not a number", opt, val);
+        json_object_set_new(def, key, json_integer(u));
         return 0;
 }
 
-/* Splits "FILE[,key=value|flag]..." and adds one disk object. */
-static int add_disk(json_t *disks, char *spec)
+static int on_create_option(struct cli *cli, int id, const char *val, void *userdata)
 {
-        json_t *d = json_object();
-        char *save = NULL;
-        char *file = strtok_r(spec, ",", &save);
+        struct vm_create *c = userdata;
 
-        json_array_append_new(disks, d);
-        if (!file)
-                return -EINVAL;
-        json_object_set_new(d, "file", json_string(file));
-        for (char *opt; (opt = strtok_r(NULL, ",", &save));) {
-                char *eq = strchr(opt, '=');
-                if (strcmp(opt, "overlay") == 0 || strcmp(opt, "readonly") == 0)
-                        json_object_set_new(d, opt, json_true());
-                else if (eq && (!strncmp(opt, "format=", 7) || !strncmp(opt, "bus=", 4) || !strncmp(opt, "cache=", 6) ||
-                                !strncmp(opt, "id=", 3))) {
-                        *eq = '\0';
-                        json_object_set_new(d, opt, json_string(eq + 1));
-                } else
-                        return -EINVAL;
-        }
-        return 0;
-}
-
-static int add_nic(json_t *nics, char *spec)
-{
-        json_t *n = json_object();
-        char *save = NULL;
-        char *net = strtok_r(spec, ",", &save);
-        unsigned rate;
-
-        json_array_append_new(nics, n);
-        if (!net)
-                return -EINVAL;
-        json_object_set_new(n, "network", json_string(net));
-        for (char *opt; (opt = strtok_r(NULL, ",", &save));) {
-                if (!strncmp(opt, "mac=", 4))
-                        json_object_set_new(n, "mac", json_string(opt + 4));
-                else if (!strncmp(opt, "rate=", 5) && bv_parse_uint(opt + 5, 1, 100000, &rate) == 0)
-                        json_object_set_new(n, "rate_mbit", json_integer(rate));
-                else
-                        return -EINVAL;
+        switch (id) {
+        case OPT_MEMORY: return set_uint(cli, c->def, "memory", "--memory", val);
+        case OPT_CPUS: return set_uint(cli, c->def, "vcpus", "--cpus", val);
+        case OPT_STOP_TIMEOUT: return set_uint(cli, c->def, "stop_timeout", "--stop-timeout", val);
+        case OPT_KERNEL: cli_json_set_path(c->def, "kernel", val); return 0;
+        case OPT_INITRD: cli_json_set_path(c->def, "initrd", val); return 0;
+        case OPT_APPEND: json_object_set_new(c->def, "cmdline", json_string(val)); return 0;
+        case OPT_MACHINE: json_object_set_new(c->def, "machine", json_string(val)); return 0;
+        case OPT_ACCEL: json_object_set_new(c->def, "accel", json_string(val)); return 0;
+        case OPT_AUTOSTART: json_object_set_new(c->def, "autostart", json_true()); return 0;
+        case OPT_DISK: return cli_add_spec(cli, "--disk", c->disks, val, "file", disk_opt);
+        case OPT_NIC: return cli_add_spec(cli, "--nic", c->nics, val, "network", nic_opt);
+        case OPT_FILE: c->file = val; return 0;
         }
         return 0;
 }
 
 static int vm_create(struct cli *cli, int argc, char **argv)
 {
-        static const char usage[] =
-                "vm create NAME [--memory MIB] [--cpus N] [--kernel F --initrd F --append S] "
-                "[--disk FILE[,format=F][,overlay][,readonly][,bus=B][,cache=C]] [--nic NETWORK[,mac=M][,rate=MBIT]] "
-                "[--machine pc|q35|microvm] [--accel auto|kvm|tcg] [--stop-timeout S] [--autostart] | --file DEF.json";
         json_auto_t *def = json_object();
-        json_t *disks = json_array(), *nics = json_array();
-        const char *file = NULL, *name = NULL;
-        unsigned u;
+        struct vm_create c = { .def = def, .disks = json_array(), .nics = json_array() };
+        struct cli_args a = { .max = 1 };
+        const char *name;
 
-        json_object_set_new(def, "disks", disks);
-        json_object_set_new(def, "nics", nics);
-        for (int k = 1; k < argc; k++) {
-                const char *a = argv[k];
-                const char *val = k + 1 < argc ? argv[k + 1] : NULL;
-                bool takes = strcmp(a, "--autostart") != 0 && strcmp(a, "--json") != 0 && a[0] == '-';
-                if (takes && !val)
-                        return cli_usage_error(usage, "%s needs a value", a);
-                if (strcmp(a, "--json") == 0)
-                        cli->json = true;
-                else if (strcmp(a, "--autostart") == 0)
-                        json_object_set_new(def, "autostart", json_true());
-                else if (strcmp(a, "--file") == 0)
-                        file = val;
-                else if (strcmp(a, "--memory") == 0 || strcmp(a, "--cpus") == 0 || strcmp(a, "--stop-timeout") == 0) {
-                        if (bv_parse_uint(val, 0, 1u << 30, &u) < 0)
-                                return cli_usage_error(usage, "%s: '%s' is not a number", a, val);
-                        json_object_set_new(def, !strcmp(a, "--memory") ? "memory" : !strcmp(a, "--cpus") ? "vcpus" : "stop_timeout",
-                                            json_integer(u));
-                } else if (strcmp(a, "--kernel") == 0 || strcmp(a, "--initrd") == 0) {
-                        char *abs = realpath(val, NULL);
-                        json_object_set_new(def, a + 2, json_string(abs ? abs : val));
-                        free(abs);
-                } else if (strcmp(a, "--append") == 0)
-                        json_object_set_new(def, "cmdline", json_string(val));
-                else if (strcmp(a, "--machine") == 0 || strcmp(a, "--accel") == 0)
-                        json_object_set_new(def, a + 2, json_string(val));
-                else if (strcmp(a, "--disk") == 0) {
-                        _cleanup_free_ char *spec = strdup(val);
-                        if (!spec || add_disk(disks, spec) < 0)
-                                return cli_usage_error(usage, "bad --disk '%s'", val);
-                        json_t *d = json_array_get(disks, json_array_size(disks) - 1);
-                        char *abs = realpath(json_string_value(json_object_get(d, "file")), NULL);
-                        if (abs)
-                                json_object_set_new(d, "file", json_string(abs));
-                        free(abs);
-                } else if (strcmp(a, "--nic") == 0) {
-                        _cleanup_free_ char *spec = strdup(val);
-                        if (!spec || add_nic(nics, spec) < 0)
-                                return cli_usage_error(usage, "bad --nic '%s'", val);
-                } else if (a[0] == '-')
-                        return cli_usage_error(usage, "unknown option '%s'", a);
-                else if (!name) {
-                        name = a;
-                        continue;
-                } else
-                        return cli_usage_error(usage, "unexpected argument '%s'", a);
-                if (takes)
-                        k++;
-        }
-        if (file) {
-                struct bv_error err = {};
-                json_t *f = NULL;
-                if (json_object_size(def) > 2 || json_array_size(disks) || json_array_size(nics))
-                        return cli_usage_error(usage, "--file excludes the other options");
-                if (bv_json_load_file(file, 256 * 1024, &f, &err) < 0)
-                        return cli_fail("%s", err.msg);
-                json_decref(def);
-                def = f;
-                if (name)
-                        json_object_set_new(def, "name", json_string(name));
-        } else {
-                if (!name)
-                        return cli_usage_error(usage, "expected a VM name");
-                json_object_set_new(def, "name", json_string(name));
-        }
+        json_object_set_new(def, "disks", c.disks);
+        json_object_set_new(def, "nics", c.nics);
+        int r = cli_parse(cli, argc, argv, &a, on_create_option, &c);
+        if (r)
+                return r;
+        name = a.n ? a.arg[0] : NULL;
+        if (c.file && (json_object_size(def) > 2 || json_array_size(c.disks) || json_array_size(c.nics)))
+                return cli_usage_error(cli, "--file excludes the other options");
+        if (c.file)
+                return cli_create_from_file(cli, "VM", "/v1/vms", c.file, name);
+        if (!name)
+                return cli_usage_error(cli, "expected a VM name");
+        json_object_set_new(def, "name", json_string(name));
         return cli_create(cli, "VM", "/v1/vms", def);
 }
 
+/* ---- lifecycle ------------------------------------------------------------------- */
+
 static int vm_action(struct cli *cli, int argc, char **argv)
 {
-        char usage[64], path[256];
+        char path[256];
         json_auto_t *vm = NULL;
         const char *name = NULL;
+        int r = cli_parse_name(cli, "VM", argc, argv, NULL, NULL, &name);
 
-        snprintf(usage, sizeof(usage), "vm %s NAME [--json]", argv[0]);
-        int r = cli_name_and_json(cli, usage, "VM", argc, argv, &name);
         if (r)
                 return r;
         snprintf(path, sizeof(path), "/v1/vms/%s/%s", name, argv[0]);
         /* stop may wait for the guest's stop timeout (up to an hour) before QEMU is killed. */
-        r = cli_api(cli, "POST", path, NULL, 3700 * 1000, &vm);
-        if (r)
+        if ((r = cli_api(cli, "POST", path, NULL, 3700 * 1000, &vm)))
                 return r;
         if (cli->json)
                 return cli_print_json(vm);
@@ -254,37 +207,37 @@ static int vm_action(struct cli *cli, int argc, char **argv)
 static int vm_delete(struct cli *cli, int argc, char **argv)
 {
         char path[256];
-        int r = need_name("vm delete NAME", argc, argv);
+        const char *name = NULL;
+        int r = cli_parse_name(cli, "VM", argc, argv, NULL, NULL, &name);
 
         if (r)
                 return r;
-        if (!bv_name_is_valid(argv[1]))
-                return cli_fail("invalid VM name '%s'", argv[1]);
-        snprintf(path, sizeof(path), "/v1/vms/%s", argv[1]);
-        r = cli_api(cli, "DELETE", path, NULL, 0, NULL);
-        if (r == 0)
-                printf("VM '%s' deleted\n", argv[1]);
+        snprintf(path, sizeof(path), "/v1/vms/%s", name);
+        if ((r = cli_api(cli, "DELETE", path, NULL, 0, NULL)) == 0)
+                printf("VM '%s' deleted\n", name);
         return r;
 }
 
 static int vm_qmp(struct cli *cli, int argc, char **argv)
 {
-        static const char usage[] = "vm qmp NAME COMMAND [ARGUMENTS_JSON]";
         char path[256];
         struct bv_error err = {};
         json_auto_t *body = NULL, *ret = NULL;
         json_t *args = NULL;
+        struct cli_args a = { .max = 3 };
+        int r = cli_parse(cli, argc, argv, &a, NULL, NULL);
 
-        if (argc < 3 || argc > 4)
-                return cli_usage_error(usage, "expected a VM name and a QMP command");
-        if (!bv_name_is_valid(argv[1]))
-                return cli_fail("invalid VM name '%s'", argv[1]);
-        if (argc == 4 && bv_json_load_object(argv[3], strlen(argv[3]), 1024 * 1024, &args, &err) < 0)
-                return cli_fail("arguments: %s", err.msg);
-        body = json_pack("{s:s,s:o*}", "command", argv[2], "arguments", args);
-        snprintf(path, sizeof(path), "/v1/vms/%s/qmp", argv[1]);
-        int r = cli_api(cli, "POST", path, body, 0, &ret);
         if (r)
+                return r;
+        if (a.n < 2)
+                return cli_usage_error(cli, "expected a VM name and a QMP command");
+        if (!bv_name_is_valid(a.arg[0]))
+                return cli_fail("invalid VM name '%s'", a.arg[0]);
+        if (a.n == 3 && bv_json_load_object(a.arg[2], strlen(a.arg[2]), 1024 * 1024, &args, &err) < 0)
+                return cli_fail("arguments: %s", err.msg);
+        body = json_pack("{s:s,s:o*}", "command", a.arg[1], "arguments", args);
+        snprintf(path, sizeof(path), "/v1/vms/%s/qmp", a.arg[0]);
+        if ((r = cli_api(cli, "POST", path, body, 0, &ret)))
                 return r;
         json_t *v = json_object_get(ret, "return");
         _cleanup_free_ char *s = json_dumps(v ? v : json_null(), JSON_ENCODE_ANY | JSON_COMPACT);
@@ -294,139 +247,164 @@ static int vm_qmp(struct cli *cli, int argc, char **argv)
 
 /* ---- disks and snapshots ----------------------------------------------------- */
 
-static int vm_disk(struct cli *cli, int argc, char **argv)
+static const struct cli_option disk_options[] = {
+        { "format", 0, "raw|qcow2", "the image format of vm disk add (default: from the file name)", NULL, OPT_FORMAT },
+        { "readonly", 0, NULL, "vm disk add: the guest cannot write", NULL, OPT_READONLY },
+        { "id", 0, "ID", "vm disk add: the disk's id (vm disk remove takes it)", "diskN", OPT_ID },
+        {},
+};
+
+struct disk_add {
+        json_t *disk;
+        bool options;
+};
+
+static int on_disk_option(struct cli *cli, int id, const char *val, void *userdata)
 {
-        static const char usage[] = "vm disk add NAME FILE [--format raw|qcow2] [--readonly] [--id ID] | "
-                                    "vm disk remove NAME DISK";
+        struct disk_add *d = userdata;
+
+        d->options = true;
+        if (id == OPT_READONLY)
+                json_object_set_new(d->disk, "readonly", json_true());
+        else
+                json_object_set_new(d->disk, id == OPT_FORMAT ? "format" : "id", json_string(val));
+        return 0;
+}
+
+static int disk_add(struct cli *cli, const char *name, const char *file, json_t *disk)
+{
         char path[256];
         json_auto_t *vm = NULL;
 
-        if (argc >= 4 && strcmp(argv[1], "add") == 0) {
-                json_auto_t *disk = json_object();
-                char *abs = realpath(argv[3], NULL);
-                json_object_set_new(disk, "file", json_string(abs ? abs : argv[3]));
-                free(abs);
-                for (int k = 4; k < argc; k++) {
-                        if (strcmp(argv[k], "--readonly") == 0)
-                                json_object_set_new(disk, "readonly", json_true());
-                        else if ((strcmp(argv[k], "--format") == 0 || strcmp(argv[k], "--id") == 0) && k + 1 < argc) {
-                                json_object_set_new(disk, argv[k] + 2, json_string(argv[k + 1]));
-                                k++;
-                        } else
-                                return cli_usage_error(usage, "unexpected argument '%s'", argv[k]);
-                }
-                if (!bv_name_is_valid(argv[2]))
-                        return cli_fail("invalid VM name '%s'", argv[2]);
-                snprintf(path, sizeof(path), "/v1/vms/%s/disks", argv[2]);
-                int r = cli_api(cli, "POST", path, disk, 0, &vm);
-                if (r)
-                        return r;
-                json_t *disks = json_object_get(json_object_get(vm, "definition"), "disks");
-                printf("disk '%s' added to VM '%s'\n",
-                       cli_jstr(json_array_get(disks, json_array_size(disks) - 1), "id"), argv[2]);
-                return 0;
-        }
-        if (argc == 4 && strcmp(argv[1], "remove") == 0) {
-                if (!bv_name_is_valid(argv[2]) || !bv_name_is_valid(argv[3]))
-                        return cli_fail("invalid VM or disk name");
-                snprintf(path, sizeof(path), "/v1/vms/%s/disks/%s", argv[2], argv[3]);
-                int r = cli_api(cli, "DELETE", path, NULL, 0, &vm);
-                if (r == 0)
-                        printf("disk '%s' removed from VM '%s'\n", argv[3], argv[2]);
+        cli_json_set_path(disk, "file", file);
+        if (!bv_name_is_valid(name))
+                return cli_fail("invalid VM name '%s'", name);
+        snprintf(path, sizeof(path), "/v1/vms/%s/disks", name);
+        int r = cli_api(cli, "POST", path, disk, 0, &vm);
+        if (r)
                 return r;
+        json_t *disks = json_object_get(json_object_get(vm, "definition"), "disks");
+        printf("disk '%s' added to VM '%s'\n", cli_jstr(json_array_get(disks, json_array_size(disks) - 1), "id"),
+               name);
+        return 0;
+}
+
+static int disk_remove(struct cli *cli, const char *name, const char *disk)
+{
+        char path[256];
+
+        if (!bv_name_is_valid(name) || !bv_name_is_valid(disk))
+                return cli_fail("invalid VM or disk name");
+        snprintf(path, sizeof(path), "/v1/vms/%s/disks/%s", name, disk);
+        int r = cli_api(cli, "DELETE", path, NULL, 0, NULL);
+        if (r == 0)
+                printf("disk '%s' removed from VM '%s'\n", disk, name);
+        return r;
+}
+
+static int vm_disk(struct cli *cli, int argc, char **argv)
+{
+        json_auto_t *disk = json_object();
+        struct disk_add d = { .disk = disk };
+        struct cli_args a = { .max = 3 };
+        int r = cli_parse(cli, argc, argv, &a, on_disk_option, &d);
+
+        if (r)
+                return r;
+        if (a.n == 3 && strcmp(a.arg[0], "add") == 0)
+                return disk_add(cli, a.arg[1], a.arg[2], disk);
+        if (a.n == 3 && strcmp(a.arg[0], "remove") == 0 && !d.options)
+                return disk_remove(cli, a.arg[1], a.arg[2]);
+        return cli_usage_error(cli, "expected add or remove");
+}
+
+static void print_snapshot_row(const json_t *s)
+{
+        char date[32];
+
+        if (!s) {
+                printf("%-24s %-20s %s\n", "NAME", "DATE", "VM STATE");
+                return;
         }
-        return cli_usage_error(usage, "expected add or remove");
+        time_t t = (time_t)json_integer_value(json_object_get(s, "date"));
+        strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", localtime(&t));
+        printf("%-24s %-20s %s\n", cli_jstr(s, "name"), date,
+               json_integer_value(json_object_get(s, "vm_state_size")) ? "yes" : "no");
+}
+
+/* create, restore or delete SNAP of VM name. */
+static int snapshot_op(struct cli *cli, const char *op, const char *name, const char *snap)
+{
+        char path[256];
+        json_auto_t *body = NULL;
+        const char *method = "POST";
+
+        if (strcmp(op, "create") == 0) {
+                body = json_pack("{s:s}", "name", snap);
+                snprintf(path, sizeof(path), "/v1/vms/%s/snapshots", name);
+        } else if (strcmp(op, "restore") == 0)
+                snprintf(path, sizeof(path), "/v1/vms/%s/snapshots/%s/restore", name, snap);
+        else if (strcmp(op, "delete") == 0) {
+                snprintf(path, sizeof(path), "/v1/vms/%s/snapshots/%s", name, snap);
+                method = "DELETE";
+        } else
+                return cli_usage_error(cli, "unknown operation '%s'", op);
+        int r = cli_api(cli, method, path, body, 600000, NULL);
+        if (r == 0)
+                printf("snapshot '%s' of VM '%s': %s done\n", snap, name, op);
+        return r;
 }
 
 static int vm_snapshot(struct cli *cli, int argc, char **argv)
 {
-        static const char usage[] = "vm snapshot create|list|restore|delete NAME [SNAP]";
+        struct cli_args a = { .max = 3 };
         char path[256];
-        json_auto_t *ret = NULL;
-        int r;
+        int r = cli_parse(cli, argc, argv, &a, NULL, NULL);
 
-        if (argc < 3)
-                return cli_usage_error(usage, "expected an operation and a VM name");
-        const char *op = argv[1], *name = argv[2], *snap = argc > 3 ? argv[3] : NULL;
-        bool list = strcmp(op, "list") == 0;
-        if ((list && argc != 3 && !(argc == 4 && strcmp(argv[3], "--json") == 0)) || (!list && argc != 4))
-                return cli_usage_error(usage, list ? "list takes only a VM name" : "expected a VM and a snapshot name");
-        if (!bv_name_is_valid(name) || (snap && !list && !bv_name_is_valid(snap)))
+        if (r)
+                return r;
+        if (a.n < 2)
+                return cli_usage_error(cli, "expected an operation and a VM name");
+        bool list = strcmp(a.arg[0], "list") == 0;
+        if (list != (a.n == 2))
+                return cli_usage_error(cli, list ? "list takes only a VM name" : "expected a VM and a snapshot name");
+        if (!bv_name_is_valid(a.arg[1]) || (!list && !bv_name_is_valid(a.arg[2])))
                 return cli_fail("invalid VM or snapshot name");
-        if (list) {
-                snprintf(path, sizeof(path), "/v1/vms/%s/snapshots", name);
-                if ((r = cli_api(cli, "GET", path, NULL, 0, &ret)))
-                        return r;
-                if (cli->json || argc == 4)
-                        return cli_print_json(ret);
-                size_t i;
-                json_t *s;
-                printf("%-24s %-20s %s\n", "NAME", "DATE", "VM STATE");
-                json_array_foreach(ret, i, s) {
-                        time_t t = (time_t)json_integer_value(json_object_get(s, "date"));
-                        char date[32];
-                        strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", localtime(&t));
-                        printf("%-24s %-20s %s\n", cli_jstr(s, "name"), date,
-                               json_integer_value(json_object_get(s, "vm_state_size")) ? "yes" : "no");
-                }
-                return 0;
-        }
-        if (strcmp(op, "create") == 0) {
-                json_auto_t *body = json_pack("{s:s}", "name", snap);
-                snprintf(path, sizeof(path), "/v1/vms/%s/snapshots", name);
-                r = cli_api(cli, "POST", path, body, 600000, NULL);
-        } else if (strcmp(op, "restore") == 0) {
-                snprintf(path, sizeof(path), "/v1/vms/%s/snapshots/%s/restore", name, snap);
-                r = cli_api(cli, "POST", path, NULL, 600000, NULL);
-        } else if (strcmp(op, "delete") == 0) {
-                snprintf(path, sizeof(path), "/v1/vms/%s/snapshots/%s", name, snap);
-                r = cli_api(cli, "DELETE", path, NULL, 600000, NULL);
-        } else
-                return cli_usage_error(usage, "unknown operation '%s'", op);
-        if (r == 0)
-                printf("snapshot '%s' of VM '%s': %s done\n", snap, name, op);
-        return r;
+        if (!list)
+                return snapshot_op(cli, a.arg[0], a.arg[1], a.arg[2]);
+        snprintf(path, sizeof(path), "/v1/vms/%s/snapshots", a.arg[1]);
+        return cli_get_table(cli, path, print_snapshot_row);
 }
 
 /* ---- console -------------------------------------------------------------- */
 
 static int vm_console(struct cli *cli, int argc, char **argv)
 {
-        json_auto_t *vm = NULL;
-        char what[96];
-        int r = need_name("vm console NAME", argc, argv);
+        static const char *const states[] = { "running", "paused", NULL };
 
-        if (r || (r = get_vm(cli, argv[1], &vm)))
-                return r;
-        const char *sock = json_string_value(json_object_get(json_object_get(vm, "console"), "socket"));
-        const char *state = cli_jstr(vm, "state");
-        if (strcmp(state, "running") != 0 && strcmp(state, "paused") != 0)
-                return cli_fail("VM '%s' is %s", argv[1], state);
-        snprintf(what, sizeof(what), "VM '%s'", argv[1]);
-        return cli_console_relay(sock, what);
+        return cli_console(cli, "VM", "vms", states, argc, argv);
 }
 
-static const struct cli_command vm_commands[] = {
-        { "create", vm_create, "vm create NAME [OPTIONS] | --file DEF.json", "define a VM (see --help)" },
-        { "list", vm_list, "vm list [--json]", "list VMs" },
-        { "show", vm_show, "vm show NAME [--json]", "one VM: definition, state, console, last errors" },
-        { "start", vm_action, "vm start NAME", "start; returns when QEMU reports running" },
-        { "stop", vm_action, "vm stop NAME", "ACPI shutdown, then quit, then kill after the stop timeout" },
-        { "kill", vm_action, "vm kill NAME", "kill QEMU now" },
-        { "reboot", vm_action, "vm reboot NAME", "reset the VM" },
-        { "pause", vm_action, "vm pause NAME", "pause the vCPUs" },
-        { "resume", vm_action, "vm resume NAME", "resume the vCPUs" },
-        { "delete", vm_delete, "vm delete NAME", "delete a stopped VM and its overlays" },
-        { "console", vm_console, "vm console NAME", "attach to the serial console (Ctrl-] detaches)" },
-        { "qmp", vm_qmp, "vm qmp NAME COMMAND [ARGUMENTS_JSON]", "a QMP command over barevirtd's connection" },
-        { "disk", vm_disk, "vm disk add NAME FILE [--format F] [--readonly] [--id ID] | vm disk remove NAME DISK",
-          "hot-add or hot-remove a disk" },
-        { "snapshot", vm_snapshot, "vm snapshot create|list|restore|delete NAME [SNAP]",
-          "internal qcow2 snapshots, running or stopped" },
+#define VM_ACTION(verb, summary) CLI_VERB(verb, vm_action, "vm " verb " NAME [--json]", summary, cli_json_options)
+
+const struct cli_command cli_vm_commands[] = {
+        CLI_VERB("create", vm_create, "vm create NAME [OPTIONS] | --file DEF.json",
+                 "define a VM: memory, CPUs, kernel, disks, NICs", create_options),
+        CLI_VERB("list", vm_list, "vm list [--json]", "list VMs", cli_json_options),
+        CLI_VERB("show", vm_show, "vm show NAME [--json]", "one VM: definition, state, console, last errors",
+                 cli_json_options),
+        VM_ACTION("start", "start; returns when QEMU reports running"),
+        VM_ACTION("stop", "ACPI shutdown, then quit, then kill after the stop timeout"),
+        VM_ACTION("kill", "kill QEMU now"),
+        VM_ACTION("reboot", "reset the VM"),
+        VM_ACTION("pause", "pause the vCPUs"),
+        VM_ACTION("resume", "resume the vCPUs"),
+        CLI_VERB("delete", vm_delete, "vm delete NAME", "delete a stopped VM and its overlays", NULL),
+        CLI_VERB("console", vm_console, "vm console NAME", "attach to the serial console (Ctrl-] detaches)", NULL),
+        CLI_VERB("qmp", vm_qmp, "vm qmp NAME COMMAND [ARGUMENTS_JSON]", "a QMP command over barevirtd's connection", NULL),
+        CLI_VERB("disk", vm_disk, "vm disk add NAME FILE [--format F] [--readonly] [--id ID] | vm disk remove NAME DISK",
+                 "hot-add or hot-remove a disk", disk_options),
+        CLI_VERB("snapshot", vm_snapshot, "vm snapshot create|list|restore|delete NAME [SNAP] [--json]",
+                 "internal qcow2 snapshots, running or stopped", cli_json_options),
         {},
 };
-
-int cmd_vm(struct cli *cli, int argc, char **argv)
-{
-        return cli_dispatch(cli, "vm", vm_commands, argc - 1, argv + 1);
-}

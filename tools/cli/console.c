@@ -107,3 +107,23 @@ int cli_console_relay(const char *socket_path, const char *what)
         }
         return 0;
 }
+
+int cli_console(struct cli *cli, const char *what, const char *collection, const char *const *states, int argc,
+                char **argv)
+{
+        json_auto_t *v = NULL;
+        const char *name = NULL;
+        char text[96];
+        int r = cli_parse_name(cli, what, argc, argv, NULL, NULL, &name);
+
+        if (r || (r = cli_get(cli, collection, name, &v)))
+                return r;
+        const char *state = cli_jstr(v, "state");
+        bool ok = false;
+        for (size_t i = 0; states[i]; i++)
+                ok |= strcmp(state, states[i]) == 0;
+        if (!ok)
+                return cli_fail("%s '%s' is %s", what, name, state);
+        snprintf(text, sizeof(text), "%s '%s'", what, name);
+        return cli_console_relay(json_string_value(json_object_get(json_object_get(v, "console"), "socket")), text);
+}

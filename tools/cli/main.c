@@ -1,90 +1,152 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * barevirt: the CLI. Global flags, then a verb from the command table; each
- * verb is one function in a cmd-*.c file. Verbs follow the API one to one.
+ * verb is one function in a cmd-*.c file, with its usage, summary and
+ * option table in its row. Verbs follow the API one to one.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "tools/cli/cli.h"
 
 #define DEFAULT_SOCKET "/run/barevirt/api.sock"
 
+static int cmd_help(struct cli *cli, int argc, char **argv);
+static int cmd_version(struct cli *cli, int argc, char **argv);
+
 static const struct cli_command commands[] = {
-        { "host", cmd_host, "host [--json]", "show what this host can do (KVM, cgroups, QEMU, engines)" },
-        { "qmp", cmd_qmp, "qmp --socket PATH [--timeout MS] [--events N] [--wait MS] COMMAND [ARGUMENTS_JSON]",
-          "talk to a QEMU QMP socket directly (no daemon)" },
-        { "vm", cmd_vm, "vm COMMAND ...", "virtual machines: create, list, show, start, stop, console, qmp, ..." },
-        { "ct", cmd_ct, "ct COMMAND ...", "containers: create, list, show, start, stop, exec, console, logs, ..." },
-        { "net", cmd_net, "net COMMAND ...", "networks (bridges): create, list, show, delete" },
-        { "list", cmd_list, "list [--json]", "every instance: VMs, docker:NAME and podman:NAME containers" },
-        { "start", cmd_start, "start [--json] REF", "start an instance (NAME, docker:NAME, podman:NAME)" },
-        { "stop", cmd_stop, "stop [--json] [-t SECONDS] REF", "stop an instance" },
-        { "kill", cmd_kill, "kill [--json] [-s SIGNAL] REF", "kill an instance" },
-        { "restart", cmd_restart, "restart [--json] [-t SECONDS] REF", "restart an instance" },
-        { "pause", cmd_pause, "pause [--json] REF", "pause an instance" },
-        { "resume", cmd_resume, "resume [--json] REF", "resume a paused instance" },
-        { "logs", cmd_logs, "logs [--json] [-f] [-n LINES] REF", "print (-f: follow) an instance's log" },
-        { "exec", cmd_exec, "exec [--json] [-e NAME=VALUE]... [-w DIR] [-u USER] [-t] REF CMD [ARG...]",
-          "run a command in an instance; exits with its status" },
-        { "show", cmd_show, "show [--json] REF", "show one instance" },
-        { "delete", cmd_delete, "delete [-f] REF", "delete an instance (-f: even when running)" },
-        { "docker", cmd_docker, "docker run|images|load|rmi ...", "Docker containers and images: docker run IMAGE [CMD...]" },
-        { "podman", cmd_podman, "podman run|images|load|rmi ...", "Podman containers and images: podman run IMAGE [CMD...]" },
+        CLI_VERB("host", cmd_host, "host [--json]", "show what this host can do (KVM, cgroups, QEMU, engines)",
+                 cli_json_options),
+        CLI_VERB("qmp", cmd_qmp, "qmp --socket PATH [--timeout MS] [--events N] [--wait MS] COMMAND [ARGUMENTS_JSON]",
+                 "talk to a QEMU QMP socket directly (no daemon)", cli_qmp_options),
+        CLI_GROUP("vm", "vm COMMAND ...", "virtual machines: create, list, show, start, stop, console, qmp, ...",
+                  cli_vm_commands),
+        CLI_GROUP("ct", "ct COMMAND ...", "containers: create, list, show, start, stop, exec, console, logs, ...",
+                  cli_ct_commands),
+        CLI_GROUP("net", "net COMMAND ...", "networks (bridges): create, list, show, delete", cli_net_commands),
+        CLI_VERB("list", cmd_list, "list [--json]", "every instance: VMs, docker:NAME and podman:NAME containers",
+                 cli_json_options),
+        CLI_VERB("start", cmd_action, "start [--json] REF", "start an instance (NAME, docker:NAME, podman:NAME)",
+                 cli_json_options),
+        CLI_VERB("stop", cmd_action, "stop [--json] [-t SECONDS] REF", "stop an instance", cli_grace_options),
+        CLI_VERB("kill", cmd_action, "kill [--json] [-s SIGNAL] REF", "kill an instance", cli_kill_options),
+        CLI_VERB("restart", cmd_action, "restart [--json] [-t SECONDS] REF", "restart an instance", cli_grace_options),
+        CLI_VERB("pause", cmd_action, "pause [--json] REF", "pause an instance", cli_json_options),
+        CLI_VERB("resume", cmd_action, "resume [--json] REF", "resume a paused instance", cli_json_options),
+        CLI_VERB("logs", cmd_logs, "logs [--json] [-f] [-n LINES] REF", "print (-f: follow) an instance's log",
+                 cli_logs_options),
+        CLI_VERB_REST("exec", cmd_exec, "exec [--json] [-e NAME=VALUE]... [-w DIR] [-u USER] [-t] REF CMD [ARG...]",
+                      "run a command in an instance; exits with its status", cli_exec_options, CLI_REST_AT_ARG0),
+        CLI_VERB("show", cmd_show, "show [--json] REF", "show one instance", cli_json_options),
+        CLI_VERB("delete", cmd_delete, "delete [-f] REF", "delete an instance (-f: even when running)", cli_delete_options),
+        CLI_GROUP("docker", "docker run|images|load|rmi ...", "Docker containers and images: docker run IMAGE [CMD...]",
+                  cli_docker_commands),
+        CLI_GROUP("podman", "podman run|images|load|rmi ...", "Podman containers and images: podman run IMAGE [CMD...]",
+                  cli_podman_commands),
+        CLI_VERB("help", cmd_help, "help [COMMAND [SUB]]", "what --help prints, for barevirt, a COMMAND or a COMMAND SUB",
+                 NULL),
+        CLI_VERB("version", cmd_version, "version", "print the version (as --version)", NULL),
         {},
 };
 
-static void usage(FILE *f)
+enum { OPT_SOCKET = CLI_OPT_OWN, OPT_VERSION, OPT_LIST_OPTIONS };
+
+static const struct cli_option global_options[] = {
+        { "socket", 0, "PATH", "barevirtd's API socket", "$BAREVIRT_SOCKET or " DEFAULT_SOCKET, OPT_SOCKET },
+        { "json", 0, NULL, "print the API's JSON instead of tables", NULL, CLI_OPT_JSON },
+        { "version", 0, NULL, "print the version", NULL, OPT_VERSION },
+        { "list-options", 0, NULL, "print every command's long options, a line per command (for scripts and tests)", NULL,
+          OPT_LIST_OPTIONS },
+        { "help", 'h', NULL, "this text; COMMAND --help for a command's own", NULL, CLI_OPT_HELP },
+        {},
+};
+
+static const struct cli_command root = {
+        "barevirt", NULL, "[--socket PATH] [--json] COMMAND [ARGS...]", "Manage VMs and containers through barevirtd.",
+        global_options, commands, CLI_REST_NONE,
+};
+
+static int print_version(void)
 {
-        fprintf(f,
-                "usage: barevirt [--socket PATH] [--json] COMMAND [ARGS...]\n"
-                "\n"
-                "Manage VMs and containers through barevirtd.\n"
-                "\n"
-                "Global options:\n"
-                "  --socket PATH   barevirtd's API socket (default $BAREVIRT_SOCKET or %s)\n"
-                "  --json          print the API's JSON instead of tables\n"
-                "  --version       print the version\n"
-                "  -h, --help      this text; COMMAND --help for a command's own\n"
-                "\n"
-                "Commands:\n",
-                DEFAULT_SOCKET);
-        for (size_t i = 0; commands[i].name; i++)
-                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        printf("barevirt %s\n", BAREVIRT_VERSION);
+        return 0;
+}
+
+static int cmd_version(struct cli *cli, int argc, char **argv)
+{
+        struct cli_args a = {};
+        int r = cli_parse(cli, argc, argv, &a, NULL, NULL);
+
+        return r ? r : print_version();
+}
+
+static int cmd_help(struct cli *cli, int argc, char **argv)
+{
+        struct cli_args a = { .max = 2 };
+        const struct cli_command *c = cli->root;
+        int r = cli_parse(cli, argc, argv, &a, NULL, NULL);
+
+        if (r)
+                return r;
+        for (int i = 0; i < a.n; i++) {
+                const struct cli_command *sub = cli_find_command(c, a.arg[i]);
+                if (!sub && i == 0)
+                        return cli_fail("unknown command '%s' (see 'barevirt --help')", a.arg[0]);
+                if (!sub)
+                        return cli_fail("unknown command '%s %s' (see 'barevirt %s --help')", a.arg[0], a.arg[1],
+                                        a.arg[0]);
+                c = sub;
+        }
+        cli_print_help(cli, c, stdout);
+        return 0;
+}
+
+struct globals {
+        bool version;
+        bool list_options;
+};
+
+static int on_global(struct cli *cli, int id, const char *value, void *userdata)
+{
+        struct globals *g = userdata;
+
+        if (id == OPT_SOCKET)
+                cli->socket = value;
+        g->version |= id == OPT_VERSION;
+        g->list_options |= id == OPT_LIST_OPTIONS;
+        return 0;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+        struct cli_args a = {};
+        struct globals g = {};
+        int r;
+
+        if (cli_wants_help(cli, &root, argc, argv))
+                return 0;
+        if ((r = cli_parse(cli, argc, argv, &a, on_global, &g)))
+                return r;
+        if (g.version)
+                return print_version();
+        if (g.list_options) {
+                cli_list_options(&root);
+                return 0;
+        }
+        if (a.n_rest == 0) {
+                cli_print_help(cli, &root, stderr);
+                return 2;
+        }
+        return cli_dispatch(cli, &root, a.n_rest, a.rest);
 }
 
 int main(int argc, char **argv)
 {
-        enum { OPT_SOCKET = 256, OPT_JSON, OPT_VERSION };
-        static const struct option opts[] = {
-                { "socket", required_argument, NULL, OPT_SOCKET },
-                { "json", no_argument, NULL, OPT_JSON },
-                { "version", no_argument, NULL, OPT_VERSION },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
-        struct cli cli = { .socket = getenv("BAREVIRT_SOCKET") };
-        int c;
+        struct cli cli = { .socket = getenv("BAREVIRT_SOCKET"), .root = &root, .command = &root };
 
         if (!cli.socket || !*cli.socket)
                 cli.socket = DEFAULT_SOCKET;
-        /* "+": stop at the verb; the verb parses its own flags. */
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
-                switch (c) {
-                case OPT_SOCKET: cli.socket = optarg; break;
-                case OPT_JSON: cli.json = true; break;
-                case OPT_VERSION: printf("barevirt %s\n", BAREVIRT_VERSION); return 0;
-                case 'h': usage(stdout); return 0;
-                default: usage(stderr); return 2;
-                }
-        }
-        if (optind >= argc) {
-                usage(stderr);
-                return 2;
-        }
-        int r = cli_dispatch(&cli, NULL, commands, argc - optind, argv + optind);
+        int r = run(&cli, argc, argv);
         bv_http_client_free(cli.client);
         bv_loop_free(cli.loop);
         return r;
