@@ -136,8 +136,6 @@ int ctr_engine_negotiate_ping(struct ctr_engine *e, const struct bv_http_respons
 int ctr_engine_unreachable(struct ctr_engine *e, int r, const struct bv_error *cause, struct bv_error *err);
 /* The error of a reply with status >= 400. */
 int ctr_engine_http_error(struct ctr_engine *e, const struct bv_http_response *resp, struct bv_error *err);
-/* A JSON string of bytes that may not be UTF-8: invalid bytes become '?'. */
-json_t *ctr_engine_text_json(const char *p, size_t n);
 
 /* Terminal reply handlers by name, for ctr_engine_reply_replay() (tests, fuzzing). */
 struct engine_reply_kind {

@@ -401,17 +401,17 @@ static int exec_output(struct engine_op *op, const struct bv_http_response *resp
         op->acc = NULL;
         if (op->tty)
                 op->acc = json_pack("{s:b, s:o, s:o, s:s}", "tty", 1, "output",
-                                    ctr_engine_text_json(body, resp->body_len), "stdout",
-                                    ctr_engine_text_json(body, resp->body_len), "stderr", "");
+                                    bv_json_string_lossy(body, resp->body_len), "stdout",
+                                    bv_json_string_lossy(body, resp->body_len), "stderr", "");
         else {
                 struct ctr_engine_demux d = {};
                 if ((r = ctr_engine_demux(body, resp->body_len, &d, err)) < 0) {
                         ctr_engine_demux_clear(&d);
                         return bv_error_prefix(err, "%s sent a malformed exec stream", op->e->b->title);
                 }
-                op->acc = json_pack("{s:b, s:o, s:o, s:o}", "tty", 0, "output", ctr_engine_text_json(d.out, d.out_len),
-                                    "stdout", ctr_engine_text_json(d.stdout_, d.stdout_len), "stderr",
-                                    ctr_engine_text_json(d.stderr_, d.stderr_len));
+                op->acc = json_pack("{s:b, s:o, s:o, s:o}", "tty", 0, "output", bv_json_string_lossy(d.out, d.out_len),
+                                    "stdout", bv_json_string_lossy(d.stdout_, d.stdout_len), "stderr",
+                                    bv_json_string_lossy(d.stderr_, d.stderr_len));
                 ctr_engine_demux_clear(&d);
         }
         return op->acc ? 0 : bv_error_set(err, ENOMEM, "Out of memory");
@@ -626,7 +626,7 @@ static int finish_image_load(struct engine_op *op, const struct bv_http_response
                         return bv_error_set(err, EPROTO, "%s sent a malformed image load reply", op->e->b->title);
                 p += n + (nl ? 1 : 0);
         }
-        *ret = json_pack("{s:o}", "output", ctr_engine_text_json(text, tl));
+        *ret = json_pack("{s:o}", "output", bv_json_string_lossy(text, tl));
         return *ret ? 0 : bv_error_set(err, ENOMEM, "Out of memory");
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "common/json.h"
 #include "ctr/engine.h"
 #include "ctr/engine-internal.h"
 
@@ -44,12 +45,12 @@ static void on_frame(int stream, const char *data, size_t len, void *userdata)
                         return;
                 memcpy(buf, json_string_value(prev), n);
                 memcpy(buf + n, data, len);
-                json_object_set_new(last, "data", ctr_engine_text_json(buf, n + len));
+                json_object_set_new(last, "data", bv_json_string_lossy(buf, n + len));
                 free(buf);
                 return;
         }
         json_array_append_new(c->frames,
-                              json_pack("{s:i, s:o}", "stream", stream, "data", ctr_engine_text_json(data, len)));
+                              json_pack("{s:i, s:o}", "stream", stream, "data", bv_json_string_lossy(data, len)));
 }
 
 static int replay_events(const struct ctr_engine_backend *b, const char *body, size_t len, json_t **ret,

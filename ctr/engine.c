@@ -751,26 +751,12 @@ int ctr_engine_demux(const char *buf, size_t len, struct ctr_engine_demux *ret, 
         return r;
 }
 
-/* A JSON string of bytes that may not be UTF-8: invalid bytes become '?'. */
-json_t *ctr_engine_text_json(const char *p, size_t n)
-{
-        json_t *s = json_stringn(p ? p : "", p ? n : 0);
-        if (s)
-                return s;
-        _cleanup_free_ char *copy = malloc(n + 1);
-        if (!copy)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                copy[i] = ((unsigned char)p[i] < 0x80 && p[i]) ? p[i] : '?';
-        return json_stringn(copy, n);
-}
-
 static int finish_logs(struct engine_op *op, const struct bv_http_response *resp, json_t **ret, struct bv_error *err)
 {
         if (op->tty)
                 *ret = json_pack("{s:b, s:o, s:o, s:s}", "tty", 1, "output",
-                                 ctr_engine_text_json(resp->body, resp->body_len), "stdout",
-                                 ctr_engine_text_json(resp->body, resp->body_len), "stderr", "");
+                                 bv_json_string_lossy(resp->body, resp->body_len), "stdout",
+                                 bv_json_string_lossy(resp->body, resp->body_len), "stderr", "");
         else {
                 struct ctr_engine_demux d = {};
                 int r = ctr_engine_demux(resp->body ? resp->body : "", resp->body_len, &d, err);
@@ -778,9 +764,9 @@ static int finish_logs(struct engine_op *op, const struct bv_http_response *resp
                         ctr_engine_demux_clear(&d);
                         return bv_error_prefix(err, "%s sent a malformed log stream", op->e->b->title);
                 }
-                *ret = json_pack("{s:b, s:o, s:o, s:o}", "tty", 0, "output", ctr_engine_text_json(d.out, d.out_len),
-                                 "stdout", ctr_engine_text_json(d.stdout_, d.stdout_len), "stderr",
-                                 ctr_engine_text_json(d.stderr_, d.stderr_len));
+                *ret = json_pack("{s:b, s:o, s:o, s:o}", "tty", 0, "output", bv_json_string_lossy(d.out, d.out_len),
+                                 "stdout", bv_json_string_lossy(d.stdout_, d.stdout_len), "stderr",
+                                 bv_json_string_lossy(d.stderr_, d.stderr_len));
                 ctr_engine_demux_clear(&d);
         }
         return *ret ? 0 : bv_error_set(err, ENOMEM, "Out of memory");

@@ -562,17 +562,8 @@ static void test_create_body(void)
 int main(int argc, char **argv)
 {
         char cases[4096];
-        const char *top = getenv("top_srcdir");
 
-        if (argc > 1)
-                snprintf(cases, sizeof(cases), "%s", argv[1]);
-        else if (top)
-                snprintf(cases, sizeof(cases), "%s/tests/unit/engine-cases", top);
-        else {
-                char self[4096];
-                snprintf(self, sizeof(self), "%s", __FILE__);
-                snprintf(cases, sizeof(cases), "%s/engine-cases", dirname(self));
-        }
+        tap_cases_dir(cases, sizeof(cases), argc, argv, "engine-cases", __FILE__);
         char dir[] = "/tmp/bv-engine-XXXXXX";
         struct bv_loop *loop = NULL;
         struct bv_error err = {};
