@@ -68,9 +68,9 @@ static void golden(const char *dir, const char *name)
         char rootfs[256], netns[256], idmap_dir[256];
         struct ctr_ct_def *d = NULL;
         struct bv_error err = {};
-        json_auto_t *cfg = NULL, *text = NULL;
+        json_auto_t *cfg = NULL, *json = NULL;
 
-        if (!tap_ok(golden_load(dir, name, &text, &err) == 0 && ctr_ct_def_parse(text, &d, &err) == 0,
+        if (!tap_ok(golden_load(dir, name, &json, &err) == 0 && ctr_ct_def_parse(json, &d, &err) == 0,
                     "%s parses", name)) {
                 tap_diag("  %s", err.msg);
                 return;
