@@ -23,15 +23,6 @@
 #define EXEC_DEFAULT_TIMEOUT 300
 #define EXEC_MAX_ENV 64
 
-static struct ctr_ct *find_or_404(struct barevirtd *d, struct bv_http_conn *c, const char *name)
-{
-        struct ctr_ct *ct = registry_ct(d, name);
-
-        if (!ct)
-                bv_http_conn_respond_error(c, 404, "No container named '%.64s'", name);
-        return ct;
-}
-
 /* ---- exec ---------------------------------------------------------------------------------- */
 
 static void exec_done(struct ctr_ct *ct, int r, int exit_code, const char *out, size_t out_len, const char *errout,
@@ -115,7 +106,7 @@ static void post_exec(struct barevirtd *d, struct bv_http_conn *c, const struct 
         struct ctr_ct *ct;
         int r;
 
-        if (!(ct = find_or_404(d, c, args[0])) || api_read_json(c, req, &body) < 0 ||
+        if (!(ct = api_ct_or_404(d, c, args[0])) || api_read_json(c, req, &body) < 0 ||
             exec_body(c, body, &o, argv, env) < 0)
                 return;
         if (ctr_ct_get_state(ct) != CTR_CT_RUNNING) {
@@ -194,7 +185,7 @@ static void follow_logs(struct ctr_ct *ct, struct bv_http_conn *c, long long tai
 
 static void get_logs(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
-        struct ctr_ct *ct = find_or_404(d, c, args[0]);
+        struct ctr_ct *ct = api_ct_or_404(d, c, args[0]);
         _cleanup_free_ char *buf = NULL;
         char qv[32];
         int64_t tail = -1;

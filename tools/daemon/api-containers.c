@@ -30,15 +30,6 @@
 #include "ctr/ct.h"
 #include "tools/daemon/daemon.h"
 
-static struct ctr_ct *find_or_404(struct barevirtd *d, struct bv_http_conn *c, const char *name)
-{
-        struct ctr_ct *ct = registry_ct(d, name);
-
-        if (!ct)
-                bv_http_conn_respond_error(c, 404, "No container named '%.64s'", name);
-        return ct;
-}
-
 /* The status for a refused definition: limits the host lacks are the request's problem (400). */
 static void reply_refused(struct bv_http_conn *c, int r, const char *msg)
 {
@@ -73,7 +64,7 @@ static void get_containers(struct barevirtd *d, struct bv_http_conn *c, const st
 
 static void get_container(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
-        struct ctr_ct *ct = find_or_404(d, c, args[0]);
+        struct ctr_ct *ct = api_ct_or_404(d, c, args[0]);
 
         if (ct)
                 api_reply_json(c, 200, ctr_ct_to_json(ct, true));
@@ -148,7 +139,7 @@ static void deleted(struct ctr_ct *ct, int r, const struct bv_error *err, void *
 
 static void delete_container(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
-        struct ctr_ct *ct = find_or_404(d, c, args[0]);
+        struct ctr_ct *ct = api_ct_or_404(d, c, args[0]);
         struct bv_error err = {};
         struct api_pending *p;
         bool force;
@@ -236,7 +227,7 @@ static void post_action(struct barevirtd *d, struct bv_http_conn *c, const struc
                 bv_http_conn_respond_error(c, 404, "No container action '%.32s' (start, stop, kill, restart)", action);
                 return;
         }
-        if (!(ct = find_or_404(d, c, args[0])) || action_args(c, req, &timeout, &signo) < 0 ||
+        if (!(ct = api_ct_or_404(d, c, args[0])) || action_args(c, req, &timeout, &signo) < 0 ||
             !(p = api_pending_new(d, c, args[0])))
                 return;
         if ((r = run_action(ct, action, timeout, signo, p, &err)) >= 0)

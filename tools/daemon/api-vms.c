@@ -56,14 +56,6 @@ static void reply_vm_done(struct vmm_vm *vm, int r, json_t *result, const struct
         api_pending_free(p);
 }
 
-static struct vmm_vm *find_or_404(struct barevirtd *d, struct bv_http_conn *c, const char *name)
-{
-        struct vmm_vm *vm = registry_vm(d, name);
-        if (!vm)
-                bv_http_conn_respond_error(c, 404, "No VM named '%.64s'", name);
-        return vm;
-}
-
 /* ---- handlers ------------------------------------------------------------- */
 
 static void get_vms(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
@@ -77,7 +69,7 @@ static void get_vms(struct barevirtd *d, struct bv_http_conn *c, const struct bv
 
 static void get_vm(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
-        struct vmm_vm *vm = find_or_404(d, c, args[0]);
+        struct vmm_vm *vm = api_vm_or_404(d, c, args[0]);
         if (vm)
                 api_reply_json(c, 200, vmm_vm_to_json(vm));
 }
@@ -109,7 +101,7 @@ static void post_vms(struct barevirtd *d, struct bv_http_conn *c, const struct b
 
 static void delete_vm(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
-        struct vmm_vm *vm = find_or_404(d, c, args[0]);
+        struct vmm_vm *vm = api_vm_or_404(d, c, args[0]);
         struct bv_error err = {};
         char name[64];
         int r;
@@ -139,7 +131,7 @@ static const struct {
 
 static void run_action(struct barevirtd *d, struct bv_http_conn *c, const char *name, vm_action_fn fn)
 {
-        struct vmm_vm *vm = find_or_404(d, c, name);
+        struct vmm_vm *vm = api_vm_or_404(d, c, name);
         struct bv_error err = {};
         struct api_pending *p;
         int r;
@@ -167,7 +159,7 @@ static void start_vm(struct barevirtd *d, struct bv_http_conn *c, const char *na
 {
         struct api_pending *p;
 
-        if (!find_or_404(d, c, name))
+        if (!api_vm_or_404(d, c, name))
                 return;
         if (!d->qemu_bin[0]) {
                 bv_http_conn_respond_error(c, 503, "No QEMU binary found (install qemu-system-x86)");
@@ -195,7 +187,7 @@ static void post_action(struct barevirtd *d, struct bv_http_conn *c, const struc
 static struct vmm_vm *find_with_body(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req,
                                      const char *name, json_t **ret_body)
 {
-        struct vmm_vm *vm = find_or_404(d, c, name);
+        struct vmm_vm *vm = api_vm_or_404(d, c, name);
 
         return vm && api_read_json(c, req, ret_body) >= 0 ? vm : NULL;
 }
@@ -281,7 +273,7 @@ static void post_disk(struct barevirtd *d, struct bv_http_conn *c, const struct 
 static void delete_disk(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
         struct bv_error err = {};
-        struct vmm_vm *vm = find_or_404(d, c, args[0]);
+        struct vmm_vm *vm = api_vm_or_404(d, c, args[0]);
         struct api_pending *p;
         int r;
 
@@ -307,7 +299,7 @@ static void snapshot(struct barevirtd *d, struct bv_http_conn *c, const char *vm
                      const char *snap)
 {
         struct bv_error err = {};
-        struct vmm_vm *vm = find_or_404(d, c, vm_name);
+        struct vmm_vm *vm = api_vm_or_404(d, c, vm_name);
         struct api_pending *p;
         int r;
 

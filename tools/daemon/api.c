@@ -175,7 +175,25 @@ static void handle(struct bv_http_conn *c, const struct bv_http_request *req, vo
                 bv_http_conn_respond_error(c, 404, "No such endpoint '%s'", req->path);
 }
 
-/* ---- pending answers ------------------------------------------------------------------- */
+/* ---- lookups and pending answers ------------------------------------------------------- */
+
+struct vmm_vm *api_vm_or_404(struct barevirtd *d, struct bv_http_conn *c, const char *name)
+{
+        struct vmm_vm *vm = registry_vm(d, name);
+
+        if (!vm)
+                bv_http_conn_respond_error(c, 404, "No VM named '%.64s'", name);
+        return vm;
+}
+
+struct ctr_ct *api_ct_or_404(struct barevirtd *d, struct bv_http_conn *c, const char *name)
+{
+        struct ctr_ct *ct = registry_ct(d, name);
+
+        if (!ct)
+                bv_http_conn_respond_error(c, 404, "No container named '%.64s'", name);
+        return ct;
+}
 
 struct api_pending *api_pending_new(struct barevirtd *d, struct bv_http_conn *c, const char *name)
 {

@@ -128,6 +128,10 @@ int api_read_json(struct bv_http_conn *c, const struct bv_http_request *req, jso
 int api_query_get(struct bv_http_conn *c, const struct bv_http_request *req, const char *key, char *buf, size_t len);
 int api_query_flag(struct bv_http_conn *c, const struct bv_http_request *req, const char *key, bool *ret);
 
+/* The VM or container named name, or NULL after answering 404 ("No VM named '...'"). */
+struct vmm_vm *api_vm_or_404(struct barevirtd *d, struct bv_http_conn *c, const char *name);
+struct ctr_ct *api_ct_or_404(struct barevirtd *d, struct bv_http_conn *c, const char *name);
+
 /*
  * A request answered later (when a VM, a container or an engine is done):
  * the connection (referenced), the instance's name and what the answer
