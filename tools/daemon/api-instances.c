@@ -277,18 +277,34 @@ static void on_result(int r, json_t *result, const struct bv_error *err, void *u
         api_pending_free(p);
 }
 
-static void get_instance(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
+typedef int (*engine_id_fn)(struct ctr_engine *e, const char *id, const struct ctr_engine_opts *o,
+                            ctr_engine_done_cb done, void *userdata, struct bv_error *err);
+
+/* A request on one ref: barevirt's own answered by local(), an engine's by fn, which done answers. */
+static void on_one(struct barevirtd *d, struct bv_http_conn *c, const char *s,
+                   void (*local)(struct barevirtd *d, struct bv_http_conn *c, const struct ref *ref), engine_id_fn fn,
+                   ctr_engine_done_cb done)
 {
         struct bv_error err = {};
         struct api_pending *p;
         struct ref ref;
 
-        if (ref_or_error(d, c, args[0], &ref) < 0)
+        if (ref_or_error(d, c, s, &ref) < 0)
                 return;
         if (ref.kind)
-                api_reply_json(c, 200, registry_instance_json(d, ref.name));
+                local(d, c, &ref);
         else if ((p = pending_new(d, c, &ref)))
-                start_call(p, ctr_engine_inspect(ref.e, ref.name, NULL, on_inspect, p, &err), &err);
+                start_call(p, fn(ref.e, ref.name, NULL, done, p, &err), &err);
+}
+
+static void local_instance(struct barevirtd *d, struct bv_http_conn *c, const struct ref *ref)
+{
+        api_reply_json(c, 200, registry_instance_json(d, ref->name));
+}
+
+static void get_instance(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
+{
+        on_one(d, c, args[0], local_instance, ctr_engine_inspect, on_inspect);
 }
 
 /* ---- actions on engine containers ------------------------------------------------ */
@@ -313,11 +329,6 @@ static int grace_time(struct api_pending *p, const struct bv_http_request *req, 
 typedef int (*engine_action_fn)(struct ctr_engine *e, struct api_pending *p, const struct bv_http_request *req,
                                 struct bv_error *err);
 
-static int act_start(struct ctr_engine *e, struct api_pending *p, const struct bv_http_request *req, struct bv_error *err)
-{
-        return ctr_engine_start(e, p->name, NULL, on_action, p, err);
-}
-
 static int act_stop(struct ctr_engine *e, struct api_pending *p, const struct bv_http_request *req, struct bv_error *err)
 {
         int t, r = grace_time(p, req, &t, err);
@@ -338,21 +349,6 @@ static int act_kill(struct ctr_engine *e, struct api_pending *p, const struct bv
         return r < 0 ? -EALREADY : ctr_engine_kill(e, p->name, r > 0 ? val : NULL, NULL, on_action, p, err);
 }
 
-static int act_pause(struct ctr_engine *e, struct api_pending *p, const struct bv_http_request *req, struct bv_error *err)
-{
-        return ctr_engine_pause(e, p->name, NULL, on_action, p, err);
-}
-
-static int act_resume(struct ctr_engine *e, struct api_pending *p, const struct bv_http_request *req, struct bv_error *err)
-{
-        return ctr_engine_unpause(e, p->name, NULL, on_action, p, err);
-}
-
-static int act_wait(struct ctr_engine *e, struct api_pending *p, const struct bv_http_request *req, struct bv_error *err)
-{
-        return ctr_engine_wait(e, p->name, NULL, on_result, p, err);
-}
-
 static int act_exec(struct ctr_engine *e, struct api_pending *p, const struct bv_http_request *req, struct bv_error *err)
 {
         json_auto_t *spec = NULL;
@@ -362,12 +358,17 @@ static int act_exec(struct ctr_engine *e, struct api_pending *p, const struct bv
         return ctr_engine_exec(e, p->name, spec, NULL, on_result, p, err);
 }
 
+/* Each verb: a call on the id alone (and what answers it), or one with arguments from the request. */
 static const struct {
         const char *name;
+        engine_id_fn call;
+        ctr_engine_done_cb done;
         engine_action_fn fn;
 } engine_actions[] = {
-        { "start", act_start }, { "stop", act_stop }, { "restart", act_restart }, { "kill", act_kill },
-        { "pause", act_pause }, { "resume", act_resume }, { "wait", act_wait }, { "exec", act_exec },
+        { "start", ctr_engine_start, on_action, NULL }, { "stop", NULL, NULL, act_stop },
+        { "restart", NULL, NULL, act_restart }, { "kill", NULL, NULL, act_kill },
+        { "pause", ctr_engine_pause, on_action, NULL }, { "resume", ctr_engine_unpause, on_action, NULL },
+        { "wait", ctr_engine_wait, on_result, NULL }, { "exec", NULL, NULL, act_exec },
 };
 
 /* A generic verb on one of barevirt's own instances: its kind's own endpoint answers. */
@@ -407,7 +408,11 @@ static void post_action(struct barevirtd *d, struct bv_http_conn *c, const struc
         }
         if (!(p = pending_new(d, c, &ref)))
                 return;
-        if ((r = engine_actions[i].fn(ref.e, p, req, &err)) == -EALREADY)
+        if (engine_actions[i].call)
+                r = engine_actions[i].call(ref.e, p->name, NULL, engine_actions[i].done, p, &err);
+        else
+                r = engine_actions[i].fn(ref.e, p, req, &err);
+        if (r == -EALREADY)
                 api_pending_free(p);
         else
                 start_call(p, r, &err);
@@ -555,18 +560,14 @@ static void get_logs(struct barevirtd *d, struct bv_http_conn *c, const struct b
                 engine_logs(p, &ref, (int)tail, follow);
 }
 
+static void local_no_stats(struct barevirtd *d, struct bv_http_conn *c, const struct ref *ref)
+{
+        bv_http_conn_respond_error(c, 501, "Stats of %s '%s' are not available here", ref->kind->type, ref->name);
+}
+
 static void get_stats(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
-        struct bv_error err = {};
-        struct api_pending *p;
-        struct ref ref;
-
-        if (ref_or_error(d, c, args[0], &ref) < 0)
-                return;
-        if (ref.kind)
-                bv_http_conn_respond_error(c, 501, "Stats of %s '%s' are not available here", ref.kind->type, ref.name);
-        else if ((p = pending_new(d, c, &ref)))
-                start_call(p, ctr_engine_stats(ref.e, ref.name, NULL, on_result, p, &err), &err);
+        on_one(d, c, args[0], local_no_stats, ctr_engine_stats, on_result);
 }
 
 const struct api_route api_instances_routes[] = {
