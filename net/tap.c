@@ -56,15 +56,54 @@ static int tap_open_queue(int netns_fd, char ifname[IFNAMSIZ], short flags, bool
         return TAKE_FD(fd);
 }
 
+/* Checks name (NULL: the kernel's "tap%d") and copies it into ifname. */
+static int tap_name(const char *name, char ifname[IFNAMSIZ], struct bv_error *err)
+{
+        if (!name)
+                return 0;
+        /* A "%d" template is the kernel's to fill; anything else is a plain name. */
+        const char *pct = strchr(name, '%');
+        if (pct && (strcmp(pct, "%d") != 0 || strlen(name) >= IFNAMSIZ - 1 || pct == name))
+                return bv_error_set(err, EINVAL, "Invalid tap name '%.64s': only a trailing '%%d' template", name);
+        if (!pct) {
+                int r = net_name_check_what(name, "tap", err);
+                if (r < 0)
+                        return r;
+        }
+        snprintf(ifname, IFNAMSIZ, "%s", name);
+        return 0;
+}
+
+/* One RTM_SETLINK for master, MTU, group and up together (nothing to do: no message). */
+static int tap_configure(struct net_ctx *ctx, const char *ifname, const struct net_tap_opts *opts, int master,
+                         struct bv_error *err)
+{
+        char buf[NET_MSG_BUF];
+        struct nlmsghdr *nlh;
+        struct ifinfomsg *ifi;
+
+        if (!master && !opts->up && !opts->mtu && !opts->group)
+                return 0;
+        nlh = net_msg_link(buf, RTM_SETLINK, 0, AF_UNSPEC, 0);
+        ifi = mnl_nlmsg_get_payload(nlh);
+        if (opts->up) {
+                ifi->ifi_change = IFF_UP;
+                ifi->ifi_flags = IFF_UP;
+        }
+        if (!mnl_attr_put_strz_check(nlh, sizeof(buf), IFLA_IFNAME, ifname) ||
+            (opts->mtu && !mnl_attr_put_u32_check(nlh, sizeof(buf), IFLA_MTU, opts->mtu)) ||
+            (opts->group && !mnl_attr_put_u32_check(nlh, sizeof(buf), IFLA_GROUP, opts->group)) ||
+            (master && !mnl_attr_put_u32_check(nlh, sizeof(buf), IFLA_MASTER, (uint32_t) master)))
+                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
+        return net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to set up tap '%s'", ifname);
+}
+
 int net_tap_open(struct net_ctx *ctx, const char *name, const struct net_tap_opts *opts,
                  int *ret_fds, char *ret_name, struct bv_error *err)
 {
         static const struct net_tap_opts defaults = { .queues = 1 };
         int fds[NET_TAP_MAX_QUEUES];
         char ifname[IFNAMSIZ] = "";
-        char buf[NET_MSG_BUF];
-        struct nlmsghdr *nlh;
-        struct ifinfomsg *ifi;
         unsigned nq;
         short flags = IFF_TAP | IFF_NO_PI;
         int r, master = 0;
@@ -74,19 +113,9 @@ int net_tap_open(struct net_ctx *ctx, const char *name, const struct net_tap_opt
         nq = opts->queues ? opts->queues : 1;
         if (nq > NET_TAP_MAX_QUEUES)
                 return bv_error_set(err, EINVAL, "Too many tap queues: %u (at most %d)", nq, NET_TAP_MAX_QUEUES);
-        if (name) {
-                /* A "%d" template is the kernel's to fill; anything else is a plain name. */
-                const char *pct = strchr(name, '%');
-                if (pct && (strcmp(pct, "%d") != 0 || strlen(name) >= IFNAMSIZ - 1 || pct == name))
-                        return bv_error_set(err, EINVAL, "Invalid tap name '%.64s': only a trailing '%%d' template",
-                                            name);
-                if (!pct) {
-                        r = net_name_check_what(name, "tap", err);
-                        if (r < 0)
-                                return r;
-                }
-                snprintf(ifname, sizeof(ifname), "%s", name);
-        }
+        r = tap_name(name, ifname, err);
+        if (r < 0)
+                return r;
         if (opts->vnet_hdr)
                 flags |= IFF_VNET_HDR;
         if (nq > 1)
@@ -105,25 +134,9 @@ int net_tap_open(struct net_ctx *ctx, const char *name, const struct net_tap_opt
                         goto fail;
                 fds[i] = r;
         }
-
-        if (master || opts->up || opts->mtu || opts->group) {
-                nlh = net_msg_link(buf, RTM_SETLINK, 0, AF_UNSPEC, 0);
-                ifi = mnl_nlmsg_get_payload(nlh);
-                if (opts->up) {
-                        ifi->ifi_change = IFF_UP;
-                        ifi->ifi_flags = IFF_UP;
-                }
-                if (!mnl_attr_put_strz_check(nlh, sizeof(buf), IFLA_IFNAME, ifname) ||
-                    (opts->mtu && !mnl_attr_put_u32_check(nlh, sizeof(buf), IFLA_MTU, opts->mtu)) ||
-                    (opts->group && !mnl_attr_put_u32_check(nlh, sizeof(buf), IFLA_GROUP, opts->group)) ||
-                    (master && !mnl_attr_put_u32_check(nlh, sizeof(buf), IFLA_MASTER, (uint32_t) master))) {
-                        r = bv_error_set(err, EMSGSIZE, "Netlink message too large");
-                        goto fail;
-                }
-                r = net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to set up tap '%s'", ifname);
-                if (r < 0)
-                        goto fail;
-        }
+        r = tap_configure(ctx, ifname, opts, master, err);
+        if (r < 0)
+                goto fail;
 
         memcpy(ret_fds, fds, nq * sizeof(int));
         if (ret_name)

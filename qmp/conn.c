@@ -79,6 +79,27 @@ static void pending_unlink(struct qmp_conn *c, struct qmp_pending *p)
         c->n_pending--;
 }
 
+/* Adds p to the pending list, in send order (front: the handshake, sent first). */
+static void pending_link(struct qmp_conn *c, struct qmp_pending *p, bool front)
+{
+        if (front) {
+                p->next = c->pending_head;
+                if (c->pending_head)
+                        c->pending_head->prev = p;
+                else
+                        c->pending_tail = p;
+                c->pending_head = p;
+        } else {
+                p->prev = c->pending_tail;
+                if (c->pending_tail)
+                        c->pending_tail->next = p;
+                else
+                        c->pending_head = p;
+                c->pending_tail = p;
+        }
+        c->n_pending++;
+}
+
 struct qmp_pending *qmp_pending_find(struct qmp_conn *c, uint64_t id)
 {
         /* QEMU answers in order, so the match is almost always the head. */
@@ -586,23 +607,7 @@ static int submit(struct qmp_conn *c, const char *command, json_t *arguments, un
                 free(p);
                 return bv_error_set(err, -r, "Out of memory");
         }
-        /* Append to the pending list (in send order; the front case is the handshake). */
-        if (front) {
-                p->next = c->pending_head;
-                if (c->pending_head)
-                        c->pending_head->prev = p;
-                else
-                        c->pending_tail = p;
-                c->pending_head = p;
-        } else {
-                p->prev = c->pending_tail;
-                if (c->pending_tail)
-                        c->pending_tail->next = p;
-                else
-                        c->pending_head = p;
-                c->pending_tail = p;
-        }
-        c->n_pending++;
+        pending_link(c, p, front);
         if (ret_id)
                 *ret_id = id;
         conn_flush(c);
