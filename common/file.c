@@ -164,17 +164,19 @@ static bool is_mount_root(int dfd, const char *name)
                (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
-DIR *bv_dir_dup(int dfd)
+int bv_dir_dup(int dfd, DIR **ret)
 {
         int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
         DIR *d = fd < 0 ? NULL : fdopendir(fd);
 
-        if (fd >= 0 && !d) {
+        if (!d) {
                 int e = errno;
-                close(fd);
-                errno = e;
+                if (fd >= 0)
+                        close(fd);
+                return -e;
         }
-        return d;
+        *ret = d;
+        return 0;
 }
 
 /* Removes what dfd holds; dfd itself stays. */
@@ -184,9 +186,9 @@ static int rm_contents(int dfd, unsigned depth)
 
         if (depth > RM_MAX_DEPTH)
                 return -ELOOP;
-        DIR *d = bv_dir_dup(dfd);
-        if (!d)
-                return -errno;
+        DIR *d;
+        if ((r = bv_dir_dup(dfd, &d)) < 0)
+                return r;
         for (struct dirent *e; (e = readdir(d));) {
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                         continue;

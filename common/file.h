@@ -35,8 +35,8 @@ int bv_file_read_line(const char *path, char **ret, struct bv_error *err);
 /* mkdir -p with mode for each created component. Returns 0 or -errno. */
 int bv_mkdir_p(const char *path, mode_t mode, struct bv_error *err);
 
-/* A DIR stream over a duplicate of dfd (dfd stays the caller's); NULL with errno set. */
-DIR *bv_dir_dup(int dfd);
+/* A DIR stream over a duplicate of dfd (dfd stays the caller's) into *ret. Returns 0 or -errno. */
+int bv_dir_dup(int dfd, DIR **ret);
 
 /*
  * rm -rf path. Never follows a symlink and never descends into a mount

@@ -82,10 +82,10 @@ static int find_abs_symlink(int dfd, unsigned depth, char *found, size_t len, si
 {
         if (depth > MAX_DEPTH)
                 return -ELOOP;
-        DIR *d = bv_dir_dup(dfd);
-        if (!d)
-                return -errno;
-        int r = 0;
+        DIR *d;
+        int r = bv_dir_dup(dfd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *e; r == 0 && (e = readdir(d));) {
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                         continue;

@@ -112,7 +112,7 @@ int ctr_engine_remove(struct ctr_engine *e, const char *id, bool force,
  * (tail < 0: all). The container is inspected first: without a tty the
  * engine multiplexes the streams with 8-byte frame headers, which are
  * removed. Result: {"tty": bool, "output": interleaved text, "stdout",
- * "stderr"}; bytes that are not UTF-8 are replaced by '?'. At most 4 MiB.
+ * "stderr"}; bytes that are not UTF-8 become U+FFFD. At most 4 MiB.
  */
 int ctr_engine_logs(struct ctr_engine *e, const char *id, int tail, const struct ctr_engine_opts *o,
                     ctr_engine_done_cb done, void *userdata, struct bv_error *err);

@@ -677,7 +677,7 @@ json_t *vmm_vm_to_json(const struct vmm_vm *vm)
 
         for (char *s = (char *)vm->last_error, *nl; *s; s = nl + 1) {
                 nl = strchrnul(s, '\n');
-                json_array_append_new(errs, json_stringn(s, (size_t)(nl - s)));
+                json_array_append_new(errs, bv_json_string_lossy(s, (size_t)(nl - s)));
                 if (!*nl)
                         break;
         }

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "common/json.h"
 #include "ctr/oci.h"
 #include "tools/runtime/runtime.h"
 
@@ -41,7 +42,7 @@ static void log_line(const char *level, const char *msg)
         strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
         char *line = NULL;
         if (rt.log_json) {
-                json_t *j = json_pack("{s:s, s:s, s:s}", "level", level, "msg", msg, "time", ts);
+                json_t *j = json_pack("{s:s, s:o, s:s}", "level", level, "msg", bv_json_string_lossy(msg, strlen(msg)), "time", ts);
                 line = j ? json_dumps(j, JSON_COMPACT) : NULL;
                 json_decref(j);
         } else if (asprintf(&line, "time=\"%s\" level=%s msg=\"%s\"", ts, level, msg) < 0)
