@@ -12,8 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
+#include "common/common.h"
 
 static int set_flag(int fd, int get, int set, int flag, int on)
 {

@@ -16,9 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/file.h"
+#include "common/common.h"
 
 static int fsync_parent(const char *path)
 {

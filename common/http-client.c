@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The HTTP/1.1 client side of common/http.h: one keep-alive connection to
+ * The HTTP/1.1 client side of common/common.h (HTTP): one keep-alive connection to
  * one UNIX socket, driven by the event loop. Requests are serialised; each
  * is formatted once into a reusable write buffer and sent with one send()
  * when the socket takes it; the response is read into a fixed buffer and
@@ -26,9 +26,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/http-internal.h"
+#include "common/common-internal.h"
+#include "common/common.h"
 
 #ifndef BAREVIRT_VERSION
 #define BAREVIRT_VERSION "0"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The HTTP/1.1 server side of common/http.h: accepts on a non-blocking
+ * The HTTP/1.1 server side of common/common.h (HTTP): accepts on a non-blocking
  * listening UNIX socket, reads requests through bv_http_msg_feed() and hands
  * each complete one to the handler, writes responses (Content-Length) and
  * streams (chunked) through a per-connection write buffer flushed on
@@ -35,10 +35,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/http-internal.h"
-#include "common/json.h"
+#include "common/common-internal.h"
+#include "common/common.h"
 
 #define RBUF_SIZE (16 * 1024)
 /* Output a stream may have queued for a slow reader before writes fail with -ENOBUFS. */

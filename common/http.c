@@ -16,8 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/cleanup.h"
-#include "common/http-internal.h"
+#include "common/common-internal.h"
+#include "common/common.h"
 
 enum { LAST_NONE, LAST_URL, LAST_FIELD, LAST_VALUE };
 

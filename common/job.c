@@ -24,11 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/log.h"
-#include "common/job.h"
-#include "common/loop.h"
+#include "common/common.h"
 
 extern char **environ;
 

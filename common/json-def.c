@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/json-def.h"
+#include "common/common.h"
 
 int bv_json_list_index(const char *s, const char *const *list)
 {

@@ -13,9 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/json.h"
+#include "common/common.h"
 
 /* Returns the maximum nesting depth of arrays/objects, ignoring string contents. */
 static unsigned json_depth(const char *buf, size_t len, unsigned limit)

@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "common/log.h"
+#include "common/common.h"
 
 static const char *log_prog = "barevirt";
 static enum bv_log_level log_max = BV_LOG_INFO;

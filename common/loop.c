@@ -19,8 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/loop.h"
+#include "common/common.h"
 
 enum source_kind { SRC_FD, SRC_SIGNAL, SRC_CHILD };
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/parse.h"
+#include "common/common.h"
 
 bool bv_name_is_valid(const char *name)
 {

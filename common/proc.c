@@ -16,8 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/proc.h"
+#include "common/common.h"
 
 static long ms_since(const struct timespec *t0)
 {

@@ -11,8 +11,7 @@
 #include <string.h>
 #include <sys/vfs.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
+#include "common/common.h"
 #include "ctr/ctr.h"
 
 static int is_cgroup2(const char *path)

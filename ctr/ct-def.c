@@ -17,10 +17,8 @@
 #include <string.h>
 #include <sys/capability.h>
 
-#include "common/cleanup.h"
-#include "common/json-def.h"
-#include "common/parse.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 
 static const char *const def_keys[] = { "name", "rootfs", "image", "image_id", "command", "system",
         "env", "cwd", "user", "hostname", "nics", "limits", "seccomp", "cap_add", "cap_drop",

@@ -11,9 +11,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "common/cleanup.h"
-#include "common/job.h"
-#include "ctr/ct-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 struct exec_call {
         struct ctr_ct_host *h;

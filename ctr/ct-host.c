@@ -21,9 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/job.h"
-#include "ctr/ct-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 #define USERNS_FIRST 0x100000u          /* host ids for user namespaces start here */
 

@@ -28,8 +28,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 
 static int write_map(pid_t pid, const char *file, const char *map)
 {

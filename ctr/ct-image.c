@@ -26,11 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/json.h"
-#include "common/proc.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 
 #define TAR_TIMEOUT_MS (10 * 60 * 1000)
 #define MAX_DEPTH 256

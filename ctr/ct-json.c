@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "ctr/ct-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 /* A cgroup file's first number (or the number after key), or -1. */
 static long long cg_read(const struct ctr_ct *ct, const char *file, const char *key)

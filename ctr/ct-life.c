@@ -16,9 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
-#include "ctr/ct-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 #define START_WAIT_USEC (90 * 1000000ULL)
 #define STOP_WAIT_EXTRA_USEC (30 * 1000000ULL)

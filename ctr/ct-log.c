@@ -18,10 +18,8 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/loop.h"
-#include "ctr/ct-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 #define LOG_MAX_READ (16 * 1024 * 1024)
 

@@ -34,11 +34,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/job.h"
-#include "common/json.h"
-#include "ctr/ct-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 #define READY_TIMEOUT_USEC (60 * 1000000ULL)
 #define CTL_EXTRA_USEC (15 * 1000000ULL)

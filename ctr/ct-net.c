@@ -32,10 +32,9 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 #include "net/net.h"
-#include "ctr/ct-internal.h"
 
 int ctr_ct_ns_pin(const char *path, int nsfd, struct bv_error *err)
 {

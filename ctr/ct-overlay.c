@@ -13,8 +13,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "common/file.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 
 static int check_path(const char *p, const char *what, struct bv_error *err)
 {

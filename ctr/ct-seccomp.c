@@ -17,8 +17,8 @@
 #include <sched.h>
 #include <stdbool.h>
 
-#include "common/cleanup.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 
 /* Reach past the namespaces: denied for every non-privileged container. */
 static const char *const denied_always[] = {

@@ -21,10 +21,8 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
-#include "ctr/ct.h"
-#include "ctr/oci.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 
 #define CPU_PERIOD_US 100000
 #define MIB (1024LL * 1024)

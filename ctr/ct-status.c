@@ -11,11 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/json-def.h"
-#include "common/json.h"
-#include "common/proc.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 
 #define STATUS_FILE_MAX 8192
 

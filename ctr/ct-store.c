@@ -19,11 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/file.h"
-#include "common/job.h"
-#include "common/json.h"
-#include "ctr/ct-internal.h"
-#include "ctr/oci.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
+#include "ctr/ctr.h"
 
 #define IMPORT_TIMEOUT_USEC (600 * 1000000ULL)
 #define REMOVE_TIMEOUT_USEC (600 * 1000000ULL)

@@ -7,8 +7,8 @@
  */
 #include <string.h>
 
-#include "ctr/engine.h"
-#include "ctr/engine-internal.h"
+#include "ctr/ctr-internal.h"
+#include "ctr/ctr.h"
 
 static const char *docker_state(const char *s)
 {

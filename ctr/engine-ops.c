@@ -15,10 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
-#include "ctr/engine.h"
-#include "ctr/engine-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
+#include "ctr/ctr.h"
 
 #define DEFAULT_TIMEOUT_USEC (10ULL * 1000000)
 #define WAIT_TIMEOUT_USEC (3600ULL * 1000000)

@@ -29,8 +29,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctr/engine.h"
-#include "ctr/engine-internal.h"
+#include "ctr/ctr-internal.h"
+#include "ctr/ctr.h"
 
 static const char *podman_state(const char *s)
 {

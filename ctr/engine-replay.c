@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
-#include "ctr/engine.h"
-#include "ctr/engine-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
+#include "ctr/ctr.h"
 
 static op_finish_fn find_kind(const char *kind)
 {

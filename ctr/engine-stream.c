@@ -28,10 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
-#include "ctr/engine.h"
-#include "ctr/engine-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
+#include "ctr/ctr.h"
 
 #define STREAM_IDLE_USEC (24ULL * 3600 * 1000000)
 #define STEP_TIMEOUT_USEC (10ULL * 1000000)

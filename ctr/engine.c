@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Engine clients over common/http.h: one keep-alive HTTP client per engine
+ * Engine clients over common/common.h (HTTP): one keep-alive HTTP client per engine
  * socket, requests serialised by it, each with a timeout. A call is a
  * struct engine_op that may take several exchanges (version negotiation
  * first when none is known; inspect before logs); done is called exactly
  * once per accepted call. When the engine is unreachable the negotiated
  * version is forgotten, so a restarted (maybe upgraded) engine is negotiated
  * again. Replies are untrusted: bodies are capped, JSON is loaded with
- * common/json.h's limits and read by type; bad replies give -EPROTO.
+ * common/common.h's JSON limits and read by type; bad replies give -EPROTO.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,11 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/cleanup.h"
-#include "common/http.h"
-#include "common/json.h"
-#include "ctr/engine.h"
-#include "ctr/engine-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
+#include "ctr/ctr.h"
 
 #define DEFAULT_TIMEOUT_USEC (10ULL * 1000000)
 #define LIST_MAX_BODY (16 * 1024 * 1024)

@@ -18,10 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 #include "ctr/ctr.h"
-#include "ctr/oci-internal.h"
 
 static bool has_controller(const struct ctr_cgroup_info *info, const char *c)
 {

@@ -14,9 +14,8 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#include "common/cleanup.h"
-#include "ctr/oci-config.h"
-#include "ctr/oci-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 
 static const struct {

@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctr/oci-config.h"
-#include "ctr/oci-internal.h"
+#include "ctr/ctr-internal.h"
 
 const char *ctr_cfg_type_name(const json_t *v)
 {

@@ -21,11 +21,8 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/json.h"
-#include "ctr/oci-config.h"
-#include "ctr/oci-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 /* ---- process ---- */
 

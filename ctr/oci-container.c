@@ -38,11 +38,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/file.h"
-#include "ctr/oci-internal.h"
-#include "ctr/oci-state.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 #define SYNC_TIMEOUT_MS 60000
 

@@ -26,11 +26,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/file.h"
-#include "ctr/oci-internal.h"
-#include "ctr/oci-state.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 static __attribute__((noreturn)) void exec_fail(int sync, int r, const struct bv_error *err)
 {

@@ -15,10 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/proc.h"
-#include "ctr/oci-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 static const char *hook_names[CTR_HOOK_MAX] = { "prestart", "createRuntime", "createContainer",
                                                 "startContainer", "poststart", "poststop" };

@@ -30,9 +30,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "ctr/oci-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 #define FD_PATH_MAX 32
 

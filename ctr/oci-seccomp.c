@@ -27,9 +27,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "ctr/oci-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 #define CTR_BPF_MAX_INSNS 4096 /* the kernel's BPF_MAXINSNS */
 

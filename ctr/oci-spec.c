@@ -24,8 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "ctr/oci-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 static const char default_spec[] =
         "{\"ociVersion\":\"" CTR_OCI_VERSION "\","

@@ -22,11 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/json.h"
-#include "ctr/oci-internal.h"
-#include "ctr/oci-state.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 
 const char *ctr_status_name(enum ctr_status s)
 {

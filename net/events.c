@@ -20,8 +20,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/loop.h"
+#include "common/common.h"
 #include "net/net-internal.h"
 
 #define NET_EVENTS_MAX_LINKS 65536

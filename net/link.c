@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <linux/if_link.h>
 
-#include "common/cleanup.h"
+#include "common/common.h"
 #include "net/net-internal.h"
 
 /* Fills l from an RTM_NEWLINK message. Unknown attributes are ignored. */

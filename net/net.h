@@ -29,7 +29,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
-#include "common/error.h"
+#include "common/common.h"
 
 struct bv_loop;
 struct net_ctx;

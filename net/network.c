@@ -22,10 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/json.h"
-#include "common/parse.h"
+#include "common/common.h"
 #include "net/net.h"
 
 #define NETWORK_DEF_MAX (64 * 1024)

@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 
-#include "common/cleanup.h"
+#include "common/common.h"
 #include "net/net-internal.h"
 
 int net_ns_enter(int netns_fd, int *ret_saved, struct bv_error *err)

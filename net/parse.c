@@ -10,8 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/parse.h"
+#include "common/common.h"
 #include "net/net-internal.h"
 
 int net_name_check_what(const char *name, const char *what, struct bv_error *err)

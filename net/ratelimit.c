@@ -34,7 +34,7 @@
 #include <netlink/route/qdisc/tbf.h>
 #include <netlink/route/tc.h>
 
-#include "common/cleanup.h"
+#include "common/common.h"
 #include "net/net-internal.h"
 
 #define NET_RATELIMIT_MAX_MBIT 10000   /* libnl's tbf rate is an int of bytes/s */

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <linux/if_tun.h>
 
-#include "common/cleanup.h"
+#include "common/common.h"
 #include "net/net-internal.h"
 
 static void close_all(int *fds, size_t n)

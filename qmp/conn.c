@@ -22,9 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/json.h"
+#include "common/common.h"
 #include "qmp/qmp-internal.h"
 
 /* The input buffer starts this small and shrinks back to it after a big message. */

@@ -33,7 +33,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/json.h"
+#include "common/common.h"
 #include "qmp/qmp-internal.h"
 
 /* Extracts an id we could have sent: a non-negative integer (or an integral real, after a lenient parse). */

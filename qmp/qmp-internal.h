@@ -16,8 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "common/loop.h"
+#include "common/common.h"
 #include "qmp/qmp.h"
 
 enum qmp_state {

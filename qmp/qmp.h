@@ -43,8 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/error.h"
-#include "common/loop.h"
+#include "common/common.h"
 
 struct qmp_conn;
 

@@ -15,10 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/file.h"
-#include "common/json.h"
+#include "common/common.h"
 #include "tests/tap.h"
 
 /* Loads dir/name (at most 64 KiB of JSON) into *ret. Returns 0 or -errno, with err set. */

@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "vmm/argv.h"
+#include "vmm/vmm.h"
 
 struct argv_buf {
         char **v;

@@ -12,10 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/json-def.h"
-#include "common/parse.h"
-#include "vmm/def.h"
+#include "common/common.h"
+#include "vmm/vmm.h"
 
 static const char *const vm_keys[] = { "name", "machine", "accel", "vcpus", "memory", "firmware",
         "kernel", "initrd", "cmdline", "disks", "nics", "vnc", "autostart", "stop_timeout",

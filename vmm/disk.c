@@ -11,9 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/proc.h"
-#include "vmm/disk.h"
+#include "common/common.h"
+#include "vmm/vmm.h"
 
 int vmm_qemu_img(const char *qemu_img, char *const args[], unsigned timeout_ms, char *out, size_t len,
                  struct bv_error *err)

@@ -22,8 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/proc.h"
+#include "common/common.h"
 #include "vmm/vmm.h"
 
 /* Exit codes of the probe child. */

@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/proc.h"
+#include "common/common.h"
 #include "vmm/vmm.h"
 
 int vmm_qemu_find(const char *name, char *ret_path, size_t len, struct bv_error *err)

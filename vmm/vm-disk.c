@@ -13,14 +13,10 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
-#include "common/parse.h"
-#include "common/proc.h"
+#include "common/common.h"
 #include "qmp/qmp.h"
-#include "vmm/argv.h"
-#include "vmm/disk.h"
 #include "vmm/vmm-internal.h"
+#include "vmm/vmm.h"
 
 #define QMP_TIMEOUT_MS 30000
 #define UNPLUG_TIMEOUT_USEC (10ULL * 1000000)

@@ -15,11 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/json.h"
-#include "vmm/disk.h"
+#include "common/common.h"
 #include "vmm/vmm-internal.h"
+#include "vmm/vmm.h"
 
 static void def_path(const char *state_dir, const char *name, char *buf, size_t len)
 {

@@ -19,15 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/json.h"
-#include "common/proc.h"
+#include "common/common.h"
 #include "net/net.h"
 #include "qmp/qmp.h"
-#include "vmm/argv.h"
-#include "vmm/vm.h"
 #include "vmm/vmm-internal.h"
+#include "vmm/vmm.h"
 
 #define START_TIMEOUT_USEC (60ULL * 1000000)     /* TCG on a loaded host is slow */
 #define CONNECT_RETRY_USEC 2000ULL

@@ -7,7 +7,7 @@
 
 #include <sys/types.h>
 
-#include "vmm/vm.h"
+#include "vmm/vmm.h"
 
 struct qmp_conn;
 struct qmp_event;

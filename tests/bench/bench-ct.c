@@ -32,12 +32,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/http.h"
-#include "common/json.h"
-#include "common/loop.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 #include "net/net.h"
 #include "tests/bench/bench.h"
-#include "ctr/ct-internal.h"
 
 extern char **environ;
 

@@ -23,10 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/http.h"
-#include "common/loop.h"
+#include "common/common.h"
 #include "tests/bench/bench.h"
 
 static int count_shared_objects(pid_t pid)

@@ -8,8 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/http.h"
-#include "common/loop.h"
+#include "common/common.h"
 #include "tests/bench/bench.h"
 
 static int cmp_u64(const void *a, const void *b)

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/loop.h"
+#include "common/common.h"
 #include "net/net.h"
 #include "tests/bench/bench.h"
 

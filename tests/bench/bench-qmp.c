@@ -33,8 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/loop.h"
+#include "common/common.h"
 #include "qmp/qmp.h"
 #include "tests/bench/bench.h"
 

@@ -27,8 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/proc.h"
+#include "common/common.h"
 #include "tests/bench/bench.h"
 
 static const char config[] =

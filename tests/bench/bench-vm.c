@@ -28,12 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/file.h"
-#include "common/http.h"
-#include "common/json.h"
-#include "common/loop.h"
+#include "common/common.h"
 #include "qmp/qmp.h"
 #include "tests/bench/bench.h"
 

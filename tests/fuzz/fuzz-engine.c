@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctr/engine.h"
+#include "ctr/ctr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

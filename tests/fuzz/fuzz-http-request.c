@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/http-internal.h"
+#include "common/common-internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/http-internal.h"
+#include "common/common-internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

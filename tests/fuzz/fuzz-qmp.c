@@ -26,8 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/loop.h"
+#include "common/common.h"
 #include "qmp/qmp-internal.h"
 #include "qmp/qmp.h"
 

@@ -26,9 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/loop.h"
+#include "common/common.h"
 #include "qmp/qmp.h"
 #include "tests/tap.h"
 

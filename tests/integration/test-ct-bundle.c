@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/json.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 
 int main(int argc, char **argv)
 {

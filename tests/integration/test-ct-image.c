@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Test helper over the image and overlay functions of ctr/ct.h, as
+ * Test helper over the image and overlay functions of ctr/ctr.h, as
  * barevirtd calls them: `test-ct-image import IMAGES_DIR TAR` (prints the
  * id), `id TAR`, `remove IMAGES_DIR ID`, `mount LOWER UPPER WORK MERGED`,
  * `umount MERGED`. Errors go to stderr with exit status 1.
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctr/ct.h"
+#include "ctr/ctr.h"
 
 int main(int argc, char **argv)
 {

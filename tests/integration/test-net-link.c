@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/loop.h"
+#include "common/common.h"
 #include "net/net.h"
 #include "tests/integration/test-net-lib.h"
 

@@ -18,9 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/proc.h"
+#include "common/common.h"
 #include "tests/tap.h"
 
 static char dir[] = "/tmp/bv-rt-console.XXXXXX";

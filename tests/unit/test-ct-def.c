@@ -17,12 +17,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/json.h"
-#include "common/proc.h"
-#include "ctr/ct.h"
-#include "ctr/oci.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tests/golden.h"
 #include "tests/tap.h"
 

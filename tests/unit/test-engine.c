@@ -23,10 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/loop.h"
-#include "ctr/engine.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tests/tap.h"
 
 static void test_demux(void)

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "common/error.h"
+#include "common/common.h"
 #include "tests/tap.h"
 
 int main(void)

@@ -10,8 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
+#include "common/common.h"
 #include "tests/tap.h"
 
 int main(void)

@@ -8,8 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
+#include "common/common.h"
 #include "tests/tap.h"
 
 static int count_entries(const char *dir)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Tests of common/http.h: a server and a client on one bv_loop in this
+ * Tests of common/common.h (HTTP): a server and a client on one bv_loop in this
  * process, talking over a UNIX socket in a mkdtemp() directory; raw sockets
  * that write bytes straight to the server and read its reply; and fake
  * servers that answer with canned bytes for the client's corner cases.
@@ -16,11 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/http.h"
-#include "common/json.h"
-#include "common/loop.h"
+#include "common/common.h"
 #include "tests/tap.h"
 
 struct ctx {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Bounded JSON loading: duplicates, depth, size, trailing data, types; the
- * checked definition readers of common/json-def.h; and JSON strings from
+ * checked definition readers of common/common.h (json-def.c); and JSON strings from
  * bytes that are not UTF-8 (each class of ill-formed sequence).
  */
 #include <errno.h>
@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/json.h"
-#include "common/json-def.h"
+#include "common/common.h"
 #include "tests/tap.h"
 
 static int load(const char *s, size_t max, struct bv_error *err)

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/loop.h"
+#include "common/common.h"
 #include "tests/tap.h"
 
 static int order[8], n_order;

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#include "common/cleanup.h"
-#include "ctr/oci-internal.h"
+#include "common/common.h"
+#include "ctr/ctr-internal.h"
 #include "tests/tap.h"
 
 static const char full[] =

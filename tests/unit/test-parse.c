@@ -5,7 +5,7 @@
 #include <string.h>
 #include <stdint.h>
 
-#include "common/parse.h"
+#include "common/common.h"
 #include "tests/tap.h"
 
 int main(void)

@@ -39,9 +39,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
-#include "common/loop.h"
+#include "common/common.h"
 #include "qmp/qmp-internal.h"
 #include "qmp/qmp.h"
 #include "tests/tap.h"

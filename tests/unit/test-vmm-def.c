@@ -11,13 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/json.h"
+#include "common/common.h"
 #include "tests/golden.h"
 #include "tests/tap.h"
-#include "vmm/argv.h"
-#include "vmm/def.h"
+#include "vmm/vmm.h"
 
 static char *argv_text(char **argv)
 {

@@ -15,8 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/parse.h"
+#include "common/common.h"
 #include "tools/cli/cli.h"
 
 #define OPTIONS_MAX 40

@@ -11,8 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "common/http.h"
-#include "common/loop.h"
+#include "common/common.h"
 
 struct cli_command;
 

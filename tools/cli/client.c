@@ -13,9 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/json.h"
+#include "common/common.h"
 #include "tools/cli/cli.h"
 
 #define CLI_MAX_REPLY (64 * 1024 * 1024)

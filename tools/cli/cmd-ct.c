@@ -20,10 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/json.h"
-#include "common/parse.h"
+#include "common/common.h"
 #include "tools/cli/cli.h"
 
 static void limits_text(const json_t *limits, char *buf, size_t len)

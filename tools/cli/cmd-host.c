@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/cleanup.h"
+#include "common/common.h"
 #include "tools/cli/cli.h"
 
 static const char *str(const json_t *o, const char *key, const char *def)

@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
+#include "common/common.h"
 #include "tools/cli/cli.h"
 
 /* "42s", "3m", "5h", "2d", or "-". */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/parse.h"
+#include "common/common.h"
 #include "tools/cli/cli.h"
 
 enum { OPT_ADDRESS = CLI_OPT_OWN, OPT_MTU, OPT_VLAN_FILTERING };

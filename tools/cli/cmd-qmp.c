@@ -15,10 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
-#include "common/loop.h"
-#include "common/parse.h"
+#include "common/common.h"
 #include "qmp/qmp.h"
 #include "tools/cli/cli.h"
 

@@ -14,8 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
+#include "common/common.h"
 #include "tools/cli/cli.h"
 
 #define RUN_USAGE "run [--json] [--name NAME] [-e NAME=VALUE]... [-v SRC:DST[:ro]]... [--memory SIZE] [--cpus N] " \

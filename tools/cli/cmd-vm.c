@@ -11,10 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/json.h"
-#include "common/parse.h"
+#include "common/common.h"
 #include "tools/cli/cli.h"
 
 static void print_vm(const json_t *vm)

@@ -14,8 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
+#include "common/common.h"
 #include "tools/cli/cli.h"
 
 #define CTRL_RBRACKET 0x1d

@@ -13,10 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
-#include "common/parse.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tools/daemon/daemon.h"
 
 #define EXEC_MAX_OUTPUT (1024 * 1024)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * /v1/containers: barevirt's own containers (ctr/ct.h: definitions in
+ * /v1/containers: barevirt's own containers (ctr/ctr.h: definitions in
  * STATE/containers/NAME.json, the lifecycle in struct ctr_ct). This file
  * is the JSON in and out of create, delete, list, show and the actions;
  * exec and logs are api-containers-io.c.
@@ -24,10 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
-#include "common/parse.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tools/daemon/daemon.h"
 
 /* The status for a refused definition: limits the host lacks are the request's problem (400). */

@@ -13,10 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/log.h"
-#include "ctr/engine.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tools/daemon/daemon.h"
 
 #define IMAGE_TAR_MAX (512ULL * 1024 * 1024)

@@ -17,10 +17,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/log.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tools/daemon/daemon.h"
 
 /* True when something accepts connections on the engine's socket (never blocks). */

@@ -2,7 +2,7 @@
 /*
  * /v1/instances: barevirt's own instances and Docker/Podman containers under
  * one namespace of refs (NAME for barevirt's, docker:NAME, podman:NAME).
- * Engines are queried asynchronously (ctr/engine.h) so the single-threaded
+ * Engines are queried asynchronously (ctr/ctr.h (engines)) so the single-threaded
  * loop never waits on them; an unreachable engine is logged and left out of
  * the list, never an error for the whole list.
  *
@@ -19,7 +19,7 @@
  *
  * A bare NAME is one of the registry's instance kinds (VMs, containers):
  * the router forwards the generic verbs to the kind's own endpoints
- * (api_forward()); engine refs go through ctr/engine.h, verbs chosen from a
+ * (api_forward()); engine refs go through ctr/ctr.h (engines), verbs chosen from a
  * table too.
  */
 #include <errno.h>
@@ -29,10 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/log.h"
-#include "common/parse.h"
-#include "ctr/engine.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tools/daemon/daemon.h"
 
 /* Podman answers its first requests after a (re)start slowly: seconds on a loaded host. */

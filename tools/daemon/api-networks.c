@@ -24,10 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
-#include "common/log.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "net/net.h"
 #include "tools/daemon/daemon.h"
 

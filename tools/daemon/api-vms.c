@@ -7,12 +7,12 @@
  * says running; stop: QEMU is gone), never by blocking the loop.
  *
  *   GET    /v1/vms                    list
- *   POST   /v1/vms                    create (body: a definition, see vmm/def.h)
+ *   POST   /v1/vms                    create (body: a definition, see vmm/vmm.h)
  *   GET    /v1/vms/NAME               one VM
  *   DELETE /v1/vms/NAME               delete a stopped VM
  *   POST   /v1/vms/NAME/ACTION        start, stop, kill, reboot, pause, resume
  *   POST   /v1/vms/NAME/qmp           {"command": ..., "arguments": {...}}
- *   POST   /v1/vms/NAME/disks         hot-add a disk (body: a disk, see vmm/def.h)
+ *   POST   /v1/vms/NAME/disks         hot-add a disk (body: a disk, see vmm/vmm.h)
  *   DELETE /v1/vms/NAME/disks/ID      hot-remove it
  *   GET    /v1/vms/NAME/snapshots     list internal qcow2 snapshots
  *   POST   /v1/vms/NAME/snapshots     {"name": SNAP}: create
@@ -29,15 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/json.h"
-#include "common/log.h"
-#include "common/parse.h"
+#include "common/common.h"
 #include "tools/daemon/daemon.h"
-#include "vmm/def.h"
-#include "vmm/disk.h"
-#include "vmm/vm.h"
 #include "vmm/vmm.h"
 
 /* Answers with the operation's result (p->raw) or the VM. */

@@ -17,12 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/file.h"
-#include "common/json.h"
-#include "common/log.h"
-#include "ctr/engine.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tools/daemon/daemon.h"
 
 #define API_MAX_BODY (1024 * 1024)

@@ -7,7 +7,7 @@
  *   registry.c          the one registry of instances: VMs (vmm/) and containers (ctr/),
  *                       the kinds a bare NAME can be, who uses a network or owns a port
  *   networks.c          the registry's networks: definitions (net/) and their bridges
- *   engines.c           Docker and Podman clients (ctr/engine.h) and their events
+ *   engines.c           Docker and Podman clients (ctr/ctr.h (engines)) and their events
  *   events.c            the /v1/events bus
  *   host.c              slow host facts (KVM probe, QEMU version), probed in a child
  *   api-*.c             the endpoints: JSON in, a library call, JSON out
@@ -20,8 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/http.h"
-#include "common/loop.h"
+#include "common/common.h"
 
 struct ctr_ct;
 struct ctr_ct_def;
@@ -74,7 +73,7 @@ struct barevirtd {
 /*
  * A route: method and a path pattern where "{}" matches one non-empty path
  * segment (e.g. "/v1/networks/{}"). args[i] is the i-th match, NUL-terminated.
- * The handler must answer (now or later, see common/http.h).
+ * The handler must answer (now or later, see common/common.h (HTTP)).
  */
 struct api_route {
         const char *method;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Docker and Podman as engines: one client each (ctr/engine.h), made on
+ * Docker and Podman as engines: one client each (ctr/ctr.h (engines)), made on
  * first use, and their container events on /v1/events.
  *
  * Events: while an engine is reachable barevirtd holds one events
@@ -19,9 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
-#include "common/log.h"
-#include "ctr/engine.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tools/daemon/daemon.h"
 
 #define BACKOFF_MIN_USEC (500ULL * 1000)

@@ -13,9 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/cleanup.h"
-#include "common/json.h"
-#include "common/log.h"
+#include "common/common.h"
 #include "tools/daemon/daemon.h"
 
 #define KEEPALIVE_SEC 15

@@ -18,11 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/file.h"
-#include "common/json.h"
-#include "common/log.h"
+#include "common/common.h"
 #include "tools/daemon/daemon.h"
 #include "vmm/vmm.h"
 

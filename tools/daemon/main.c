@@ -17,11 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/file.h"
-#include "common/log.h"
-#include "common/parse.h"
+#include "common/common.h"
 #include "net/net.h"
 #include "tools/daemon/daemon.h"
 

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "net/net.h"
 #include "tools/daemon/daemon.h"
-#include "vmm/vm.h"
+#include "vmm/vmm.h"
 
 int networks_bridge(struct barevirtd *d, const char *name, char *ret_bridge, size_t len, struct bv_error *err)
 {

@@ -17,15 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/file.h"
-#include "common/json.h"
-#include "common/log.h"
-#include "common/proc.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tools/daemon/daemon.h"
-#include "vmm/def.h"
-#include "vmm/vm.h"
 #include "vmm/vmm.h"
 
 #define MAX_VMS 1024

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "ctr/oci.h"
+#include "ctr/ctr.h"
 #include "tools/runtime/runtime.h"
 
 static int print_json(json_t *j)

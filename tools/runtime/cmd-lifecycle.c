@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The verbs that change a container: create, run, start, kill, delete,
- * exec. Argument parsing and output only; ctr/oci.h does the work.
+ * exec. Argument parsing and output only; ctr/ctr.h (OCI runtime) does the work.
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,9 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/fd.h"
-#include "common/parse.h"
-#include "ctr/oci.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tools/runtime/runtime.h"
 
 struct create_args {

@@ -17,7 +17,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "common/fd.h"
+#include "common/common.h"
 #include "tools/runtime/runtime.h"
 
 static void copy_winsize(int from, int to)

@@ -16,8 +16,8 @@
 
 #include <jansson.h>
 
-#include "common/json.h"
-#include "ctr/oci.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tools/runtime/runtime.h"
 
 extern char **environ;

@@ -23,9 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/json.h"
+#include "common/common.h"
 #include "tools/runtime/monitor.h"
 
 static void client_free(struct mon *m, struct mon_client *c)

@@ -20,7 +20,7 @@
  * a monitor that fails to start the container exits 1 and leaves nothing
  * behind (no runtime state, no sockets, no monitor.json of its own).
  *
- * Single-threaded on common/loop.h; nothing here blocks except the
+ * Single-threaded on common/common.h (loop); nothing here blocks except the
  * container create/delete calls, which are bounded by the runtime.
  */
 #include <errno.h>
@@ -38,13 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/cleanup.h"
-#include "common/fd.h"
-#include "common/file.h"
-#include "common/json.h"
-#include "common/parse.h"
-#include "common/proc.h"
-#include "ctr/oci.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 #include "tools/runtime/monitor.h"
 #include "tools/runtime/runtime.h"
 

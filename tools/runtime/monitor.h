@@ -3,7 +3,7 @@
  * The `monitor` verb's internals, shared by monitor.c (the container's
  * life: create, exit, restart policy, stop) and monitor-io.c (console.log,
  * console.sock relay, monitor.sock requests). One struct mon per process,
- * passed explicitly; everything runs on one common/loop.h event loop.
+ * passed explicitly; everything runs on one common/common.h (loop) event loop.
  */
 #pragma once
 
@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "common/loop.h"
-#include "ctr/ct.h"
+#include "common/common.h"
+#include "ctr/ctr.h"
 
 #define MON_MAX_CLIENTS 32
 #define MON_LINE_MAX 4096            /* a monitor.sock request line */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * barevirt-runtime: the OCI runtime command line over ctr/oci.h. This
+ * barevirt-runtime: the OCI runtime command line over ctr/ctr.h (OCI runtime). This
  * program only parses arguments and prints; the work is in ctr/. Errors go
  * to stderr and, with --log, to the log file in runc's format (JSON lines
  * {"level","msg","time"} with --log-format json), which Podman and Docker
@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "common/error.h"
+#include "common/common.h"
 
 struct rt_globals {
         const char *root;

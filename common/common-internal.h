@@ -1,5 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
+ * common/ internals: the HTTP parser glue shared by the server, the client
+ * and the fuzz targets.
+ */
+#pragma once
+
+#include <http_parser.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/common.h"
+
+/* ---- the HTTP parser glue (http.c) ------------------------------------------------------- */
+/*
  * Parser glue shared by the HTTP server (http-server.c), the client
  * (http-client.c) and the fuzz targets. struct bv_http_msg wraps one
  * libhttp-parser instance and collects one message at a time: the URL and
@@ -12,15 +27,6 @@
  * keeps the unparsed rest. Nothing here does I/O; this is the only place
  * that knows about http_parser.h.
  */
-#pragma once
-
-#include <http_parser.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <sys/types.h>
-
-#include "common/http.h"
 
 struct bv_http_msg;
 
