@@ -89,6 +89,46 @@ int net_msg_vlan(void *buf, uint16_t type, int index, const uint16_t *vids,
 int net_msg_addr(void *buf, uint16_t type, int index, const struct net_cidr *c,
                  struct nlmsghdr **ret);
 
+/* ---- tc messages of rate limits (tc.c) ---- */
+
+#define NET_TC_RTAB_CELLS 256   /* cells of a tc rate table (TCA_TBF_RTAB) */
+
+/* A tbf qdisc, in bytes and bytes per second. */
+struct net_tbf {
+        uint64_t rate;
+        uint32_t burst;         /* bucket size */
+        uint32_t limit;         /* queue: bytes waiting for tokens */
+};
+
+/*
+ * Psched ticks per microsecond from a /proc/net/psched line, computed as
+ * tc(8) does (15.625 on kernels with 64 ns ticks). Returns 0 or -EINVAL.
+ * net_tc_psched_read() reads the file (errors in err).
+ */
+int net_tc_psched_parse(const char *line, double *ret_ticks_per_usec);
+int net_tc_psched_read(double *ret_ticks_per_usec, struct bv_error *err);
+
+/* iproute2's tc_calc_xmittime: ticks to send size bytes at rate; saturates at UINT32_MAX. */
+uint32_t net_tc_xmittime(uint64_t rate, uint64_t size, double ticks_per_usec);
+
+/* iproute2's tc_calc_rtable for the default MTU (no MPU, Ethernet); returns the cell_log (3). */
+unsigned net_tc_rate_table(uint64_t rate, double ticks_per_usec, uint32_t rtab[NET_TC_RTAB_CELLS]);
+
+/* Starts a tc request (RTM_*QDISC, RTM_*TFILTER) with its tcmsg in buf (NET_MSG_BUF). */
+struct nlmsghdr *net_msg_tc(void *buf, uint16_t type, uint16_t flags, int ifindex, uint32_t parent,
+                            uint32_t handle, uint32_t info);
+
+/*
+ * tc builders, into buf (NET_MSG_BUF), -EMSGSIZE when attributes do not fit:
+ * the tbf root qdisc 1: of ifindex (create or replace), its ingress qdisc
+ * (exclusive), and a u32 match-all filter on that ingress (priority 1, all
+ * protocols) whose mirred action redirects every packet to the egress of
+ * to_ifindex.
+ */
+int net_msg_tbf(void *buf, int ifindex, const struct net_tbf *t, double ticks_per_usec, struct nlmsghdr **ret);
+int net_msg_ingress(void *buf, int ifindex, struct nlmsghdr **ret);
+int net_msg_redirect(void *buf, int ifindex, int to_ifindex, struct nlmsghdr **ret);
+
 /* Validates that a name fits and is acceptable to the kernel, naming what it is. */
 int net_name_check_what(const char *name, const char *what, struct bv_error *err);
 

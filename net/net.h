@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * net/: links, bridges, taps, veths, addresses, routes, bridge VLANs, link
- * events and port rate limits, spoken to the kernel over rtnetlink (libmnl;
- * tc objects built with libnl-route-3). Nothing here runs `ip`, `bridge`
- * or `tc`.
+ * events and port rate limits (tc), spoken to the kernel over rtnetlink
+ * with libmnl. Nothing here runs `ip`, `bridge` or `tc`.
  *
  * A struct net_ctx holds one netlink socket and its sequence counter. Each
  * caller makes its own (no singletons); a context may live inside another
@@ -278,7 +277,7 @@ int net_events_new(struct bv_loop *loop, int netns_fd, net_event_cb cb, void *us
 /* Unsubscribes. NULL accepted; returns NULL. */
 struct net_events *net_events_free(struct net_events *ev);
 
-/* ---- rate limits (ratelimit.c) -------------------------------------------- */
+/* ---- rate limits (ratelimit.c, tc.c) -------------------------------------- */
 
 #define NET_RATELIMIT_EGRESS  (1u << 0)   /* traffic the port sends (towards the guest) */
 #define NET_RATELIMIT_INGRESS (1u << 1)   /* traffic the port receives (from the guest) */
@@ -287,7 +286,7 @@ struct net_events *net_events_free(struct net_events *ev);
  * Limits port name to mbit Mbit/s (1-10000) in the given directions.
  * Egress: a tbf root qdisc on the port. Ingress: the port's ingress traffic
  * is redirected (ingress qdisc + u32 match-all + mirred) to an ifb device
- * named "ifb<ifindex>" that shapes it with tbf, so it is shaped like
+ * named "bvifb<ifindex>" that shapes it with tbf, so it is shaped like
  * egress instead of policed (dropped), which TCP handles badly. Replaces an
  * existing limit; on failure what was made is removed again.
  */

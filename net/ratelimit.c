@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Port rate limits. libnl-route-3's tc objects build the messages (tbf's
- * rate and bucket encoding, u32 keys, the mirred action), and nl.c sends
- * them, so the kernel's extended-ack text still reaches the caller.
+ * Port rate limits: which tc objects a limit needs, in which order, and
+ * how they are undone. tc.c encodes the messages (tbf's rate table and
+ * bucket in ticks, the u32 match-all key, the mirred action) and nl.c
+ * sends them, so the kernel's extended-ack text reaches the caller.
  *
  * Directions, seen from the bridge port (the host end of a tap or veth):
  *  - egress: what the port sends, i.e. traffic towards the guest. A tbf
@@ -21,78 +22,37 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <linux/if_ether.h>
-#include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
-#include <linux/tc_act/tc_mirred.h>
-#include <netlink/msg.h>
-#include <netlink/route/act/mirred.h>
-#include <netlink/route/action.h>
-#include <netlink/route/classifier.h>
-#include <netlink/route/cls/u32.h>
-#include <netlink/route/qdisc.h>
-#include <netlink/route/qdisc/tbf.h>
-#include <netlink/route/tc.h>
 
 #include "common/common.h"
 #include "net/net-internal.h"
 
-#define NET_RATELIMIT_MAX_MBIT 10000   /* libnl's tbf rate is an int of bytes/s */
+#define NET_RATELIMIT_MAX_MBIT 10000   /* the documented range (tc.c could go past 4 GiB/s) */
 
-BV_DEFINE_CLEANUP(struct rtnl_qdisc, rtnl_qdisc_put)
-BV_DEFINE_CLEANUP(struct rtnl_cls, rtnl_cls_put)
-BV_DEFINE_CLEANUP(struct nl_msg, nlmsg_free)
-
-/* Sends a libnl-built message over ctx's socket (ext-ack kept). */
-static int send_nl_msg(struct net_ctx *ctx, struct nl_msg *msg, struct bv_error *err, const char *what,
-                       const char *name)
+/* Sets (creates or replaces) the tbf root qdisc of idx to mbit Mbit/s. */
+static int tbf_replace(struct net_ctx *ctx, int idx, const char *name, unsigned mbit, double ticks_per_usec,
+                       struct bv_error *err)
 {
-        struct nlmsghdr *nlh = nlmsg_hdr(msg);
+        char buf[NET_MSG_BUF];
+        struct nlmsghdr *nlh;
+        struct net_tbf t = { .rate = mbit * 125000ull };        /* bytes per second */
 
-        /* libnl adds NLM_F_REQUEST only when it sends; without it the kernel just acks. */
-        nlh->nlmsg_flags |= NLM_F_REQUEST;
-        return net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to %s on '%s'", what, name);
-}
-
-static int tbf_replace(struct net_ctx *ctx, int idx, const char *name, unsigned mbit, struct bv_error *err)
-{
-        _cleanup_(rtnl_qdisc_putp) struct rtnl_qdisc *q = NULL;
-        _cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
-        int rate = (int) (mbit * 125000u);              /* bytes per second */
-        int burst = BV_MAX(rate / 50, 65536);           /* 20 ms, at least one GSO packet */
-
-        q = rtnl_qdisc_alloc();
-        if (!q)
-                return bv_error_set(err, ENOMEM, "Out of memory");
-        rtnl_tc_set_ifindex(TC_CAST(q), idx);
-        rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
-        rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(1, 0));
-        if (rtnl_tc_set_kind(TC_CAST(q), "tbf") < 0)
-                return bv_error_set(err, ENOTSUP, "libnl-route-3 has no tbf qdisc");
-        rtnl_qdisc_tbf_set_rate(q, rate, burst, 0);
-        /* Queue what 50 ms at the rate take, plus the bucket. */
-        rtnl_qdisc_tbf_set_limit(q, rate / 20 + burst);
-        if (rtnl_qdisc_build_add_request(q, NLM_F_CREATE | NLM_F_REPLACE, &msg) < 0)
-                return bv_error_set(err, EINVAL, "Failed to build tbf qdisc for '%s'", name);
-        return send_nl_msg(ctx, msg, err, "set a tbf rate limit", name);
+        /* 20 ms of tokens, at least one GSO packet; queue 50 ms at the rate plus the bucket. */
+        t.burst = (uint32_t) BV_MAX(t.rate / 50, 65536u);
+        t.limit = (uint32_t) (t.rate / 20 + t.burst);
+        if (net_msg_tbf(buf, idx, &t, ticks_per_usec, &nlh) < 0)
+                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
+        return net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to set a tbf rate limit on '%s'", name);
 }
 
 /* Deletes the qdisc at parent (TC_H_ROOT or TC_H_INGRESS); a missing one is fine. */
 static int qdisc_del(struct net_ctx *ctx, int idx, uint32_t parent, const char *name, struct bv_error *err)
 {
         char buf[NET_MSG_BUF];
-        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-        struct tcmsg *tcm;
+        uint32_t handle = parent == TC_H_INGRESS ? TC_H_MAKE(TC_H_INGRESS, 0) : 0;
+        struct nlmsghdr *nlh = net_msg_tc(buf, RTM_DELQDISC, 0, idx, parent, handle, 0);
         int r;
 
-        nlh->nlmsg_type = RTM_DELQDISC;
-        nlh->nlmsg_flags = NLM_F_REQUEST;
-        tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
-        tcm->tcm_family = AF_UNSPEC;
-        tcm->tcm_ifindex = idx;
-        tcm->tcm_parent = parent;
-        if (parent == TC_H_INGRESS)
-                tcm->tcm_handle = TC_H_MAKE(TC_H_INGRESS, 0);
         r = net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to remove the %s qdisc of '%s'",
                         parent == TC_H_INGRESS ? "ingress" : "root", name);
         /* ENOENT/EINVAL: nothing there (the default qdisc has handle 0). */
@@ -128,52 +88,22 @@ static int ifb_ensure(struct net_ctx *ctx, const char *ifb, struct bv_error *err
         return r < 0 ? r : 1;
 }
 
+/* Adds the ingress qdisc of idx and its filter redirecting everything to ifb_idx. */
 static int ingress_redirect(struct net_ctx *ctx, int idx, const char *name, int ifb_idx, struct bv_error *err)
 {
-        _cleanup_(rtnl_qdisc_putp) struct rtnl_qdisc *q = NULL;
-        _cleanup_(rtnl_cls_putp) struct rtnl_cls *cls = NULL;
-        _cleanup_(nlmsg_freep) struct nl_msg *qmsg = NULL, *cmsg = NULL;
-        struct rtnl_act *act;
+        char buf[NET_MSG_BUF];
+        struct nlmsghdr *nlh;
         int r;
 
-        q = rtnl_qdisc_alloc();
-        cls = rtnl_cls_alloc();
-        if (!q || !cls)
-                return bv_error_set(err, ENOMEM, "Out of memory");
-        rtnl_tc_set_ifindex(TC_CAST(q), idx);
-        rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
-        rtnl_tc_set_handle(TC_CAST(q), TC_H_MAKE(TC_H_INGRESS, 0));
-        if (rtnl_tc_set_kind(TC_CAST(q), "ingress") < 0 ||
-            rtnl_qdisc_build_add_request(q, NLM_F_CREATE | NLM_F_EXCL, &qmsg) < 0)
-                return bv_error_set(err, EINVAL, "Failed to build ingress qdisc for '%s'", name);
-        r = send_nl_msg(ctx, qmsg, err, "add an ingress qdisc", name);
+        if (net_msg_ingress(buf, idx, &nlh) < 0)
+                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
+        r = net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to add an ingress qdisc on '%s'", name);
         if (r < 0)
                 return r;
-
-        rtnl_tc_set_ifindex(TC_CAST(cls), idx);
-        rtnl_tc_set_parent(TC_CAST(cls), TC_H_MAKE(TC_H_INGRESS, 0));
-        rtnl_cls_set_protocol(cls, ETH_P_ALL);
-        rtnl_cls_set_prio(cls, 1);
-        if (rtnl_tc_set_kind(TC_CAST(cls), "u32") < 0)
-                return bv_error_set(err, ENOTSUP, "libnl-route-3 has no u32 classifier");
-        act = rtnl_act_alloc();
-        if (!act)
-                return bv_error_set(err, ENOMEM, "Out of memory");
-        rtnl_tc_set_kind(TC_CAST(act), "mirred");
-        rtnl_mirred_set_action(act, TCA_EGRESS_REDIR);
-        rtnl_mirred_set_policy(act, TC_ACT_STOLEN);
-        rtnl_mirred_set_ifindex(act, (uint32_t) ifb_idx);
-        /* Match every packet: one key, mask 0. */
-        r = rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0);
-        /* Without TC_U32_TERMINAL a matching key runs no action at all. */
-        if (r >= 0)
-                r = rtnl_u32_set_cls_terminal(cls);
-        if (r >= 0)
-                r = rtnl_u32_add_action(cls, act);   /* takes its own reference */
-        rtnl_act_put(act);
-        if (r < 0 || rtnl_cls_build_add_request(cls, NLM_F_CREATE | NLM_F_EXCL, &cmsg) < 0)
-                return bv_error_set(err, EINVAL, "Failed to build the ingress redirect of '%s'", name);
-        return send_nl_msg(ctx, cmsg, err, "redirect ingress traffic to an ifb", name);
+        if (net_msg_redirect(buf, idx, ifb_idx, &nlh) < 0)
+                return bv_error_set(err, EMSGSIZE, "Netlink message too large");
+        return net_nl_talk(ctx, nlh, NULL, NULL, err, "Failed to redirect ingress traffic to an ifb on '%s'",
+                           name);
 }
 
 int net_ratelimit_set(struct net_ctx *ctx, const char *name, unsigned mbit, unsigned directions,
@@ -181,18 +111,22 @@ int net_ratelimit_set(struct net_ctx *ctx, const char *name, unsigned mbit, unsi
 {
         char ifb[IFNAMSIZ];
         int r, idx, ifb_idx, made_ifb;
+        double ticks;
 
         if (mbit < 1 || mbit > NET_RATELIMIT_MAX_MBIT)
                 return bv_error_set(err, ERANGE, "Invalid rate limit %u Mbit/s: must be 1-%d", mbit,
                                     NET_RATELIMIT_MAX_MBIT);
         if (directions == 0 || (directions & ~(NET_RATELIMIT_EGRESS | NET_RATELIMIT_INGRESS)))
                 return bv_error_set(err, EINVAL, "Invalid rate limit directions 0x%x", directions);
-        idx = net_link_index(ctx, name, err);
-        if (idx < 0)
-                return bv_error_prefix(err, "Failed to limit '%s'", name);
+        r = net_tc_psched_read(&ticks, err);
+        idx = r < 0 ? r : net_link_index(ctx, name, err);
+        if (idx < 0) {
+                (void) bv_error_prefix(err, "Failed to limit '%s'", name);
+                return idx;     /* not bv_error_prefix()'s: -EIO when err is NULL */
+        }
 
         if (directions & NET_RATELIMIT_EGRESS)
-                r = tbf_replace(ctx, idx, name, mbit, err);     /* atomic replace */
+                r = tbf_replace(ctx, idx, name, mbit, ticks, err);     /* atomic replace */
         else
                 r = qdisc_del(ctx, idx, TC_H_ROOT, name, err);
         if (r < 0)
@@ -205,7 +139,7 @@ int net_ratelimit_set(struct net_ctx *ctx, const char *name, unsigned mbit, unsi
         if (r < 0)
                 return r;
         if (!(directions & NET_RATELIMIT_INGRESS)) {
-                r = net_link_delete(ctx, ifb, NULL);
+                (void) net_link_delete(ctx, ifb, NULL);
                 return 0;
         }
 
@@ -213,7 +147,7 @@ int net_ratelimit_set(struct net_ctx *ctx, const char *name, unsigned mbit, unsi
         if (made_ifb < 0)
                 return made_ifb;
         ifb_idx = net_link_index(ctx, ifb, err);
-        r = ifb_idx < 0 ? ifb_idx : tbf_replace(ctx, ifb_idx, ifb, mbit, err);
+        r = ifb_idx < 0 ? ifb_idx : tbf_replace(ctx, ifb_idx, ifb, mbit, ticks, err);
         if (r >= 0)
                 r = ingress_redirect(ctx, idx, name, ifb_idx, err);
         if (r < 0) {
@@ -232,8 +166,10 @@ int net_ratelimit_clear(struct net_ctx *ctx, const char *name, struct bv_error *
         int r, idx;
 
         idx = net_link_index(ctx, name, err);
-        if (idx < 0)
-                return bv_error_prefix(err, "Failed to clear the rate limit of '%s'", name);
+        if (idx < 0) {
+                (void) bv_error_prefix(err, "Failed to clear the rate limit of '%s'", name);
+                return idx;
+        }
         r = qdisc_del(ctx, idx, TC_H_ROOT, name, err);
         if (r < 0)
                 return r;
