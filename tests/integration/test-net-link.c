@@ -3,9 +3,10 @@
  * net/ against the real kernel, inside throwaway network namespaces: make
  * bridges, veths (peer born in another namespace), taps, addresses, routes
  * and VLANs with the library, then ask iproute2 (`ip -j`, `bridge -j`)
- * whether that is what happened. Link events for add/up/down/remove. Every
- * error path must leave `ip -j link` exactly as it was, and carry the
- * kernel's extended-ack text where the kernel gives one.
+ * whether that is what happened (tc(8) for rate limits). Link events for
+ * add/up/down/remove. Every error path must leave `ip -j link` exactly as
+ * it was, and carry the kernel's extended-ack text where the kernel gives
+ * one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -339,6 +340,46 @@ static void test_errors(void)
         close(devnull);
 }
 
+/* Rate limits as tc(8) shows them: replaced, switched to one direction, refused without change, cleared. */
+static void test_ratelimit(void)
+{
+        struct bv_error err = { 0 };
+        char out[8192], before[8192], ifb[IFNAMSIZ];
+        json_t *l;
+
+        snprintf(ifb, sizeof(ifb), "bvifb%d", net_link_index(ctx, "v0", NULL));
+        if (!tap_is_int(net_ratelimit_set(ctx, "v0", 30, NET_RATELIMIT_EGRESS | NET_RATELIMIT_INGRESS, &err), 0,
+                        "v0 limited to 30 Mbit/s both ways"))
+                tap_diag("%s", err.msg);
+        tn_run(-1, out, sizeof(out), "tc qdisc show dev %s", ifb);
+        tap_ok(strstr(out, "tbf") && strstr(out, "rate 30Mbit"), "tc: %s shapes at 30Mbit", ifb);
+        tap_is_int(net_ratelimit_set(ctx, "v0", 50, NET_RATELIMIT_EGRESS, &err), 0, "replaced by 50 Mbit/s egress");
+        tn_run(-1, out, sizeof(out), "tc qdisc show dev v0");
+        tap_ok(strstr(out, "rate 50Mbit") && !strstr(out, "30Mbit") && !strstr(out, "ingress"),
+               "tc: v0 has one tbf at 50Mbit and no ingress qdisc");
+        l = tn_ip_link(-1, ifb);
+        tap_ok(l == NULL, "the ifb went with the ingress limit");
+        json_decref(l);
+
+        tn_run(-1, before, sizeof(before), "tc qdisc show dev v0");
+        CHECK_UNCHANGED(net_ratelimit_set(ctx, "nosuch", 10, NET_RATELIMIT_EGRESS, &err), ENODEV, "limit a missing link");
+        tap_ok(strstr(err.msg, "'nosuch'") != NULL, "message names the link");
+        CHECK_UNCHANGED(net_ratelimit_set(ctx, "nosuch", 10, NET_RATELIMIT_EGRESS, NULL), ENODEV,
+                        "limit a missing link without an error struct");
+        CHECK_UNCHANGED(net_ratelimit_set(ctx, "v0", 10001, NET_RATELIMIT_EGRESS, &err), ERANGE, "10001 Mbit/s");
+        tap_ok(strstr(err.msg, "1-10000") != NULL, "message gives the range");
+        CHECK_UNCHANGED(net_ratelimit_set(ctx, "v0", 10, 0, &err), EINVAL, "no direction");
+        CHECK_UNCHANGED(net_ratelimit_set(ctx, "v0", 10, 4, &err), EINVAL, "unknown direction");
+        tn_run(-1, out, sizeof(out), "tc qdisc show dev v0");
+        tap_is_str(out, before, "tc: the refusals left v0's qdiscs alone");
+
+        tap_is_int(net_ratelimit_clear(ctx, "v0", &err), 0, "limit cleared");
+        tn_run(-1, out, sizeof(out), "tc qdisc show dev v0");
+        tap_ok(!strstr(out, "tbf") && !strstr(out, "ingress"), "tc: no tbf, no ingress on v0");
+        tap_is_int(net_ratelimit_clear(ctx, "v0", &err), 0, "clearing again is fine");
+        CHECK_UNCHANGED(net_ratelimit_clear(ctx, "nosuch", &err), ENODEV, "clear a missing link");
+}
+
 static void body(void)
 {
         struct bv_error err = { 0 };
@@ -353,6 +394,7 @@ static void body(void)
         test_batch_delete();
         test_events();
         test_errors();
+        test_ratelimit();
         net_ctx_free(ctx);
 }
 

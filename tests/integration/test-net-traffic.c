@@ -5,7 +5,8 @@
  * ports on different VLANs cannot reach each other and ports on the same
  * VLAN can; a rate-limited port (each direction) carries a bounded TCP
  * transfer within 20% of its limit, measured by a small sender/receiver
- * pair under a time limit.
+ * pair under a time limit, and `tc -s` shows the tbf at that rate and the
+ * redirect of the port's ingress to its ifb.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -156,6 +157,16 @@ static double measure(int ns_send, int ns_recv, const char *dst, size_t total)
         return rate;
 }
 
+/* Checks that `tc -s ARGS` prints both strings (what a user would read). */
+static void tc_shows(const char *args, const char *want1, const char *want2, const char *what)
+{
+        char out[8192];
+
+        tn_run(-1, out, sizeof(out), "tc -s %s", args);
+        if (!tap_ok(strstr(out, want1) && strstr(out, want2), "%s", what))
+                tap_diag("tc -s %s: %s", args, out);
+}
+
 static void test_ratelimit(void)
 {
         struct net_veth_opts vo = { .peer = "r1", .up = true, .peer_up = true };
@@ -163,7 +174,7 @@ static void test_ratelimit(void)
         struct net_ctx *cb = NULL;
         const unsigned mbit = 20;
         const double want = mbit * 125000.0;
-        char out[4096];
+        char out[4096], ifb[IFNAMSIZ], redirect[128], cmd[64];
         double got;
         int b = tn_ns_new();
 
@@ -179,6 +190,7 @@ static void test_ratelimit(void)
         tn_run(-1, out, sizeof(out), "tc -j qdisc show dev r0");
         if (!tap_ok(strstr(out, "\"kind\":\"tbf\"") != NULL, "tc: tbf on r0"))
                 tap_diag("tc: %s", out);
+        tc_shows("qdisc show dev r0", "qdisc tbf 1: root", "rate 20Mbit burst 64Kb lat 50ms", "tc: tbf on r0 at 20Mbit");
         got = measure(-1, b, "10.20.0.2", 3 * 1000 * 1000);
         tap_ok(got > want * 0.8 && got < want * 1.2, "egress: %.1f Mbit/s (limit %u)", got * 8 / 1e6, mbit);
 
@@ -188,6 +200,11 @@ static void test_ratelimit(void)
         tn_run(-1, out, sizeof(out), "tc -j qdisc show dev r0");
         tap_ok(strstr(out, "\"kind\":\"tbf\"") == NULL && strstr(out, "\"kind\":\"ingress\"") != NULL,
                "tc: r0 has ingress, no tbf");
+        snprintf(ifb, sizeof(ifb), "bvifb%d", net_link_index(ctx, "r0", NULL));
+        snprintf(redirect, sizeof(redirect), "mirred (Egress Redirect to device %s) stolen", ifb);
+        tc_shows("filter show dev r0 ingress", "u32", redirect, "tc: r0's ingress redirected to its ifb");
+        snprintf(cmd, sizeof(cmd), "qdisc show dev %s", ifb);
+        tc_shows(cmd, "qdisc tbf 1: root", "rate 20Mbit burst 64Kb lat 50ms", "tc: tbf on the ifb at 20Mbit");
         got = measure(b, -1, "10.20.0.1", 3 * 1000 * 1000);
         if (!tap_ok(got > want * 0.8 && got < want * 1.2, "ingress: %.1f Mbit/s (limit %u)", got * 8 / 1e6, mbit)) {
                 tn_run(-1, out, sizeof(out), "tc -s filter show dev r0 ingress; tc -s qdisc show");
