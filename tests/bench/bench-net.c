@@ -8,11 +8,14 @@
  *  - teardown of N links: one group delete (taps), or dropping the
  *    namespace that holds them (veths), amortized per link, vs deleting
  *    one by one;
- *  - RSS before and after 10 rounds of create + batched teardown.
+ *  - RSS before and after 10 rounds of create + batched teardown;
+ *  - a rate limit both ways on a port: net_ratelimit_set() vs the ip(8)
+ *    and tc(8) commands that make the same ifb, qdiscs and redirect.
  * Prints `bench-net: <metric> <value> (<peer> <value>, ratio <x>)`.
  * BAREVIRT_BENCH_SMOKE=1: 10 links instead of 200.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <spawn.h>
@@ -31,18 +34,32 @@ extern char **environ;
 
 #define MAX_N 200
 
-static int run(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4,
-               const char *a5)
+/* Runs argv[0] from PATH; returns its exit status or -1. */
+static int run_argv(char *const argv[])
 {
-        char *argv[] = { (char *) a0, (char *) a1, (char *) a2, (char *) a3, (char *) a4,
-                         (char *) a5, NULL };
         int status;
         pid_t pid;
 
-        if (posix_spawnp(&pid, a0, NULL, NULL, argv, environ) != 0)
+        if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
                 return -1;
         waitpid(pid, &status, 0);
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* run_argv() with the arguments given inline, ending with NULL (at most 7 in all). */
+static int run(const char *a0, ...)
+{
+        char *argv[8];
+        size_t n = 0;
+        va_list ap;
+
+        argv[n++] = (char *) a0;
+        va_start(ap, a0);
+        while (n < BV_ELEMENTSOF(argv) - 1 && (argv[n] = va_arg(ap, char *)) != NULL)
+                n++;
+        va_end(ap);
+        argv[n] = NULL;
+        return run_argv(argv);
 }
 
 static void die(const char *what, const struct bv_error *err)
@@ -66,6 +83,57 @@ static void make_taps(struct net_ctx *ctx, const char *prefix, size_t n, uint32_
                 if (us)
                         us[i] = bv_now_usec() - t0;
         }
+}
+
+/* What a script runs for one port's limit both ways: the ifb, two tbfs, ingress and the redirect. */
+static int tc_limit_both(const char *port, const char *ifb)
+{
+        char *p = (char *) port, *i = (char *) ifb;
+        char *tbf_port[] = { "tc", "qdisc", "replace", "dev", p, "root", "handle", "1:", "tbf", "rate", "20mbit",
+                             "burst", "65536", "limit", "190536", NULL };
+        char *tbf_ifb[] = { "tc", "qdisc", "replace", "dev", i, "root", "handle", "1:", "tbf", "rate", "20mbit",
+                            "burst", "65536", "limit", "190536", NULL };
+        char *ingress[] = { "tc", "qdisc", "add", "dev", p, "handle", "ffff:", "ingress", NULL };
+        char *redirect[] = { "tc", "filter", "add", "dev", p, "parent", "ffff:", "protocol", "all", "prio", "1",
+                             "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev",
+                             i, NULL };
+
+        return run("ip", "link", "add", ifb, "type", "ifb", NULL) || run("ip", "link", "set", ifb, "up", NULL) ||
+               run_argv(tbf_port) || run_argv(tbf_ifb) || run_argv(ingress) || run_argv(redirect);
+}
+
+/*
+ * 5. A 20 Mbit/s limit both ways on a veth: net_ratelimit_set() vs the ip(8)
+ * and tc(8) commands above (six fork+execs), each undone between rounds.
+ */
+static void bench_ratelimit(struct net_ctx *ctx, size_t rounds)
+{
+        struct net_veth_opts vo = { .peer = "rl1", .peer_netns_fd = -1, .up = true };
+        uint64_t ours[MAX_N], theirs[MAX_N], t0;
+        struct bv_error err = { 0 };
+        char ifb[IFNAMSIZ];
+
+        if (net_link_add_veth(ctx, "rl0", &vo, &err) < 0)
+                die("veth", &err);
+        snprintf(ifb, sizeof(ifb), "bvifb%d", net_link_index(ctx, "rl0", NULL));
+        for (size_t i = 0; i < rounds; i++) {
+                t0 = bv_now_usec();
+                if (net_ratelimit_set(ctx, "rl0", 20, NET_RATELIMIT_EGRESS | NET_RATELIMIT_INGRESS, &err) < 0)
+                        die("net_ratelimit_set", &err);
+                ours[i] = bv_now_usec() - t0;
+                if (net_ratelimit_clear(ctx, "rl0", &err) < 0)
+                        die("net_ratelimit_clear", &err);
+                t0 = bv_now_usec();
+                if (tc_limit_both("rl0", ifb) != 0)
+                        die("tc", NULL);
+                theirs[i] = bv_now_usec() - t0;
+                if (net_ratelimit_clear(ctx, "rl0", &err) < 0)
+                        die("net_ratelimit_clear after tc", &err);
+        }
+        net_link_delete(ctx, "rl0", NULL);
+        uint64_t m1 = bench_median(ours, rounds), m2 = bench_median(theirs, rounds);
+        printf("bench-net: ratelimit_set_both_median_us %.1f (tc %.1f, ratio %.1f)\n", (double) m1, (double) m2,
+               (double) m2 / (double) (m1 ? m1 : 1));
 }
 
 int main(void)
@@ -94,8 +162,8 @@ int main(void)
         for (size_t i = 0; i < n; i++) {
                 t0 = bv_now_usec();
                 snprintf(name, sizeof(name), "it%zu", i);
-                if (run("ip", "tuntap", "add", name, "mode", "tap") != 0 ||
-                    run("ip", "link", "set", name, "master", "br0") != 0 ||
+                if (run("ip", "tuntap", "add", name, "mode", "tap", NULL) != 0 ||
+                    run("ip", "link", "set", name, "master", "br0", NULL) != 0 ||
                     run("ip", "link", "set", name, "up", NULL) != 0)
                         die("ip", NULL);
                 theirs[i] = bv_now_usec() - t0;
@@ -174,6 +242,7 @@ int main(void)
         rss1 = bench_rss_kib(getpid());
         printf("bench-net: rss_kib_after_10_rounds %ld (before %ld, ratio %.2f)\n", rss1, rss0,
                (double) rss1 / (double) (rss0 > 0 ? rss0 : 1));
+        bench_ratelimit(ctx, n < 20 ? n : 20);
         net_ctx_free(ctx);
         return 0;
 }
