@@ -22,7 +22,7 @@
 
 static const char *const def_keys[] = { "name", "rootfs", "image", "image_id", "command", "system",
         "env", "cwd", "user", "hostname", "nics", "limits", "seccomp", "cap_add", "cap_drop",
-        "privileged", "userns", "userns_base", "mounts", "autostart", "stop_timeout", "restart", NULL };
+        "privileged", "userns", "userns_base", "mounts", "autostart", "stop_timeout", "restart", "dns", NULL };
 static const char *const nic_keys[] = { "network", "ip", "gw", "mac", NULL };
 static const char *const mount_keys[] = { "source", "destination", "readonly", "idmap", NULL };
 static const char *const limit_keys[] = { "memory", "memory_swap", "cpus", "cpu_weight", "pids",
@@ -352,6 +352,12 @@ static int parse_process(const json_t *j, struct ctr_ct_def *d, struct bv_error 
                 return -ENOMEM;
         if (!is_hostname(d->hostname))
                 return bv_error_set(err, EINVAL, "hostname: '%.64s' is not a valid host name", d->hostname);
+        _cleanup_free_ char *dns = NULL;
+        if ((r = bv_json_get_str(j, "dns", "", 16, &dns, err)) < 0)
+                return r;
+        if (dns && strcmp(dns, "none") != 0 && strcmp(dns, "network") != 0)
+                return bv_error_set(err, EINVAL, "dns: must be 'network' (the network's resolver) or 'none'");
+        d->dns_none = dns && strcmp(dns, "none") == 0;
         return 0;
 }
 
@@ -568,6 +574,8 @@ json_t *ctr_ct_def_to_json(const struct ctr_ct_def *d)
         bad |= set_new(o, "cwd", json_string(d->cwd));
         bad |= set_new(o, "user", json_string(d->user));
         bad |= set_new(o, "hostname", json_string(d->hostname));
+        if (d->dns_none)
+                bad |= set_new(o, "dns", json_string("none"));
         for (size_t i = 0; i < d->n_nics; i++) {
                 const struct ctr_ct_nic *n = &d->nics[i];
                 json_t *no = json_object();

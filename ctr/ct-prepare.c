@@ -75,7 +75,19 @@ bool ctr_ct_rootfs_idmapped(const struct ctr_ct *ct)
 
 /* ---- network ----------------------------------------------------------------------------- */
 
-static int attach_nics(struct ctr_ct *ct, int nsfd, struct net_ctx *ns, unsigned salt, struct bv_error *err)
+/* /etc/resolv.conf for the container, as the first NIC's network gives it (Docker binds one too). */
+static int write_resolv_conf(struct ctr_ct *ct, const struct ctr_ct_nic_addr *a, struct bv_error *err)
+{
+        char path[PATH_MAX], text[512];
+
+        ctr_ct_run_path(ct, "resolv.conf", path, sizeof(path));
+        int n = snprintf(text, sizeof(text), "# written by barevirt for container '%s'\nnameserver %s\n%s%s%s",
+                         ct->def->name, a->dns, *a->search ? "search " : "", a->search, *a->search ? "\n" : "");
+        return bv_file_write_atomic(path, text, (size_t)n, 0644, err);
+}
+
+static int attach_nics(struct ctr_ct *ct, int nsfd, struct net_ctx *ns, unsigned salt, bool *ret_resolv,
+                       struct bv_error *err)
 {
         const struct ctr_ct_host *h = ct->h;
         int r = 0;
@@ -83,15 +95,24 @@ static int attach_nics(struct ctr_ct *ct, int nsfd, struct net_ctx *ns, unsigned
         for (size_t i = 0; i < ct->def->n_nics && r >= 0; i++) {
                 char bridge[IFNAMSIZ], ifname[IFNAMSIZ];
                 struct net_link br;
+                struct ctr_ct_nic_addr a = {};
                 const struct ctr_ct_nic *n = &ct->def->nics[i];
                 if ((r = h->o.bridge_of(h->o.userdata, n->network, bridge, sizeof(bridge), err)) < 0 ||
-                    (r = net_link_get(h->o.net, bridge, &br, err)) < 0)
+                    (r = net_link_get(h->o.net, bridge, &br, err)) < 0 ||
+                    (!n->ip && h->o.nic_address &&
+                     (r = h->o.nic_address(h->o.userdata, ct->def->name, (unsigned)i, n->network, n->mac, &a, err)) < 0))
                         return bv_error_prefix(err, "nics[%zu]", i);
+                if (!*ret_resolv && !ct->def->dns_none && *a.dns) {
+                        if ((r = write_resolv_conf(ct, &a, err)) < 0)
+                                return r;
+                        *ret_resolv = true;
+                }
                 snprintf(ifname, sizeof(ifname), "eth%zu", i);
                 ctr_ct_net_host_ifname(ct->def->name, salt, (unsigned)i, ct->veth[i]);
                 struct ctr_ct_net_nic nic = {
                         .host_ifname = ct->veth[i], .bridge = bridge, .ifname = ifname, .mac = n->mac,
-                        .ip = n->ip, .gw = n->gw, .mtu = br.mtu,
+                        .ip = n->ip ? n->ip : *a.ip ? a.ip : NULL, .gw = n->ip ? n->gw : *a.gw ? a.gw : NULL,
+                        .mtu = br.mtu,
                 };
                 if ((r = ctr_ct_net_attach(h->o.net, nsfd, ns, &nic, i == 0, err)) < 0)
                         bv_error_prefix(err, "nics[%zu]", i);
@@ -103,7 +124,8 @@ static int attach_nics(struct ctr_ct *ct, int nsfd, struct net_ctx *ns, unsigned
  * Netns (made here, or given_nsfd made by prepare_userns()) and one veth per
  * NIC; the netns path goes to netns (else it stays "").
  */
-static int prepare_network(struct ctr_ct *ct, int given_nsfd, char *netns, size_t len, struct bv_error *err)
+static int prepare_network(struct ctr_ct *ct, int given_nsfd, char *netns, size_t len, bool *ret_resolv,
+                           struct bv_error *err)
 {
         uint64_t t0 = bv_now_usec();
         unsigned char salt = 0;
@@ -129,7 +151,7 @@ static int prepare_network(struct ctr_ct *ct, int given_nsfd, char *netns, size_
         }
         uint64_t t1 = bv_now_usec();
         ct->netns_usec = t1 - t0;
-        r = attach_nics(ct, nsfd, ns, salt, err);
+        r = attach_nics(ct, nsfd, ns, salt, ret_resolv, err);
         net_ctx_free(ns);
         if (r < 0) {
                 /* Veths made so far die with the namespace. */
@@ -287,9 +309,9 @@ static int write_config(const char *path, const json_t *cfg, struct bv_error *er
         return 0;
 }
 
-static int write_bundle(struct ctr_ct *ct, const char *rootfs, const char *netns, struct bv_error *err)
+static int write_bundle(struct ctr_ct *ct, const char *rootfs, const char *netns, bool resolv, struct bv_error *err)
 {
-        char path[PATH_MAX], idmap_dir[PATH_MAX], userns_path[PATH_MAX], cgroups_path[PATH_MAX];
+        char path[PATH_MAX], idmap_dir[PATH_MAX], userns_path[PATH_MAX], cgroups_path[PATH_MAX], rc[PATH_MAX];
         json_auto_t *cfg = NULL;
         int r;
 
@@ -297,7 +319,9 @@ static int write_bundle(struct ctr_ct *ct, const char *rootfs, const char *netns
         ctr_ct_run_path(ct, "userns", userns_path, sizeof(userns_path));
         snprintf(cgroups_path, sizeof(cgroups_path), "/%s/%s", ct->h->o.cgroup_parent, ct->def->name);
         struct ctr_ct_paths p = { .rootfs = rootfs, .netns = netns[0] ? netns : NULL, .idmap_dir = idmap_dir,
-                                  .userns = ct->def->userns ? userns_path : NULL, .cgroups_path = cgroups_path };
+                                  .userns = ct->def->userns ? userns_path : NULL, .cgroups_path = cgroups_path,
+                                  .resolv_conf = resolv ? rc : NULL };
+        ctr_ct_run_path(ct, "resolv.conf", rc, sizeof(rc));
         ctr_ct_run_path(ct, "bundle/config.json", path, sizeof(path));
         if ((r = ctr_ct_spec(ct->def, &p, &cfg, err)) < 0)
                 return r;
@@ -308,6 +332,7 @@ int ctr_ct_prepare(struct ctr_ct *ct, struct bv_error *err)
 {
         char bundle[PATH_MAX], path[PATH_MAX], netns[PATH_MAX] = "", rootfs[PATH_MAX];
         _cleanup_close_ int userns = -1, userns_net = -1;
+        bool resolv = false;
         int r;
 
         ctr_ct_run_path(ct, "bundle", bundle, sizeof(bundle));
@@ -317,7 +342,7 @@ int ctr_ct_prepare(struct ctr_ct *ct, struct bv_error *err)
         unlink(path);
         if ((ct->def->userns && (r = prepare_userns(ct, &userns, &userns_net, err)) < 0) ||
             (r = prepare_rootfs(ct, userns, rootfs, sizeof(rootfs), err)) < 0 ||
-            (r = prepare_network(ct, userns_net, netns, sizeof(netns), err)) < 0)
+            (r = prepare_network(ct, userns_net, netns, sizeof(netns), &resolv, err)) < 0)
                 return r;
-        return write_bundle(ct, rootfs, netns, err);
+        return write_bundle(ct, rootfs, netns, resolv, err);
 }

@@ -197,6 +197,10 @@ static int mounts_json(const struct ctr_ct_def *def, const struct ctr_ct_paths *
         bad |= json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:[sssss]}", "destination", "/sys/fs/cgroup",
                                                   "type", "cgroup", "source", "cgroup", "options", "nosuid",
                                                   "noexec", "nodev", "relatime", def->privileged ? "rw" : "ro"));
+        if (p->resolv_conf)
+                bad |= json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:[ssss]}", "destination",
+                                                          "/etc/resolv.conf", "type", "bind", "source", p->resolv_conf,
+                                                          "options", "bind", "rprivate", "nosuid", "ro"));
         for (size_t i = 0; i < def->n_mounts; i++) {
                 const struct ctr_ct_mount *mt = &def->mounts[i];
                 char src[PATH_MAX];

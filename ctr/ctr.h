@@ -287,6 +287,7 @@ struct ctr_ct_def {
         uid_t uid;                 /* parsed from user */
         gid_t gid;
         char *hostname;            /* default: name */
+        bool dns_none;             /* "dns": "none": no resolv.conf from the network */
         struct ctr_ct_nic nics[CTR_CT_MAX_NICS];
         size_t n_nics;
         struct ctr_ct_limits limits;
@@ -338,6 +339,7 @@ void ctr_ct_mac_derive(const char *name, unsigned index, uint8_t mac[6]);
 /* Host-side facts ctr_ct_spec() needs besides the definition. */
 struct ctr_ct_paths {
         const char *rootfs;        /* the directory that becomes / (def->rootfs or the overlay) */
+        const char *resolv_conf;   /* bound read-only on /etc/resolv.conf, or NULL */
         const char *netns;         /* bind-mounted netns file to join, or NULL: new netns, lo only */
         const char *userns;        /* with def->userns: bind-mounted user namespace to join, or NULL: a new one */
         const char *cgroups_path;  /* e.g. "/barevirt/NAME"; NULL: "/barevirt/<name>" */
@@ -518,6 +520,14 @@ enum ctr_ct_state {
 };
 const char *ctr_ct_state_name(enum ctr_ct_state s);
 
+/* An address a network hands a container NIC (ctr_ct_host_opts.nic_address). */
+struct ctr_ct_nic_addr {
+        char ip[64];               /* CIDR */
+        char gw[64];               /* or "" */
+        char dns[64];              /* resolver address, or "" */
+        char search[256];          /* search domain, or "" */
+};
+
 /* What containers need from their owner. Strings and callbacks must outlive the host. */
 struct ctr_ct_host_opts {
         struct bv_loop *loop;
@@ -530,6 +540,13 @@ struct ctr_ct_host_opts {
         /* A network name to its bridge; -ENOENT "No network named ..." when unknown. */
         int (*bridge_of)(void *userdata, const char *network, char *ret_bridge, size_t len,
                          struct bv_error *err);
+        /*
+         * The address of NIC index of container ct when its definition has
+         * no ip (NULL callback, or *ret->ip left "": none): "10.0.0.5/24",
+         * its gateway and the resolver for the container's /etc/resolv.conf.
+         */
+        int (*nic_address)(void *userdata, const char *ct, unsigned index, const char *network,
+                           const uint8_t mac[6], struct ctr_ct_nic_addr *ret, struct bv_error *err);
         /*
          * Events: "state" ({"state", and "pid", "exit_code", "signal",
          * "oom_killed" where known}), "created", "deleted". data is borrowed.

@@ -299,6 +299,7 @@ int net_ratelimit_clear(struct net_ctx *ctx, const char *name, struct bv_error *
 
 #define NET_NETWORK_GROUP 0x62766e74u       /* link group of barevirt's bridges, "bvnt" */
 #define NET_DEF_MAX_ADDRESSES 64
+#define NET_DNS_DOMAIN_MAX 200
 
 /* A network definition (STATE/networks/NAME.json). */
 struct net_def {
@@ -307,6 +308,15 @@ struct net_def {
         size_t n_addresses;
         unsigned mtu;                                   /* 0: not set */
         bool vlan_filtering;
+        /*
+         * Services (net_def_set_defaults() fills what a request left unset):
+         * masquerade of the IPv4 subnet leaving through other interfaces,
+         * DHCP (and DNS) by a supervised dnsmasq, its pool, its domain.
+         */
+        int nat;                                        /* 1, 0; -1: unset */
+        int dhcp;                                       /* 1, 0; -1: unset */
+        struct in_addr dhcp_first, dhcp_last;           /* the pool; 0.0.0.0: unset */
+        char dns_domain[NET_DNS_DOMAIN_MAX + 1];        /* "": unset */
 };
 
 /*
@@ -316,6 +326,25 @@ struct net_def {
  * naming the field; -ENOMEM. Clear the result with net_def_clear().
  */
 int net_def_from_json(const json_t *o, struct net_def *def, struct bv_error *err);
+/*
+ * Fills what a create request left unset, as Incus and libvirt do: NAT and
+ * DHCP on when the network has an IPv4 address, the pool the upper half of
+ * that subnet (without its last address), the domain "NAME.barevirt".
+ * nat_possible false (IP forwarding is off and may not be turned on) turns
+ * a defaulted NAT off rather than refusing the network. Then checks the
+ * whole: NAT or DHCP without an IPv4 address, a pool outside the subnet
+ * or holding the bridge's own address, a bad domain: -EINVAL naming the
+ * flag.
+ */
+int net_def_set_defaults(struct net_def *def, bool nat_possible, struct bv_error *err);
+/* The bridge's first IPv4 address with its prefix; false when it has none. */
+bool net_def_ipv4(const struct net_def *def, struct net_cidr *ret);
+/* Whether the bridge has an IPv6 /64 (router advertisements for SLAAC). */
+bool net_def_has_ipv6_64(const struct net_def *def);
+/* Whether a and b (same family) share an address. */
+bool net_cidr_overlaps(const struct net_cidr *a, const struct net_cidr *b);
+/* Whether a (same family) lies in the subnet c. */
+bool net_cidr_contains(const struct net_cidr *c, const struct net_cidr *a);
 /* The definition as stored (a new reference; NULL on ENOMEM). */
 json_t *net_def_to_json(const struct net_def *def);
 void net_def_clear(struct net_def *def);
@@ -343,3 +372,54 @@ int net_network_create(struct net_ctx *ctx, const struct net_def *def, struct bv
  */
 int net_network_adopt(struct net_ctx *ctx, const struct net_def *def, const char *const *have, size_t n_have,
                       struct bv_error *err);
+
+/* ---- dnsmasq per network (dnsmasq.c) ---------------------------------------- */
+
+struct net_dnsmasq;
+
+/* An instance's address on a network: pinned by MAC for DHCP clients (has_mac), named in DNS. */
+struct net_dnsmasq_host {
+        uint8_t mac[6];
+        bool has_mac;
+        struct in_addr ip;
+        const char *name;
+};
+
+/* A DHCP lease from dnsmasq's lease file. */
+struct net_lease {
+        uint8_t mac[6];
+        struct in_addr ip;
+        char hostname[64];      /* as the client sent it, or "" */
+        int64_t expiry;         /* seconds since the epoch */
+};
+
+struct net_dnsmasq_opts {
+        struct bv_loop *loop;
+        const struct net_def *def;      /* borrowed; must outlive the dnsmasq (after net_def_set_defaults()) */
+        const char *dir;                /* its run directory (made 0711) */
+        const char *lease_file;         /* its lease file (the owner's state dir) */
+        /* "network-dhcp-died" {"name", "pid", "reason", "restart_in_ms"}, "network-dhcp-started" {"name", "pid", "restarts"}. */
+        void (*on_event)(struct net_dnsmasq *dm, const char *event, const json_t *data, void *userdata);
+        void *userdata;
+};
+
+/* Finds the dnsmasq binary ($BAREVIRT_DNSMASQ, else the sbin/bin dirs) into buf. -ENOENT. */
+int net_dnsmasq_find(char *buf, size_t len);
+/*
+ * Adopts the dnsmasq that o->dir records (same pid, start time and
+ * configuration), else writes the configuration and spawns one, in the
+ * caller's network namespace and its own session. -ENOENT (with the
+ * package to install) when dnsmasq is missing. Does not wait for it.
+ */
+int net_dnsmasq_start(const struct net_dnsmasq_opts *o, struct net_dnsmasq **ret, bool *ret_adopted,
+                      struct bv_error *err);
+/* Writes the pins and names (when they changed) and makes dnsmasq re-read them (SIGHUP). */
+int net_dnsmasq_set_hosts(struct net_dnsmasq *dm, const struct net_dnsmasq_host *hosts, size_t n,
+                          struct bv_error *err);
+pid_t net_dnsmasq_pid(const struct net_dnsmasq *dm);
+/* Forgets dm; dnsmasq keeps running (to be adopted). NULL accepted; returns NULL. */
+struct net_dnsmasq *net_dnsmasq_free(struct net_dnsmasq *dm);
+/* Stops dnsmasq (SIGTERM, then SIGKILL after 2 s; blocks until it is gone) and frees dm; with remove_files its files and lease file go too. */
+void net_dnsmasq_stop(struct net_dnsmasq *dm, bool remove_files);
+/* The IPv4 leases in lease_file (missing: none). Free *ret. -ENOMEM, -errno of reading. */
+int net_dnsmasq_leases(const char *lease_file, struct net_lease **ret, size_t *ret_n, struct bv_error *err);

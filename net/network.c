@@ -16,6 +16,7 @@
  * is never changed or deleted. The group is below 0x80000000, clear of the
  * temporary groups of net_link_delete_many().
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,22 +79,71 @@ static int parse_mtu(const json_t *mtu, struct net_def *def, struct bv_error *er
         return 0;
 }
 
+/* "FIRST-LAST", two IPv4 addresses. */
+static int parse_range(const char *s, struct net_def *def, struct bv_error *err)
+{
+        char first[INET_ADDRSTRLEN], last[INET_ADDRSTRLEN];
+        const char *dash = s ? strchr(s, '-') : NULL;
+
+        if (!s)
+                return 0;
+        if (!dash || (size_t)(dash - s) >= sizeof(first) || strlen(dash + 1) >= sizeof(last))
+                return bv_error_set(err, EINVAL, "dhcp_range: '%.64s' is not FIRST-LAST (two IPv4 addresses)", s);
+        snprintf(first, sizeof(first), "%.*s", (int)(dash - s), s);
+        snprintf(last, sizeof(last), "%s", dash + 1);
+        if (inet_pton(AF_INET, first, &def->dhcp_first) != 1 || inet_pton(AF_INET, last, &def->dhcp_last) != 1)
+                return bv_error_set(err, EINVAL, "dhcp_range: '%.64s' is not FIRST-LAST (two IPv4 addresses)", s);
+        if (ntohl(def->dhcp_first.s_addr) > ntohl(def->dhcp_last.s_addr))
+                return bv_error_set(err, EINVAL, "dhcp_range: '%.64s' ends before it begins", s);
+        return 0;
+}
+
+/* A DNS domain: dot-separated labels of [A-Za-z0-9-], 1-63 bytes each, not starting or ending with '-'. */
+static bool domain_is_valid(const char *s)
+{
+        size_t label = 0;
+
+        if (!*s || strlen(s) > NET_DNS_DOMAIN_MAX)
+                return false;
+        for (const char *p = s; ; p++) {
+                if (*p == '.' || !*p) {
+                        if (label == 0 || label > 63 || p[-1] == '-')
+                                return false;
+                        if (!*p)
+                                return true;
+                        label = 0;
+                } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                           (*p == '-' && label > 0)) {
+                        label++;
+                } else {
+                        return false;
+                }
+        }
+}
+
 int net_def_from_json(const json_t *o, struct net_def *def, struct bv_error *err)
 {
-        const char *name = NULL;
+        const char *name = NULL, *range = NULL, *domain = NULL;
         json_t *addrs = NULL, *mtu = NULL, *v;
         int vlan = 0, r;
         json_error_t jerr;
         size_t i;
 
-        *def = (struct net_def){};
-        if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT, "{s:s,s?o,s?o,s?b}", "name", &name, "addresses", &addrs,
-                           "mtu", &mtu, "vlan_filtering", &vlan) < 0)
+        *def = (struct net_def){ .nat = -1, .dhcp = -1 };
+        if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT, "{s:s,s?o,s?o,s?b,s?b,s?b,s?s,s?s}", "name", &name,
+                           "addresses", &addrs, "mtu", &mtu, "vlan_filtering", &vlan, "nat", &def->nat, "dhcp",
+                           &def->dhcp, "dhcp_range", &range, "dns_domain", &domain) < 0)
                 return bv_error_set(err, EINVAL,
                                     "A network is {\"name\": STRING, \"addresses\": [CIDR...], \"mtu\": N, "
-                                    "\"vlan_filtering\": BOOL}: %s", jerr.text);
-        if ((r = net_def_name_check(name, err)) < 0 || (r = parse_mtu(mtu, def, err)) < 0)
+                                    "\"vlan_filtering\": BOOL, \"nat\": BOOL, \"dhcp\": BOOL, "
+                                    "\"dhcp_range\": \"FIRST-LAST\", \"dns_domain\": STRING}: %s", jerr.text);
+        if ((r = net_def_name_check(name, err)) < 0 || (r = parse_mtu(mtu, def, err)) < 0 ||
+            (r = parse_range(range, def, err)) < 0)
                 return r;
+        if (domain && !domain_is_valid(domain))
+                return bv_error_set(err, EINVAL, "dns_domain: '%.64s' is not a DNS domain (labels of [A-Za-z0-9-] "
+                                    "joined by dots)", domain);
+        snprintf(def->dns_domain, sizeof(def->dns_domain), "%s", domain ? domain : "");
         snprintf(def->name, sizeof(def->name), "%s", name);
         def->vlan_filtering = vlan;
         if (addrs && !json_is_null(addrs) && !json_is_array(addrs))
@@ -108,16 +158,118 @@ int net_def_from_json(const json_t *o, struct net_def *def, struct bv_error *err
         return 0;
 }
 
+bool net_def_ipv4(const struct net_def *def, struct net_cidr *ret)
+{
+        for (size_t i = 0; i < def->n_addresses; i++)
+                if (net_cidr_parse(def->addresses[i], true, ret, NULL) == 0 && ret->family == AF_INET)
+                        return true;
+        return false;
+}
+
+bool net_def_has_ipv6_64(const struct net_def *def)
+{
+        struct net_cidr c;
+
+        for (size_t i = 0; i < def->n_addresses; i++)
+                if (net_cidr_parse(def->addresses[i], true, &c, NULL) == 0 && c.family == AF_INET6 &&
+                    c.prefixlen == 64)
+                        return true;
+        return false;
+}
+
+/* The host-order bounds of c's IPv4 subnet. */
+static void subnet4(const struct net_cidr *c, uint32_t *ret_lo, uint32_t *ret_hi)
+{
+        uint32_t mask = c->prefixlen ? ~0u << (32 - c->prefixlen) : 0;
+
+        *ret_lo = ntohl(c->addr.v4.s_addr) & mask;
+        *ret_hi = *ret_lo | ~mask;
+}
+
+int net_def_set_defaults(struct net_def *def, bool nat_possible, struct bv_error *err)
+{
+        struct net_cidr v4;
+        bool has4 = net_def_ipv4(def, &v4);
+        uint32_t lo = 0, hi = 0, gw = has4 ? ntohl(v4.addr.v4.s_addr) : 0;
+
+        if (has4)
+                subnet4(&v4, &lo, &hi);
+        if (def->nat < 0)
+                def->nat = has4 && nat_possible;
+        if (def->dhcp < 0)
+                def->dhcp = has4 && (def->dhcp_first.s_addr || hi - lo >= 3);
+        if (def->nat && !has4)
+                return bv_error_set(err, EINVAL, "--nat needs an IPv4 --address on the network");
+        if (def->dhcp && !has4)
+                return bv_error_set(err, EINVAL, "--dhcp needs an IPv4 --address on the network");
+        if (def->dhcp_first.s_addr && !def->dhcp)
+                return bv_error_set(err, EINVAL, "--dhcp-range needs DHCP (it was turned off with --no-dhcp)");
+        if (def->dhcp && !def->dhcp_first.s_addr) {
+                if (hi - lo < 3)
+                        return bv_error_set(err, EINVAL, "--dhcp: the subnet of '%s' is too small for a pool",
+                                            def->addresses[0]);
+                /* The upper half, without the broadcast address (and the gateway, when it sits there). */
+                uint32_t first = lo + (hi - lo + 1) / 2, last = hi - 1;
+                if (gw == last)
+                        last--;
+                else if (gw == first)
+                        first++;
+                def->dhcp_first.s_addr = htonl(first);
+                def->dhcp_last.s_addr = htonl(last);
+        }
+        if (def->dhcp) {
+                char b[2][INET_ADDRSTRLEN];
+                uint32_t first = ntohl(def->dhcp_first.s_addr), last = ntohl(def->dhcp_last.s_addr);
+                inet_ntop(AF_INET, &def->dhcp_first, b[0], sizeof(b[0]));
+                inet_ntop(AF_INET, &def->dhcp_last, b[1], sizeof(b[1]));
+                if (first <= lo || last >= hi)
+                        return bv_error_set(err, EINVAL, "--dhcp-range: %s-%s is not inside the subnet of '%s' "
+                                            "(without its network and broadcast addresses)", b[0], b[1],
+                                            def->addresses[0]);
+                if (gw >= first && gw <= last)
+                        return bv_error_set(err, EINVAL, "--dhcp-range: %s-%s holds the bridge's own address", b[0],
+                                            b[1]);
+        }
+        if (!*def->dns_domain)
+                snprintf(def->dns_domain, sizeof(def->dns_domain), "%s.barevirt", def->name);
+        return 0;
+}
+
+bool net_cidr_contains(const struct net_cidr *c, const struct net_cidr *a)
+{
+        if (c->family != a->family || a->prefixlen < c->prefixlen)
+                return false;
+        size_t full = c->prefixlen / 8, rest = c->prefixlen % 8;
+        if (memcmp(c->addr.bytes, a->addr.bytes, full) != 0)
+                return false;
+        uint8_t mask = (uint8_t)(0xff << (8 - rest));
+        return rest == 0 || (c->addr.bytes[full] & mask) == (a->addr.bytes[full] & mask);
+}
+
+bool net_cidr_overlaps(const struct net_cidr *a, const struct net_cidr *b)
+{
+        return a->prefixlen <= b->prefixlen ? net_cidr_contains(a, b) : net_cidr_contains(b, a);
+}
+
 json_t *net_def_to_json(const struct net_def *def)
 {
         json_t *a = json_array();
 
         for (size_t i = 0; i < def->n_addresses; i++)
                 json_array_append_new(a, json_string(def->addresses[i]));
-        json_t *o = json_pack("{s:s,s:o,s:b}", "name", def->name, "addresses", a, "vlan_filtering",
-                              def->vlan_filtering);
+        json_t *o = json_pack("{s:s,s:o,s:b,s:b,s:b}", "name", def->name, "addresses", a, "vlan_filtering",
+                              def->vlan_filtering, "nat", def->nat > 0, "dhcp", def->dhcp > 0);
         if (o && def->mtu)
                 json_object_set_new(o, "mtu", json_integer(def->mtu));
+        if (o && def->dhcp > 0 && def->dhcp_first.s_addr) {
+                char b[2][INET_ADDRSTRLEN], range[2 * INET_ADDRSTRLEN];
+                inet_ntop(AF_INET, &def->dhcp_first, b[0], sizeof(b[0]));
+                inet_ntop(AF_INET, &def->dhcp_last, b[1], sizeof(b[1]));
+                snprintf(range, sizeof(range), "%s-%s", b[0], b[1]);
+                json_object_set_new(o, "dhcp_range", json_string(range));
+        }
+        if (o && *def->dns_domain)
+                json_object_set_new(o, "dns_domain", json_string(def->dns_domain));
         return o;
 }
 

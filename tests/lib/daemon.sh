@@ -6,7 +6,7 @@
 #   bv_daemon_start [BAREVIRTD ARGS...]  sets BV_TMP BV_SOCKET BV_DAEMON_PID BV_DAEMON_LOG
 #   bv_daemon_stop                       SIGTERM, wait (bounded), returns its exit status
 #   bv_cli ARGS...                       runs barevirt --socket $BV_SOCKET ARGS
-#   bv_cleanup                           kills what is left; call from a trap
+#   bv_cleanup                           kills what is left (dnsmasq too); call from a trap
 
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
@@ -15,6 +15,18 @@ BAREVIRT="$top_builddir/tools/barevirt"
 
 bv_tmpdir() {
 	[ -n "$BV_TMP" ] || BV_TMP=$(mktemp -d /tmp/bvtest.XXXXXX)
+	# Search-only for others, as /run is: a network's dnsmasq runs as nobody.
+	chmod 0711 "$BV_TMP"
+}
+
+# bv_kill_dnsmasq: kills the dnsmasq of every network of this test's barevirtd
+# (they run in their own session and outlive barevirtd, by design).
+bv_kill_dnsmasq() {
+	for _f in "$BV_TMP"/run/networks/*/dnsmasq.json; do
+		[ -f "$_f" ] || continue
+		_p=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$_f")
+		[ -n "$_p" ] && grep -q dnsmasq "/proc/$_p/cmdline" 2>/dev/null && kill -KILL "$_p"
+	done
 }
 
 # bv_wait_socket SOCKET TIMEOUT_S: until an HTTP request on SOCKET gets any answer.
@@ -68,6 +80,7 @@ bv_cli() {
 
 bv_cleanup() {
 	[ -n "$BV_DAEMON_PID" ] && kill -KILL "$BV_DAEMON_PID" 2>/dev/null
+	[ -n "$BV_TMP" ] && bv_kill_dnsmasq
 	[ -n "$BV_TMP" ] && [ -z "$BV_KEEP_TMP" ] && rm -rf "$BV_TMP"
 	BV_TMP=
 }

@@ -6,17 +6,28 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/common.h"
 #include "tools/cli/cli.h"
 
-enum { OPT_ADDRESS = CLI_OPT_OWN, OPT_MTU, OPT_VLAN_FILTERING };
+enum { OPT_ADDRESS = CLI_OPT_OWN, OPT_MTU, OPT_VLAN_FILTERING, OPT_NAT, OPT_NO_NAT, OPT_DHCP, OPT_NO_DHCP,
+       OPT_DHCP_RANGE, OPT_DNS_DOMAIN };
 
 static const struct cli_option create_options[] = {
         { "address", 0, "CIDR", "an address of the bridge, IPv4 or IPv6 with a prefix length (repeatable)", NULL,
           OPT_ADDRESS },
         { "mtu", 0, "N", "the bridge's MTU", "the kernel's", OPT_MTU },
         { "vlan-filtering", 0, NULL, "turn on the bridge's VLAN filtering", NULL, OPT_VLAN_FILTERING },
+        { "nat", 0, NULL, "masquerade the IPv4 subnet's traffic leaving through other interfaces",
+          "on with an IPv4 address", OPT_NAT },
+        { "no-nat", 0, NULL, "no masquerading", NULL, OPT_NO_NAT },
+        { "dhcp", 0, NULL, "DHCP and DNS for the network by dnsmasq (package dnsmasq-base)",
+          "on with an IPv4 address", OPT_DHCP },
+        { "no-dhcp", 0, NULL, "no DHCP and DNS (nothing to install)", NULL, OPT_NO_DHCP },
+        { "dhcp-range", 0, "FIRST-LAST", "the pool of addresses for instances", "the upper half of the subnet",
+          OPT_DHCP_RANGE },
+        { "dns-domain", 0, "DOMAIN", "the domain of the instances' names", "NAME.barevirt", OPT_DNS_DOMAIN },
         CLI_OPTION_JSON,
         {},
 };
@@ -28,6 +39,14 @@ static int on_create_option(struct cli *cli, int id, const char *val, void *user
 
         if (id == OPT_VLAN_FILTERING)
                 json_object_set_new(body, "vlan_filtering", json_true());
+        else if (id == OPT_NAT || id == OPT_NO_NAT)
+                json_object_set_new(body, "nat", json_boolean(id == OPT_NAT));
+        else if (id == OPT_DHCP || id == OPT_NO_DHCP)
+                json_object_set_new(body, "dhcp", json_boolean(id == OPT_DHCP));
+        else if (id == OPT_DHCP_RANGE)
+                json_object_set_new(body, "dhcp_range", json_string(val));
+        else if (id == OPT_DNS_DOMAIN)
+                json_object_set_new(body, "dns_domain", json_string(val));
         else if (id == OPT_ADDRESS)
                 json_array_append_new(json_object_get(body, "addresses"), json_string(val));
         else if (bv_parse_uint(val, 0, 1u << 30, &mtu) < 0)
@@ -93,6 +112,18 @@ static void print_net(const json_t *n)
         if (json_object_get(def, "mtu"))
                 printf("%-16s %lld\n", "mtu (defined)", (long long)json_integer_value(json_object_get(def, "mtu")));
         printf("%-16s %s\n", "vlan filtering", json_is_true(json_object_get(def, "vlan_filtering")) ? "yes" : "no");
+        printf("%-16s %s\n", "nat", json_is_true(json_object_get(def, "nat")) ? "yes" : "no");
+        if (json_is_true(json_object_get(def, "dhcp")))
+                printf("%-16s yes, pool %s\n", "dhcp", cli_jstr(def, "dhcp_range"));
+        else
+                printf("%-16s no\n", "dhcp");
+        if (json_object_get(def, "dns_domain"))
+                printf("%-16s %s\n", "dns domain", cli_jstr(def, "dns_domain"));
+        const json_t *pid = json_object_get(json_object_get(n, "dnsmasq"), "pid");
+        if (json_is_integer(pid))
+                printf("%-16s pid %lld\n", "dnsmasq", (long long)json_integer_value(pid));
+        else if (json_is_true(json_object_get(def, "dhcp")))
+                printf("%-16s not running\n", "dnsmasq");
         if (json_is_object(br)) {
                 printf("%-16s %s, %s, mtu %lld, mac %s\n", "bridge", cli_jstr(br, "name"),
                        json_is_true(json_object_get(br, "up")) ? "up" : "down",
@@ -109,6 +140,29 @@ static void print_net(const json_t *n)
                 printf("%-16s %s (%s, %s%s)\n", i ? "" : "ports", cli_jstr(v, "name"), cli_jstr(v, "kind"),
                        json_is_true(json_object_get(v, "up")) ? "up" : "down", owner);
         }
+        json_array_foreach(json_object_get(n, "leases"), i, v)
+                printf("%-16s %s %s %s\n", i ? "" : "leases", cli_jstr(v, "ip"), cli_jstr(v, "mac"),
+                       json_is_string(json_object_get(v, "instance")) ? cli_jstr(v, "instance") : "-");
+}
+
+static void print_lease_row(const json_t *l)
+{
+        char expiry[32] = "-";
+
+        if (!l) {
+                printf("%-17s %-15s %-20s %-20s %s\n", "MAC", "IP", "HOSTNAME", "INSTANCE", "EXPIRES");
+                return;
+        }
+        if (json_is_integer(json_object_get(l, "expiry"))) {
+                time_t t = (time_t)json_integer_value(json_object_get(l, "expiry"));
+                struct tm tm;
+                strftime(expiry, sizeof(expiry), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+        } else {
+                snprintf(expiry, sizeof(expiry), "never (%s)", cli_jstr(l, "kind"));
+        }
+        printf("%-17s %-15s %-20s %-20s %s\n", cli_jstr(l, "mac"), cli_jstr(l, "ip"),
+               *cli_jstr(l, "hostname") ? cli_jstr(l, "hostname") : "-",
+               json_is_string(json_object_get(l, "instance")) ? cli_jstr(l, "instance") : "-", expiry);
 }
 
 static int net_show(struct cli *cli, int argc, char **argv)
@@ -122,6 +176,28 @@ static int net_show(struct cli *cli, int argc, char **argv)
         if (cli->json)
                 return cli_print_json(n);
         print_net(n);
+        return 0;
+}
+
+static int net_leases(struct cli *cli, int argc, char **argv)
+{
+        json_auto_t *a = NULL;
+        const char *name;
+        char path[128];
+        json_t *v;
+        size_t i;
+        int r;
+
+        if ((r = need_name(cli, argc, argv, &name)))
+                return r;
+        snprintf(path, sizeof(path), "/v1/networks/%s/leases", name);
+        if ((r = cli_api(cli, "GET", path, NULL, 0, &a)))
+                return r;
+        if (cli->json)
+                return cli_print_json(a);
+        print_lease_row(NULL);
+        json_array_foreach(a, i, v)
+                print_lease_row(v);
         return 0;
 }
 
@@ -141,10 +217,15 @@ static int net_delete(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_net_commands[] = {
-        CLI_VERB("create", net_create, "net create NAME [--address CIDR ...] [--mtu N] [--vlan-filtering] [--json]",
-                 "create a network: a bridge with these addresses, up", create_options),
+        CLI_VERB("create", net_create,
+                 "net create NAME [--address CIDR ...] [--mtu N] [--vlan-filtering] [--nat|--no-nat] "
+                 "[--dhcp|--no-dhcp] [--dhcp-range FIRST-LAST] [--dns-domain D] [--json]",
+                 "create a network: a bridge with these addresses, up, with NAT, DHCP and DNS", create_options),
         CLI_VERB("list", net_list, "net list [--json]", "list networks: state, addresses, ports", cli_json_options),
-        CLI_VERB("show", net_show, "net show NAME [--json]", "one network: definition, bridge, ports", cli_json_options),
+        CLI_VERB("show", net_show, "net show NAME [--json]", "one network: definition, bridge, ports, dnsmasq, leases",
+                 cli_json_options),
+        CLI_VERB("leases", net_leases, "net leases NAME [--json]",
+                 "a network's DHCP leases and containers' pool addresses", cli_json_options),
         CLI_VERB("delete", net_delete, "net delete NAME", "delete a network without ports and its bridge", NULL),
         {},
 };

@@ -19,6 +19,7 @@
 
 #include "common/common.h"
 #include "ctr/ctr.h"
+#include "net/net.h"
 #include "tools/daemon/daemon.h"
 
 /* True when something accepts connections on the engine's socket (never blocks). */
@@ -64,7 +65,12 @@ static json_t *host_report(struct barevirtd *d)
         gethostname(hostname, sizeof(hostname) - 1);
         json_t *kvm = json_incref(json_object_get(probe, "kvm"));
         json_t *qemu = json_incref(json_object_get(probe, "qemu"));
-        return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:o,s:o,s:o,s:{s:o,s:o},s:{s:i,s:s,s:s,s:s,s:s?}}",
+        char dnsmasq[4096];
+        bool has_dnsmasq = net_dnsmasq_find(dnsmasq, sizeof(dnsmasq)) == 0;
+        json_t *net = json_pack("{s:b,s:b,s:b,s:s?}", "ip_forward", networks_forwarding(d), "allow_forwarding",
+                                d->allow_forwarding, "nat_possible", networks_nat_possible(d), "dnsmasq",
+                                has_dnsmasq ? dnsmasq : NULL);
+        return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:o,s:o},s:{s:i,s:s,s:s,s:s,s:s?}}",
                          "version", BAREVIRT_VERSION,
                          "hostname", hostname,
                          "kernel", u.release,
@@ -75,6 +81,7 @@ static json_t *host_report(struct barevirtd *d)
                          "cgroup", cgroup_json(),
                          "ct_limits", ctr_ct_host_limits(d->reg.ct_host),
                          "qemu", qemu ? qemu : json_pack("{s:n,s:n}", "path", "version"),
+                         "network", net,
                          "engines",
                          "docker", engine_json(d->docker_socket),
                          "podman", engine_json(d->podman_socket),

@@ -5,9 +5,11 @@
  * its link group).
  *
  *   GET    /v1/networks          list (each as GET /v1/networks/NAME)
- *   POST   /v1/networks          create: {"name", "addresses"?, "mtu"?, "vlan_filtering"?}
+ *   POST   /v1/networks          create: {"name", "addresses"?, "mtu"?, "vlan_filtering"?, "nat"?,
+ *                                 "dhcp"?, "dhcp_range"?, "dns_domain"?}
  *   GET    /v1/networks/NAME     definition + live bridge state + ports
  *   DELETE /v1/networks/NAME     refused while running VMs use it or it has ports
+ *   GET    /v1/networks/NAME/leases  DHCP leases and containers' pool addresses
  *
  * A link of a network's name that is not a barevirt bridge is someone
  * else's: it is never changed or deleted, and creating a network of its
@@ -80,9 +82,55 @@ static json_t *network_json(struct barevirtd *d, const struct net_def *def, cons
         bool ours = l && net_link_is_network(l);
         const char *state = !l ? "missing" : !ours ? "foreign" : l->up ? "up" : "down";
 
-        return json_pack("{s:s,s:o,s:s,s:o,s:o}", "name", def->name, "definition", net_def_to_json(def), "state",
-                         state, "bridge", ours ? bridge_json(l, lv) : json_null(), "ports",
-                         ports_json(d, lv, def->name, ours ? l->index : 0));
+        json_t *leases = NULL;
+        pid_t pid = netsvc_dnsmasq_pid(d, def->name);
+        if (netsvc_leases_json(d, def->name, &leases, NULL) < 0)
+                leases = json_array();
+        return json_pack("{s:s,s:o,s:s,s:o,s:o,s:{s:o},s:o}", "name", def->name, "definition", net_def_to_json(def),
+                         "state", state, "bridge", ours ? bridge_json(l, lv) : json_null(), "ports",
+                         ports_json(d, lv, def->name, ours ? l->index : 0), "dnsmasq", "pid",
+                         pid > 0 ? json_integer(pid) : json_null(), "leases", leases);
+}
+
+static void get_leases(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
+{
+        struct bv_error err = {};
+        json_t *leases = NULL;
+        int r;
+
+        if (!net_def_exists(d->state_dir, args[0]))
+                r = bv_error_set(&err, ENOENT, "No network named '%.64s'", args[0]);
+        else
+                r = netsvc_leases_json(d, args[0], &leases, &err);
+        if (r < 0)
+                api_reply_errno(c, r, err.msg);
+        else
+                api_reply_json(c, 200, leases);
+}
+
+/*
+ * Another network's IPv4 or IPv6 subnet that overlaps one of def's: the
+ * same address would then be on two bridges and routes would conflict.
+ */
+static void check_overlap(struct barevirtd *d, const char *path, json_t *o, void *userdata)
+{
+        void **ctx = userdata;
+        const struct net_def *def = ctx[0];
+        struct bv_error *err = ctx[1];
+        struct net_def other;
+
+        if (err->error || net_def_from_json(o, &other, NULL) < 0)
+                return;
+        for (size_t i = 0; i < def->n_addresses && !err->error; i++)
+                for (size_t k = 0; k < other.n_addresses && !err->error; k++) {
+                        struct net_cidr a, b;
+                        if (net_cidr_parse(def->addresses[i], true, &a, NULL) == 0 &&
+                            net_cidr_parse(other.addresses[k], true, &b, NULL) == 0 && a.family == b.family &&
+                            net_cidr_overlaps(&a, &b))
+                                bv_error_set(err, EEXIST, "--address '%s' overlaps network '%s' ('%s')",
+                                             def->addresses[i], other.name, other.addresses[k]);
+                }
+        net_def_clear(&other);
 }
 
 /* ---- handlers --------------------------------------------------------------- */
@@ -158,6 +206,14 @@ static int create(struct barevirtd *d, const struct net_def *def, struct network
 
         if (net_def_exists(d->state_dir, def->name))
                 return bv_error_set(err, EEXIST, "A network named '%s' already exists", def->name);
+        void *ctx[2] = { (void *)def, err };
+        registry_defs_foreach(d, "networks", check_overlap, ctx);
+        if (err->error)
+                return -err->error;
+        char dnsmasq[PATH_MAX];
+        if (def->dhcp > 0 && net_dnsmasq_find(dnsmasq, sizeof(dnsmasq)) < 0)
+                return bv_error_set(err, ENOENT, "--dhcp needs dnsmasq, which is not installed (Debian package "
+                                    "'dnsmasq-base'); use --no-dhcp for a network without it");
         const struct net_link *l = networks_live_find(lv, def->name);
         if (l && !net_link_is_network(l))
                 return bv_error_set(err, EEXIST, "A link named '%s' exists and is not a barevirt bridge (%s%s)",
@@ -165,9 +221,11 @@ static int create(struct barevirtd *d, const struct net_def *def, struct network
         bool adopted = l != NULL;
         if ((r = adopted ? adopt(d, def, lv, err) : net_network_create(d->net, def, err)) < 0)
                 return r;
-        if ((r = net_def_store(d->state_dir, def, err)) < 0) {
+        if ((def->nat > 0 && (r = networks_forwarding_enable(d, err)) < 0) ||
+            (r = net_def_store(d->state_dir, def, err)) < 0 || (r = netsvc_network_up(d, def, err)) < 0) {
                 if (!adopted)
                         (void)net_link_delete(d->net, def->name, NULL);
+                (void)net_def_remove(d->state_dir, def->name, NULL);
                 return r;
         }
         bv_info("network '%s' %s (bridge '%s', %zu addresses)", def->name, adopted ? "adopted" : "created",
@@ -186,7 +244,13 @@ static void post_networks(struct barevirtd *d, struct bv_http_conn *c, const str
 
         if (api_read_json(c, req, &body) < 0)
                 return;
-        if ((r = net_def_from_json(body, &def, &err)) < 0) {
+        if (json_is_true(json_object_get(body, "nat")) && !networks_nat_possible(d)) {
+                api_reply_errno(c, -EPERM, "--nat needs IP forwarding, which is off on this host: turn it on "
+                                "(sysctl net.ipv4.ip_forward=1) or start barevirtd with --allow-forwarding");
+                return;
+        }
+        if ((r = net_def_from_json(body, &def, &err)) < 0 ||
+            (r = net_def_set_defaults(&def, networks_nat_possible(d), &err)) < 0) {
                 api_reply_errno(c, r, err.msg);
                 return;
         }
@@ -267,8 +331,8 @@ static void delete_network(struct barevirtd *d, struct bv_http_conn *c, const st
         else if (cts > 0)
                 r = bv_error_set(&err, EBUSY, "Network '%s' is used by %zu running container(s): stop them first",
                                  name, cts);
-        else if ((r = delete_bridge(d, name, &err)) >= 0)
-                r = net_def_remove(d->state_dir, name, &err);
+        else if ((r = delete_bridge(d, name, &err)) >= 0 && (r = net_def_remove(d->state_dir, name, &err)) >= 0)
+                netsvc_network_down(d, name);
         if (r < 0) {
                 api_reply_errno(c, r, err.msg);
                 return;
@@ -283,5 +347,6 @@ const struct api_route api_networks_routes[] = {
         { "POST", "/v1/networks", post_networks },
         { "GET", "/v1/networks/{}", get_network },
         { "DELETE", "/v1/networks/{}", delete_network },
+        { "GET", "/v1/networks/{}/leases", get_leases },
         {},
 };

@@ -31,6 +31,8 @@ struct engines;
 struct events;
 struct host_probe;
 struct net_ctx;
+struct netsvc;
+struct ctr_ct_nic_addr;
 struct vmm_def;
 struct vmm_vm;
 
@@ -64,6 +66,8 @@ struct barevirtd {
         struct net_ctx *net;          /* netlink, in barevirtd's (or --netns) namespace */
         struct registry reg;
         struct engines *engines;      /* Docker, Podman */
+        struct netsvc *svc;           /* networks' dnsmasq and address pools (netsvc.c) */
+        bool allow_forwarding;        /* --allow-forwarding: NAT may turn on IP forwarding here */
 };
 
 /* ---- api.c: the router ----------------------------------------------------------------- */
@@ -234,6 +238,15 @@ int networks_def_from_file(const char *path, const json_t *o, struct net_def *de
 int networks_bridge(struct barevirtd *d, const char *name, char *ret_bridge, size_t len, struct bv_error *err);
 /* Re-creates missing bridges of defined networks (at start). */
 int networks_load(struct barevirtd *d);
+/*
+ * IP forwarding in barevirtd's namespace: whether it is on; whether NAT may
+ * be had (on, or barevirtd may turn it on: inside its own --netns, or with
+ * --allow-forwarding; on the host it never flips the sysctl silently); and
+ * turning it on when allowed (-EPERM else).
+ */
+bool networks_forwarding(struct barevirtd *d);
+bool networks_nat_possible(struct barevirtd *d);
+int networks_forwarding_enable(struct barevirtd *d, struct bv_error *err);
 /* How many live VMs and containers have a NIC on network. */
 void networks_users(struct barevirtd *d, const char *network, size_t *ret_vms, size_t *ret_cts);
 /* The instance owning port ifname of network (a VM's tap or a container's veth), or NULL; *ret_nic. */
@@ -281,3 +294,26 @@ int host_probe_start_later(struct barevirtd *d, uint64_t usec);
 const json_t *host_probe_result(struct barevirtd *d);
 int host_probe_wait(struct barevirtd *d, void (*done)(struct barevirtd *d, void *userdata), void *userdata);
 void host_probe_free(struct barevirtd *d);
+
+/* ---- netsvc.c: the services of networks (dnsmasq, address pools) --------------------------- */
+
+/*
+ * Starts (or adopts) the services def asks for: dnsmasq when it has DHCP.
+ * def is copied. -ENOENT naming the package when dnsmasq is missing.
+ */
+int netsvc_network_up(struct barevirtd *d, const struct net_def *def, struct bv_error *err);
+/* Stops network name's dnsmasq and removes its files, pool and lease file. */
+void netsvc_network_down(struct barevirtd *d, const char *name);
+/* Forgets every network's services (each dnsmasq keeps running, to be adopted). */
+void netsvc_free(struct barevirtd *d);
+/* The registry changed: rewrite the networks' host files on the next loop turn. */
+void netsvc_changed(struct barevirtd *d);
+/* ctr_ct_host_opts.nic_address: a pool address for a container NIC on a DHCP network. */
+int netsvc_ct_address(struct barevirtd *d, const char *ct, unsigned index, const char *network,
+                      const uint8_t mac[6], struct ctr_ct_nic_addr *ret, struct bv_error *err);
+/* The pid of network name's dnsmasq, 0 when none runs. */
+pid_t netsvc_dnsmasq_pid(struct barevirtd *d, const char *name);
+/* The leases of network name ([{"mac", "ip", "hostname", "instance", "expiry", "kind"}]). */
+int netsvc_leases_json(struct barevirtd *d, const char *name, json_t **ret, struct bv_error *err);
+/* The pool address of NIC nic of instance on network ("" when none). */
+const char *netsvc_instance_address(struct barevirtd *d, const char *network, const char *instance, unsigned nic);

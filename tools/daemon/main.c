@@ -42,6 +42,8 @@ static void usage(FILE *f)
                 "  --podman-socket PATH  Podman service (default /run/podman/podman.sock)\n"
                 "  --runtime PATH        barevirt-runtime for containers (default: beside barevirtd)\n"
                 "  --cgroup-parent NAME  containers' cgroups are NAME/CONTAINER in the v2 tree (default barevirt)\n"
+                "  --allow-forwarding    NAT networks may turn on IP forwarding in the host's namespace\n"
+                "                        (inside --netns barevirtd turns it on itself)\n"
                 "  -v, --verbose         log debug messages\n"
                 "  -q, --quiet           log warnings and errors only\n"
                 "  --version             print the version\n"
@@ -101,7 +103,8 @@ static void on_quit_signal(struct bv_loop *loop, int signo, void *userdata)
 /* Parses the flags into d; -1 to go on, else the exit code (after --help, --version or a usage error). */
 static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_level *level)
 {
-        enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_RUNTIME, OPT_CGROUP_PARENT, OPT_VERSION };
+        enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_RUNTIME, OPT_CGROUP_PARENT, OPT_VERSION,
+               OPT_ALLOW_FORWARDING };
         static const struct option opts[] = {
                 { "state-dir", required_argument, NULL, OPT_STATE },
                 { "run-dir", required_argument, NULL, OPT_RUN },
@@ -112,6 +115,7 @@ static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_le
                 { "podman-socket", required_argument, NULL, OPT_PODMAN },
                 { "runtime", required_argument, NULL, OPT_RUNTIME },
                 { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
+                { "allow-forwarding", no_argument, NULL, OPT_ALLOW_FORWARDING },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -131,6 +135,7 @@ static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_le
                 case OPT_PODMAN: d->podman_socket = optarg; break;
                 case OPT_RUNTIME: d->runtime_path = optarg; break;
                 case OPT_CGROUP_PARENT: d->cgroup_parent = optarg; break;
+                case OPT_ALLOW_FORWARDING: d->allow_forwarding = true; break;
                 case 'v': *level = BV_LOG_DEBUG; break;
                 case 'q': *level = BV_LOG_WARN; break;
                 case OPT_VERSION: printf("barevirtd %s\n", BAREVIRT_VERSION); return 0;
@@ -188,6 +193,7 @@ static int start(struct barevirtd *d, struct bv_error *err)
 static void stop(struct barevirtd *d)
 {
         engines_free(d);
+        netsvc_free(d);
         registry_free(d);
         host_probe_free(d);
         events_free(d);

@@ -9,10 +9,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/common.h"
 #include "ctr/ctr.h"
@@ -141,6 +143,8 @@ static void load_one(struct barevirtd *d, const char *path, json_t *o, void *use
                         def.name);
         else
                 bv_debug("network '%s': bridge present (%s)", def.name, l->up ? "up" : "down");
+        if (netsvc_network_up(d, &def, &err) < 0)
+                bv_warn("network '%s': %s", def.name, err.msg);
         net_def_clear(&def);
 }
 
@@ -172,4 +176,38 @@ int networks_load(struct barevirtd *d)
         else if (r > 0)
                 bv_info("%d network(s) loaded", r);
         return r;
+}
+
+/* ---- IP forwarding ---------------------------------------------------------------------------- */
+
+/* /proc/sys/net/ipv4/ip_forward of barevirtd's namespace (the thread's: it entered --netns at start). */
+static bool forwarding_on(void)
+{
+        _cleanup_free_ char *v = NULL;
+
+        return bv_file_read_line("/proc/sys/net/ipv4/ip_forward", &v, NULL) == 0 && strcmp(v, "1") == 0;
+}
+
+bool networks_forwarding(struct barevirtd *d)
+{
+        return forwarding_on();
+}
+
+bool networks_nat_possible(struct barevirtd *d)
+{
+        return forwarding_on() || d->netns_path || d->allow_forwarding;
+}
+
+int networks_forwarding_enable(struct barevirtd *d, struct bv_error *err)
+{
+        if (forwarding_on())
+                return 0;
+        if (!d->netns_path && !d->allow_forwarding)
+                return bv_error_set(err, EPERM, "IP forwarding is off and barevirtd may not turn it on "
+                                    "(start it with --allow-forwarding)");
+        _cleanup_close_ int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || bv_fd_write_all(fd, "1\n", 2) < 0)
+                return bv_error_set_errno(err, errno, "Failed to turn on IP forwarding");
+        bv_info("IP forwarding turned on%s", d->netns_path ? " in barevirtd's network namespace" : "");
+        return 0;
 }

@@ -110,7 +110,16 @@ static json_t *uptime_json(pid_t pid)
         return pid > 0 && bv_proc_uptime(pid, &up) >= 0 ? json_integer((json_int_t)up) : json_null();
 }
 
-static json_t *vm_instance(const struct vmm_vm *vm)
+/* The pool address of NIC i of instance name, appended when it has one. */
+static void add_pool_address(struct barevirtd *d, json_t *addrs, const char *network, const char *name, size_t i)
+{
+        const char *ip = netsvc_instance_address(d, network, name, (unsigned)i);
+
+        if (*ip)
+                json_array_append_new(addrs, json_string(ip));
+}
+
+static json_t *vm_instance(struct barevirtd *d, const struct vmm_vm *vm)
 {
         const struct vmm_def *def = vmm_vm_def(vm);
         enum vmm_state st = vmm_vm_state(vm);
@@ -121,13 +130,15 @@ static json_t *vm_instance(const struct vmm_vm *vm)
                 ip += 6;
                 json_array_append_new(addrs, json_stringn(ip, strcspn(ip, " /")));
         }
+        for (size_t i = 0; !ip && addrs && i < def->n_nics; i++)
+                add_pool_address(d, addrs, def->nics[i].network, def->name, i);
         bool live = st != VMM_STOPPED && st != VMM_CRASHED;
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "ref", vmm_vm_name(vm), "type", "vm", "state",
                          vmm_state_name(st), "image", def->kernel ? def->kernel : "", "status", "", "addresses",
                          addrs, "uptime", live ? uptime_json(vmm_vm_pid(vm)) : json_null());
 }
 
-static json_t *ct_instance(const struct ctr_ct *ct)
+static json_t *ct_instance(struct barevirtd *d, const struct ctr_ct *ct)
 {
         const struct ctr_ct_def *def = ctr_ct_get_def(ct);
         const struct ctr_ct_status *st = ctr_ct_get_status(ct);
@@ -140,6 +151,8 @@ static json_t *ct_instance(const struct ctr_ct *ct)
         for (size_t i = 0; addrs && i < def->n_nics; i++)
                 if (def->nics[i].ip)
                         json_array_append_new(addrs, json_stringn(def->nics[i].ip, strcspn(def->nics[i].ip, "/")));
+                else
+                        add_pool_address(d, addrs, def->nics[i].network, def->name, i);
         bool live = s == CTR_CT_RUNNING && st && st->pid > 0;
         return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "ref", def->name, "type", "ct", "state",
                          ctr_ct_state_name(s), "image", def->image ? def->image : def->rootfs, "status", status,
@@ -151,15 +164,15 @@ json_t *registry_instance_json(struct barevirtd *d, const char *name)
         struct vmm_vm *vm = registry_vm(d, name);
         struct ctr_ct *ct = vm ? NULL : registry_ct(d, name);
 
-        return vm ? vm_instance(vm) : ct ? ct_instance(ct) : json_null();
+        return vm ? vm_instance(d, vm) : ct ? ct_instance(d, ct) : json_null();
 }
 
 void registry_instances_json(struct barevirtd *d, json_t *items)
 {
         for (size_t i = 0; i < d->reg.n_vms; i++)
-                json_array_append_new(items, vm_instance(d->reg.vms[i]));
+                json_array_append_new(items, vm_instance(d, d->reg.vms[i]));
         for (size_t i = 0; i < d->reg.n_cts; i++)
-                json_array_append_new(items, ct_instance(d->reg.cts[i]));
+                json_array_append_new(items, ct_instance(d, d->reg.cts[i]));
 }
 
 /* ---- VMs ------------------------------------------------------------------------------------- */
@@ -187,6 +200,7 @@ static void on_vm_event(struct vmm_vm *vm, const char *event, json_t *data, void
                         json_string_value(json_object_get(data, "to")));
         snprintf(type, sizeof(type), "vm-%s", event);
         events_emit(d, type, f);
+        netsvc_changed(d);
 }
 
 static struct vmm_host vm_host(struct barevirtd *d)
@@ -291,6 +305,7 @@ static void on_ct_event(struct ctr_ct *ct, const char *event, const json_t *data
 
         if (f && data)
                 json_object_update(f, (json_t *)data);
+        netsvc_changed(userdata);
         for (size_t i = 0; i < BV_ELEMENTSOF(types); i++)
                 if (strcmp(event, types[i][0]) == 0) {
                         events_emit(userdata, types[i][1], f);
@@ -306,12 +321,19 @@ static void on_ct_log(void *userdata, int level, const char *msg)
         bv_log(levels[level < 0 ? 0 : level > 3 ? 3 : level], "%s", msg);
 }
 
+static int nic_address(void *userdata, const char *ct, unsigned index, const char *network, const uint8_t mac[6],
+                       struct ctr_ct_nic_addr *ret, struct bv_error *err)
+{
+        return netsvc_ct_address(userdata, ct, index, network, mac, ret, err);
+}
+
 static int ct_host_new(struct barevirtd *d)
 {
         struct ctr_ct_host_opts o = {
                 .loop = d->loop, .state_dir = d->state_dir, .run_dir = d->run_dir,
                 .cgroup_parent = d->cgroup_parent, .runtime = d->runtime_path, .net = d->net,
-                .bridge_of = bridge_of, .on_event = on_ct_event, .on_log = on_ct_log, .userdata = d,
+                .bridge_of = bridge_of, .nic_address = nic_address, .on_event = on_ct_event, .on_log = on_ct_log,
+                .userdata = d,
         };
         return ctr_ct_host_new(&o, &d->reg.ct_host);
 }
