@@ -163,13 +163,13 @@ static int add_mount(json_t *mounts, const char *spec)
 #define CT_CREATE_USAGE \
         "ct create NAME (--rootfs DIR | --image TAR) [--memory MIB] [--cpus N] [--pids N] " \
         "[--nic NETWORK[,ip=CIDR][,gw=IP][,mac=MAC]] [--env K=V] [--mount SRC:DST[:ro|:idmap|:ro,idmap]] [--userns] [--autostart] " \
-        "[--restart no|on-failure|always] [--hostname H] [--system] [--stop-timeout S] [--json] " \
+        "[--restart no|on-failure|always] [--hostname H] [--dns network|none] [--system] [--stop-timeout S] [--json] " \
         "[-- CMD ARGS...] | ct create [NAME] --file DEF.json"
 
 enum {
         OPT_ROOTFS = CLI_OPT_OWN, OPT_IMAGE, OPT_MEMORY, OPT_CPUS, OPT_PIDS, OPT_NIC, OPT_ENV, OPT_MOUNT, OPT_USERNS,
         OPT_AUTOSTART, OPT_RESTART, OPT_HOSTNAME, OPT_SYSTEM, OPT_STOP_TIMEOUT, OPT_FILE, OPT_TIMEOUT, OPT_SIGNAL,
-        OPT_FORCE, OPT_TTY, OPT_FOLLOW, OPT_TAIL,
+        OPT_FORCE, OPT_TTY, OPT_FOLLOW, OPT_TAIL, OPT_DNS,
 };
 
 static const struct cli_option create_options[] = {
@@ -187,6 +187,8 @@ static const struct cli_option create_options[] = {
         { "autostart", 0, NULL, "start the container when barevirtd starts", NULL, OPT_AUTOSTART },
         { "restart", 0, "no|on-failure|always", "what to do when it ends by itself", "no", OPT_RESTART },
         { "hostname", 0, "H", "the container's host name", "NAME", OPT_HOSTNAME },
+        { "dns", 0, "network|none", "/etc/resolv.conf from the first NIC's network, or none (the rootfs's own)",
+          "network", OPT_DNS },
         { "system", 0, NULL, "a system container even with a command", NULL, OPT_SYSTEM },
         { "stop-timeout", 0, "S", "seconds from the stop signal to cgroup.kill (0-3600)", "10", OPT_STOP_TIMEOUT },
         { "file", 0, "DEF.json", "the whole definition from a file (excludes the other options)", NULL, OPT_FILE },
@@ -252,6 +254,7 @@ static int on_create_option(struct cli *cli, int id, const char *val, void *user
         case OPT_ENV: json_array_append_new(c->env, json_string(val)); return 0;
         case OPT_RESTART: json_object_set_new(c->def, "restart", json_string(val)); return 0;
         case OPT_HOSTNAME: json_object_set_new(c->def, "hostname", json_string(val)); return 0;
+        case OPT_DNS: json_object_set_new(c->def, "dns", json_string(val)); return 0;
         case OPT_USERNS: json_object_set_new(c->def, "userns", json_true()); return 0;
         case OPT_AUTOSTART: json_object_set_new(c->def, "autostart", json_true()); return 0;
         case OPT_SYSTEM: json_object_set_new(c->def, "system", json_true()); return 0;

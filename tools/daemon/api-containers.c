@@ -82,6 +82,17 @@ static void created(struct ctr_ct *ct, int r, const struct bv_error *err, void *
         reply_ct(ct, 0, NULL, p);
 }
 
+/* Fixed addresses must lie in their network's subnet and be free. */
+static int check_fixed_ips(struct barevirtd *d, const struct ctr_ct_def *def, struct bv_error *err)
+{
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < def->n_nics; i++)
+                if (def->nics[i].ip)
+                        r = netsvc_check_fixed(d, def->name, def->nics[i].network, (unsigned)i, def->nics[i].ip, err);
+        return r;
+}
+
 static void post_containers(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
         json_auto_t *body = NULL;
@@ -99,7 +110,7 @@ static void post_containers(struct barevirtd *d, struct bv_http_conn *c, const s
                 return;
         }
         if ((r = ctr_ct_def_parse(body, &def, &err)) < 0 ||
-            (r = registry_name_free(d, def->name, &instance_kind_ct, &err)) < 0) {
+            (r = registry_name_free(d, def->name, &instance_kind_ct, &err)) < 0 || (r = check_fixed_ips(d, def, &err)) < 0) {
                 ctr_ct_def_free(def);
                 reply_refused(c, r, err.msg);
                 return;

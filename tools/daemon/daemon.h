@@ -317,3 +317,10 @@ pid_t netsvc_dnsmasq_pid(struct barevirtd *d, const char *name);
 int netsvc_leases_json(struct barevirtd *d, const char *name, json_t **ret, struct bv_error *err);
 /* The pool address of NIC nic of instance on network ("" when none). */
 const char *netsvc_instance_address(struct barevirtd *d, const char *network, const char *instance, unsigned nic);
+/*
+ * A fixed ip of NIC nic of instance on network: -EINVAL outside the
+ * network's subnet, -EEXIST when the bridge or another instance holds it
+ * (named). 0 for networks without an IPv4 subnet.
+ */
+int netsvc_check_fixed(struct barevirtd *d, const char *instance, const char *network, unsigned nic, const char *ip,
+                       struct bv_error *err);

@@ -38,6 +38,7 @@
 #define ALLOC_MAX (4u << 20)
 
 struct netsvc_net {
+        struct barevirtd *d;
         struct net_def def;
         struct net_dnsmasq *dm;
         json_t *alloc;                /* the pool's file, loaded */
@@ -122,6 +123,7 @@ int netsvc_network_up(struct barevirtd *d, const struct net_def *def, struct bv_
                 free(n);
                 return bv_error_set(err, ENOMEM, "Out of memory");
         }
+        n->d = d;
         snprintf(n->dir, sizeof(n->dir), "%s/networks/%s", d->run_dir, def->name);
         snprintf(n->lease_file, sizeof(n->lease_file), "%s/leases/%s.leases", d->state_dir, def->name);
         snprintf(n->alloc_file, sizeof(n->alloc_file), "%s/leases/%s.json", d->state_dir, def->name);
@@ -179,19 +181,7 @@ pid_t netsvc_dnsmasq_pid(struct barevirtd *d, const char *name)
 
 /* ---- the pool --------------------------------------------------------------------------------- */
 
-static bool in_use(const struct netsvc_net *n, uint32_t ip)
-{
-        const char *key;
-        json_t *v;
-
-        json_object_foreach(n->alloc, key, v) {
-                struct in_addr a;
-                if (inet_pton(AF_INET, json_string_value(json_object_get(v, "ip")) ?: "", &a) == 1 &&
-                    ntohl(a.s_addr) == ip)
-                        return true;
-        }
-        return false;
-}
+static const char *holder(struct barevirtd *d, struct netsvc_net *n, uint32_t ip, const char *self);
 
 /* Whether a live dnsmasq lease holds ip for a MAC that is not mac. */
 static bool leased_to_other(const struct net_lease *l, size_t n, uint32_t ip, const uint8_t mac[6])
@@ -229,7 +219,7 @@ static int address(struct netsvc_net *n, const char *instance, unsigned nic, con
         (void)net_dnsmasq_leases(n->lease_file, &leases, &n_leases, NULL);
         uint32_t first = ntohl(n->def.dhcp_first.s_addr), last = ntohl(n->def.dhcp_last.s_addr), a = first;
         for (; a <= last && a >= first; a++)
-                if (!in_use(n, a) && !leased_to_other(leases, n_leases, a, mac))
+                if (!holder(n->d, n, a, "") && !leased_to_other(leases, n_leases, a, mac))
                         break;
         free(leases);
         if (a > last || a < first)
@@ -431,4 +421,58 @@ const char *netsvc_instance_address(struct barevirtd *d, const char *network, co
         snprintf(key, sizeof(key), "%s/%u", instance, nic);
         const char *ip = n ? json_string_value(json_object_get(json_object_get(n->alloc, key), "ip")) : NULL;
         return ip ? ip : "";
+}
+
+/* ---- fixed addresses -------------------------------------------------------------------------- */
+
+/* Who holds ip on network n, other than instance self: a pool address or another container's fixed ip. */
+static const char *holder(struct barevirtd *d, struct netsvc_net *n, uint32_t ip, const char *self)
+{
+        static char who[96];
+        const char *key;
+        json_t *v;
+
+        json_object_foreach(n->alloc, key, v) {
+                struct in_addr a;
+                snprintf(who, sizeof(who), "%.*s", (int)strcspn(key, "/"), key);
+                if (strcmp(who, self) != 0 && inet_pton(AF_INET, json_string_value(json_object_get(v, "ip")) ?: "", &a) == 1 &&
+                    ntohl(a.s_addr) == ip)
+                        return who;
+        }
+        for (size_t i = 0; i < d->reg.n_cts; i++) {
+                const struct ctr_ct_def *def = ctr_ct_get_def(d->reg.cts[i]);
+                for (size_t k = 0; strcmp(def->name, self) != 0 && k < def->n_nics; k++) {
+                        struct net_cidr c;
+                        if (def->nics[k].ip && strcmp(def->nics[k].network, n->def.name) == 0 &&
+                            net_cidr_parse(def->nics[k].ip, false, &c, NULL) == 0 && c.family == AF_INET &&
+                            ntohl(c.addr.v4.s_addr) == ip) {
+                                snprintf(who, sizeof(who), "%s", def->name);
+                                return who;
+                        }
+                }
+        }
+        return NULL;
+}
+
+int netsvc_check_fixed(struct barevirtd *d, const char *instance, const char *network, unsigned nic, const char *ip,
+                       struct bv_error *err)
+{
+        struct netsvc_net *n = find(d, network);
+        struct net_cidr c, br;
+
+        if (!n || !net_def_ipv4(&n->def, &br) || net_cidr_parse(ip, false, &c, NULL) < 0 || c.family != AF_INET)
+                return 0;
+        struct net_cidr subnet = br;
+        uint32_t a = ntohl(c.addr.v4.s_addr);
+        if (!net_cidr_contains(&subnet, &(struct net_cidr){ .family = AF_INET, .prefixlen = 32, .addr.v4 = c.addr.v4 }))
+                return bv_error_set(err, EINVAL, "nics[%u].ip: '%s' is outside network '%s' (%s)", nic, ip, network,
+                                    n->def.addresses[0]);
+        if (a == ntohl(br.addr.v4.s_addr))
+                return bv_error_set(err, EEXIST, "nics[%u].ip: '%s' is the bridge's own address on network '%s'", nic,
+                                    ip, network);
+        const char *who = holder(d, n, a, instance);
+        if (who)
+                return bv_error_set(err, EEXIST, "nics[%u].ip: '%s' is taken on network '%s' by '%s'", nic, ip,
+                                    network, who);
+        return 0;
 }
