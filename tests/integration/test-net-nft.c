@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * net/'s nftables tables against the real kernel, in throwaway namespaces:
+ * the test's own namespace is the "host" with bridge br0 (10.77.0.1/24),
+ * two "instance" namespaces behind it (10.77.0.2, 10.77.0.3) and an
+ * "upstream" namespace (192.0.2.2) that has no route to the instances.
+ * `nft list` is the witness of what was applied; small TCP listeners that
+ * print their peer's address show what NAT did; a raw sender shows what
+ * anti-spoofing drops.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/net.h"
+#include "tests/integration/test-net-lib.h"
+
+#define T "bvtest"
+
+static struct net_ctx *ctx;
+static int ns_i1, ns_i2, ns_up;
+static char listing[1 << 16];
+
+static int attach(const char *port, const char *addr, const char *gw)
+{
+        struct net_veth_opts vo = { .peer = "eth0", .master = "br0", .up = true, .peer_up = true };
+        struct bv_error err = { 0 };
+        struct net_ctx *inner = NULL;
+        int ns = tn_ns_new();
+
+        vo.peer_netns_fd = ns;
+        if (net_link_add_veth(ctx, port, &vo, &err) < 0 || net_ctx_new(ns, &inner, &err) < 0 ||
+            net_addr_add(inner, "eth0", addr, &err) < 0 || net_link_set_up(inner, "lo", true, &err) < 0 ||
+            (gw && net_route_add(inner, "default", gw, NULL, &err) < 0))
+                tap_diag("attach %s: %s", port, err.msg);
+        net_ctx_free(inner);
+        return ns;
+}
+
+/* Serves one TCP connection on port in ns: writes the peer's address and closes. Returns the pid. */
+static pid_t serve(int ns, uint16_t port)
+{
+        int p[2];
+        char c;
+        pid_t pid;
+
+        if (pipe(p) < 0)
+                exit(2);
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0) {
+                struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) }, peer;
+                socklen_t pl = sizeof(peer);
+                char buf[INET_ADDRSTRLEN + 1];
+                int one = 1, s, a;
+
+                alarm(6);
+                if (setns(ns, CLONE_NEWNET) < 0)
+                        _exit(1);
+                s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+                if (bind(s, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(s, 4) < 0)
+                        _exit(1);
+                if (write(p[1], "R", 1) != 1)
+                        _exit(1);
+                a = accept(s, (struct sockaddr *) &peer, &pl);
+                inet_ntop(AF_INET, &peer.sin_addr, buf, sizeof(buf));
+                if (a < 0 || write(a, buf, strlen(buf)) < 0)
+                        _exit(1);
+                close(a);
+                _exit(0);
+        }
+        close(p[1]);
+        if (read(p[0], &c, 1) != 1)
+                tap_diag("listener on port %u did not start", port);
+        close(p[0]);
+        return pid;
+}
+
+static void unserve(pid_t pid)
+{
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
+/* Connects from ns (< 0: the host) to addr:port within 2 s and reads what the listener says into out. */
+static bool reach(int ns, const char *addr, uint16_t port, char *out, size_t len)
+{
+        int p[2];
+        ssize_t n;
+        pid_t pid;
+
+        if (pipe(p) < 0)
+                exit(2);
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0) {
+                struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+                struct timeval tv = { .tv_sec = 2 };
+                char buf[64];
+                int s;
+
+                alarm(4);
+                if (ns >= 0 && setns(ns, CLONE_NEWNET) < 0)
+                        _exit(1);
+                inet_pton(AF_INET, addr, &sa.sin_addr);
+                s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+                setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+                if (connect(s, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                        _exit(1);
+                n = read(s, buf, sizeof(buf));
+                if (n <= 0 || write(p[1], buf, (size_t) n) != n)
+                        _exit(1);
+                _exit(0);
+        }
+        close(p[1]);
+        n = read(p[0], out, len - 1);
+        out[n > 0 ? n : 0] = 0;
+        close(p[0]);
+        waitpid(pid, NULL, 0);
+        return n > 0;
+}
+
+static void list(const char *what, char *buf, size_t len)
+{
+        tn_run(-1, buf, len, "nft list %s", what);
+}
+
+static struct net_nft_network nets[1];
+static struct net_nft_forward fws[3];
+
+static struct net_nft_ruleset nat_ruleset(size_t n_forwards)
+{
+        const char *to[] = { "10.77.0.2", "10.77.0.3", "10.77.0.3" };
+
+        nets[0] = (struct net_nft_network) { .bridge = "br0", .has_subnet4 = true, .nat = true };
+        net_cidr_parse("10.77.0.0/24", true, &nets[0].subnet4, NULL);
+        for (int i = 0; i < 3; i++) {
+                fws[i] = (struct net_nft_forward) { .proto = IPPROTO_TCP, .port = (uint16_t) (8080 + i), .to_port = 80,
+                                                    .bridge = "br0" };
+                inet_pton(AF_INET, to[i], &fws[i].to);
+        }
+        return (struct net_nft_ruleset) { .networks = nets, .n_networks = 1, .forwards = fws, .n_forwards = n_forwards };
+}
+
+static void contains(const char *hay, const char *needle, const char *what)
+{
+        if (!tap_ok(strstr(hay, needle) != NULL, "%s", what))
+                tap_diag("'%s' not in:\n%s", needle, hay);
+}
+
+static void test_nat_forwards(void)
+{
+        struct net_nft_ruleset rs = nat_ruleset(1);
+        struct bv_error err = { 0 };
+        struct net_nft *nft = NULL, *nft2 = NULL;
+        char again[sizeof(listing)], foreign[4096], out[64];
+        pid_t pid;
+
+        tn_run(-1, NULL, 0, "nft add table inet foreign && nft add chain inet foreign c && "
+                            "nft add rule inet foreign c tcp dport 9 counter accept");
+        list("table inet foreign", foreign, sizeof(foreign));
+
+        tap_is_int(net_nft_new(-1, T, &nft, &err), 0, "net_nft_new");
+        if (!tap_is_int(net_nft_apply(nft, &rs, &err), 0, "apply a NAT network with one forward"))
+                tap_diag("%s", err.msg);
+        list("table inet " T, listing, sizeof(listing));
+        contains(listing, "ip saddr 10.77.0.0/24 oifname != \"br0\" masquerade", "nft: masquerade of 10.77.0.0/24");
+        contains(listing, "fib daddr type local tcp dport 8080 dnat ip to 10.77.0.2:80", "nft: DNAT of tcp 8080 in prerouting");
+        contains(listing, "type nat hook output", "nft: an output nat chain (hairpin from the host)");
+        contains(listing, "ct status dnat masquerade", "nft: hairpin masquerade");
+
+        tap_is_int(net_nft_apply(nft, &rs, &err), 0, "apply the same ruleset again");
+        list("table inet " T, again, sizeof(again));
+        tap_is_str(again, listing, "nft: identical listing after applying again");
+        tap_is_int(net_nft_new(-1, T, &nft2, &err), 0, "a second net_nft (a restarted daemon)");
+        tap_is_int(net_nft_apply(nft2, &rs, &err), 0, "it applies the same ruleset");
+        list("table inet " T, again, sizeof(again));
+        tap_is_str(again, listing, "nft: identical listing from the new net_nft");
+
+        pid = serve(ns_up, 7000);
+        tap_ok(reach(ns_i1, "192.0.2.2", 7000, out, sizeof(out)), "instance reaches upstream");
+        tap_is_str(out, "192.0.2.1", "upstream sees the host's address");
+        unserve(pid);
+
+        pid = serve(ns_i1, 80);
+        tap_ok(reach(ns_up, "192.0.2.1", 8080, out, sizeof(out)), "upstream reaches the instance through tcp 8080");
+        tap_is_str(out, "192.0.2.2", "the instance sees the upstream address");
+        unserve(pid);
+        pid = serve(ns_i1, 80);
+        tap_ok(reach(-1, "192.0.2.1", 8080, out, sizeof(out)), "the host reaches the instance through the forward (hairpin)");
+        unserve(pid);
+
+        /* One more forward: appended to what nft holds; the listing is what a full apply gives. */
+        rs = nat_ruleset(2);
+        tap_is_int(net_nft_apply(nft, &rs, &err), 0, "add a second forward");
+        list("table inet " T, listing, sizeof(listing));
+        contains(listing, "tcp dport 8081 dnat ip to 10.77.0.3:80", "nft: the second forward");
+        tap_is_int(net_nft_apply(nft2, &rs, &err), 0, "the other net_nft applies the same (a full replace)");
+        list("table inet " T, again, sizeof(again));
+        tap_is_str(again, listing, "nft: appending gives the listing of a full apply");
+        /* nft2 changed the ruleset: nft's append must notice and replace. */
+        rs = nat_ruleset(3);
+        tap_is_int(net_nft_apply(nft, &rs, &err), 0, "add a third forward after another net_nft's commit");
+        list("table inet " T, listing, sizeof(listing));
+        contains(listing, "tcp dport 8082 dnat ip to 10.77.0.3:80", "nft: the third forward");
+        {
+                int n = 0;
+                for (const char *p = listing; (p = strstr(p, "dport 8081")); p++)
+                        n++;
+                tap_is_int(n, 2, "nft: forward 8081 once in prerouting and once in output (no duplicate)");
+        }
+
+        rs = nat_ruleset(0);
+        tap_is_int(net_nft_apply(nft, &rs, &err), 0, "remove the forwards");
+        pid = serve(ns_i1, 80);
+        tap_ok(!reach(ns_up, "192.0.2.1", 8080, out, sizeof(out)), "tcp 8080 is closed again");
+        unserve(pid);
+
+        tap_is_int(net_nft_remove(nft, &err), 0, "remove the tables");
+        tap_ok(tn_run(-1, NULL, 0, "nft list table inet " T) != 0, "nft: inet " T " is gone");
+        tap_ok(tn_run(-1, NULL, 0, "nft list table bridge " T) != 0, "nft: bridge " T " is gone");
+        tap_is_int(net_nft_remove(nft, &err), 0, "removing absent tables is fine");
+        list("table inet foreign", again, sizeof(again));
+        tap_is_str(again, foreign, "nft: the foreign table is untouched");
+        net_nft_free(nft);
+        net_nft_free(nft2);
+}
+
+static void test_refusals(void)
+{
+        struct net_nft_ruleset rs = nat_ruleset(2);
+        struct net_nft_rule rule = { .in = true, .proto = 0, .port_lo = 80 };
+        struct net_nft_group g = { .name = "g", .rules = &rule, .n_rules = 1 };
+        struct net_nft_port port = { .ifname = "vi1", .mac = { 2, 1 }, .group = "nope" };
+        struct bv_error err = { 0 };
+        struct net_nft *nft = NULL;
+        char before[sizeof(listing)];
+
+        net_nft_new(-1, T, &nft, &err);
+        net_nft_apply(nft, &rs, &err);
+        list("ruleset", before, sizeof(before));
+
+        rs.n_groups = 1;
+        rs.groups = &g;
+        tap_is_int(net_nft_apply(nft, &rs, &err), -EINVAL, "rule with a port and proto any: refused");
+        tap_diag("%s", err.msg);
+        rule.proto = IPPROTO_TCP;
+        rs.n_ports = 1;
+        rs.ports = &port;
+        tap_is_int(net_nft_apply(nft, &rs, &err), -EINVAL, "port naming an unknown group: refused");
+        tap_diag("%s", err.msg);
+        rs = nat_ruleset(2);
+        fws[1].port = 8080;
+        tap_is_int(net_nft_apply(nft, &rs, &err), -EINVAL, "duplicate forward: refused");
+        tap_diag("%s", err.msg);
+        rs = nat_ruleset(2);
+        fws[1].port = 0;
+        tap_is_int(net_nft_apply(nft, &rs, &err), -EINVAL, "forward port 0: refused");
+        rs = nat_ruleset(2);
+        nets[0].bridge = "br0/x";
+        tap_is_int(net_nft_apply(nft, &rs, &err), -EINVAL, "bad bridge name: refused");
+        list("ruleset", listing, sizeof(listing));
+        tap_is_str(listing, before, "nft list ruleset: unchanged by the refusals");
+        tap_is_int(net_nft_new(-1, "bad.name", &nft, &err), -EINVAL, "bad table name: refused");
+        net_nft_remove(nft, NULL);
+        net_nft_free(nft);
+}
+
+static void body(void)
+{
+        struct net_bridge_opts bo = { .up = true };
+        struct net_veth_opts vo = { .peer = "eth0", .up = true, .peer_up = true };
+        struct bv_error err = { 0 };
+        struct net_ctx *up = NULL;
+
+        if (system("nft --version >/dev/null 2>&1") != 0)
+                tap_skip_all("nft (Debian package nftables) is missing");
+        tap_is_int(net_ctx_new(-1, &ctx, &err), 0, "netlink context");
+        tn_run(-1, NULL, 0, "echo 1 > /proc/sys/net/ipv4/ip_forward; ip link set lo up");
+        tap_is_int(net_link_add_bridge(ctx, "br0", &bo, &err), 0, "bridge br0");
+        net_addr_add(ctx, "br0", "10.77.0.1/24", &err);
+        ns_i1 = attach("vi1", "10.77.0.2/24", "10.77.0.1");
+        ns_i2 = attach("vi2", "10.77.0.3/24", "10.77.0.1");
+        ns_up = tn_ns_new();
+        vo.peer_netns_fd = ns_up;
+        if (net_link_add_veth(ctx, "up0", &vo, &err) < 0 || net_addr_add(ctx, "up0", "192.0.2.1/24", &err) < 0 ||
+            net_ctx_new(ns_up, &up, &err) < 0 || net_addr_add(up, "eth0", "192.0.2.2/24", &err) < 0)
+                tap_diag("upstream: %s", err.msg);
+        net_ctx_free(up);
+
+        test_nat_forwards();
+        test_refusals();
+        net_ctx_free(ctx);
+}
+
+int main(void)
+{
+        tn_main_in_netns(body);
+}
