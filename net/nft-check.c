@@ -105,18 +105,20 @@ static int check_forwards(const struct net_nft_ruleset *rs, struct bv_error *err
         for (size_t i = 0; i < rs->n_forwards; i++) {
                 const struct net_nft_forward *f = &rs->forwards[i];
 
-                nft_forward_format(f, a, sizeof(a));
                 if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
                         return bv_error_set(err, EINVAL, "Port forward %zu: the protocol must be tcp or udp", i);
                 if (f->port == 0 || f->to_port == 0)
-                        return bv_error_set(err, EINVAL, "Port forward '%s': ports must be 1-65535", a);
+                        return bv_error_set(err, EINVAL, "Port forward '%s': ports must be 1-65535",
+                                            nft_forward_format(f, a, sizeof(a)));
                 if (!f->bridge || !find_network(rs, f->bridge))
-                        return bv_error_set(err, EINVAL, "Port forward '%s': '%s' is not a network of the ruleset", a,
+                        return bv_error_set(err, EINVAL, "Port forward '%s': '%s' is not a network of the ruleset",
+                                            nft_forward_format(f, a, sizeof(a)),
                                             f->bridge ? f->bridge : "");
                 for (size_t j = 0; j < i; j++)
                         if (forwards_clash(&rs->forwards[j], f))
                                 return bv_error_set(err, EINVAL, "Port forward '%s' clashes with '%s', which forwards the same port",
-                                                    a, nft_forward_format(&rs->forwards[j], b, sizeof(b)));
+                                                    nft_forward_format(f, a, sizeof(a)),
+                                                    nft_forward_format(&rs->forwards[j], b, sizeof(b)));
         }
         return 0;
 }

@@ -55,8 +55,10 @@ static void forward_text(FILE *f, const char *chain, size_t i, bool add)
         char to[INET_ADDRSTRLEN];
 
         inet_ntop(AF_INET, &fws[i].to, to, sizeof(to));
-        fprintf(f, "%s%s meta nfproto ipv4 fib daddr type local %stcp dport %u dnat ip to %s:80\n",
-                add ? "add rule inet bvnft " : "\t\t", chain, strcmp(chain, "output") == 0 ? "ip daddr != 127.0.0.0/8 " : "",
+        if (add)
+                fprintf(f, "add rule inet bvnft %s ", chain);
+        fprintf(f, "%smeta nfproto ipv4 fib daddr type local %stcp dport %u dnat ip to %s:80\n",
+                add ? "" : "\t\t", strcmp(chain, "output") == 0 ? "ip daddr != 127.0.0.0/8 " : "",
                 fws[i].port, to);
 }
 

@@ -275,6 +275,188 @@ static void test_refusals(void)
         net_nft_free(nft);
 }
 
+/* Receives UDP on port 9999 in ns for 1.5 s, after sender() ran; returns what arrived, joined by ','. */
+static void udp_sink(int ns, void (*sender)(void), char *out, size_t len)
+{
+        int p[2];
+        char c;
+        pid_t pid;
+
+        if (pipe(p) < 0)
+                exit(2);
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0) {
+                struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(9999) };
+                char got[256] = "", buf[64];
+                uint64_t end;
+                int s;
+
+                if (setns(ns, CLONE_NEWNET) < 0)
+                        _exit(1);
+                s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                if (bind(s, (struct sockaddr *) &sa, sizeof(sa)) < 0 || write(p[1], "R", 1) != 1)
+                        _exit(1);
+                end = bv_now_usec() + 1500000;
+                while (bv_now_usec() < end) {
+                        struct pollfd pfd = { .fd = s, .events = POLLIN };
+                        ssize_t n;
+                        if (poll(&pfd, 1, 100) <= 0)
+                                continue;
+                        n = recv(s, buf, sizeof(buf) - 1, 0);
+                        if (n <= 0)
+                                continue;
+                        buf[n] = 0;
+                        snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", *got ? "," : "", buf);
+                }
+                if (write(p[1], got, strlen(got)) < 0)
+                        _exit(1);
+                _exit(0);
+        }
+        close(p[1]);
+        if (read(p[0], &c, 1) != 1)
+                tap_diag("udp sink did not start");
+        sender();
+        ssize_t n = read(p[0], out, len - 1);
+        out[n > 0 ? n : 0] = 0;
+        close(p[0]);
+        waitpid(pid, NULL, 0);
+}
+
+/* From instance 1: one raw UDP datagram to 10.77.0.3:9999 from src, carrying text. */
+static void raw_send(const char *src, const char *text)
+{
+        pid_t pid;
+
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0) {
+                struct sockaddr_in dst = { .sin_family = AF_INET };
+                unsigned char pkt[128] = { 0 };
+                struct iphdr *ip = (struct iphdr *) pkt;
+                struct udphdr *udp = (struct udphdr *) (pkt + sizeof(*ip));
+                size_t tl = strlen(text), len = sizeof(*ip) + sizeof(*udp) + tl;
+                int s;
+
+                if (setns(ns_i1, CLONE_NEWNET) < 0)
+                        _exit(1);
+                inet_pton(AF_INET, "10.77.0.3", &dst.sin_addr);
+                ip->version = 4;
+                ip->ihl = 5;
+                ip->ttl = 64;
+                ip->protocol = IPPROTO_UDP;
+                ip->tot_len = htons((uint16_t) len);
+                inet_pton(AF_INET, src, &ip->saddr);
+                ip->daddr = dst.sin_addr.s_addr;
+                udp->source = htons(5555);
+                udp->dest = htons(9999);
+                udp->len = htons((uint16_t) (sizeof(*udp) + tl));
+                memcpy(pkt + sizeof(*ip) + sizeof(*udp), text, tl);     /* checksum 0: none (IPv4) */
+                s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+                if (s < 0 || sendto(s, pkt, len, 0, (struct sockaddr *) &dst, sizeof(dst)) < 0)
+                        _exit(1);
+                _exit(0);
+        }
+        waitpid(pid, NULL, 0);
+}
+
+static void send_both(void)
+{
+        raw_send("10.77.0.99", "spoofed");
+        raw_send("10.77.0.2", "legit");
+}
+
+static void test_antispoof(void)
+{
+        struct net_nft_ruleset rs = nat_ruleset(0);
+        struct in_addr ip;
+        struct net_nft_port port = { .ifname = "vi1", .ip4 = &ip, .n_ip4 = 1, .antispoof = true };
+        struct bv_error err = { 0 };
+        struct net_ctx *inner = NULL;
+        struct net_link l = { 0 };
+        struct net_nft *nft = NULL;
+        char got[256];
+
+        net_ctx_new(ns_i1, &inner, &err);
+        net_link_get(inner, "eth0", &l, &err);
+        net_ctx_free(inner);
+        memcpy(port.mac, l.mac, 6);
+        inet_pton(AF_INET, "10.77.0.2", &ip);
+        tn_run(ns_i1, NULL, 0, "ping -c1 -W2 10.77.0.3");       /* ARP resolved before counting */
+        udp_sink(ns_i2, send_both, got, sizeof(got));
+        tap_is_str(got, "spoofed,legit", "without anti-spoofing both raw datagrams arrive");
+
+        rs.ports = &port;
+        rs.n_ports = 1;
+        net_nft_new(-1, T, &nft, &err);
+        if (!tap_is_int(net_nft_apply(nft, &rs, &err), 0, "apply anti-spoofing on vi1"))
+                tap_diag("%s", err.msg);
+        list("table bridge " T, listing, sizeof(listing));
+        contains(listing, "ip saddr 10.77.0.2 return", "nft: vi1 may send from 10.77.0.2");
+        udp_sink(ns_i2, send_both, got, sizeof(got));
+        tap_is_str(got, "legit", "with anti-spoofing the spoofed source is dropped, the real one arrives");
+        tap_is_int(tn_run(ns_i1, NULL, 0, "ping -c1 -W2 10.77.0.3"), 0, "instance 1 still pings instance 2 (ARP passes)");
+        tn_run(ns_i1, NULL, 0, "ip link set eth0 address 02:00:00:00:00:99");
+        tn_run(ns_i1, NULL, 0, "ip neigh flush all");
+        tap_ok(tn_run(ns_i1, NULL, 0, "ping -c1 -W1 10.77.0.3") != 0, "with another MAC instance 1 cannot reach anyone");
+        {
+                char mac[32];
+                snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", l.mac[0], l.mac[1], l.mac[2], l.mac[3],
+                         l.mac[4], l.mac[5]);
+                tn_run(ns_i1, NULL, 0, "ip link set eth0 address %s", mac);
+        }
+        net_nft_remove(nft, NULL);
+        net_nft_free(nft);
+}
+
+static void test_firewall(void)
+{
+        struct net_nft_ruleset rs = nat_ruleset(0);
+        struct net_nft_rule rule = { .in = true, .proto = IPPROTO_TCP, .port_lo = 80 };
+        struct net_nft_group g = { .name = "web", .default_in_accept = true, .default_out_accept = true,
+                                   .rules = &rule, .n_rules = 1 };
+        struct net_nft_port port = { .ifname = "vi2", .group = "web" };
+        struct bv_error err = { 0 };
+        struct net_nft *nft = NULL;
+        char out[64];
+        pid_t pid;
+
+        rs.groups = &g;
+        rs.n_groups = 1;
+        rs.ports = &port;
+        rs.n_ports = 1;
+        net_nft_new(-1, T, &nft, &err);
+        if (!tap_is_int(net_nft_apply(nft, &rs, &err), 0, "apply group 'web' (drop inbound tcp 80) on vi2"))
+                tap_diag("%s", err.msg);
+        tap_diag("firewall groups are %s here", net_nft_stateful(nft) ? "stateful (bridge conntrack)" : "stateless (no nf_conntrack_bridge)");
+        list("table bridge " T, listing, sizeof(listing));
+        contains(listing, "dport 80 drop", "nft: in-web drops dport 80");
+        contains(listing, "oifname \"vi2\" jump in-web", "nft: traffic to vi2 goes through in-web");
+        pid = serve(ns_i2, 80);
+        tap_ok(!reach(ns_i1, "10.77.0.3", 80, out, sizeof(out)), "instance 1 cannot reach instance 2's tcp 80");
+        unserve(pid);
+        pid = serve(ns_i2, 81);
+        tap_ok(reach(ns_i1, "10.77.0.3", 81, out, sizeof(out)), "instance 1 reaches instance 2's tcp 81");
+        unserve(pid);
+        tap_is_int(tn_run(ns_i1, NULL, 0, "ping -c1 -W2 10.77.0.3"), 0, "instance 1 pings instance 2 (ICMP allowed)");
+        pid = serve(ns_i1, 80);
+        tap_ok(reach(ns_i2, "10.77.0.2", 80, out, sizeof(out)), "instance 2 reaches instance 1's tcp 80 (replies pass)");
+        unserve(pid);
+
+        g.default_in_accept = false;
+        rule.accept = true;
+        tap_is_int(net_nft_apply(nft, &rs, &err), 0, "group 'web': accept inbound tcp 80, drop the rest");
+        pid = serve(ns_i2, 80);
+        tap_ok(reach(ns_i1, "10.77.0.3", 80, out, sizeof(out)), "instance 1 reaches instance 2's tcp 80");
+        unserve(pid);
+        pid = serve(ns_i2, 81);
+        tap_ok(!reach(ns_i1, "10.77.0.3", 81, out, sizeof(out)), "instance 1 cannot reach instance 2's tcp 81");
+        unserve(pid);
+        tap_ok(tn_run(ns_i1, NULL, 0, "ping -c1 -W1 10.77.0.3") != 0, "ping to instance 2 is dropped by default");
+        net_nft_remove(nft, NULL);
+        net_nft_free(nft);
+}
+
 static void body(void)
 {
         struct net_bridge_opts bo = { .up = true };
@@ -299,6 +481,8 @@ static void body(void)
 
         test_nat_forwards();
         test_refusals();
+        test_firewall();
+        test_antispoof();
         net_ctx_free(ctx);
 }
 
