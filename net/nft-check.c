@@ -28,7 +28,7 @@ static const char *proto_name(int proto)
         return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : proto == IPPROTO_ICMP ? "icmp" : "any";
 }
 
-const char *nft_forward_format(const struct net_nft_forward *f, char *buf, size_t len)
+const char *net_nft_forward_format(const struct net_nft_forward *f, char *buf, size_t len)
 {
         char l[INET_ADDRSTRLEN] = "*", t[INET_ADDRSTRLEN];
 
@@ -39,7 +39,7 @@ const char *nft_forward_format(const struct net_nft_forward *f, char *buf, size_
         return buf;
 }
 
-bool nft_forward_equal(const struct net_nft_forward *a, const struct net_nft_forward *b)
+bool net_nft_forward_equal(const struct net_nft_forward *a, const struct net_nft_forward *b)
 {
         return a->proto == b->proto && a->port == b->port && a->has_listen == b->has_listen &&
                (!a->has_listen || a->listen.s_addr == b->listen.s_addr) && a->to.s_addr == b->to.s_addr &&
@@ -109,16 +109,16 @@ static int check_forwards(const struct net_nft_ruleset *rs, struct bv_error *err
                         return bv_error_set(err, EINVAL, "Port forward %zu: the protocol must be tcp or udp", i);
                 if (f->port == 0 || f->to_port == 0)
                         return bv_error_set(err, EINVAL, "Port forward '%s': ports must be 1-65535",
-                                            nft_forward_format(f, a, sizeof(a)));
+                                            net_nft_forward_format(f, a, sizeof(a)));
                 if (!f->bridge || !find_network(rs, f->bridge))
                         return bv_error_set(err, EINVAL, "Port forward '%s': '%s' is not a network of the ruleset",
-                                            nft_forward_format(f, a, sizeof(a)),
+                                            net_nft_forward_format(f, a, sizeof(a)),
                                             f->bridge ? f->bridge : "");
                 for (size_t j = 0; j < i; j++)
                         if (forwards_clash(&rs->forwards[j], f))
                                 return bv_error_set(err, EINVAL, "Port forward '%s' clashes with '%s', which forwards the same port",
-                                                    nft_forward_format(f, a, sizeof(a)),
-                                                    nft_forward_format(&rs->forwards[j], b, sizeof(b)));
+                                                    net_nft_forward_format(f, a, sizeof(a)),
+                                                    net_nft_forward_format(&rs->forwards[j], b, sizeof(b)));
         }
         return 0;
 }
@@ -234,7 +234,7 @@ static void key_str(struct key *k, const char *s)
 
 #define KEY_VAL(k, v) key_put((k), &(v), sizeof(v))
 
-int nft_ruleset_key(const struct net_nft_ruleset *rs, char **ret, size_t *ret_len)
+int net_nft_ruleset_key(const struct net_nft_ruleset *rs, char **ret, size_t *ret_len)
 {
         struct key k = { 0 };
 

@@ -58,7 +58,7 @@ static void batch_next(struct nft_batch *b)
                 b->error = -ENOMEM;
 }
 
-int nft_batch_init(struct nft_batch *b, uint32_t seq, uint32_t genid)
+int net_nft_batch_init(struct nft_batch *b, uint32_t seq, uint32_t genid)
 {
         struct nlmsghdr *nlh;
 
@@ -76,7 +76,7 @@ int nft_batch_init(struct nft_batch *b, uint32_t seq, uint32_t genid)
         return b->error;
 }
 
-void nft_batch_finish(struct nft_batch *b)
+void net_nft_batch_finish(struct nft_batch *b)
 {
         if (!batch_note(b, "end the batch", NULL, SIZE_MAX))
                 return;
@@ -84,7 +84,7 @@ void nft_batch_finish(struct nft_batch *b)
         batch_next(b);
 }
 
-void nft_batch_clear(struct nft_batch *b)
+void net_nft_batch_clear(struct nft_batch *b)
 {
         if (b->b)
                 nftnl_batch_free(b->b);
@@ -92,7 +92,7 @@ void nft_batch_clear(struct nft_batch *b)
         *b = (struct nft_batch) { 0 };
 }
 
-void nft_batch_table(struct nft_batch *b, uint16_t type, int family, const char *table)
+void net_nft_batch_table(struct nft_batch *b, uint16_t type, int family, const char *table)
 {
         struct nftnl_table *t;
         struct nlmsghdr *nlh;
@@ -113,7 +113,7 @@ void nft_batch_table(struct nft_batch *b, uint16_t type, int family, const char 
         batch_next(b);
 }
 
-void nft_batch_chain(struct nft_batch *b, int family, const char *table, const char *chain, const char *type,
+void net_nft_batch_chain(struct nft_batch *b, int family, const char *table, const char *chain, const char *type,
                      int hook, int prio)
 {
         struct nftnl_chain *c;
@@ -142,7 +142,7 @@ void nft_batch_chain(struct nft_batch *b, int family, const char *table, const c
         batch_next(b);
 }
 
-void nft_rb_start(struct nft_rb *rb, int family, const char *table, const char *chain)
+void net_nft_rb_start(struct nft_rb *rb, int family, const char *table, const char *chain)
 {
         rb->oom = false;
         rb->rule = nftnl_rule_alloc();
@@ -154,7 +154,7 @@ void nft_rb_start(struct nft_rb *rb, int family, const char *table, const char *
         nftnl_rule_set_u32(rb->rule, NFTNL_RULE_FAMILY, (uint32_t) family);
 }
 
-void nft_rb_put(struct nft_batch *b, struct nft_rb *rb, const char *what, const char *name, size_t index)
+void net_nft_rb_put(struct nft_batch *b, struct nft_rb *rb, const char *what, const char *name, size_t index)
 {
         struct nlmsghdr *nlh;
 
@@ -196,7 +196,7 @@ static void expr_add(struct nft_rb *rb, struct nftnl_expr *e, bool ok)
         nftnl_rule_add_expr(rb->rule, e);
 }
 
-void nft_e_meta(struct nft_rb *rb, uint32_t key)
+void net_nft_e_meta(struct nft_rb *rb, uint32_t key)
 {
         struct nftnl_expr *e = expr_new(rb, "meta");
 
@@ -207,7 +207,7 @@ void nft_e_meta(struct nft_rb *rb, uint32_t key)
         expr_add(rb, e, true);
 }
 
-void nft_e_cmp(struct nft_rb *rb, uint32_t op, const void *data, size_t len)
+void net_nft_e_cmp(struct nft_rb *rb, uint32_t op, const void *data, size_t len)
 {
         struct nftnl_expr *e = expr_new(rb, "cmp");
 
@@ -218,7 +218,7 @@ void nft_e_cmp(struct nft_rb *rb, uint32_t op, const void *data, size_t len)
         expr_add(rb, e, nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, (uint32_t) len) == 0);
 }
 
-void nft_e_payload(struct nft_rb *rb, uint32_t base, uint32_t offset, uint32_t len)
+void net_nft_e_payload(struct nft_rb *rb, uint32_t base, uint32_t offset, uint32_t len)
 {
         struct nftnl_expr *e = expr_new(rb, "payload");
 
@@ -246,7 +246,7 @@ static void e_and(struct nft_rb *rb, const void *mask, size_t len)
                         nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, (uint32_t) len) == 0);
 }
 
-void nft_e_ct(struct nft_rb *rb, uint32_t key)
+void net_nft_e_ct(struct nft_rb *rb, uint32_t key)
 {
         struct nftnl_expr *e = expr_new(rb, "ct");
 
@@ -257,7 +257,7 @@ void nft_e_ct(struct nft_rb *rb, uint32_t key)
         expr_add(rb, e, true);
 }
 
-void nft_e_verdict(struct nft_rb *rb, int verdict, const char *chain)
+void net_nft_e_verdict(struct nft_rb *rb, int verdict, const char *chain)
 {
         struct nftnl_expr *e = expr_new(rb, "immediate");
 
@@ -279,7 +279,7 @@ static void e_imm(struct nft_rb *rb, uint32_t reg, const void *data, size_t len)
         expr_add(rb, e, nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, (uint32_t) len) == 0);
 }
 
-void nft_e_dnat4(struct nft_rb *rb, struct in_addr to, uint16_t port)
+void net_nft_e_dnat4(struct nft_rb *rb, struct in_addr to, uint16_t port)
 {
         uint16_t be = htons(port);
         struct nftnl_expr *e;
@@ -297,7 +297,7 @@ void nft_e_dnat4(struct nft_rb *rb, struct in_addr to, uint16_t port)
         expr_add(rb, e, true);
 }
 
-void nft_e_masq(struct nft_rb *rb)
+void net_nft_e_masq(struct nft_rb *rb)
 {
         struct nftnl_expr *e = expr_new(rb, "masq");
 
@@ -305,37 +305,37 @@ void nft_e_masq(struct nft_rb *rb)
                 expr_add(rb, e, true);
 }
 
-void nft_m_meta_u8(struct nft_rb *rb, uint32_t key, uint8_t v)
+void net_nft_m_meta_u8(struct nft_rb *rb, uint32_t key, uint8_t v)
 {
-        nft_e_meta(rb, key);
-        nft_e_cmp(rb, NFT_CMP_EQ, &v, sizeof(v));
+        net_nft_e_meta(rb, key);
+        net_nft_e_cmp(rb, NFT_CMP_EQ, &v, sizeof(v));
 }
 
-void nft_m_meta_be16(struct nft_rb *rb, uint32_t key, uint16_t v)
+void net_nft_m_meta_be16(struct nft_rb *rb, uint32_t key, uint16_t v)
 {
         uint16_t be = htons(v);
 
-        nft_e_meta(rb, key);
-        nft_e_cmp(rb, NFT_CMP_EQ, &be, sizeof(be));
+        net_nft_e_meta(rb, key);
+        net_nft_e_cmp(rb, NFT_CMP_EQ, &be, sizeof(be));
 }
 
-void nft_m_ifname(struct nft_rb *rb, uint32_t key, const char *name, bool eq)
+void net_nft_m_ifname(struct nft_rb *rb, uint32_t key, const char *name, bool eq)
 {
         char buf[IFNAMSIZ] = { 0 };
 
         /* The kernel compares the whole zero-padded IFNAMSIZ field, as nft does. */
         strncpy(buf, name, sizeof(buf) - 1);
-        nft_e_meta(rb, key);
-        nft_e_cmp(rb, eq ? NFT_CMP_EQ : NFT_CMP_NEQ, buf, sizeof(buf));
+        net_nft_e_meta(rb, key);
+        net_nft_e_cmp(rb, eq ? NFT_CMP_EQ : NFT_CMP_NEQ, buf, sizeof(buf));
 }
 
-void nft_m_bytes(struct nft_rb *rb, uint32_t base, uint32_t offset, const void *v, size_t len, bool eq)
+void net_nft_m_bytes(struct nft_rb *rb, uint32_t base, uint32_t offset, const void *v, size_t len, bool eq)
 {
-        nft_e_payload(rb, base, offset, (uint32_t) len);
-        nft_e_cmp(rb, eq ? NFT_CMP_EQ : NFT_CMP_NEQ, v, len);
+        net_nft_e_payload(rb, base, offset, (uint32_t) len);
+        net_nft_e_cmp(rb, eq ? NFT_CMP_EQ : NFT_CMP_NEQ, v, len);
 }
 
-void nft_m_cidr(struct nft_rb *rb, uint32_t base, uint32_t offset, const struct net_cidr *c, bool eq)
+void net_nft_m_cidr(struct nft_rb *rb, uint32_t base, uint32_t offset, const struct net_cidr *c, bool eq)
 {
         size_t len = c->family == AF_INET ? 4 : 16;
         uint8_t mask[16] = { 0 }, addr[16];
@@ -344,46 +344,46 @@ void nft_m_cidr(struct nft_rb *rb, uint32_t base, uint32_t offset, const struct 
                 mask[i / 8] |= (uint8_t) (0x80 >> (i % 8));
         for (size_t i = 0; i < len; i++)
                 addr[i] = c->addr.bytes[i] & mask[i];
-        nft_e_payload(rb, base, offset, (uint32_t) len);
+        net_nft_e_payload(rb, base, offset, (uint32_t) len);
         if (c->prefixlen < len * 8)
                 e_and(rb, mask, len);
-        nft_e_cmp(rb, eq ? NFT_CMP_EQ : NFT_CMP_NEQ, addr, len);
+        net_nft_e_cmp(rb, eq ? NFT_CMP_EQ : NFT_CMP_NEQ, addr, len);
 }
 
-void nft_m_port_range(struct nft_rb *rb, uint32_t offset, uint16_t lo, uint16_t hi)
+void net_nft_m_port_range(struct nft_rb *rb, uint32_t offset, uint16_t lo, uint16_t hi)
 {
         uint16_t blo = htons(lo), bhi = htons(hi);
 
-        nft_e_payload(rb, NFT_PAYLOAD_TRANSPORT_HEADER, offset, 2);
+        net_nft_e_payload(rb, NFT_PAYLOAD_TRANSPORT_HEADER, offset, 2);
         if (lo == hi) {
-                nft_e_cmp(rb, NFT_CMP_EQ, &blo, 2);
+                net_nft_e_cmp(rb, NFT_CMP_EQ, &blo, 2);
                 return;
         }
-        nft_e_cmp(rb, NFT_CMP_GTE, &blo, 2);
-        nft_e_cmp(rb, NFT_CMP_LTE, &bhi, 2);
+        net_nft_e_cmp(rb, NFT_CMP_GTE, &blo, 2);
+        net_nft_e_cmp(rb, NFT_CMP_LTE, &bhi, 2);
 }
 
-void nft_m_u8_range(struct nft_rb *rb, uint32_t offset, uint8_t lo, uint8_t hi)
+void net_nft_m_u8_range(struct nft_rb *rb, uint32_t offset, uint8_t lo, uint8_t hi)
 {
-        nft_e_payload(rb, NFT_PAYLOAD_TRANSPORT_HEADER, offset, 1);
+        net_nft_e_payload(rb, NFT_PAYLOAD_TRANSPORT_HEADER, offset, 1);
         if (lo == hi) {
-                nft_e_cmp(rb, NFT_CMP_EQ, &lo, 1);
+                net_nft_e_cmp(rb, NFT_CMP_EQ, &lo, 1);
                 return;
         }
-        nft_e_cmp(rb, NFT_CMP_GTE, &lo, 1);
-        nft_e_cmp(rb, NFT_CMP_LTE, &hi, 1);
+        net_nft_e_cmp(rb, NFT_CMP_GTE, &lo, 1);
+        net_nft_e_cmp(rb, NFT_CMP_LTE, &hi, 1);
 }
 
-void nft_m_ct_any(struct nft_rb *rb, uint32_t key, uint32_t bits)
+void net_nft_m_ct_any(struct nft_rb *rb, uint32_t key, uint32_t bits)
 {
         uint32_t zero = 0;
 
-        nft_e_ct(rb, key);
+        net_nft_e_ct(rb, key);
         e_and(rb, &bits, sizeof(bits));
-        nft_e_cmp(rb, NFT_CMP_NEQ, &zero, sizeof(zero));
+        net_nft_e_cmp(rb, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
-void nft_m_fib_daddr_local(struct nft_rb *rb)
+void net_nft_m_fib_daddr_local(struct nft_rb *rb)
 {
         uint32_t local = RTN_LOCAL;
         struct nftnl_expr *e = expr_new(rb, "fib");
@@ -394,15 +394,15 @@ void nft_m_fib_daddr_local(struct nft_rb *rb)
         nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
         nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
         expr_add(rb, e, true);
-        nft_e_cmp(rb, NFT_CMP_EQ, &local, sizeof(local));
+        net_nft_e_cmp(rb, NFT_CMP_EQ, &local, sizeof(local));
 }
 
-void nft_m_tcp_not_syn(struct nft_rb *rb)
+void net_nft_m_tcp_not_syn(struct nft_rb *rb)
 {
         const uint8_t syn = 0x02, syn_ack = 0x12;
 
-        nft_m_meta_u8(rb, NFT_META_L4PROTO, IPPROTO_TCP);
-        nft_e_payload(rb, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1);
+        net_nft_m_meta_u8(rb, NFT_META_L4PROTO, IPPROTO_TCP);
+        net_nft_e_payload(rb, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1);
         e_and(rb, &syn_ack, 1);
-        nft_e_cmp(rb, NFT_CMP_NEQ, &syn, 1);
+        net_nft_e_cmp(rb, NFT_CMP_NEQ, &syn, 1);
 }

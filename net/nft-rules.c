@@ -31,7 +31,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 
 
-const char nft_what_forward[] = "add a rule of forward";
+const char net_nft_what_forward[] = "add a rule of forward";
 
 #define CHAIN_MAX 80            /* "spoof-" + a link name, "out-" + a group name */
 
@@ -43,14 +43,14 @@ static void masquerade(struct nft_batch *b, const char *table, const struct net_
 {
         struct nft_rb rb;
 
-        nft_rb_start(&rb, NFPROTO_INET, table, "postrouting");
-        nft_m_meta_u8(&rb, NFT_META_NFPROTO, NFPROTO_IPV4);
-        nft_m_cidr(&rb, NFT_PAYLOAD_NETWORK_HEADER, 12, &n->subnet4, true);
-        nft_m_ifname(&rb, NFT_META_OIFNAME, n->bridge, hairpin);
+        net_nft_rb_start(&rb, NFPROTO_INET, table, "postrouting");
+        net_nft_m_meta_u8(&rb, NFT_META_NFPROTO, NFPROTO_IPV4);
+        net_nft_m_cidr(&rb, NFT_PAYLOAD_NETWORK_HEADER, 12, &n->subnet4, true);
+        net_nft_m_ifname(&rb, NFT_META_OIFNAME, n->bridge, hairpin);
         if (hairpin)
-                nft_m_ct_any(&rb, NFT_CT_STATUS, IPS_DST_NAT);
-        nft_e_masq(&rb);
-        nft_rb_put(b, &rb, hairpin ? "add the hairpin masquerade of network" : "add the masquerade of network",
+                net_nft_m_ct_any(&rb, NFT_CT_STATUS, IPS_DST_NAT);
+        net_nft_e_masq(&rb);
+        net_nft_rb_put(b, &rb, hairpin ? "add the hairpin masquerade of network" : "add the masquerade of network",
                    n->bridge, i);
 }
 
@@ -65,12 +65,12 @@ static void forward_accept(struct nft_batch *b, const char *table, const struct 
         struct nft_rb rb;
 
         for (size_t k = 0; k < BV_ELEMENTSOF(rules); k++) {
-                nft_rb_start(&rb, NFPROTO_INET, table, "forward");
-                nft_m_ifname(&rb, rules[k].key, n->bridge, true);
+                net_nft_rb_start(&rb, NFPROTO_INET, table, "forward");
+                net_nft_m_ifname(&rb, rules[k].key, n->bridge, true);
                 if (rules[k].ct_key)
-                        nft_m_ct_any(&rb, rules[k].ct_key, rules[k].ct_bits);
-                nft_e_verdict(&rb, NF_ACCEPT, NULL);
-                nft_rb_put(b, &rb, "add a forward rule of network", n->bridge, i);
+                        net_nft_m_ct_any(&rb, rules[k].ct_key, rules[k].ct_bits);
+                net_nft_e_verdict(&rb, NF_ACCEPT, NULL);
+                net_nft_rb_put(b, &rb, "add a forward rule of network", n->bridge, i);
         }
 }
 
@@ -78,37 +78,37 @@ static void forward_accept(struct nft_batch *b, const char *table, const struct 
  * prerouting: `meta nfproto ipv4 (ip daddr LISTEN | fib daddr type local) PROTO dport PORT dnat ip to TO:TOPORT`
  * output:     the same, with `ip daddr != 127.0.0.0/8` after the fib match.
  */
-void nft_rules_forward(struct nft_batch *b, const char *table, const struct net_nft_forward *f, size_t index)
+void net_nft_rules_forward(struct nft_batch *b, const char *table, const struct net_nft_forward *f, size_t index)
 {
         static const struct net_cidr loopback = { .family = AF_INET, .prefixlen = 8, .addr.bytes = { 127 } };
         static const char *const chains[] = { "prerouting", "output" };
         struct nft_rb rb;
 
         for (size_t k = 0; k < BV_ELEMENTSOF(chains); k++) {
-                nft_rb_start(&rb, NFPROTO_INET, table, chains[k]);
-                nft_m_meta_u8(&rb, NFT_META_NFPROTO, NFPROTO_IPV4);
+                net_nft_rb_start(&rb, NFPROTO_INET, table, chains[k]);
+                net_nft_m_meta_u8(&rb, NFT_META_NFPROTO, NFPROTO_IPV4);
                 if (f->has_listen)
-                        nft_m_bytes(&rb, NFT_PAYLOAD_NETWORK_HEADER, 16, &f->listen.s_addr, 4, true);
+                        net_nft_m_bytes(&rb, NFT_PAYLOAD_NETWORK_HEADER, 16, &f->listen.s_addr, 4, true);
                 else {
-                        nft_m_fib_daddr_local(&rb);
+                        net_nft_m_fib_daddr_local(&rb);
                         if (k == 1)
-                                nft_m_cidr(&rb, NFT_PAYLOAD_NETWORK_HEADER, 16, &loopback, false);
+                                net_nft_m_cidr(&rb, NFT_PAYLOAD_NETWORK_HEADER, 16, &loopback, false);
                 }
-                nft_m_meta_u8(&rb, NFT_META_L4PROTO, (uint8_t) f->proto);
-                nft_m_port_range(&rb, 2, f->port, f->port);
-                nft_e_dnat4(&rb, f->to, f->to_port);
-                nft_rb_put(b, &rb, nft_what_forward, chains[k], index);
+                net_nft_m_meta_u8(&rb, NFT_META_L4PROTO, (uint8_t) f->proto);
+                net_nft_m_port_range(&rb, 2, f->port, f->port);
+                net_nft_e_dnat4(&rb, f->to, f->to_port);
+                net_nft_rb_put(b, &rb, net_nft_what_forward, chains[k], index);
         }
 }
 
-void nft_rules_inet(struct nft_batch *b, const char *table, const struct net_nft_ruleset *rs)
+void net_nft_rules_inet(struct nft_batch *b, const char *table, const struct net_nft_ruleset *rs)
 {
         if (rs->n_networks == 0)
                 return;
-        nft_batch_chain(b, NFPROTO_INET, table, "prerouting", "nat", NF_INET_PRE_ROUTING, -100);
-        nft_batch_chain(b, NFPROTO_INET, table, "output", "nat", NF_INET_LOCAL_OUT, -100);
-        nft_batch_chain(b, NFPROTO_INET, table, "postrouting", "nat", NF_INET_POST_ROUTING, 100);
-        nft_batch_chain(b, NFPROTO_INET, table, "forward", "filter", NF_INET_FORWARD, 0);
+        net_nft_batch_chain(b, NFPROTO_INET, table, "prerouting", "nat", NF_INET_PRE_ROUTING, -100);
+        net_nft_batch_chain(b, NFPROTO_INET, table, "output", "nat", NF_INET_LOCAL_OUT, -100);
+        net_nft_batch_chain(b, NFPROTO_INET, table, "postrouting", "nat", NF_INET_POST_ROUTING, 100);
+        net_nft_batch_chain(b, NFPROTO_INET, table, "forward", "filter", NF_INET_FORWARD, 0);
         for (size_t i = 0; i < rs->n_networks; i++) {
                 const struct net_nft_network *n = &rs->networks[i];
 
@@ -119,7 +119,7 @@ void nft_rules_inet(struct nft_batch *b, const char *table, const struct net_nft
                 forward_accept(b, table, n, i);
         }
         for (size_t i = 0; i < rs->n_forwards; i++)
-                nft_rules_forward(b, table, &rs->forwards[i], i);
+                net_nft_rules_forward(b, table, &rs->forwards[i], i);
 }
 
 /* ---- bridge TABLE: firewall groups ---- */
@@ -129,11 +129,11 @@ static void icmp_pass(struct nft_batch *b, const char *table, const char *chain,
 {
         struct nft_rb rb;
 
-        nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
-        nft_m_meta_u8(&rb, NFT_META_L4PROTO, l4);
-        nft_m_u8_range(&rb, 0, lo, hi);
-        nft_e_verdict(&rb, NFT_RETURN, NULL);
-        nft_rb_put(b, &rb, "add a fixed rule of group chain", chain, SIZE_MAX);
+        net_nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
+        net_nft_m_meta_u8(&rb, NFT_META_L4PROTO, l4);
+        net_nft_m_u8_range(&rb, 0, lo, hi);
+        net_nft_e_verdict(&rb, NFT_RETURN, NULL);
+        net_nft_rb_put(b, &rb, "add a fixed rule of group chain", chain, SIZE_MAX);
 }
 
 /* What passes every group in both directions before its rules. */
@@ -143,20 +143,20 @@ static void group_prologue(struct nft_batch *b, const char *table, const char *c
         struct nft_rb rb;
 
         /* `meta protocol != { ip, ip6 } return`: ARP is anti-spoofing's business. */
-        nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
-        nft_e_meta(&rb, NFT_META_PROTOCOL);
-        nft_e_cmp(&rb, NFT_CMP_NEQ, &ip, 2);
-        nft_e_cmp(&rb, NFT_CMP_NEQ, &ip6, 2);
-        nft_e_verdict(&rb, NFT_RETURN, NULL);
-        nft_rb_put(b, &rb, "add a fixed rule of group chain", chain, SIZE_MAX);
+        net_nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
+        net_nft_e_meta(&rb, NFT_META_PROTOCOL);
+        net_nft_e_cmp(&rb, NFT_CMP_NEQ, &ip, 2);
+        net_nft_e_cmp(&rb, NFT_CMP_NEQ, &ip6, 2);
+        net_nft_e_verdict(&rb, NFT_RETURN, NULL);
+        net_nft_rb_put(b, &rb, "add a fixed rule of group chain", chain, SIZE_MAX);
 
-        nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
+        net_nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
         if (stateful)   /* `ct state established,related return` */
-                nft_m_ct_any(&rb, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+                net_nft_m_ct_any(&rb, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
         else            /* `tcp flags & (syn|ack) != syn return`: rules judge a connection's first SYN */
-                nft_m_tcp_not_syn(&rb);
-        nft_e_verdict(&rb, NFT_RETURN, NULL);
-        nft_rb_put(b, &rb, "add a fixed rule of group chain", chain, SIZE_MAX);
+                net_nft_m_tcp_not_syn(&rb);
+        net_nft_e_verdict(&rb, NFT_RETURN, NULL);
+        net_nft_rb_put(b, &rb, "add a fixed rule of group chain", chain, SIZE_MAX);
         if (!stateful) {
                 /* Echo replies and errors (unreachable, time exceeded, parameter problem). */
                 icmp_pass(b, table, chain, IPPROTO_ICMP, 0, 0);
@@ -167,13 +167,13 @@ static void group_prologue(struct nft_batch *b, const char *table, const char *c
         }
 
         /* `meta protocol ip udp sport 67 udp dport 68 return` (in; 68 -> 67 out): DHCP. */
-        nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
-        nft_m_meta_be16(&rb, NFT_META_PROTOCOL, ETH_P_IP);
-        nft_m_meta_u8(&rb, NFT_META_L4PROTO, IPPROTO_UDP);
-        nft_m_port_range(&rb, 0, in ? 67 : 68, in ? 67 : 68);
-        nft_m_port_range(&rb, 2, in ? 68 : 67, in ? 68 : 67);
-        nft_e_verdict(&rb, NFT_RETURN, NULL);
-        nft_rb_put(b, &rb, "add a fixed rule of group chain", chain, SIZE_MAX);
+        net_nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
+        net_nft_m_meta_be16(&rb, NFT_META_PROTOCOL, ETH_P_IP);
+        net_nft_m_meta_u8(&rb, NFT_META_L4PROTO, IPPROTO_UDP);
+        net_nft_m_port_range(&rb, 0, in ? 67 : 68, in ? 67 : 68);
+        net_nft_m_port_range(&rb, 2, in ? 68 : 67, in ? 68 : 67);
+        net_nft_e_verdict(&rb, NFT_RETURN, NULL);
+        net_nft_rb_put(b, &rb, "add a fixed rule of group chain", chain, SIZE_MAX);
 
         /* `icmpv6 type 133-137 return`: router and neighbour solicitations and advertisements, redirects. */
         icmp_pass(b, table, chain, IPPROTO_ICMPV6, 133, 137);
@@ -186,19 +186,19 @@ static void group_rule(struct nft_batch *b, const char *table, const char *chain
         bool v4 = family == AF_INET;
         struct nft_rb rb;
 
-        nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
+        net_nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
         if (r->has_peer) {
-                nft_m_meta_be16(&rb, NFT_META_PROTOCOL, v4 ? ETH_P_IP : ETH_P_IPV6);
-                nft_m_cidr(&rb, NFT_PAYLOAD_NETWORK_HEADER, v4 ? (r->in ? 12 : 16) : (r->in ? 8 : 24), &r->peer,
+                net_nft_m_meta_be16(&rb, NFT_META_PROTOCOL, v4 ? ETH_P_IP : ETH_P_IPV6);
+                net_nft_m_cidr(&rb, NFT_PAYLOAD_NETWORK_HEADER, v4 ? (r->in ? 12 : 16) : (r->in ? 8 : 24), &r->peer,
                            true);
         }
         if (r->proto)
-                nft_m_meta_u8(&rb, NFT_META_L4PROTO,
+                net_nft_m_meta_u8(&rb, NFT_META_L4PROTO,
                               (uint8_t) (r->proto == IPPROTO_ICMP && !v4 ? IPPROTO_ICMPV6 : r->proto));
         if (r->port_lo)
-                nft_m_port_range(&rb, 2, r->port_lo, r->port_hi ? r->port_hi : r->port_lo);
-        nft_e_verdict(&rb, r->accept ? NFT_RETURN : NF_DROP, NULL);
-        nft_rb_put(b, &rb, "add rule of group chain", chain, index);
+                net_nft_m_port_range(&rb, 2, r->port_lo, r->port_hi ? r->port_hi : r->port_lo);
+        net_nft_e_verdict(&rb, r->accept ? NFT_RETURN : NF_DROP, NULL);
+        net_nft_rb_put(b, &rb, "add rule of group chain", chain, index);
 }
 
 static void group_chain(struct nft_batch *b, const char *table, const struct net_nft_group *g, bool in,
@@ -224,9 +224,9 @@ static void group_chain(struct nft_batch *b, const char *table, const struct net
                 }
         }
         if (!(in ? g->default_in_accept : g->default_out_accept)) {
-                nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
-                nft_e_verdict(&rb, NF_DROP, NULL);
-                nft_rb_put(b, &rb, "add the default of group chain", chain, SIZE_MAX);
+                net_nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
+                net_nft_e_verdict(&rb, NF_DROP, NULL);
+                net_nft_rb_put(b, &rb, "add the default of group chain", chain, SIZE_MAX);
         }
 }
 
@@ -238,17 +238,17 @@ static void spoof_rule(struct nft_batch *b, const char *table, const char *chain
 {
         struct nft_rb rb;
 
-        nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
-        nft_m_meta_be16(&rb, NFT_META_PROTOCOL, proto);
+        net_nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
+        net_nft_m_meta_be16(&rb, NFT_META_PROTOCOL, proto);
         if (v)
-                nft_m_bytes(&rb, NFT_PAYLOAD_NETWORK_HEADER, off, v, len, eq);
+                net_nft_m_bytes(&rb, NFT_PAYLOAD_NETWORK_HEADER, off, v, len, eq);
         if (dhcp) {
-                nft_m_meta_u8(&rb, NFT_META_L4PROTO, IPPROTO_UDP);
-                nft_m_port_range(&rb, 0, 68, 68);
-                nft_m_port_range(&rb, 2, 67, 67);
+                net_nft_m_meta_u8(&rb, NFT_META_L4PROTO, IPPROTO_UDP);
+                net_nft_m_port_range(&rb, 0, 68, 68);
+                net_nft_m_port_range(&rb, 2, 67, 67);
         }
-        nft_e_verdict(&rb, verdict, NULL);
-        nft_rb_put(b, &rb, "add an anti-spoofing rule of port", chain + strlen("spoof-"), SIZE_MAX);
+        net_nft_e_verdict(&rb, verdict, NULL);
+        net_nft_rb_put(b, &rb, "add an anti-spoofing rule of port", chain + strlen("spoof-"), SIZE_MAX);
 }
 
 static void spoof_chain(struct nft_batch *b, const char *table, const struct net_nft_port *p)
@@ -259,10 +259,10 @@ static void spoof_chain(struct nft_batch *b, const char *table, const struct net
 
         snprintf(chain, sizeof(chain), "spoof-%s", p->ifname);
         /* `ether saddr != MAC drop` */
-        nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
-        nft_m_bytes(&rb, NFT_PAYLOAD_LL_HEADER, 6, p->mac, 6, false);
-        nft_e_verdict(&rb, NF_DROP, NULL);
-        nft_rb_put(b, &rb, "add an anti-spoofing rule of port", p->ifname, SIZE_MAX);
+        net_nft_rb_start(&rb, NFPROTO_BRIDGE, table, chain);
+        net_nft_m_bytes(&rb, NFT_PAYLOAD_LL_HEADER, 6, p->mac, 6, false);
+        net_nft_e_verdict(&rb, NF_DROP, NULL);
+        net_nft_rb_put(b, &rb, "add an anti-spoofing rule of port", p->ifname, SIZE_MAX);
         /* VLAN tags would carry frames past the checks below. */
         spoof_rule(b, table, chain, ETH_P_8021Q, 0, NULL, 0, false, false, NF_DROP);
         spoof_rule(b, table, chain, ETH_P_8021AD, 0, NULL, 0, false, false, NF_DROP);
@@ -287,13 +287,13 @@ static void dispatch(struct nft_batch *b, const char *table, const char *base, u
         struct nft_rb rb;
 
         snprintf(chain, sizeof(chain), "%s-%s", prefix, name);
-        nft_rb_start(&rb, NFPROTO_BRIDGE, table, base);
-        nft_m_ifname(&rb, key, port, true);
-        nft_e_verdict(&rb, NFT_JUMP, chain);
-        nft_rb_put(b, &rb, "add the rule sending port", port, index);
+        net_nft_rb_start(&rb, NFPROTO_BRIDGE, table, base);
+        net_nft_m_ifname(&rb, key, port, true);
+        net_nft_e_verdict(&rb, NFT_JUMP, chain);
+        net_nft_rb_put(b, &rb, "add the rule sending port", port, index);
 }
 
-void nft_rules_bridge(struct nft_batch *b, const char *table, const struct net_nft_ruleset *rs, bool stateful)
+void net_nft_rules_bridge(struct nft_batch *b, const char *table, const struct net_nft_ruleset *rs, bool stateful)
 {
         bool spoof = false, fw = false;
         char chain[CHAIN_MAX];
@@ -301,22 +301,22 @@ void nft_rules_bridge(struct nft_batch *b, const char *table, const struct net_n
         for (size_t i = 0; i < rs->n_groups; i++)
                 for (int in = 0; in < 2; in++) {
                         snprintf(chain, sizeof(chain), "%s-%s", in ? "in" : "out", rs->groups[i].name);
-                        nft_batch_chain(b, NFPROTO_BRIDGE, table, chain, NULL, -1, 0);
+                        net_nft_batch_chain(b, NFPROTO_BRIDGE, table, chain, NULL, -1, 0);
                 }
         for (size_t i = 0; i < rs->n_ports; i++) {
                 spoof |= rs->ports[i].antispoof;
                 fw |= rs->ports[i].group != NULL;
                 if (rs->ports[i].antispoof) {
                         snprintf(chain, sizeof(chain), "spoof-%s", rs->ports[i].ifname);
-                        nft_batch_chain(b, NFPROTO_BRIDGE, table, chain, NULL, -1, 0);
+                        net_nft_batch_chain(b, NFPROTO_BRIDGE, table, chain, NULL, -1, 0);
                 }
         }
         if (spoof)
-                nft_batch_chain(b, NFPROTO_BRIDGE, table, "prerouting", "filter", NF_INET_PRE_ROUTING, -300);
+                net_nft_batch_chain(b, NFPROTO_BRIDGE, table, "prerouting", "filter", NF_INET_PRE_ROUTING, -300);
         if (fw) {
-                nft_batch_chain(b, NFPROTO_BRIDGE, table, "forward", "filter", NF_INET_FORWARD, 0);
-                nft_batch_chain(b, NFPROTO_BRIDGE, table, "input", "filter", NF_INET_LOCAL_IN, 0);
-                nft_batch_chain(b, NFPROTO_BRIDGE, table, "output", "filter", NF_INET_LOCAL_OUT, 0);
+                net_nft_batch_chain(b, NFPROTO_BRIDGE, table, "forward", "filter", NF_INET_FORWARD, 0);
+                net_nft_batch_chain(b, NFPROTO_BRIDGE, table, "input", "filter", NF_INET_LOCAL_IN, 0);
+                net_nft_batch_chain(b, NFPROTO_BRIDGE, table, "output", "filter", NF_INET_LOCAL_OUT, 0);
         }
         for (size_t i = 0; i < rs->n_groups; i++) {
                 group_chain(b, table, &rs->groups[i], true, stateful);
@@ -339,14 +339,14 @@ void nft_rules_bridge(struct nft_batch *b, const char *table, const struct net_n
         }
 }
 
-void nft_rules_ct_probe(struct nft_batch *b, const char *table)
+void net_nft_rules_ct_probe(struct nft_batch *b, const char *table)
 {
         struct nft_rb rb;
 
-        nft_batch_table(b, NFT_MSG_NEWTABLE, NFPROTO_BRIDGE, table);
-        nft_batch_chain(b, NFPROTO_BRIDGE, table, "ct-probe", NULL, -1, 0);
-        nft_rb_start(&rb, NFPROTO_BRIDGE, table, "ct-probe");
-        nft_m_ct_any(&rb, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED));
-        nft_e_verdict(&rb, NFT_RETURN, NULL);
-        nft_rb_put(b, &rb, "probe bridge conntrack", NULL, SIZE_MAX);
+        net_nft_batch_table(b, NFT_MSG_NEWTABLE, NFPROTO_BRIDGE, table);
+        net_nft_batch_chain(b, NFPROTO_BRIDGE, table, "ct-probe", NULL, -1, 0);
+        net_nft_rb_start(&rb, NFPROTO_BRIDGE, table, "ct-probe");
+        net_nft_m_ct_any(&rb, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED));
+        net_nft_e_verdict(&rb, NFT_RETURN, NULL);
+        net_nft_rb_put(b, &rb, "probe bridge conntrack", NULL, SIZE_MAX);
 }

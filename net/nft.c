@@ -42,7 +42,7 @@ struct net_nft {
         int stateful;                   /* -1: not probed yet */
         bool applied;                   /* the cache below holds what our last commit made */
         uint32_t gen;                   /* the ruleset generation after that commit */
-        char *key;                      /* nft_ruleset_key() of it */
+        char *key;                      /* net_nft_ruleset_key() of it */
         size_t key_len;
         struct cached_forward *fw;
         size_t n_fw;
@@ -218,10 +218,10 @@ static int batch_send(struct net_nft *nft, struct nft_batch *b, const struct net
 
         const struct nft_msg_what *w = &b->whats[failed];
         char name[128] = "";
-        if (w->what == nft_what_forward && rs && w->index < rs->n_forwards) {
+        if (w->what == net_nft_what_forward && rs && w->index < rs->n_forwards) {
                 char f[96];
                 snprintf(name, sizeof(name), " '%s' (chain %s)",
-                         nft_forward_format(&rs->forwards[w->index], f, sizeof(f)), w->name);
+                         net_nft_forward_format(&rs->forwards[w->index], f, sizeof(f)), w->name);
         } else if (w->name)
                 snprintf(name, sizeof(name), " '%s'", w->name);
         if (first == -ERESTART)
@@ -238,18 +238,18 @@ static int probe_bridge_ct(struct net_nft *nft, struct bv_error *err)
         size_t failed = SIZE_MAX, ct_rule;
         int r;
 
-        r = nft_batch_init(&b, ++nft->seq, 0);
-        nft_rules_ct_probe(&b, nft->table);
+        r = net_nft_batch_init(&b, ++nft->seq, 0);
+        net_nft_rules_ct_probe(&b, nft->table);
         ct_rule = b.n - 1;
         /* A rule for a chain that does not exist: the kernel then aborts the whole batch. */
-        nft_rb_start(&rb, NFPROTO_BRIDGE, nft->table, "ct-probe-absent");
-        nft_e_verdict(&rb, NFT_RETURN, NULL);
-        nft_rb_put(&b, &rb, "end the probe of bridge conntrack", NULL, SIZE_MAX);
-        nft_batch_finish(&b);
+        net_nft_rb_start(&rb, NFPROTO_BRIDGE, nft->table, "ct-probe-absent");
+        net_nft_e_verdict(&rb, NFT_RETURN, NULL);
+        net_nft_rb_put(&b, &rb, "end the probe of bridge conntrack", NULL, SIZE_MAX);
+        net_nft_batch_finish(&b);
         if (r >= 0)
                 r = batch_send(nft, &b, NULL, &failed, err);
         nft->seq = b.seq;
-        nft_batch_clear(&b);
+        net_nft_batch_clear(&b);
         if (failed == SIZE_MAX)
                 return r < 0 ? r : bv_error_set(err, EPROTO, "The probe of bridge conntrack was not refused");
         bv_error_clear(err);
@@ -262,7 +262,7 @@ static bool cached_forward_equal(const struct cached_forward *c, const struct ne
         struct net_nft_forward a = c->f;
 
         a.bridge = c->bridge;
-        return nft_forward_equal(&a, f);
+        return net_nft_forward_equal(&a, f);
 }
 
 /* Remembers rs (its key and forwards) as what generation gen holds. */
@@ -306,14 +306,14 @@ static int apply_append(struct net_nft *nft, const struct net_nft_ruleset *rs, s
         struct nft_batch b;
         int r;
 
-        r = nft_batch_init(&b, ++nft->seq, nft->gen);
+        r = net_nft_batch_init(&b, ++nft->seq, nft->gen);
         for (size_t i = nft->n_fw; i < rs->n_forwards; i++)
-                nft_rules_forward(&b, nft->table, &rs->forwards[i], i);
-        nft_batch_finish(&b);
+                net_nft_rules_forward(&b, nft->table, &rs->forwards[i], i);
+        net_nft_batch_finish(&b);
         if (r >= 0)
                 r = batch_send(nft, &b, rs, NULL, err);
         nft->seq = b.seq;
-        nft_batch_clear(&b);
+        net_nft_batch_clear(&b);
         return r;
 }
 
@@ -324,22 +324,22 @@ static int apply_replace(struct net_nft *nft, const struct net_nft_ruleset *rs, 
         struct nft_batch b;
         int r;
 
-        r = nft_batch_init(&b, ++nft->seq, gen);
+        r = net_nft_batch_init(&b, ++nft->seq, gen);
         for (size_t i = 0; i < BV_ELEMENTSOF(families); i++) {
                 /* Add (so that delete finds it), delete, add again: the old table goes, the new one comes. */
-                nft_batch_table(&b, NFT_MSG_NEWTABLE, families[i], nft->table);
-                nft_batch_table(&b, NFT_MSG_DELTABLE, families[i], nft->table);
-                nft_batch_table(&b, NFT_MSG_NEWTABLE, families[i], nft->table);
+                net_nft_batch_table(&b, NFT_MSG_NEWTABLE, families[i], nft->table);
+                net_nft_batch_table(&b, NFT_MSG_DELTABLE, families[i], nft->table);
+                net_nft_batch_table(&b, NFT_MSG_NEWTABLE, families[i], nft->table);
                 if (families[i] == NFPROTO_INET)
-                        nft_rules_inet(&b, nft->table, rs);
+                        net_nft_rules_inet(&b, nft->table, rs);
                 else
-                        nft_rules_bridge(&b, nft->table, rs, nft->stateful != 0);
+                        net_nft_rules_bridge(&b, nft->table, rs, nft->stateful != 0);
         }
-        nft_batch_finish(&b);
+        net_nft_batch_finish(&b);
         if (r >= 0)
                 r = batch_send(nft, &b, rs, NULL, err);
         nft->seq = b.seq;
-        nft_batch_clear(&b);
+        net_nft_batch_clear(&b);
         return r;
 }
 
@@ -359,7 +359,7 @@ int net_nft_apply(struct net_nft *nft, const struct net_nft_ruleset *rs, struct 
                         if (r < 0)
                                 return r;
                 }
-        if (nft_ruleset_key(rs, &key, &key_len) < 0)
+        if (net_nft_ruleset_key(rs, &key, &key_len) < 0)
                 return bv_error_set(err, ENOMEM, "Out of memory");
 
         if (is_append(nft, rs, key, key_len)) {
@@ -391,15 +391,15 @@ int net_nft_remove(struct net_nft *nft, struct bv_error *err)
         int r;
 
         cache_drop(nft);
-        r = nft_batch_init(&b, ++nft->seq, 0);
-        nft_batch_table(&b, NFT_MSG_NEWTABLE, NFPROTO_INET, nft->table);
-        nft_batch_table(&b, NFT_MSG_DELTABLE, NFPROTO_INET, nft->table);
-        nft_batch_table(&b, NFT_MSG_NEWTABLE, NFPROTO_BRIDGE, nft->table);
-        nft_batch_table(&b, NFT_MSG_DELTABLE, NFPROTO_BRIDGE, nft->table);
-        nft_batch_finish(&b);
+        r = net_nft_batch_init(&b, ++nft->seq, 0);
+        net_nft_batch_table(&b, NFT_MSG_NEWTABLE, NFPROTO_INET, nft->table);
+        net_nft_batch_table(&b, NFT_MSG_DELTABLE, NFPROTO_INET, nft->table);
+        net_nft_batch_table(&b, NFT_MSG_NEWTABLE, NFPROTO_BRIDGE, nft->table);
+        net_nft_batch_table(&b, NFT_MSG_DELTABLE, NFPROTO_BRIDGE, nft->table);
+        net_nft_batch_finish(&b);
         if (r >= 0)
                 r = batch_send(nft, &b, NULL, NULL, err);
         nft->seq = b.seq;
-        nft_batch_clear(&b);
+        net_nft_batch_clear(&b);
         return r;
 }
