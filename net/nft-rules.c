@@ -67,7 +67,7 @@ static void forward_accept(struct nft_batch *b, const char *table, const struct 
         for (size_t k = 0; k < BV_ELEMENTSOF(rules); k++) {
                 net_nft_rb_start(&rb, NFPROTO_INET, table, "forward");
                 net_nft_m_ifname(&rb, rules[k].key, n->bridge, true);
-                if (rules[k].ct_key)
+                if (rules[k].ct_bits)     /* NFT_CT_STATE is 0 */
                         net_nft_m_ct_any(&rb, rules[k].ct_key, rules[k].ct_bits);
                 net_nft_e_verdict(&rb, NF_ACCEPT, NULL);
                 net_nft_rb_put(b, &rb, "add a forward rule of network", n->bridge, i);

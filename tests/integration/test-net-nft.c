@@ -177,6 +177,7 @@ static void test_nat_forwards(void)
         contains(listing, "fib daddr type local tcp dport 8080 dnat ip to 10.77.0.2:80", "nft: DNAT of tcp 8080 in prerouting");
         contains(listing, "type nat hook output", "nft: an output nat chain (hairpin from the host)");
         contains(listing, "ct status dnat masquerade", "nft: hairpin masquerade");
+        contains(listing, "oifname \"br0\" ct state established,related accept", "nft: replies to br0 accepted");
 
         tap_is_int(net_nft_apply(nft, &rs, &err), 0, "apply the same ruleset again");
         list("table inet " T, again, sizeof(again));
