@@ -221,7 +221,7 @@ int net_nft_ruleset_key(const struct net_nft_ruleset *rs, char **ret, size_t *re
 bool net_nft_forward_equal(const struct net_nft_forward *a, const struct net_nft_forward *b);
 /* Formats f as "tcp 10.0.0.1:80 -> 10.1.0.2:8080" ("*" for any address). */
 const char *net_nft_forward_format(const struct net_nft_forward *f, char *buf, size_t len);
-/* The what of a forward's rules: index is the forward's, name its chain. */
+/* The what of a forward's rule: index is the forward's. */
 extern const char net_nft_what_forward[];
 /*
  * The error an NLMSG_ERROR message carries (nl.c): 0 for an ack, the

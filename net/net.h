@@ -355,10 +355,11 @@ int net_network_adopt(struct net_ctx *ctx, const struct net_def *def, const char
  *    masquerades each NAT network's IPv4 subnet leaving through any
  *    interface but its bridge, and masquerades DNATed traffic from a
  *    network's subnet going back into its own bridge (hairpin, so replies
- *    come back through the host); prerouting (nat) DNATs each port forward
- *    for traffic to a local address (or the forward's listen address);
- *    output (nat) does the same for the host's own connections, except to
- *    127.0.0.0/8; forward (filter) accepts traffic from and replies to the
+ *    come back through the host); chain forwards holds one DNAT rule per
+ *    port forward (any address, or its listen address), reached from
+ *    prerouting (nat) for traffic to a local address and from output (nat)
+ *    for the host's own connections to a local address but 127.0.0.0/8
+ *    (hairpin); forward (filter) accepts traffic from and replies to the
  *    networks' bridges. Every chain's policy is accept.
  *  - `bridge TABLE`: per port, anti-spoofing in prerouting (priority -300:
  *    frames must carry the port's MAC, IPv4 sources and ARP senders must be

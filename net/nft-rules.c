@@ -12,7 +12,9 @@
  * networks pays no netfilter hook and a bridge without anti-spoofed or
  * firewalled ports pays none in the bridge family:
  *   inet TABLE:   prerouting, output, postrouting (nat), forward (filter)
- *                 when the ruleset has networks;
+ *                 and forwards (the DNAT rules, jumped to from prerouting
+ *                 and output for local destinations) when the ruleset has
+ *                 networks;
  *   bridge TABLE: in-GROUP and out-GROUP for every group, spoof-PORT for
  *                 every anti-spoofed port; prerouting when some port is
  *                 anti-spoofed; forward, input and output when some port
@@ -75,30 +77,41 @@ static void forward_accept(struct nft_batch *b, const char *table, const struct 
 }
 
 /*
- * prerouting: `meta nfproto ipv4 (ip daddr LISTEN | fib daddr type local) PROTO dport PORT dnat ip to TO:TOPORT`
- * output:     the same, with `ip daddr != 127.0.0.0/8` after the fib match.
+ * Chain forwards, one rule per forward: `[meta nfproto ipv4 ip daddr LISTEN] PROTO dport PORT dnat ip to TO:TOPORT`.
+ * (Without a listen address no family match is needed: the kernel applies an IPv4 DNAT to IPv4 only.)
  */
 void net_nft_rules_forward(struct nft_batch *b, const char *table, const struct net_nft_forward *f, size_t index)
 {
-        static const struct net_cidr loopback = { .family = AF_INET, .prefixlen = 8, .addr.bytes = { 127 } };
-        static const char *const chains[] = { "prerouting", "output" };
         struct nft_rb rb;
 
-        for (size_t k = 0; k < BV_ELEMENTSOF(chains); k++) {
-                net_nft_rb_start(&rb, NFPROTO_INET, table, chains[k]);
+        net_nft_rb_start(&rb, NFPROTO_INET, table, "forwards");
+        if (f->has_listen) {
                 net_nft_m_meta_u8(&rb, NFT_META_NFPROTO, NFPROTO_IPV4);
-                if (f->has_listen)
-                        net_nft_m_bytes(&rb, NFT_PAYLOAD_NETWORK_HEADER, 16, &f->listen.s_addr, 4, true);
-                else {
-                        net_nft_m_fib_daddr_local(&rb);
-                        if (k == 1)
-                                net_nft_m_cidr(&rb, NFT_PAYLOAD_NETWORK_HEADER, 16, &loopback, false);
-                }
-                net_nft_m_meta_u8(&rb, NFT_META_L4PROTO, (uint8_t) f->proto);
-                net_nft_m_port_range(&rb, 2, f->port, f->port);
-                net_nft_e_dnat4(&rb, f->to, f->to_port);
-                net_nft_rb_put(b, &rb, net_nft_what_forward, chains[k], index);
+                net_nft_m_bytes(&rb, NFT_PAYLOAD_NETWORK_HEADER, 16, &f->listen.s_addr, 4, true);
         }
+        net_nft_m_meta_u8(&rb, NFT_META_L4PROTO, (uint8_t) f->proto);
+        net_nft_m_port_range(&rb, 2, f->port, f->port);
+        net_nft_e_dnat4(&rb, f->to, f->to_port);
+        net_nft_rb_put(b, &rb, net_nft_what_forward, "forwards", index);
+}
+
+/*
+ * prerouting: `meta nfproto ipv4 fib daddr type local jump forwards`
+ * output:     `meta nfproto ipv4 fib daddr type local ip daddr != 127.0.0.0/8 jump forwards`
+ * Each forward is one rule, found from both hooks; adding one appends one rule.
+ */
+static void forwards_jump(struct nft_batch *b, const char *table, const char *chain, bool loopback_too)
+{
+        static const struct net_cidr loopback = { .family = AF_INET, .prefixlen = 8, .addr.bytes = { 127 } };
+        struct nft_rb rb;
+
+        net_nft_rb_start(&rb, NFPROTO_INET, table, chain);
+        net_nft_m_meta_u8(&rb, NFT_META_NFPROTO, NFPROTO_IPV4);
+        net_nft_m_fib_daddr_local(&rb);
+        if (!loopback_too)
+                net_nft_m_cidr(&rb, NFT_PAYLOAD_NETWORK_HEADER, 16, &loopback, false);
+        net_nft_e_verdict(&rb, NFT_JUMP, "forwards");
+        net_nft_rb_put(b, &rb, "add the rule sending to the forwards in chain", chain, SIZE_MAX);
 }
 
 void net_nft_rules_inet(struct nft_batch *b, const char *table, const struct net_nft_ruleset *rs)
@@ -109,6 +122,9 @@ void net_nft_rules_inet(struct nft_batch *b, const char *table, const struct net
         net_nft_batch_chain(b, NFPROTO_INET, table, "output", "nat", NF_INET_LOCAL_OUT, -100);
         net_nft_batch_chain(b, NFPROTO_INET, table, "postrouting", "nat", NF_INET_POST_ROUTING, 100);
         net_nft_batch_chain(b, NFPROTO_INET, table, "forward", "filter", NF_INET_FORWARD, 0);
+        net_nft_batch_chain(b, NFPROTO_INET, table, "forwards", NULL, -1, 0);
+        forwards_jump(b, table, "prerouting", true);
+        forwards_jump(b, table, "output", false);
         for (size_t i = 0; i < rs->n_networks; i++) {
                 const struct net_nft_network *n = &rs->networks[i];
 

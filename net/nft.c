@@ -220,8 +220,7 @@ static int batch_send(struct net_nft *nft, struct nft_batch *b, const struct net
         char name[128] = "";
         if (w->what == net_nft_what_forward && rs && w->index < rs->n_forwards) {
                 char f[96];
-                snprintf(name, sizeof(name), " '%s' (chain %s)",
-                         net_nft_forward_format(&rs->forwards[w->index], f, sizeof(f)), w->name);
+                snprintf(name, sizeof(name), " '%s'", net_nft_forward_format(&rs->forwards[w->index], f, sizeof(f)));
         } else if (w->name)
                 snprintf(name, sizeof(name), " '%s'", w->name);
         if (first == -ERESTART)
