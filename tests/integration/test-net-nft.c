@@ -200,6 +200,10 @@ static void test_nat_forwards(void)
         pid = serve(ns_i1, 80);
         tap_ok(reach(-1, "192.0.2.1", 8080, out, sizeof(out)), "the host reaches the instance through the forward (hairpin)");
         unserve(pid);
+        pid = serve(ns_i1, 80);
+        tap_ok(reach(ns_i2, "192.0.2.1", 8080, out, sizeof(out)), "another instance on br0 reaches it through the forward");
+        tap_is_str(out, "10.77.0.1", "it sees the bridge's address (hairpin masquerade), so replies return through the host");
+        unserve(pid);
 
         /* One more forward: appended to what nft holds; the listing is what a full apply gives. */
         rs = nat_ruleset(2);
@@ -434,6 +438,19 @@ static void test_firewall(void)
         list("table bridge " T, listing, sizeof(listing));
         contains(listing, "dport 80 drop", "nft: in-web drops dport 80");
         contains(listing, "oifname \"vi2\" jump in-web", "nft: traffic to vi2 goes through in-web");
+        tap_ok(strstr(listing, "ct-probe") == NULL, "nft: the probe of bridge conntrack left nothing");
+        {
+                char again[sizeof(listing)];
+                struct net_nft *nft2 = NULL;
+                tap_is_int(net_nft_apply(nft, &rs, &err), 0, "apply the same groups again");
+                list("table bridge " T, again, sizeof(again));
+                tap_is_str(again, listing, "nft: identical bridge listing after applying again");
+                net_nft_new(-1, T, &nft2, &err);
+                tap_is_int(net_nft_apply(nft2, &rs, &err), 0, "a new net_nft applies them");
+                list("table bridge " T, again, sizeof(again));
+                tap_is_str(again, listing, "nft: identical bridge listing from the new net_nft");
+                net_nft_free(nft2);
+        }
         pid = serve(ns_i2, 80);
         tap_ok(!reach(ns_i1, "10.77.0.3", 80, out, sizeof(out)), "instance 1 cannot reach instance 2's tcp 80");
         unserve(pid);
