@@ -66,8 +66,9 @@ int net_nft_batch_init(struct nft_batch *b, uint32_t seq, uint32_t genid)
         b->b = nftnl_batch_alloc(MNL_SOCKET_BUFFER_SIZE, MNL_SOCKET_BUFFER_SIZE);
         if (!b->b)
                 return -ENOMEM;
-        if (!batch_note(b, "begin the batch", NULL, SIZE_MAX))
+        if (!batch_note(b, "commit the batch", NULL, SIZE_MAX))
                 return b->error;
+        /* A failed commit is reported against the begin message's sequence number. */
         nlh = nftnl_batch_begin(nftnl_batch_buffer(b->b), b->seq);
         /* The kernel refuses the batch (-ERESTART) if the ruleset is no longer generation genid. */
         if (genid)

@@ -115,7 +115,8 @@ static int gen_get(struct net_nft *nft, uint32_t *ret, struct bv_error *err)
         uint32_t seq = ++nft->seq;
         ssize_t n;
 
-        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, seq);
+        /* No NLM_F_ACK: the reply (or an error) is the only answer. */
+        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, seq);
         if (mnl_socket_sendto(nft->nl, nlh, nlh->nlmsg_len) < 0)
                 return bv_error_set_errno(err, errno, "Failed to ask for the nftables generation");
         for (;;) {
@@ -136,7 +137,7 @@ static int gen_get(struct net_nft *nft, uint32_t *ret, struct bv_error *err)
                                 if (e < 0)
                                         return bv_error_set(err, -e, "Failed to read the nftables generation: %s",
                                                             msg ? msg : strerror(-e));
-                                return bv_error_set(err, EPROTO, "No nftables generation in the kernel's reply");
+                                return bv_error_set(err, EPROTO, "The kernel acked instead of giving the nftables generation");
                         }
                         if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWGEN)
                                 continue;
@@ -144,8 +145,6 @@ static int gen_get(struct net_nft *nft, uint32_t *ret, struct bv_error *err)
                                 if (mnl_attr_get_type(a) == NFTA_GEN_ID &&
                                     mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
                                         *ret = ntohl(mnl_attr_get_u32(a));
-                                        /* The ack follows; read it so it does not meet the next request. */
-                                        (void) mnl_socket_recvfrom(nft->nl, buf, sizeof(buf));
                                         return 0;
                                 }
                 }
