@@ -134,3 +134,97 @@ int net_name_check_what(const char *name, const char *what, struct bv_error *err
 
 /* Parses a bare IPv4/IPv6 address (no prefix). */
 int net_ip_parse(const char *s, struct net_cidr *ret, struct bv_error *err);
+
+/* ---- nftables internals (nft.c, nft-expr.c, nft-rules.c, nft-check.c) ---- */
+
+struct nftnl_batch;
+struct nftnl_rule;
+
+/* What one message of a batch does, to name it when the kernel refuses it. */
+struct nft_msg_what {
+        const char *what;               /* "add rule of forward", "add chain", ... */
+        const char *name;               /* a chain, group or port name, or NULL */
+        size_t index;                   /* of the forward, network, port or rule; SIZE_MAX: none */
+};
+
+/*
+ * A batch being built: libnftnl's pages, the sequence numbers, one
+ * nft_msg_what per message (the batch's begin and end included). Building
+ * never fails half way: the first error is kept in error and every later
+ * step does nothing.
+ */
+struct nft_batch {
+        struct nftnl_batch *b;
+        uint32_t seq0, seq;             /* first and next sequence number */
+        struct nft_msg_what *whats;
+        size_t n, cap;
+        int error;                      /* 0 or -ENOMEM */
+};
+
+/* A rule being built: expressions load into register 1 (2 for NAT's port). */
+struct nft_rb {
+        struct nftnl_rule *rule;
+        bool oom;
+};
+
+/* Starts b at sequence seq with a batch begin carrying genid (0: none). */
+int net_nft_batch_init(struct nft_batch *b, uint32_t seq, uint32_t genid);
+/* Adds the batch end: b is ready to send. */
+void net_nft_batch_finish(struct nft_batch *b);
+void net_nft_batch_clear(struct nft_batch *b);
+
+/* NFT_MSG_NEWTABLE or NFT_MSG_DELTABLE for family/table. */
+void net_nft_batch_table(struct nft_batch *b, uint16_t type, int family, const char *table);
+/* A base chain (hook >= 0, policy accept) or a regular chain (hook < 0, type NULL). */
+void net_nft_batch_chain(struct nft_batch *b, int family, const char *table, const char *chain, const char *type,
+                     int hook, int prio);
+
+/* Starts a rule appended to family/table/chain. */
+void net_nft_rb_start(struct nft_rb *rb, int family, const char *table, const char *chain);
+/* Adds rb's rule to b (and frees it), described by what/name/index. */
+void net_nft_rb_put(struct nft_batch *b, struct nft_rb *rb, const char *what, const char *name, size_t index);
+
+/* Expressions (nft-expr.c); values are in network byte order unless said. */
+void net_nft_e_meta(struct nft_rb *rb, uint32_t key);
+void net_nft_e_cmp(struct nft_rb *rb, uint32_t op, const void *data, size_t len);
+void net_nft_e_payload(struct nft_rb *rb, uint32_t base, uint32_t offset, uint32_t len);
+void net_nft_e_ct(struct nft_rb *rb, uint32_t key);
+void net_nft_e_verdict(struct nft_rb *rb, int verdict, const char *chain);
+void net_nft_e_dnat4(struct nft_rb *rb, struct in_addr to, uint16_t port);
+void net_nft_e_masq(struct nft_rb *rb);
+
+/* Matches built from them. */
+void net_nft_m_meta_u8(struct nft_rb *rb, uint32_t key, uint8_t v);         /* nfproto, l4proto */
+void net_nft_m_meta_be16(struct nft_rb *rb, uint32_t key, uint16_t v);      /* protocol (ethertype), host order in */
+void net_nft_m_ifname(struct nft_rb *rb, uint32_t key, const char *name, bool eq);
+void net_nft_m_cidr(struct nft_rb *rb, uint32_t base, uint32_t offset, const struct net_cidr *c, bool eq);
+void net_nft_m_bytes(struct nft_rb *rb, uint32_t base, uint32_t offset, const void *v, size_t len, bool eq);
+void net_nft_m_port_range(struct nft_rb *rb, uint32_t offset, uint16_t lo, uint16_t hi); /* transport header, host order */
+void net_nft_m_u8_range(struct nft_rb *rb, uint32_t offset, uint8_t lo, uint8_t hi);     /* transport header */
+void net_nft_m_ct_any(struct nft_rb *rb, uint32_t key, uint32_t bits);      /* ct KEY & bits != 0 */
+void net_nft_m_fib_daddr_local(struct nft_rb *rb);
+void net_nft_m_tcp_not_syn(struct nft_rb *rb);                             /* tcp flags & (syn|ack) != syn */
+
+/* The rules (nft-rules.c). */
+void net_nft_rules_inet(struct nft_batch *b, const char *table, const struct net_nft_ruleset *rs);
+void net_nft_rules_forward(struct nft_batch *b, const char *table, const struct net_nft_forward *f, size_t index);
+void net_nft_rules_bridge(struct nft_batch *b, const char *table, const struct net_nft_ruleset *rs, bool stateful);
+/* A rule of `bridge TABLE` using ct, in a chain made for it (the probe of bridge conntrack). */
+void net_nft_rules_ct_probe(struct nft_batch *b, const char *table);
+
+/*
+ * The ruleset without its forwards as bytes (nft-check.c): two rulesets
+ * with equal keys differ in forwards only. *ret is malloc'ed. 0 or -ENOMEM.
+ */
+int net_nft_ruleset_key(const struct net_nft_ruleset *rs, char **ret, size_t *ret_len);
+/* Whether a and b are the same forward (bridge names compared as strings). */
+bool net_nft_forward_equal(const struct net_nft_forward *a, const struct net_nft_forward *b);
+/* Formats f as "tcp 10.0.0.1:80 -> 10.1.0.2:8080" ("*" for any address). */
+const char *net_nft_forward_format(const struct net_nft_forward *f, char *buf, size_t len);
+/* The what of a forward's rule: index is the forward's. */
+extern const char net_nft_what_forward[];
+/*
+ * The error an NLMSG_ERROR message carries (nl.c): 0 for an ack, the
+ * kernel's -errno, or -EPROTO when too short. *msg: the ext-ack text or NULL.
+ */
+int net_nl_parse_error(const struct nlmsghdr *nlh, const char **msg);

@@ -153,7 +153,7 @@ static const char *ext_ack_text(const struct nlmsghdr *nlh, size_t off)
  * -errno, or -EPROTO when the message is too short to hold one. *msg gets
  * the kernel's text, or NULL.
  */
-static int nl_parse_error(const struct nlmsghdr *nlh, const char **msg)
+int net_nl_parse_error(const struct nlmsghdr *nlh, const char **msg)
 {
         const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
@@ -193,7 +193,7 @@ static int talk_error_cb(const struct nlmsghdr *nlh, void *data)
         const char *msg;
         int e;
 
-        e = nl_parse_error(nlh, &msg);
+        e = net_nl_parse_error(nlh, &msg);
         t->acks++;
         if (e < 0 && !t->have_error) {
                 t->have_error = true;
