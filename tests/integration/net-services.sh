@@ -72,7 +72,7 @@ tap_check "barevirt host says whether IP forwarding is on" \
 # -- containers: pool addresses, resolv.conf, names.
 R=$BV_TMP/rootfs
 mkdir -p "$R/bin" "$R/etc" && cp "$(command -v busybox)" "$R/bin/" &&
-	for a in sh ping nslookup ip cat sleep; do ln -sf busybox "$R/bin/$a"; done
+	for a in sh ping nslookup ip cat sleep nc; do ln -sf busybox "$R/bin/$a"; done
 for c in c1 c2; do
 	bv_cli ct create $c --rootfs "$R" --nic svc -- /bin/sleep 1000 >/dev/null && bv_cli ct start $c >/dev/null
 done
@@ -89,6 +89,27 @@ tap_check "the resolv.conf is read-only inside" sh -c "! '$BAREVIRT' --socket '$
 tap_check "c1 reaches c2 by its bare name" bv_cli ct exec c1 -- ping -c1 -W2 c2
 bv_cli ct exec c1 -- nslookup c2.svc.barevirt >"$BV_TMP/ns" 2>&1
 tap_check "c2.svc.barevirt resolves to $IP2 from c1" grep -q "Address: $IP2" "$BV_TMP/ns"
+# -- NAT: an "upstream" netns plays the internet and sees barevirtd's address, not the container's.
+UP=$(bv_netns_new up)
+ip -n "$NS" link add wan type veth peer name up0 netns "$UP"
+ip -n "$NS" addr add 192.0.2.1/24 dev wan && ip -n "$NS" link set wan up
+ip -n "$UP" addr add 192.0.2.2/24 dev up0 && ip -n "$UP" link set up0 up && ip -n "$UP" link set lo up
+ip -n "$NS" route add default via 192.0.2.2
+ip netns exec "$UP" socat TCP-LISTEN:7777,reuseaddr,fork 'SYSTEM:echo peer=$SOCAT_PEERADDR' >/dev/null 2>&1 &
+SOCAT=$!
+wait_for 5 ip netns exec "$UP" sh -c 'ss -ltn | grep -q :7777'
+out=$(bv_cli ct exec c1 -- nc -w 3 192.0.2.2 7777 </dev/null 2>&1)
+tap_check "c1 reaches the upstream netns through NAT, seen as 192.0.2.1 ($out)" [ "$out" = "peer=192.0.2.1" ]
+kill $SOCAT 2>/dev/null
+tap_check "IP forwarding is on in barevirtd's netns" [ "$(ip netns exec "$NS" cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+nft_table() { ip netns exec "$NS" nft list table inet barevirt 2>&1; }
+nft_table >"$BV_TMP/nft.before"
+tap_check "nft: table inet barevirt masquerades 10.66.0.0/24" grep -q "10.66.0.0/24.*masquerade" "$BV_TMP/nft.before"
+ip netns exec "$NS" nft add table inet foreign
+ip netns exec "$NS" nft add chain inet foreign c
+ip netns exec "$NS" nft add rule inet foreign c tcp dport 4711 accept
+ip netns exec "$NS" nft list table inet foreign >"$BV_TMP/foreign.before"
+
 bv_cli net leases svc --json >"$BV_TMP/leases"
 tap_check "net leases lists both containers with their addresses" \
 	jqe --arg a "$IP1" --arg b "$IP2" '[.[] | select(.kind == "static") | "\(.instance)=\(.ip)"] | sort == ["c1=\($a)", "c2=\($b)"]' "$BV_TMP/leases"
@@ -143,6 +164,10 @@ BV_DAEMON_PID=
 bv_daemon_start --netns "/run/netns/$NS" >/dev/null
 tap_check "the restarted barevirtd adopts the same dnsmasq (pid $NEW)" [ "$(dm_pid)" = "$NEW" ]
 tap_check "c1 and c2 keep their addresses ($IP1, $IP2)" sh -c "[ '$(ct_ip c1) $(ct_ip c2)' = '$IP1 $IP2' ]"
+sleep 0.3
+nft_table >"$BV_TMP/nft.after"
+tap_check "nft list table inet barevirt is the same after barevirtd's kill -9 and restart" cmp -s "$BV_TMP/nft.before" "$BV_TMP/nft.after"
+tap_check "the foreign table is untouched" sh -c "ip netns exec '$NS' nft list table inet foreign | cmp -s - '$BV_TMP/foreign.before'"
 if [ -n "$VIP" ]; then
 	bv_cli vm kill v1 >/dev/null; : >"$LOG"; bv_cli vm start v1 >/dev/null
 	bv_wait_for_line "$LOG" 'by dhcp' 90
@@ -189,6 +214,8 @@ PID=$(dm_pid)
 bv_cli net delete svc >/dev/null
 tap_ok $? "net delete svc"
 tap_check "its dnsmasq is gone" wait_for 5 sh -c "! kill -0 $PID"
+tap_check "without networks barevirtd's nftables tables are gone, the foreign one stays" \
+	sh -c "! ip netns exec '$NS' nft list table inet barevirt >/dev/null 2>&1 && ip netns exec '$NS' nft list table inet foreign >/dev/null"
 tap_check "its run dir, pool and lease file are gone" \
 	sh -c "! ls -d '$BV_TMP/run/networks/svc' '$BV_TMP/state/leases/svc.json' '$BV_TMP/state/leases/svc.leases' 2>/dev/null"
 tap_done

@@ -68,6 +68,7 @@ struct barevirtd {
         struct engines *engines;      /* Docker, Podman */
         struct netsvc *svc;           /* networks' dnsmasq and address pools (netsvc.c) */
         bool allow_forwarding;        /* --allow-forwarding: NAT may turn on IP forwarding here */
+        const char *nft_table;        /* --nft-table: `inet NAME` and `bridge NAME` are ours (default: --cgroup-parent) */
 };
 
 /* ---- api.c: the router ----------------------------------------------------------------- */
@@ -324,3 +325,5 @@ const char *netsvc_instance_address(struct barevirtd *d, const char *network, co
  */
 int netsvc_check_fixed(struct barevirtd *d, const char *instance, const char *network, unsigned nic, const char *ip,
                        struct bv_error *err);
+/* Makes barevirtd's nftables tables what its networks ask (NAT, the forward chain); removes them without networks. */
+int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err);

@@ -42,6 +42,8 @@ static void usage(FILE *f)
                 "  --podman-socket PATH  Podman service (default /run/podman/podman.sock)\n"
                 "  --runtime PATH        barevirt-runtime for containers (default: beside barevirtd)\n"
                 "  --cgroup-parent NAME  containers' cgroups are NAME/CONTAINER in the v2 tree (default barevirt)\n"
+                "  --nft-table NAME      barevirtd's nftables tables: inet NAME and bridge NAME\n"
+                "                        (default: the --cgroup-parent name)\n"
                 "  --allow-forwarding    NAT networks may turn on IP forwarding in the host's namespace\n"
                 "                        (inside --netns barevirtd turns it on itself)\n"
                 "  -v, --verbose         log debug messages\n"
@@ -104,7 +106,7 @@ static void on_quit_signal(struct bv_loop *loop, int signo, void *userdata)
 static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_level *level)
 {
         enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_RUNTIME, OPT_CGROUP_PARENT, OPT_VERSION,
-               OPT_ALLOW_FORWARDING };
+               OPT_ALLOW_FORWARDING, OPT_NFT_TABLE };
         static const struct option opts[] = {
                 { "state-dir", required_argument, NULL, OPT_STATE },
                 { "run-dir", required_argument, NULL, OPT_RUN },
@@ -116,6 +118,7 @@ static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_le
                 { "runtime", required_argument, NULL, OPT_RUNTIME },
                 { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
                 { "allow-forwarding", no_argument, NULL, OPT_ALLOW_FORWARDING },
+                { "nft-table", required_argument, NULL, OPT_NFT_TABLE },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -136,6 +139,7 @@ static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_le
                 case OPT_RUNTIME: d->runtime_path = optarg; break;
                 case OPT_CGROUP_PARENT: d->cgroup_parent = optarg; break;
                 case OPT_ALLOW_FORWARDING: d->allow_forwarding = true; break;
+                case OPT_NFT_TABLE: d->nft_table = optarg; break;
                 case 'v': *level = BV_LOG_DEBUG; break;
                 case 'q': *level = BV_LOG_WARN; break;
                 case OPT_VERSION: printf("barevirtd %s\n", BAREVIRT_VERSION); return 0;
@@ -150,6 +154,13 @@ static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_le
         if (!bv_name_is_valid(d->cgroup_parent)) {
                 fprintf(stderr, "barevirtd: --cgroup-parent '%s' is not a valid name ([A-Za-z0-9][A-Za-z0-9._-]*)\n",
                         d->cgroup_parent);
+                return 2;
+        }
+        struct bv_error err = {};
+        if (!d->nft_table)
+                d->nft_table = d->cgroup_parent;
+        if (net_nft_table_check(d->nft_table, &err) < 0) {
+                fprintf(stderr, "barevirtd: --nft-table: %s\n", err.msg);
                 return 2;
         }
         return -1;

@@ -51,6 +51,8 @@ struct netsvc {
         struct netsvc_net *nets[MAX_NETWORKS];
         size_t n;
         struct bv_timer *sync;
+        struct net_nft *nft;          /* barevirtd's nftables tables (opened on first use) */
+        bool nft_dirty;               /* the networks changed since the last apply */
 };
 
 static struct netsvc_net *find(struct barevirtd *d, const char *name)
@@ -74,6 +76,7 @@ void netsvc_free(struct barevirtd *d)
         if (!d->svc)
                 return;
         bv_timer_cancel(d->svc->sync);
+        net_nft_free(d->svc->nft);
         for (size_t i = 0; i < d->svc->n; i++)
                 net_free(d->svc->nets[i]);
         free(d->svc);
@@ -145,6 +148,7 @@ int netsvc_network_up(struct barevirtd *d, const struct net_def *def, struct bv_
                         (int)net_dnsmasq_pid(n->dm));
         }
         d->svc->nets[d->svc->n++] = n;
+        d->svc->nft_dirty = true;
         netsvc_changed(d);
         return 0;
 }
@@ -167,6 +171,8 @@ void netsvc_network_down(struct barevirtd *d, const char *name)
                         d->svc->nets[i] = d->svc->nets[--d->svc->n];
         net_dnsmasq_stop(n->dm, true);
         n->dm = NULL;
+        d->svc->nft_dirty = true;
+        netsvc_changed(d);
         unlink(n->alloc_file);
         unlink(n->lease_file);
         net_free(n);
@@ -340,13 +346,43 @@ static void sync_net(struct barevirtd *d, struct netsvc_net *n)
         free(hs);
 }
 
+/* ---- nftables: barevirtd's own tables ---------------------------------------------------------- */
+
+int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err)
+{
+        struct net_nft_network nets[MAX_NETWORKS];
+        size_t n = 0;
+        int r;
+
+        if (!d->svc)
+                return 0;
+        if (!d->svc->nft && (r = net_nft_new(-1, d->nft_table, &d->svc->nft, err)) < 0)
+                return r;
+        for (size_t i = 0; i < d->svc->n; i++) {
+                const struct net_def *def = &d->svc->nets[i]->def;
+                struct net_nft_network *nn = &nets[n++];
+                *nn = (struct net_nft_network){ .bridge = def->name, .nat = def->nat > 0 };
+                nn->has_subnet4 = net_def_ipv4(def, &nn->subnet4);
+                nn->nat &= nn->has_subnet4;
+        }
+        if (n == 0)
+                return net_nft_remove(d->svc->nft, err);
+        struct net_nft_ruleset rs = { .networks = nets, .n_networks = n };
+        return net_nft_apply(d->svc->nft, &rs, err);
+}
+
 static void on_sync(struct bv_loop *loop, void *userdata)
 {
         struct barevirtd *d = userdata;
+        struct bv_error err = {};
 
         d->svc->sync = NULL;
         for (size_t i = 0; i < d->svc->n; i++)
                 sync_net(d, d->svc->nets[i]);
+        if (d->svc->nft_dirty && netsvc_nft_apply(d, &err) < 0)
+                bv_warn("nftables table '%s': %s", d->nft_table, err.msg);
+        else
+                d->svc->nft_dirty = false;
 }
 
 void netsvc_changed(struct barevirtd *d)
