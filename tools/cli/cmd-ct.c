@@ -43,25 +43,29 @@ static void limits_text(const json_t *limits, char *buf, size_t len)
 
 /* ---- list, show ----------------------------------------------------------------- */
 
-static void print_ct_row(const json_t *ct)
+static void ct_row(const json_t *ct, char cells[][CLI_CELL_MAX])
 {
-        char nics[128], limits[128], pid[16] = "-";
-
-        if (!ct) {
-                printf("%-20s %-10s %8s %-30s %-16s %s\n", "NAME", "STATE", "PID", "ROOTFS/IMAGE", "NICS", "LIMITS");
-                return;
-        }
-        limits_text(json_object_get(ct, "limits"), limits, sizeof(limits));
-        if (json_integer_value(json_object_get(ct, "pid")) > 0)
-                snprintf(pid, sizeof(pid), "%lld", (long long)json_integer_value(json_object_get(ct, "pid")));
+        long long pid = json_integer_value(json_object_get(ct, "pid"));
         const char *root = json_is_string(json_object_get(ct, "image")) ? cli_jstr(ct, "image") : cli_jstr(ct, "rootfs");
-        printf("%-20s %-10s %8s %-30s %-16s %s\n", cli_jstr(ct, "name"), cli_jstr(ct, "state"), pid, root,
-               cli_join(json_object_get(ct, "nics"), "network", nics, sizeof(nics)), limits);
+
+        snprintf(cells[0], CLI_CELL_MAX, "%s", cli_jstr(ct, "name"));
+        snprintf(cells[1], CLI_CELL_MAX, "%s", cli_jstr(ct, "state"));
+        snprintf(cells[2], CLI_CELL_MAX, pid > 0 ? "%lld" : "-", pid);
+        snprintf(cells[3], CLI_CELL_MAX, "%s", root);
+        cli_join(json_object_get(ct, "nics"), "network", cells[4], CLI_CELL_MAX);
+        limits_text(json_object_get(ct, "limits"), cells[5], CLI_CELL_MAX);
 }
+
+static const struct cli_column ct_columns[] = {
+        { "NAME", CLI_COL_SHRINK }, { "STATE", 0 }, { "PID", CLI_COL_RIGHT }, { "ROOTFS/IMAGE", CLI_COL_PATH },
+        { "NICS", CLI_COL_SHRINK }, { "LIMITS", CLI_COL_SHRINK }, {},
+};
 
 static int ct_list(struct cli *cli, int argc, char **argv)
 {
-        return cli_list(cli, "/v1/containers", argc, argv, print_ct_row);
+        static const struct cli_table t = { ct_columns, "name", ct_row };
+
+        return cli_list(cli, "/v1/containers", argc, argv, &t);
 }
 
 static void print_ct(const json_t *ct)
@@ -624,7 +628,7 @@ static int ct_logs(struct cli *cli, int argc, char **argv)
 const struct cli_command cli_ct_commands[] = {
         CLI_VERB_REST("create", ct_create, CT_CREATE_USAGE, "define a container (no command: a system container, /sbin/init)",
                       create_options, CLI_REST_AT_DASHDASH),
-        CLI_VERB("list", ct_list, "ct list [--json]", "list containers", cli_json_options),
+        CLI_VERB("list", ct_list, "ct list [-q] [--format TEMPLATE] [--json]", "list containers", cli_table_options),
         CLI_VERB("show", ct_show, "ct show NAME [--json]", "one container: state, pid, limits, usage, NICs",
                  cli_json_options),
         CT_ACTION("start", "", "start; returns when the container runs", cli_json_options),

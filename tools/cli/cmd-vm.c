@@ -24,11 +24,15 @@ static void print_vm(const json_t *vm)
         printf("%-12s %s\n", "state", cli_jstr(vm, "state"));
         if (json_integer_value(json_object_get(vm, "pid")) > 0)
                 printf("%-12s %lld\n", "pid", (long long)json_integer_value(json_object_get(vm, "pid")));
-        printf("%-12s %s, %s, %lld vcpus, %lld MiB\n", "machine", cli_jstr(def, "machine"), cli_jstr(def, "accel"),
-               (long long)json_integer_value(json_object_get(def, "vcpus")),
-               (long long)json_integer_value(json_object_get(def, "memory")));
-        if (json_object_get(def, "kernel"))
-                printf("%-12s %s %s\n", "kernel", cli_jstr(def, "kernel"), cli_jstr(def, "cmdline"));
+        char vcpus[32], mem[32];
+        cli_vcpus_text(json_integer_value(json_object_get(def, "vcpus")), vcpus, sizeof(vcpus));
+        cli_mib_text(json_integer_value(json_object_get(def, "memory")), mem, sizeof(mem));
+        printf("%-12s %s, %s, %s, %s\n", "machine", cli_jstr(def, "machine"), cli_jstr(def, "accel"), vcpus, mem);
+        if (json_object_get(def, "kernel")) {
+                const char *cmdline = json_string_value(json_object_get(def, "cmdline"));
+                printf("%-12s %s%s%s\n", "kernel", cli_jstr(def, "kernel"), cmdline && *cmdline ? " " : "",
+                       cmdline ? cmdline : "");
+        }
         json_array_foreach(json_object_get(def, "disks"), i, v)
                 printf("%-12s %s: %s (%s, %s%s)\n", i ? "" : "disks", cli_jstr(v, "id"),
                        json_is_true(json_object_get(v, "overlay")) ? cli_jstr(v, "overlay_file") : cli_jstr(v, "file"),
@@ -67,27 +71,29 @@ static int nic_opt(json_t *n, char *opt)
         return 0;
 }
 
-static void print_vm_row(const json_t *vm)
+static void vm_row(const json_t *vm, char cells[][CLI_CELL_MAX])
 {
         const json_t *def = json_object_get(vm, "definition");
-        char nics[128], pids[16] = "-";
         long long pid = json_integer_value(json_object_get(vm, "pid"));
 
-        if (!vm) {
-                printf("%-20s %-9s %8s %5s %8s %s\n", "NAME", "STATE", "PID", "CPUS", "MEMORY", "NICS");
-                return;
-        }
-        if (pid > 0)
-                snprintf(pids, sizeof(pids), "%lld", pid);
-        printf("%-20s %-9s %8s %5lld %5lld Mi %s\n", cli_jstr(vm, "name"), cli_jstr(vm, "state"), pids,
-               (long long)json_integer_value(json_object_get(def, "vcpus")),
-               (long long)json_integer_value(json_object_get(def, "memory")),
-               cli_join(json_object_get(def, "nics"), "network", nics, sizeof(nics)));
+        snprintf(cells[0], CLI_CELL_MAX, "%s", cli_jstr(vm, "name"));
+        snprintf(cells[1], CLI_CELL_MAX, "%s", cli_jstr(vm, "state"));
+        snprintf(cells[2], CLI_CELL_MAX, pid > 0 ? "%lld" : "-", pid);
+        cli_vcpus_text(json_integer_value(json_object_get(def, "vcpus")), cells[3], CLI_CELL_MAX);
+        cli_mib_text(json_integer_value(json_object_get(def, "memory")), cells[4], CLI_CELL_MAX);
+        cli_join(json_object_get(def, "nics"), "network", cells[5], CLI_CELL_MAX);
 }
+
+static const struct cli_column vm_columns[] = {
+        { "NAME", CLI_COL_SHRINK }, { "STATE", 0 }, { "PID", CLI_COL_RIGHT }, { "CPUS", CLI_COL_RIGHT },
+        { "MEMORY", CLI_COL_RIGHT }, { "NICS", CLI_COL_SHRINK }, {},
+};
 
 static int vm_list(struct cli *cli, int argc, char **argv)
 {
-        return cli_list(cli, "/v1/vms", argc, argv, print_vm_row);
+        static const struct cli_table t = { vm_columns, "name", vm_row };
+
+        return cli_list(cli, "/v1/vms", argc, argv, &t);
 }
 
 static int vm_show(struct cli *cli, int argc, char **argv)
@@ -387,7 +393,7 @@ static int vm_console(struct cli *cli, int argc, char **argv)
 const struct cli_command cli_vm_commands[] = {
         CLI_VERB("create", vm_create, "vm create NAME [OPTIONS] | --file DEF.json",
                  "define a VM: memory, CPUs, kernel, disks, NICs", create_options),
-        CLI_VERB("list", vm_list, "vm list [--json]", "list VMs", cli_json_options),
+        CLI_VERB("list", vm_list, "vm list [-q] [--format TEMPLATE] [--json]", "list VMs", cli_table_options),
         CLI_VERB("show", vm_show, "vm show NAME [--json]", "one VM: definition, state, console, last errors",
                  cli_json_options),
         VM_ACTION("start", "start; returns when QEMU reports running"),
