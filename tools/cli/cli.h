@@ -22,6 +22,7 @@ struct cli {
         struct bv_http_client *client;
         const struct cli_command *root;     /* main.c's table, for `barevirt help` */
         const struct cli_command *command;  /* the verb being run: its usage and options */
+        struct cli_progress *progress;      /* the wait being shown, ended by the next cli_api() reply */
 };
 
 /* ---- option tables ---------------------------------------------------------------
@@ -223,6 +224,24 @@ int cli_fetch(struct cli *cli, const char *path, int argc, char **argv, json_t *
  * header line, then print_row(element) for each element. Returns the exit code.
  */
 int cli_get_table(struct cli *cli, const char *path, void (*print_row)(const json_t *row));
+/* ---- progress of waits (progress.c) ------------------------------------------------ */
+
+struct cli_progress;
+
+/* Whether waits show progress: stdout and stderr terminals, no --json, BAREVIRT_NO_PROGRESS unset or 0. */
+bool cli_progress_wanted(const struct cli *cli);
+
+/*
+ * When wanted, prints what is waited for (fmt) on stderr and counts down
+ * from seconds (0: a spinner and the time so far) while cli->loop runs,
+ * until the next cli_api() call has its reply (before it prints anything);
+ * Ctrl-C meanwhile exits 130. Sets cli->progress.
+ */
+void cli_progress_start(struct cli *cli, unsigned seconds, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Clears the progress line, if any (cli_api() calls it). */
+void cli_progress_end(struct cli *cli);
+
 /* ---- tables (table.c) ---------------------------------------------------------------
  *
  * A list verb describes its columns and fills one row of cells (strings of

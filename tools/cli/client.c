@@ -263,6 +263,7 @@ int cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
                 .max_body = CLI_MAX_REPLY,
         };
         r = bv_http_client_call(cli->client, &req, &resp, &err);
+        cli_progress_end(cli);
         if (r < 0) {
                 if (r == -ETIMEDOUT)
                         return cli_fail("barevirtd did not answer %s %s within %u ms", method, path,

@@ -346,6 +346,14 @@ static int ct_action(struct cli *cli, int argc, char **argv)
         if (r)
                 return r;
         snprintf(path, sizeof(path), "/v1/containers/%s/%s", name, argv[0]);
+        const json_t *t = json_object_get(body, "timeout");
+        if (t && (strcmp(argv[0], "stop") == 0 || strcmp(argv[0], "restart") == 0))
+                cli_progress_start(cli, (unsigned)json_integer_value(t),
+                                   "waiting up to %lld s for container '%s' to stop, then SIGKILL (Ctrl-C to stop waiting)",
+                                   (long long)json_integer_value(t), name);
+        else if (strcmp(argv[0], "stop") == 0 || strcmp(argv[0], "restart") == 0)
+                cli_progress_start(cli, 0, "waiting for container '%s' to stop (its stop timeout, then SIGKILL; Ctrl-C to stop waiting)",
+                                   name);
         r = cli_api(cli, "POST", path, json_object_size(body) ? body : NULL, 3700 * 1000, &ct);
         if (r)
                 return r;

@@ -125,7 +125,16 @@ int cmd_action(struct cli *cli, int argc, char **argv)
                  q.val ? "=" : "", q.val ? q.val : "");
         if (q.val && strcmp(q.key, "t") == 0)
                 timeout_ms = (unsigned)(atoi(q.val) + 20) * 1000;
-        if ((r = cli_api(cli, "POST", path, NULL, timeout_ms, &reply)))
+        bool stop = strcmp(argv[0], "stop") == 0 || strcmp(argv[0], "restart") == 0;
+        if (stop && q.val && strcmp(q.key, "t") == 0)
+                cli_progress_start(cli, (unsigned)atoi(q.val), "waiting up to %s s for '%s' to stop (Ctrl-C to stop waiting; kill kills)",
+                                   q.val, ref);
+        else if (stop)
+                cli_progress_start(cli, 0, "waiting for '%s' to stop (Ctrl-C to stop waiting; kill kills)", ref);
+        else if (strcmp(argv[0], "start") == 0)
+                cli_progress_start(cli, 0, "waiting for '%s' to start", ref);
+        r = cli_api(cli, "POST", path, NULL, timeout_ms, &reply);
+        if (r)
                 return r;
         if (cli->json)
                 return cli_print_json(reply);

@@ -188,18 +188,49 @@ static int vm_create(struct cli *cli, int argc, char **argv)
 
 /* ---- lifecycle ------------------------------------------------------------------- */
 
+static const struct cli_option vm_stop_options[] = {
+        CLI_OPTION_JSON,
+        { "force", 'f', NULL, "kill QEMU at once instead of asking the guest to power off (vm kill)", NULL, 'f' },
+        {},
+};
+
+/* Says what start and stop wait for (on a terminal). */
+static void vm_action_progress(struct cli *cli, const char *name, const char *action)
+{
+        json_auto_t *vm = NULL;
+        char path[256];
+
+        if (!cli_progress_wanted(cli))
+                return;
+        if (strcmp(action, "start") == 0) {
+                cli_progress_start(cli, 0, "waiting for QEMU to report VM '%s' running", name);
+                return;
+        }
+        snprintf(path, sizeof(path), "/v1/vms/%s", name);
+        if (strcmp(action, "stop") != 0 || cli_api(cli, "GET", path, NULL, 0, &vm))
+                return;
+        const json_t *t = json_object_get(json_object_get(vm, "definition"), "stop_timeout");
+        unsigned s = json_is_integer(t) ? (unsigned)json_integer_value(t) : 30;
+        cli_progress_start(cli, s,
+                                  "waiting up to %u s for the guest to power off (Ctrl-C to stop waiting; --force kills)", s);
+}
+
 static int vm_action(struct cli *cli, int argc, char **argv)
 {
         char path[256];
         json_auto_t *vm = NULL;
         const char *name = NULL;
-        int r = cli_parse_name(cli, "VM", argc, argv, NULL, NULL, &name);
+        bool force = false;
+        int r = cli_parse_name(cli, "VM", argc, argv, strcmp(argv[0], "stop") == 0 ? cli_on_flag : NULL, &force, &name);
 
         if (r)
                 return r;
-        snprintf(path, sizeof(path), "/v1/vms/%s/%s", name, argv[0]);
+        const char *action = force ? "kill" : argv[0];
+        snprintf(path, sizeof(path), "/v1/vms/%s/%s", name, action);
+        vm_action_progress(cli, name, action);
         /* stop may wait for the guest's stop timeout (up to an hour) before QEMU is killed. */
-        if ((r = cli_api(cli, "POST", path, NULL, 3700 * 1000, &vm)))
+        r = cli_api(cli, "POST", path, NULL, 3700 * 1000, &vm);
+        if (r)
                 return r;
         if (cli->json)
                 return cli_print_json(vm);
@@ -299,6 +330,7 @@ static int disk_remove(struct cli *cli, const char *name, const char *disk)
         if (!bv_name_is_valid(name) || !bv_name_is_valid(disk))
                 return cli_fail("invalid VM or disk name");
         snprintf(path, sizeof(path), "/v1/vms/%s/disks/%s", name, disk);
+        cli_progress_start(cli, 0, "waiting for the guest to release disk '%s' (DEVICE_DELETED)", disk);
         int r = cli_api(cli, "DELETE", path, NULL, 0, NULL);
         if (r == 0)
                 printf("disk '%s' removed from VM '%s'\n", disk, name);
@@ -397,7 +429,8 @@ const struct cli_command cli_vm_commands[] = {
         CLI_VERB("show", vm_show, "vm show NAME [--json]", "one VM: definition, state, console, last errors",
                  cli_json_options),
         VM_ACTION("start", "start; returns when QEMU reports running"),
-        VM_ACTION("stop", "ACPI shutdown, then quit, then kill after the stop timeout"),
+        CLI_VERB("stop", vm_action, "vm stop NAME [-f] [--json]",
+                 "ACPI shutdown, then quit, then kill after the stop timeout; -f kills at once", vm_stop_options),
         VM_ACTION("kill", "kill QEMU now"),
         VM_ACTION("reboot", "reset the VM"),
         VM_ACTION("pause", "pause the vCPUs"),
