@@ -40,7 +40,7 @@ golden list-60 env COLUMNS=60 "$BAREVIRT" --socket "$BV_SOCKET" list
 golden list-120 env COLUMNS=120 "$BAREVIRT" --socket "$BV_SOCKET" list
 golden list-piped env -u COLUMNS "$BAREVIRT" --socket "$BV_SOCKET" list
 golden vm-list-60 env COLUMNS=60 "$BAREVIRT" --socket "$BV_SOCKET" vm list
-golden list-format env COLUMNS=60 "$BAREVIRT" --socket "$BV_SOCKET" list --format '{{.ref}} {{ .state }}\t{{.type}}'
+golden list-format env COLUMNS=60 "$BAREVIRT" --socket "$BV_SOCKET" list --format '{{.name}} {{ .state }}\t{{.type}}'
 golden vm-show-one bv_cli vm show tables-one
 golden vm-show-two bv_cli vm show tables-two-with-a-long-name
 

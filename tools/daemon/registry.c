@@ -122,7 +122,8 @@ static json_t *vm_instance(const struct vmm_vm *vm)
                 json_array_append_new(addrs, json_stringn(ip, strcspn(ip, " /")));
         }
         bool live = st != VMM_STOPPED && st != VMM_CRASHED;
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "ref", vmm_vm_name(vm), "type", "vm", "state",
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "ref", vmm_vm_name(vm), "name", vmm_vm_name(vm),
+                         "type", "vm", "state",
                          vmm_state_name(st), "image", def->kernel ? def->kernel : "", "status", "", "addresses",
                          addrs, "uptime", live ? uptime_json(vmm_vm_pid(vm)) : json_null());
 }
@@ -141,7 +142,7 @@ static json_t *ct_instance(const struct ctr_ct *ct)
                 if (def->nics[i].ip)
                         json_array_append_new(addrs, json_stringn(def->nics[i].ip, strcspn(def->nics[i].ip, "/")));
         bool live = s == CTR_CT_RUNNING && st && st->pid > 0;
-        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "ref", def->name, "type", "ct", "state",
+        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "ref", def->name, "name", def->name, "type", "ct", "state",
                          ctr_ct_state_name(s), "image", def->image ? def->image : def->rootfs, "status", status,
                          "addresses", addrs, "uptime", live ? uptime_json(st->pid) : json_null());
 }
