@@ -22,6 +22,7 @@ struct cli {
         struct bv_http_client *client;
         const struct cli_command *root;     /* main.c's table, for `barevirt help` */
         const struct cli_command *command;  /* the verb being run: its usage and options */
+        struct cli_progress *progress;      /* the wait being shown, ended by the next cli_api() reply */
 };
 
 /* ---- option tables ---------------------------------------------------------------
@@ -206,6 +207,9 @@ const char *cli_jstr(const json_t *o, const char *key);
  * buf; "-" when there are none. Returns buf.
  */
 const char *cli_join(const json_t *a, const char *key, char *buf, size_t len);
+/* Units one way in lists and shows alike: "128 MiB"; "1 vcpu", "2 vcpus". Return buf. */
+const char *cli_mib_text(long long mib, char *buf, size_t len);
+const char *cli_vcpus_text(long long n, char *buf, size_t len);
 
 /*
  * For verbs that show what one GET returns ("host", "vm list"): takes no
@@ -220,8 +224,66 @@ int cli_fetch(struct cli *cli, const char *path, int argc, char **argv, json_t *
  * header line, then print_row(element) for each element. Returns the exit code.
  */
 int cli_get_table(struct cli *cli, const char *path, void (*print_row)(const json_t *row));
-/* A list verb: no arguments but the options of cli->command, then cli_get_table(). */
-int cli_list(struct cli *cli, const char *path, int argc, char **argv, void (*print_row)(const json_t *row));
+/* ---- progress of waits (progress.c) ------------------------------------------------ */
+
+struct cli_progress;
+
+/* Whether waits show progress: stdout and stderr terminals, no --json, BAREVIRT_NO_PROGRESS unset or 0. */
+bool cli_progress_wanted(const struct cli *cli);
+
+/*
+ * When wanted, prints what is waited for (fmt) on stderr and counts down
+ * from seconds (0: a spinner and the time so far) while cli->loop runs,
+ * until the next cli_api() call has its reply (before it prints anything);
+ * Ctrl-C meanwhile exits 130. Sets cli->progress.
+ */
+void cli_progress_start(struct cli *cli, unsigned seconds, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Clears the progress line, if any (cli_api() calls it). */
+void cli_progress_end(struct cli *cli);
+
+/* ---- tables (table.c) ---------------------------------------------------------------
+ *
+ * A list verb describes its columns and fills one row of cells (strings of
+ * up to CLI_CELL_MAX bytes) per JSON element; cli_table_print() aligns,
+ * fits and shortens them.
+ */
+#define CLI_TABLE_COLS_MAX 8
+#define CLI_CELL_MAX 256
+
+enum {
+        CLI_COL_RIGHT = 1 << 0,      /* numbers: aligned right */
+        CLI_COL_PATH = 1 << 1,       /* may shrink; shortened from the left: "…/guest/vmlinuz" */
+        CLI_COL_SHRINK = 1 << 2,     /* may shrink; shortened from the right: "long-na…" */
+};
+
+struct cli_column {
+        const char *title;           /* NULL ends the table */
+        unsigned flags;
+};
+
+struct cli_table {
+        const struct cli_column *columns;
+        const char *name_key;        /* the JSON key that -q prints: "name" or "ref" */
+        void (*row)(const json_t *in, char cells[][CLI_CELL_MAX]);
+};
+
+/* The options of every list verb: --json, -q, -a, --format. */
+extern const struct cli_option cli_table_options[];
+
+/* Columns to fit in: $COLUMNS, else the terminal's width when stdout is one, else 0 (no limit). */
+int cli_table_width(void);
+
+/* Prints the header and a line per element of rows in at most width columns (0: no limit). */
+void cli_table_print(const struct cli_table *t, const json_t *rows, int width, FILE *f);
+
+/*
+ * A list verb: no arguments but cli_table_options (cli->command's table),
+ * GETs path (an array) and prints it as the table t, names (-q), a
+ * template per row (--format '{{.name}} {{.state}}'; an unknown field is
+ * a usage error) or JSON (--json, --format json). Returns the exit code.
+ */
+int cli_list(struct cli *cli, const char *path, int argc, char **argv, const struct cli_table *t);
 
 /* GETs /v1/<collection>/<name> (name already valid) into *ret. Returns the exit code. */
 int cli_get(struct cli *cli, const char *collection, const char *name, json_t **ret);

@@ -68,6 +68,18 @@ const char *cli_join(const json_t *a, const char *key, char *buf, size_t len)
         return buf;
 }
 
+const char *cli_mib_text(long long mib, char *buf, size_t len)
+{
+        snprintf(buf, len, "%lld MiB", mib);
+        return buf;
+}
+
+const char *cli_vcpus_text(long long n, char *buf, size_t len)
+{
+        snprintf(buf, len, "%lld vcpu%s", n, n == 1 ? "" : "s");
+        return buf;
+}
+
 /* GETs path: with --json prints the reply and sets *ret to NULL, else *ret is the reply. */
 static int get_or_print(struct cli *cli, const char *path, json_t **ret)
 {
@@ -108,14 +120,6 @@ int cli_get_table(struct cli *cli, const char *path, void (*print_row)(const jso
         json_array_foreach(a, i, v)
                 print_row(v);
         return 0;
-}
-
-int cli_list(struct cli *cli, const char *path, int argc, char **argv, void (*print_row)(const json_t *row))
-{
-        struct cli_args a = {};
-        int r = cli_parse(cli, argc, argv, &a, NULL, NULL);
-
-        return r ? r : cli_get_table(cli, path, print_row);
 }
 
 int cli_get(struct cli *cli, const char *collection, const char *name, json_t **ret)
@@ -259,6 +263,7 @@ int cli_api(struct cli *cli, const char *method, const char *path, json_t *body,
                 .max_body = CLI_MAX_REPLY,
         };
         r = bv_http_client_call(cli->client, &req, &resp, &err);
+        cli_progress_end(cli);
         if (r < 0) {
                 if (r == -ETIMEDOUT)
                         return cli_fail("barevirtd did not answer %s %s within %u ms", method, path,

@@ -43,25 +43,29 @@ static void limits_text(const json_t *limits, char *buf, size_t len)
 
 /* ---- list, show ----------------------------------------------------------------- */
 
-static void print_ct_row(const json_t *ct)
+static void ct_row(const json_t *ct, char cells[][CLI_CELL_MAX])
 {
-        char nics[128], limits[128], pid[16] = "-";
-
-        if (!ct) {
-                printf("%-20s %-10s %8s %-30s %-16s %s\n", "NAME", "STATE", "PID", "ROOTFS/IMAGE", "NICS", "LIMITS");
-                return;
-        }
-        limits_text(json_object_get(ct, "limits"), limits, sizeof(limits));
-        if (json_integer_value(json_object_get(ct, "pid")) > 0)
-                snprintf(pid, sizeof(pid), "%lld", (long long)json_integer_value(json_object_get(ct, "pid")));
+        long long pid = json_integer_value(json_object_get(ct, "pid"));
         const char *root = json_is_string(json_object_get(ct, "image")) ? cli_jstr(ct, "image") : cli_jstr(ct, "rootfs");
-        printf("%-20s %-10s %8s %-30s %-16s %s\n", cli_jstr(ct, "name"), cli_jstr(ct, "state"), pid, root,
-               cli_join(json_object_get(ct, "nics"), "network", nics, sizeof(nics)), limits);
+
+        snprintf(cells[0], CLI_CELL_MAX, "%s", cli_jstr(ct, "name"));
+        snprintf(cells[1], CLI_CELL_MAX, "%s", cli_jstr(ct, "state"));
+        snprintf(cells[2], CLI_CELL_MAX, pid > 0 ? "%lld" : "-", pid);
+        snprintf(cells[3], CLI_CELL_MAX, "%s", root);
+        cli_join(json_object_get(ct, "nics"), "network", cells[4], CLI_CELL_MAX);
+        limits_text(json_object_get(ct, "limits"), cells[5], CLI_CELL_MAX);
 }
+
+static const struct cli_column ct_columns[] = {
+        { "NAME", CLI_COL_SHRINK }, { "STATE", 0 }, { "PID", CLI_COL_RIGHT }, { "ROOTFS/IMAGE", CLI_COL_PATH },
+        { "NICS", CLI_COL_SHRINK }, { "LIMITS", CLI_COL_SHRINK }, {},
+};
 
 static int ct_list(struct cli *cli, int argc, char **argv)
 {
-        return cli_list(cli, "/v1/containers", argc, argv, print_ct_row);
+        static const struct cli_table t = { ct_columns, "name", ct_row };
+
+        return cli_list(cli, "/v1/containers", argc, argv, &t);
 }
 
 static void print_ct(const json_t *ct)
@@ -299,6 +303,11 @@ static int ct_create(struct cli *cli, int argc, char **argv)
         cli_json_set_nonempty(def, "env", env);
         cli_json_set_nonempty(def, "mounts", mounts);
         json_object_set_new(def, "name", json_string(name));
+        struct stat st;
+        const char *image = json_string_value(json_object_get(def, "image"));
+        if (image && stat(image, &st) == 0)
+                cli_progress_start(cli, 0, "creating container '%s': importing '%s' (%.1f MiB) unless imported before",
+                                   name, image, (double)st.st_size / 1048576.0);
         return cli_create(cli, "container", "/v1/containers", def);
 }
 
@@ -345,6 +354,14 @@ static int ct_action(struct cli *cli, int argc, char **argv)
         if (r)
                 return r;
         snprintf(path, sizeof(path), "/v1/containers/%s/%s", name, argv[0]);
+        const json_t *t = json_object_get(body, "timeout");
+        if (t && (strcmp(argv[0], "stop") == 0 || strcmp(argv[0], "restart") == 0))
+                cli_progress_start(cli, (unsigned)json_integer_value(t),
+                                   "waiting up to %lld s for container '%s' to stop, then SIGKILL (Ctrl-C to stop waiting)",
+                                   (long long)json_integer_value(t), name);
+        else if (strcmp(argv[0], "stop") == 0 || strcmp(argv[0], "restart") == 0)
+                cli_progress_start(cli, 0, "waiting for container '%s' to stop (its stop timeout, then SIGKILL; Ctrl-C to stop waiting)",
+                                   name);
         r = cli_api(cli, "POST", path, json_object_size(body) ? body : NULL, 3700 * 1000, &ct);
         if (r)
                 return r;
@@ -627,7 +644,7 @@ static int ct_logs(struct cli *cli, int argc, char **argv)
 const struct cli_command cli_ct_commands[] = {
         CLI_VERB_REST("create", ct_create, CT_CREATE_USAGE, "define a container (no command: a system container, /sbin/init)",
                       create_options, CLI_REST_AT_DASHDASH),
-        CLI_VERB("list", ct_list, "ct list [--json]", "list containers", cli_json_options),
+        CLI_VERB("list", ct_list, "ct list [-q] [--format TEMPLATE] [--json]", "list containers", cli_table_options),
         CLI_VERB("show", ct_show, "ct show NAME [--json]", "one container: state, pid, limits, usage, NICs",
                  cli_json_options),
         CT_ACTION("start", "", "start; returns when the container runs", cli_json_options),

@@ -30,22 +30,27 @@ static const char *uptime_text(const json_t *v, char *buf, size_t len)
         return buf;
 }
 
-static void print_instance_row(const json_t *in)
+static void instance_row(const json_t *in, char cells[][CLI_CELL_MAX])
 {
-        char up[32], addrs[128];
-
-        if (!in) {
-                printf("%-28s %-7s %-10s %-30s %-18s %s\n", "NAME", "TYPE", "STATE", "IMAGE/KERNEL", "ADDRESSES", "UPTIME");
-                return;
-        }
-        printf("%-28s %-7s %-10s %-30.30s %-18s %s\n", cli_jstr(in, "ref"), cli_jstr(in, "type"), cli_jstr(in, "state"),
-               cli_jstr(in, "image"), cli_join(json_object_get(in, "addresses"), NULL, addrs, sizeof(addrs)),
-               uptime_text(json_object_get(in, "uptime"), up, sizeof(up)));
+        snprintf(cells[0], CLI_CELL_MAX, "%s", cli_jstr(in, "ref"));
+        snprintf(cells[1], CLI_CELL_MAX, "%s", cli_jstr(in, "type"));
+        snprintf(cells[2], CLI_CELL_MAX, "%s", cli_jstr(in, "state"));
+        snprintf(cells[3], CLI_CELL_MAX, "%s", cli_jstr(in, "image"));
+        cli_join(json_object_get(in, "addresses"), NULL, cells[4], CLI_CELL_MAX);
+        char up[32];
+        snprintf(cells[5], CLI_CELL_MAX, "%s", uptime_text(json_object_get(in, "uptime"), up, sizeof(up)));
 }
+
+static const struct cli_column instance_columns[] = {
+        { "NAME", CLI_COL_SHRINK }, { "TYPE", 0 }, { "STATE", 0 }, { "IMAGE/KERNEL", CLI_COL_PATH },
+        { "ADDRESSES", CLI_COL_SHRINK }, { "UPTIME", 0 }, {},
+};
 
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
-        return cli_list(cli, "/v1/instances", argc, argv, print_instance_row);
+        static const struct cli_table t = { instance_columns, "ref", instance_row };
+
+        return cli_list(cli, "/v1/instances", argc, argv, &t);
 }
 
 /* A ref becomes a path segment: refuse what would change the URL. */
@@ -120,7 +125,16 @@ int cmd_action(struct cli *cli, int argc, char **argv)
                  q.val ? "=" : "", q.val ? q.val : "");
         if (q.val && strcmp(q.key, "t") == 0)
                 timeout_ms = (unsigned)(atoi(q.val) + 20) * 1000;
-        if ((r = cli_api(cli, "POST", path, NULL, timeout_ms, &reply)))
+        bool stop = strcmp(argv[0], "stop") == 0 || strcmp(argv[0], "restart") == 0;
+        if (stop && q.val && strcmp(q.key, "t") == 0)
+                cli_progress_start(cli, (unsigned)atoi(q.val), "waiting up to %s s for '%s' to stop (Ctrl-C to stop waiting; kill kills)",
+                                   q.val, ref);
+        else if (stop)
+                cli_progress_start(cli, 0, "waiting for '%s' to stop (Ctrl-C to stop waiting; kill kills)", ref);
+        else if (strcmp(argv[0], "start") == 0)
+                cli_progress_start(cli, 0, "waiting for '%s' to start", ref);
+        r = cli_api(cli, "POST", path, NULL, timeout_ms, &reply);
+        if (r)
                 return r;
         if (cli->json)
                 return cli_print_json(reply);

@@ -70,22 +70,23 @@ static int net_create(struct cli *cli, int argc, char **argv)
         return cli_create(cli, "Network", "/v1/networks", body);
 }
 
-static void print_net_row(const json_t *n)
+static void net_row(const json_t *n, char cells[][CLI_CELL_MAX])
 {
-        char addrs[512], ports[512];
-
-        if (!n) {
-                printf("%-16s %-8s %-40s %s\n", "NAME", "STATE", "ADDRESSES", "PORTS");
-                return;
-        }
-        printf("%-16s %-8s %-40s %s\n", cli_jstr(n, "name"), cli_jstr(n, "state"),
-               cli_join(json_object_get(json_object_get(n, "definition"), "addresses"), NULL, addrs, sizeof(addrs)),
-               cli_join(json_object_get(n, "ports"), "name", ports, sizeof(ports)));
+        snprintf(cells[0], CLI_CELL_MAX, "%s", cli_jstr(n, "name"));
+        snprintf(cells[1], CLI_CELL_MAX, "%s", cli_jstr(n, "state"));
+        cli_join(json_object_get(json_object_get(n, "definition"), "addresses"), NULL, cells[2], CLI_CELL_MAX);
+        cli_join(json_object_get(n, "ports"), "name", cells[3], CLI_CELL_MAX);
 }
+
+static const struct cli_column net_columns[] = {
+        { "NAME", CLI_COL_SHRINK }, { "STATE", 0 }, { "ADDRESSES", CLI_COL_SHRINK }, { "PORTS", CLI_COL_SHRINK }, {},
+};
 
 static int net_list(struct cli *cli, int argc, char **argv)
 {
-        return cli_list(cli, "/v1/networks", argc, argv, print_net_row);
+        static const struct cli_table t = { net_columns, "name", net_row };
+
+        return cli_list(cli, "/v1/networks", argc, argv, &t);
 }
 
 /* One NAME argument, and the options of cli->command. */
@@ -221,7 +222,8 @@ const struct cli_command cli_net_commands[] = {
                  "net create NAME [--address CIDR ...] [--mtu N] [--vlan-filtering] [--nat|--no-nat] "
                  "[--dhcp|--no-dhcp] [--dhcp-range FIRST-LAST] [--dns-domain D] [--json]",
                  "create a network: a bridge with these addresses, up, with NAT, DHCP and DNS", create_options),
-        CLI_VERB("list", net_list, "net list [--json]", "list networks: state, addresses, ports", cli_json_options),
+        CLI_VERB("list", net_list, "net list [-q] [--format TEMPLATE] [--json]", "list networks: state, addresses, ports",
+                 cli_table_options),
         CLI_VERB("show", net_show, "net show NAME [--json]", "one network: definition, bridge, ports, dnsmasq, leases",
                  cli_json_options),
         CLI_VERB("leases", net_leases, "net leases NAME [--json]",

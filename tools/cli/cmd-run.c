@@ -181,23 +181,26 @@ static int engine_run(struct cli *cli, const char *engine, int argc, char **argv
         return 0;
 }
 
-static void print_image_row(const json_t *im)
+static void image_row(const json_t *im, char cells[][CLI_CELL_MAX])
 {
-        if (!im) {
-                printf("%-40s %-20s %s\n", "TAGS", "ID", "SIZE");
-                return;
-        }
         const char *t = json_string_value(json_array_get(json_object_get(im, "tags"), 0));
-        printf("%-40s %-20.19s %lld\n", t ? t : "<none>", cli_jstr(im, "id"),
-               (long long)json_integer_value(json_object_get(im, "size")));
+
+        snprintf(cells[0], CLI_CELL_MAX, "%s", t ? t : "<none>");
+        snprintf(cells[1], CLI_CELL_MAX, "%.19s", cli_jstr(im, "id"));
+        cli_mib_text((json_integer_value(json_object_get(im, "size")) + (1 << 19)) >> 20, cells[2], CLI_CELL_MAX);
 }
+
+static const struct cli_column image_columns[] = {
+        { "TAGS", CLI_COL_SHRINK }, { "ID", 0 }, { "SIZE", CLI_COL_RIGHT }, {},
+};
 
 static int engine_images(struct cli *cli, const char *engine, int argc, char **argv)
 {
+        static const struct cli_table t = { image_columns, "id", image_row };
         char path[128];
 
         snprintf(path, sizeof(path), "/v1/engines/%s/images", engine);
-        return cli_list(cli, path, argc, argv, print_image_row);
+        return cli_list(cli, path, argc, argv, &t);
 }
 
 static int engine_load(struct cli *cli, const char *engine, int argc, char **argv)
@@ -248,7 +251,7 @@ static int engine_rmi(struct cli *cli, const char *engine, int argc, char **argv
         const struct cli_command cli_##engine##_commands[] = {                                                    \
                 CLI_VERB_REST("run", engine##_run, #engine " " RUN_USAGE, "create and start a container",         \
                               run_options, CLI_REST_AT_ARG0),                                                     \
-                CLI_VERB("images", engine##_images, #engine " images [--json]", "list images", cli_json_options),  \
+                CLI_VERB("images", engine##_images, #engine " images [-q] [--format TEMPLATE] [--json]", "list images", cli_table_options),  \
                 CLI_VERB("load", engine##_load, #engine " load FILE.tar", "load images from a 'docker save' tarball", \
                          NULL),                                                                                   \
                 CLI_VERB("rmi", engine##_rmi, #engine " rmi IMAGE", "remove an image", NULL),                      \

@@ -24,11 +24,15 @@ static void print_vm(const json_t *vm)
         printf("%-12s %s\n", "state", cli_jstr(vm, "state"));
         if (json_integer_value(json_object_get(vm, "pid")) > 0)
                 printf("%-12s %lld\n", "pid", (long long)json_integer_value(json_object_get(vm, "pid")));
-        printf("%-12s %s, %s, %lld vcpus, %lld MiB\n", "machine", cli_jstr(def, "machine"), cli_jstr(def, "accel"),
-               (long long)json_integer_value(json_object_get(def, "vcpus")),
-               (long long)json_integer_value(json_object_get(def, "memory")));
-        if (json_object_get(def, "kernel"))
-                printf("%-12s %s %s\n", "kernel", cli_jstr(def, "kernel"), cli_jstr(def, "cmdline"));
+        char vcpus[32], mem[32];
+        cli_vcpus_text(json_integer_value(json_object_get(def, "vcpus")), vcpus, sizeof(vcpus));
+        cli_mib_text(json_integer_value(json_object_get(def, "memory")), mem, sizeof(mem));
+        printf("%-12s %s, %s, %s, %s\n", "machine", cli_jstr(def, "machine"), cli_jstr(def, "accel"), vcpus, mem);
+        if (json_object_get(def, "kernel")) {
+                const char *cmdline = json_string_value(json_object_get(def, "cmdline"));
+                printf("%-12s %s%s%s\n", "kernel", cli_jstr(def, "kernel"), cmdline && *cmdline ? " " : "",
+                       cmdline ? cmdline : "");
+        }
         json_array_foreach(json_object_get(def, "disks"), i, v)
                 printf("%-12s %s: %s (%s, %s%s)\n", i ? "" : "disks", cli_jstr(v, "id"),
                        json_is_true(json_object_get(v, "overlay")) ? cli_jstr(v, "overlay_file") : cli_jstr(v, "file"),
@@ -67,27 +71,29 @@ static int nic_opt(json_t *n, char *opt)
         return 0;
 }
 
-static void print_vm_row(const json_t *vm)
+static void vm_row(const json_t *vm, char cells[][CLI_CELL_MAX])
 {
         const json_t *def = json_object_get(vm, "definition");
-        char nics[128], pids[16] = "-";
         long long pid = json_integer_value(json_object_get(vm, "pid"));
 
-        if (!vm) {
-                printf("%-20s %-9s %8s %5s %8s %s\n", "NAME", "STATE", "PID", "CPUS", "MEMORY", "NICS");
-                return;
-        }
-        if (pid > 0)
-                snprintf(pids, sizeof(pids), "%lld", pid);
-        printf("%-20s %-9s %8s %5lld %5lld Mi %s\n", cli_jstr(vm, "name"), cli_jstr(vm, "state"), pids,
-               (long long)json_integer_value(json_object_get(def, "vcpus")),
-               (long long)json_integer_value(json_object_get(def, "memory")),
-               cli_join(json_object_get(def, "nics"), "network", nics, sizeof(nics)));
+        snprintf(cells[0], CLI_CELL_MAX, "%s", cli_jstr(vm, "name"));
+        snprintf(cells[1], CLI_CELL_MAX, "%s", cli_jstr(vm, "state"));
+        snprintf(cells[2], CLI_CELL_MAX, pid > 0 ? "%lld" : "-", pid);
+        cli_vcpus_text(json_integer_value(json_object_get(def, "vcpus")), cells[3], CLI_CELL_MAX);
+        cli_mib_text(json_integer_value(json_object_get(def, "memory")), cells[4], CLI_CELL_MAX);
+        cli_join(json_object_get(def, "nics"), "network", cells[5], CLI_CELL_MAX);
 }
+
+static const struct cli_column vm_columns[] = {
+        { "NAME", CLI_COL_SHRINK }, { "STATE", 0 }, { "PID", CLI_COL_RIGHT }, { "CPUS", CLI_COL_RIGHT },
+        { "MEMORY", CLI_COL_RIGHT }, { "NICS", CLI_COL_SHRINK }, {},
+};
 
 static int vm_list(struct cli *cli, int argc, char **argv)
 {
-        return cli_list(cli, "/v1/vms", argc, argv, print_vm_row);
+        static const struct cli_table t = { vm_columns, "name", vm_row };
+
+        return cli_list(cli, "/v1/vms", argc, argv, &t);
 }
 
 static int vm_show(struct cli *cli, int argc, char **argv)
@@ -182,18 +188,49 @@ static int vm_create(struct cli *cli, int argc, char **argv)
 
 /* ---- lifecycle ------------------------------------------------------------------- */
 
+static const struct cli_option vm_stop_options[] = {
+        CLI_OPTION_JSON,
+        { "force", 'f', NULL, "kill QEMU at once instead of asking the guest to power off (vm kill)", NULL, 'f' },
+        {},
+};
+
+/* Says what start and stop wait for (on a terminal). */
+static void vm_action_progress(struct cli *cli, const char *name, const char *action)
+{
+        json_auto_t *vm = NULL;
+        char path[256];
+
+        if (!cli_progress_wanted(cli))
+                return;
+        if (strcmp(action, "start") == 0) {
+                cli_progress_start(cli, 0, "waiting for QEMU to report VM '%s' running", name);
+                return;
+        }
+        snprintf(path, sizeof(path), "/v1/vms/%s", name);
+        if (strcmp(action, "stop") != 0 || cli_api(cli, "GET", path, NULL, 0, &vm))
+                return;
+        const json_t *t = json_object_get(json_object_get(vm, "definition"), "stop_timeout");
+        unsigned s = json_is_integer(t) ? (unsigned)json_integer_value(t) : 30;
+        cli_progress_start(cli, s,
+                                  "waiting up to %u s for the guest to power off (Ctrl-C to stop waiting; --force kills)", s);
+}
+
 static int vm_action(struct cli *cli, int argc, char **argv)
 {
         char path[256];
         json_auto_t *vm = NULL;
         const char *name = NULL;
-        int r = cli_parse_name(cli, "VM", argc, argv, NULL, NULL, &name);
+        bool force = false;
+        int r = cli_parse_name(cli, "VM", argc, argv, strcmp(argv[0], "stop") == 0 ? cli_on_flag : NULL, &force, &name);
 
         if (r)
                 return r;
-        snprintf(path, sizeof(path), "/v1/vms/%s/%s", name, argv[0]);
+        const char *action = force ? "kill" : argv[0];
+        snprintf(path, sizeof(path), "/v1/vms/%s/%s", name, action);
+        vm_action_progress(cli, name, action);
         /* stop may wait for the guest's stop timeout (up to an hour) before QEMU is killed. */
-        if ((r = cli_api(cli, "POST", path, NULL, 3700 * 1000, &vm)))
+        r = cli_api(cli, "POST", path, NULL, 3700 * 1000, &vm);
+        if (r)
                 return r;
         if (cli->json)
                 return cli_print_json(vm);
@@ -293,6 +330,7 @@ static int disk_remove(struct cli *cli, const char *name, const char *disk)
         if (!bv_name_is_valid(name) || !bv_name_is_valid(disk))
                 return cli_fail("invalid VM or disk name");
         snprintf(path, sizeof(path), "/v1/vms/%s/disks/%s", name, disk);
+        cli_progress_start(cli, 0, "waiting for the guest to release disk '%s' (DEVICE_DELETED)", disk);
         int r = cli_api(cli, "DELETE", path, NULL, 0, NULL);
         if (r == 0)
                 printf("disk '%s' removed from VM '%s'\n", disk, name);
@@ -387,11 +425,12 @@ static int vm_console(struct cli *cli, int argc, char **argv)
 const struct cli_command cli_vm_commands[] = {
         CLI_VERB("create", vm_create, "vm create NAME [OPTIONS] | --file DEF.json",
                  "define a VM: memory, CPUs, kernel, disks, NICs", create_options),
-        CLI_VERB("list", vm_list, "vm list [--json]", "list VMs", cli_json_options),
+        CLI_VERB("list", vm_list, "vm list [-q] [--format TEMPLATE] [--json]", "list VMs", cli_table_options),
         CLI_VERB("show", vm_show, "vm show NAME [--json]", "one VM: definition, state, console, last errors",
                  cli_json_options),
         VM_ACTION("start", "start; returns when QEMU reports running"),
-        VM_ACTION("stop", "ACPI shutdown, then quit, then kill after the stop timeout"),
+        CLI_VERB("stop", vm_action, "vm stop NAME [-f] [--json]",
+                 "ACPI shutdown, then quit, then kill after the stop timeout; -f kills at once", vm_stop_options),
         VM_ACTION("kill", "kill QEMU now"),
         VM_ACTION("reboot", "reset the VM"),
         VM_ACTION("pause", "pause the vCPUs"),

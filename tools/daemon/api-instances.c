@@ -116,7 +116,8 @@ static json_t *engine_instance(const char *engine, const json_t *c)
         char ref[200];
 
         snprintf(ref, sizeof(ref), "%s:%s", engine, json_string_value(json_object_get(c, "name")));
-        json_t *o = json_pack("{s:s, s:s}", "ref", ref, "type", engine);
+        json_t *o = json_pack("{s:s, s:s?, s:s}", "ref", ref, "name", json_string_value(json_object_get(c, "name")),
+                              "type", engine);
         for (size_t i = 0; o && i < BV_ELEMENTSOF(keys); i++)
                 json_object_set(o, keys[i], json_object_get(c, keys[i]) ? json_object_get(c, keys[i]) : json_null());
         return o;

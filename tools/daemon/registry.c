@@ -133,7 +133,8 @@ static json_t *vm_instance(struct barevirtd *d, const struct vmm_vm *vm)
         for (size_t i = 0; !ip && addrs && i < def->n_nics; i++)
                 add_pool_address(d, addrs, def->nics[i].network, def->name, i);
         bool live = st != VMM_STOPPED && st != VMM_CRASHED;
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "ref", vmm_vm_name(vm), "type", "vm", "state",
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "ref", vmm_vm_name(vm), "name", vmm_vm_name(vm),
+                         "type", "vm", "state",
                          vmm_state_name(st), "image", def->kernel ? def->kernel : "", "status", "", "addresses",
                          addrs, "uptime", live ? uptime_json(vmm_vm_pid(vm)) : json_null());
 }
@@ -154,7 +155,7 @@ static json_t *ct_instance(struct barevirtd *d, const struct ctr_ct *ct)
                 else
                         add_pool_address(d, addrs, def->nics[i].network, def->name, i);
         bool live = s == CTR_CT_RUNNING && st && st->pid > 0;
-        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "ref", def->name, "type", "ct", "state",
+        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "ref", def->name, "name", def->name, "type", "ct", "state",
                          ctr_ct_state_name(s), "image", def->image ? def->image : def->rootfs, "status", status,
                          "addresses", addrs, "uptime", live ? uptime_json(st->pid) : json_null());
 }
