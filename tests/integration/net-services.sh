@@ -72,7 +72,7 @@ tap_check "barevirt host says whether IP forwarding is on" \
 # -- containers: pool addresses, resolv.conf, names.
 R=$BV_TMP/rootfs
 mkdir -p "$R/bin" "$R/etc" && cp "$(command -v busybox)" "$R/bin/" &&
-	for a in sh ping nslookup ip cat sleep nc; do ln -sf busybox "$R/bin/$a"; done
+	for a in sh ping nslookup ip cat sleep nc httpd mkdir echo; do ln -sf busybox "$R/bin/$a"; done
 for c in c1 c2; do
 	bv_cli ct create $c --rootfs "$R" --nic svc -- /bin/sleep 1000 >/dev/null && bv_cli ct start $c >/dev/null
 done
@@ -102,6 +102,22 @@ out=$(bv_cli ct exec c1 -- nc -w 3 192.0.2.2 7777 </dev/null 2>&1)
 tap_check "c1 reaches the upstream netns through NAT, seen as 192.0.2.1 ($out)" [ "$out" = "peer=192.0.2.1" ]
 kill $SOCAT 2>/dev/null
 tap_check "IP forwarding is on in barevirtd's netns" [ "$(ip netns exec "$NS" cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+# -- port forwards: DNAT to the instance's current address, from upstream and from the host itself.
+bv_cli ct exec c1 -- sh -c 'mkdir -p /www && echo hello-from-c1 >/www/index.html && httpd -p 80 -h /www'
+bv_cli net forward add svc --port 8080 --to c1:80 >/dev/null
+tap_ok $? "net forward add svc --port 8080 --to c1:80"
+tap_check "the upstream netns reaches c1's httpd through the forward" sh -c "[ \"\$(ip netns exec '$UP' curl -s --max-time 5 http://192.0.2.1:8080/)\" = hello-from-c1 ]"
+tap_check "barevirtd's own namespace reaches it too (hairpin)" sh -c "[ \"\$(ip netns exec '$NS' curl -s --max-time 5 http://192.0.2.1:8080/)\" = hello-from-c1 ]"
+bv_cli net forward list svc --json >"$BV_TMP/fwd"
+tap_check "net forward list shows it pointing at $IP1" jqe --arg a "$IP1" '.[0] | .proto == "tcp" and .port == 8080 and .to == "c1:80" and .address == $a' "$BV_TMP/fwd"
+rules0=$(ip netns exec "$NS" nft list ruleset | md5sum)
+out=$(bv_cli net forward add svc --port 8080 --to c2:80 2>&1)
+tap_check "a second forward of port 8080 is refused naming the first ($out)" sh -c "case \"$out\" in *c1:80*) true ;; *) false ;; esac"
+out=$(bv_cli net forward add svc --port 8081 --to nosuch:80 2>&1)
+tap_check "a forward to an unknown instance is refused ($out)" sh -c "case \"$out\" in *nosuch*) true ;; *) false ;; esac"
+st=$(api POST /v1/networks/svc/forwards '{"proto":"sctp","port":9,"to":"c1:80"}')
+tap_check "a forward of proto sctp is refused (HTTP $st)" [ "$st" = 400 ]
+tap_check "the refusals left nft list ruleset as it was" [ "$(ip netns exec "$NS" nft list ruleset | md5sum)" = "$rules0" ]
 nft_table() { ip netns exec "$NS" nft list table inet barevirt 2>&1; }
 nft_table >"$BV_TMP/nft.before"
 tap_check "nft: table inet barevirt masquerades 10.66.0.0/24" grep -q "10.66.0.0/24.*masquerade" "$BV_TMP/nft.before"
@@ -167,6 +183,12 @@ tap_check "c1 and c2 keep their addresses ($IP1, $IP2)" sh -c "[ '$(ct_ip c1) $(
 sleep 0.3
 nft_table >"$BV_TMP/nft.after"
 tap_check "nft list table inet barevirt is the same after barevirtd's kill -9 and restart" cmp -s "$BV_TMP/nft.before" "$BV_TMP/nft.after"
+bv_cli ct exec c1 -- httpd -p 80 -h /www  # its restart above ended the first one
+tap_check "the forward still works after the restarts" sh -c "[ \"\$(ip netns exec '$UP' curl -s --max-time 5 http://192.0.2.1:8080/)\" = hello-from-c1 ]"
+bv_cli net forward delete svc --port 8080 >/dev/null
+tap_ok $? "net forward delete svc --port 8080"
+sleep 0.3
+tap_check "the port is closed again" sh -c "! ip netns exec '$UP' curl -s --max-time 3 http://192.0.2.1:8080/ >/dev/null"
 tap_check "the foreign table is untouched" sh -c "ip netns exec '$NS' nft list table inet foreign | cmp -s - '$BV_TMP/foreign.before'"
 if [ -n "$VIP" ]; then
 	bv_cli vm kill v1 >/dev/null; : >"$LOG"; bv_cli vm start v1 >/dev/null

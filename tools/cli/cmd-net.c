@@ -217,6 +217,126 @@ static int net_delete(struct cli *cli, int argc, char **argv)
         return 0;
 }
 
+/* ---- net forward add|list|delete ------------------------------------------------------------ */
+
+enum { OPT_PROTO = CLI_OPT_OWN + 64, OPT_PORT, OPT_LISTEN, OPT_TO };
+
+static const struct cli_option forward_options[] = {
+        { "proto", 0, "tcp|udp", "the protocol", "tcp", OPT_PROTO },
+        { "port", 0, "HOSTPORT", "the host's port", NULL, OPT_PORT },
+        { "listen", 0, "ADDR", "only traffic to this local IPv4 address", "every local address", OPT_LISTEN },
+        { "to", 0, "INSTANCE:PORT", "the VM or container (its current address) and its port", NULL, OPT_TO },
+        CLI_OPTION_JSON,
+        {},
+};
+
+static int on_forward_option(struct cli *cli, int id, const char *val, void *userdata)
+{
+        json_t *f = userdata;
+        unsigned port;
+
+        if (id == OPT_PROTO)
+                json_object_set_new(f, "proto", json_string(val));
+        else if (id == OPT_LISTEN)
+                json_object_set_new(f, "listen", json_string(val));
+        else if (id == OPT_TO)
+                json_object_set_new(f, "to", json_string(val));
+        else if (bv_parse_uint(val, 1, 65535, &port) < 0)
+                return cli_usage_error(cli, "--port: '%s' is not a port (1-65535)", val);
+        else
+                json_object_set_new(f, "port", json_integer(port));
+        return 0;
+}
+
+/* NET and the forward's options into f; *ret_path: /v1/networks/NET/forwards. */
+static int forward_args(struct cli *cli, int argc, char **argv, json_t *f, char *path, size_t len)
+{
+        struct cli_args a = { .max = 1 };
+        int r = cli_parse(cli, argc, argv, &a, on_forward_option, f);
+
+        if (r)
+                return r;
+        if (a.n == 0)
+                return cli_usage_error(cli, "expected a network name");
+        if (strlen(a.arg[0]) > 15)
+                return cli_fail("No network named '%s'", a.arg[0]);
+        if (!json_object_get(f, "proto"))
+                json_object_set_new(f, "proto", json_string("tcp"));
+        snprintf(path, len, "/v1/networks/%s/forwards", a.arg[0]);
+        return 0;
+}
+
+static int forward_add(struct cli *cli, int argc, char **argv)
+{
+        json_auto_t *f = json_object(), *res = NULL;
+        char path[128];
+        int r;
+
+        if ((r = forward_args(cli, argc, argv, f, path, sizeof(path))))
+                return r;
+        if (!json_object_get(f, "port") || !json_object_get(f, "to"))
+                return cli_usage_error(cli, "expected --port HOSTPORT and --to INSTANCE:PORT");
+        if ((r = cli_api(cli, "POST", path, f, 0, &res)))
+                return r;
+        if (cli->json)
+                return cli_print_json(res);
+        printf("Forward %s port %lld%s%s -> %s created\n", cli_jstr(f, "proto"),
+               (long long)json_integer_value(json_object_get(f, "port")), json_object_get(f, "listen") ? " on " : "",
+               json_object_get(f, "listen") ? cli_jstr(f, "listen") : "", cli_jstr(f, "to"));
+        return 0;
+}
+
+static int forward_list(struct cli *cli, int argc, char **argv)
+{
+        json_auto_t *f = json_object(), *a = NULL;
+        char path[128];
+        json_t *v;
+        size_t i;
+        int r;
+
+        if ((r = forward_args(cli, argc, argv, f, path, sizeof(path))) || (r = cli_api(cli, "GET", path, NULL, 0, &a)))
+                return r;
+        if (cli->json)
+                return cli_print_json(a);
+        printf("%-6s %-16s %-6s %-24s %s\n", "PROTO", "LISTEN", "PORT", "TO", "ADDRESS");
+        json_array_foreach(a, i, v)
+                printf("%-6s %-16s %-6lld %-24s %s\n", cli_jstr(v, "proto"),
+                       json_object_get(v, "listen") ? cli_jstr(v, "listen") : "*",
+                       (long long)json_integer_value(json_object_get(v, "port")), cli_jstr(v, "to"),
+                       json_is_string(json_object_get(v, "address")) ? cli_jstr(v, "address") : "(no address yet)");
+        return 0;
+}
+
+static int forward_delete(struct cli *cli, int argc, char **argv)
+{
+        json_auto_t *f = json_object();
+        char path[128], full[256];
+        int r;
+
+        if ((r = forward_args(cli, argc, argv, f, path, sizeof(path))))
+                return r;
+        if (!json_object_get(f, "port"))
+                return cli_usage_error(cli, "expected --port HOSTPORT");
+        const char *listen = json_string_value(json_object_get(f, "listen"));
+        snprintf(full, sizeof(full), "%s/%s:%s%s%lld", path, cli_jstr(f, "proto"), listen ? listen : "",
+                 listen ? ":" : "", (long long)json_integer_value(json_object_get(f, "port")));
+        if ((r = cli_api(cli, "DELETE", full, NULL, 0, NULL)))
+                return r;
+        printf("Forward %s port %lld deleted\n", cli_jstr(f, "proto"),
+               (long long)json_integer_value(json_object_get(f, "port")));
+        return 0;
+}
+
+static const struct cli_command forward_commands[] = {
+        CLI_VERB("add", forward_add, "net forward add NET [--proto tcp|udp] --port HOSTPORT [--listen ADDR] --to INSTANCE:PORT",
+                 "publish INSTANCE:PORT on a host port (DNAT, also from the host itself)", forward_options),
+        CLI_VERB("list", forward_list, "net forward list NET [--json]", "a network's port forwards and their targets' addresses",
+                 cli_json_options),
+        CLI_VERB("delete", forward_delete, "net forward delete NET [--proto tcp|udp] --port HOSTPORT [--listen ADDR]",
+                 "remove a port forward", forward_options),
+        {},
+};
+
 const struct cli_command cli_net_commands[] = {
         CLI_VERB("create", net_create,
                  "net create NAME [--address CIDR ...] [--mtu N] [--vlan-filtering] [--nat|--no-nat] "
@@ -229,5 +349,7 @@ const struct cli_command cli_net_commands[] = {
         CLI_VERB("leases", net_leases, "net leases NAME [--json]",
                  "a network's DHCP leases and containers' pool addresses", cli_json_options),
         CLI_VERB("delete", net_delete, "net delete NAME", "delete a network without ports and its bridge", NULL),
+        CLI_GROUP("forward", "net forward add|list|delete ...", "port forwards into the network's instances",
+                  forward_commands),
         {},
 };

@@ -28,6 +28,7 @@ static const struct api_route *const route_tables[] = {
         api_events_routes,
         api_vms_routes,
         api_networks_routes,
+        api_forwards_routes,
         api_instances_routes,
         api_containers_routes,
         api_containers_io_routes,

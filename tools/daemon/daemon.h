@@ -92,6 +92,7 @@ extern const struct api_route api_host_routes[];
 extern const struct api_route api_events_routes[];
 extern const struct api_route api_vms_routes[];
 extern const struct api_route api_networks_routes[];
+extern const struct api_route api_forwards_routes[];
 extern const struct api_route api_instances_routes[];
 extern const struct api_route api_containers_routes[];
 extern const struct api_route api_containers_io_routes[];
@@ -327,3 +328,17 @@ int netsvc_check_fixed(struct barevirtd *d, const char *instance, const char *ne
                        struct bv_error *err);
 /* Makes barevirtd's nftables tables what its networks ask (NAT, the forward chain); removes them without networks. */
 int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err);
+/*
+ * Port forwards of a network (STATE/forwards/NAME.json), kept by netsvc and
+ * applied in nftables to each target's current address. Key: "PROTO:PORT"
+ * or "PROTO:LISTEN:PORT". forward_add applies at once (the kernel's
+ * refusal is the answer; nothing changes then); delete applies on the
+ * next loop turn. clash: -EEXIST naming the forward that holds the port.
+ */
+json_t *netsvc_forwards_json(struct barevirtd *d, const char *network);
+void netsvc_forward_key(const json_t *f, char *buf, size_t len);
+bool netsvc_instance_on(struct barevirtd *d, const char *network, const char *instance);
+int netsvc_forward_clash(struct barevirtd *d, const char *proto, const char *listen, unsigned port,
+                         struct bv_error *err);
+int netsvc_forward_add(struct barevirtd *d, const char *network, const json_t *f, struct bv_error *err);
+int netsvc_forward_delete(struct barevirtd *d, const char *network, const char *key, struct bv_error *err);

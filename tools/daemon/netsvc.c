@@ -42,6 +42,8 @@ struct netsvc_net {
         struct net_def def;
         struct net_dnsmasq *dm;
         json_t *alloc;                /* the pool's file, loaded */
+        json_t *forwards;             /* STATE/forwards/NAME.json, loaded: [{"proto", "port", "listen"?, "to"}] */
+        char forwards_file[PATH_MAX];
         char dir[PATH_MAX];
         char lease_file[PATH_MAX];
         char alloc_file[PATH_MAX];
@@ -67,6 +69,7 @@ static void net_free(struct netsvc_net *n)
 {
         net_dnsmasq_free(n->dm);
         json_decref(n->alloc);
+        json_decref(n->forwards);
         net_def_clear(&n->def);
         free(n);
 }
@@ -134,6 +137,15 @@ int netsvc_network_up(struct barevirtd *d, const struct net_def *def, struct bv_
         snprintf(leases_dir, sizeof(leases_dir), "%s/leases", d->state_dir);
         if (bv_json_load_file(n->alloc_file, ALLOC_MAX, &n->alloc, NULL) < 0)
                 n->alloc = json_object();
+        snprintf(n->forwards_file, sizeof(n->forwards_file), "%s/forwards/%s.json", d->state_dir, def->name);
+        json_t *fw = NULL;
+        if (bv_json_load_file(n->forwards_file, ALLOC_MAX, &fw, NULL) == 0)
+                n->forwards = json_incref(json_object_get(fw, "forwards"));
+        json_decref(fw);
+        if (!json_is_array(n->forwards)) {
+                json_decref(n->forwards);
+                n->forwards = json_array();
+        }
         if (def->dhcp > 0) {
                 struct net_dnsmasq_opts o = {
                         .loop = d->loop, .def = &n->def, .dir = n->dir, .lease_file = n->lease_file,
@@ -164,6 +176,8 @@ void netsvc_network_down(struct barevirtd *d, const char *name)
                 unlink(path);
                 snprintf(path, sizeof(path), "%s/leases/%s.leases", d->state_dir, name);
                 unlink(path);
+                snprintf(path, sizeof(path), "%s/forwards/%s.json", d->state_dir, name);
+                unlink(path);
                 return;
         }
         for (size_t i = 0; i < d->svc->n; i++)
@@ -175,6 +189,7 @@ void netsvc_network_down(struct barevirtd *d, const char *name)
         netsvc_changed(d);
         unlink(n->alloc_file);
         unlink(n->lease_file);
+        unlink(n->forwards_file);
         net_free(n);
 }
 
@@ -233,6 +248,8 @@ static int address(struct netsvc_net *n, const char *instance, unsigned nic, con
         ret->s_addr = htonl(a);
         inet_ntop(AF_INET, ret, ip, sizeof(ip));
         json_object_set_new(n->alloc, key, json_pack("{s:s,s:s}", "ip", ip, "mac", macs));
+        if (n->d->svc)
+                n->d->svc->nft_dirty = true;  /* a forward may point at it */
         int r = store_alloc(n, err);
         if (r < 0)
                 json_object_del(n->alloc, key);
@@ -338,6 +355,8 @@ static void sync_net(struct barevirtd *d, struct netsvc_net *n)
                         json_object_del(n->alloc, key);
                         pruned = true;
                 }
+        if (pruned)
+                d->svc->nft_dirty = true;
         if (pruned && store_alloc(n, &err) < 0)
                 bv_warn("network '%s': %s", n->def.name, err.msg);
         if (n->dm && net_dnsmasq_set_hosts(n->dm, hs->h, hs->n, &err) < 0)
@@ -348,10 +367,55 @@ static void sync_net(struct barevirtd *d, struct netsvc_net *n)
 
 /* ---- nftables: barevirtd's own tables ---------------------------------------------------------- */
 
+/* The current IPv4 address of instance's first NIC on network n ("" when it has none). */
+static const char *target_address(struct barevirtd *d, struct netsvc_net *n, const char *instance, char *buf, size_t len)
+{
+        const struct ctr_ct *ct = registry_ct(d, instance);
+        const struct vmm_vm *vm = registry_vm(d, instance);
+        const struct ctr_ct_def *cd = ct ? ctr_ct_get_def(ct) : NULL;
+        const struct vmm_def *vd = vm ? vmm_vm_def(vm) : NULL;
+        size_t nics = cd ? cd->n_nics : vd ? vd->n_nics : 0;
+
+        for (size_t k = 0; k < nics; k++) {
+                if (strcmp(cd ? cd->nics[k].network : vd->nics[k].network, n->def.name) != 0)
+                        continue;
+                if (cd && cd->nics[k].ip)
+                        snprintf(buf, len, "%.*s", (int)strcspn(cd->nics[k].ip, "/"), cd->nics[k].ip);
+                else
+                        snprintf(buf, len, "%s", netsvc_instance_address(d, n->def.name, instance, (unsigned)k));
+                return buf;
+        }
+        *buf = '\0';
+        return buf;
+}
+
+/* Forward f of network n for nftables; false when its target has no address yet (the DNAT waits for one). */
+static bool nft_forward(struct barevirtd *d, struct netsvc_net *n, const json_t *f, struct net_nft_forward *ret)
+{
+        const char *to = json_string_value(json_object_get(f, "to")), *listen;
+        const char *colon = to ? strrchr(to, ':') : NULL;
+        char inst[96], ip[64];
+        unsigned port;
+
+        if (!colon || (size_t)(colon - to) >= sizeof(inst) || bv_parse_uint(colon + 1, 1, 65535, &port) < 0)
+                return false;
+        snprintf(inst, sizeof(inst), "%.*s", (int)(colon - to), to);
+        *ret = (struct net_nft_forward){
+                .proto = strcmp(json_string_value(json_object_get(f, "proto")) ?: "", "udp") == 0 ? IPPROTO_UDP
+                                                                                                   : IPPROTO_TCP,
+                .port = (uint16_t)json_integer_value(json_object_get(f, "port")), .to_port = (uint16_t)port,
+                .bridge = n->def.name,
+        };
+        if ((listen = json_string_value(json_object_get(f, "listen"))))
+                ret->has_listen = inet_pton(AF_INET, listen, &ret->listen) == 1;
+        return inet_pton(AF_INET, target_address(d, n, inst, ip, sizeof(ip)), &ret->to) == 1;
+}
+
 int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err)
 {
         struct net_nft_network nets[MAX_NETWORKS];
-        size_t n = 0;
+        _cleanup_free_ struct net_nft_forward *fwds = NULL;
+        size_t n = 0, n_fwds = 0, max_fwds = 0;
         int r;
 
         if (!d->svc)
@@ -367,7 +431,17 @@ int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err)
         }
         if (n == 0)
                 return net_nft_remove(d->svc->nft, err);
-        struct net_nft_ruleset rs = { .networks = nets, .n_networks = n };
+        for (size_t i = 0; i < d->svc->n; i++)
+                max_fwds += json_array_size(d->svc->nets[i]->forwards);
+        if (max_fwds && !(fwds = calloc(max_fwds, sizeof(*fwds))))
+                return bv_error_set(err, ENOMEM, "Out of memory");
+        for (size_t i = 0; i < d->svc->n; i++) {
+                size_t k;
+                json_t *f;
+                json_array_foreach(d->svc->nets[i]->forwards, k, f)
+                        n_fwds += nft_forward(d, d->svc->nets[i], f, &fwds[n_fwds]);
+        }
+        struct net_nft_ruleset rs = { .networks = nets, .n_networks = n, .forwards = fwds, .n_forwards = n_fwds };
         return net_nft_apply(d->svc->nft, &rs, err);
 }
 
@@ -511,4 +585,133 @@ int netsvc_check_fixed(struct barevirtd *d, const char *instance, const char *ne
                 return bv_error_set(err, EEXIST, "nics[%u].ip: '%s' is taken on network '%s' by '%s'", nic, ip,
                                     network, who);
         return 0;
+}
+
+/* ---- port forwards ---------------------------------------------------------------------------- */
+
+void netsvc_forward_key(const json_t *f, char *buf, size_t len)
+{
+        const char *listen = json_string_value(json_object_get(f, "listen"));
+
+        snprintf(buf, len, "%s:%s%s%lld", json_string_value(json_object_get(f, "proto")) ?: "", listen ? listen : "",
+                 listen ? ":" : "", (long long)json_integer_value(json_object_get(f, "port")));
+}
+
+json_t *netsvc_forwards_json(struct barevirtd *d, const char *network)
+{
+        struct netsvc_net *n = find(d, network);
+        json_t *a = json_array(), *f;
+        size_t i;
+
+        if (!n)
+                return a;
+        json_array_foreach(n->forwards, i, f) {
+                json_t *o = json_deep_copy(f);
+                struct net_nft_forward nf;
+                char ip[INET_ADDRSTRLEN], key[96];
+                netsvc_forward_key(f, key, sizeof(key));
+                json_object_set_new(o, "key", json_string(key));
+                json_object_set_new(o, "address", nft_forward(d, n, f, &nf) && inet_ntop(AF_INET, &nf.to, ip, sizeof(ip))
+                                                          ? json_string(ip) : json_null());
+                json_array_append_new(a, o);
+        }
+        return a;
+}
+
+bool netsvc_instance_on(struct barevirtd *d, const char *network, const char *instance)
+{
+        struct netsvc_net *n = find(d, network);
+        char ip[64];
+
+        if (!n)
+                return false;
+        target_address(d, n, instance, ip, sizeof(ip));
+        if (*ip)
+                return true;
+        /* No address yet (a pool address comes at start): does it have a NIC there at all? */
+        const struct ctr_ct *ct = registry_ct(d, instance);
+        const struct vmm_vm *vm = registry_vm(d, instance);
+        return (ct && ctr_ct_uses_network(ct, network)) || (vm && vmm_vm_uses_network(vm, network));
+}
+
+int netsvc_forward_clash(struct barevirtd *d, const char *proto, const char *listen, unsigned port,
+                         struct bv_error *err)
+{
+        for (size_t i = 0; d->svc && i < d->svc->n; i++) {
+                size_t k;
+                json_t *f;
+                json_array_foreach(d->svc->nets[i]->forwards, k, f) {
+                        const char *l = json_string_value(json_object_get(f, "listen"));
+                        if (strcmp(json_string_value(json_object_get(f, "proto")) ?: "", proto) != 0 ||
+                            json_integer_value(json_object_get(f, "port")) != port ||
+                            (l && listen && strcmp(l, listen) != 0))
+                                continue;
+                        return bv_error_set(err, EEXIST, "Port %s/%u%s%s is already forwarded to '%s' on network '%s'",
+                                            proto, port, l ? " on " : "", l ? l : "",
+                                            json_string_value(json_object_get(f, "to")), d->svc->nets[i]->def.name);
+                }
+        }
+        return 0;
+}
+
+static int store_forwards(struct barevirtd *d, struct netsvc_net *n, struct bv_error *err)
+{
+        char dir[PATH_MAX];
+        json_auto_t *o = json_pack("{s:O}", "forwards", n->forwards);
+        int r;
+
+        snprintf(dir, sizeof(dir), "%s/forwards", d->state_dir);
+        if ((r = bv_mkdir_p(dir, 0755, err)) < 0)
+                return r;
+        return o ? bv_json_write_file(n->forwards_file, o, err) : bv_error_set(err, ENOMEM, "Out of memory");
+}
+
+int netsvc_forward_add(struct barevirtd *d, const char *network, const json_t *f, struct bv_error *err)
+{
+        struct netsvc_net *n = find(d, network);
+        int r;
+
+        if (!n)
+                return bv_error_set(err, ENOENT, "No network named '%.64s'", network);
+        if (json_array_size(n->forwards) >= NET_NFT_MAX_FORWARDS)
+                return bv_error_set(err, ENOSPC, "Network '%s' has too many forwards (at most %d)", network,
+                                    NET_NFT_MAX_FORWARDS);
+        json_array_append_new(n->forwards, json_deep_copy(f));
+        /* Applied now (not on the next turn), so a refusal by the kernel is the request's answer. */
+        if ((r = netsvc_nft_apply(d, err)) < 0 || (r = store_forwards(d, n, err)) < 0) {
+                json_array_remove(n->forwards, json_array_size(n->forwards) - 1);
+                struct bv_error ignored = {};
+                (void)netsvc_nft_apply(d, &ignored);
+                return r;
+        }
+        return 0;
+}
+
+int netsvc_forward_delete(struct barevirtd *d, const char *network, const char *key, struct bv_error *err)
+{
+        struct netsvc_net *n = find(d, network);
+        size_t i;
+        json_t *f;
+
+        if (!n)
+                return bv_error_set(err, ENOENT, "No network named '%.64s'", network);
+        json_array_foreach(n->forwards, i, f) {
+                char k[96];
+                netsvc_forward_key(f, k, sizeof(k));
+                if (strcmp(k, key) != 0)
+                        continue;
+                json_t *keep = json_incref(f);
+                json_array_remove(n->forwards, i);
+                int r = store_forwards(d, n, err);
+                if (r < 0) {
+                        json_array_insert_new(n->forwards, i, keep);
+                        return r;
+                }
+                json_decref(keep);
+                d->svc->nft_dirty = true;
+                netsvc_changed(d);
+                return 0;
+        }
+        return bv_error_set(err, ENOENT, "Network '%s' has no forward '%.64s' (see 'barevirt net forward list %s')",
+                            network, key, network);
 }
