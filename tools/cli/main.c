@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tools/cli/cli.h"
 
@@ -43,7 +44,7 @@ static const struct cli_command commands[] = {
                   cli_docker_commands),
         CLI_GROUP("podman", "podman run|images|load|rmi ...", "Podman containers and images: podman run IMAGE [CMD...]",
                   cli_podman_commands),
-        CLI_VERB("help", cmd_help, "help [COMMAND [SUB]]", "what --help prints, for barevirt, a COMMAND or a COMMAND SUB",
+        CLI_VERB("help", cmd_help, "help [COMMAND [SUB [SUB]]]", "what --help prints, for barevirt or a command",
                  NULL),
         CLI_VERB("version", cmd_version, "version", "print the version (as --version)", NULL),
         {},
@@ -82,19 +83,20 @@ static int cmd_version(struct cli *cli, int argc, char **argv)
 
 static int cmd_help(struct cli *cli, int argc, char **argv)
 {
-        struct cli_args a = { .max = 2 };
+        struct cli_args a = { .max = 3 };
         const struct cli_command *c = cli->root;
+        char words[256] = "";
         int r = cli_parse(cli, argc, argv, &a, NULL, NULL);
 
         if (r)
                 return r;
         for (int i = 0; i < a.n; i++) {
                 const struct cli_command *sub = cli_find_command(c, a.arg[i]);
-                if (!sub && i == 0)
-                        return cli_fail("unknown command '%s' (see 'barevirt --help')", a.arg[0]);
                 if (!sub)
-                        return cli_fail("unknown command '%s %s' (see 'barevirt %s --help')", a.arg[0], a.arg[1],
-                                        a.arg[0]);
+                        return cli_fail("unknown command '%s%s%s' (see 'barevirt %s%s--help')", words, *words ? " " : "",
+                                        a.arg[i], words, *words ? " " : "");
+                size_t len = strlen(words);
+                snprintf(words + len, sizeof(words) - len, "%s%s", len ? " " : "", a.arg[i]);
                 c = sub;
         }
         cli_print_help(cli, c, stdout);

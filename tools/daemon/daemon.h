@@ -7,6 +7,8 @@
  *   registry.c          the one registry of instances: VMs (vmm/) and containers (ctr/),
  *                       the kinds a bare NAME can be, who uses a network or owns a port
  *   networks.c          the registry's networks: definitions (net/) and their bridges
+ *   netsvc.c            networks' services: dnsmasq per network, address pools, host files
+ *   netsvc-nft.c        barevirtd's nftables tables: NAT and port forwards
  *   engines.c           Docker and Podman clients (ctr/ctr.h (engines)) and their events
  *   events.c            the /v1/events bus
  *   host.c              slow host facts (KVM probe, QEMU version), probed in a child

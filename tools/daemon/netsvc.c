@@ -33,31 +33,9 @@
 #include "net/net.h"
 #include "tools/daemon/daemon.h"
 #include "vmm/vmm.h"
+#include "tools/daemon/netsvc.h"
 
-#define MAX_NETWORKS 256
-#define ALLOC_MAX (4u << 20)
-
-struct netsvc_net {
-        struct barevirtd *d;
-        struct net_def def;
-        struct net_dnsmasq *dm;
-        json_t *alloc;                /* the pool's file, loaded */
-        json_t *forwards;             /* STATE/forwards/NAME.json, loaded: [{"proto", "port", "listen"?, "to"}] */
-        char forwards_file[PATH_MAX];
-        char dir[PATH_MAX];
-        char lease_file[PATH_MAX];
-        char alloc_file[PATH_MAX];
-};
-
-struct netsvc {
-        struct netsvc_net *nets[MAX_NETWORKS];
-        size_t n;
-        struct bv_timer *sync;
-        struct net_nft *nft;          /* barevirtd's nftables tables (opened on first use) */
-        bool nft_dirty;               /* the networks changed since the last apply */
-};
-
-static struct netsvc_net *find(struct barevirtd *d, const char *name)
+struct netsvc_net *netsvc_find(struct barevirtd *d, const char *name)
 {
         for (size_t i = 0; d->svc && i < d->svc->n; i++)
                 if (strcmp(d->svc->nets[i]->def.name, name) == 0)
@@ -121,7 +99,7 @@ int netsvc_network_up(struct barevirtd *d, const struct net_def *def, struct bv_
 
         if (!d->svc && !(d->svc = calloc(1, sizeof(*d->svc))))
                 return bv_error_set(err, ENOMEM, "Out of memory");
-        if (find(d, def->name))
+        if (netsvc_find(d, def->name))
                 return 0;
         if (d->svc->n >= MAX_NETWORKS)
                 return bv_error_set(err, ENOSPC, "Too many networks with services (at most %d)", MAX_NETWORKS);
@@ -167,7 +145,7 @@ int netsvc_network_up(struct barevirtd *d, const struct net_def *def, struct bv_
 
 void netsvc_network_down(struct barevirtd *d, const char *name)
 {
-        struct netsvc_net *n = find(d, name);
+        struct netsvc_net *n = netsvc_find(d, name);
         char path[PATH_MAX];
 
         if (!n) {
@@ -195,7 +173,7 @@ void netsvc_network_down(struct barevirtd *d, const char *name)
 
 pid_t netsvc_dnsmasq_pid(struct barevirtd *d, const char *name)
 {
-        struct netsvc_net *n = find(d, name);
+        struct netsvc_net *n = netsvc_find(d, name);
 
         return n ? net_dnsmasq_pid(n->dm) : 0;
 }
@@ -259,7 +237,7 @@ static int address(struct netsvc_net *n, const char *instance, unsigned nic, con
 int netsvc_ct_address(struct barevirtd *d, const char *ct, unsigned index, const char *network,
                       const uint8_t mac[6], struct ctr_ct_nic_addr *ret, struct bv_error *err)
 {
-        struct netsvc_net *n = find(d, network);
+        struct netsvc_net *n = netsvc_find(d, network);
         struct net_cidr gw;
         struct in_addr a;
         char ip[INET_ADDRSTRLEN], gws[INET_ADDRSTRLEN];
@@ -365,86 +343,6 @@ static void sync_net(struct barevirtd *d, struct netsvc_net *n)
         free(hs);
 }
 
-/* ---- nftables: barevirtd's own tables ---------------------------------------------------------- */
-
-/* The current IPv4 address of instance's first NIC on network n ("" when it has none). */
-static const char *target_address(struct barevirtd *d, struct netsvc_net *n, const char *instance, char *buf, size_t len)
-{
-        const struct ctr_ct *ct = registry_ct(d, instance);
-        const struct vmm_vm *vm = registry_vm(d, instance);
-        const struct ctr_ct_def *cd = ct ? ctr_ct_get_def(ct) : NULL;
-        const struct vmm_def *vd = vm ? vmm_vm_def(vm) : NULL;
-        size_t nics = cd ? cd->n_nics : vd ? vd->n_nics : 0;
-
-        for (size_t k = 0; k < nics; k++) {
-                if (strcmp(cd ? cd->nics[k].network : vd->nics[k].network, n->def.name) != 0)
-                        continue;
-                if (cd && cd->nics[k].ip)
-                        snprintf(buf, len, "%.*s", (int)strcspn(cd->nics[k].ip, "/"), cd->nics[k].ip);
-                else
-                        snprintf(buf, len, "%s", netsvc_instance_address(d, n->def.name, instance, (unsigned)k));
-                return buf;
-        }
-        *buf = '\0';
-        return buf;
-}
-
-/* Forward f of network n for nftables; false when its target has no address yet (the DNAT waits for one). */
-static bool nft_forward(struct barevirtd *d, struct netsvc_net *n, const json_t *f, struct net_nft_forward *ret)
-{
-        const char *to = json_string_value(json_object_get(f, "to")), *listen;
-        const char *colon = to ? strrchr(to, ':') : NULL;
-        char inst[96], ip[64];
-        unsigned port;
-
-        if (!colon || (size_t)(colon - to) >= sizeof(inst) || bv_parse_uint(colon + 1, 1, 65535, &port) < 0)
-                return false;
-        snprintf(inst, sizeof(inst), "%.*s", (int)(colon - to), to);
-        *ret = (struct net_nft_forward){
-                .proto = strcmp(json_string_value(json_object_get(f, "proto")) ?: "", "udp") == 0 ? IPPROTO_UDP
-                                                                                                   : IPPROTO_TCP,
-                .port = (uint16_t)json_integer_value(json_object_get(f, "port")), .to_port = (uint16_t)port,
-                .bridge = n->def.name,
-        };
-        if ((listen = json_string_value(json_object_get(f, "listen"))))
-                ret->has_listen = inet_pton(AF_INET, listen, &ret->listen) == 1;
-        return inet_pton(AF_INET, target_address(d, n, inst, ip, sizeof(ip)), &ret->to) == 1;
-}
-
-int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err)
-{
-        struct net_nft_network nets[MAX_NETWORKS];
-        _cleanup_free_ struct net_nft_forward *fwds = NULL;
-        size_t n = 0, n_fwds = 0, max_fwds = 0;
-        int r;
-
-        if (!d->svc)
-                return 0;
-        if (!d->svc->nft && (r = net_nft_new(-1, d->nft_table, &d->svc->nft, err)) < 0)
-                return r;
-        for (size_t i = 0; i < d->svc->n; i++) {
-                const struct net_def *def = &d->svc->nets[i]->def;
-                struct net_nft_network *nn = &nets[n++];
-                *nn = (struct net_nft_network){ .bridge = def->name, .nat = def->nat > 0 };
-                nn->has_subnet4 = net_def_ipv4(def, &nn->subnet4);
-                nn->nat &= nn->has_subnet4;
-        }
-        if (n == 0)
-                return net_nft_remove(d->svc->nft, err);
-        for (size_t i = 0; i < d->svc->n; i++)
-                max_fwds += json_array_size(d->svc->nets[i]->forwards);
-        if (max_fwds && !(fwds = calloc(max_fwds, sizeof(*fwds))))
-                return bv_error_set(err, ENOMEM, "Out of memory");
-        for (size_t i = 0; i < d->svc->n; i++) {
-                size_t k;
-                json_t *f;
-                json_array_foreach(d->svc->nets[i]->forwards, k, f)
-                        n_fwds += nft_forward(d, d->svc->nets[i], f, &fwds[n_fwds]);
-        }
-        struct net_nft_ruleset rs = { .networks = nets, .n_networks = n, .forwards = fwds, .n_forwards = n_fwds };
-        return net_nft_apply(d->svc->nft, &rs, err);
-}
-
 static void on_sync(struct bv_loop *loop, void *userdata)
 {
         struct barevirtd *d = userdata;
@@ -487,7 +385,7 @@ static const char *mac_owner(struct barevirtd *d, const char *network, const uin
 
 int netsvc_leases_json(struct barevirtd *d, const char *name, json_t **ret, struct bv_error *err)
 {
-        struct netsvc_net *n = find(d, name);
+        struct netsvc_net *n = netsvc_find(d, name);
         struct net_lease *l = NULL;
         size_t nl = 0;
         const char *key;
@@ -525,7 +423,7 @@ int netsvc_leases_json(struct barevirtd *d, const char *name, json_t **ret, stru
 /* The pool address of NIC nic of instance, as a string ("" when it has none). */
 const char *netsvc_instance_address(struct barevirtd *d, const char *network, const char *instance, unsigned nic)
 {
-        struct netsvc_net *n = find(d, network);
+        struct netsvc_net *n = netsvc_find(d, network);
         char key[96];
 
         snprintf(key, sizeof(key), "%s/%u", instance, nic);
@@ -567,7 +465,7 @@ static const char *holder(struct barevirtd *d, struct netsvc_net *n, uint32_t ip
 int netsvc_check_fixed(struct barevirtd *d, const char *instance, const char *network, unsigned nic, const char *ip,
                        struct bv_error *err)
 {
-        struct netsvc_net *n = find(d, network);
+        struct netsvc_net *n = netsvc_find(d, network);
         struct net_cidr c, br;
 
         if (!n || !net_def_ipv4(&n->def, &br) || net_cidr_parse(ip, false, &c, NULL) < 0 || c.family != AF_INET)
@@ -585,133 +483,4 @@ int netsvc_check_fixed(struct barevirtd *d, const char *instance, const char *ne
                 return bv_error_set(err, EEXIST, "nics[%u].ip: '%s' is taken on network '%s' by '%s'", nic, ip,
                                     network, who);
         return 0;
-}
-
-/* ---- port forwards ---------------------------------------------------------------------------- */
-
-void netsvc_forward_key(const json_t *f, char *buf, size_t len)
-{
-        const char *listen = json_string_value(json_object_get(f, "listen"));
-
-        snprintf(buf, len, "%s:%s%s%lld", json_string_value(json_object_get(f, "proto")) ?: "", listen ? listen : "",
-                 listen ? ":" : "", (long long)json_integer_value(json_object_get(f, "port")));
-}
-
-json_t *netsvc_forwards_json(struct barevirtd *d, const char *network)
-{
-        struct netsvc_net *n = find(d, network);
-        json_t *a = json_array(), *f;
-        size_t i;
-
-        if (!n)
-                return a;
-        json_array_foreach(n->forwards, i, f) {
-                json_t *o = json_deep_copy(f);
-                struct net_nft_forward nf;
-                char ip[INET_ADDRSTRLEN], key[96];
-                netsvc_forward_key(f, key, sizeof(key));
-                json_object_set_new(o, "key", json_string(key));
-                json_object_set_new(o, "address", nft_forward(d, n, f, &nf) && inet_ntop(AF_INET, &nf.to, ip, sizeof(ip))
-                                                          ? json_string(ip) : json_null());
-                json_array_append_new(a, o);
-        }
-        return a;
-}
-
-bool netsvc_instance_on(struct barevirtd *d, const char *network, const char *instance)
-{
-        struct netsvc_net *n = find(d, network);
-        char ip[64];
-
-        if (!n)
-                return false;
-        target_address(d, n, instance, ip, sizeof(ip));
-        if (*ip)
-                return true;
-        /* No address yet (a pool address comes at start): does it have a NIC there at all? */
-        const struct ctr_ct *ct = registry_ct(d, instance);
-        const struct vmm_vm *vm = registry_vm(d, instance);
-        return (ct && ctr_ct_uses_network(ct, network)) || (vm && vmm_vm_uses_network(vm, network));
-}
-
-int netsvc_forward_clash(struct barevirtd *d, const char *proto, const char *listen, unsigned port,
-                         struct bv_error *err)
-{
-        for (size_t i = 0; d->svc && i < d->svc->n; i++) {
-                size_t k;
-                json_t *f;
-                json_array_foreach(d->svc->nets[i]->forwards, k, f) {
-                        const char *l = json_string_value(json_object_get(f, "listen"));
-                        if (strcmp(json_string_value(json_object_get(f, "proto")) ?: "", proto) != 0 ||
-                            json_integer_value(json_object_get(f, "port")) != port ||
-                            (l && listen && strcmp(l, listen) != 0))
-                                continue;
-                        return bv_error_set(err, EEXIST, "Port %s/%u%s%s is already forwarded to '%s' on network '%s'",
-                                            proto, port, l ? " on " : "", l ? l : "",
-                                            json_string_value(json_object_get(f, "to")), d->svc->nets[i]->def.name);
-                }
-        }
-        return 0;
-}
-
-static int store_forwards(struct barevirtd *d, struct netsvc_net *n, struct bv_error *err)
-{
-        char dir[PATH_MAX];
-        json_auto_t *o = json_pack("{s:O}", "forwards", n->forwards);
-        int r;
-
-        snprintf(dir, sizeof(dir), "%s/forwards", d->state_dir);
-        if ((r = bv_mkdir_p(dir, 0755, err)) < 0)
-                return r;
-        return o ? bv_json_write_file(n->forwards_file, o, err) : bv_error_set(err, ENOMEM, "Out of memory");
-}
-
-int netsvc_forward_add(struct barevirtd *d, const char *network, const json_t *f, struct bv_error *err)
-{
-        struct netsvc_net *n = find(d, network);
-        int r;
-
-        if (!n)
-                return bv_error_set(err, ENOENT, "No network named '%.64s'", network);
-        if (json_array_size(n->forwards) >= NET_NFT_MAX_FORWARDS)
-                return bv_error_set(err, ENOSPC, "Network '%s' has too many forwards (at most %d)", network,
-                                    NET_NFT_MAX_FORWARDS);
-        json_array_append_new(n->forwards, json_deep_copy(f));
-        /* Applied now (not on the next turn), so a refusal by the kernel is the request's answer. */
-        if ((r = netsvc_nft_apply(d, err)) < 0 || (r = store_forwards(d, n, err)) < 0) {
-                json_array_remove(n->forwards, json_array_size(n->forwards) - 1);
-                struct bv_error ignored = {};
-                (void)netsvc_nft_apply(d, &ignored);
-                return r;
-        }
-        return 0;
-}
-
-int netsvc_forward_delete(struct barevirtd *d, const char *network, const char *key, struct bv_error *err)
-{
-        struct netsvc_net *n = find(d, network);
-        size_t i;
-        json_t *f;
-
-        if (!n)
-                return bv_error_set(err, ENOENT, "No network named '%.64s'", network);
-        json_array_foreach(n->forwards, i, f) {
-                char k[96];
-                netsvc_forward_key(f, k, sizeof(k));
-                if (strcmp(k, key) != 0)
-                        continue;
-                json_t *keep = json_incref(f);
-                json_array_remove(n->forwards, i);
-                int r = store_forwards(d, n, err);
-                if (r < 0) {
-                        json_array_insert_new(n->forwards, i, keep);
-                        return r;
-                }
-                json_decref(keep);
-                d->svc->nft_dirty = true;
-                netsvc_changed(d);
-                return 0;
-        }
-        return bv_error_set(err, ENOENT, "Network '%s' has no forward '%.64s' (see 'barevirt net forward list %s')",
-                            network, key, network);
 }

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * barevirtd's nftables tables (net/nft*.c) from its networks: NAT of each
+ * network's subnet, and the port forwards of STATE/forwards/NAME.json, each
+ * DNAT pointed at its target instance's current address (pool or fixed),
+ * waiting while it has none. Rebuilt whole and applied in one batch
+ * whenever networks, forwards or addresses change (net_nft_apply() keeps
+ * an append fast path for added forwards).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "ctr/ctr.h"
+#include "net/net.h"
+#include "tools/daemon/daemon.h"
+#include "tools/daemon/netsvc.h"
+#include "vmm/vmm.h"
+
+/* ---- nftables: barevirtd's own tables ---------------------------------------------------------- */
+
+/* The current IPv4 address of instance's first NIC on network n ("" when it has none). */
+static const char *target_address(struct barevirtd *d, struct netsvc_net *n, const char *instance, char *buf, size_t len)
+{
+        const struct ctr_ct *ct = registry_ct(d, instance);
+        const struct vmm_vm *vm = registry_vm(d, instance);
+        const struct ctr_ct_def *cd = ct ? ctr_ct_get_def(ct) : NULL;
+        const struct vmm_def *vd = vm ? vmm_vm_def(vm) : NULL;
+        size_t nics = cd ? cd->n_nics : vd ? vd->n_nics : 0;
+
+        for (size_t k = 0; k < nics; k++) {
+                if (strcmp(cd ? cd->nics[k].network : vd->nics[k].network, n->def.name) != 0)
+                        continue;
+                if (cd && cd->nics[k].ip)
+                        snprintf(buf, len, "%.*s", (int)strcspn(cd->nics[k].ip, "/"), cd->nics[k].ip);
+                else
+                        snprintf(buf, len, "%s", netsvc_instance_address(d, n->def.name, instance, (unsigned)k));
+                return buf;
+        }
+        *buf = '\0';
+        return buf;
+}
+
+/* Forward f of network n for nftables; false when its target has no address yet (the DNAT waits for one). */
+static bool nft_forward(struct barevirtd *d, struct netsvc_net *n, const json_t *f, struct net_nft_forward *ret)
+{
+        const char *to = json_string_value(json_object_get(f, "to")), *listen;
+        const char *colon = to ? strrchr(to, ':') : NULL;
+        char inst[96], ip[64];
+        unsigned port;
+
+        if (!colon || (size_t)(colon - to) >= sizeof(inst) || bv_parse_uint(colon + 1, 1, 65535, &port) < 0)
+                return false;
+        snprintf(inst, sizeof(inst), "%.*s", (int)(colon - to), to);
+        *ret = (struct net_nft_forward){
+                .proto = strcmp(json_string_value(json_object_get(f, "proto")) ?: "", "udp") == 0 ? IPPROTO_UDP
+                                                                                                   : IPPROTO_TCP,
+                .port = (uint16_t)json_integer_value(json_object_get(f, "port")), .to_port = (uint16_t)port,
+                .bridge = n->def.name,
+        };
+        if ((listen = json_string_value(json_object_get(f, "listen"))))
+                ret->has_listen = inet_pton(AF_INET, listen, &ret->listen) == 1;
+        return inet_pton(AF_INET, target_address(d, n, inst, ip, sizeof(ip)), &ret->to) == 1;
+}
+
+int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err)
+{
+        struct net_nft_network nets[MAX_NETWORKS];
+        _cleanup_free_ struct net_nft_forward *fwds = NULL;
+        size_t n = 0, n_fwds = 0, max_fwds = 0;
+        int r;
+
+        if (!d->svc)
+                return 0;
+        if (!d->svc->nft && (r = net_nft_new(-1, d->nft_table, &d->svc->nft, err)) < 0)
+                return r;
+        for (size_t i = 0; i < d->svc->n; i++) {
+                const struct net_def *def = &d->svc->nets[i]->def;
+                struct net_nft_network *nn = &nets[n++];
+                *nn = (struct net_nft_network){ .bridge = def->name, .nat = def->nat > 0 };
+                nn->has_subnet4 = net_def_ipv4(def, &nn->subnet4);
+                nn->nat &= nn->has_subnet4;
+        }
+        if (n == 0)
+                return net_nft_remove(d->svc->nft, err);
+        for (size_t i = 0; i < d->svc->n; i++)
+                max_fwds += json_array_size(d->svc->nets[i]->forwards);
+        if (max_fwds && !(fwds = calloc(max_fwds, sizeof(*fwds))))
+                return bv_error_set(err, ENOMEM, "Out of memory");
+        for (size_t i = 0; i < d->svc->n; i++) {
+                size_t k;
+                json_t *f;
+                json_array_foreach(d->svc->nets[i]->forwards, k, f)
+                        n_fwds += nft_forward(d, d->svc->nets[i], f, &fwds[n_fwds]);
+        }
+        struct net_nft_ruleset rs = { .networks = nets, .n_networks = n, .forwards = fwds, .n_forwards = n_fwds };
+        return net_nft_apply(d->svc->nft, &rs, err);
+}
+
+/* ---- port forwards ---------------------------------------------------------------------------- */
+
+void netsvc_forward_key(const json_t *f, char *buf, size_t len)
+{
+        const char *listen = json_string_value(json_object_get(f, "listen"));
+
+        snprintf(buf, len, "%s:%s%s%lld", json_string_value(json_object_get(f, "proto")) ?: "", listen ? listen : "",
+                 listen ? ":" : "", (long long)json_integer_value(json_object_get(f, "port")));
+}
+
+json_t *netsvc_forwards_json(struct barevirtd *d, const char *network)
+{
+        struct netsvc_net *n = netsvc_find(d, network);
+        json_t *a = json_array(), *f;
+        size_t i;
+
+        if (!n)
+                return a;
+        json_array_foreach(n->forwards, i, f) {
+                json_t *o = json_deep_copy(f);
+                struct net_nft_forward nf;
+                char ip[INET_ADDRSTRLEN], key[96];
+                netsvc_forward_key(f, key, sizeof(key));
+                json_object_set_new(o, "key", json_string(key));
+                json_object_set_new(o, "address", nft_forward(d, n, f, &nf) && inet_ntop(AF_INET, &nf.to, ip, sizeof(ip))
+                                                          ? json_string(ip) : json_null());
+                json_array_append_new(a, o);
+        }
+        return a;
+}
+
+bool netsvc_instance_on(struct barevirtd *d, const char *network, const char *instance)
+{
+        struct netsvc_net *n = netsvc_find(d, network);
+        char ip[64];
+
+        if (!n)
+                return false;
+        target_address(d, n, instance, ip, sizeof(ip));
+        if (*ip)
+                return true;
+        /* No address yet (a pool address comes at start): does it have a NIC there at all? */
+        const struct ctr_ct *ct = registry_ct(d, instance);
+        const struct vmm_vm *vm = registry_vm(d, instance);
+        return (ct && ctr_ct_uses_network(ct, network)) || (vm && vmm_vm_uses_network(vm, network));
+}
+
+int netsvc_forward_clash(struct barevirtd *d, const char *proto, const char *listen, unsigned port,
+                         struct bv_error *err)
+{
+        for (size_t i = 0; d->svc && i < d->svc->n; i++) {
+                size_t k;
+                json_t *f;
+                json_array_foreach(d->svc->nets[i]->forwards, k, f) {
+                        const char *l = json_string_value(json_object_get(f, "listen"));
+                        if (strcmp(json_string_value(json_object_get(f, "proto")) ?: "", proto) != 0 ||
+                            json_integer_value(json_object_get(f, "port")) != port ||
+                            (l && listen && strcmp(l, listen) != 0))
+                                continue;
+                        return bv_error_set(err, EEXIST, "Port %s/%u%s%s is already forwarded to '%s' on network '%s'",
+                                            proto, port, l ? " on " : "", l ? l : "",
+                                            json_string_value(json_object_get(f, "to")), d->svc->nets[i]->def.name);
+                }
+        }
+        return 0;
+}
+
+static int store_forwards(struct barevirtd *d, struct netsvc_net *n, struct bv_error *err)
+{
+        char dir[PATH_MAX];
+        json_auto_t *o = json_pack("{s:O}", "forwards", n->forwards);
+        int r;
+
+        snprintf(dir, sizeof(dir), "%s/forwards", d->state_dir);
+        if ((r = bv_mkdir_p(dir, 0755, err)) < 0)
+                return r;
+        return o ? bv_json_write_file(n->forwards_file, o, err) : bv_error_set(err, ENOMEM, "Out of memory");
+}
+
+int netsvc_forward_add(struct barevirtd *d, const char *network, const json_t *f, struct bv_error *err)
+{
+        struct netsvc_net *n = netsvc_find(d, network);
+        int r;
+
+        if (!n)
+                return bv_error_set(err, ENOENT, "No network named '%.64s'", network);
+        if (json_array_size(n->forwards) >= NET_NFT_MAX_FORWARDS)
+                return bv_error_set(err, ENOSPC, "Network '%s' has too many forwards (at most %d)", network,
+                                    NET_NFT_MAX_FORWARDS);
+        json_array_append_new(n->forwards, json_deep_copy(f));
+        /* Applied now (not on the next turn), so a refusal by the kernel is the request's answer. */
+        if ((r = netsvc_nft_apply(d, err)) < 0 || (r = store_forwards(d, n, err)) < 0) {
+                json_array_remove(n->forwards, json_array_size(n->forwards) - 1);
+                struct bv_error ignored = {};
+                (void)netsvc_nft_apply(d, &ignored);
+                return r;
+        }
+        return 0;
+}
+
+int netsvc_forward_delete(struct barevirtd *d, const char *network, const char *key, struct bv_error *err)
+{
+        struct netsvc_net *n = netsvc_find(d, network);
+        size_t i;
+        json_t *f;
+
+        if (!n)
+                return bv_error_set(err, ENOENT, "No network named '%.64s'", network);
+        json_array_foreach(n->forwards, i, f) {
+                char k[96];
+                netsvc_forward_key(f, k, sizeof(k));
+                if (strcmp(k, key) != 0)
+                        continue;
+                json_t *keep = json_incref(f);
+                json_array_remove(n->forwards, i);
+                int r = store_forwards(d, n, err);
+                if (r < 0) {
+                        json_array_insert_new(n->forwards, i, keep);
+                        return r;
+                }
+                json_decref(keep);
+                d->svc->nft_dirty = true;
+                netsvc_changed(d);
+                return 0;
+        }
+        return bv_error_set(err, ENOENT, "Network '%s' has no forward '%.64s' (see 'barevirt net forward list %s')",
+                            network, key, network);
+}
