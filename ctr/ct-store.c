@@ -190,7 +190,11 @@ static void import_done(int r, const char *out, void *userdata)
                 return;
         }
         if (r < 0) {
-                snprintf(msg, sizeof(msg), "Image '%s': %s", ct->def->image, out[0] ? out : strerror(-r));
+                /* The import's own message usually names the image already: never say it twice. */
+                if (out[0] && strstr(out, ct->def->image))
+                        snprintf(msg, sizeof(msg), "%s", out);
+                else
+                        snprintf(msg, sizeof(msg), "Image '%s': %s", ct->def->image, out[0] ? out : strerror(-r));
                 op_done(op, r == -EINVAL || r == -ENOENT ? -EINVAL : r, msg);
         } else if (!(ct->def->image_id = strdup(out)))
                 op_done(op, -ENOMEM, "Out of memory");
