@@ -380,7 +380,7 @@ int ctr_ct_delete(struct ctr_ct *ct, bool force, ctr_ct_done_cb done, void *user
                 return bv_error_set(err, EBUSY, "Container '%s' is %s", ct->def->name,
                                     ct->deleting ? "being deleted" : "being created");
         if (!ended && !force)
-                return bv_error_set(err, EBUSY, "Container '%s' is %s: stop it first (or delete with force)",
+                return bv_error_set(err, EBUSY, "Container '%s' is %s: stop it first or use --force",
                                     ct->def->name, ctr_ct_state_name(ct->state));
         if ((r = ctr_ct_wait_add(ct, CTR_CT_WAIT_OP, 0, done, userdata)) < 0)
                 return bv_error_set(err, -r, "Out of memory");
