@@ -419,6 +419,15 @@ int bv_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 int bv_parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);
 int bv_parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret);
 
+/*
+ * Parses a size as Docker reads it: digits, then an optional suffix b, k, m, g
+ * or t (any case, optionally followed by "b" or "ib"; all powers of 1024).
+ * A plain number counts in units of plain_unit bytes (1 << 20 for MiB).
+ * Sets *ret to bytes. Returns 0, -EINVAL (not a size), -EDOM (negative:
+ * "must be positive") or -ERANGE (overflows 64 bits).
+ */
+int bv_parse_size(const char *s, uint64_t plain_unit, uint64_t *ret);
+
 /* A signal as a number 1-64 or a name with or without SIG ("9", "KILL", "sigterm"); the number or -EINVAL. */
 int bv_parse_signal(const char *s);
 

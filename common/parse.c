@@ -4,6 +4,7 @@
  * leading spaces, signs and trailing junk; these wrappers accept exactly one
  * decimal number and nothing else.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -56,6 +57,39 @@ int bv_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
         if (errno == ERANGE || v < min || v > max)
                 return -ERANGE;
         *ret = v;
+        return 0;
+}
+
+int bv_parse_size(const char *s, uint64_t plain_unit, uint64_t *ret)
+{
+        static const char units[] = "bkmgt";
+        const char *u;
+        char *end;
+        unsigned long long v;
+        uint64_t mult = plain_unit;
+
+        if (s && *s == '-' && s[1] >= '0' && s[1] <= '9')
+                return -EDOM;
+        if (!s || !(*s >= '0' && *s <= '9'))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (*end) {
+                u = strchr(units, tolower((unsigned char)*end));
+                if (!u || !*u)
+                        return -EINVAL;
+                mult = 1ull << (10 * (u - units));
+                end++;
+                if (mult > 1 && (!strcasecmp(end, "b") || !strcasecmp(end, "ib")))
+                        end += strlen(end);
+                if (*end)
+                        return -EINVAL;
+        }
+        if (mult && v > UINT64_MAX / mult)
+                return -ERANGE;
+        *ret = v * mult;
         return 0;
 }
 

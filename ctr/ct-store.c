@@ -190,7 +190,11 @@ static void import_done(int r, const char *out, void *userdata)
                 return;
         }
         if (r < 0) {
-                snprintf(msg, sizeof(msg), "Image '%s': %s", ct->def->image, out[0] ? out : strerror(-r));
+                /* The import's own message usually names the image already: never say it twice. */
+                if (out[0] && strstr(out, ct->def->image))
+                        snprintf(msg, sizeof(msg), "%s", out);
+                else
+                        snprintf(msg, sizeof(msg), "Image '%s': %s", ct->def->image, out[0] ? out : strerror(-r));
                 op_done(op, r == -EINVAL || r == -ENOENT ? -EINVAL : r, msg);
         } else if (!(ct->def->image_id = strdup(out)))
                 op_done(op, -ENOMEM, "Out of memory");
@@ -376,7 +380,7 @@ int ctr_ct_delete(struct ctr_ct *ct, bool force, ctr_ct_done_cb done, void *user
                 return bv_error_set(err, EBUSY, "Container '%s' is %s", ct->def->name,
                                     ct->deleting ? "being deleted" : "being created");
         if (!ended && !force)
-                return bv_error_set(err, EBUSY, "Container '%s' is %s: stop it first (or delete with force)",
+                return bv_error_set(err, EBUSY, "Container '%s' is %s: stop it first or use --force",
                                     ct->def->name, ctr_ct_state_name(ct->state));
         if ((r = ctr_ct_wait_add(ct, CTR_CT_WAIT_OP, 0, done, userdata)) < 0)
                 return bv_error_set(err, -r, "Out of memory");

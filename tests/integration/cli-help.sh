@@ -86,4 +86,17 @@ st=$?
 tap_check "exec REF CMD --help: --help is CMD's (barevirt asks the daemon: exit 1, no help)" \
 	[ $st = 1 -a ! -s "$T/out" ]
 
+# Sizes: a negative one is "must be positive" and a bad one names the flag; both are usage errors (2)
+# found before any daemon call.
+for words in "vm create x --memory" "ct create x --rootfs / --memory" "docker run --memory"; do
+	B $words -5 busybox >/dev/null 2>"$T/err"
+	st=$?
+	[ $st = 2 ] && grep -q "^barevirt: --memory: '-5' must be positive$" "$T/err"
+	tap_ok $? "$words -5: exit 2, \"--memory: '-5' must be positive\"" 
+	B $words 5q busybox >/dev/null 2>"$T/err"
+	st=$?
+	[ $st = 2 ] && grep -q "^barevirt: --memory: '5q' is not a size" "$T/err"
+	tap_ok $? "$words 5q: exit 2, names --memory"
+done
+
 tap_done

@@ -165,7 +165,7 @@ static int add_mount(json_t *mounts, const char *spec)
 }
 
 #define CT_CREATE_USAGE \
-        "ct create NAME (--rootfs DIR | --image TAR) [--memory MIB] [--cpus N] [--pids N] " \
+        "ct create NAME (--rootfs DIR | --image TAR) [--memory SIZE] [--cpus N] [--pids N] " \
         "[--nic NETWORK[,ip=CIDR][,gw=IP][,mac=MAC]] [--env K=V] [--mount SRC:DST[:ro|:idmap|:ro,idmap]] [--userns] [--autostart] " \
         "[--restart no|on-failure|always] [--hostname H] [--dns network|none] [--system] [--stop-timeout S] [--json] " \
         "[-- CMD ARGS...] | ct create [NAME] --file DEF.json"
@@ -180,7 +180,7 @@ static const struct cli_option create_options[] = {
         { "rootfs", 0, "DIR", "the root: a directory, used as it is", NULL, OPT_ROOTFS },
         { "image", 0, "TAR", "the root: an image tarball, imported once, under an upper layer of its own", NULL,
           OPT_IMAGE },
-        { "memory", 0, "MIB", "memory limit in MiB", "none", OPT_MEMORY },
+        { "memory", 0, "SIZE", "memory limit: 64m, 1G, or plain MiB", "none", OPT_MEMORY },
         { "cpus", 0, "N", "CPU limit, may be fractional", "none", OPT_CPUS },
         { "pids", 0, "N", "limit on the number of processes", "none", OPT_PIDS },
         { "nic", 0, "NETWORK[,OPTS]", "a NIC on a network (repeatable); OPTS: ip=CIDR, gw=IP, mac=MAC", NULL, OPT_NIC },
@@ -216,6 +216,20 @@ static int set_limit(struct cli *cli, json_t *limits, const char *key, const cha
         return 0;
 }
 
+/* --memory: a size with a suffix (64m, 1G) or plain MiB, stored as MiB. */
+static int set_memory_limit(struct cli *cli, json_t *limits, const char *val)
+{
+        uint64_t bytes;
+        int r = bv_parse_size(val, 1 << 20, &bytes);
+
+        if (r == -EDOM)
+                return cli_usage_error(cli, "--memory: '%s' must be positive", val);
+        if (r < 0 || bytes >> 20 > UINT64_MAX >> 12)
+                return cli_usage_error(cli, "--memory: '%s' is not a size (64m, 1G or MiB)", val);
+        json_object_set_new(limits, "memory", json_integer((json_int_t)(bytes >> 20)));
+        return 0;
+}
+
 static int set_cpus(struct cli *cli, json_t *limits, const char *val)
 {
         char *end;
@@ -245,7 +259,7 @@ static int on_create_option(struct cli *cli, int id, const char *val, void *user
         switch (id) {
         case OPT_ROOTFS: cli_json_set_path(c->def, "rootfs", val); return 0;
         case OPT_IMAGE: cli_json_set_path(c->def, "image", val); return 0;
-        case OPT_MEMORY: return set_limit(cli, c->limits, "memory", val);
+        case OPT_MEMORY: return set_memory_limit(cli, c->limits, val);
         case OPT_PIDS: return set_limit(cli, c->limits, "pids", val);
         case OPT_CPUS: return set_cpus(cli, c->limits, val);
         case OPT_STOP_TIMEOUT: return set_stop_timeout(cli, c->def, val);

@@ -21,30 +21,6 @@
                   "[--restart POLICY] [--network NET] [-w DIR] [-u USER] [--entrypoint CMD] [-t] [-d] IMAGE [CMD [ARG...]]"
 
 /* "64m", "1g", "512k", "1048576" -> bytes; -1 when malformed. */
-static long long parse_size(const char *s)
-{
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        unsigned shift = 0;
-
-        if (errno || end == s || *s == '-')
-                return -1;
-        switch (tolower((unsigned char)*end)) {
-        case '\0': break;
-        case 'b': break;
-        case 'k': shift = 10; break;
-        case 'm': shift = 20; break;
-        case 'g': shift = 30; break;
-        default: return -1;
-        }
-        if (*end && end[1] && !(tolower((unsigned char)end[1]) == 'b' && !end[2]) && !(end[1] == 'i' && end[2] == 'B' && !end[3]))
-                return -1;
-        if (v > (unsigned long long)LLONG_MAX >> shift)
-                return -1;
-        return (long long)(v << shift);
-}
-
 enum { OPT_NAME = CLI_OPT_OWN, OPT_CPUS, OPT_RESTART, OPT_NETWORK, OPT_ENTRYPOINT };
 
 static const struct cli_option run_options[] = {
@@ -72,11 +48,14 @@ struct run {
 
 static int set_memory(struct cli *cli, json_t *spec, const char *val)
 {
-        long long m = parse_size(val);
+        uint64_t m;
+        int r = bv_parse_size(val, 1, &m);
 
-        if (m < 0)
-                return cli_usage_error(cli, "invalid memory size '%s' (e.g. 64m, 1g)", val);
-        json_object_set_new(spec, "memory", json_integer(m));
+        if (r == -EDOM)
+                return cli_usage_error(cli, "--memory: '%s' must be positive", val);
+        if (r < 0 || m > INT64_MAX)
+                return cli_usage_error(cli, "--memory: '%s' is not a size (e.g. 64m, 1g)", val);
+        json_object_set_new(spec, "memory", json_integer((json_int_t)m));
         return 0;
 }
 

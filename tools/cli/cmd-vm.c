@@ -109,7 +109,7 @@ enum {
 };
 
 static const struct cli_option create_options[] = {
-        { "memory", 0, "MIB", "memory in MiB", "256", OPT_MEMORY },
+        { "memory", 0, "SIZE", "memory: 512M, 1G, or plain MiB", "256", OPT_MEMORY },
         { "cpus", 0, "N", "virtual CPUs", "1", OPT_CPUS },
         { "kernel", 0, "FILE", "boot this kernel directly", NULL, OPT_KERNEL },
         { "initrd", 0, "FILE", "the initrd of --kernel", NULL, OPT_INITRD },
@@ -142,12 +142,26 @@ static int set_uint(struct cli *cli, json_t *def, const char *key, const char *o
         return 0;
 }
 
+/* --memory: a size with a suffix (512M, 1G) or plain MiB, stored as MiB. */
+static int set_memory(struct cli *cli, json_t *def, const char *val)
+{
+        uint64_t bytes;
+        int r = bv_parse_size(val, 1 << 20, &bytes);
+
+        if (r == -EDOM)
+                return cli_usage_error(cli, "--memory: '%s' must be positive", val);
+        if (r < 0 || bytes >> 20 > (1u << 30))
+                return cli_usage_error(cli, "--memory: '%s' is not a size (512M, 1G or MiB)", val);
+        json_object_set_new(def, "memory", json_integer((json_int_t)(bytes >> 20)));
+        return 0;
+}
+
 static int on_create_option(struct cli *cli, int id, const char *val, void *userdata)
 {
         struct vm_create *c = userdata;
 
         switch (id) {
-        case OPT_MEMORY: return set_uint(cli, c->def, "memory", "--memory", val);
+        case OPT_MEMORY: return set_memory(cli, c->def, val);
         case OPT_CPUS: return set_uint(cli, c->def, "vcpus", "--cpus", val);
         case OPT_STOP_TIMEOUT: return set_uint(cli, c->def, "stop_timeout", "--stop-timeout", val);
         case OPT_KERNEL: cli_json_set_path(c->def, "kernel", val); return 0;
