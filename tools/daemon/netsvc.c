@@ -19,7 +19,8 @@
  *
  * Files: RUN/networks/NAME/ (dnsmasq's), STATE/leases/NAME.json (the
  * pool's), STATE/leases/NAME.leases (dnsmasq's lease file). `net delete`
- * removes all three.
+ * removes all three (and the forwards, netsvc-nft.c). The state both
+ * files share is in netsvc.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>
