@@ -438,8 +438,7 @@ void net_dnsmasq_stop(struct net_dnsmasq *dm, bool remove_files)
 int net_dnsmasq_leases(const char *lease_file, struct net_lease **ret, size_t *ret_n, struct bv_error *err)
 {
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0, n = 0, cap = 0;
-        struct net_lease *a = NULL;
+        size_t len = 0;
         int r = bv_file_read(lease_file, HOSTS_MAX, &buf, &len, err);
 
         if (r == -ENOENT) {
@@ -449,7 +448,19 @@ int net_dnsmasq_leases(const char *lease_file, struct net_lease **ret, size_t *r
         }
         if (r < 0)
                 return r;
-        /* "EXPIRY MAC IP HOSTNAME CLIENT-ID" per line; "duid ..." lines are DHCPv6's. */
+        return net_dnsmasq_leases_parse(buf, ret, ret_n, err);
+}
+
+int net_dnsmasq_leases_parse(char *buf, struct net_lease **ret, size_t *ret_n, struct bv_error *err)
+{
+        size_t n = 0, cap = 0;
+        struct net_lease *a = NULL;
+
+        /*
+         * "EXPIRY MAC IP HOSTNAME CLIENT-ID" per line; "duid ..." lines are
+         * DHCPv6's. The host names are what DHCP clients sent: bounded, and
+         * lines that do not parse are skipped.
+         */
         for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 struct net_lease l = {};
                 char mac[32], ip[INET6_ADDRSTRLEN], host[64];

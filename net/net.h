@@ -423,6 +423,8 @@ struct net_dnsmasq *net_dnsmasq_free(struct net_dnsmasq *dm);
 void net_dnsmasq_stop(struct net_dnsmasq *dm, bool remove_files);
 /* The IPv4 leases in lease_file (missing: none). Free *ret. -ENOMEM, -errno of reading. */
 int net_dnsmasq_leases(const char *lease_file, struct net_lease **ret, size_t *ret_n, struct bv_error *err);
+/* The same over the text of a lease file (NUL-terminated; changed in place). */
+int net_dnsmasq_leases_parse(char *buf, struct net_lease **ret, size_t *ret_n, struct bv_error *err);
 
 /* ---- nftables: NAT, port forwards, firewall groups, anti-spoofing (nft*.c) -- */
 

@@ -320,17 +320,13 @@ static void delete_network(struct barevirtd *d, struct bv_http_conn *c, const st
 {
         const char *name = args[0];
         struct bv_error err = {};
-        size_t vms, cts;
+        char users[160];
         int r;
 
-        networks_users(d, name, &vms, &cts);
         if (!net_def_exists(d->state_dir, name))
                 r = bv_error_set(&err, ENOENT, "No network named '%.64s'", name);
-        else if (vms > 0)
-                r = bv_error_set(&err, EBUSY, "Network '%s' is used by %zu running VM(s): stop them first", name, vms);
-        else if (cts > 0)
-                r = bv_error_set(&err, EBUSY, "Network '%s' is used by %zu running container(s): stop them first",
-                                 name, cts);
+        else if (networks_users_describe(d, name, users, sizeof(users)) > 0)
+                r = bv_error_set(&err, EBUSY, "Network '%s' is used by %s: stop them first", name, users);
         else if ((r = delete_bridge(d, name, &err)) >= 0 && (r = net_def_remove(d->state_dir, name, &err)) >= 0)
                 netsvc_network_down(d, name);
         if (r < 0) {

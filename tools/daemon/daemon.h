@@ -251,8 +251,8 @@ int networks_load(struct barevirtd *d);
 bool networks_forwarding(struct barevirtd *d);
 bool networks_nat_possible(struct barevirtd *d);
 int networks_forwarding_enable(struct barevirtd *d, struct bv_error *err);
-/* How many live VMs and containers have a NIC on network. */
-void networks_users(struct barevirtd *d, const char *network, size_t *ret_vms, size_t *ret_cts);
+/* Names the live users of network ("1 running VM ('a') and 2 running containers ('b', 'c')"); how many. */
+size_t networks_users_describe(struct barevirtd *d, const char *network, char *buf, size_t len);
 /* The instance owning port ifname of network (a VM's tap or a container's veth), or NULL; *ret_nic. */
 const char *networks_port_owner(struct barevirtd *d, const char *ifname, const char *network,
                                 const struct instance_kind **ret_kind, unsigned *ret_nic);

@@ -32,13 +32,36 @@ int networks_bridge(struct barevirtd *d, const char *name, char *ret_bridge, siz
         return 0;
 }
 
-void networks_users(struct barevirtd *d, const char *network, size_t *ret_vms, size_t *ret_cts)
+/* Appends "N running KIND(s) ('a', 'b')" for the live users of one kind. */
+static void describe_kind(char *buf, size_t len, const char *kind, const char *const *names, size_t n)
 {
-        *ret_vms = *ret_cts = 0;
-        for (size_t i = 0; i < d->reg.n_vms; i++)
-                *ret_vms += vmm_vm_uses_network(d->reg.vms[i], network);
-        for (size_t i = 0; i < d->reg.n_cts; i++)
-                *ret_cts += ctr_ct_uses_network(d->reg.cts[i], network);
+        size_t at = strlen(buf);
+
+        if (n == 0)
+                return;
+        at += (size_t)snprintf(buf + at, at < len ? len - at : 0, "%s%zu running %s%s (", at ? " and " : "", n, kind,
+                               n == 1 ? "" : "s");
+        for (size_t i = 0; i < n && at < len; i++)
+                at += (size_t)snprintf(buf + at, len - at, "%s'%s'", i ? ", " : "", names[i]);
+        if (at < len)
+                snprintf(buf + at, len - at, ")");
+}
+
+size_t networks_users_describe(struct barevirtd *d, const char *network, char *buf, size_t len)
+{
+        const char *vms[64], *cts[64];
+        size_t nv = 0, nc = 0;
+
+        for (size_t i = 0; i < d->reg.n_vms && nv < BV_ELEMENTSOF(vms); i++)
+                if (vmm_vm_uses_network(d->reg.vms[i], network))
+                        vms[nv++] = vmm_vm_name(d->reg.vms[i]);
+        for (size_t i = 0; i < d->reg.n_cts && nc < BV_ELEMENTSOF(cts); i++)
+                if (ctr_ct_uses_network(d->reg.cts[i], network))
+                        cts[nc++] = ctr_ct_name(d->reg.cts[i]);
+        *buf = '\0';
+        describe_kind(buf, len, "VM", vms, nv);
+        describe_kind(buf, len, "container", cts, nc);
+        return nv + nc;
 }
 
 const char *networks_port_owner(struct barevirtd *d, const char *ifname, const char *network,
