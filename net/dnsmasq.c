@@ -159,6 +159,11 @@ static int spawn(struct net_dnsmasq *dm, struct bv_error *err)
         return 0;
 }
 
+static void backoff_double(struct net_dnsmasq *dm)
+{
+        dm->backoff_usec = dm->backoff_usec * 2 > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC : dm->backoff_usec * 2;
+}
+
 static void emit(struct net_dnsmasq *dm, const char *event, json_t *data)
 {
         if (dm->o.on_event)
@@ -174,7 +179,7 @@ static void on_restart(struct bv_loop *loop, void *userdata)
         dm->restart = NULL;
         if (spawn(dm, &err) < 0) {
                 emit(dm, "network-dhcp-died", json_pack("{s:s,s:s}", "name", dm->o.def->name, "reason", err.msg));
-                dm->backoff_usec = dm->backoff_usec * 2 > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC : dm->backoff_usec * 2;
+                backoff_double(dm);
                 bv_loop_add_timer(dm->o.loop, dm->backoff_usec, on_restart, dm, &dm->restart);
                 return;
         }
@@ -199,10 +204,28 @@ static void on_exit_(struct bv_loop *loop, pid_t pid, int status, void *userdata
         if (bv_now_usec() - dm->started_usec > STABLE_USEC)
                 dm->backoff_usec = BACKOFF_MIN_USEC;
         else
-                dm->backoff_usec = dm->backoff_usec * 2 > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC : dm->backoff_usec * 2;
+                backoff_double(dm);
         emit(dm, "network-dhcp-died", json_pack("{s:s,s:i,s:s,s:I}", "name", dm->o.def->name, "pid", (int)pid,
                                                "reason", how, "restart_in_ms", (json_int_t)(dm->backoff_usec / 1000)));
         bv_loop_add_timer(dm->o.loop, dm->backoff_usec, on_restart, dm, &dm->restart);
+}
+
+/*
+ * SIGTERM, then SIGKILL after 2 s; returns once pid is gone (bounded). A
+ * spawned dnsmasq is our child and is reaped; an adopted one is init's.
+ */
+static void terminate(pid_t pid)
+{
+        int status;
+
+        if (pid <= 0 || kill(pid, SIGTERM) < 0)
+                return;
+        if (bv_proc_wait_timeout(pid, 2000, &status) == -ETIMEDOUT) {
+                kill(pid, SIGKILL);
+                (void)bv_proc_wait_timeout(pid, 1000, &status);
+        }
+        for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
+                usleep(10 * 1000);
 }
 
 /* Adopts the dnsmasq that DIR/dnsmasq.json names when it still runs with the same configuration. */
@@ -223,8 +246,8 @@ static bool adopt(struct net_dnsmasq *dm)
                 return false;
         path_in(dm, "dnsmasq.conf", path, sizeof(path));
         if (bv_file_read(path, 1 << 20, &old, &len, NULL) < 0 || strcmp(old, dm->conf) != 0) {
-                /* Ours, but started with another configuration: replace it. */
-                kill(pid, SIGTERM);
+                /* Ours, but started with another configuration: replace it (once it has let go of its ports). */
+                terminate(pid);
                 return false;
         }
         dm->pid = pid;
@@ -408,17 +431,7 @@ void net_dnsmasq_stop(struct net_dnsmasq *dm, bool remove_files)
         dm->child = bv_child_remove(dm->child);
         dm->restart = bv_timer_cancel(dm->restart);
         dm->reload = bv_timer_cancel(dm->reload);
-        if (dm->pid > 0 && kill(dm->pid, SIGTERM) == 0) {
-                int status;
-                /* Our child when we spawned it; an adopted one is reaped by init (the wait fails at once). */
-                if (bv_proc_wait_timeout(dm->pid, 2000, &status) == -ETIMEDOUT) {
-                        kill(dm->pid, SIGKILL);
-                        (void)bv_proc_wait_timeout(dm->pid, 1000, &status);
-                }
-                /* An adopted dnsmasq is not our child: wait until it is gone. */
-                for (int i = 0; i < 200 && kill(dm->pid, 0) == 0; i++)
-                        usleep(10 * 1000);
-        }
+        terminate(dm->pid);
         dm->pid = 0;
         if (remove_files) {
                 static const char *const files[] = { "dnsmasq.conf", "dhcp-hosts", "hosts", "dnsmasq.json",

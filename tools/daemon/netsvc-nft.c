@@ -22,8 +22,12 @@
 
 /* ---- nftables: barevirtd's own tables ---------------------------------------------------------- */
 
-/* The current IPv4 address of instance's first NIC on network n ("" when it has none). */
-static const char *target_address(struct barevirtd *d, struct netsvc_net *n, const char *instance, char *buf, size_t len)
+/*
+ * The index of instance's first NIC on network n (by its definition, running
+ * or not), or -1; *buf gets that NIC's current IPv4 address (pool or fixed),
+ * "" when it has none yet.
+ */
+static int target_nic(struct barevirtd *d, struct netsvc_net *n, const char *instance, char *buf, size_t len)
 {
         const struct ctr_ct *ct = registry_ct(d, instance);
         const struct vmm_vm *vm = registry_vm(d, instance);
@@ -31,6 +35,7 @@ static const char *target_address(struct barevirtd *d, struct netsvc_net *n, con
         const struct vmm_def *vd = vm ? vmm_vm_def(vm) : NULL;
         size_t nics = cd ? cd->n_nics : vd ? vd->n_nics : 0;
 
+        *buf = '\0';
         for (size_t k = 0; k < nics; k++) {
                 if (strcmp(cd ? cd->nics[k].network : vd->nics[k].network, n->def.name) != 0)
                         continue;
@@ -38,10 +43,9 @@ static const char *target_address(struct barevirtd *d, struct netsvc_net *n, con
                         snprintf(buf, len, "%.*s", (int)strcspn(cd->nics[k].ip, "/"), cd->nics[k].ip);
                 else
                         snprintf(buf, len, "%s", netsvc_instance_address(d, n->def.name, instance, (unsigned)k));
-                return buf;
+                return (int)k;
         }
-        *buf = '\0';
-        return buf;
+        return -1;
 }
 
 /* Forward f of network n for nftables; false when its target has no address yet (the DNAT waits for one). */
@@ -63,7 +67,8 @@ static bool nft_forward(struct barevirtd *d, struct netsvc_net *n, const json_t 
         };
         if ((listen = json_string_value(json_object_get(f, "listen"))))
                 ret->has_listen = inet_pton(AF_INET, listen, &ret->listen) == 1;
-        return inet_pton(AF_INET, target_address(d, n, inst, ip, sizeof(ip)), &ret->to) == 1;
+        target_nic(d, n, inst, ip, sizeof(ip));
+        return inet_pton(AF_INET, ip, &ret->to) == 1;
 }
 
 int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err)
@@ -136,15 +141,7 @@ bool netsvc_instance_on(struct barevirtd *d, const char *network, const char *in
         struct netsvc_net *n = netsvc_find(d, network);
         char ip[64];
 
-        if (!n)
-                return false;
-        target_address(d, n, instance, ip, sizeof(ip));
-        if (*ip)
-                return true;
-        /* No address yet (a pool address comes at start): does it have a NIC there at all? */
-        const struct ctr_ct *ct = registry_ct(d, instance);
-        const struct vmm_vm *vm = registry_vm(d, instance);
-        return (ct && ctr_ct_uses_network(ct, network)) || (vm && vmm_vm_uses_network(vm, network));
+        return n && target_nic(d, n, instance, ip, sizeof(ip)) >= 0;
 }
 
 int netsvc_forward_clash(struct barevirtd *d, const char *proto, const char *listen, unsigned port,
