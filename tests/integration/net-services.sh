@@ -134,6 +134,10 @@ ip netns exec "$NS" nft list table inet foreign >"$BV_TMP/foreign.before"
 bv_cli net leases svc --json >"$BV_TMP/leases"
 tap_check "net leases lists both containers with their addresses" \
 	jqe --arg a "$IP1" --arg b "$IP2" '[.[] | select(.kind == "static") | "\(.instance)=\(.ip)"] | sort == ["c1=\($a)", "c2=\($b)"]' "$BV_TMP/leases"
+bv_cli net leases svc >"$BV_TMP/leases.txt"
+tap_check "net leases table: a header and c1 at $IP1 with its MAC" \
+	sh -c "head -1 '$BV_TMP/leases.txt' | grep -q '^MAC  *IP  *HOSTNAME  *INSTANCE  *EXPIRES' &&
+		grep -Eq '^[0-9a-f:]{17}  *$IP1  *c1  *c1  *never' '$BV_TMP/leases.txt'"
 tap_check "GET /v1/networks/svc/leases is the same" sh -c "[ \"\$(curl -s --unix-socket '$BV_SOCKET' http://x/v1/networks/svc/leases | jq -cS .)\" = \"\$(jq -cS . '$BV_TMP/leases')\" ]"
 bv_cli ct create c3 --rootfs "$R" --nic svc --dns none -- /bin/sleep 1000 >/dev/null && bv_cli ct start c3 >/dev/null
 out=$(bv_cli ct exec c3 -- sh -c 'cat /etc/resolv.conf 2>/dev/null; echo exec-ok' 2>&1)

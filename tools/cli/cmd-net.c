@@ -146,25 +146,26 @@ static void print_net(const json_t *n)
                        json_is_string(json_object_get(v, "instance")) ? cli_jstr(v, "instance") : "-");
 }
 
-static void print_lease_row(const json_t *l)
+static void lease_row(const json_t *l, char cells[][CLI_CELL_MAX])
 {
-        char expiry[32] = "-";
+        const json_t *inst = json_object_get(l, "instance"), *expiry = json_object_get(l, "expiry");
 
-        if (!l) {
-                printf("%-17s %-15s %-20s %-20s %s\n", "MAC", "IP", "HOSTNAME", "INSTANCE", "EXPIRES");
-                return;
-        }
-        if (json_is_integer(json_object_get(l, "expiry"))) {
-                time_t t = (time_t)json_integer_value(json_object_get(l, "expiry"));
+        snprintf(cells[0], CLI_CELL_MAX, "%s", cli_jstr(l, "mac"));
+        snprintf(cells[1], CLI_CELL_MAX, "%s", cli_jstr(l, "ip"));
+        snprintf(cells[2], CLI_CELL_MAX, "%s", *cli_jstr(l, "hostname") ? cli_jstr(l, "hostname") : "-");
+        snprintf(cells[3], CLI_CELL_MAX, "%s", json_is_string(inst) ? json_string_value(inst) : "-");
+        if (json_is_integer(expiry)) {
+                time_t t = (time_t)json_integer_value(expiry);
                 struct tm tm;
-                strftime(expiry, sizeof(expiry), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+                strftime(cells[4], CLI_CELL_MAX, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
         } else {
-                snprintf(expiry, sizeof(expiry), "never (%s)", cli_jstr(l, "kind"));
+                snprintf(cells[4], CLI_CELL_MAX, "never (%s)", cli_jstr(l, "kind"));
         }
-        printf("%-17s %-15s %-20s %-20s %s\n", cli_jstr(l, "mac"), cli_jstr(l, "ip"),
-               *cli_jstr(l, "hostname") ? cli_jstr(l, "hostname") : "-",
-               json_is_string(json_object_get(l, "instance")) ? cli_jstr(l, "instance") : "-", expiry);
 }
+
+static const struct cli_column lease_columns[] = {
+        { "MAC", 0 }, { "IP", 0 }, { "HOSTNAME", CLI_COL_SHRINK }, { "INSTANCE", CLI_COL_SHRINK }, { "EXPIRES", 0 }, {},
+};
 
 static int net_show(struct cli *cli, int argc, char **argv)
 {
@@ -185,8 +186,6 @@ static int net_leases(struct cli *cli, int argc, char **argv)
         json_auto_t *a = NULL;
         const char *name;
         char path[128];
-        json_t *v;
-        size_t i;
         int r;
 
         if ((r = need_name(cli, argc, argv, &name)))
@@ -196,9 +195,8 @@ static int net_leases(struct cli *cli, int argc, char **argv)
                 return r;
         if (cli->json)
                 return cli_print_json(a);
-        print_lease_row(NULL);
-        json_array_foreach(a, i, v)
-                print_lease_row(v);
+        static const struct cli_table t = { lease_columns, "ip", lease_row };
+        cli_table_print(&t, a, cli_table_width(), stdout);
         return 0;
 }
 
@@ -286,24 +284,32 @@ static int forward_add(struct cli *cli, int argc, char **argv)
         return 0;
 }
 
+static void forward_row(const json_t *f, char cells[][CLI_CELL_MAX])
+{
+        snprintf(cells[0], CLI_CELL_MAX, "%s", cli_jstr(f, "proto"));
+        snprintf(cells[1], CLI_CELL_MAX, "%s", json_object_get(f, "listen") ? cli_jstr(f, "listen") : "*");
+        snprintf(cells[2], CLI_CELL_MAX, "%lld", (long long)json_integer_value(json_object_get(f, "port")));
+        snprintf(cells[3], CLI_CELL_MAX, "%s", cli_jstr(f, "to"));
+        snprintf(cells[4], CLI_CELL_MAX, "%s",
+                 json_is_string(json_object_get(f, "address")) ? cli_jstr(f, "address") : "(no address yet)");
+}
+
+static const struct cli_column forward_columns[] = {
+        { "PROTO", 0 }, { "LISTEN", 0 }, { "PORT", CLI_COL_RIGHT }, { "TO", CLI_COL_SHRINK }, { "ADDRESS", 0 }, {},
+};
+
 static int forward_list(struct cli *cli, int argc, char **argv)
 {
         json_auto_t *f = json_object(), *a = NULL;
         char path[128];
-        json_t *v;
-        size_t i;
         int r;
 
         if ((r = forward_args(cli, argc, argv, f, path, sizeof(path))) || (r = cli_api(cli, "GET", path, NULL, 0, &a)))
                 return r;
         if (cli->json)
                 return cli_print_json(a);
-        printf("%-6s %-16s %-6s %-24s %s\n", "PROTO", "LISTEN", "PORT", "TO", "ADDRESS");
-        json_array_foreach(a, i, v)
-                printf("%-6s %-16s %-6lld %-24s %s\n", cli_jstr(v, "proto"),
-                       json_object_get(v, "listen") ? cli_jstr(v, "listen") : "*",
-                       (long long)json_integer_value(json_object_get(v, "port")), cli_jstr(v, "to"),
-                       json_is_string(json_object_get(v, "address")) ? cli_jstr(v, "address") : "(no address yet)");
+        static const struct cli_table t = { forward_columns, "key", forward_row };
+        cli_table_print(&t, a, cli_table_width(), stdout);
         return 0;
 }
 
