@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,5 +121,63 @@ int vmm_kvm_probe(unsigned timeout_ms, bool *ret_usable, char *reason, size_t re
         else
                 snprintf(reason, reason_len, "the KVM probe was killed by signal %d",
                          WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        return 0;
+}
+
+/* mov al, 0x10; out 0xf4, al; hlt; jmp $-3 -- at the reset vector, 16 bytes below 4 GiB. */
+static const uint8_t probe_firmware_entry[] = { 0xb0, 0x10, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd };
+#define PROBE_FIRMWARE_SIZE 65536
+#define PROBE_DEBUG_EXIT 0x21 /* isa-debug-exit: QEMU exits with (0x10 << 1) | 1 */
+
+int vmm_qemu_probe_accel(const char *qemu, const char *accel, const char *dir, unsigned timeout_ms,
+                         bool *ret_usable, char *reason, size_t reason_len, struct bv_error *err)
+{
+        char fw[4096], out[1024], machine[64];
+        bool kvm = strcmp(accel, "kvm") == 0;
+        _cleanup_free_ uint8_t *img = calloc(1, PROBE_FIRMWARE_SIZE);
+
+        *ret_usable = false;
+        if (!img)
+                return bv_error_set(err, ENOMEM, "Out of memory");
+        memcpy(img + PROBE_FIRMWARE_SIZE - 16, probe_firmware_entry, sizeof(probe_firmware_entry));
+        snprintf(fw, sizeof(fw), "%s/%s-probe.fw", dir, accel);
+        int r = bv_file_write_atomic(fw, img, PROBE_FIRMWARE_SIZE, 0600, err);
+        if (r < 0)
+                return r;
+
+        snprintf(machine, sizeof(machine), "pc,accel=%s", accel);
+        char *argv[] = { (char *)qemu, (char *)"-machine", machine, (char *)"-nodefaults",
+                         (char *)"-no-user-config", (char *)"-display", (char *)"none",
+                         (char *)"-monitor", (char *)"none", (char *)"-serial", (char *)"none",
+                         (char *)"-bios", fw, (char *)"-device",
+                         (char *)"isa-debug-exit,iobase=0xf4,iosize=0x04",
+                         kvm ? (char *)"-cpu" : NULL, (char *)"host", NULL };
+        int status = 0;
+        uint64_t start = mono_us();
+        r = bv_proc_run_capture(argv, timeout_ms, out, sizeof(out), &status, err);
+        unlink(fw);
+        if (r == -ETIMEDOUT) {
+                snprintf(reason, reason_len, "QEMU (%s) did not run a test guest within %u ms", accel,
+                         timeout_ms);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_DEBUG_EXIT) {
+                *ret_usable = true;
+                snprintf(reason, reason_len, "QEMU ran a test guest with %s in %llu ms", accel,
+                         (unsigned long long)((mono_us() - start) / 1000));
+                return 0;
+        }
+        /* QEMU's first line says why ("failed to set MSR 0x10a to 0x69"). */
+        out[strcspn(out, "\n")] = '\0';
+        if (out[0])
+                snprintf(reason, reason_len, "QEMU cannot run a guest with %s here: %s", accel, out);
+        else if (WIFSIGNALED(status))
+                snprintf(reason, reason_len, "QEMU cannot run a guest with %s here: killed by signal %d",
+                         accel, WTERMSIG(status));
+        else
+                snprintf(reason, reason_len, "QEMU cannot run a guest with %s here: exit status %d", accel,
+                         WEXITSTATUS(status));
         return 0;
 }

@@ -33,6 +33,20 @@
 int vmm_kvm_probe(unsigned timeout_ms, bool *ret_usable, char *reason, size_t reason_len);
 
 /*
+ * The second half of the KVM probe: a bare vCPU that runs is not yet a QEMU
+ * that runs. On some nested hosts QEMU with '-cpu host' aborts while it sets
+ * up its vCPU ("failed to set MSR 0x10a"). So QEMU itself boots a 64 KiB
+ * firmware (written to dir) whose first instruction writes to
+ * isa-debug-exit, the way a VM would be started (accel=kvm, -cpu host; accel
+ * "tcg" runs the same guest without KVM, which proves the probe itself).
+ * Sets *ret_usable and a reason (QEMU's own first line of error when not).
+ * Blocks up to timeout_ms; returns 0, or -errno with err set when the probe
+ * could not run at all.
+ */
+int vmm_qemu_probe_accel(const char *qemu, const char *accel, const char *dir, unsigned timeout_ms,
+                         bool *ret_usable, char *reason, size_t reason_len, struct bv_error *err);
+
+/*
  * Resolves a QEMU binary (an absolute path, or a name searched in $PATH)
  * into ret_path. Returns 0 or -ENOENT with err set.
  */

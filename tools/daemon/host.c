@@ -24,6 +24,7 @@
 
 #define KVM_PROBE_TIMEOUT_MS 2000
 #define QEMU_VERSION_TIMEOUT_MS 5000
+#define KVM_QEMU_PROBE_TIMEOUT_MS 5000
 #define PROBE_TIMEOUT_MS 10000
 #define PROBE_MAX_OUTPUT 8192
 #define PROBE_MAX_WAITERS 256
@@ -61,7 +62,6 @@ static void __attribute__((noreturn)) probe_child(struct barevirtd *d, int fd)
         int r = vmm_kvm_probe(KVM_PROBE_TIMEOUT_MS, &usable, reason, sizeof(reason));
         if (r < 0)
                 snprintf(reason, sizeof(reason), "KVM probe failed: %s", strerror(-r));
-        json_object_set_new(o, "kvm", json_pack("{s:b,s:s}", "usable", usable, "reason", reason));
 
         json_t *q = json_object();
         r = vmm_qemu_find(d->qemu_path, path, sizeof(path), &err);
@@ -69,12 +69,17 @@ static void __attribute__((noreturn)) probe_child(struct barevirtd *d, int fd)
                 json_object_set_new(q, "path", json_string(path));
                 r = vmm_qemu_version(path, QEMU_VERSION_TIMEOUT_MS, version, sizeof(version), &err);
                 json_object_set_new(q, "version", r >= 0 ? json_string(version) : json_null());
+                struct bv_error qerr = {};
+                if (usable && vmm_qemu_probe_accel(path, "kvm", d->run_dir, KVM_QEMU_PROBE_TIMEOUT_MS,
+                                                   &usable, reason, sizeof(reason), &qerr) < 0)
+                        snprintf(reason, sizeof(reason), "QEMU KVM probe failed: %s", qerr.msg);
         } else {
                 json_object_set_new(q, "path", json_null());
                 json_object_set_new(q, "version", json_null());
         }
         if (r < 0)
                 json_object_set_new(q, "error", json_string(err.msg));
+        json_object_set_new(o, "kvm", json_pack("{s:b,s:s}", "usable", usable, "reason", reason));
         json_object_set_new(o, "qemu", q);
         char *s = bv_json_dumps(o);
         if (s)
