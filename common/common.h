@@ -408,6 +408,8 @@ void bv_def_path(char *buf, size_t len, const char *state_dir, const char *kind,
  * that cannot be file names. what names the kind of object in the message.
  */
 bool bv_name_is_valid(const char *name);
+/* A host name as a container's UTS name: 1-63 bytes of [A-Za-z0-9.-], not starting with '-' or '.'. */
+bool bv_hostname_is_valid(const char *s);
 int bv_name_check(const char *name, const char *what, struct bv_error *err);
 
 /*

@@ -141,3 +141,15 @@ int bv_parse_signal(const char *s)
         }
         return -EINVAL;
 }
+
+bool bv_hostname_is_valid(const char *s)
+{
+        size_t n = s ? strlen(s) : 0;
+
+        if (n < 1 || n > 63 || s[0] == '-' || s[0] == '.')
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.')
+                        return false;
+        return true;
+}

@@ -30,8 +30,6 @@ static const char *const limit_keys[] = { "memory", "memory_swap", "cpus", "cpu_
 static const char *const restart_names[] = { "no", "on-failure", "always", NULL };
 
 #define PATH_MAX_LEN 4000
-#define MEMORY_MIN_MIB 4
-#define MEMORY_MAX_MIB (1024ULL * 1024 * 1024)
 #define PIDS_MAX 4194304
 #define CPUS_MIN 0.01
 #define CPUS_MAX 1024.0
@@ -94,18 +92,6 @@ static int normalise_caps(char **l)
                 *l = n;
         }
         return 0;
-}
-
-static bool is_hostname(const char *s)
-{
-        size_t n = strlen(s);
-
-        if (n < 1 || n > 63 || s[0] == '-' || s[0] == '.')
-                return false;
-        for (; *s; s++)
-                if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.')
-                        return false;
-        return true;
 }
 
 static int parse_user(struct ctr_ct_def *d, struct bv_error *err)
@@ -238,8 +224,8 @@ static int parse_limits(const json_t *o, struct ctr_ct_limits *l, struct bv_erro
         if (!json_is_object(o))
                 return bv_error_set(err, EINVAL, "limits: expected an object");
         if ((r = bv_json_check_keys(o, limit_keys, "limits.", err)) < 0 ||
-            (r = bv_json_get_u64(o, "memory", "limits.", MEMORY_MIN_MIB, MEMORY_MAX_MIB, &l->memory_mib, err)) < 0 ||
-            (r = bv_json_get_u64(o, "memory_swap", "limits.", MEMORY_MIN_MIB, MEMORY_MAX_MIB, &l->memory_swap_mib, err)) < 0 ||
+            (r = bv_json_get_u64(o, "memory", "limits.", CTR_MIN_MEMORY_MIB, CTR_MAX_MEMORY_MIB, &l->memory_mib, err)) < 0 ||
+            (r = bv_json_get_u64(o, "memory_swap", "limits.", CTR_MIN_MEMORY_MIB, CTR_MAX_MEMORY_MIB, &l->memory_swap_mib, err)) < 0 ||
             (r = bv_json_get_uint(o, "cpu_weight", "limits.", 1, 10000, &l->cpu_weight, err)) < 0 ||
             (r = bv_json_get_u64(o, "pids", "limits.", 1, PIDS_MAX, &l->pids, err)) < 0 ||
             (r = bv_json_get_uint(o, "io_weight", "limits.", 1, 10000, &l->io_weight, err)) < 0)
@@ -350,7 +336,7 @@ static int parse_process(const json_t *j, struct ctr_ct_def *d, struct bv_error 
                 return r;
         if (!d->hostname && !(d->hostname = strdup(d->name)))
                 return -ENOMEM;
-        if (!is_hostname(d->hostname))
+        if (!bv_hostname_is_valid(d->hostname))
                 return bv_error_set(err, EINVAL, "hostname: '%.64s' is not a valid host name", d->hostname);
         _cleanup_free_ char *dns = NULL;
         if ((r = bv_json_get_str(j, "dns", "", 16, &dns, err)) < 0)

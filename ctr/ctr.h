@@ -232,6 +232,9 @@ int ctr_exe_ensure_sealed(char **argv, char **envp, struct bv_error *err);
  * Nothing here prints or exits; failures return -errno and fill struct bv_error.
  */
 
+/* limits.memory and memory_swap, MiB */
+#define CTR_MIN_MEMORY_MIB 4
+#define CTR_MAX_MEMORY_MIB (1024ULL * 1024 * 1024)
 #define CTR_CT_MAX_ARGS 256        /* command */
 #define CTR_CT_MAX_ENV 256
 #define CTR_CT_MAX_NICS 8

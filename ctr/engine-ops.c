@@ -10,6 +10,7 @@
  * inspect may still say Running for a moment after the output ended) is
  * handled here and pinned by tests.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,90 @@ static int create_mounts(json_t *mounts, json_t *host, struct bv_error *err)
         return 0;
 }
 
+/*
+ * ports[i], Docker's -p: "[IP:][HOSTPORT:]PORT[/tcp|udp]" (IPv6 in brackets;
+ * an empty or missing HOSTPORT lets the engine choose), into ExposedPorts and
+ * PortBindings. Ranges are not taken.
+ */
+static int create_port(const char *spec, size_t i, json_t *exposed, json_t *bindings, struct bv_error *err)
+{
+        char buf[128], key[16], hp_text[8] = "";
+        const char *proto = "tcp", *ip = "", *hp = "", *port_text = buf;
+        unsigned port, host_port = 0;
+        unsigned char addr[16];
+
+        if (strlen(spec) >= sizeof(buf))
+                return bv_error_set(err, EINVAL, "'ports[%zu]' is too long", i);
+        snprintf(buf, sizeof(buf), "%s", spec);
+        char *p = strchr(buf, '/');
+        if (p) {
+                *p = '\0';
+                proto = p + 1;
+                if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+                        return bv_error_set(err, EINVAL, "'ports[%zu]': protocol '%.16s' is not tcp or udp", i, proto);
+        }
+        p = buf;
+        if (*p == '[') { /* [IPv6]:HOSTPORT:PORT */
+                char *end = strchr(p, ']');
+                if (!end || end[1] != ':')
+                        goto bad;
+                *end = '\0';
+                ip = p + 1;
+                p = end + 2;
+        }
+        char *c1 = strchr(p, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (c2 && (strchr(c2 + 1, ':') || *ip))
+                goto bad;
+        if (c2) { /* IPv4:HOSTPORT:PORT */
+                *c1 = *c2 = '\0';
+                ip = p, hp = c1 + 1, port_text = c2 + 1;
+        } else if (c1) { /* HOSTPORT:PORT */
+                *c1 = '\0';
+                hp = p, port_text = c1 + 1;
+        } else if (*ip)
+                goto bad;
+        else
+                port_text = p;
+        if (bv_parse_uint(port_text, 1, 65535, &port) < 0 || (*hp && bv_parse_uint(hp, 1, 65535, &host_port) < 0))
+                goto bad;
+        if (*ip && inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1)
+                return bv_error_set(err, EINVAL, "'ports[%zu]': '%.64s' is not an IP address", i, ip);
+
+        snprintf(key, sizeof(key), "%u/%s", port, proto);
+        json_object_set_new(exposed, key, json_object());
+        json_t *list = json_object_get(bindings, key);
+        if (!list) {
+                list = json_array();
+                json_object_set_new(bindings, key, list);
+        }
+        if (host_port)
+                snprintf(hp_text, sizeof(hp_text), "%u", host_port);
+        json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", ip, "HostPort", hp_text));
+        return 0;
+bad:
+        return bv_error_set(err, EINVAL, "'ports[%zu]': '%.64s' is not [IP:][HOSTPORT:]PORT[/tcp|udp] with ports "
+                            "1-65535 (IPv6 in brackets)", i, spec);
+}
+
+static int create_ports(json_t *ports, json_t *body, json_t *host, struct bv_error *err)
+{
+        json_t *exposed = json_object(), *bindings = json_object(), *x;
+        size_t i;
+        int r;
+
+        json_object_set_new(body, "ExposedPorts", exposed);
+        json_object_set_new(host, "PortBindings", bindings);
+        if (!json_is_array(ports) || json_array_size(ports) > SPEC_MAX_ITEMS)
+                return bv_error_set(err, EINVAL, "'ports' must be an array of strings");
+        json_array_foreach(ports, i, x) {
+                if (!json_is_string(x))
+                        return bv_error_set(err, EINVAL, "'ports[%zu]' must be a string", i);
+                if ((r = create_port(json_string_value(x), i, exposed, bindings, err)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* network, restart, memory and cpus into host. */
 static int create_host(const char *network, const char *restart, json_t *memory, json_t *cpus, json_t *host,
                        struct bv_error *err)
@@ -189,19 +274,22 @@ int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name
 {
         const char *image = NULL, *name = NULL, *workdir = NULL, *user = NULL, *network = NULL, *restart = NULL;
         json_t *cmd = NULL, *entrypoint = NULL, *env = NULL, *labels = NULL, *binds = NULL, *mounts = NULL;
-        json_t *memory = NULL, *cpus = NULL;
-        int tty = 0;
+        json_t *memory = NULL, *cpus = NULL, *ports = NULL;
+        const char *hostname = NULL;
+        int tty = 0, auto_remove = 0, interactive = 0;
         json_error_t jerr;
         int r;
 
         if (!json_is_object(spec))
                 return bv_error_set(err, EINVAL, "A container needs a JSON object");
         if (json_unpack_ex((json_t *)spec, &jerr, JSON_STRICT,
-                           "{s:s, s?s, s?o, s?o, s?o, s?s, s?s, s?o, s?o, s?o, s?s, s?s, s?o, s?o, s?b, s?s}",
+                           "{s:s, s?s, s?o, s?o, s?o, s?s, s?s, s?o, s?o, s?o, s?s, s?s, s?o, s?o, s?b, s?s, s?s, "
+                           "s?o, s?b, s?b}",
                            "image", &image, "name", &name, "cmd", &cmd, "entrypoint", &entrypoint, "env", &env,
                            "workdir", &workdir, "user", &user, "labels", &labels, "binds", &binds, "mounts",
                            &mounts, "network", &network, "restart", &restart, "memory", &memory, "cpus", &cpus,
-                           "tty", &tty, "engine", &(const char *){ NULL }) < 0)
+                           "tty", &tty, "engine", &(const char *){ NULL }, "hostname", &hostname, "ports", &ports,
+                           "auto_remove", &auto_remove, "interactive", &interactive) < 0)
                 return bv_error_set(err, EINVAL, "Invalid container: %s", jerr.text);
         if (!ctr_engine_image_valid(image))
                 return bv_error_set(err, EINVAL, "Invalid image '%.64s'", image);
@@ -213,6 +301,9 @@ int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name
                 return bv_error_set(err, EINVAL, "'user' is too long");
         if (network && !ctr_engine_name_valid(network))
                 return bv_error_set(err, EINVAL, "Invalid network '%.64s'", network);
+        if (hostname && !bv_hostname_is_valid(hostname))
+                return bv_error_set(err, EINVAL, "Invalid hostname '%.64s' (1-63 of A-Z, a-z, 0-9, '.', '-')",
+                                    hostname);
 
         json_auto_t *body = json_pack("{s:s, s:b, s:b, s:b}", "Image", image, "Tty", tty, "AttachStdout", 1,
                                       "AttachStderr", 1);
@@ -225,7 +316,14 @@ int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name
                 json_object_set_new(body, "WorkingDir", json_string(workdir));
         if (user)
                 json_object_set_new(body, "User", json_string(user));
+        if (hostname)
+                json_object_set_new(body, "Hostname", json_string(hostname));
+        if (auto_remove)
+                json_object_set_new(host, "AutoRemove", json_true());
+        if (interactive)
+                json_object_set_new(body, "OpenStdin", json_true());
         if ((labels && (r = create_labels(labels, body, err)) < 0) ||
+            (ports && (r = create_ports(ports, body, host, err)) < 0) ||
             (mounts && (r = create_mounts(mounts, host, err)) < 0) ||
             (r = create_host(network, restart, memory, cpus, host, err)) < 0)
                 return r;

@@ -99,4 +99,26 @@ for words in "vm create x --memory" "ct create x --rootfs / --memory" "docker ru
 	tap_ok $? "$words 5q: exit 2, names --memory"
 done
 
+# Range errors name the flag and the unit; suffixes as Docker reads them.
+B vm create x --memory 0 >/dev/null 2>"$T/err"; st=$?
+[ $st = 2 ] && grep -qx "barevirt: --memory: 0 MiB is below the minimum of 16 MiB" "$T/err"
+tap_ok $? "vm create --memory 0: \"$(head -1 "$T/err")\""
+B vm create x --memory 8m >/dev/null 2>"$T/err"; st=$?
+[ $st = 2 ] && grep -qx "barevirt: --memory: 8 MiB is below the minimum of 16 MiB" "$T/err"
+tap_ok $? "vm create --memory 8m: \"$(head -1 "$T/err")\""
+B ct create x --rootfs / --memory 2 >/dev/null 2>"$T/err"; st=$?
+[ $st = 2 ] && grep -qx "barevirt: --memory: 2 MiB is below the minimum of 4 MiB" "$T/err"
+tap_ok $? "ct create --memory 2: \"$(head -1 "$T/err")\""
+B vm create x --memory 2048G >/dev/null 2>"$T/err"; st=$?
+[ $st = 2 ] && grep -qx "barevirt: --memory: '2048G' is above the maximum of 1048576 MiB" "$T/err"
+tap_ok $? "vm create --memory 2048G: \"$(head -1 "$T/err")\""
+B vm create x --memory 1500k >/dev/null 2>"$T/err"; st=$?
+[ $st = 2 ] && grep -qx "barevirt: --memory: '1500k' is not a whole number of MiB" "$T/err"
+tap_ok $? "vm create --memory 1500k: \"$(head -1 "$T/err")\""
+B docker run -p 80:99999 busybox >/dev/null 2>"$T/err"; st=$?
+[ $st != 0 ]; tap_ok $? "docker run with a bad -p fails"
+B docker run --help >"$T/out" 2>&1; st=$?
+[ $st = 0 ] && grep -q -- "-h, --hostname NAME" "$T/out" && grep -q -- "--rm " "$T/out" && grep -q -- "-p, --publish" "$T/out"
+tap_ok $? "docker run --help: -h is --hostname as in docker, --rm and -p are there"
+
 tap_done

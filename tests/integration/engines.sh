@@ -213,6 +213,31 @@ engine_cases() {
 	bv_cli delete -f "$e:$e-run2" >/dev/null; bv_cli delete "$e:$e-run1" >/dev/null
 	out=$(bv_cli "$e" run --name x bvbusybox --memory 2>&1); st=$?
 	[ $st -ne 0 ]; tap_ok $? "$e run: a bad flag is refused"
+	# Docker's --rm, -h, -l, -p and -i
+	out=$(bv_cli "$e" run --rm --name "$e-rm" --network none -h bv-host -l bv.k=v1 bvbusybox /bin/busybox hostname 2>&1); st=$?
+	[ $st -eq 0 ] && [ "$out" = bv-host ] && [ "$(state_of "$e:$e-rm")" = absent ]
+	tap_ok $? "$e run --rm -h: prints the host name, and the container is gone after ($st, '$out')"
+	js=$(api POST /v1/instances '{"engine": "'"$e"'", "image": "bvbusybox", "name": "'"$e-ports"'", "hostname": "h1", "cmd": ["true"],
+		"labels": {"bv.k": "v1"}, "ports": ["127.0.0.1:18080:80", "9053:53/udp"], "interactive": true, "auto_remove": true}')
+	[ "$(echo "$js" | tail -1)" = 201 ] && echo "$js" | head -1 | jq -e '.inspect |
+		.HostConfig.PortBindings["80/tcp"][0].HostPort == "18080" and .HostConfig.PortBindings["80/tcp"][0].HostIp == "127.0.0.1"
+		and .HostConfig.PortBindings["53/udp"][0].HostPort == "9053" and .Config.Hostname == "h1"
+		and .Config.Labels["bv.k"] == "v1" and .Config.OpenStdin == true and .HostConfig.AutoRemove == true' >/dev/null
+	tap_ok $? "$e: ports, hostname, labels, interactive and auto_remove reach the engine's inspect"
+	[ "$(echo "$js" | tail -1)" = 201 ] || tap_diag "$(echo "$js" | head -c 600)"
+	bv_cli delete -f "$e:$e-ports" >/dev/null 2>&1
+	out=$(bv_cli "$e" run --rm --name "$e-rmfail" --network none bvbusybox /nonexistent 2>&1); st=$?
+	[ $st -ne 0 ] && [ "$(state_of "$e:$e-rmfail")" = absent ]; tap_ok $? "$e run --rm: a container that fails to start is removed too"
+	out=$(bv_cli "$e" run -p 99999:80 bvbusybox true 2>&1); st=$?
+	[ $st -ne 0 ] && echo "$out" | grep -q "ports\[0\]"; tap_ok $? "$e run -p with a bad port is refused ($out)"
+	out=$(bv_cli "$e" run -i bvbusybox true 2>&1); st=$?
+	[ $st -eq 2 ] && echo "$out" | grep -q -- "-d -i"; tap_ok $? "$e run -i without -d says why ($out)"
+	out=$(bv_cli "$e" run -d -i --rm --name "$e-dit" --network none bvbusybox sh); st=$?
+	sleep 0.5
+	[ $st -eq 0 ] && [ "$(state_of "$e:$e-dit")" = running ]; tap_ok $? "$e run -d -i: a shell stays up on its open stdin"
+	bv_cli kill "$e:$e-dit" >/dev/null 2>&1
+	n=0; while [ $n -lt 50 ] && [ "$(state_of "$e:$e-dit")" != absent ]; do sleep 0.1; n=$((n + 1)); done
+	[ "$(state_of "$e:$e-dit")" = absent ]; tap_ok $? "$e run -d --rm: the engine removes it when it exits"
 
 	# images
 	out=$(bv_cli "$e" images --json)

@@ -530,8 +530,28 @@ static void test_create_body(void)
                "create body: HostConfig has cpus, memory, restart policy, binds, network");
         tap_ok(strcmp(json_string_value(json_object_get(body, "WorkingDir")), "/tmp") == 0 &&
                json_array_size(json_object_get(body, "Cmd")) == 2, "create body: workdir and cmd");
+        json_auto_t *ps = json_loads("{\"image\": \"b\", \"hostname\": \"web-1\", \"auto_remove\": true, "
+                                     "\"ports\": [\"8080:80\", \"127.0.0.1:8443:443/tcp\", \"53/udp\", "
+                                     "\"[::1]::80\", \"0.0.0.0::9000\"]}", 0, NULL), *pb = NULL;
+        tap_ok(ctr_engine_create_body(ps, &pb, name, sizeof(name), &err) == 0, "create body with ports: %s", err.msg);
+        _cleanup_free_ char *pt = json_dumps(pb, JSON_COMPACT | JSON_SORT_KEYS);
+        tap_ok(pt && strstr(pt, "\"ExposedPorts\":{\"443/tcp\":{},\"53/udp\":{},\"80/tcp\":{},\"9000/tcp\":{}}") &&
+               strstr(pt, "\"PortBindings\":{\"443/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8443\"}],"
+                          "\"53/udp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}],\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"},"
+                          "{\"HostIp\":\"::1\",\"HostPort\":\"\"}],\"9000/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"\"}]}") &&
+               strstr(pt, "\"AutoRemove\":true") && strstr(pt, "\"Hostname\":\"web-1\""),
+               "create body: ports, hostname and auto_remove as Docker's -p, -h and --rm (%s)", pt ? pt : "");
         static const struct { const char *json, *text; } bad[] = {
                 { "{\"image\": \"busybox\", \"memroy\": 1}", "memroy" },
+                { "{\"image\": \"b\", \"ports\": [\"0:80\"]}", "ports[0]" },
+                { "{\"image\": \"b\", \"ports\": [\"80:65536\"]}", "ports[0]" },
+                { "{\"image\": \"b\", \"ports\": [\"80/sctp\"]}", "not tcp or udp" },
+                { "{\"image\": \"b\", \"ports\": [\"::1:80:80\"]}", "IPv6 in brackets" },
+                { "{\"image\": \"b\", \"ports\": [\"1.2.3:80:80\"]}", "not an IP address" },
+                { "{\"image\": \"b\", \"ports\": [\"8000-8001:80\"]}", "ports[0]" },
+                { "{\"image\": \"b\", \"ports\": [80]}", "ports[0]' must be a string" },
+                { "{\"image\": \"b\", \"ports\": \"80\"}", "'ports' must be an array" },
+                { "{\"image\": \"b\", \"hostname\": \"-x\"}", "Invalid hostname" },
                 { "{\"name\": \"x\"}", "image" },
                 { "{\"image\": \"../x\"}", "Invalid image" },
                 { "{\"image\": \"b\", \"name\": \"a/b\"}", "Invalid container name" },

@@ -201,9 +201,11 @@ static int id_of(const struct cli_command *c, int ch)
         return o ? option_id(o) : ch;
 }
 
-static int take_option(struct parse *p, int c)
+/* long: getopt_long() found a long option, whose val already is the id (a short letter maps). */
+static int take_option(struct parse *p, int c, bool is_long)
 {
-        c = id_of(p->c, c);
+        if (!is_long)
+                c = id_of(p->c, c);
         if (c == CLI_OPT_HELP)
                 return p->help_only ? PARSE_HELP : PARSE_GO_ON;
         if (p->help_only)
@@ -251,7 +253,7 @@ static int parse_loop(struct parse *p)
                 else if (c == '?' || c == ':' || (li >= 0 && !long_option_exact(p, &t.longopts[li], cur)))
                         r = option_error(p, c == ':' ? ':' : '?', cur);
                 else
-                        r = take_option(p, c);
+                        r = take_option(p, c, li >= 0);
         }
         return r;
 }
@@ -433,4 +435,26 @@ int cli_dispatch(struct cli *cli, const struct cli_command *parent, int argc, ch
                 return 2;
         }
         return cli_dispatch(cli, c, a.n_rest, a.rest);
+}
+
+int cli_parse_mib(struct cli *cli, const char *opt, const char *val, uint64_t min_mib, uint64_t max_mib,
+                  uint64_t *ret_mib)
+{
+        uint64_t bytes;
+        int r = bv_parse_size(val, 1 << 20, &bytes);
+
+        if (r == -EDOM)
+                return cli_usage_error(cli, "%s: '%s' must be positive", opt, val);
+        if (r == -ERANGE || (r >= 0 && bytes >> 20 > max_mib))
+                return cli_usage_error(cli, "%s: '%s' is above the maximum of %llu MiB", opt, val,
+                                       (unsigned long long)max_mib);
+        if (r < 0)
+                return cli_usage_error(cli, "%s: '%s' is not a size (512M, 1G, or plain MiB)", opt, val);
+        if (bytes & ((1 << 20) - 1))
+                return cli_usage_error(cli, "%s: '%s' is not a whole number of MiB", opt, val);
+        if (bytes >> 20 < min_mib)
+                return cli_usage_error(cli, "%s: %llu MiB is below the minimum of %llu MiB", opt,
+                                       (unsigned long long)(bytes >> 20), (unsigned long long)min_mib);
+        *ret_mib = bytes >> 20;
+        return 0;
 }

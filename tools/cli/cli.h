@@ -177,6 +177,15 @@ int cli_stream(struct cli *cli, const char *path, int (*on_body)(const char *dat
  */
 int cli_add_spec(struct cli *cli, const char *opt, json_t *list, const char *val, const char *head_key,
                  int (*on_opt)(json_t *o, char *opt));
+/*
+ * A size flag (opt, e.g. "--memory") in MiB: a number with a suffix (512M, 1G,
+ * 64m, as Docker reads them) or plain MiB, a whole number of MiB from min_mib to
+ * max_mib, into *ret_mib. Returns 0, or 2 after a usage error that names the
+ * flag and the unit ("--memory: 0 MiB is below the minimum of 16 MiB").
+ */
+int cli_parse_mib(struct cli *cli, const char *opt, const char *val, uint64_t min_mib, uint64_t max_mib,
+                  uint64_t *ret_mib);
+
 /* An on_opt of cli_add_spec(): "KEY=VALUE" with KEY one of keys (NULL-ended) sets o[KEY]; else -EINVAL. */
 int cli_spec_set(json_t *o, char *opt, const char *const *keys);
 

@@ -22,6 +22,7 @@
 
 #include "common/common.h"
 #include "tools/cli/cli.h"
+#include "ctr/ctr.h"
 
 static void limits_text(const json_t *limits, char *buf, size_t len)
 {
@@ -219,15 +220,12 @@ static int set_limit(struct cli *cli, json_t *limits, const char *key, const cha
 /* --memory: a size with a suffix (64m, 1G) or plain MiB, stored as MiB. */
 static int set_memory_limit(struct cli *cli, json_t *limits, const char *val)
 {
-        uint64_t bytes;
-        int r = bv_parse_size(val, 1 << 20, &bytes);
+        uint64_t mib;
+        int r = cli_parse_mib(cli, "--memory", val, CTR_MIN_MEMORY_MIB, CTR_MAX_MEMORY_MIB, &mib);
 
-        if (r == -EDOM)
-                return cli_usage_error(cli, "--memory: '%s' must be positive", val);
-        if (r < 0 || bytes >> 20 > UINT64_MAX >> 12)
-                return cli_usage_error(cli, "--memory: '%s' is not a size (64m, 1G or MiB)", val);
-        json_object_set_new(limits, "memory", json_integer((json_int_t)(bytes >> 20)));
-        return 0;
+        if (r == 0)
+                json_object_set_new(limits, "memory", json_integer((json_int_t)mib));
+        return r;
 }
 
 static int set_cpus(struct cli *cli, json_t *limits, const char *val)

@@ -17,11 +17,12 @@
 #include "common/common.h"
 #include "tools/cli/cli.h"
 
-#define RUN_USAGE "run [--json] [--name NAME] [-e NAME=VALUE]... [-v SRC:DST[:ro]]... [--memory SIZE] [--cpus N] " \
-                  "[--restart POLICY] [--network NET] [-w DIR] [-u USER] [--entrypoint CMD] [-t] [-d] IMAGE [CMD [ARG...]]"
+#define RUN_USAGE "run [--json] [--name NAME] [-e NAME=VALUE]... [-v SRC:DST[:ro]]... [-p [IP:]HOST:PORT]... " \
+                  "[-l KEY=VALUE]... [-h HOSTNAME] [--memory SIZE] [--cpus N] [--restart POLICY] [--network NET] " \
+                  "[-w DIR] [-u USER] [--entrypoint CMD] [-t] [-i] [-d] [--rm] IMAGE [CMD [ARG...]]"
 
 /* "64m", "1g", "512k", "1048576" -> bytes; -1 when malformed. */
-enum { OPT_NAME = CLI_OPT_OWN, OPT_CPUS, OPT_RESTART, OPT_NETWORK, OPT_ENTRYPOINT };
+enum { OPT_NAME = CLI_OPT_OWN, OPT_CPUS, OPT_RESTART, OPT_NETWORK, OPT_ENTRYPOINT, OPT_RM, OPT_HOSTNAME };
 
 static const struct cli_option run_options[] = {
         CLI_OPTION_JSON,
@@ -36,15 +37,35 @@ static const struct cli_option run_options[] = {
         { "workdir", 'w', "DIR", "the working directory", "the image's", 'w' },
         { "user", 'u', "USER", "the user (NAME, UID or UID:GID)", "the image's", 'u' },
         { "entrypoint", 0, "CMD", "the program to run instead of the image's entrypoint", NULL, OPT_ENTRYPOINT },
+        { "publish", 'p', "[IP:]HOST:PORT[/udp]", "publish the container's PORT on the engine host's HOST port "
+          "(repeatable; an empty HOST lets the engine choose)", NULL, 'p' },
+        { "label", 'l', "KEY=VALUE", "a label on the container (repeatable)", NULL, 'l' },
+        { "hostname", 'h', "NAME", "the container's host name", "the engine's (its id)", OPT_HOSTNAME },
         { "tty", 't', NULL, "allocate a tty", NULL, 't' },
+        { "interactive", 'i', NULL, "keep stdin open (with -d, for a later exec or attach; barevirt does not "
+          "forward its own stdin)", NULL, 'i' },
         { "detach", 'd', NULL, "print the ref and return; the container goes on running", NULL, 'd' },
+        { "rm", 0, NULL, "remove the container when it exits", NULL, OPT_RM },
+        { "help", 0, NULL, "show this help (-h is --hostname, as in docker run)", NULL, CLI_OPT_HELP },
         {},
 };
 
 struct run {
-        json_t *spec, *env, *binds;
-        bool detach;
+        json_t *spec, *env, *binds, *ports, *labels;
+        bool detach, rm, interactive;
 };
+
+static int add_label(struct cli *cli, json_t *labels, const char *val)
+{
+        const char *eq = strchr(val, '=');
+        char key[256];
+
+        if (eq == val || (eq && (size_t)(eq - val) >= sizeof(key)))
+                return cli_usage_error(cli, "--label: '%s' is not KEY=VALUE", val);
+        snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - val) : (int)strlen(val), val);
+        json_object_set_new(labels, key, json_string(eq ? eq + 1 : ""));
+        return 0;
+}
 
 static int set_memory(struct cli *cli, json_t *spec, const char *val)
 {
@@ -76,6 +97,11 @@ static int on_run_option(struct cli *cli, int id, const char *val, void *userdat
 
         switch (id) {
         case 'd': run->detach = true; return 0;
+        case 'i': run->interactive = true; json_object_set_new(run->spec, "interactive", json_true()); return 0;
+        case OPT_RM: run->rm = true; return 0;
+        case 'p': json_array_append_new(run->ports, json_string(val)); return 0;
+        case 'l': return add_label(cli, run->labels, val);
+        case OPT_HOSTNAME: json_object_set_new(run->spec, "hostname", json_string(val)); return 0;
         case 't': json_object_set_new(run->spec, "tty", json_true()); return 0;
         case 'e': json_array_append_new(run->env, json_string(val)); return 0;
         case 'v': json_array_append_new(run->binds, json_string(val)); return 0;
@@ -101,14 +127,30 @@ static int create_and_start(struct cli *cli, json_t *spec, char *ref, size_t ref
         if ((r = cli_api(cli, "POST", "/v1/instances", spec, 120000, &reply)))
                 return r;
         snprintf(ref, ref_len, "%s", cli_jstr(reply, "ref"));
-        if (strpbrk(ref, "/?#% \t\r\n"))
-                return cli_fail("barevirtd answered with a strange ref '%s'", ref);
+        if (strpbrk(ref, "/?#% \t\r\n")) {
+                r = cli_fail("barevirtd answered with a strange ref '%s'", ref);
+                ref[0] = '\0';
+                return r;
+        }
         snprintf(path, sizeof(path), "/v1/instances/%s/start", ref);
         return cli_api(cli, "POST", path, NULL, 0, ret_reply);
 }
 
-/* Without -d: waits for the container, prints its log, returns its exit status. */
-static int wait_and_print(struct cli *cli, const char *ref)
+/* --rm: DELETE ?force=1 (the answer is not printed). Returns the exit code. */
+static int remove_quietly(struct cli *cli, const char *ref)
+{
+        char path[400];
+
+        snprintf(path, sizeof(path), "/v1/instances/%s?force=1", ref);
+        return cli_api(cli, "DELETE", path, NULL, 0, NULL);
+}
+
+/*
+ * Without -d: waits for the container, prints its log, returns its exit
+ * status. With --rm it then removes it (here, not by the engine's AutoRemove,
+ * which could take the log away before it is read).
+ */
+static int wait_and_print(struct cli *cli, const char *ref, bool rm)
 {
         json_auto_t *reply = NULL, *logs = NULL;
         char path[400];
@@ -126,6 +168,8 @@ static int wait_and_print(struct cli *cli, const char *ref)
                 cli_print_json(logs);
         } else
                 cli_print_output(logs);
+        if (rm && (r = remove_quietly(cli, ref)))
+                return r;
         return code;
 }
 
@@ -133,27 +177,39 @@ static int engine_run(struct cli *cli, const char *engine, int argc, char **argv
 {
         json_auto_t *spec = json_pack("{s:s}", "engine", engine);
         json_auto_t *env = json_array(), *binds = json_array(), *cmd = json_array(), *reply = NULL;
-        struct run run = { .spec = spec, .env = env, .binds = binds };
+        json_auto_t *ports = json_array(), *labels = json_object();
+        struct run run = { .spec = spec, .env = env, .binds = binds, .ports = ports, .labels = labels };
         struct cli_args a = {};
-        char ref[300];
+        char ref[300] = "";
         int r;
 
-        if (!spec || !env || !binds || !cmd)
+        if (!spec || !env || !binds || !cmd || !ports || !labels)
                 return cli_fail("out of memory");
         if ((r = cli_parse(cli, argc, argv, &a, on_run_option, &run)))
                 return r;
         if (a.n_rest == 0)
                 return cli_usage_error(cli, "expected an IMAGE");
+        if (run.interactive && !run.detach)
+                return cli_usage_error(cli, "-i without -d would need barevirt to forward its stdin, which it does "
+                                       "not do: use -d -i, then exec");
+        if (run.rm && run.detach)
+                json_object_set_new(spec, "auto_remove", json_true());
         json_object_set_new(spec, "image", json_string(a.rest[0]));
         for (int i = 1; i < a.n_rest; i++)
                 json_array_append_new(cmd, json_string(a.rest[i]));
         cli_json_set_nonempty(spec, "cmd", cmd);
         cli_json_set_nonempty(spec, "env", env);
         cli_json_set_nonempty(spec, "binds", binds);
-        if ((r = create_and_start(cli, spec, ref, sizeof(ref), &reply)))
+        cli_json_set_nonempty(spec, "ports", ports);
+        if (json_object_size(labels))
+                json_object_set(spec, "labels", labels);
+        if ((r = create_and_start(cli, spec, ref, sizeof(ref), &reply))) {
+                if (run.rm && *ref)
+                        remove_quietly(cli, ref);
                 return r;
+        }
         if (!run.detach)
-                return wait_and_print(cli, ref);
+                return wait_and_print(cli, ref, run.rm);
         if (cli->json)
                 return cli_print_json(reply);
         printf("%s\n", ref);

@@ -13,6 +13,7 @@
 
 #include "common/common.h"
 #include "tools/cli/cli.h"
+#include "vmm/vmm.h"
 
 static void print_vm(const json_t *vm)
 {
@@ -145,15 +146,12 @@ static int set_uint(struct cli *cli, json_t *def, const char *key, const char *o
 /* --memory: a size with a suffix (512M, 1G) or plain MiB, stored as MiB. */
 static int set_memory(struct cli *cli, json_t *def, const char *val)
 {
-        uint64_t bytes;
-        int r = bv_parse_size(val, 1 << 20, &bytes);
+        uint64_t mib;
+        int r = cli_parse_mib(cli, "--memory", val, VMM_MIN_MEMORY_MIB, VMM_MAX_MEMORY_MIB, &mib);
 
-        if (r == -EDOM)
-                return cli_usage_error(cli, "--memory: '%s' must be positive", val);
-        if (r < 0 || bytes >> 20 > (1u << 30))
-                return cli_usage_error(cli, "--memory: '%s' is not a size (512M, 1G or MiB)", val);
-        json_object_set_new(def, "memory", json_integer((json_int_t)(bytes >> 20)));
-        return 0;
+        if (r == 0)
+                json_object_set_new(def, "memory", json_integer((json_int_t)mib));
+        return r;
 }
 
 static int on_create_option(struct cli *cli, int id, const char *val, void *userdata)
