@@ -21,7 +21,7 @@ DNSMASQ=$(command -v dnsmasq || ls /usr/sbin/dnsmasq 2>/dev/null)
 cleanup() {
 	[ -n "$EVENTS_PID" ] && kill "$EVENTS_PID" 2>/dev/null
 	for p in $(cat "$BV_TMP"/run/vms/*/qemu.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	for c in c1 c2 c3; do bv_cli ct kill "$c" >/dev/null 2>&1; done
+	for c in c1 c2 c3 c4 sv6; do bv_cli ct kill "$c" >/dev/null 2>&1; done
 	bv_cleanup
 	[ -n "$T2" ] && rm -rf "$T2"
 	bv_netns_cleanup
@@ -242,6 +242,23 @@ tap_check "... and left no network" sh -c "! ls '$T2/state/networks/m1.json' 2>/
 "$BAREVIRT" --socket "$T2/api.sock" net create m2 --address 10.70.0.1/24 --no-dhcp >/dev/null
 tap_ok $? "no dnsmasq: a --no-dhcp network is created"
 kill "$D2"; wait "$D2" 2>/dev/null
+
+# -- an IPv6 /64 without IPv4: no DHCP, but router advertisements (SLAAC) from its dnsmasq.
+bv_cli net create v6 --address fd77:1::1/64 >/dev/null
+tap_ok $? "net create v6 --address fd77:1::1/64"
+bv_cli net show v6 --json >"$BV_TMP/show6"
+tap_check "v6: no DHCP or NAT, a dnsmasq for its router advertisements ($(jq -c '[.definition.dhcp, .definition.nat, .dnsmasq.pid]' "$BV_TMP/show6"))" \
+	jqe '(.definition.dhcp | not) and (.definition.nat | not) and (.dnsmasq.pid | type) == "number"' "$BV_TMP/show6"
+tap_check "v6: its dnsmasq sends RAs and leases no IPv4" \
+	sh -c "grep -qx enable-ra '$BV_TMP/run/networks/v6/dnsmasq.conf' && grep -q 'constructor:v6,ra-stateless' '$BV_TMP/run/networks/v6/dnsmasq.conf' && ! grep -q '^dhcp-range=[0-9]' '$BV_TMP/run/networks/v6/dnsmasq.conf'"
+bv_cli ct create sv6 --rootfs "$R" --nic v6 -- /bin/sleep 1000 >/dev/null && bv_cli ct start sv6 >/dev/null
+tap_ok $? "a container on v6 starts"
+tap_check "it configures a SLAAC address in fd77:1::/64 from the RA" \
+	wait_for 20 sh -c "'$BAREVIRT' --socket '$BV_SOCKET' ct exec sv6 -- ip -6 addr show | grep -q 'inet6 fd77:1:'"
+bv_cli ct kill sv6 >/dev/null 2>&1; bv_cli ct delete --force sv6 >/dev/null 2>&1
+PID6=$(bv_cli net show v6 --json | jq -r '.dnsmasq.pid // empty')
+bv_cli net delete v6 >/dev/null
+tap_check "net delete v6 stops its dnsmasq" wait_for 5 sh -c "! kill -0 ${PID6:-0} 2>/dev/null"
 
 # -- delete: its dnsmasq and files go.
 bv_cli ct kill c1 >/dev/null; bv_cli ct delete c1 >/dev/null

@@ -125,7 +125,15 @@ int netsvc_network_up(struct barevirtd *d, const struct net_def *def, struct bv_
                 json_decref(n->forwards);
                 n->forwards = json_array();
         }
-        if (def->dhcp > 0) {
+        /* IPv4 DHCP, or router advertisements (SLAAC) for an IPv6 /64, when dnsmasq is there for it. */
+        char dnsmasq[PATH_MAX];
+        bool ra = net_def_has_ipv6_64(def);
+        if (def->dhcp <= 0 && ra && net_dnsmasq_find(dnsmasq, sizeof(dnsmasq)) < 0) {
+                bv_warn("network '%s': no router advertisements for its IPv6 /64: dnsmasq is not installed "
+                        "(Debian package 'dnsmasq-base')", def->name);
+                ra = false;
+        }
+        if (def->dhcp > 0 || ra) {
                 struct net_dnsmasq_opts o = {
                         .loop = d->loop, .def = &n->def, .dir = n->dir, .lease_file = n->lease_file,
                         .on_event = on_dnsmasq_event, .userdata = d,
