@@ -6,6 +6,7 @@
  * (args.c has the command lines). Failures become one line on stderr,
  * never a stack of transport errors.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,11 +19,21 @@
 
 #define CLI_MAX_REPLY (64 * 1024 * 1024)
 
+/*
+ * One rule for every error line, ours and barevirtd's: "barevirt: " and a
+ * message that starts in lower case ("No VM named 'x'" becomes "no VM named
+ * 'x'"), except where the first word is an acronym (QEMU, VM) or the name of
+ * a peer that speaks next ("Docker: ...", "Podman: ...").
+ */
 __attribute__((format(printf, 1, 0))) static void vfail(const char *fmt, va_list ap)
 {
-        fputs("barevirt: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
+        char msg[4096];
+
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        size_t word = strcspn(msg, " ");
+        if (word > 1 && isupper((unsigned char)msg[0]) && islower((unsigned char)msg[1]) && msg[word - 1] != ':')
+                msg[0] = (char)tolower((unsigned char)msg[0]);
+        fprintf(stderr, "barevirt: %s\n", msg);
 }
 
 int cli_fail(const char *fmt, ...)
@@ -155,7 +166,7 @@ int cli_create(struct cli *cli, const char *what, const char *path, json_t *body
         if (cli->json)
                 cli_print_json(v);
         else
-                printf("%s '%s' created\n", what, cli_jstr(v, "name"));
+                printf("%c%s '%s' created\n", toupper((unsigned char)what[0]), what + 1, cli_jstr(v, "name"));
         json_decref(v);
         return 0;
 }

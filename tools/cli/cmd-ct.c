@@ -381,10 +381,10 @@ static int ct_action(struct cli *cli, int argc, char **argv)
                 return cli_print_json(ct);
         const char *state = cli_jstr(ct, "state");
         if (json_is_integer(json_object_get(ct, "exit_code")) && strcmp(state, "running") != 0)
-                printf("container '%s' is %s (exit code %lld)\n", name, state,
+                printf("Container '%s' is %s (exit code %lld)\n", name, state,
                        (long long)json_integer_value(json_object_get(ct, "exit_code")));
         else
-                printf("container '%s' is %s\n", name, state);
+                printf("Container '%s' is %s\n", name, state);
         return 0;
 }
 
@@ -405,7 +405,7 @@ static int ct_delete(struct cli *cli, int argc, char **argv)
         snprintf(path, sizeof(path), "/v1/containers/%s%s", name, force ? "?force=1" : "");
         r = cli_api(cli, "DELETE", path, NULL, 3700 * 1000, NULL);
         if (r == 0)
-                printf("container '%s' deleted\n", name);
+                printf("Container '%s' deleted\n", name);
         return r;
 }
 

@@ -233,7 +233,7 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
         if ((r = cli_api(cli, "DELETE", path, NULL, 0, NULL)))
                 return r;
         if (!cli->json)
-                printf("%s deleted\n", ref);
+                printf("Instance '%s' deleted\n", ref);
         return 0;
 }
 

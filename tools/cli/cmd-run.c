@@ -274,7 +274,7 @@ static int engine_rmi(struct cli *cli, const char *engine, int argc, char **argv
         snprintf(path, sizeof(path), "/v1/engines/%s/images/%s", engine, a.arg[0]);
         r = cli_api(cli, "DELETE", path, NULL, 0, NULL);
         if (!r && !cli->json)
-                printf("%s removed\n", a.arg[0]);
+                printf("Image '%s' removed\n", a.arg[0]);
         return r;
 }
 

@@ -330,7 +330,7 @@ static int disk_add(struct cli *cli, const char *name, const char *file, json_t 
         if (r)
                 return r;
         json_t *disks = json_object_get(json_object_get(vm, "definition"), "disks");
-        printf("disk '%s' added to VM '%s'\n", cli_jstr(json_array_get(disks, json_array_size(disks) - 1), "id"),
+        printf("Disk '%s' added to VM '%s'\n", cli_jstr(json_array_get(disks, json_array_size(disks) - 1), "id"),
                name);
         return 0;
 }
@@ -345,7 +345,7 @@ static int disk_remove(struct cli *cli, const char *name, const char *disk)
         cli_progress_start(cli, 0, "waiting for the guest to release disk '%s' (DEVICE_DELETED)", disk);
         int r = cli_api(cli, "DELETE", path, NULL, 0, NULL);
         if (r == 0)
-                printf("disk '%s' removed from VM '%s'\n", disk, name);
+                printf("Disk '%s' removed from VM '%s'\n", disk, name);
         return r;
 }
 
@@ -398,7 +398,7 @@ static int snapshot_op(struct cli *cli, const char *op, const char *name, const 
                 return cli_usage_error(cli, "unknown operation '%s'", op);
         int r = cli_api(cli, method, path, body, 600000, NULL);
         if (r == 0)
-                printf("snapshot '%s' of VM '%s': %s done\n", snap, name, op);
+                printf("Snapshot '%s' of VM '%s': %s done\n", snap, name, op);
         return r;
 }
 
