@@ -58,9 +58,26 @@ if bv_cli net list -q | grep -qx comp-net; then
 else
 	tap_skip "net create did not work here ($(bv_cli net create comp-net 2>&1))"
 fi
+# zsh: the same answers, with compadd and _files standing in for zsh's completion system.
+zcomp() {
+	PATH="$BIN:$PATH" zsh -f -c 'compadd() { [[ $1 == -- ]] && shift; local w; local -a out; for w; do [[ $w == ${words[CURRENT]}* ]] && out+=($w); done; print -r -- "${out[*]}"; }; _files() { print FILES; }
+		words=(barevirt "$@"); CURRENT=$#words; source "$0"' "$C/_barevirt" "$@"
+}
+zis() {
+	want=$1
+	shift
+	got=$(zcomp "$@")
+	[ "$got" = "$want" ] && tap_ok 0 "zsh: barevirt $*<TAB>: $want" || tap_ok 1 "zsh: barevirt $*<TAB>: '$got', not '$want'"
+}
 if command -v zsh >/dev/null; then
 	zsh -n "$C/_barevirt"
 	tap_ok $? "_barevirt is valid zsh"
+	zis "start stop" vm st
+	zis "--memory" vm create --me
+	zis "comp-one comp-two" start comp
+	BAREVIRT_SOCKET=/nonexistent/api.sock zis "comp-one comp-two" --socket "$BV_SOCKET" delete ""
+	zis "FILES" vm create x --kernel ""
+	bv_cli net list -q | grep -qx comp-net && zis "comp-net" vm create x --nic ""
 else
 	tap_skip "zsh is not installed"
 fi
