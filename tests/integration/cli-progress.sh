@@ -39,6 +39,15 @@ tap_check "generic stop -t 5 counts down from 5" grep -q "waiting up to 5 s for 
 tap_check "vm stop --help lists -f, --force" sh -c "$B vm stop --help | grep -q -- '-f, --force'"
 bv_cli vm delete p1 >/dev/null
 
+# An image import shows a bar of the bytes barevirtd's tar has read.
+mkdir -p "$BV_TMP/big/bin" && cp "$(command -v busybox)" "$BV_TMP/big/bin/" && truncate -s 600M "$BV_TMP/big/zeros" &&
+	tar -C "$BV_TMP/big" -cf "$BV_TMP/big.tar" . && rm -rf "$BV_TMP/big"
+pty "$B ct create pbig --image $BV_TMP/big.tar -- /bin/busybox true"
+tap_check "ct create --image on a terminal shows a bar of the bytes imported" \
+	grep -Eq '\[#*\.*\] [0-9.]+ of 60[0-9]\.[0-9] MiB' "$BV_TMP/pty"
+tap_check "... and then says it created the container" grep -q "Container 'pbig' created" "$BV_TMP/pty"
+bv_cli ct delete pbig >/dev/null; rm -f "$BV_TMP/big.tar"
+
 if command -v qemu-system-x86_64 >/dev/null && bv_guest_build >/dev/null 2>&1; then
 	bv_cli vm create g1 --memory 96 --kernel "$BV_GUEST_KERNEL" --initrd "$BV_GUEST_INITRD" --accel tcg \
 		--append "console=ttyS0" --stop-timeout 3 >/dev/null

@@ -248,6 +248,14 @@ bool cli_progress_wanted(const struct cli *cli);
  */
 void cli_progress_start(struct cli *cli, unsigned seconds, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * After cli_progress_start(): show a bar of bytes done out of total instead
+ * of the spinner, from the offset of whichever process on this host reads
+ * file (barevirtd's tar, importing an image), found in /proc; the spinner
+ * stays until such a reader shows up (an image imported before has none).
+ */
+void cli_progress_file(struct cli *cli, const char *file, uint64_t total);
+
 /* Clears the progress line, if any (cli_api() calls it). */
 void cli_progress_end(struct cli *cli);
 

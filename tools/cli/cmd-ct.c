@@ -317,9 +317,11 @@ static int ct_create(struct cli *cli, int argc, char **argv)
         json_object_set_new(def, "name", json_string(name));
         struct stat st;
         const char *image = json_string_value(json_object_get(def, "image"));
-        if (image && stat(image, &st) == 0)
+        if (image && stat(image, &st) == 0) {
                 cli_progress_start(cli, 0, "creating container '%s': importing '%s' (%.1f MiB) unless imported before",
                                    name, image, (double)st.st_size / 1048576.0);
+                cli_progress_file(cli, image, (uint64_t)st.st_size);
+        }
         return cli_create(cli, "container", "/v1/containers", def);
 }
 

@@ -8,6 +8,8 @@
  * --json, BAREVIRT_NO_PROGRESS unset or 0. Ctrl-C during a wait clears the
  * line, says that only the waiting stopped, and exits 130.
  */
+#include <dirent.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,7 +27,63 @@ struct cli_progress {
         unsigned seconds;            /* the most it waits; 0: unknown (spinner and elapsed time) */
         struct timespec start;
         unsigned ticks;
+        char file[PATH_MAX];         /* cli_progress_file(): its reader's offset out of total */
+        uint64_t total;
+        char fdinfo[64];             /* /proc/PID/fdinfo/FD of the reader, once found */
 };
+
+BV_DEFINE_CLEANUP(DIR, closedir)
+#define _cleanup_closedir_ _cleanup_(closedirp)
+
+/* The offset of the reader of p->file, found once by a walk of /proc/PID/fd; -1 if none. */
+static long long reader_offset(struct cli_progress *p)
+{
+        if (!p->fdinfo[0]) {
+                _cleanup_closedir_ DIR *proc = opendir("/proc");
+                struct dirent *de;
+                while (proc && !p->fdinfo[0] && (de = readdir(proc))) {
+                        char dir[64], link[PATH_MAX + 32], target[PATH_MAX];
+                        if (de->d_name[0] < '1' || de->d_name[0] > '9' || strlen(de->d_name) > 10)
+                                continue;
+                        snprintf(dir, sizeof(dir), "/proc/%s/fd", de->d_name);
+                        _cleanup_closedir_ DIR *fds = opendir(dir);
+                        struct dirent *fe;
+                        while (fds && (fe = readdir(fds))) {
+                                snprintf(link, sizeof(link), "%s/%s", dir, fe->d_name);
+                                ssize_t n = readlink(link, target, sizeof(target) - 1);
+                                if (n <= 0 || (target[n] = '\0', strcmp(target, p->file) != 0))
+                                        continue;
+                                snprintf(p->fdinfo, sizeof(p->fdinfo), "/proc/%s/fdinfo/%.12s", de->d_name,
+                                         fe->d_name);
+                                break;
+                        }
+                }
+                if (!p->fdinfo[0])
+                        return -1;
+        }
+        _cleanup_free_ char *info = NULL;
+        unsigned long long pos;
+        if (bv_file_read(p->fdinfo, 4096, &info, NULL, NULL) < 0 || sscanf(info, "pos: %llu", &pos) != 1) {
+                p->fdinfo[0] = '\0';   /* that reader is gone; another may come */
+                return -1;
+        }
+        return (long long)pos;
+}
+
+static bool draw_bar(struct cli_progress *p, char spin)
+{
+        long long pos = p->total ? reader_offset(p) : -1;
+
+        if (pos < 0)
+                return false;
+        unsigned width = 30, done = (unsigned)(pos >= (long long)p->total ? width : pos * width / p->total);
+        char bar[32];
+        memset(bar, '#', done);
+        memset(bar + done, '.', width - done);
+        bar[width] = '\0';
+        fprintf(stderr, "\r\033[K  %c [%s] %.1f of %.1f MiB", spin, bar, pos / 1048576.0, p->total / 1048576.0);
+        return true;
+}
 
 bool cli_progress_wanted(const struct cli *cli)
 {
@@ -52,13 +110,15 @@ static void tick(struct bv_loop *loop, void *userdata)
 
         clock_gettime(CLOCK_MONOTONIC, &now);
         long long elapsed = now.tv_sec - p->start.tv_sec;
-        if (p->seconds)
+        if (draw_bar(p, spin[p->ticks % 4]))
+                ;
+        else if (p->seconds)
                 fprintf(stderr, "\r\033[K  %c %lld s left", spin[p->ticks % 4],
                         elapsed < p->seconds ? p->seconds - elapsed : 0);
         else
                 fprintf(stderr, "\r\033[K  %c %lld s", spin[p->ticks % 4], elapsed);
         p->ticks++;
-        if (bv_loop_add_timer(loop, 250000, tick, p, &p->timer) < 0)
+        if (bv_loop_add_timer(loop, p->total ? 100000 : 250000, tick, p, &p->timer) < 0)
                 p->timer = NULL;
 }
 
@@ -81,6 +141,14 @@ void cli_progress_start(struct cli *cli, unsigned seconds, const char *fmt, ...)
         sigaction(SIGINT, &sa, NULL);
         tick(cli->loop, p);
         cli->progress = p;
+}
+
+void cli_progress_file(struct cli *cli, const char *file, uint64_t total)
+{
+        struct cli_progress *p = cli->progress;
+
+        if (p && realpath(file, p->file))
+                p->total = total;
 }
 
 void cli_progress_end(struct cli *cli)
