@@ -333,9 +333,9 @@ out=$(bv_cli docker run bvbusybox true 2>&1); st=$?
 [ $st -ne 0 ] && echo "$out" | grep -q "not reachable"; tap_ok $? "docker run with no Docker gives a clear error"
 grep -q "not reachable" "$BV_DAEMON_LOG"; tap_ok $? "the unreachable engine is logged as a warning"
 out=$(bv_cli start nosuchvm 2>&1)
-[ $? -ne 0 ] && echo "$out" | grep -q "No instance named 'nosuchvm'"; tap_ok $? "an unknown bare ref gives 'No instance' ($out)"
+[ $? -ne 0 ] && echo "$out" | grep -q "no instance named 'nosuchvm'"; tap_ok $? "an unknown bare ref gives 'no instance' ($out)"
 out=$(bv_cli start lxc:x 2>&1)
-[ $? -ne 0 ] && echo "$out" | grep -q "Unknown engine"; tap_ok $? "an unknown engine prefix is refused ($out)"
+[ $? -ne 0 ] && echo "$out" | grep -q "unknown engine"; tap_ok $? "an unknown engine prefix is refused ($out)"
 
 # ---- the engine dies mid-stream, then comes back ----
 curl -sN --max-time 120 --unix-socket "$BV_SOCKET" http://x/v1/events >"$T/events2" 2>/dev/null &

@@ -22,16 +22,21 @@
 /*
  * One rule for every error line, ours and barevirtd's: "barevirt: " and a
  * message that starts in lower case ("No VM named 'x'" becomes "no VM named
- * 'x'"), except where the first word is an acronym (QEMU, VM) or the name of
- * a peer that speaks next ("Docker: ...", "Podman: ...").
+ * 'x'"), except where the first word is an acronym (QEMU, VM), a name
+ * (Docker, Podman) or the name of a peer that speaks next ("Docker: ...").
  */
 __attribute__((format(printf, 1, 0))) static void vfail(const char *fmt, va_list ap)
 {
         char msg[4096];
 
         vsnprintf(msg, sizeof(msg), fmt, ap);
+        static const char *const names[] = { "Docker", "Podman", "Linux", "OpenSSL" };
         size_t word = strcspn(msg, " ");
-        if (word > 1 && isupper((unsigned char)msg[0]) && islower((unsigned char)msg[1]) && msg[word - 1] != ':')
+        bool keep = word < 2 || !isupper((unsigned char)msg[0]) || !islower((unsigned char)msg[1]) ||
+                    msg[word - 1] == ':';
+        for (size_t i = 0; i < BV_ELEMENTSOF(names) && !keep; i++)
+                keep = strlen(names[i]) == word && strncmp(msg, names[i], word) == 0;
+        if (!keep)
                 msg[0] = (char)tolower((unsigned char)msg[0]);
         fprintf(stderr, "barevirt: %s\n", msg);
 }
