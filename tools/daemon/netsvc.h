@@ -31,6 +31,7 @@ struct netsvc {
         struct bv_timer *sync;
         struct net_nft *nft;          /* barevirtd's nftables tables (opened on first use) */
         bool nft_dirty;               /* the networks changed since the last apply */
+        char *nft_ports;              /* the ports of the last apply, as text (netsvc-nft.c) */
 };
 
 struct netsvc_net *netsvc_find(struct barevirtd *d, const char *name);
