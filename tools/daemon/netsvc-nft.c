@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/common.h"
 #include "ctr/ctr.h"
@@ -83,6 +84,7 @@ struct ports {
         size_t n, cap;
         char *text;                   /* what they are, to tell whether they changed */
         size_t text_len;
+        bool waiting;                 /* a running VM has no lease yet */
 };
 
 static void ports_clear(struct ports *ps)
@@ -134,6 +136,30 @@ static int port_add(struct barevirtd *d, struct ports *ps, const char *ifname, c
         return 0;
 }
 
+/*
+ * The address dnsmasq leased to mac on network n (into buf), or NULL: a VM
+ * is anti-spoofed once its guest took its lease, not before, since a guest
+ * may configure an address of its own (bv.ip=) and never ask. A running VM
+ * without a lease yet sets ps->waiting, so that the lease file is read again.
+ */
+static const char *vm_lease(struct netsvc_net *n, const uint8_t mac[6], char *buf, size_t len, struct ports *ps)
+{
+        struct net_lease *l = NULL;
+        size_t nl = 0;
+        const char *ret = NULL;
+        time_t now = time(NULL);
+
+        if (n->def.dhcp <= 0)
+                return NULL;
+        (void)net_dnsmasq_leases(n->lease_file, &l, &nl, NULL);
+        for (size_t i = 0; i < nl && !ret; i++)
+                if (memcmp(l[i].mac, mac, 6) == 0 && (l[i].expiry == 0 || l[i].expiry > now))
+                        ret = inet_ntop(AF_INET, &l[i].ip, buf, (socklen_t)len);
+        free(l);
+        ps->waiting |= !ret;
+        return ret;
+}
+
 static int by_ifname(const void *a, const void *b)
 {
         return strcmp(((const struct net_nft_port *)a)->ifname, ((const struct net_nft_port *)b)->ifname);
@@ -150,11 +176,11 @@ static int ports_get(struct barevirtd *d, struct ports *ps)
                 if (vmm_vm_state(vm) == VMM_STOPPED || vmm_vm_state(vm) == VMM_CRASHED)
                         continue;
                 for (size_t k = 0; r >= 0 && k < def->n_nics; k++) {
-                        if (!netsvc_find(d, def->nics[k].network))
+                        struct netsvc_net *n = netsvc_find(d, def->nics[k].network);
+                        if (!n)
                                 continue;
                         vmm_vm_tap_name(vm, (unsigned)k, tap, sizeof(tap));
-                        r = port_add(d, ps, tap, def->nics[k].mac,
-                                     netsvc_instance_address(d, def->nics[k].network, def->name, (unsigned)k),
+                        r = port_add(d, ps, tap, def->nics[k].mac, vm_lease(n, def->nics[k].mac, ip, sizeof(ip), ps),
                                      def->nics[k].firewall);
                 }
         }
@@ -240,6 +266,16 @@ static int apply_ports(struct barevirtd *d, const struct ports *ps, struct bv_er
         return net_nft_apply(d->svc->nft, &rs, err);
 }
 
+static void on_lease_poll(struct bv_loop *loop, void *userdata)
+{
+        struct barevirtd *d = userdata;
+
+        d->svc->lease_poll = NULL;
+        netsvc_changed(d);
+}
+
+#define LEASE_POLL_USEC (1000 * 1000)
+
 static int apply(struct barevirtd *d, bool only_if_changed, struct bv_error *err)
 {
         struct ports ps = {};
@@ -247,7 +283,10 @@ static int apply(struct barevirtd *d, bool only_if_changed, struct bv_error *err
 
         if (!d->svc)
                 return 0;
-        if ((r = ports_get(d, &ps)) < 0)
+        r = ports_get(d, &ps);
+        if (ps.waiting && !d->svc->lease_poll)
+                bv_loop_add_timer(d->loop, LEASE_POLL_USEC, on_lease_poll, d, &d->svc->lease_poll);
+        if (r < 0)
                 r = bv_error_set(err, -r, "Out of memory");
         else if (only_if_changed && !d->svc->nft_dirty && d->svc->nft_ports && strcmp(d->svc->nft_ports, ps.text) == 0)
                 r = 0;

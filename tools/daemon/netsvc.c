@@ -58,6 +58,7 @@ void netsvc_free(struct barevirtd *d)
         if (!d->svc)
                 return;
         bv_timer_cancel(d->svc->sync);
+        bv_timer_cancel(d->svc->lease_poll);
         net_nft_free(d->svc->nft);
         free(d->svc->nft_ports);
         for (size_t i = 0; i < d->svc->n; i++)
