@@ -441,15 +441,22 @@ static int commit(struct barevirtd *d, const char *name, json_t *next, struct bv
 /* Checks group g as nftables would (the library's own checks), without a kernel. */
 static int check_nft(const json_t *g, struct bv_error *err)
 {
-        struct net_nft_rule rules[NET_NFT_MAX_RULES];
+        size_t n = json_array_size(json_object_get(g, "rules"));
+        _cleanup_free_ struct net_nft_rule *rules = n ? calloc(n, sizeof(*rules)) : NULL;
         struct net_nft_group ng = { .name = json_string_value(json_object_get(g, "name")), .rules = rules };
         size_t i;
         json_t *r;
 
+        if (n > NET_NFT_MAX_RULES)
+                return bv_error_set(err, EINVAL, "Firewall group '%s' would have %zu rules (at most %d)", ng.name, n,
+                                    NET_NFT_MAX_RULES);
+        if (n && !rules)
+                return bv_error_set(err, ENOMEM, "Out of memory");
+
         ng.default_in_accept = strcmp(json_string_value(json_object_get(g, "default_in")), "accept") == 0;
         ng.default_out_accept = strcmp(json_string_value(json_object_get(g, "default_out")), "accept") == 0;
         json_array_foreach(json_object_get(g, "rules"), i, r) {
-                if (i >= NET_NFT_MAX_RULES || parse_rule(r, &rules[ng.n_rules++], NULL, err) < 0)
+                if (parse_rule(r, &rules[ng.n_rules++], NULL, err) < 0)
                         return bv_error_set(err, EINVAL, "Firewall group '%s': bad rule %zu", ng.name, i + 1);
         }
         struct net_nft_ruleset rs = { .groups = &ng, .n_groups = 1 };
