@@ -11,6 +11,7 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/daemon.sh"
 . "$top_srcdir/tests/lib/netns.sh"
+. "$top_srcdir/tests/lib/guest.sh"
 
 tap_require_root
 tap_require_cmd ip curl jq busybox nft nsenter
@@ -19,6 +20,7 @@ DNSMASQ=$(command -v dnsmasq || ls /usr/sbin/dnsmasq 2>/dev/null)
 
 CTS="fw-a fw-b"
 cleanup() {
+	for p in $(cat "$BV_TMP"/run/vms/*/qemu.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	for c in $CTS; do bv_cli ct kill "$c" >/dev/null 2>&1; bv_cli ct delete "$c" >/dev/null 2>&1; done
 	bv_cleanup
 	bv_netns_cleanup
@@ -186,15 +188,36 @@ tap_check "... but not tcp 80" reach fw-b "$A" 80
 bv_cli net firewall rule list fw-web >"$BV_TMP/rules.txt"
 tap_check "rule list table: 1 in tcp 81-82 10.68.0.50/32 drop" grep -Eq '^ *1  *in  *tcp  *81-82  *10.68.0.50/32  *drop' "$BV_TMP/rules.txt"
 
+# -- a VM in a group that drops inbound by default: its DHCP passes, anti-spoofed once leased.
+bv_cli net firewall create fw-closed --default-in drop --default-out drop >/dev/null
+tap_check "net firewall create fw-closed --default-in drop --default-out drop" \
+	jqe '.default_in == "drop" and .default_out == "drop"' "$BV_TMP/state/firewall/fw-closed.json"
+if command -v qemu-system-x86_64 >/dev/null && bv_guest_build; then
+	bv_cli vm create fw-v --memory 128 --kernel "$BV_GUEST_KERNEL" --initrd "$BV_GUEST_INITRD" \
+		--append "console=ttyS0 quiet" --nic fwn,firewall=fw-closed --stop-timeout 5 >/dev/null && bv_cli vm start fw-v >/dev/null
+	tap_ok $? "vm create fw-v --nic fwn,firewall=fw-closed, started"
+	LOG=$BV_TMP/state/vms/fw-v/console.log
+	bv_wait_for_line "$LOG" 'by dhcp' 120
+	V=$(tr -d '\r' <"$LOG" | sed -n 's/.*bv-init: eth0 \([0-9.]*\)\/24 by dhcp.*/\1/p' | tail -1)
+	tap_check "its guest got a lease through the group's default drop ($V)" sh -c "case '$V' in 10.68.0.*) true ;; *) false ;; esac"
+	tap_check "once leased its tap is anti-spoofed and dispatched to fw-closed" \
+		wait_for 5 sh -c "ip netns exec '$NS' nft list table bridge barevirt | grep -q 'chain spoof-bv' &&
+			ip netns exec '$NS' nft list table bridge barevirt | grep -Eq 'oifname \"bv[0-9a-f]{6}-0\" jump in-fw-closed'"
+	tap_check "fw-b cannot ping fw-v (inbound is dropped by default)" sh -c "! nsenter -t $(ct_pid fw-b) -n ping -c1 -W2 $V"
+	bv_cli net firewall rule add fw-closed --in --proto icmp --from 10.68.0.0/24 --action accept >/dev/null
+	tap_check "with a rule accepting ICMP from the subnet fw-b pings fw-v" wait_for 5 nsenter -t "$(ct_pid fw-b)" -n ping -c1 -W1 "$V"
+	bv_cli vm kill fw-v >/dev/null; bv_cli vm delete fw-v >/dev/null
+	tap_check "the VM's tap left the bridge table" wait_for 5 sh -c "! ip netns exec '$NS' nft list table bridge barevirt | grep -q 'spoof-bv'"
+else
+	for i in 1 2 3 4 5 6; do tap_skip "no QEMU or test guest: the VM's group not checked"; done
+fi
+
 # -- a stopped instance leaves the ruleset.
 VB=$(bv_cli ct show fw-b --json | jq -r '.nics[0].host_ifname')
 tap_check "fw-b's veth $VB is in the bridge table" sh -c "ip netns exec '$NS' nft list table bridge barevirt | grep -q 'spoof-$VB'"
 bv_cli ct stop fw-b >/dev/null
 tap_check "fw-b's veth left the bridge table when it stopped" \
 	wait_for 5 sh -c "! ip netns exec '$NS' nft list table bridge barevirt | grep -q '$VB'"
-bv_cli net firewall create fw-closed --default-in drop --default-out drop >/dev/null
-tap_check "net firewall create fw-closed --default-in drop --default-out drop" \
-	jqe '.default_in == "drop" and .default_out == "drop"' "$BV_TMP/state/firewall/fw-closed.json"
 
 # -- the end: groups go once unused, nothing of ours is left, the foreign table is untouched.
 for c in $CTS; do bv_cli ct kill "$c" >/dev/null 2>&1; bv_cli ct delete "$c" >/dev/null 2>&1; done
