@@ -526,6 +526,8 @@ int firewall_rule_delete(struct barevirtd *d, const char *name, const char *inde
 
         if (!g)
                 return bv_error_set(err, ENOENT, "No firewall group named '%.64s'", name);
+        if (n == 0)
+                return bv_error_set(err, ENOENT, "Firewall group '%s' has no rules", name);
         if (bv_parse_uint(index, 1, 1u << 20, &i) < 0 || i > n)
                 return bv_error_set(err, ENOENT, "Firewall group '%s' has no rule '%.16s' (rules are numbered 1-%zu; "
                                     "see 'barevirt net firewall rule list %s')", name, index, n, name);
