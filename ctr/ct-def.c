@@ -23,7 +23,7 @@
 static const char *const def_keys[] = { "name", "rootfs", "image", "image_id", "command", "system",
         "env", "cwd", "user", "hostname", "nics", "limits", "seccomp", "cap_add", "cap_drop",
         "privileged", "userns", "userns_base", "mounts", "autostart", "stop_timeout", "restart", "dns", NULL };
-static const char *const nic_keys[] = { "network", "ip", "gw", "mac", NULL };
+static const char *const nic_keys[] = { "network", "ip", "gw", "mac", "firewall", NULL };
 static const char *const mount_keys[] = { "source", "destination", "readonly", "idmap", NULL };
 static const char *const limit_keys[] = { "memory", "memory_swap", "cpus", "cpu_weight", "pids",
         "io_weight", NULL };
@@ -170,12 +170,16 @@ static int parse_nic(const json_t *o, size_t i, const char *ct, struct ctr_ct_ni
             (r = bv_json_get_str(o, "network", where, 64, &n->network, err)) < 0 ||
             (r = bv_json_get_str(o, "ip", where, 64, &n->ip, err)) < 0 ||
             (r = bv_json_get_str(o, "gw", where, 64, &n->gw, err)) < 0 ||
-            (r = bv_json_get_str(o, "mac", where, 32, &mac, err)) < 0)
+            (r = bv_json_get_str(o, "mac", where, 32, &mac, err)) < 0 ||
+            (r = bv_json_get_str(o, "firewall", where, 64, &n->firewall, err)) < 0)
                 return r;
         if (!n->network)
                 return bv_error_set(err, EINVAL, "%snetwork: required", where);
         if (!bv_name_is_valid(n->network))
                 return bv_error_set(err, EINVAL, "%snetwork: invalid network name '%.64s'", where, n->network);
+        if (n->firewall && !bv_name_is_valid(n->firewall))
+                return bv_error_set(err, EINVAL, "%sfirewall: invalid firewall group name '%.64s'", where,
+                                    n->firewall);
         if (n->ip && !is_cidr(n->ip))
                 return bv_error_set(err, EINVAL, "%sip: '%.64s' is not an address/prefix (10.0.0.5/24)",
                                     where, n->ip);
@@ -491,6 +495,7 @@ struct ctr_ct_def *ctr_ct_def_free(struct ctr_ct_def *d)
         for (size_t i = 0; i < CTR_CT_MAX_NICS; i++) {
                 free(d->nics[i].network);
                 free(d->nics[i].ip);
+                free(d->nics[i].firewall);
                 free(d->nics[i].gw);
         }
         free(d->seccomp);
@@ -572,6 +577,8 @@ json_t *ctr_ct_def_to_json(const struct ctr_ct_def *d)
                         bad |= set_new(no, "gw", json_string(n->gw));
                 if (n->mac_given)
                         bad |= set_new(no, "mac", bv_json_mac(n->mac));
+                if (n->firewall)
+                        bad |= set_new(no, "firewall", json_string(n->firewall));
                 bad |= json_array_append_new(nics, no);
         }
         bad |= json_object_set(o, "nics", nics);

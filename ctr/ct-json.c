@@ -81,9 +81,10 @@ static json_t *nics_json(const struct ctr_ct *ct, bool live)
                 snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1], n->mac[2], n->mac[3],
                          n->mac[4], n->mac[5]);
                 snprintf(ifname, sizeof(ifname), "eth%zu", i);
-                json_array_append_new(nics, json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?}", "network", n->network,
+                json_array_append_new(nics, json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s*}", "network", n->network,
                                                       "ifname", ifname, "mac", mac, "ip", n->ip, "gw", n->gw,
-                                                      "host_ifname", live && ct->veth[i][0] ? ct->veth[i] : NULL));
+                                                      "host_ifname", live && ct->veth[i][0] ? ct->veth[i] : NULL,
+                                                      "firewall", n->firewall));
         }
         return nics;
 }

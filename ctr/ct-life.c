@@ -80,6 +80,12 @@ bool ctr_ct_owns_veth(const struct ctr_ct *ct, const char *ifname, unsigned *ret
         return false;
 }
 
+const char *ctr_ct_host_ifname(const struct ctr_ct *ct, unsigned nic)
+{
+        return ctr_ct_is_live(ct) && nic < ct->def->n_nics && nic < CTR_CT_MAX_NICS && ct->veth[nic][0]
+                       ? ct->veth[nic] : NULL;
+}
+
 bool ctr_ct_is_veth_name(const char *ifname)
 {
         return strncmp(ifname, "vc", 2) == 0 && strlen(ifname) == 13;

@@ -565,11 +565,13 @@ static void adopt_try(struct ctr_ct *ct)
                 ctr_ct_log(ct->h, CTR_LOG_WARN, "container '%s': its monitor (pid %d) does not answer", ct->def->name,
                            (int)ct->monitor_pid);
                 ct->state = live_state(ct);
+                ctr_ct_net_find_veths(ct);
                 return;
         }
         /* Subscribed: read the file again, so a change in between is not missed. */
         ctr_ct_monitor_read_status(ct);
         ct->state = live_state(ct);
+        ctr_ct_net_find_veths(ct);
         ctr_ct_log(ct->h, CTR_LOG_INFO, "container '%s': re-adopted monitor pid %d (container pid %d, %s)", ct->def->name,
                    (int)ct->monitor_pid, (int)ct->st.pid, ctr_ct_state_name(ct->state));
 }

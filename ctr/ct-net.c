@@ -105,6 +105,33 @@ void ctr_ct_net_host_ifname(const char *name, unsigned salt, unsigned index, cha
         snprintf(buf, IFNAMSIZ, "vc%08x%02x%u", h, salt & 0xff, index % 10);
 }
 
+void ctr_ct_net_find_veths(struct ctr_ct *ct)
+{
+        struct net_link *links = NULL;
+        size_t n = 0;
+
+        if (!ct->h->o.net || net_link_list(ct->h->o.net, &links, &n, NULL) < 0)
+                return;
+        for (unsigned k = 0; k < ct->def->n_nics && k < CTR_CT_MAX_NICS; k++) {
+                char want[IFNAMSIZ];
+                bool enslaved = false;
+
+                if (ct->veth[k][0])
+                        continue;
+                /* "vc" + the name's hash (8) + a salt of this start (2) + the index: any salt will do. */
+                ctr_ct_net_host_ifname(ct->def->name, 0, k, want);
+                for (size_t i = 0; i < n; i++) {
+                        const char *l = links[i].name;
+                        if (strlen(l) != 13 || strncmp(l, want, 10) != 0 || l[12] != want[12] ||
+                            strcmp(links[i].kind, "veth") != 0 || (enslaved && !links[i].master))
+                                continue;
+                        snprintf(ct->veth[k], IFNAMSIZ, "%s", l);
+                        enslaved = links[i].master != 0;
+                }
+        }
+        free(links);
+}
+
 int ctr_ct_net_attach(struct net_ctx *host, int nsfd, struct net_ctx *ns, const struct ctr_ct_net_nic *nic,
                   bool first, struct bv_error *err)
 {

@@ -726,6 +726,12 @@ int ctr_ct_net_attach(struct net_ctx *host, int nsfd, struct net_ctx *ns, const 
                   bool first, struct bv_error *err);
 /* Host end name for NIC index of a container: "vc" + 8 hex (name hash) + 2 hex (salt) + index. */
 void ctr_ct_net_host_ifname(const char *name, unsigned salt, unsigned index, char buf[IFNAMSIZ]);
+/*
+ * The host ends of an adopted container's NICs (whose salt the owner that
+ * started it knew): the veths named for its NICs, preferring bridge ports.
+ * Blocks for one netlink dump; leaves a NIC "" when none is found.
+ */
+void ctr_ct_net_find_veths(struct ctr_ct *ct);
 
 /* ---- ct-log.c ----------------------------------------------------------------------- */
 /* Ends every follower of ct (the container ended, or it is being freed). */

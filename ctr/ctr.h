@@ -255,6 +255,7 @@ struct ctr_ct_nic {
         char *gw;              /* "10.77.0.1" or NULL */
         uint8_t mac[6];        /* given, or derived with ctr_ct_mac_derive() */
         bool mac_given;        /* the user gave "mac" (serialised only then) */
+        char *firewall;        /* a firewall group (the owner's), or NULL */
 };
 
 struct ctr_ct_mount {
@@ -599,6 +600,8 @@ bool ctr_ct_is_live(const struct ctr_ct *ct);
 bool ctr_ct_uses_network(const struct ctr_ct *ct, const char *network);
 /* Whether ifname is the host end of one of a live container's NICs (*ret_nic: which). */
 bool ctr_ct_owns_veth(const struct ctr_ct *ct, const char *ifname, unsigned *ret_nic);
+/* The host end of NIC nic of a live container, or NULL (not live, or not known yet). */
+const char *ctr_ct_host_ifname(const struct ctr_ct *ct, unsigned nic);
 /* Whether ifname has the form of a container's host veth end ("vc" + 11 characters). */
 bool ctr_ct_is_veth_name(const char *ifname);
 

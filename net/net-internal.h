@@ -143,7 +143,7 @@ struct nftnl_rule;
 /* What one message of a batch does, to name it when the kernel refuses it. */
 struct nft_msg_what {
         const char *what;               /* "add rule of forward", "add chain", ... */
-        const char *name;               /* a chain, group or port name, or NULL */
+        char name[72];                  /* a chain, group or port name (copied: callers build it on their stack), or "" */
         size_t index;                   /* of the forward, network, port or rule; SIZE_MAX: none */
 };
 

@@ -46,7 +46,10 @@ static bool batch_note(struct nft_batch *b, const char *what, const char *name, 
                 b->whats = w;
                 b->cap = cap;
         }
-        b->whats[b->n++] = (struct nft_msg_what) { what, name, index };
+        struct nft_msg_what *w = &b->whats[b->n++];
+        w->what = what;
+        w->index = index;
+        snprintf(w->name, sizeof(w->name), "%s", name ? name : "");
         return true;
 }
 

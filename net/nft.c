@@ -220,7 +220,7 @@ static int batch_send(struct net_nft *nft, struct nft_batch *b, const struct net
         if (w->what == net_nft_what_forward && rs && w->index < rs->n_forwards) {
                 char f[96];
                 snprintf(name, sizeof(name), " '%s'", net_nft_forward_format(&rs->forwards[w->index], f, sizeof(f)));
-        } else if (w->name)
+        } else if (w->name[0])
                 snprintf(name, sizeof(name), " '%s'", w->name);
         if (first == -ERESTART)
                 return bv_error_set(err, ERESTART, "The nftables ruleset changed while barevirt was changing it");
@@ -351,12 +351,12 @@ int net_nft_apply(struct net_nft *nft, const struct net_nft_ruleset *rs, struct 
         r = net_nft_ruleset_check(rs, err);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < rs->n_ports && nft->stateful < 0; i++)
-                if (rs->ports[i].group) {
-                        r = probe_bridge_ct(nft, err);
-                        if (r < 0)
-                                return r;
-                }
+        /* Group chains are built one way or the other even when no port uses them yet. */
+        if (rs->n_groups && nft->stateful < 0) {
+                r = probe_bridge_ct(nft, err);
+                if (r < 0)
+                        return r;
+        }
         if (net_nft_ruleset_key(rs, &key, &key_len) < 0)
                 return bv_error_set(err, ENOMEM, "Out of memory");
 

@@ -20,7 +20,7 @@ static const char *const vm_keys[] = { "name", "machine", "accel", "vcpus", "mem
         "extra_args", NULL };
 static const char *const disk_keys[] = { "file", "format", "bus", "cache", "readonly", "overlay",
         "overlay_file", "id", NULL };
-static const char *const nic_keys[] = { "network", "mac", "model", "rate_mbit", NULL };
+static const char *const nic_keys[] = { "network", "mac", "model", "rate_mbit", "firewall", NULL };
 
 static const char *const machines[] = { "pc", "q35", "microvm", NULL };
 static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
@@ -111,12 +111,15 @@ static int parse_nic(const json_t *o, size_t i, const char *vm, struct vmm_nic *
             (r = bv_json_get_str(o, "network", where, 64, &n->network, err)) < 0 ||
             (r = bv_json_get_str(o, "mac", where, 32, &mac, err)) < 0 ||
             (r = get_enum(o, "model", where, models, &n->model, err)) < 0 ||
-            (r = bv_json_get_uint(o, "rate_mbit", where, 0, 100000, &n->rate_mbit, err)) < 0)
+            (r = bv_json_get_uint(o, "rate_mbit", where, 0, 100000, &n->rate_mbit, err)) < 0 ||
+            (r = bv_json_get_str(o, "firewall", where, 64, &n->firewall, err)) < 0)
                 return r;
         if (!n->network)
                 return bv_error_set(err, EINVAL, "%snetwork: required", where);
         if (!bv_name_is_valid(n->network) || strlen(n->network) > 15)
                 return bv_error_set(err, EINVAL, "%snetwork: invalid network name '%.64s'", where, n->network);
+        if (n->firewall && !bv_name_is_valid(n->firewall))
+                return bv_error_set(err, EINVAL, "%sfirewall: invalid firewall group name '%.64s'", where, n->firewall);
         if (mac) {
                 if (bv_json_parse_mac(mac, n->mac) < 0)
                         return bv_error_set(err, EINVAL, "%smac: '%s' is not a unicast MAC like 52:54:00:12:34:56",
@@ -254,9 +257,9 @@ json_t *vmm_def_to_json(const struct vmm_def *d)
         }
         for (size_t i = 0; i < d->n_nics; i++) {
                 const struct vmm_nic *n = &d->nics[i];
-                json_array_append_new(nics, json_pack("{s:s,s:o,s:s,s:i}", "network", n->network, "mac",
+                json_array_append_new(nics, json_pack("{s:s,s:o,s:s,s:i,s:s*}", "network", n->network, "mac",
                                                       bv_json_mac(n->mac), "model", n->model, "rate_mbit",
-                                                      (int)n->rate_mbit));
+                                                      (int)n->rate_mbit, "firewall", n->firewall));
         }
         for (size_t i = 0; i < d->n_extra_args; i++)
                 json_array_append_new(extra, json_string(d->extra_args[i]));
@@ -335,6 +338,7 @@ struct vmm_def *vmm_def_free(struct vmm_def *d)
         for (size_t i = 0; i < d->n_nics; i++) {
                 free(d->nics[i].network);
                 free(d->nics[i].model);
+                free(d->nics[i].firewall);
         }
         for (size_t i = 0; i < d->n_extra_args; i++)
                 free(d->extra_args[i]);

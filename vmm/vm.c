@@ -85,6 +85,11 @@ bool vmm_vm_owns_tap(const struct vmm_vm *vm, const char *ifname, unsigned *ret_
         return false;
 }
 
+void vmm_vm_tap_name(const struct vmm_vm *vm, unsigned nic, char *buf, size_t len)
+{
+        tap_name(vm, nic, buf, len);
+}
+
 void vmm_vm_emit(struct vmm_vm *vm, const char *event, json_t *data)
 {
         if (vm->host.on_event)

@@ -72,7 +72,7 @@ int vmm_qemu_version(const char *path, unsigned timeout_ms, char *ret_version, s
  *    "disks": [{"file": "/img/base.qcow2", "format": "qcow2", "bus": "virtio",
  *               "readonly": false, "cache": "writeback", "overlay": true}],
  *    "nics": [{"network": "demo", "mac": "52:54:00:12:34:56", "model": "virtio-net",
- *              "rate_mbit": 100}],
+ *              "rate_mbit": 100, "firewall": "web"}],
  *    "vnc": false, "autostart": false, "stop_timeout": 30, "extra_args": []}
  */
 
@@ -99,6 +99,7 @@ struct vmm_nic {
         uint8_t mac[6];        /* stable: derived from the VM name and index unless given */
         char *model;           /* "virtio-net" */
         unsigned rate_mbit;    /* 0: unlimited */
+        char *firewall;        /* a firewall group (barevirtd's), or NULL */
 };
 
 struct vmm_def {
@@ -297,6 +298,8 @@ pid_t vmm_vm_pid(const struct vmm_vm *vm);
 bool vmm_vm_uses_network(const struct vmm_vm *vm, const char *network);
 /* Whether ifname is the tap of one of the VM's NICs ("bv" + name hash + "-" + index); *ret_nic: which. */
 bool vmm_vm_owns_tap(const struct vmm_vm *vm, const char *ifname, unsigned *ret_nic);
+/* The tap name of NIC nic of the VM into buf (IFNAMSIZ), whether it runs or not. */
+void vmm_vm_tap_name(const struct vmm_vm *vm, unsigned nic, char *buf, size_t len);
 
 /* The definition, state, pid, sockets, console log and last errors, for the API. */
 json_t *vmm_vm_to_json(const struct vmm_vm *vm);

@@ -55,6 +55,16 @@ is "" vm create comp
 if bv_cli net list -q | grep -qx comp-net; then
 	is "comp-net" net delete comp
 	is "comp-net" vm create x --nic comp
+	if bv_cli net firewall create comp-fw >/dev/null; then
+		is "comp-fw" net firewall show comp
+		is "comp-fw" net firewall rule add comp
+		is "" net firewall create comp
+		bv_cli net firewall delete comp-fw >/dev/null
+	else
+		tap_skip "net firewall create did not work here"
+		tap_skip "net firewall create did not work here"
+		tap_skip "net firewall create did not work here"
+	fi
 else
 	tap_skip "net create did not work here ($(bv_cli net create comp-net 2>&1))"
 fi

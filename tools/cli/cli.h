@@ -155,6 +155,7 @@ extern const struct cli_option cli_delete_options[];
 extern const struct cli_command cli_vm_commands[];
 extern const struct cli_command cli_ct_commands[];
 extern const struct cli_command cli_net_commands[];
+extern const struct cli_command cli_firewall_commands[];      /* net firewall (cmd-firewall.c) */
 extern const struct cli_command cli_docker_commands[];
 extern const struct cli_command cli_podman_commands[];
 

@@ -210,6 +210,9 @@ int cli_add_spec(struct cli *cli, const char *opt, json_t *list, const char *val
         int r = head ? 0 : -EINVAL;
 
         json_array_append_new(list, o);
+        /* "network=N,firewall=G" is also "N,firewall=G". */
+        if (head && strncmp(head, head_key, strlen(head_key)) == 0 && head[strlen(head_key)] == '=')
+                head += strlen(head_key) + 1;
         if (head && strcmp(head_key, "file") == 0)
                 cli_json_set_path(o, head_key, head);
         else if (head)

@@ -128,7 +128,7 @@ static int ct_show(struct cli *cli, int argc, char **argv)
 /* An OPT of --nic NETWORK[,OPT]... */
 static int nic_opt(json_t *n, char *opt)
 {
-        static const char *const keys[] = { "ip", "gw", "mac", NULL };
+        static const char *const keys[] = { "ip", "gw", "mac", "firewall", NULL };
 
         return cli_spec_set(n, opt, keys);
 }
@@ -167,7 +167,7 @@ static int add_mount(json_t *mounts, const char *spec)
 
 #define CT_CREATE_USAGE \
         "ct create NAME (--rootfs DIR | --image TAR) [--memory SIZE] [--cpus N] [--pids N] " \
-        "[--nic NETWORK[,ip=CIDR][,gw=IP][,mac=MAC]] [--env K=V] [--mount SRC:DST[:ro|:idmap|:ro,idmap]] [--userns] [--autostart] " \
+        "[--nic NETWORK[,ip=CIDR][,gw=IP][,mac=MAC][,firewall=GROUP]] [--env K=V] [--mount SRC:DST[:ro|:idmap|:ro,idmap]] [--userns] [--autostart] " \
         "[--restart no|on-failure|always] [--hostname H] [--dns network|none] [--system] [--stop-timeout S] [--json] " \
         "[-- CMD ARGS...] | ct create [NAME] --file DEF.json"
 
@@ -184,7 +184,7 @@ static const struct cli_option create_options[] = {
         { "memory", 0, "SIZE", "memory limit: 64m, 1G, or plain MiB", "none", OPT_MEMORY },
         { "cpus", 0, "N", "CPU limit, may be fractional", "none", OPT_CPUS },
         { "pids", 0, "N", "limit on the number of processes", "none", OPT_PIDS },
-        { "nic", 0, "NETWORK[,OPTS]", "a NIC on a network (repeatable); OPTS: ip=CIDR, gw=IP, mac=MAC", NULL, OPT_NIC },
+        { "nic", 0, "NETWORK[,OPTS]", "a NIC on a network (repeatable); OPTS: ip=CIDR, gw=IP, mac=MAC, firewall=GROUP", NULL, OPT_NIC },
         { "env", 'e', "K=V", "an environment variable (repeatable)", NULL, OPT_ENV },
         { "mount", 0, "SRC:DST[:OPTS]", "a bind mount (repeatable); OPTS: ro, rw, idmap (with --userns)", NULL,
           OPT_MOUNT },

@@ -357,5 +357,7 @@ const struct cli_command cli_net_commands[] = {
         CLI_VERB("delete", net_delete, "net delete NAME", "delete a network without ports and its bridge", NULL),
         CLI_GROUP("forward", "net forward add|list|delete ...", "port forwards into the network's instances",
                   forward_commands),
+        CLI_GROUP("firewall", "net firewall create|list|show|delete|rule ...",
+                  "firewall groups of NICs (--nic NETWORK,firewall=GROUP)", cli_firewall_commands),
         {},
 };

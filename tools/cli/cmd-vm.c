@@ -61,7 +61,7 @@ static int disk_opt(json_t *d, char *opt)
 /* An OPT of --nic NETWORK[,OPT]... */
 static int nic_opt(json_t *n, char *opt)
 {
-        static const char *const keys[] = { "mac", NULL };
+        static const char *const keys[] = { "mac", "firewall", NULL };
         unsigned rate;
 
         if (strncmp(opt, "rate=", 5) != 0)
@@ -118,7 +118,7 @@ static const struct cli_option create_options[] = {
         { "disk", 0, "FILE[,OPTS]",
           "a disk (repeatable); OPTS: format=F, overlay (run on a qcow2 overlay of FILE), readonly, bus=B, cache=C",
           NULL, OPT_DISK },
-        { "nic", 0, "NETWORK[,OPTS]", "a NIC on a network (repeatable); OPTS: mac=M, rate=MBIT", NULL, OPT_NIC },
+        { "nic", 0, "NETWORK[,OPTS]", "a NIC on a network (repeatable); OPTS: mac=M, rate=MBIT, firewall=GROUP", NULL, OPT_NIC },
         { "machine", 0, "pc|q35|microvm", "QEMU's machine type", "pc", OPT_MACHINE },
         { "accel", 0, "auto|kvm|tcg", "the accelerator; auto: KVM when usable", "auto", OPT_ACCEL },
         { "stop-timeout", 0, "S", "seconds 'vm stop' waits for the guest to power off", "30", OPT_STOP_TIMEOUT },

@@ -44,7 +44,7 @@ static const struct cli_command commands[] = {
                   cli_docker_commands),
         CLI_GROUP("podman", "podman run|images|load|rmi ...", "Podman containers and images: podman run IMAGE [CMD...]",
                   cli_podman_commands),
-        CLI_VERB("help", cmd_help, "help [COMMAND [SUB [SUB]]]", "what --help prints, for barevirt or a command",
+        CLI_VERB("help", cmd_help, "help [COMMAND [SUB [SUB [SUB]]]]", "what --help prints, for barevirt or a command",
                  NULL),
         CLI_VERB("version", cmd_version, "version", "print the version (as --version)", NULL),
         {},
@@ -83,7 +83,7 @@ static int cmd_version(struct cli *cli, int argc, char **argv)
 
 static int cmd_help(struct cli *cli, int argc, char **argv)
 {
-        struct cli_args a = { .max = 3 };
+        struct cli_args a = { .max = CLI_ARGS_MAX };   /* "help net firewall rule add" */
         const struct cli_command *c = cli->root;
         char words[256] = "";
         int r = cli_parse(cli, argc, argv, &a, NULL, NULL);

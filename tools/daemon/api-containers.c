@@ -110,7 +110,8 @@ static void post_containers(struct barevirtd *d, struct bv_http_conn *c, const s
                 return;
         }
         if ((r = ctr_ct_def_parse(body, &def, &err)) < 0 ||
-            (r = registry_name_free(d, def->name, &instance_kind_ct, &err)) < 0 || (r = check_fixed_ips(d, def, &err)) < 0) {
+            (r = registry_name_free(d, def->name, &instance_kind_ct, &err)) < 0 || (r = check_fixed_ips(d, def, &err)) < 0 ||
+            (r = firewall_check_ct(d, def, &err)) < 0) {
                 ctr_ct_def_free(def);
                 reply_refused(c, r, err.msg);
                 return;
@@ -215,6 +216,11 @@ static int action_args(struct bv_http_conn *c, const struct bv_http_request *req
 static int run_action(struct ctr_ct *ct, const char *action, int timeout, int signo, struct api_pending *p,
                       struct bv_error *err)
 {
+        int r;
+
+        if ((strcmp(action, "start") == 0 || strcmp(action, "restart") == 0) &&
+            (r = firewall_check_ct(p->d, ctr_ct_get_def(ct), err)) < 0)
+                return r;
         if (strcmp(action, "start") == 0)
                 return ctr_ct_start(ct, reply_ct, p, err);
         if (strcmp(action, "stop") == 0)

@@ -78,7 +78,8 @@ static void post_vms(struct barevirtd *d, struct bv_http_conn *c, const struct b
         if (api_read_json(c, req, &body) < 0)
                 return;
         if ((r = vmm_def_from_json(body, &def, &err)) < 0 ||
-            (r = registry_name_free(d, def->name, &instance_kind_vm, &err)) < 0) {
+            (r = registry_name_free(d, def->name, &instance_kind_vm, &err)) < 0 ||
+            (r = firewall_check_vm(d, def, &err)) < 0) {
                 vmm_def_free(def);
                 api_reply_errno(c, r, err.msg);
                 return;
@@ -150,10 +151,17 @@ static void start_after_probe(struct barevirtd *d, void *userdata)
 
 static void start_vm(struct barevirtd *d, struct bv_http_conn *c, const char *name)
 {
+        struct vmm_vm *vm = api_vm_or_404(d, c, name);
+        struct bv_error err = {};
         struct api_pending *p;
+        int r;
 
-        if (!api_vm_or_404(d, c, name))
+        if (!vm)
                 return;
+        if ((r = firewall_check_vm(d, vmm_vm_def(vm), &err)) < 0) {
+                api_reply_errno(c, r, err.msg);
+                return;
+        }
         if (!d->qemu_bin[0]) {
                 bv_http_conn_respond_error(c, 503, "No QEMU binary found (install qemu-system-x86)");
                 return;

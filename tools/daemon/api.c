@@ -29,6 +29,7 @@ static const struct api_route *const route_tables[] = {
         api_vms_routes,
         api_networks_routes,
         api_forwards_routes,
+        api_firewall_routes,
         api_instances_routes,
         api_containers_routes,
         api_containers_io_routes,

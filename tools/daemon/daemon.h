@@ -8,7 +8,8 @@
  *                       the kinds a bare NAME can be, who uses a network or owns a port
  *   networks.c          the registry's networks: definitions (net/) and their bridges
  *   netsvc.c            networks' services: dnsmasq per network, address pools, host files
- *   netsvc-nft.c        barevirtd's nftables tables: NAT and port forwards
+ *   netsvc-nft.c        barevirtd's nftables tables: NAT, port forwards, firewall groups and anti-spoofing
+ *   firewall.c          firewall groups (STATE/firewall/GROUP.json) and the NICs that name them
  *   engines.c           Docker and Podman clients (ctr/ctr.h (engines)) and their events
  *   events.c            the /v1/events bus
  *   host.c              slow host facts (KVM probe, QEMU version), probed in a child
@@ -71,6 +72,7 @@ struct barevirtd {
         struct netsvc *svc;           /* networks' dnsmasq and address pools (netsvc.c) */
         bool allow_forwarding;        /* --allow-forwarding: NAT may turn on IP forwarding here */
         const char *nft_table;        /* --nft-table: `inet NAME` and `bridge NAME` are ours (default: --cgroup-parent) */
+        json_t *fw;                   /* firewall groups by name (firewall.c) */
 };
 
 /* ---- api.c: the router ----------------------------------------------------------------- */
@@ -95,6 +97,7 @@ extern const struct api_route api_events_routes[];
 extern const struct api_route api_vms_routes[];
 extern const struct api_route api_networks_routes[];
 extern const struct api_route api_forwards_routes[];
+extern const struct api_route api_firewall_routes[];
 extern const struct api_route api_instances_routes[];
 extern const struct api_route api_containers_routes[];
 extern const struct api_route api_containers_io_routes[];
@@ -328,8 +331,18 @@ const char *netsvc_instance_address(struct barevirtd *d, const char *network, co
  */
 int netsvc_check_fixed(struct barevirtd *d, const char *instance, const char *network, unsigned nic, const char *ip,
                        struct bv_error *err);
-/* Makes barevirtd's nftables tables what its networks ask (NAT, the forward chain); removes them without networks. */
+/*
+ * Makes barevirtd's nftables tables what its networks ask (NAT, the forward
+ * chain, the firewall groups and the ports of running instances: each
+ * VM tap and container veth with its MAC, address and group, anti-spoofed
+ * when it has an address); removes them without networks. Blocks for one
+ * netlink batch. netsvc_nft_sync() applies only when something changed
+ * since the last apply (networks, forwards, addresses or ports).
+ */
 int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err);
+int netsvc_nft_sync(struct barevirtd *d, struct bv_error *err);
+/* Whether firewall groups are stateful here (bridge conntrack); true until probed. */
+bool netsvc_nft_stateful(struct barevirtd *d);
 /*
  * Port forwards of a network (STATE/forwards/NAME.json), kept by netsvc and
  * applied in nftables to each target's current address. Key: "PROTO:PORT"
@@ -344,3 +357,38 @@ int netsvc_forward_clash(struct barevirtd *d, const char *proto, const char *lis
                          struct bv_error *err);
 int netsvc_forward_add(struct barevirtd *d, const char *network, const json_t *f, struct bv_error *err);
 int netsvc_forward_delete(struct barevirtd *d, const char *network, const char *key, struct bv_error *err);
+
+/* ---- firewall.c: firewall groups ------------------------------------------------------------ */
+
+struct net_nft_group;
+struct net_nft_rule;
+
+/* Loads STATE/firewall/GROUP.json files into d->fw (bad files are logged and skipped). -ENOMEM, -errno of opendir. */
+int firewall_load(struct barevirtd *d);
+void firewall_free(struct barevirtd *d);
+bool firewall_exists(struct barevirtd *d, const char *name);
+/*
+ * The groups for nftables, sorted by name: *ret (n of them) and the rules
+ * they point into (*ret_rules); both malloc'ed, the names borrowed from
+ * d->fw until it changes. -ENOMEM.
+ */
+int firewall_nft_groups(struct barevirtd *d, struct net_nft_group **ret, size_t *ret_n,
+                        struct net_nft_rule **ret_rules);
+/* NICs naming a group that does not exist: -EINVAL "nics[N].firewall: no firewall group named ...". */
+int firewall_check_nic(struct barevirtd *d, const char *group, size_t nic, struct bv_error *err);
+int firewall_check_vm(struct barevirtd *d, const struct vmm_def *def, struct bv_error *err);
+int firewall_check_ct(struct barevirtd *d, const struct ctr_ct_def *def, struct bv_error *err);
+/* The API's views: every group, one group (-ENOENT), each with "used_by" and rule "index"es from 1. */
+json_t *firewall_list_json(struct barevirtd *d);
+int firewall_group_json(struct barevirtd *d, const char *name, json_t **ret, struct bv_error *err);
+/*
+ * Changes, each checked whole, applied to nftables and stored, or nothing
+ * changed: create (-EINVAL, -EEXIST for a duplicate, -ENOSPC), delete
+ * (-ENOENT, -EBUSY naming an instance whose NIC uses it), rule add
+ * (-ENOENT, -EINVAL naming the flag), rule delete by index from 1 (-ENOENT).
+ * *ret: the group as firewall_group_json() shows it.
+ */
+int firewall_group_create(struct barevirtd *d, const json_t *body, json_t **ret, struct bv_error *err);
+int firewall_group_delete(struct barevirtd *d, const char *name, struct bv_error *err);
+int firewall_rule_add(struct barevirtd *d, const char *name, const json_t *rule, json_t **ret, struct bv_error *err);
+int firewall_rule_delete(struct barevirtd *d, const char *name, const char *index, struct bv_error *err);

@@ -191,6 +191,8 @@ static int start(struct barevirtd *d, struct bv_error *err)
         if ((r = events_new(d)) < 0 || (r = api_start(d, err)) < 0)
                 return r;
         host_probe_start_later(d, 100 * 1000);
+        if ((r = firewall_load(d)) < 0)
+                bv_warn("loading firewall groups: %s", strerror(-r));
         if ((r = registry_load(d)) < 0)
                 bv_warn("loading definitions: %s", strerror(-r));
         if (engines_start(d) < 0)
@@ -206,6 +208,7 @@ static void stop(struct barevirtd *d)
         engines_free(d);
         netsvc_free(d);
         registry_free(d);
+        firewall_free(d);
         host_probe_free(d);
         events_free(d);
         api_stop(d);

@@ -3,15 +3,19 @@
  * barevirtd's nftables tables (net/nft*.c) from its networks: NAT of each
  * network's subnet, and the port forwards of STATE/forwards/NAME.json, each
  * DNAT pointed at its target instance's current address (pool or fixed),
- * waiting while it has none. Rebuilt whole and applied in one batch
- * whenever networks, forwards or addresses change (net_nft_apply() keeps
- * an append fast path for added forwards).
+ * waiting while it has none; the firewall groups (firewall.c) and one port
+ * per running VM tap and container veth on a network, with its MAC, its
+ * address (anti-spoofed when it has one) and its NIC's group. Rebuilt
+ * whole and applied in one batch whenever networks, forwards, groups,
+ * addresses or ports change (net_nft_apply() keeps an append fast path for
+ * added forwards).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/common.h"
 #include "ctr/ctr.h"
@@ -71,15 +75,168 @@ static bool nft_forward(struct barevirtd *d, struct netsvc_net *n, const json_t 
         return inet_pton(AF_INET, ip, &ret->to) == 1;
 }
 
-int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err)
+/* ---- ports: the running instances' taps and veths ---- */
+
+struct ports {
+        struct net_nft_port *p;
+        struct in_addr *ip4;          /* one per port (n_ip4 0 or 1) */
+        char (*ifname)[IFNAMSIZ];
+        size_t n, cap;
+        char *text;                   /* what they are, to tell whether they changed */
+        size_t text_len;
+        bool waiting;                 /* a running VM has no lease yet */
+};
+
+static void ports_clear(struct ports *ps)
+{
+        free(ps->p);
+        free(ps->ip4);
+        free(ps->ifname);
+        free(ps->text);
+        *ps = (struct ports){};
+}
+
+/*
+ * One bridge port: ifname on network, the instance's MAC, its IPv4 address
+ * (fixed, else the pool's; "" when none) and group. Anti-spoofed whenever
+ * it has an address: frames must then carry its MAC, IPv4 packets and ARP
+ * its address, so an instance cannot pass itself off as another.
+ */
+static int port_add(struct barevirtd *d, struct ports *ps, const char *ifname, const uint8_t mac[6],
+                    const char *ip, const char *group)
+{
+        if (ps->n >= NET_NFT_MAX_PORTS)
+                return 0;
+        if (ps->n == ps->cap) {
+                size_t cap = ps->cap ? ps->cap * 2 : 16;
+                struct net_nft_port *p = realloc(ps->p, cap * sizeof(*p));
+                if (p)
+                        ps->p = p;
+                struct in_addr *a = realloc(ps->ip4, cap * sizeof(*a));
+                if (a)
+                        ps->ip4 = a;
+                char (*names)[IFNAMSIZ] = realloc(ps->ifname, cap * sizeof(*names));
+                if (names)
+                        ps->ifname = names;
+                if (!p || !a || !names)
+                        return -ENOMEM;
+                ps->cap = cap;
+        }
+        size_t i = ps->n++;
+        snprintf(ps->ifname[i], IFNAMSIZ, "%s", ifname);
+        struct net_nft_port *p = &ps->p[i];
+        *p = (struct net_nft_port){ .ifname = ps->ifname[i] };
+        memcpy(p->mac, mac, 6);
+        if (ip && inet_pton(AF_INET, ip, &ps->ip4[i]) == 1) {
+                p->n_ip4 = 1;
+                p->antispoof = true;
+        }
+        /* A group that is gone (refused at start, so only a hand-edited state) is left out. */
+        p->group = group && firewall_exists(d, group) ? group : NULL;
+        return 0;
+}
+
+/*
+ * The address dnsmasq leased to mac on network n (into buf), or NULL: a VM
+ * is anti-spoofed once its guest took its lease, not before, since a guest
+ * may configure an address of its own (bv.ip=) and never ask. A running VM
+ * without a lease yet sets ps->waiting, so that the lease file is read again.
+ */
+static const char *vm_lease(struct netsvc_net *n, const uint8_t mac[6], char *buf, size_t len, struct ports *ps)
+{
+        struct net_lease *l = NULL;
+        size_t nl = 0;
+        const char *ret = NULL;
+        time_t now = time(NULL);
+
+        if (n->def.dhcp <= 0)
+                return NULL;
+        (void)net_dnsmasq_leases(n->lease_file, &l, &nl, NULL);
+        for (size_t i = 0; i < nl && !ret; i++)
+                if (memcmp(l[i].mac, mac, 6) == 0 && (l[i].expiry == 0 || l[i].expiry > now))
+                        ret = inet_ntop(AF_INET, &l[i].ip, buf, (socklen_t)len);
+        free(l);
+        ps->waiting |= !ret;
+        return ret;
+}
+
+static int by_ifname(const void *a, const void *b)
+{
+        return strcmp(((const struct net_nft_port *)a)->ifname, ((const struct net_nft_port *)b)->ifname);
+}
+
+static int ports_get(struct barevirtd *d, struct ports *ps)
+{
+        char ip[64], tap[IFNAMSIZ];
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < d->reg.n_vms; i++) {
+                const struct vmm_vm *vm = d->reg.vms[i];
+                const struct vmm_def *def = vmm_vm_def(vm);
+                if (vmm_vm_state(vm) == VMM_STOPPED || vmm_vm_state(vm) == VMM_CRASHED)
+                        continue;
+                for (size_t k = 0; r >= 0 && k < def->n_nics; k++) {
+                        struct netsvc_net *n = netsvc_find(d, def->nics[k].network);
+                        if (!n)
+                                continue;
+                        vmm_vm_tap_name(vm, (unsigned)k, tap, sizeof(tap));
+                        r = port_add(d, ps, tap, def->nics[k].mac, vm_lease(n, def->nics[k].mac, ip, sizeof(ip), ps),
+                                     def->nics[k].firewall);
+                }
+        }
+        for (size_t i = 0; r >= 0 && i < d->reg.n_cts; i++) {
+                const struct ctr_ct *ct = d->reg.cts[i];
+                const struct ctr_ct_def *def = ctr_ct_get_def(ct);
+                for (size_t k = 0; r >= 0 && k < def->n_nics; k++) {
+                        const char *veth = ctr_ct_host_ifname(ct, (unsigned)k);
+                        if (!veth || !netsvc_find(d, def->nics[k].network))
+                                continue;
+                        if (def->nics[k].ip)
+                                snprintf(ip, sizeof(ip), "%.*s", (int)strcspn(def->nics[k].ip, "/"), def->nics[k].ip);
+                        else
+                                snprintf(ip, sizeof(ip), "%s",
+                                         netsvc_instance_address(d, def->nics[k].network, def->name, (unsigned)k));
+                        r = port_add(d, ps, veth, def->nics[k].mac, ip, def->nics[k].firewall);
+                }
+        }
+        if (r < 0)
+                return r;
+        /* In one order, whatever the registry's, so that a restart applies the same table. */
+        if (ps->n) {
+                /* Sorting moves the ports away from their ifname and ip4 slots: point them again after. */
+                for (size_t i = 0; i < ps->n; i++) {
+                        ps->p[i].ifname = ps->ifname[i];
+                        ps->p[i].ip4 = ps->p[i].n_ip4 ? &ps->ip4[i] : NULL;
+                }
+                qsort(ps->p, ps->n, sizeof(*ps->p), by_ifname);
+        }
+        FILE *f = open_memstream(&ps->text, &ps->text_len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < ps->n; i++) {
+                const struct net_nft_port *p = &ps->p[i];
+                fprintf(f, "%s %02x%02x%02x%02x%02x%02x %u %s %s\n", p->ifname, p->mac[0], p->mac[1], p->mac[2],
+                        p->mac[3], p->mac[4], p->mac[5], p->n_ip4 ? (unsigned)p->ip4[0].s_addr : 0u,
+                        p->antispoof ? "spoof" : "-", p->group ? p->group : "-");
+        }
+        return fclose(f) == 0 ? 0 : -ENOMEM;
+}
+
+bool netsvc_nft_stateful(struct barevirtd *d)
+{
+        return !d->svc || !d->svc->nft || net_nft_stateful(d->svc->nft);
+}
+
+/* The whole ruleset with ports ps, applied (or both tables removed without networks). */
+static int apply_ports(struct barevirtd *d, const struct ports *ps, struct bv_error *err)
 {
         struct net_nft_network nets[MAX_NETWORKS];
         _cleanup_free_ struct net_nft_forward *fwds = NULL;
-        size_t n = 0, n_fwds = 0, max_fwds = 0;
+        _cleanup_free_ struct net_nft_group *groups = NULL;
+        _cleanup_free_ struct net_nft_rule *rules = NULL;
+        size_t n = 0, n_fwds = 0, max_fwds = 0, n_groups = 0;
         int r;
 
-        if (!d->svc)
-                return 0;
         if (!d->svc->nft && (r = net_nft_new(-1, d->nft_table, &d->svc->nft, err)) < 0)
                 return r;
         for (size_t i = 0; i < d->svc->n; i++) {
@@ -93,7 +250,8 @@ int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err)
                 return net_nft_remove(d->svc->nft, err);
         for (size_t i = 0; i < d->svc->n; i++)
                 max_fwds += json_array_size(d->svc->nets[i]->forwards);
-        if (max_fwds && !(fwds = calloc(max_fwds, sizeof(*fwds))))
+        if ((max_fwds && !(fwds = calloc(max_fwds, sizeof(*fwds)))) ||
+            firewall_nft_groups(d, &groups, &n_groups, &rules) < 0)
                 return bv_error_set(err, ENOMEM, "Out of memory");
         for (size_t i = 0; i < d->svc->n; i++) {
                 size_t k;
@@ -101,8 +259,54 @@ int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err)
                 json_array_foreach(d->svc->nets[i]->forwards, k, f)
                         n_fwds += nft_forward(d, d->svc->nets[i], f, &fwds[n_fwds]);
         }
-        struct net_nft_ruleset rs = { .networks = nets, .n_networks = n, .forwards = fwds, .n_forwards = n_fwds };
+        struct net_nft_ruleset rs = {
+                .networks = nets, .n_networks = n, .forwards = fwds, .n_forwards = n_fwds,
+                .groups = groups, .n_groups = n_groups, .ports = ps->p, .n_ports = ps->n,
+        };
         return net_nft_apply(d->svc->nft, &rs, err);
+}
+
+static void on_lease_poll(struct bv_loop *loop, void *userdata)
+{
+        struct barevirtd *d = userdata;
+
+        d->svc->lease_poll = NULL;
+        netsvc_changed(d);
+}
+
+#define LEASE_POLL_USEC (1000 * 1000)
+
+static int apply(struct barevirtd *d, bool only_if_changed, struct bv_error *err)
+{
+        struct ports ps = {};
+        int r;
+
+        if (!d->svc)
+                return 0;
+        r = ports_get(d, &ps);
+        if (ps.waiting && !d->svc->lease_poll)
+                bv_loop_add_timer(d->loop, LEASE_POLL_USEC, on_lease_poll, d, &d->svc->lease_poll);
+        if (r < 0)
+                r = bv_error_set(err, -r, "Out of memory");
+        else if (only_if_changed && !d->svc->nft_dirty && d->svc->nft_ports && strcmp(d->svc->nft_ports, ps.text) == 0)
+                r = 0;
+        else if ((r = apply_ports(d, &ps, err)) >= 0) {
+                free(d->svc->nft_ports);
+                d->svc->nft_ports = TAKE_PTR(ps.text);
+                d->svc->nft_dirty = false;
+        }
+        ports_clear(&ps);
+        return r;
+}
+
+int netsvc_nft_apply(struct barevirtd *d, struct bv_error *err)
+{
+        return apply(d, false, err);
+}
+
+int netsvc_nft_sync(struct barevirtd *d, struct bv_error *err)
+{
+        return apply(d, true, err);
 }
 
 /* ---- port forwards ---------------------------------------------------------------------------- */

@@ -58,7 +58,9 @@ void netsvc_free(struct barevirtd *d)
         if (!d->svc)
                 return;
         bv_timer_cancel(d->svc->sync);
+        bv_timer_cancel(d->svc->lease_poll);
         net_nft_free(d->svc->nft);
+        free(d->svc->nft_ports);
         for (size_t i = 0; i < d->svc->n; i++)
                 net_free(d->svc->nets[i]);
         free(d->svc);
@@ -360,10 +362,8 @@ static void on_sync(struct bv_loop *loop, void *userdata)
         d->svc->sync = NULL;
         for (size_t i = 0; i < d->svc->n; i++)
                 sync_net(d, d->svc->nets[i]);
-        if (d->svc->nft_dirty && netsvc_nft_apply(d, &err) < 0)
+        if (netsvc_nft_sync(d, &err) < 0)
                 bv_warn("nftables table '%s': %s", d->nft_table, err.msg);
-        else
-                d->svc->nft_dirty = false;
 }
 
 void netsvc_changed(struct barevirtd *d)

@@ -31,6 +31,8 @@ struct netsvc {
         struct bv_timer *sync;
         struct net_nft *nft;          /* barevirtd's nftables tables (opened on first use) */
         bool nft_dirty;               /* the networks changed since the last apply */
+        char *nft_ports;              /* the ports of the last apply, as text (netsvc-nft.c) */
+        struct bv_timer *lease_poll;  /* a running VM waits for its first DHCP lease: look again */
 };
 
 struct netsvc_net *netsvc_find(struct barevirtd *d, const char *name);
