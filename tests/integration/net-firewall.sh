@@ -139,10 +139,10 @@ refused "--from on an --out rule" "--from: an --out rule matches its peer with -
 	net firewall rule add fw-web --out --proto tcp --from 10.0.0.0/8 --action drop
 refused "an unknown --proto" "'sctp' is not tcp, udp, icmp or any" net firewall rule add fw-web --in --proto sctp --action drop
 refused "an unknown --action" "'reject' is not accept or drop" net firewall rule add fw-web --in --proto tcp --action reject
-refused "a rule for an unknown group" "No firewall group named 'fw-nope'" net firewall rule add fw-nope --in --proto tcp --action drop
-refused "a duplicate group" "Firewall group 'fw-web' exists already" net firewall create fw-web
+refused "a rule for an unknown group" "no firewall group named 'fw-nope'" net firewall rule add fw-nope --in --proto tcp --action drop
+refused "a duplicate group" "firewall group 'fw-web' exists already" net firewall create fw-web
 refused "a bad --default-in" "--default-in: 'maybe' is not accept or drop" net firewall create fw-x --default-in maybe
-refused "a bad group name" "Invalid firewall group name '-x'" net firewall create -- -x
+refused "a bad group name" "invalid firewall group name '-x'" net firewall create -- -x
 refused "deleting a group a NIC uses, naming it" "used by container 'fw-a'" net firewall delete fw-web
 refused "deleting a rule that does not exist" "has no rule '5'" net firewall rule delete fw-web 5
 refused "a container NIC naming an unknown group" "nics[0].firewall: no firewall group named 'fw-nope'" \
