@@ -28,6 +28,7 @@ remove_vm() {
 	bv vm delete "$VM"
 }
 remove_net() { bv net show "$NET" >/dev/null 2>&1 || return 0; bv net delete "$NET"; }
+remove_fw() { bv net firewall show "$FW" >/dev/null 2>&1 || return 0; bv net firewall delete "$FW"; }
 # The images the demo imported (each run imports busybox.tar anew), unless a container still uses one.
 remove_images() {
 	[ -f "$IMAGES" ] || return 0
@@ -57,8 +58,9 @@ demo_remove() {
 		remove_step "delete container '$CT'" remove_ct
 		remove_step "stop and delete VM '$VM'" remove_vm
 		remove_step "delete network '$NET'" remove_net
+		remove_step "delete firewall group '$FW'" remove_fw
 	elif ls "$STATE/containers/$CT"* "$STATE/vms/$VM"* "$STATE/networks/$NET"* >/dev/null 2>&1; then
-		remove_step "delete '$CT', '$VM' and '$NET' (barevirtd is not running: start it, e.g. tools/demo, then --remove again)" false
+		remove_step "delete '$CT', '$VM', '$NET' and '$FW' (barevirtd is not running: start it, e.g. tools/demo, then --remove again)" false
 	fi
 	remove_step "remove the images the demo imported ($STATE/images)" remove_images
 	remove_step "remove the container's image tarball ($STATE/demo-ct)" rm -rf "$STATE/demo-ct"
