@@ -28,17 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 jqe() { jq -e "$@" >/dev/null; }
-api() { # api METHOD PATH [BODY]: prints the HTTP status, body into $BV_TMP/body
-	curl -s -o "$BV_TMP/body" -w '%{http_code}' --unix-socket "$BV_SOCKET" -X "$1" \
-		${3:+-H 'Content-Type: application/json' --data-binary "$3"} "http://x$2"
-}
-# wait_for SECONDS COMMAND...: until COMMAND succeeds.
-wait_for() {
-	_t=$(($1 * 10)); shift
-	while ! "$@" >/dev/null 2>&1; do
-		_t=$((_t - 1)); [ $_t -gt 0 ] || return 1; sleep 0.1
-	done
-}
+api() { bv_api "$@"; }
+wait_for() { bv_wait_for "$@"; }
 dm_pid() { bv_cli net show svc --json | jq -r '.dnsmasq.pid // empty'; }
 ct_ip() { bv_cli --json list | jq -r --arg n "$1" '.[] | select(.ref == $n) | .addresses[0] // empty'; }
 

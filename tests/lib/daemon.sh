@@ -7,6 +7,8 @@
 #   bv_daemon_stop                       SIGTERM, wait (bounded), returns its exit status
 #   bv_cli ARGS...                       runs barevirt --socket $BV_SOCKET ARGS
 #   bv_cleanup                           kills what is left (dnsmasq too); call from a trap
+#   bv_api METHOD PATH [BODY]            curl on $BV_SOCKET: prints the HTTP status, body into $BV_TMP/body
+#   bv_wait_for SECONDS COMMAND...       until COMMAND succeeds (quietly), or 1 after SECONDS
 
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
@@ -83,4 +85,16 @@ bv_cleanup() {
 	[ -n "$BV_TMP" ] && bv_kill_dnsmasq
 	[ -n "$BV_TMP" ] && [ -z "$BV_KEEP_TMP" ] && rm -rf "$BV_TMP"
 	BV_TMP=
+}
+
+bv_api() {
+	curl -s -o "$BV_TMP/body" -w '%{http_code}' --unix-socket "$BV_SOCKET" -X "$1" \
+		${3:+-H 'Content-Type: application/json' --data-binary "$3"} "http://x$2"
+}
+
+bv_wait_for() {
+	_t=$(($1 * 10)); shift
+	while ! "$@" >/dev/null 2>&1; do
+		_t=$((_t - 1)); [ $_t -gt 0 ] || return 1; sleep 0.1
+	done
 }
