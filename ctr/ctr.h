@@ -146,11 +146,19 @@ int ctr_container_kill(const char *state_root, const char *id, int sig, bool all
                        struct bv_error *err);
 
 /*
- * Freezes (pause=true) a running container's cgroup through cgroup.freeze,
- * or thaws a paused one, waiting (bounded) until cgroup.events agrees. A
- * frozen cgroup makes the status "paused", as runc reports it.
+ * Freezes (pause=true) a running container, or thaws a paused one, through
+ * its freezer backend (cgroup v2 cgroup.freeze on pure v2 hosts, the v1
+ * freezer's freezer.state on hybrid and v1 hosts; oci-freeze.c), waiting
+ * (blocks, at most 5 s, -ETIMEDOUT) until the freezer agrees. A freeze
+ * asked makes the status "paused", as runc reports it. -ESRCH when the
+ * container is stopped, -EINVAL when it is not running (pause) or not
+ * paused (resume), -EOPNOTSUPP when it has no cgroup.
+ * ctr_container_freeze() only asks and returns at once (for an event loop);
+ * ctr_container_frozen() is 1 once frozen, 0 when not, -errno.
  */
 int ctr_container_pause(const char *state_root, const char *id, bool pause, struct bv_error *err);
+int ctr_container_freeze(const char *state_root, const char *id, bool pause, struct bv_error *err);
+int ctr_container_frozen(const char *state_root, const char *id);
 
 /*
  * Deletes a stopped container (force: kills it first, bounded wait): removes

@@ -120,7 +120,8 @@ static int exec_load(const char *state_root, const char *id, const struct ctr_pr
         json_decref(s->annotations);
         s->annotations = NULL;
         if (s->status != CTR_STATUS_RUNNING && s->status != CTR_STATUS_CREATED)
-                return bv_error_set(err, EINVAL, "cannot exec in a %s container", ctr_status_name(s->status));
+                return bv_error_set(err, s->status == CTR_STATUS_PAUSED ? EBUSY : EINVAL, "cannot exec in a %s container",
+                                    ctr_status_name(s->status));
         if (p->terminal && !o->console_socket)
                 return bv_error_set(err, EINVAL, "--tty needs --console-socket");
         return ctr_config_load(s->bundle, ret_cfg, err);
@@ -256,6 +257,12 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
         if (pid < 0)
                 return pid;
         close(TAKE_FD(sp1));
+        /* Into the container's v1 freezer too, so a pause freezes it (it has not exec'ed yet). */
+        if (s.freezer[0] && (r = ctr_freezer_join(s.freezer, pid, err)) < 0) {
+                kill(pid, SIGKILL);
+                ctr_child_wait_exit(pid);
+                return r;
+        }
         if ((r = exec_wait(sp0, pid, err)) < 0)
                 return r;
         if (o->pid_file && (r = ctr_pid_file_write(o->pid_file, pid, err)) < 0)
