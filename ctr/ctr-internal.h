@@ -396,7 +396,7 @@ int ctr_freezer_plan(const struct ctr_config *cfg, const char *id, char *buf, si
 /* Makes it (-EEXIST when it exists: another container's), moves pid into it. */
 int ctr_freezer_setup(const char *path, struct bv_error *err);
 int ctr_freezer_join(const char *path, pid_t pid, struct bv_error *err);
-/* Thaws, kills what is left, removes it (and an empty default parent), bounded. "" and NULL accepted. */
+/* Thaws, kills what is left, removes it (and its parent when empty and right under the mount), bounded. "" and NULL accepted. */
 void ctr_freezer_destroy(const char *path);
 
 /* ---- the runtime state (oci-state.c) ----------------------------------------------------- */
@@ -653,7 +653,16 @@ struct ctr_ct {
         struct ctr_ct_waiter *waiters;
         struct ctr_ct_op *op;           /* create or delete in flight (ct-store.c) */
         struct ctr_ct_follower *followers;
+        /* pause/resume in flight (ct-pause.c): the freezer is polled until it agrees */
+        struct bv_timer *freeze_timer;
+        bool freeze_want;
 };
+
+/* ---- ct-pause.c -------------------------------------------------------------------- */
+/* Whether the container's freezer says frozen (for adoption). */
+bool ctr_ct_frozen(const struct ctr_ct *ct);
+/* Asks the freezer to thaw (a pause in flight is cancelled); for stop and kill of a paused container. */
+void ctr_ct_thaw(struct ctr_ct *ct);
 
 /* ---- ct-host.c -------------------------------------------------------------------- */
 /* Formats a message for the owner's log (level as in struct ctr_ct_host_opts.on_log). */
@@ -676,9 +685,10 @@ uint32_t ctr_ct_host_userns_alloc(const struct ctr_ct_host *h);
  * CTR_CT_WAIT_START: running (or a start failure); CTR_CT_WAIT_END: ended
  * (created, stopped, crashed); CTR_CT_WAIT_EXIT: any exit (also one followed
  * by a restart); CTR_CT_WAIT_NOW: nothing but its timer, which answers 0;
- * CTR_CT_WAIT_OP: the create or delete in flight (ct->op).
+ * CTR_CT_WAIT_OP: the create or delete in flight (ct->op); CTR_CT_WAIT_FREEZE:
+ * a pause or resume (ct-pause.c).
  */
-enum ctr_ct_wait { CTR_CT_WAIT_START, CTR_CT_WAIT_END, CTR_CT_WAIT_EXIT, CTR_CT_WAIT_NOW, CTR_CT_WAIT_OP };
+enum ctr_ct_wait { CTR_CT_WAIT_START, CTR_CT_WAIT_END, CTR_CT_WAIT_EXIT, CTR_CT_WAIT_NOW, CTR_CT_WAIT_OP, CTR_CT_WAIT_FREEZE };
 int ctr_ct_wait_add(struct ctr_ct *ct, enum ctr_ct_wait what, uint64_t timeout_usec, ctr_ct_done_cb cb, void *userdata);
 /* Drops the waiters for what without calling them (an operation refused after all). */
 void ctr_ct_wait_cancel(struct ctr_ct *ct, enum ctr_ct_wait what);

@@ -521,6 +521,7 @@ enum ctr_ct_state {
         CTR_CT_CREATED,      /* defined, never started */
         CTR_CT_STARTING,     /* monitor spawned, waiting for its ready line */
         CTR_CT_RUNNING,
+        CTR_CT_PAUSED,       /* frozen (ctr_ct_pause()) */
         CTR_CT_RESTARTING,   /* the monitor waits for the restart backoff */
         CTR_CT_STOPPING,
         CTR_CT_STOPPED,
@@ -642,6 +643,14 @@ int ctr_ct_stop(struct ctr_ct *ct, int timeout, ctr_ct_done_cb done, void *userd
 int ctr_ct_kill(struct ctr_ct *ct, int signo, ctr_ct_done_cb done, void *userdata, struct bv_error *err);
 int ctr_ct_restart(struct ctr_ct *ct, int timeout, ctr_ct_done_cb done, void *userdata,
                    struct bv_error *err);
+
+/*
+ * pause (pause=true): freezes a running container's processes; resume:
+ * thaws a paused one. Done once the freezer agrees (-ETIMEDOUT after 5 s).
+ * -EALREADY (refused now) when it is already paused (resumed); -EBUSY with
+ * the reason when it is not running (paused), or being deleted.
+ */
+int ctr_ct_pause(struct ctr_ct *ct, bool pause, ctr_ct_done_cb done, void *userdata, struct bv_error *err);
 
 /*
  * Deletes the container: refused (-EBUSY) while it is live unless force,

@@ -178,9 +178,15 @@ void ctr_freezer_destroy(const char *path)
                 (void)ctr_cgroup_signal(path, SIGKILL);
                 nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
         }
-        /* The default parent goes when it is empty, as in ctr_cgroup_destroy(). */
+        /*
+         * The parent goes when it is empty and right under the mount (barevirt/,
+         * barevirtd's --cgroup-parent): made by ctr_freezer_setup(), no other
+         * owner's directory. A non-empty one stays (rmdir refuses).
+         */
         const char *slash = strrchr(path, '/');
-        if (slash && slash - path > 9 && strncmp(slash - 9, "/barevirt", 9) == 0) {
+        size_t mlen = strlen(FREEZER_MOUNT);
+        if (slash && strncmp(path, FREEZER_MOUNT "/", mlen + 1) == 0 && memchr(path + mlen + 1, '/', (size_t)(slash - path) - mlen - 1) == NULL &&
+            slash > path + mlen + 1) {
                 char parent[4200];
                 snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
                 rmdir(parent);

@@ -138,7 +138,8 @@ int cmd_action(struct cli *cli, int argc, char **argv)
                 return r;
         if (cli->json)
                 return cli_print_json(reply);
-        printf("%s: %s\n", cli_jstr(reply, "ref"), cli_jstr(reply, "state"));
+        printf("%s: %s\n", json_object_get(reply, "ref") ? cli_jstr(reply, "ref") : cli_jstr(reply, "name"),
+               cli_jstr(reply, "state"));
         return 0;
 }
 

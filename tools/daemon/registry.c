@@ -50,6 +50,7 @@ static const char *ct_action(const char *verb)
 {
         static const char *const map[][2] = {
                 { "start", "start" }, { "stop", "stop" }, { "kill", "kill" }, { "restart", "restart" }, { "exec", "exec" },
+                { "pause", "pause" }, { "resume", "resume" },
         };
         return verb_in(verb, map, BV_ELEMENTSOF(map));
 }
@@ -154,7 +155,7 @@ static json_t *ct_instance(struct barevirtd *d, const struct ctr_ct *ct)
                         json_array_append_new(addrs, json_stringn(def->nics[i].ip, strcspn(def->nics[i].ip, "/")));
                 else
                         add_pool_address(d, addrs, def->nics[i].network, def->name, i);
-        bool live = s == CTR_CT_RUNNING && st && st->pid > 0;
+        bool live = (s == CTR_CT_RUNNING || s == CTR_CT_PAUSED) && st && st->pid > 0;
         return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "ref", def->name, "name", def->name, "type", "ct", "state",
                          ctr_ct_state_name(s), "image", def->image ? def->image : def->rootfs, "status", status,
                          "addresses", addrs, "uptime", live ? uptime_json(st->pid) : json_null());
