@@ -66,7 +66,19 @@ static json_t *ct_logs(struct barevirtd *d, const char *name, long long tail)
         return json_pack("{s:o,s:b}", "output", bv_json_string_lossy(buf, len), "tty", ctr_ct_get_def(ct)->system);
 }
 
-const struct instance_kind instance_kind_vm = { "vm", "VM", "/v1/vms", vm_action, NULL };
+static json_t *vm_logs(struct barevirtd *d, const char *name, long long tail)
+{
+        struct vmm_vm *vm = registry_vm(d, name);
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+
+        if (!vm || vmm_vm_log_read(vm, tail, &buf, &len) < 0)
+                return NULL;
+        /* A serial console: what the guest wrote to its terminal. */
+        return json_pack("{s:o,s:b}", "output", bv_json_string_lossy(buf, len), "tty", true);
+}
+
+const struct instance_kind instance_kind_vm = { "vm", "VM", "/v1/vms", vm_action, vm_logs };
 const struct instance_kind instance_kind_ct = { "ct", "container", "/v1/containers", ct_action, ct_logs };
 
 struct vmm_vm *registry_vm(struct barevirtd *d, const char *name)
