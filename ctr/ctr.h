@@ -184,7 +184,9 @@ struct ctr_exec_opts {
 /*
  * Starts process p (args, env, cwd, user, caps ...) in the namespaces and
  * cgroup of running container id. The new process is the caller's child:
- * *ret_pid. Blocks until it has exec'ed or failed (bounded).
+ * *ret_pid. Blocks until it has exec'ed or failed (bounded). -ENOENT: the
+ * command is not in the container; -EACCES (or -ENOEXEC, -EISDIR): it is
+ * not executable; the text keeps runc's wording, which Docker and Podman map.
  */
 int ctr_container_exec(const char *state_root, const char *id, const struct ctr_process *p,
                        const struct ctr_exec_opts *opts, pid_t *ret_pid, struct bv_error *err);
@@ -675,10 +677,18 @@ struct ctr_ct_exec_opts {
 /*
  * The command's end: exit code (128+N after signal N), or r < 0 (-ETIMEDOUT:
  * killed after its timeout, or when the host was freed). ct is NULL when the
- * owner forgot the container meanwhile.
+ * owner forgot the container meanwhile. When the command could not be run
+ * at all, exit_code is 127 (not in the container) or 126 (not executable)
+ * and failure says so in one line ("'/x': no such file in container 'c'"),
+ * with the runtime's own text in errout; otherwise failure is NULL.
  */
+struct ctr_ct_exec_failure {
+        const char *reason;        /* "not-found" or "not-executable" */
+        char msg[320];
+};
 typedef void (*ctr_ct_exec_cb)(struct ctr_ct *ct, int r, int exit_code, const char *out, size_t out_len,
-                               const char *errout, size_t err_len, bool truncated, void *userdata);
+                               const char *errout, size_t err_len, bool truncated,
+                               const struct ctr_ct_exec_failure *failure, void *userdata);
 /* -EBUSY (refused now) unless the container runs. */
 int ctr_ct_exec(struct ctr_ct *ct, const struct ctr_ct_exec_opts *o, ctr_ct_exec_cb done, void *userdata,
                 struct bv_error *err);
