@@ -514,6 +514,7 @@ struct engine_op {
         /* logs, exec */
         char id[160];
         char exec_id[160];
+        char exec_cmd[128];        /* exec: its cmd[0], for the message when it cannot run */
         int tail;
         bool tty;
         int tries;

@@ -246,13 +246,14 @@ void cli_print_output(const json_t *reply)
         const json_t *o = json_object_get(reply, "stdout"), *e = json_object_get(reply, "stderr");
         const char *failure = json_string_value(json_object_get(reply, "error"));
 
+        /* A command that could not run: barevirt's one line instead of the runtime's or engine's (in --json). */
+        if (failure) {
+                fprintf(stderr, "barevirt: %s\n", failure);
+                return;
+        }
         fwrite(json_string_value(o) ? json_string_value(o) : "", 1, json_string_length(o), stdout);
         fflush(stdout);
-        /* A command that could not run: barevirt's one line instead of the runtime's (it is in --json). */
-        if (failure)
-                fprintf(stderr, "barevirt: %s\n", failure);
-        else
-                fwrite(json_string_value(e) ? json_string_value(e) : "", 1, json_string_length(e), stderr);
+        fwrite(json_string_value(e) ? json_string_value(e) : "", 1, json_string_length(e), stderr);
 }
 
 const struct cli_option cli_exec_options[] = {
