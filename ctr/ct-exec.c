@@ -17,6 +17,7 @@
 struct exec_call {
         struct ctr_ct_host *h;
         char name[64];
+        char cmd[128];                 /* argv[0], for the message when it cannot run */
         ctr_ct_exec_cb done;
         void *userdata;
 };
@@ -36,8 +37,21 @@ static void exec_done(int status, const char *out, size_t out_len, const char *e
         struct exec_call *x = userdata;
         struct ctr_ct *ct = find(x->h, x->name);
         int code = status < 0 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        struct ctr_ct_exec_failure f = {};
+        static const char prefix[] = "barevirt-runtime: ";
 
-        x->done(ct, status < 0 ? -ETIMEDOUT : 0, code, out, out_len, errout, err_len, truncated, x->userdata);
+        /*
+         * 127 and 126 with the runtime's own message: the command never ran
+         * (its process was killed before execve, so nothing else wrote to
+         * stderr). A command that ran and exits 127 itself keeps its output.
+         */
+        if ((code == 127 || code == 126) && err_len >= sizeof(prefix) - 1 && memcmp(errout, prefix, sizeof(prefix) - 1) == 0) {
+                f.reason = code == 127 ? "not-found" : "not-executable";
+                snprintf(f.msg, sizeof(f.msg), "'%s': %s in container '%s'", x->cmd,
+                         code == 127 ? "no such file" : "permission denied", x->name);
+        }
+        x->done(ct, status < 0 ? -ETIMEDOUT : 0, code, out, out_len, errout, err_len, truncated, f.reason ? &f : NULL,
+                x->userdata);
         free(x);
 }
 
@@ -92,6 +106,7 @@ int ctr_ct_exec(struct ctr_ct *ct, const struct ctr_ct_exec_opts *o, ctr_ct_exec
         }
         *x = (struct exec_call){ .h = ct->h, .done = done, .userdata = userdata };
         snprintf(x->name, sizeof(x->name), "%s", ct->def->name);
+        snprintf(x->cmd, sizeof(x->cmd), "%s", o->argv[0]);
         exec_argv(ct, o, argv);
         int r = bv_job_spawn(ct->h->jobs, ct->h->runtime_fd, argv, o->max_output, (uint64_t)o->timeout_sec * 1000000ULL,
                              exec_done, x);

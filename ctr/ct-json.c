@@ -115,7 +115,7 @@ static json_t *summary(const struct ctr_ct *ct, bool live)
 
 json_t *ctr_ct_to_json(const struct ctr_ct *ct, bool full)
 {
-        bool live = ct->state == CTR_CT_RUNNING || ct->state == CTR_CT_STOPPING || ct->state == CTR_CT_RESTARTING;
+        bool live = ct->state == CTR_CT_RUNNING || ct->state == CTR_CT_PAUSED || ct->state == CTR_CT_STOPPING || ct->state == CTR_CT_RESTARTING;
         json_t *o = summary(ct, live);
         char sock[PATH_MAX], log[PATH_MAX];
 

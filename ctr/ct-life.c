@@ -37,7 +37,7 @@ const char *ctr_ct_state_name(enum ctr_ct_state s)
 {
         static const char *const names[] = {
                 [CTR_CT_CREATING] = "creating", [CTR_CT_CREATED] = "created", [CTR_CT_STARTING] = "starting",
-                [CTR_CT_RUNNING] = "running", [CTR_CT_RESTARTING] = "restarting", [CTR_CT_STOPPING] = "stopping",
+                [CTR_CT_RUNNING] = "running", [CTR_CT_PAUSED] = "paused", [CTR_CT_RESTARTING] = "restarting", [CTR_CT_STOPPING] = "stopping",
                 [CTR_CT_STOPPED] = "stopped", [CTR_CT_CRASHED] = "crashed",
         };
         return (unsigned)s < BV_ELEMENTSOF(names) ? names[s] : "unknown";
@@ -58,8 +58,8 @@ bool ctr_ct_is_deleting(const struct ctr_ct *ct) { return ct->deleting; }
 
 bool ctr_ct_is_live(const struct ctr_ct *ct)
 {
-        return ct->state == CTR_CT_STARTING || ct->state == CTR_CT_RUNNING || ct->state == CTR_CT_RESTARTING ||
-               ct->state == CTR_CT_STOPPING;
+        return ct->state == CTR_CT_STARTING || ct->state == CTR_CT_RUNNING || ct->state == CTR_CT_PAUSED ||
+               ct->state == CTR_CT_RESTARTING || ct->state == CTR_CT_STOPPING;
 }
 
 bool ctr_ct_uses_network(const struct ctr_ct *ct, const char *network)
@@ -196,7 +196,7 @@ void ctr_ct_set_state(struct ctr_ct *ct, enum ctr_ct_state s)
         ct->state = s;
         json_t *f = json_pack("{s:s}", "state", ctr_ct_state_name(s));
         if (f && ct->have_status) {
-                if (ct->st.pid > 0 && (s == CTR_CT_RUNNING || s == CTR_CT_STOPPING))
+                if (ct->st.pid > 0 && (s == CTR_CT_RUNNING || s == CTR_CT_PAUSED || s == CTR_CT_STOPPING))
                         json_object_set_new(f, "pid", json_integer(ct->st.pid));
                 if (s == CTR_CT_STOPPED || s == CTR_CT_CRASHED || s == CTR_CT_RESTARTING) {
                         json_object_set_new(f, "exit_code", ct->st.exit_code >= 0 ? json_integer(ct->st.exit_code) : json_null());
@@ -326,6 +326,7 @@ struct ctr_ct *ctr_ct_free(struct ctr_ct *ct)
                         break;
                 }
         ct->adopt_timer = bv_timer_cancel(ct->adopt_timer);
+        ct->freeze_timer = bv_timer_cancel(ct->freeze_timer);
         ctr_ct_op_detach(ct);
         ctr_ct_monitor_detach(ct);
         ctr_ct_waiters_fire(ct, -1, -ECANCELED, ct->deleting ? "The container was deleted" : "barevirtd is shutting down");
@@ -354,6 +355,8 @@ static int start_now(struct ctr_ct *ct, struct bv_error *err)
                 return bv_error_set(err, EALREADY, "Container '%s' is %s", ct->def->name, ctr_ct_state_name(ct->state));
         case CTR_CT_STARTING:
                 return 0;
+        case CTR_CT_PAUSED:
+                return bv_error_set(err, EBUSY, "Container '%s' is paused; resume it first", ct->def->name);
         case CTR_CT_CREATING: case CTR_CT_STOPPING:
                 return bv_error_set(err, EBUSY, "Container '%s' is %s", ct->def->name, ctr_ct_state_name(ct->state));
         default:
@@ -399,9 +402,13 @@ int ctr_ct_stop_now(struct ctr_ct *ct, int timeout, struct bv_error *err)
                 return 0;
         if (ct->state == CTR_CT_STARTING || ct->state == CTR_CT_CREATING)
                 return bv_error_set(err, EBUSY, "Container '%s' is %s", ct->def->name, ctr_ct_state_name(ct->state));
+        bool paused = ct->state == CTR_CT_PAUSED || ct->freeze_timer;
         int r = ctr_ct_monitor_stop(ct, timeout < 0 ? (int)ct->def->stop_timeout : timeout, err);
         if (r < 0)
                 return r;
+        /* The stop signal waits in a frozen task: thaw it (the monitor signals first, asynchronously). */
+        if (paused)
+                ctr_ct_thaw(ct);
         ctr_ct_set_state(ct, CTR_CT_STOPPING);
         return 0;
 }
@@ -431,10 +438,13 @@ int ctr_ct_kill(struct ctr_ct *ct, int signo, ctr_ct_done_cb done, void *userdat
 
         if ((r = refuse_busy(ct, err)) < 0)
                 return r;
-        if (ct->state != CTR_CT_RUNNING && ct->state != CTR_CT_STOPPING)
+        if (ct->state != CTR_CT_RUNNING && ct->state != CTR_CT_PAUSED && ct->state != CTR_CT_STOPPING)
                 return bv_error_set(err, EALREADY, "Container '%s' is %s", ct->def->name, ctr_ct_state_name(ct->state));
         if ((r = ctr_ct_monitor_kill(ct, signo, err)) < 0)
                 return r;
+        /* SIGKILL of a paused container: thawed, so it acts on it (other signals wait for a resume). */
+        if (signo == SIGKILL && (ct->state == CTR_CT_PAUSED || ct->freeze_timer))
+                ctr_ct_thaw(ct);
         /* SIGKILL ends the init: done once that is recorded (for good without a restart policy). Others: at once. */
         if (signo != SIGKILL)
                 return answer_soon(ct, done, userdata, err);

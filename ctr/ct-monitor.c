@@ -180,8 +180,9 @@ static void on_sub_line(struct ctr_ct *ct, const char *line)
                 else if (ct->state == CTR_CT_RESTARTING)
                         ct->st.restarts++;
                 ctr_ct_status_started(ct, (pid_t)pid);
+                /* Also the answer to a new subscription: a frozen container stays paused. */
                 if (ct->state != CTR_CT_STOPPING)
-                        ctr_ct_set_state(ct, CTR_CT_RUNNING);
+                        ctr_ct_set_state(ct, ct->state == CTR_CT_PAUSED || ctr_ct_frozen(ct) ? CTR_CT_PAUSED : CTR_CT_RUNNING);
         } else if (strcmp(event, "exited") == 0 || strcmp(event, "stopped") == 0) {
                 ctr_ct_status_ended(ct, json_is_integer(code) ? (int)json_integer_value(code) : ct->st.exit_code,
                                     json_is_integer(sig) ? (int)json_integer_value(sig) : 0, oom);
@@ -532,7 +533,9 @@ static void adopt_ended(struct ctr_ct *ct)
 
 static enum ctr_ct_state live_state(const struct ctr_ct *ct)
 {
-        return ct->st.state == CTR_CT_STATUS_RESTARTING ? CTR_CT_RESTARTING : CTR_CT_RUNNING;
+        if (ct->st.state == CTR_CT_STATUS_RESTARTING)
+                return CTR_CT_RESTARTING;
+        return ctr_ct_frozen(ct) ? CTR_CT_PAUSED : CTR_CT_RUNNING;
 }
 
 static void adopt_try(struct ctr_ct *ct)

@@ -371,6 +371,34 @@ int ctr_cgroup_signal(const char *path, int sig);
 /* Kills what is left in the cgroup (cgroup.kill or SIGKILL per pid) and removes it, bounded. */
 int ctr_cgroup_destroy(const char *path, struct bv_error *err);
 
+/* ---- freezing (oci-freeze.c) ------------------------------------------------------------- */
+/*
+ * A freezer backend: set() asks to freeze or thaw (returns at once), get()
+ * is 1 once frozen, 0 when not (also while still freezing), asked() 1 when
+ * a freeze was asked (frozen or freezing); -errno when unreadable.
+ */
+enum ctr_freezer_kind { CTR_FREEZER_V2, CTR_FREEZER_V1 };
+struct ctr_freezer_ops {
+        const char *name;
+        int (*set)(const char *dir, bool frozen);
+        int (*get)(const char *dir);
+        int (*asked)(const char *dir);
+};
+struct ctr_saved;
+/* The saved container's backend and its directory (*ret_dir), NULL when it has no cgroup. */
+const struct ctr_freezer_ops *ctr_freezer_of(const struct ctr_saved *s, const char **ret_dir);
+/*
+ * The container's v1 freezer cgroup into buf ("" on pure v2 hosts and where
+ * no v1 freezer is mounted): the freezer mount plus cgroupsPath or
+ * barevirt/<id>. Makes nothing; -ENAMETOOLONG.
+ */
+int ctr_freezer_plan(const struct ctr_config *cfg, const char *id, char *buf, size_t len);
+/* Makes it (-EEXIST when it exists: another container's), moves pid into it. */
+int ctr_freezer_setup(const char *path, struct bv_error *err);
+int ctr_freezer_join(const char *path, pid_t pid, struct bv_error *err);
+/* Thaws, kills what is left, removes it (and its parent when empty and right under the mount), bounded. "" and NULL accepted. */
+void ctr_freezer_destroy(const char *path);
+
 /* ---- the runtime state (oci-state.c) ----------------------------------------------------- */
 /*
  * Internal: the per-container state directory <root>/<id>/ shared by
@@ -384,6 +412,7 @@ struct ctr_saved {
         char id[130];
         char bundle[4096];
         char cgroup[4096];
+        char freezer[4096];          /* the v1 freezer cgroup, "" when the v2 one freezes */
         char dir[4096];
         pid_t pid;
         uint64_t starttime;
@@ -405,7 +434,7 @@ int ctr_pid_file_write(const char *path, pid_t pid, struct bv_error *err);
 void ctr_state_dir_remove(const char *dir);
 
 /* Writes state.json for a created container. */
-int ctr_state_write(const char *dir, const struct ctr_create_opts *o, pid_t pid, const char *cgroup,
+int ctr_state_write(const char *dir, const struct ctr_create_opts *o, pid_t pid, const char *cgroup, const char *freezer,
                     const char *rootfs, json_t *annotations, struct bv_error *err);
 
 /* Loads <root>/<id>/state.json and derives the status. -ENOENT when absent. */
@@ -485,6 +514,7 @@ struct engine_op {
         /* logs, exec */
         char id[160];
         char exec_id[160];
+        char exec_cmd[128];        /* exec: its cmd[0], for the message when it cannot run */
         int tail;
         bool tty;
         int tries;
@@ -624,7 +654,16 @@ struct ctr_ct {
         struct ctr_ct_waiter *waiters;
         struct ctr_ct_op *op;           /* create or delete in flight (ct-store.c) */
         struct ctr_ct_follower *followers;
+        /* pause/resume in flight (ct-pause.c): the freezer is polled until it agrees */
+        struct bv_timer *freeze_timer;
+        bool freeze_want;
 };
+
+/* ---- ct-pause.c -------------------------------------------------------------------- */
+/* Whether the container's freezer says frozen (for adoption). */
+bool ctr_ct_frozen(const struct ctr_ct *ct);
+/* Asks the freezer to thaw (a pause in flight is cancelled); for stop and kill of a paused container. */
+void ctr_ct_thaw(struct ctr_ct *ct);
 
 /* ---- ct-host.c -------------------------------------------------------------------- */
 /* Formats a message for the owner's log (level as in struct ctr_ct_host_opts.on_log). */
@@ -647,9 +686,10 @@ uint32_t ctr_ct_host_userns_alloc(const struct ctr_ct_host *h);
  * CTR_CT_WAIT_START: running (or a start failure); CTR_CT_WAIT_END: ended
  * (created, stopped, crashed); CTR_CT_WAIT_EXIT: any exit (also one followed
  * by a restart); CTR_CT_WAIT_NOW: nothing but its timer, which answers 0;
- * CTR_CT_WAIT_OP: the create or delete in flight (ct->op).
+ * CTR_CT_WAIT_OP: the create or delete in flight (ct->op); CTR_CT_WAIT_FREEZE:
+ * a pause or resume (ct-pause.c).
  */
-enum ctr_ct_wait { CTR_CT_WAIT_START, CTR_CT_WAIT_END, CTR_CT_WAIT_EXIT, CTR_CT_WAIT_NOW, CTR_CT_WAIT_OP };
+enum ctr_ct_wait { CTR_CT_WAIT_START, CTR_CT_WAIT_END, CTR_CT_WAIT_EXIT, CTR_CT_WAIT_NOW, CTR_CT_WAIT_OP, CTR_CT_WAIT_FREEZE };
 int ctr_ct_wait_add(struct ctr_ct *ct, enum ctr_ct_wait what, uint64_t timeout_usec, ctr_ct_done_cb cb, void *userdata);
 /* Drops the waiters for what without calling them (an operation refused after all). */
 void ctr_ct_wait_cancel(struct ctr_ct *ct, enum ctr_ct_wait what);

@@ -146,11 +146,19 @@ int ctr_container_kill(const char *state_root, const char *id, int sig, bool all
                        struct bv_error *err);
 
 /*
- * Freezes (pause=true) a running container's cgroup through cgroup.freeze,
- * or thaws a paused one, waiting (bounded) until cgroup.events agrees. A
- * frozen cgroup makes the status "paused", as runc reports it.
+ * Freezes (pause=true) a running container, or thaws a paused one, through
+ * its freezer backend (cgroup v2 cgroup.freeze on pure v2 hosts, the v1
+ * freezer's freezer.state on hybrid and v1 hosts; oci-freeze.c), waiting
+ * (blocks, at most 5 s, -ETIMEDOUT) until the freezer agrees. A freeze
+ * asked makes the status "paused", as runc reports it. -ESRCH when the
+ * container is stopped, -EINVAL when it is not running (pause) or not
+ * paused (resume), -EOPNOTSUPP when it has no cgroup.
+ * ctr_container_freeze() only asks and returns at once (for an event loop);
+ * ctr_container_frozen() is 1 once frozen, 0 when not, -errno.
  */
 int ctr_container_pause(const char *state_root, const char *id, bool pause, struct bv_error *err);
+int ctr_container_freeze(const char *state_root, const char *id, bool pause, struct bv_error *err);
+int ctr_container_frozen(const char *state_root, const char *id);
 
 /*
  * Deletes a stopped container (force: kills it first, bounded wait): removes
@@ -176,7 +184,9 @@ struct ctr_exec_opts {
 /*
  * Starts process p (args, env, cwd, user, caps ...) in the namespaces and
  * cgroup of running container id. The new process is the caller's child:
- * *ret_pid. Blocks until it has exec'ed or failed (bounded).
+ * *ret_pid. Blocks until it has exec'ed or failed (bounded). -ENOENT: the
+ * command is not in the container; -EACCES (or -ENOEXEC, -EISDIR): it is
+ * not executable; the text keeps runc's wording, which Docker and Podman map.
  */
 int ctr_container_exec(const char *state_root, const char *id, const struct ctr_process *p,
                        const struct ctr_exec_opts *opts, pid_t *ret_pid, struct bv_error *err);
@@ -517,6 +527,7 @@ enum ctr_ct_state {
         CTR_CT_CREATED,      /* defined, never started */
         CTR_CT_STARTING,     /* monitor spawned, waiting for its ready line */
         CTR_CT_RUNNING,
+        CTR_CT_PAUSED,       /* frozen (ctr_ct_pause()) */
         CTR_CT_RESTARTING,   /* the monitor waits for the restart backoff */
         CTR_CT_STOPPING,
         CTR_CT_STOPPED,
@@ -642,6 +653,14 @@ int ctr_ct_restart(struct ctr_ct *ct, int timeout, ctr_ct_done_cb done, void *us
                    struct bv_error *err);
 
 /*
+ * pause (pause=true): freezes a running container's processes; resume:
+ * thaws a paused one. Done once the freezer agrees (-ETIMEDOUT after 5 s).
+ * -EALREADY (refused now) when it is already paused (resumed); -EBUSY with
+ * the reason when it is not running (paused), or being deleted.
+ */
+int ctr_ct_pause(struct ctr_ct *ct, bool pause, ctr_ct_done_cb done, void *userdata, struct bv_error *err);
+
+/*
  * Deletes the container: refused (-EBUSY) while it is live unless force,
  * which stops it first (SIGKILL at once). Then the definition goes, the
  * host side is undone, "deleted" is emitted, and the container's files
@@ -664,10 +683,18 @@ struct ctr_ct_exec_opts {
 /*
  * The command's end: exit code (128+N after signal N), or r < 0 (-ETIMEDOUT:
  * killed after its timeout, or when the host was freed). ct is NULL when the
- * owner forgot the container meanwhile.
+ * owner forgot the container meanwhile. When the command could not be run
+ * at all, exit_code is 127 (not in the container) or 126 (not executable)
+ * and failure says so in one line ("'/x': no such file in container 'c'"),
+ * with the runtime's own text in errout; otherwise failure is NULL.
  */
+struct ctr_ct_exec_failure {
+        const char *reason;        /* "not-found" or "not-executable" */
+        char msg[320];
+};
 typedef void (*ctr_ct_exec_cb)(struct ctr_ct *ct, int r, int exit_code, const char *out, size_t out_len,
-                               const char *errout, size_t err_len, bool truncated, void *userdata);
+                               const char *errout, size_t err_len, bool truncated,
+                               const struct ctr_ct_exec_failure *failure, void *userdata);
 /* -EBUSY (refused now) unless the container runs. */
 int ctr_ct_exec(struct ctr_ct *ct, const struct ctr_ct_exec_opts *o, ctr_ct_exec_cb done, void *userdata,
                 struct bv_error *err);

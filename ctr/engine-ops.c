@@ -482,8 +482,30 @@ static int finish_exec_inspect(struct engine_op *op, const struct bv_http_respon
                 r = bv_loop_add_timer(op->e->loop, 20000ULL * (uint64_t)op->tries, on_exec_retry, op, &op->timer);
                 return r < 0 ? bv_error_set(err, -r, "Cannot arm a timer") : 1;
         }
-        if (json_object_set_new(op->acc, "exit_code", json_integer(json_integer_value(code))) < 0)
+        json_int_t ec = json_integer_value(code);
+        /*
+         * 126 or 127 with "OCI runtime" in the output: the runtime could not
+         * start the command (a command's own 127 has no such text). The
+         * runtime's words decide which (Docker answers 126 for a missing file
+         * with runc): 127 not there, 126 not executable, and the same one
+         * line as for barevirt's own containers; the engine's text stays in
+         * the output.
+         */
+        const char *out = json_string_value(json_object_get(op->acc, "output"));
+        bool failed = (ec == 126 || ec == 127) && out &&
+                      (strstr(out, "OCI runtime") || strstr(out, "OCI permission denied") ||
+                       strstr(out, "unable to start container process"));
+        if (failed)
+                ec = strstr(out, "permission denied") && !strstr(out, "no such file") ? 126 : 127;
+        if (json_object_set_new(op->acc, "exit_code", json_integer(ec)) < 0)
                 return bv_error_set(err, ENOMEM, "Out of memory");
+        if (failed) {
+                char msg[320];
+                snprintf(msg, sizeof(msg), "'%s': %s in container '%s'", op->exec_cmd,
+                         ec == 127 ? "no such file" : "permission denied", op->id);
+                json_object_set_new(op->acc, "error", json_string(msg));
+                json_object_set_new(op->acc, "reason", json_string(ec == 127 ? "not-found" : "not-executable"));
+        }
         *ret = json_incref(op->acc);
         return 0;
 }
@@ -598,6 +620,7 @@ int ctr_engine_exec(struct ctr_engine *e, const char *id, const json_t *spec, co
         if ((r = ctr_engine_id_op(e, id, "POST", "/exec", finish_exec_create, o, done, userdata, err, &op)) < 0)
                 return r;
         op->tty = tty;
+        snprintf(op->exec_cmd, sizeof(op->exec_cmd), "%s", json_string_value(json_array_get(c, 0)));
         if (!(o && o->timeout_usec))
                 op->timeout_usec = WAIT_TIMEOUT_USEC;
         if ((r = ctr_engine_op_set_body(op, "application/json", s, strlen(s), err)) < 0 ||

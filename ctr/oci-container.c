@@ -466,6 +466,7 @@ static bool id_is_valid(const char *id)
 struct create_undo {
         char state_dir[4096];
         char cgroup[4096];
+        char freezer[4096];       /* the v1 freezer cgroup, once made */
         pid_t pid;
         bool dir_made;
 };
@@ -480,6 +481,7 @@ static void undo(struct create_undo *u)
         }
         if (u->cgroup[0])
                 ctr_cgroup_destroy(u->cgroup, NULL);
+        ctr_freezer_destroy(u->freezer);
         if (u->dir_made)
                 ctr_state_dir_remove(u->state_dir);
 }
@@ -538,6 +540,14 @@ static int make_dir_and_cgroup(const struct ctr_config *cfg, const struct ctr_cr
         if ((r = ctr_state_dir_make(o->state_root, o->id, u->state_dir, sizeof(u->state_dir), err)) < 0)
                 return r;
         u->dir_made = true;
+        char fz[sizeof(u->freezer)];
+        if (ctr_freezer_plan(cfg, o->id, fz, sizeof(fz)) < 0)
+                return bv_error_set(err, ENAMETOOLONG, "freezer cgroup path too long");
+        if (fz[0]) {
+                if ((r = ctr_freezer_setup(fz, err)) < 0)
+                        return r;
+                memcpy(u->freezer, fz, sizeof(fz));
+        }
         if (!cg[0])
                 return 0;
         if (stat(cg, &st) == 0)
@@ -712,7 +722,7 @@ static int record_and_start(const struct ctr_config *cfg, const struct ctr_creat
 {
         int r;
 
-        if ((r = ctr_state_write(u->state_dir, o, pid, u->cgroup, rootfs, cfg->annotations, err)) < 0)
+        if ((r = ctr_state_write(u->state_dir, o, pid, u->cgroup, u->freezer, rootfs, cfg->annotations, err)) < 0)
                 return r;
         if (o->pid_file && (r = ctr_pid_file_write(o->pid_file, pid, err)) < 0)
                 return r;
@@ -755,6 +765,8 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
         u->pid = pid;
         close(TAKE_FD(sp1));
         if (cg[0] && !by_clone && (r = join_cgroup(cg, pid, err)) < 0)
+                return r;
+        if (u->freezer[0] && (r = ctr_freezer_join(u->freezer, pid, err)) < 0)
                 return r;
         if ((flags & CLONE_NEWUSER) &&
             ((r = write_idmap(pid, "uid_map", cfg->uid_maps, cfg->n_uid_maps, err)) < 0 ||

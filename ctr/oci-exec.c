@@ -7,7 +7,8 @@
  * straight into the container's cgroup. The child joins the user namespace
  * first, then the others, enters the container's root with fchdir+chroot on
  * the pre-opened fd, applies the process settings (user, capabilities,
- * seccomp of the container, cwd) and execs. Errors come back over a close-on-exec socketpair as text.
+ * seccomp of the container, cwd) and execs. Errors come back over a close-on-exec socketpair: the errno
+ * (4 bytes) then the text, so a command not found (-ENOENT) or not executable (-EACCES) stays itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,9 +32,12 @@
 
 static __attribute__((noreturn)) void exec_fail(int sync, int r, const struct bv_error *err)
 {
-        char msg[BV_ERROR_MSG_MAX];
-        snprintf(msg, sizeof(msg), "%s", bv_error_message(err, r));
-        if (send(sync, msg, strlen(msg) + 1, MSG_NOSIGNAL) < 0)
+        char msg[sizeof(int32_t) + BV_ERROR_MSG_MAX];
+        int32_t e = r < 0 ? -r : EIO;
+
+        memcpy(msg, &e, sizeof(e));
+        snprintf(msg + sizeof(e), sizeof(msg) - sizeof(e), "%s", bv_error_message(err, r));
+        if (send(sync, msg, sizeof(e) + strlen(msg + sizeof(e)) + 1, MSG_NOSIGNAL) < 0)
                 _exit(1);
         _exit(1);
 }
@@ -120,7 +124,8 @@ static int exec_load(const char *state_root, const char *id, const struct ctr_pr
         json_decref(s->annotations);
         s->annotations = NULL;
         if (s->status != CTR_STATUS_RUNNING && s->status != CTR_STATUS_CREATED)
-                return bv_error_set(err, EINVAL, "cannot exec in a %s container", ctr_status_name(s->status));
+                return bv_error_set(err, s->status == CTR_STATUS_PAUSED ? EBUSY : EINVAL, "cannot exec in a %s container",
+                                    ctr_status_name(s->status));
         if (p->terminal && !o->console_socket)
                 return bv_error_set(err, EINVAL, "--tty needs --console-socket");
         return ctr_config_load(s->bundle, ret_cfg, err);
@@ -207,16 +212,20 @@ static pid_t exec_spawn(struct exec_args *a, const int ns[CTR_NS_MAX], int cgfd,
 /* Waits (bounded) until the process has exec'ed (EOF) or sent its error; kills it on failure. */
 static int exec_wait(int sp0, pid_t pid, struct bv_error *err)
 {
-        char msg[BV_ERROR_MSG_MAX];
+        char msg[sizeof(int32_t) + BV_ERROR_MSG_MAX];
         struct pollfd pfd = { .fd = sp0, .events = POLLIN };
         int r = poll(&pfd, 1, 60000);
         ssize_t n = r > 0 ? recv(sp0, msg, sizeof(msg) - 1, 0) : -1;
+        int32_t e;
 
         if (n > 0) {
                 msg[n] = 0;
                 kill(pid, SIGKILL);
                 ctr_child_wait_exit(pid);
-                return bv_error_set(err, strstr(msg, "not found") || strstr(msg, "no such") ? ENOENT : EIO, "%s", msg);
+                if ((size_t)n <= sizeof(e))
+                        return bv_error_set(err, EIO, "exec: the process failed to start");
+                memcpy(&e, msg, sizeof(e));
+                return bv_error_set(err, e > 0 && e < 4096 ? e : EIO, "%s", msg + sizeof(e));
         }
         if (r == 0) {
                 kill(pid, SIGKILL);
@@ -256,6 +265,12 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
         if (pid < 0)
                 return pid;
         close(TAKE_FD(sp1));
+        /* Into the container's v1 freezer too, so a pause freezes it (it has not exec'ed yet). */
+        if (s.freezer[0] && (r = ctr_freezer_join(s.freezer, pid, err)) < 0) {
+                kill(pid, SIGKILL);
+                ctr_child_wait_exit(pid);
+                return r;
+        }
         if ((r = exec_wait(sp0, pid, err)) < 0)
                 return r;
         if (o->pid_file && (r = ctr_pid_file_write(o->pid_file, pid, err)) < 0)

@@ -4,7 +4,8 @@
  * working from <root>/<id>/state.json. The status is never stored: an init
  * whose pid is gone, a zombie, or a pid whose start time differs from the
  * one recorded (pid reuse) means "stopped"; a live init with exec.fifo
- * still present means "created"; a frozen cgroup (cgroup.freeze) "paused";
+ * still present means "created"; a freezer asked to freeze (oci-freeze.c:
+ * cgroup.freeze, or freezer.state on hybrid hosts) "paused";
  * otherwise "running". Signals go through
  * pidfds opened and checked against the recorded start time, so a reused
  * pid is never signalled. The id is checked before it becomes a path.
@@ -116,7 +117,7 @@ uint64_t ctr_pid_starttime(pid_t pid, bool *zombie)
         return p ? strtoull(p, NULL, 10) : 0;
 }
 
-int ctr_state_write(const char *dir, const struct ctr_create_opts *o, pid_t pid, const char *cgroup,
+int ctr_state_write(const char *dir, const struct ctr_create_opts *o, pid_t pid, const char *cgroup, const char *freezer,
                     const char *rootfs, json_t *annotations, struct bv_error *err)
 {
         char path[4200], created[64];
@@ -128,10 +129,10 @@ int ctr_state_write(const char *dir, const struct ctr_create_opts *o, pid_t pid,
         gmtime_r(&ts.tv_sec, &tm);
         strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%S", &tm);
         snprintf(created + strlen(created), sizeof(created) - strlen(created), ".%09ldZ", ts.tv_nsec);
-        json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:{s:I, s:s}}", "ociVersion", CTR_OCI_VERSION,
+        json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:{s:I, s:s, s:s}}", "ociVersion", CTR_OCI_VERSION,
                               "id", o->id, "status", "created", "pid", (json_int_t)pid, "bundle", o->bundle,
                               "rootfs", rootfs, "created", created, "barevirt", "starttime",
-                              (json_int_t)ctr_pid_starttime(pid, &z), "cgroup", cgroup);
+                              (json_int_t)ctr_pid_starttime(pid, &z), "cgroup", cgroup, "freezer", freezer);
         if (!j)
                 return -ENOMEM;
         if (annotations)
@@ -146,38 +147,11 @@ int ctr_state_write(const char *dir, const struct ctr_create_opts *o, pid_t pid,
         return r;
 }
 
-/*
- * 1 when the cgroup's file (cgroup.freeze, or cgroup.events with key
- * "frozen ") says frozen, 0 when not, -errno when unreadable.
- */
-static int cgroup_frozen(const char *cgroup, const char *file, const char *key)
-{
-        char path[4200], buf[512];
-        if (!cgroup[0])
-                return -ENOENT;
-        snprintf(path, sizeof(path), "%s/%s", cgroup, file);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = 0;
-        const char *v = buf;
-        if (*key) {
-                v = strstr(buf, key);
-                if (!v)
-                        return -ENOENT;
-                v += strlen(key);
-        }
-        return *v == '1';
-}
-
 int ctr_state_load(const char *root, const char *id, struct ctr_saved *ret, struct bv_error *err)
 {
         char path[4400];
         json_t *j = NULL, *extra = NULL;
-        const char *bundle = NULL, *cgroup = "";
+        const char *bundle = NULL, *cgroup = "", *freezer = "";
         json_int_t pid = 0, starttime = 0;
         json_error_t je;
         int r = check_id(id, err);
@@ -192,9 +166,9 @@ int ctr_state_load(const char *root, const char *id, struct ctr_saved *ret, stru
                 return bv_error_set(err, ENOENT, "container does not exist: %s", id);
         if (r < 0)
                 return bv_error_set_errno(err, -r, "Failed to read the state of '%s'", id);
-        if (json_unpack_ex(j, &je, 0, "{s:s, s:I, s?o, s:{s:I, s?s}}", "bundle", &bundle, "pid", &pid,
+        if (json_unpack_ex(j, &je, 0, "{s:s, s:I, s?o, s:{s:I, s?s, s?s}}", "bundle", &bundle, "pid", &pid,
                            "annotations", &ret->annotations, "barevirt", "starttime", &starttime, "cgroup",
-                           &cgroup) < 0) {
+                           &cgroup, "freezer", &freezer) < 0) {
                 json_decref(j);
                 return bv_error_set(err, EINVAL, "Corrupt state of '%s': %s", id, je.text);
         }
@@ -202,6 +176,7 @@ int ctr_state_load(const char *root, const char *id, struct ctr_saved *ret, stru
         snprintf(ret->id, sizeof(ret->id), "%s", id);
         snprintf(ret->bundle, sizeof(ret->bundle), "%s", bundle);
         snprintf(ret->cgroup, sizeof(ret->cgroup), "%s", cgroup);
+        snprintf(ret->freezer, sizeof(ret->freezer), "%s", freezer);
         json_incref(ret->annotations);
         json_decref(j);
         ret->pid = (pid_t)pid;
@@ -213,7 +188,9 @@ int ctr_state_load(const char *root, const char *id, struct ctr_saved *ret, stru
         else {
                 snprintf(path, sizeof(path), "%s/exec.fifo", ret->dir);
                 ret->status = access(path, F_OK) == 0 ? CTR_STATUS_CREATED : CTR_STATUS_RUNNING;
-                if (ret->status == CTR_STATUS_RUNNING && cgroup_frozen(ret->cgroup, "cgroup.freeze", "") == 1)
+                const char *fdir;
+                const struct ctr_freezer_ops *fops = ctr_freezer_of(ret, &fdir);
+                if (ret->status == CTR_STATUS_RUNNING && fops && fops->asked(fdir) == 1)
                         ret->status = CTR_STATUS_PAUSED;
         }
         return 0;
@@ -322,52 +299,31 @@ int ctr_container_start(const char *state_root, const char *id, struct bv_error 
 int ctr_container_kill(const char *state_root, const char *id, int sig, bool all, struct bv_error *err)
 {
         struct ctr_saved s;
+        const char *fdir;
         int r = ctr_state_load(state_root, id, &s, err);
         if (r < 0)
                 return r;
         saved_done(&s);
         if (s.status == CTR_STATUS_STOPPED)
                 return bv_error_set(err, ESRCH, "container not running");
-        if (all && s.cgroup[0])
-                return ctr_cgroup_signal(s.cgroup, sig) < 0 ? bv_error_set(err, ESRCH, "container not running") : 0;
-        int fd = saved_pidfd(&s);
-        if (fd < 0)
-                return bv_error_set(err, ESRCH, "container not running");
-        r = (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
-        r = r < 0 ? -errno : 0;
-        close(fd);
-        if (r < 0)
-                return bv_error_set_errno(err, -r, "Failed to send signal %d to '%s'", sig, id);
-        return 0;
-}
-
-int ctr_container_pause(const char *state_root, const char *id, bool pause, struct bv_error *err)
-{
-        struct ctr_saved s;
-        int r = ctr_state_load(state_root, id, &s, err);
-        if (r < 0)
-                return r;
-        saved_done(&s);
-        enum ctr_status want = pause ? CTR_STATUS_RUNNING : CTR_STATUS_PAUSED;
-        if (s.status != want)
-                return bv_error_set(err, s.status == CTR_STATUS_STOPPED ? ESRCH : EINVAL,
-                                    "container %s is %s, not %s", id, ctr_status_name(s.status),
-                                    ctr_status_name(want));
-        if (!s.cgroup[0])
-                return bv_error_set(err, EOPNOTSUPP, "container %s has no cgroup v2 to freeze", id);
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/cgroup.freeze", s.cgroup);
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, pause ? "1" : "0", 1) != 1)
-                return bv_error_set_errno(err, errno, "Failed to write '%s'", path);
-        /* Freezing completes asynchronously: wait for cgroup.events, at most 5 s. */
-        for (int i = 0; i < 500; i++) {
-                if (cgroup_frozen(s.cgroup, "cgroup.events", "frozen ") == (pause ? 1 : 0))
-                        return 0;
-                struct timespec ts = { 0, 10 * 1000 * 1000 };
-                nanosleep(&ts, NULL);
+        if (all && s.cgroup[0]) {
+                if (ctr_cgroup_signal(s.cgroup, sig) < 0)
+                        return bv_error_set(err, ESRCH, "container not running");
+        } else {
+                int fd = saved_pidfd(&s);
+                if (fd < 0)
+                        return bv_error_set(err, ESRCH, "container not running");
+                r = (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+                r = r < 0 ? -errno : 0;
+                close(fd);
+                if (r < 0)
+                        return bv_error_set_errno(err, -r, "Failed to send signal %d to '%s'", sig, id);
         }
-        return bv_error_set(err, ETIMEDOUT, "container %s did not %s within 5 s", id, pause ? "freeze" : "thaw");
+        /* A frozen task acts on SIGKILL only once thawed (v1 freezer): thaw it, as runc does. */
+        const struct ctr_freezer_ops *fops = ctr_freezer_of(&s, &fdir);
+        if (sig == SIGKILL && s.status == CTR_STATUS_PAUSED && fops)
+                (void)fops->set(fdir, false);
+        return 0;
 }
 
 int ctr_container_delete(const char *state_root, const char *id, bool force, struct bv_error *err)
@@ -385,6 +341,10 @@ int ctr_container_delete(const char *state_root, const char *id, bool force, str
                 int fd = saved_pidfd(&s);
                 if (fd >= 0) {
                         syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+                        const char *fdir;
+                        const struct ctr_freezer_ops *fops = ctr_freezer_of(&s, &fdir);
+                        if (fops)
+                                (void)fops->set(fdir, false);
                         struct pollfd p = { .fd = fd, .events = POLLIN };
                         while (poll(&p, 1, 5000) < 0 && errno == EINTR)
                                 ;
@@ -392,6 +352,7 @@ int ctr_container_delete(const char *state_root, const char *id, bool force, str
                 }
         }
         r = ctr_cgroup_destroy(s.cgroup, err);
+        ctr_freezer_destroy(s.freezer);
         _cleanup_(ctr_config_freep) struct ctr_config *cfg = NULL;
         if (ctr_config_load(s.bundle, &cfg, NULL) == 0 && cfg->n_hooks[CTR_HOOK_POSTSTOP]) {
                 _cleanup_free_ char *state = ctr_state_json_text(id, CTR_STATUS_STOPPED, 0, s.bundle, ann);

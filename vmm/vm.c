@@ -104,6 +104,8 @@ static void set_state(struct vmm_vm *vm, enum vmm_state s)
         enum vmm_state old = vm->state;
         vm->state = s;
         vmm_vm_emit(vm, "state", json_pack("{s:s,s:s}", "from", vmm_state_name(old), "to", vmm_state_name(s)));
+        if (s == VMM_STOPPED || s == VMM_CRASHED)
+                vmm_vm_log_end_followers(vm);
 }
 
 /* Completes the pending operation (if any) exactly once. */
@@ -148,6 +150,7 @@ struct vmm_vm *vmm_vm_free(struct vmm_vm *vm)
         vm->child = bv_child_remove(vm->child);
         vm->qmp = qmp_conn_free(vm->qmp);
         vmm_vm_disk_abort(vm);
+        vmm_vm_log_end_followers(vm);
         vmm_def_free(vm->def);
         free(vm);
         return NULL;

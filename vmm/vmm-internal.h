@@ -36,6 +36,7 @@ struct vmm_vm {
         char last_error[1024];
         /* A disk being unplugged: device_del sent, waiting for DEVICE_DELETED. */
         struct disk_unplug *unplug;
+        struct vmm_log_follower *followers;   /* vm-log.c */
 };
 
 
@@ -45,6 +46,8 @@ int vmm_vm_begin(struct vmm_vm *vm, const char *name, vmm_done_cb done, void *us
 void vmm_vm_complete(struct vmm_vm *vm, int r, json_t *result, const struct bv_error *err);
 /* Tells the owner about an event (data is stolen). */
 void vmm_vm_emit(struct vmm_vm *vm, const char *event, json_t *data);
+/* vm-log.c: the console log's followers get what is left, then their end (the run ended, or the VM is freed). */
+void vmm_vm_log_end_followers(struct vmm_vm *vm);
 /* vm-disk.c: a QMP event reached the VM (DEVICE_DELETED matters there). */
 void vmm_vm_disk_event(struct vmm_vm *vm, const struct qmp_event *ev);
 /* vm-disk.c: QEMU went away; fails a pending unplug. */

@@ -103,7 +103,11 @@ engine_cases() {
 	out=$(bv_cli exec -e BV_X=42 -w /bin "$ref" sh -c 'echo $BV_X $(pwd)'); st=$?
 	[ $st -eq 0 ] && [ "$out" = "42 /bin" ]; tap_ok $? "$e: exec with -e and -w ('$out', $st)"
 	out=$(bv_cli exec "$ref" /no/such 2>&1); st=$?
-	[ $st -ne 0 ]; tap_ok $? "$e: exec of a missing program fails ($st: $(echo "$out" | head -1))"
+	[ $st -eq 127 ] && [ "$out" = "barevirt: '/no/such': no such file in container '${ref#*:}'" ]
+	tap_ok $? "$e: exec of a missing program exits 127 with barevirt's line ($st: $(echo "$out" | head -1))"
+	out=$(bv_cli exec "$ref" /etc/hostname 2>&1); st=$?
+	[ $st -eq 126 ] && [ "$out" = "barevirt: '/etc/hostname': permission denied in container '${ref#*:}'" ]
+	tap_ok $? "$e: exec of a file that is not executable exits 126 with barevirt's line ($st: $(echo "$out" | head -1))"
 
 	js=$(api GET "/v1/instances/$ref/stats")
 	echo "$js" | head -1 | jq -e '.pids >= 1 and .memory_usage > 0' >/dev/null

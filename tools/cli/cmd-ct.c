@@ -665,6 +665,8 @@ const struct cli_command cli_ct_commands[] = {
         CT_ACTION("stop", " [-t SECONDS]", "stop signal, then cgroup.kill after the stop timeout", grace_options),
         CT_ACTION("kill", " [-s SIGNAL]", "signal the container's init (default SIGKILL)", kill_options),
         CT_ACTION("restart", " [-t SECONDS]", "stop, then start", grace_options),
+        CT_ACTION("pause", "", "freeze the container's processes (cgroup freezer)", cli_json_options),
+        CT_ACTION("resume", "", "thaw a paused container", cli_json_options),
         CLI_VERB("delete", ct_delete, "ct delete NAME [--force]", "delete a stopped container (--force: a running one)",
                  delete_options),
         CLI_VERB_REST("exec", ct_exec, "ct exec NAME [-t] [-e K=V] -- CMD...",

@@ -138,7 +138,8 @@ int cmd_action(struct cli *cli, int argc, char **argv)
                 return r;
         if (cli->json)
                 return cli_print_json(reply);
-        printf("%s: %s\n", cli_jstr(reply, "ref"), cli_jstr(reply, "state"));
+        printf("%s: %s\n", json_object_get(reply, "ref") ? cli_jstr(reply, "ref") : cli_jstr(reply, "name"),
+               cli_jstr(reply, "state"));
         return 0;
 }
 
@@ -239,11 +240,17 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
 
 /* ---- exec ---------------------------------------------------------------------------- */
 
-/* Prints an exec or run result's output to stdout and stderr. */
+/* Prints an exec or run result's output to stdout and stderr (or its "error", when the command could not run). */
 void cli_print_output(const json_t *reply)
 {
         const json_t *o = json_object_get(reply, "stdout"), *e = json_object_get(reply, "stderr");
+        const char *failure = json_string_value(json_object_get(reply, "error"));
 
+        /* A command that could not run: barevirt's one line instead of the runtime's or engine's (in --json). */
+        if (failure) {
+                fprintf(stderr, "barevirt: %s\n", failure);
+                return;
+        }
         fwrite(json_string_value(o) ? json_string_value(o) : "", 1, json_string_length(o), stdout);
         fflush(stdout);
         fwrite(json_string_value(e) ? json_string_value(e) : "", 1, json_string_length(e), stderr);

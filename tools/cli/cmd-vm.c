@@ -106,7 +106,7 @@ static int vm_show(struct cli *cli, int argc, char **argv)
 
 enum {
         OPT_MEMORY = CLI_OPT_OWN, OPT_CPUS, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_NIC, OPT_MACHINE,
-        OPT_ACCEL, OPT_STOP_TIMEOUT, OPT_AUTOSTART, OPT_FILE, OPT_FORMAT, OPT_READONLY, OPT_ID,
+        OPT_ACCEL, OPT_STOP_TIMEOUT, OPT_AUTOSTART, OPT_FILE, OPT_FORMAT, OPT_READONLY, OPT_ID, OPT_FOLLOW, OPT_TAIL,
 };
 
 static const struct cli_option create_options[] = {
@@ -432,6 +432,47 @@ static int vm_console(struct cli *cli, int argc, char **argv)
         return cli_console(cli, "VM", "vms", states, argc, argv);
 }
 
+static const struct cli_option logs_options[] = {
+        { "follow", 'f', NULL, "keep following until the VM stops", NULL, OPT_FOLLOW },
+        { "tail", 'n', "LINES", "only the last LINES lines", "all", OPT_TAIL },
+        {},
+};
+
+struct vm_logs {
+        bool follow;
+        bool tail;
+        unsigned lines;
+};
+
+static int on_logs_option(struct cli *cli, int id, const char *val, void *userdata)
+{
+        struct vm_logs *l = userdata;
+
+        if (id == OPT_FOLLOW)
+                l->follow = true;
+        else if (bv_parse_uint(val, 0, 1000000000, &l->lines) < 0)
+                return cli_usage_error(cli, "-n: expected a number of lines");
+        else
+                l->tail = true;
+        return 0;
+}
+
+/* The serial console log, as `ct logs` prints a container's. */
+static int vm_logs(struct cli *cli, int argc, char **argv)
+{
+        struct vm_logs l = {};
+        const char *name = NULL;
+        char path[320];
+        int r = cli_parse_name(cli, "VM", argc, argv, on_logs_option, &l, &name);
+
+        if (r)
+                return r;
+        snprintf(path, sizeof(path), "/v1/vms/%s/logs?follow=%d", name, l.follow);
+        if (l.tail)
+                snprintf(path + strlen(path), sizeof(path) - strlen(path), "&tail=%u", l.lines);
+        return cli_stream(cli, path, cli_write_stdout, NULL);
+}
+
 #define VM_ACTION(verb, summary) CLI_VERB(verb, vm_action, "vm " verb " NAME [--json]", summary, cli_json_options)
 
 const struct cli_command cli_vm_commands[] = {
@@ -448,6 +489,8 @@ const struct cli_command cli_vm_commands[] = {
         VM_ACTION("pause", "pause the vCPUs"),
         VM_ACTION("resume", "resume the vCPUs"),
         CLI_VERB("delete", vm_delete, "vm delete NAME", "delete a stopped VM and its overlays", NULL),
+        CLI_VERB("logs", vm_logs, "vm logs NAME [-f] [-n LINES]", "print the serial console log (-f: follow until it stops)",
+                 logs_options),
         CLI_VERB("console", vm_console, "vm console NAME", "attach to the serial console (Ctrl-] detaches)", NULL),
         CLI_VERB("qmp", vm_qmp, "vm qmp NAME COMMAND [ARGUMENTS_JSON]", "a QMP command over barevirtd's connection", NULL),
         CLI_VERB("disk", vm_disk, "vm disk add NAME FILE [--format F] [--readonly] [--id ID] | vm disk remove NAME DISK",

@@ -23,18 +23,24 @@
 
 /* ---- exec ---------------------------------------------------------------------------------- */
 
+/* The result; a command that could not run at all also has "error" (one line) and "reason". */
 static void exec_done(struct ctr_ct *ct, int r, int exit_code, const char *out, size_t out_len, const char *errout,
-                      size_t err_len, bool truncated, void *userdata)
+                      size_t err_len, bool truncated, const struct ctr_ct_exec_failure *failure, void *userdata)
 {
         struct api_pending *p = userdata;
 
-        if (r < 0)
+        if (r < 0) {
                 api_reply_errno(p->conn, -ETIMEDOUT, "The command did not finish in time (killed)");
-        else
-                api_reply_json(p->conn, 200, json_pack("{s:i,s:o,s:o,s:b}", "exit_code", exit_code,
-                                                       "stdout", bv_json_string_lossy(out, out_len),
-                                                       "stderr", bv_json_string_lossy(errout, err_len),
-                                                       "truncated", truncated));
+                api_pending_free(p);
+                return;
+        }
+        json_t *o = json_pack("{s:i,s:o,s:o,s:b}", "exit_code", exit_code, "stdout", bv_json_string_lossy(out, out_len),
+                              "stderr", bv_json_string_lossy(errout, err_len), "truncated", truncated);
+        if (o && failure) {
+                json_object_set_new(o, "error", json_string(failure->msg));
+                json_object_set_new(o, "reason", json_string(failure->reason));
+        }
+        api_reply_json(p->conn, 200, o);
         api_pending_free(p);
 }
 

@@ -10,7 +10,7 @@
  *                                         is imported first, in a child process
  *   GET    /v1/containers/NAME            one container, with live usage from its cgroup
  *   DELETE /v1/containers/NAME[?force=1]  delete (a running one only with force)
- *   POST   /v1/containers/NAME/ACTION     start, stop, kill, restart
+ *   POST   /v1/containers/NAME/ACTION     start, stop, kill, restart, pause, resume
  *
  * Invariants: bad input changes nothing (definitions are validated, and
  * everything they name on the host checked, before any file is written);
@@ -213,22 +213,49 @@ static int action_args(struct bv_http_conn *c, const struct bv_http_request *req
         return 0;
 }
 
-static int run_action(struct ctr_ct *ct, const char *action, int timeout, int signo, struct api_pending *p,
-                      struct bv_error *err)
+static int act_start(struct ctr_ct *ct, int timeout, int signo, struct api_pending *p, struct bv_error *err)
 {
-        int r;
+        int r = firewall_check_ct(p->d, ctr_ct_get_def(ct), err);
 
-        if ((strcmp(action, "start") == 0 || strcmp(action, "restart") == 0) &&
-            (r = firewall_check_ct(p->d, ctr_ct_get_def(ct), err)) < 0)
-                return r;
-        if (strcmp(action, "start") == 0)
-                return ctr_ct_start(ct, reply_ct, p, err);
-        if (strcmp(action, "stop") == 0)
-                return ctr_ct_stop(ct, timeout, reply_ct, p, err);
-        if (strcmp(action, "kill") == 0)
-                return ctr_ct_kill(ct, signo, reply_ct, p, err);
-        return ctr_ct_restart(ct, timeout, reply_ct, p, err);
+        return r < 0 ? r : ctr_ct_start(ct, reply_ct, p, err);
 }
+
+static int act_stop(struct ctr_ct *ct, int timeout, int signo, struct api_pending *p, struct bv_error *err)
+{
+        return ctr_ct_stop(ct, timeout, reply_ct, p, err);
+}
+
+static int act_kill(struct ctr_ct *ct, int timeout, int signo, struct api_pending *p, struct bv_error *err)
+{
+        return ctr_ct_kill(ct, signo, reply_ct, p, err);
+}
+
+static int act_restart(struct ctr_ct *ct, int timeout, int signo, struct api_pending *p, struct bv_error *err)
+{
+        int r = firewall_check_ct(p->d, ctr_ct_get_def(ct), err);
+
+        return r < 0 ? r : ctr_ct_restart(ct, timeout, reply_ct, p, err);
+}
+
+static int act_pause(struct ctr_ct *ct, int timeout, int signo, struct api_pending *p, struct bv_error *err)
+{
+        return ctr_ct_pause(ct, true, reply_ct, p, err);
+}
+
+static int act_resume(struct ctr_ct *ct, int timeout, int signo, struct api_pending *p, struct bv_error *err)
+{
+        return ctr_ct_pause(ct, false, reply_ct, p, err);
+}
+
+/* The actions; kill_like: -EALREADY (not live) is an error, not "already there". */
+static const struct {
+        const char *name;
+        int (*fn)(struct ctr_ct *ct, int timeout, int signo, struct api_pending *p, struct bv_error *err);
+        bool kill_like;
+} ct_actions[] = {
+        { "start", act_start, false }, { "stop", act_stop, false }, { "kill", act_kill, true },
+        { "restart", act_restart, false }, { "pause", act_pause, false }, { "resume", act_resume, false },
+};
 
 static void post_action(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
@@ -237,17 +264,23 @@ static void post_action(struct barevirtd *d, struct bv_http_conn *c, const struc
         struct api_pending *p;
         int timeout, signo, r;
         struct ctr_ct *ct;
+        size_t i;
 
-        if (strcmp(action, "start") && strcmp(action, "stop") && strcmp(action, "kill") && strcmp(action, "restart")) {
-                bv_http_conn_respond_error(c, 404, "No container action '%.32s' (start, stop, kill, restart)", action);
+        for (i = 0; i < BV_ELEMENTSOF(ct_actions); i++)
+                if (strcmp(action, ct_actions[i].name) == 0)
+                        break;
+        if (i == BV_ELEMENTSOF(ct_actions)) {
+                bv_http_conn_respond_error(c, 404,
+                                           "No container action '%.32s' (start, stop, kill, restart, pause, resume)",
+                                           action);
                 return;
         }
         if (!(ct = api_ct_or_404(d, c, args[0])) || action_args(c, req, &timeout, &signo) < 0 ||
             !(p = api_pending_new(d, c, args[0])))
                 return;
-        if ((r = run_action(ct, action, timeout, signo, p, &err)) >= 0)
+        if ((r = ct_actions[i].fn(ct, timeout, signo, p, &err)) >= 0)
                 return;
-        if (r == -EALREADY && strcmp(action, "kill") != 0)
+        if (r == -EALREADY && !ct_actions[i].kill_like)
                 reply_ct(ct, r, NULL, p);   /* already in the wanted state */
         else
                 api_pending_fail(p, r == -EALREADY ? -EBUSY : r, err.msg);

@@ -553,8 +553,7 @@ static void get_logs(struct barevirtd *d, struct bv_http_conn *c, const struct b
         else if (ref.kind && ref.kind->logs)
                 api_reply_json(c, 200, ref.kind->logs(d, ref.name, tail));
         else if (ref.kind)
-                bv_http_conn_respond_error(c, 501, "Logs of %s '%s' are not available here: its serial console log is in 'barevirt vm show %s'",
-                                           ref.kind->type, ref.name, ref.name);
+                bv_http_conn_respond_error(c, 501, "Logs of %s '%s' are not available", ref.kind->type, ref.name);
         else if ((p = pending_new(d, c, &ref)))
                 engine_logs(p, &ref, (int)tail, follow);
 }

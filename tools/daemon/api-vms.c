@@ -11,6 +11,8 @@
  *   GET    /v1/vms/NAME               one VM
  *   DELETE /v1/vms/NAME               delete a stopped VM
  *   POST   /v1/vms/NAME/ACTION        start, stop, kill, reboot, pause, resume
+ *   GET    /v1/vms/NAME/logs[?tail=N][&follow=1]   the serial console log as text;
+ *                                     following: a chunked stream until the VM stops
  *   POST   /v1/vms/NAME/qmp           {"command": ..., "arguments": {...}}
  *   POST   /v1/vms/NAME/disks         hot-add a disk (body: a disk, see vmm/vmm.h)
  *   DELETE /v1/vms/NAME/disks/ID      hot-remove it
@@ -339,6 +341,95 @@ static void delete_snapshot(struct barevirtd *d, struct bv_http_conn *c, const s
         snapshot(d, c, args[0], "delete", args[1]);
 }
 
+/* ---- logs: the serial console log, read or followed (vmm/vm-log.c) --------------------- */
+
+/* A log stream: the HTTP connection and the VM's follower (NULL once it ended). */
+struct follow {
+        struct bv_http_conn *conn;
+        struct vmm_log_follower *f;
+};
+
+static void follow_free(struct follow *fl)
+{
+        vmm_vm_log_unfollow(fl->f);
+        bv_http_conn_unref(fl->conn);
+        free(fl);
+}
+
+/* Ends the stream of a follower that is gone; a connection the peer closed frees fl later (on_follow_close). */
+static void follow_end(struct follow *fl)
+{
+        fl->f = NULL;
+        if (!bv_http_conn_closed(fl->conn) && bv_http_conn_stream_end(fl->conn) >= 0)
+                follow_free(fl);
+}
+
+static int on_follow_data(const char *data, size_t len, void *userdata)
+{
+        struct follow *fl = userdata;
+        int r = bv_http_conn_stream_write(fl->conn, data, len);
+
+        if (r < 0)
+                follow_end(fl);   /* the reader is gone or too slow: the follower goes too */
+        return r;
+}
+
+static void on_follow_end(void *userdata)
+{
+        follow_end(userdata);
+}
+
+static void on_follow_close(struct bv_http_conn *c, void *userdata)
+{
+        follow_free(userdata);
+}
+
+static void follow_logs(struct vmm_vm *vm, struct bv_http_conn *c, long long tail)
+{
+        struct bv_error err = {};
+        struct follow *fl = calloc(1, sizeof(*fl));
+        struct vmm_log_follower *f;
+
+        if (!fl || bv_http_conn_stream_begin(c, 200, "text/plain; charset=utf-8", on_follow_close, fl) < 0) {
+                free(fl);
+                api_reply_errno(c, -ENOMEM, "Cannot follow the log");
+                return;
+        }
+        fl->conn = bv_http_conn_ref(c);
+        if (vmm_vm_log_follow(vm, tail, on_follow_data, on_follow_end, fl, &f, &err) < 0) {
+                follow_end(fl);
+                return;
+        }
+        fl->f = f;
+}
+
+static void get_logs(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
+{
+        struct vmm_vm *vm = api_vm_or_404(d, c, args[0]);
+        _cleanup_free_ char *buf = NULL;
+        char qv[32];
+        int64_t tail = -1;
+        bool follow;
+        size_t len;
+        int r;
+
+        if (!vm || (r = api_query_get(c, req, "tail", qv, sizeof(qv))) < 0 ||
+            api_query_flag(c, req, "follow", &follow) < 0)
+                return;
+        if (r > 0 && bv_parse_i64(qv, 0, 1000000000, &tail) < 0) {
+                bv_http_conn_respond_error(c, 400, "tail: expected a number of lines");
+                return;
+        }
+        if (follow && vmm_vm_state(vm) != VMM_STOPPED && vmm_vm_state(vm) != VMM_CRASHED) {
+                follow_logs(vm, c, tail);
+                return;
+        }
+        if (vmm_vm_log_read(vm, tail, &buf, &len) < 0)
+                api_reply_errno(c, -ENOMEM, NULL);
+        else
+                bv_http_conn_respond(c, 200, "text/plain; charset=utf-8", buf, len);
+}
+
 const struct api_route api_vms_routes[] = {
         { "GET", "/v1/vms", get_vms },
         { "POST", "/v1/vms", post_vms },
@@ -347,6 +438,7 @@ const struct api_route api_vms_routes[] = {
         { "POST", "/v1/vms/{}/qmp", post_qmp },
         { "POST", "/v1/vms/{}/disks", post_disk },
         { "DELETE", "/v1/vms/{}/disks/{}", delete_disk },
+        { "GET", "/v1/vms/{}/logs", get_logs },
         { "GET", "/v1/vms/{}/snapshots", get_snapshots },
         { "POST", "/v1/vms/{}/snapshots", post_snapshot },
         { "POST", "/v1/vms/{}/snapshots/{}/restore", restore_snapshot },

@@ -50,6 +50,7 @@ static const char *ct_action(const char *verb)
 {
         static const char *const map[][2] = {
                 { "start", "start" }, { "stop", "stop" }, { "kill", "kill" }, { "restart", "restart" }, { "exec", "exec" },
+                { "pause", "pause" }, { "resume", "resume" },
         };
         return verb_in(verb, map, BV_ELEMENTSOF(map));
 }
@@ -65,7 +66,19 @@ static json_t *ct_logs(struct barevirtd *d, const char *name, long long tail)
         return json_pack("{s:o,s:b}", "output", bv_json_string_lossy(buf, len), "tty", ctr_ct_get_def(ct)->system);
 }
 
-const struct instance_kind instance_kind_vm = { "vm", "VM", "/v1/vms", vm_action, NULL };
+static json_t *vm_logs(struct barevirtd *d, const char *name, long long tail)
+{
+        struct vmm_vm *vm = registry_vm(d, name);
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+
+        if (!vm || vmm_vm_log_read(vm, tail, &buf, &len) < 0)
+                return NULL;
+        /* A serial console: what the guest wrote to its terminal. */
+        return json_pack("{s:o,s:b}", "output", bv_json_string_lossy(buf, len), "tty", true);
+}
+
+const struct instance_kind instance_kind_vm = { "vm", "VM", "/v1/vms", vm_action, vm_logs };
 const struct instance_kind instance_kind_ct = { "ct", "container", "/v1/containers", ct_action, ct_logs };
 
 struct vmm_vm *registry_vm(struct barevirtd *d, const char *name)
@@ -154,7 +167,7 @@ static json_t *ct_instance(struct barevirtd *d, const struct ctr_ct *ct)
                         json_array_append_new(addrs, json_stringn(def->nics[i].ip, strcspn(def->nics[i].ip, "/")));
                 else
                         add_pool_address(d, addrs, def->nics[i].network, def->name, i);
-        bool live = s == CTR_CT_RUNNING && st && st->pid > 0;
+        bool live = (s == CTR_CT_RUNNING || s == CTR_CT_PAUSED) && st && st->pid > 0;
         return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "ref", def->name, "name", def->name, "type", "ct", "state",
                          ctr_ct_state_name(s), "image", def->image ? def->image : def->rootfs, "status", status,
                          "addresses", addrs, "uptime", live ? uptime_json(st->pid) : json_null());

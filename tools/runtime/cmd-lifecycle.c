@@ -239,6 +239,11 @@ int cmd_exec(int argc, char **argv)
         pid_t pid;
         r = ctr_container_exec(rt.root, id, p, &o, &pid, &err);
         ctr_process_free(p);
+        /* A command that is not there exits 127, one that cannot run 126, as a shell (and Docker) says. */
+        if (r == -ENOENT)
+                return rt_fail_err(NULL, r, &err), 127;
+        if (r == -EACCES || r == -ENOEXEC || r == -EISDIR)
+                return rt_fail_err(NULL, r, &err), 126;
         if (r < 0)
                 return rt_fail_err(NULL, r, &err);
         if (detach)
