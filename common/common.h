@@ -396,6 +396,37 @@ int bv_rm_rf(const char *path);
 /* STATE_DIR/KIND/NAME.json: where the definition of an instance or network of kind lives. */
 void bv_def_path(char *buf, size_t len, const char *state_dir, const char *kind, const char *name);
 
+/* ---- log files that others append to (logfile.c) ------------------------------------------ */
+
+/*
+ * dir/rotated (when not NULL) then dir/name into *ret (NUL-terminated,
+ * malloc'ed; at most the last 8 MiB), from the start of its last tail lines
+ * (tail < 0: all). A missing file reads as "". 0 or -ENOMEM. Blocks (reads).
+ */
+int bv_log_read(const char *dir, const char *name, const char *rotated, long long tail, char **ret, size_t *ret_len);
+
+struct bv_log_follower;
+struct bv_log_follow_opts {
+        const char *dir, *name, *rotated;  /* as for bv_log_read() */
+        long long tail;
+        int (*on_data)(const char *data, size_t len, void *userdata);  /* < 0: the reader is gone */
+        void (*on_end)(void *userdata);
+        void *userdata;
+};
+/*
+ * Follows dir/name on loop: on_data first gets the tail (from the loop,
+ * not from here), then what is appended, also across a rotation or the
+ * file's first creation. The follower is put on *list (its owner's) and
+ * leaves it when freed. on_data returning < 0 frees it at once, without
+ * on_end. 0 with *ret, or -errno with err set.
+ */
+int bv_log_follow(struct bv_loop *loop, const struct bv_log_follow_opts *o, struct bv_log_follower **list,
+                  struct bv_log_follower **ret, struct bv_error *err);
+/* Stops and frees f without on_end. NULL accepted. */
+void bv_log_unfollow(struct bv_log_follower *f);
+/* Ends every follower on *list: what is left is sent, then on_end (unless its reader is gone). */
+void bv_log_end_followers(struct bv_log_follower **list);
+
 /* ---- untrusted scalars (parse.c) --------------------------------------------------------- */
 /*
  * Parsing of untrusted scalars: names and integers. Anything a user, a peer

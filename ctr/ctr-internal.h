@@ -653,7 +653,7 @@ struct ctr_ct {
         unsigned adopt_attempt;
         struct ctr_ct_waiter *waiters;
         struct ctr_ct_op *op;           /* create or delete in flight (ct-store.c) */
-        struct ctr_ct_follower *followers;
+        struct bv_log_follower *followers;
         /* pause/resume in flight (ct-pause.c): the freezer is polled until it agrees */
         struct bv_timer *freeze_timer;
         bool freeze_want;

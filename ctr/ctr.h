@@ -711,15 +711,13 @@ int ctr_ct_log_read(const struct ctr_ct *ct, long long tail, char **ret, size_t 
  * all), from the loop, then what is appended (across a rotation too);
  * on_end once the container ended (or ctr_ct_free() cancelled the
  * follower), after the last on_data. on_data returning < 0 ends the
- * follower at once (on_end is not called). ctr_ct_log_unfollow() stops one
+ * follower at once (on_end is not called). bv_log_unfollow() stops one
  * early without calling on_end. The follower is freed after on_end or
  * unfollow. -EALREADY (nothing to follow) when the container is not live.
  */
-struct ctr_ct_follower;
 int ctr_ct_log_follow(struct ctr_ct *ct, long long tail, int (*on_data)(const char *data, size_t len, void *userdata),
-                      void (*on_end)(void *userdata), void *userdata, struct ctr_ct_follower **ret,
+                      void (*on_end)(void *userdata), void *userdata, struct bv_log_follower **ret,
                       struct bv_error *err);
-void ctr_ct_log_unfollow(struct ctr_ct_follower *f);
 
 /* ---- Docker and Podman (engine*.c) ------------------------------------------------------- */
 /*

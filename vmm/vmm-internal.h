@@ -36,7 +36,7 @@ struct vmm_vm {
         char last_error[1024];
         /* A disk being unplugged: device_del sent, waiting for DEVICE_DELETED. */
         struct disk_unplug *unplug;
-        struct vmm_log_follower *followers;   /* vm-log.c */
+        struct bv_log_follower *followers;   /* vm-log.c */
 };
 
 

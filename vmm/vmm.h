@@ -369,14 +369,12 @@ int vmm_vm_log_read(const struct vmm_vm *vm, long long tail, char **ret, size_t 
  * the loop, then what QEMU appends; on_end once the VM stopped or crashed
  * (or vmm_vm_free() ended the follower), after the last on_data. on_data
  * returning < 0 ends the follower at once (on_end is not called);
- * vmm_vm_log_unfollow() stops one early without on_end. -EALREADY (nothing
+ * bv_log_unfollow() stops one early without on_end. -EALREADY (nothing
  * to follow) when the VM is stopped or crashed.
  */
-struct vmm_log_follower;
 int vmm_vm_log_follow(struct vmm_vm *vm, long long tail, int (*on_data)(const char *data, size_t len, void *userdata),
-                      void (*on_end)(void *userdata), void *userdata, struct vmm_log_follower **ret,
+                      void (*on_end)(void *userdata), void *userdata, struct bv_log_follower **ret,
                       struct bv_error *err);
-void vmm_vm_log_unfollow(struct vmm_log_follower *f);
 
 /* Path of the VM's file name in its state dir (console.log, overlays). */
 const char *vmm_vm_state_path(const struct vmm_vm *vm, const char *name, char *buf, size_t len);

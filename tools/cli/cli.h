@@ -334,6 +334,14 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
+ * A logs verb of barevirt's own kind, "VERB NAME [-f] [-n LINES]", with an
+ * options table of -f (no value) and -n LINES: streams
+ * /v1/<collection>/NAME/logs to stdout; what names the kind ("VM").
+ * Returns the exit code.
+ */
+int cli_kind_logs(struct cli *cli, const char *what, const char *collection, int argc, char **argv);
+
+/*
  * Relays the terminal to a console socket (console.c): raw mode and Ctrl-]
  * to detach on a terminal; what names it in the messages ("VM 'x'").
  * Returns the exit code.

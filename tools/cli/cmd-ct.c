@@ -618,38 +618,9 @@ static const struct cli_option logs_options[] = {
         {},
 };
 
-struct ct_logs {
-        bool follow;
-        bool tail;
-        unsigned lines;
-};
-
-static int on_logs_option(struct cli *cli, int id, const char *val, void *userdata)
-{
-        struct ct_logs *l = userdata;
-
-        if (id == OPT_FOLLOW)
-                l->follow = true;
-        else if (bv_parse_uint(val, 0, 1000000000, &l->lines) < 0)
-                return cli_usage_error(cli, "-n: expected a number of lines");
-        else
-                l->tail = true;
-        return 0;
-}
-
 static int ct_logs(struct cli *cli, int argc, char **argv)
 {
-        struct ct_logs l = {};
-        const char *name = NULL;
-        char path[320];
-        int r = cli_parse_name(cli, "container", argc, argv, on_logs_option, &l, &name);
-
-        if (r)
-                return r;
-        snprintf(path, sizeof(path), "/v1/containers/%s/logs?follow=%d", name, l.follow);
-        if (l.tail)
-                snprintf(path + strlen(path), sizeof(path) - strlen(path), "&tail=%u", l.lines);
-        return cli_stream(cli, path, cli_write_stdout, NULL);
+        return cli_kind_logs(cli, "container", "containers", argc, argv);
 }
 
 #define CT_ACTION(verb, usage, summary, options) \

@@ -193,6 +193,40 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
         return 0;
 }
 
+struct kind_logs {
+        bool follow, tail;
+        unsigned lines;
+};
+
+/* -f is the only option without a value. */
+static int on_kind_logs_option(struct cli *cli, int id, const char *val, void *userdata)
+{
+        struct kind_logs *l = userdata;
+
+        if (!val)
+                l->follow = true;
+        else if (bv_parse_uint(val, 0, 1000000000, &l->lines) < 0)
+                return cli_usage_error(cli, "-n: expected a number of lines");
+        else
+                l->tail = true;
+        return 0;
+}
+
+int cli_kind_logs(struct cli *cli, const char *what, const char *collection, int argc, char **argv)
+{
+        struct kind_logs l = {};
+        const char *name = NULL;
+        char path[320];
+        int r = cli_parse_name(cli, what, argc, argv, on_kind_logs_option, &l, &name);
+
+        if (r)
+                return r;
+        snprintf(path, sizeof(path), "/v1/%s/%s/logs?follow=%d", collection, name, l.follow);
+        if (l.tail)
+                snprintf(path + strlen(path), sizeof(path) - strlen(path), "&tail=%u", l.lines);
+        return cli_stream(cli, path, cli_write_stdout, NULL);
+}
+
 int cmd_show(struct cli *cli, int argc, char **argv)
 {
         static const char *const keys[] = { "ref", "type", "state", "engine_state", "image", "id" };

@@ -438,39 +438,10 @@ static const struct cli_option logs_options[] = {
         {},
 };
 
-struct vm_logs {
-        bool follow;
-        bool tail;
-        unsigned lines;
-};
-
-static int on_logs_option(struct cli *cli, int id, const char *val, void *userdata)
-{
-        struct vm_logs *l = userdata;
-
-        if (id == OPT_FOLLOW)
-                l->follow = true;
-        else if (bv_parse_uint(val, 0, 1000000000, &l->lines) < 0)
-                return cli_usage_error(cli, "-n: expected a number of lines");
-        else
-                l->tail = true;
-        return 0;
-}
-
 /* The serial console log, as `ct logs` prints a container's. */
 static int vm_logs(struct cli *cli, int argc, char **argv)
 {
-        struct vm_logs l = {};
-        const char *name = NULL;
-        char path[320];
-        int r = cli_parse_name(cli, "VM", argc, argv, on_logs_option, &l, &name);
-
-        if (r)
-                return r;
-        snprintf(path, sizeof(path), "/v1/vms/%s/logs?follow=%d", name, l.follow);
-        if (l.tail)
-                snprintf(path + strlen(path), sizeof(path) - strlen(path), "&tail=%u", l.lines);
-        return cli_stream(cli, path, cli_write_stdout, NULL);
+        return cli_kind_logs(cli, "VM", "vms", argc, argv);
 }
 
 #define VM_ACTION(verb, summary) CLI_VERB(verb, vm_action, "vm " verb " NAME [--json]", summary, cli_json_options)

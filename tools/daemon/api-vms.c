@@ -343,91 +343,25 @@ static void delete_snapshot(struct barevirtd *d, struct bv_http_conn *c, const s
 
 /* ---- logs: the serial console log, read or followed (vmm/vm-log.c) --------------------- */
 
-/* A log stream: the HTTP connection and the VM's follower (NULL once it ended). */
-struct follow {
-        struct bv_http_conn *conn;
-        struct vmm_log_follower *f;
-};
-
-static void follow_free(struct follow *fl)
+static int vm_log_read(void *obj, long long tail, char **ret, size_t *ret_len)
 {
-        vmm_vm_log_unfollow(fl->f);
-        bv_http_conn_unref(fl->conn);
-        free(fl);
+        return vmm_vm_log_read(obj, tail, ret, ret_len);
 }
 
-/* Ends the stream of a follower that is gone; a connection the peer closed frees fl later (on_follow_close). */
-static void follow_end(struct follow *fl)
+static int vm_log_follow(void *obj, long long tail, int (*on_data)(const char *data, size_t len, void *userdata),
+                         void (*on_end)(void *userdata), void *userdata, struct bv_log_follower **ret,
+                         struct bv_error *err)
 {
-        fl->f = NULL;
-        if (!bv_http_conn_closed(fl->conn) && bv_http_conn_stream_end(fl->conn) >= 0)
-                follow_free(fl);
-}
-
-static int on_follow_data(const char *data, size_t len, void *userdata)
-{
-        struct follow *fl = userdata;
-        int r = bv_http_conn_stream_write(fl->conn, data, len);
-
-        if (r < 0)
-                follow_end(fl);   /* the reader is gone or too slow: the follower goes too */
-        return r;
-}
-
-static void on_follow_end(void *userdata)
-{
-        follow_end(userdata);
-}
-
-static void on_follow_close(struct bv_http_conn *c, void *userdata)
-{
-        follow_free(userdata);
-}
-
-static void follow_logs(struct vmm_vm *vm, struct bv_http_conn *c, long long tail)
-{
-        struct bv_error err = {};
-        struct follow *fl = calloc(1, sizeof(*fl));
-        struct vmm_log_follower *f;
-
-        if (!fl || bv_http_conn_stream_begin(c, 200, "text/plain; charset=utf-8", on_follow_close, fl) < 0) {
-                free(fl);
-                api_reply_errno(c, -ENOMEM, "Cannot follow the log");
-                return;
-        }
-        fl->conn = bv_http_conn_ref(c);
-        if (vmm_vm_log_follow(vm, tail, on_follow_data, on_follow_end, fl, &f, &err) < 0) {
-                follow_end(fl);
-                return;
-        }
-        fl->f = f;
+        return vmm_vm_log_follow(obj, tail, on_data, on_end, userdata, ret, err);
 }
 
 static void get_logs(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)
 {
         struct vmm_vm *vm = api_vm_or_404(d, c, args[0]);
-        _cleanup_free_ char *buf = NULL;
-        char qv[32];
-        int64_t tail = -1;
-        bool follow;
-        size_t len;
-        int r;
+        bool live = vm && vmm_vm_state(vm) != VMM_STOPPED && vmm_vm_state(vm) != VMM_CRASHED;
 
-        if (!vm || (r = api_query_get(c, req, "tail", qv, sizeof(qv))) < 0 ||
-            api_query_flag(c, req, "follow", &follow) < 0)
-                return;
-        if (r > 0 && bv_parse_i64(qv, 0, 1000000000, &tail) < 0) {
-                bv_http_conn_respond_error(c, 400, "tail: expected a number of lines");
-                return;
-        }
-        if (follow && vmm_vm_state(vm) != VMM_STOPPED && vmm_vm_state(vm) != VMM_CRASHED) {
-                follow_logs(vm, c, tail);
-                return;
-        }
-        if (vmm_vm_log_read(vm, tail, &buf, &len) < 0)
-                api_reply_errno(c, -ENOMEM, NULL);
-        else
-                bv_http_conn_respond(c, 200, "text/plain; charset=utf-8", buf, len);
+        if (vm)
+                api_logs_serve(c, req, &(struct api_log_source){ vm, live, vm_log_read, vm_log_follow });
 }
 
 const struct api_route api_vms_routes[] = {

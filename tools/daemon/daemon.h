@@ -138,6 +138,17 @@ int api_read_json(struct bv_http_conn *c, const struct bv_http_request *req, jso
 int api_query_get(struct bv_http_conn *c, const struct bv_http_request *req, const char *key, char *buf, size_t len);
 int api_query_flag(struct bv_http_conn *c, const struct bv_http_request *req, const char *key, bool *ret);
 
+/* api-logs.c: GET .../logs (?tail=N, ?follow=1) of a log that src reads and follows. */
+struct api_log_source {
+        void *obj;       /* the instance, handed to read and follow */
+        bool live;       /* following makes sense (it runs) */
+        int (*read)(void *obj, long long tail, char **ret, size_t *ret_len);
+        int (*follow)(void *obj, long long tail, int (*on_data)(const char *data, size_t len, void *userdata),
+                      void (*on_end)(void *userdata), void *userdata, struct bv_log_follower **ret,
+                      struct bv_error *err);
+};
+void api_logs_serve(struct bv_http_conn *c, const struct bv_http_request *req, const struct api_log_source *src);
+
 /* The VM or container named name, or NULL after answering 404 ("No VM named '...'"). */
 struct vmm_vm *api_vm_or_404(struct barevirtd *d, struct bv_http_conn *c, const char *name);
 struct ctr_ct *api_ct_or_404(struct barevirtd *d, struct bv_http_conn *c, const char *name);
