@@ -138,7 +138,7 @@ int api_read_json(struct bv_http_conn *c, const struct bv_http_request *req, jso
 int api_query_get(struct bv_http_conn *c, const struct bv_http_request *req, const char *key, char *buf, size_t len);
 int api_query_flag(struct bv_http_conn *c, const struct bv_http_request *req, const char *key, bool *ret);
 
-/* api-logs.c: GET .../logs (?tail=N, ?follow=1) of a log that src reads and follows. */
+/* logs.c: GET .../logs (?tail=N, ?follow=1) of a log that src reads and follows. */
 struct api_log_source {
         void *obj;       /* the instance, handed to read and follow */
         bool live;       /* following makes sense (it runs) */
