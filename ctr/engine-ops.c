@@ -276,7 +276,7 @@ int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name
         json_t *cmd = NULL, *entrypoint = NULL, *env = NULL, *labels = NULL, *binds = NULL, *mounts = NULL;
         json_t *memory = NULL, *cpus = NULL, *ports = NULL;
         const char *hostname = NULL;
-        int tty = 0, auto_remove = 0, interactive = 0;
+        int tty = 0, auto_remove = 0, interactive = 0, stdin_once = 0;
         json_error_t jerr;
         int r;
 
@@ -284,12 +284,12 @@ int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name
                 return bv_error_set(err, EINVAL, "A container needs a JSON object");
         if (json_unpack_ex((json_t *)spec, &jerr, JSON_STRICT,
                            "{s:s, s?s, s?o, s?o, s?o, s?s, s?s, s?o, s?o, s?o, s?s, s?s, s?o, s?o, s?b, s?s, s?s, "
-                           "s?o, s?b, s?b}",
+                           "s?o, s?b, s?b, s?b}",
                            "image", &image, "name", &name, "cmd", &cmd, "entrypoint", &entrypoint, "env", &env,
                            "workdir", &workdir, "user", &user, "labels", &labels, "binds", &binds, "mounts",
                            &mounts, "network", &network, "restart", &restart, "memory", &memory, "cpus", &cpus,
                            "tty", &tty, "engine", &(const char *){ NULL }, "hostname", &hostname, "ports", &ports,
-                           "auto_remove", &auto_remove, "interactive", &interactive) < 0)
+                           "auto_remove", &auto_remove, "interactive", &interactive, "stdin_once", &stdin_once) < 0)
                 return bv_error_set(err, EINVAL, "Invalid container: %s", jerr.text);
         if (!ctr_engine_image_valid(image))
                 return bv_error_set(err, EINVAL, "Invalid image '%.64s'", image);
@@ -320,8 +320,12 @@ int ctr_engine_create_body(const json_t *spec, json_t **ret_body, char *ret_name
                 json_object_set_new(body, "Hostname", json_string(hostname));
         if (auto_remove)
                 json_object_set_new(host, "AutoRemove", json_true());
-        if (interactive)
+        if (interactive || stdin_once)
                 json_object_set_new(body, "OpenStdin", json_true());
+        if (stdin_once) {   /* an attached client's stdin: its EOF ends the container's */
+                json_object_set_new(body, "StdinOnce", json_true());
+                json_object_set_new(body, "AttachStdin", json_true());
+        }
         if ((labels && (r = create_labels(labels, body, err)) < 0) ||
             (ports && (r = create_ports(ports, body, host, err)) < 0) ||
             (mounts && (r = create_mounts(mounts, host, err)) < 0) ||

@@ -234,8 +234,19 @@ engine_cases() {
 	[ $st -ne 0 ] && [ "$(state_of "$e:$e-rmfail")" = absent ]; tap_ok $? "$e run --rm: a container that fails to start is removed too"
 	out=$(bv_cli "$e" run -p 99999:80 bvbusybox true 2>&1); st=$?
 	[ $st -ne 0 ] && echo "$out" | grep -q "ports\[0\]"; tap_ok $? "$e run -p with a bad port is refused ($out)"
-	out=$(bv_cli "$e" run -i bvbusybox true 2>&1); st=$?
-	[ $st -eq 2 ] && echo "$out" | grep -q -- "-d -i"; tap_ok $? "$e run -i without -d says why ($out)"
+	out=$(printf 'hello\nworld\n' | bv_cli "$e" run -i --rm --name "$e-in" --network none bvbusybox sh -c 'cat; echo err >&2; exit 5' 2>"$T/in.err"); st=$?
+	[ $st -eq 5 ] && [ "$out" = "hello
+world" ] && [ "$(cat "$T/in.err")" = err ] && [ "$(state_of "$e:$e-in")" = absent ]
+	tap_ok $? "$e run -i: barevirt's stdin reaches the container, its stdout and stderr come back apart, its status is ours ($st, '$out')"
+	if command -v script >/dev/null; then
+		out=$( (sleep 2; printf 'echo tty-$((6*7))\nexit 3\n'; sleep 3) |
+			script -qec "$BAREVIRT --socket $BV_SOCKET $e run -it --rm --name $e-tty --network none bvbusybox sh" /dev/null 2>&1)
+		st=$?
+		[ $st -eq 3 ] && echo "$out" | grep -q "tty-42" && [ "$(state_of "$e:$e-tty")" = absent ]
+		tap_ok $? "$e run -it on a terminal: an interactive shell in the container ($st, $(echo "$out" | tr -d '\r' | tr '\n' ' ' | head -c 120))"
+	else
+		tap_skip "$e run -it: script is not installed"
+	fi
 	out=$(bv_cli "$e" run -d -i --rm --name "$e-dit" --network none bvbusybox sh); st=$?
 	sleep 0.5
 	[ $st -eq 0 ] && [ "$(state_of "$e:$e-dit")" = running ]; tap_ok $? "$e run -d -i: a shell stays up on its open stdin"

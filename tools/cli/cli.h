@@ -342,6 +342,17 @@ int cli_usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format
 int cli_kind_logs(struct cli *cli, const char *what, const char *collection, int argc, char **argv);
 
 /*
+ * attach.c, for `run -i` in the foreground: connects to ENGINE's socket
+ * (as GET /v1/host names it) and attaches to container id with stdin,
+ * stdout and stderr, before it starts: *ret_fd the raw stream. Then
+ * cli_attach_relay() copies stdin to it (EOF half-closes) and it to stdout
+ * and stderr (demultiplexed unless tty) until the engine closes it. Both
+ * return 0 or the exit code of the error they printed.
+ */
+int cli_attach_open(struct cli *cli, const char *engine, const char *id, int *ret_fd);
+int cli_attach_relay(int fd, bool tty);
+
+/*
  * Relays the terminal to a console socket (console.c): raw mode and Ctrl-]
  * to detach on a terminal; what names it in the messages ("VM 'x'").
  * Returns the exit code.

@@ -42,8 +42,8 @@ static const struct cli_option run_options[] = {
         { "label", 'l', "KEY=VALUE", "a label on the container (repeatable)", NULL, 'l' },
         { "hostname", 'h', "NAME", "the container's host name", "the engine's (its id)", OPT_HOSTNAME },
         { "tty", 't', NULL, "allocate a tty", NULL, 't' },
-        { "interactive", 'i', NULL, "keep stdin open (with -d, for a later exec or attach; barevirt does not "
-          "forward its own stdin)", NULL, 'i' },
+        { "interactive", 'i', NULL, "keep stdin open: without -d barevirt's own stdin goes to the container "
+          "(attached on the engine's socket); with -d, for a later exec", NULL, 'i' },
         { "detach", 'd', NULL, "print the ref and return; the container goes on running", NULL, 'd' },
         { "rm", 0, NULL, "remove the container when it exits", NULL, OPT_RM },
         { "help", 0, NULL, "show this help (-h is --hostname, as in docker run)", NULL, CLI_OPT_HELP },
@@ -117,8 +117,13 @@ static int on_run_option(struct cli *cli, int id, const char *val, void *userdat
         return 0;
 }
 
-/* POST /v1/instances, then .../start: the new container's ref in ref. Returns the exit code. */
-static int create_and_start(struct cli *cli, json_t *spec, char *ref, size_t ref_len, json_t **ret_reply)
+/*
+ * POST /v1/instances, then .../start: the new container's ref in ref. With
+ * attach_fd (-i in the foreground) the CLI attaches to it on the engine
+ * before the start (*attach_fd the stream). Returns the exit code.
+ */
+static int create_and_start(struct cli *cli, const char *engine, json_t *spec, char *ref, size_t ref_len,
+                            int *attach_fd, json_t **ret_reply)
 {
         json_auto_t *reply = NULL;
         char path[400];
@@ -132,6 +137,9 @@ static int create_and_start(struct cli *cli, json_t *spec, char *ref, size_t ref
                 ref[0] = '\0';
                 return r;
         }
+        const char *colon = strchr(ref, ':');
+        if (attach_fd && (r = cli_attach_open(cli, engine, colon ? colon + 1 : ref, attach_fd)))
+                return r;
         snprintf(path, sizeof(path), "/v1/instances/%s/start", ref);
         return cli_api(cli, "POST", path, NULL, 0, ret_reply);
 }
@@ -150,7 +158,7 @@ static int remove_quietly(struct cli *cli, const char *ref)
  * status. With --rm it then removes it (here, not by the engine's AutoRemove,
  * which could take the log away before it is read).
  */
-static int wait_and_print(struct cli *cli, const char *ref, bool rm)
+static int wait_and_print(struct cli *cli, const char *ref, bool print, bool rm)
 {
         json_auto_t *reply = NULL, *logs = NULL;
         char path[400];
@@ -160,6 +168,8 @@ static int wait_and_print(struct cli *cli, const char *ref, bool rm)
         if ((r = cli_api(cli, "POST", path, NULL, 24 * 3600 * 1000, &reply)))
                 return r;
         int code = (int)(json_integer_value(json_object_get(reply, "exit_code")) & 0xff);
+        if (!print)
+                return rm && (r = remove_quietly(cli, ref)) ? r : code;
         snprintf(path, sizeof(path), "/v1/instances/%s/logs", ref);
         if ((r = cli_api(cli, "GET", path, NULL, 0, &logs)))
                 return r;
@@ -189,9 +199,9 @@ static int engine_run(struct cli *cli, const char *engine, int argc, char **argv
                 return r;
         if (a.n_rest == 0)
                 return cli_usage_error(cli, "expected an IMAGE");
-        if (run.interactive && !run.detach)
-                return cli_usage_error(cli, "-i without -d would need barevirt to forward its stdin, which it does "
-                                       "not do: use -d -i, then exec");
+        bool attach = run.interactive && !run.detach;
+        if (attach)
+                json_object_set_new(spec, "stdin_once", json_true());
         if (run.rm && run.detach)
                 json_object_set_new(spec, "auto_remove", json_true());
         json_object_set_new(spec, "image", json_string(a.rest[0]));
@@ -203,13 +213,16 @@ static int engine_run(struct cli *cli, const char *engine, int argc, char **argv
         cli_json_set_nonempty(spec, "ports", ports);
         if (json_object_size(labels))
                 json_object_set(spec, "labels", labels);
-        if ((r = create_and_start(cli, spec, ref, sizeof(ref), &reply))) {
+        _cleanup_close_ int fd = -1;
+        if ((r = create_and_start(cli, engine, spec, ref, sizeof(ref), attach ? &fd : NULL, &reply))) {
                 if (run.rm && *ref)
                         remove_quietly(cli, ref);
                 return r;
         }
+        if (attach && (r = cli_attach_relay(fd, json_is_true(json_object_get(spec, "tty")))))
+                return r;
         if (!run.detach)
-                return wait_and_print(cli, ref, run.rm);
+                return wait_and_print(cli, ref, !attach, run.rm);
         if (cli->json)
                 return cli_print_json(reply);
         printf("%s\n", ref);
