@@ -103,8 +103,14 @@ if command -v script >/dev/null; then
 	st=$?
 	tap_check "ct exec -t runs on a tty ($(tr -d '\0\r' <"$T/tty.out" | tail -1)) and passes the status ($st)" \
 		sh -c "[ $st = 6 ] && grep -aq /dev/pts/ '$T/tty.out'"
+	timeout 20 script -qec "'$BAREVIRT' --socket '$BV_SOCKET' ct exec -t ctt-c1 -- /nonexistent" /dev/null \
+		</dev/null >"$T/tty.out" 2>&1
+	st=$?
+	tap_check "ct exec -t of a missing command: 127 and barevirt's line ($st, $(tr -d '\0\r' <"$T/tty.out" | tail -1))" \
+		sh -c "[ $st = 127 ] && tr -d '\r' <'$T/tty.out' | grep -qx \"barevirt: '/nonexistent': no such file in container 'ctt-c1'\""
 else
 	tap_skip "ct exec -t: script(1) is not installed"
+	tap_skip "ct exec -t of a missing command: script(1) is not installed"
 fi
 code=$(api -o /dev/null -w '%{http_code}' -X POST -d '{"cmd":["true"],"tty":true}' http://x/v1/containers/ctt-c1/exec)
 tap_check "a tty exec through the API is refused with 400 (got $code)" [ "$code" = 400 ]

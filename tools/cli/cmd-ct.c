@@ -9,6 +9,7 @@
  * and exits with the command's exit status.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -471,8 +472,26 @@ static bool receive_master(int lfd, pid_t pid, int *ret_master, int *ret_status)
  * *ret_master is -1 and it returns the exit code (of the runtime, when it
  * ended first).
  */
+/*
+ * What the runtime wrote to its stderr (errfd, a file), once it ended: in
+ * barevirt's voice when the command was never run (126 or 127 with the
+ * runtime's own message), as `ct exec` without -t says it; else as it is.
+ */
+static void runtime_stderr(int errfd, int code, const char *cmd, const char *name)
+{
+        static const char prefix[] = "barevirt-runtime: ";
+        char buf[4096];
+        ssize_t n = pread(errfd, buf, sizeof(buf) - 1, 0);
+
+        buf[n > 0 ? n : 0] = '\0';
+        if ((code == 127 || code == 126) && strncmp(buf, prefix, sizeof(prefix) - 1) == 0)
+                cli_fail("'%s': %s in container '%s'", cmd, code == 127 ? "no such file" : "permission denied", name);
+        else
+                fputs(buf, stderr);
+}
+
 static int start_runtime(const json_t *ct, char **env, size_t n_env, char **cmd, int n_cmd, pid_t *ret_pid,
-                         int *ret_master)
+                         int *ret_master, int *ret_errfd)
 {
         char dir[] = "/tmp/barevirt-exec.XXXXXX", sock[64];
         struct bv_error err = {};
@@ -483,9 +502,13 @@ static int start_runtime(const json_t *ct, char **env, size_t n_env, char **cmd,
                 return cli_fail("mkdtemp: %s", strerror(errno));
         snprintf(sock, sizeof(sock), "%s/console.sock", dir);
         int lfd = bv_unix_listen(sock, 0600, &err);
+        /* The runtime's stderr, read back if it fails before the pty (a file: it never blocks the runtime). */
+        int errfd = *ret_errfd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         char **argv = lfd >= 0 ? runtime_exec_argv(ct, sock, env, n_env, cmd, n_cmd) : NULL;
         pid_t pid = argv ? fork() : -1;
         if (pid == 0) {
+                if (errfd >= 0)
+                        dup2(errfd, STDERR_FILENO);
                 execv(argv[0], argv);
                 fprintf(stderr, "barevirt: cannot run '%s': %s\n", argv[0], strerror(errno));
                 _exit(127);
@@ -502,6 +525,8 @@ static int start_runtime(const json_t *ct, char **env, size_t n_env, char **cmd,
         if (pid < 0)
                 return cli_fail("cannot start the runtime: %s", strerror(e));
         *ret_pid = pid;
+        if (!got && errfd >= 0)
+                runtime_stderr(errfd, exit_status(status), cmd[0], json_string_value(json_object_get(ct, "name")));
         return got ? 0 : exit_status(status);
 }
 
@@ -513,12 +538,13 @@ static int exec_tty(const json_t *ct, char **env, size_t n_env, char **cmd, int 
 {
         const json_t *rt = json_object_get(ct, "runtime");
         int master = -1, status = 0;
+        _cleanup_close_ int errfd = -1;
         pid_t pid = -1;
 
         if (!json_is_string(json_object_get(rt, "path")) || !json_is_string(json_object_get(rt, "root")) ||
             !json_is_string(json_object_get(ct, "name")))
                 return cli_fail("barevirtd did not say where the runtime is");
-        int r = start_runtime(ct, env, n_env, cmd, n_cmd, &pid, &master);
+        int r = start_runtime(ct, env, n_env, cmd, n_cmd, &pid, &master, &errfd);
         if (master < 0)
                 return r;
         if (cli_tty_raw()) {
@@ -531,6 +557,8 @@ static int exec_tty(const json_t *ct, char **env, size_t n_env, char **cmd, int 
         close(master);
         cli_tty_restore();
         waitpid(pid, &status, 0);
+        if (errfd >= 0)
+                runtime_stderr(errfd, exit_status(status), cmd[0], json_string_value(json_object_get(ct, "name")));
         return exit_status(status);
 }
 
