@@ -31,6 +31,8 @@ ct_cleanup() {
 			timeout 5 socat -t5 - "UNIX-CONNECT:$d/monitor.sock" >/dev/null 2>&1
 	done
 	rmdir "$V2/$CG" 2>/dev/null
+	# The v1 freezer cgroups of hybrid hosts: barevirt removes a parent only right under the mount.
+	rmdir "/sys/fs/cgroup/freezer/$CG" 2>/dev/null
 	rt_cleanup
 }
 trap ct_cleanup EXIT INT TERM
