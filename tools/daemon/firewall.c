@@ -262,6 +262,25 @@ static const char **sorted_names(struct barevirtd *d, size_t *ret_n)
         return names;
 }
 
+/* Stored group g into *ng, its rules into rules (room for all of them): they were checked when stored. */
+static int group_to_nft(const json_t *g, struct net_nft_group *ng, struct net_nft_rule *rules, struct bv_error *err)
+{
+        size_t i;
+        json_t *r;
+
+        *ng = (struct net_nft_group){
+                .name = json_string_value(json_object_get(g, "name")), .rules = rules,
+                .default_in_accept = strcmp(json_string_value(json_object_get(g, "default_in")), "accept") == 0,
+                .default_out_accept = strcmp(json_string_value(json_object_get(g, "default_out")), "accept") == 0,
+        };
+        json_array_foreach(json_object_get(g, "rules"), i, r) {
+                if (parse_rule(r, &rules[ng->n_rules], NULL, err) < 0)
+                        return bv_error_set(err, EINVAL, "Firewall group '%s': bad rule %zu", ng->name, i + 1);
+                ng->n_rules++;
+        }
+        return 0;
+}
+
 int firewall_nft_groups(struct barevirtd *d, struct net_nft_group **ret, size_t *ret_n, struct net_nft_rule **ret_rules)
 {
         size_t n = 0, n_rules = 0, k = 0;
@@ -281,17 +300,8 @@ int firewall_nft_groups(struct barevirtd *d, struct net_nft_group **ret, size_t 
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
-                const json_t *o = json_object_get(d->fw, names[i]), *r;
-                size_t j;
-                g[i].name = json_string_value(json_object_get(o, "name"));
-                g[i].default_in_accept = strcmp(json_string_value(json_object_get(o, "default_in")), "accept") == 0;
-                g[i].default_out_accept = strcmp(json_string_value(json_object_get(o, "default_out")), "accept") == 0;
-                g[i].rules = rules ? &rules[k] : NULL;
-                json_array_foreach(json_object_get(o, "rules"), j, r)
-                        if (parse_rule(r, &rules[k], NULL, NULL) == 0) {
-                                k++;
-                                g[i].n_rules++;
-                        }
+                (void)group_to_nft(json_object_get(d->fw, names[i]), &g[i], rules ? &rules[k] : NULL, NULL);
+                k += g[i].n_rules;
         }
         *ret = g;
         *ret_n = n;
@@ -330,52 +340,40 @@ int firewall_check_ct(struct barevirtd *d, const struct ctr_ct_def *def, struct 
         return r;
 }
 
-/* The first instance with a NIC naming group (into buf), or false. */
-static bool group_user(struct barevirtd *d, const char *group, char *buf, size_t len)
+/* Every NIC of a definition naming group: [{"instance", "kind", "nic"}], VMs first. */
+static json_t *group_users(struct barevirtd *d, const char *group)
 {
+        json_t *users = json_array();
+
         for (size_t i = 0; i < d->reg.n_vms; i++) {
                 const struct vmm_def *def = vmm_vm_def(d->reg.vms[i]);
                 for (size_t k = 0; k < def->n_nics; k++)
-                        if (def->nics[k].firewall && strcmp(def->nics[k].firewall, group) == 0) {
-                                snprintf(buf, len, "VM '%s'", def->name);
-                                return true;
-                        }
+                        if (def->nics[k].firewall && strcmp(def->nics[k].firewall, group) == 0)
+                                json_array_append_new(users, json_pack("{s:s,s:s,s:i}", "instance", def->name,
+                                                                       "kind", "VM", "nic", (int)k));
         }
         for (size_t i = 0; i < d->reg.n_cts; i++) {
                 const struct ctr_ct_def *def = ctr_ct_get_def(d->reg.cts[i]);
                 for (size_t k = 0; k < def->n_nics; k++)
-                        if (def->nics[k].firewall && strcmp(def->nics[k].firewall, group) == 0) {
-                                snprintf(buf, len, "container '%s'", def->name);
-                                return true;
-                        }
+                        if (def->nics[k].firewall && strcmp(def->nics[k].firewall, group) == 0)
+                                json_array_append_new(users, json_pack("{s:s,s:s,s:i}", "instance", def->name,
+                                                                       "kind", "container", "nic", (int)k));
         }
-        return false;
+        return users;
 }
 
 /* ---- what the API shows ------------------------------------------------------------------------ */
 
 static json_t *group_json(struct barevirtd *d, const json_t *g)
 {
-        json_t *o = json_deep_copy(g), *users = json_array();
-        const char *name = json_string_value(json_object_get(g, "name"));
-
-        for (size_t i = 0; i < d->reg.n_vms; i++) {
-                const struct vmm_def *def = vmm_vm_def(d->reg.vms[i]);
-                for (size_t k = 0; k < def->n_nics; k++)
-                        if (def->nics[k].firewall && strcmp(def->nics[k].firewall, name) == 0)
-                                json_array_append_new(users, json_pack("{s:s,s:i}", "instance", def->name, "nic", (int)k));
-        }
-        for (size_t i = 0; i < d->reg.n_cts; i++) {
-                const struct ctr_ct_def *def = ctr_ct_get_def(d->reg.cts[i]);
-                for (size_t k = 0; k < def->n_nics; k++)
-                        if (def->nics[k].firewall && strcmp(def->nics[k].firewall, name) == 0)
-                                json_array_append_new(users, json_pack("{s:s,s:i}", "instance", def->name, "nic", (int)k));
-        }
-        /* Rules are numbered from 1, as `net firewall rule delete GROUP INDEX` takes them. */
+        json_t *o = json_deep_copy(g), *users = group_users(d, json_string_value(json_object_get(g, "name"))), *u;
         size_t i;
-        json_t *r;
-        json_array_foreach(json_object_get(o, "rules"), i, r)
-                json_object_set_new(r, "index", json_integer((json_int_t)i + 1));
+
+        json_array_foreach(users, i, u)
+                json_object_del(u, "kind");   /* the API shows {"instance", "nic"} */
+        /* Rules are numbered from 1, as `net firewall rule delete GROUP INDEX` takes them. */
+        json_array_foreach(json_object_get(o, "rules"), i, u)
+                json_object_set_new(u, "index", json_integer((json_int_t)i + 1));
         json_object_set_new(o, "used_by", users);
         json_object_set_new(o, "stateful", json_boolean(netsvc_nft_stateful(d)));
         return o;
@@ -443,22 +441,16 @@ static int check_nft(const json_t *g, struct bv_error *err)
 {
         size_t n = json_array_size(json_object_get(g, "rules"));
         _cleanup_free_ struct net_nft_rule *rules = n ? calloc(n, sizeof(*rules)) : NULL;
-        struct net_nft_group ng = { .name = json_string_value(json_object_get(g, "name")), .rules = rules };
-        size_t i;
-        json_t *r;
+        struct net_nft_group ng;
+        int r;
 
         if (n > NET_NFT_MAX_RULES)
-                return bv_error_set(err, EINVAL, "Firewall group '%s' would have %zu rules (at most %d)", ng.name, n,
-                                    NET_NFT_MAX_RULES);
+                return bv_error_set(err, EINVAL, "Firewall group '%s' would have %zu rules (at most %d)",
+                                    json_string_value(json_object_get(g, "name")), n, NET_NFT_MAX_RULES);
         if (n && !rules)
                 return bv_error_set(err, ENOMEM, "Out of memory");
-
-        ng.default_in_accept = strcmp(json_string_value(json_object_get(g, "default_in")), "accept") == 0;
-        ng.default_out_accept = strcmp(json_string_value(json_object_get(g, "default_out")), "accept") == 0;
-        json_array_foreach(json_object_get(g, "rules"), i, r) {
-                if (parse_rule(r, &rules[ng.n_rules++], NULL, err) < 0)
-                        return bv_error_set(err, EINVAL, "Firewall group '%s': bad rule %zu", ng.name, i + 1);
-        }
+        if ((r = group_to_nft(g, &ng, rules, err)) < 0)
+                return r;
         struct net_nft_ruleset rs = { .groups = &ng, .n_groups = 1 };
         return net_nft_ruleset_check(&rs, err);
 }
@@ -483,12 +475,14 @@ int firewall_group_create(struct barevirtd *d, const json_t *body, json_t **ret,
 
 int firewall_group_delete(struct barevirtd *d, const char *name, struct bv_error *err)
 {
-        char who[128];
-
         if (!firewall_exists(d, name))
                 return bv_error_set(err, ENOENT, "No firewall group named '%.64s'", name);
-        if (group_user(d, name, who, sizeof(who)))
-                return bv_error_set(err, EBUSY, "Firewall group '%s' is used by %s; change its NICs first", name, who);
+        json_auto_t *users = group_users(d, name);
+        const json_t *u = json_array_get(users, 0);
+        if (u)
+                return bv_error_set(err, EBUSY, "Firewall group '%s' is used by %s '%s'; change its NICs first", name,
+                                    json_string_value(json_object_get(u, "kind")),
+                                    json_string_value(json_object_get(u, "instance")));
         return commit(d, name, NULL, err);
 }
 
