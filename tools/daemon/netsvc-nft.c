@@ -85,6 +85,12 @@ struct ports {
         char *text;                   /* what they are, to tell whether they changed */
         size_t text_len;
         bool waiting;                 /* a running VM has no lease yet */
+        struct {                      /* each network's lease file, read once per apply */
+                const struct netsvc_net *n;
+                struct net_lease *l;
+                size_t nl;
+        } leases[MAX_NETWORKS];
+        size_t n_leases;
 };
 
 static void ports_clear(struct ports *ps)
@@ -93,6 +99,8 @@ static void ports_clear(struct ports *ps)
         free(ps->ip4);
         free(ps->ifname);
         free(ps->text);
+        for (size_t i = 0; i < ps->n_leases; i++)
+                free(ps->leases[i].l);
         *ps = (struct ports){};
 }
 
@@ -144,18 +152,25 @@ static int port_add(struct barevirtd *d, struct ports *ps, const char *ifname, c
  */
 static const char *vm_lease(struct netsvc_net *n, const uint8_t mac[6], char *buf, size_t len, struct ports *ps)
 {
-        struct net_lease *l = NULL;
-        size_t nl = 0;
         const char *ret = NULL;
         time_t now = time(NULL);
+        size_t c = 0;
 
         if (n->def.dhcp <= 0)
                 return NULL;
-        (void)net_dnsmasq_leases(n->lease_file, &l, &nl, NULL);
-        for (size_t i = 0; i < nl && !ret; i++)
+        while (c < ps->n_leases && ps->leases[c].n != n)
+                c++;
+        if (c == ps->n_leases) {
+                if (c == MAX_NETWORKS)
+                        return NULL;
+                ps->leases[c].n = n;
+                (void)net_dnsmasq_leases(n->lease_file, &ps->leases[c].l, &ps->leases[c].nl, NULL);
+                ps->n_leases++;
+        }
+        const struct net_lease *l = ps->leases[c].l;
+        for (size_t i = 0; i < ps->leases[c].nl && !ret; i++)
                 if (memcmp(l[i].mac, mac, 6) == 0 && (l[i].expiry == 0 || l[i].expiry > now))
                         ret = inet_ntop(AF_INET, &l[i].ip, buf, (socklen_t)len);
-        free(l);
         ps->waiting |= !ret;
         return ret;
 }
