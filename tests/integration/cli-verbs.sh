@@ -50,10 +50,8 @@ bv_tmpdir
 T=$BV_TMP
 chmod 755 "$T"
 ROOTFS=$T/rootfs
-mkdir -p "$ROOTFS/bin" "$ROOTFS/proc" "$ROOTFS/sys" "$ROOTFS/dev" "$ROOTFS/etc" "$ROOTFS/tmp" "$ROOTFS/cnt" "$T/cnt"
-cp /bin/busybox "$ROOTFS/bin/busybox"
-for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$ROOTFS/bin/$a"; done
-echo "root:x:0:0:root:/:/bin/sh" >"$ROOTFS/etc/passwd"
+bv_busybox_rootfs "$ROOTFS"
+mkdir -p "$ROOTFS/cnt" "$T/cnt"
 echo cv-host >"$ROOTFS/etc/hostname"
 
 NS=$(bv_netns_new cv) || tap_skip_all "cannot create a network namespace"

@@ -44,11 +44,9 @@ bv_tmpdir
 T=$BV_TMP
 chmod 755 "$T"
 ROOTFS=$T/rootfs
-mkdir -p "$ROOTFS/bin" "$ROOTFS/sbin" "$ROOTFS/proc" "$ROOTFS/sys" "$ROOTFS/dev" "$ROOTFS/etc" "$ROOTFS/tmp" "$ROOTFS/cnt"
-cp /bin/busybox "$ROOTFS/bin/busybox"
-for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$ROOTFS/bin/$a"; done
+bv_busybox_rootfs "$ROOTFS"
+mkdir -p "$ROOTFS/sbin" "$ROOTFS/cnt"
 ln -sf ../bin/busybox "$ROOTFS/sbin/init"
-echo "root:x:0:0:root:/:/bin/sh" >"$ROOTFS/etc/passwd"
 printf '::sysinit:/bin/echo SYSTEM-CT-UP\n::respawn:-/bin/sh\n' >"$ROOTFS/etc/inittab"
 IMAGE=$T/busybox.tar
 tar -C "$ROOTFS" -cf "$IMAGE" .

@@ -9,6 +9,7 @@
 #   bv_cleanup                           kills what is left (dnsmasq too); call from a trap
 #   bv_api METHOD PATH [BODY]            curl on $BV_SOCKET: prints the HTTP status, body into $BV_TMP/body
 #   bv_wait_for SECONDS COMMAND...       until COMMAND succeeds (quietly), or 1 after SECONDS
+#   bv_busybox_rootfs DIR                a container rootfs: busybox with every applet, /etc/passwd
 
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
@@ -97,4 +98,11 @@ bv_wait_for() {
 	while ! "$@" >/dev/null 2>&1; do
 		_t=$((_t - 1)); [ $_t -gt 0 ] || return 1; sleep 0.1
 	done
+}
+
+bv_busybox_rootfs() {
+	mkdir -p "$1/bin" "$1/proc" "$1/sys" "$1/dev" "$1/etc" "$1/tmp" || return 1
+	cp /bin/busybox "$1/bin/busybox" || return 1
+	for _a in $(/bin/busybox --list); do [ "$_a" = busybox ] || ln -sf busybox "$1/bin/$_a"; done
+	echo "root:x:0:0:root:/:/bin/sh" >"$1/etc/passwd"
 }
