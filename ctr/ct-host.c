@@ -65,7 +65,7 @@ json_t *ctr_ct_host_limits(const struct ctr_ct_host *h)
 {
         json_t *a = h && h->cg_ok >= 0 ? ctr_ct_limits_available(&h->cg) : NULL;
 
-        return a ? a : json_array();
+        return a ? a : json_object();
 }
 
 uint32_t ctr_ct_host_userns_alloc(const struct ctr_ct_host *h)

@@ -3,8 +3,9 @@
  * A container as barevirtd's API shows it (GET /v1/containers[/NAME]):
  * the list summary, and the full object with the console, the runtime,
  * the definition, network timings, idmapping and live usage read from its
- * cgroup v2 files (memory.current, cpu.stat usage_usec, pids.current;
- * null where the host has no such file).
+ * cgroup files (v2 memory.current, cpu.stat usage_usec, pids.current;
+ * v1 memory.usage_in_bytes, cpuacct.usage, pids.current; null where the
+ * host has no such file).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,15 +17,24 @@
 #include "common/common.h"
 #include "ctr/ctr-internal.h"
 
-/* A cgroup file's first number (or the number after key), or -1. */
-static long long cg_read(const struct ctr_ct *ct, const char *file, const char *key)
+/*
+ * A usage number from the container's cgroup: v1_file in the v1 hierarchy
+ * of controller where that is mounted, else the v2 file's first number (or
+ * the number after key). -1 when unreadable.
+ */
+static long long cg_read(const struct ctr_ct *ct, const char *controller, const char *v1_file, const char *file,
+                         const char *key)
 {
         const struct ctr_cgroup_info *cg = ctr_ct_host_cgroups(ct->h);
+        const char *m = ctr_cgroup_v1_mount(cg, controller);
         char path[PATH_MAX], buf[4096];
 
-        if (!cg->v2_root[0])
+        if (m) {
+                file = v1_file;
+                key = NULL;
+        } else if (!(m = cg->v2_root[0] ? cg->v2_root : NULL))
                 return -1;
-        snprintf(path, sizeof(path), "%s/%s/%s/%s", cg->v2_root, ct->h->o.cgroup_parent, ct->def->name, file);
+        snprintf(path, sizeof(path), "%s/%s/%s/%s", m, ct->h->o.cgroup_parent, ct->def->name, file);
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -1;
@@ -45,6 +55,13 @@ static long long cg_read(const struct ctr_ct *ct, const char *file, const char *
         char *end;
         long long v = strtoll(p, &end, 10);
         return end == p ? -1 : v;
+}
+
+/* CPU time used: v1 cpuacct.usage (ns), v2 cpu.stat usage_usec. */
+static long long cpu_usec(const struct ctr_ct *ct)
+{
+        long long v = cg_read(ct, "cpuacct", "cpuacct.usage", "cpu.stat", "usage_usec");
+        return v >= 0 && ctr_cgroup_v1_mount(ctr_ct_host_cgroups(ct->h), "cpuacct") ? v / 1000 : v;
 }
 
 static json_t *num_or_null(long long v)
@@ -133,9 +150,9 @@ json_t *ctr_ct_to_json(const struct ctr_ct *ct, bool full)
         if (ct->def->userns)
                 json_object_set_new(o, "idmapped", live ? json_boolean(ctr_ct_rootfs_idmapped(ct)) : json_null());
         json_object_set_new(o, "usage", live ? json_pack("{s:o,s:o,s:o}",
-                                                         "memory_bytes", num_or_null(cg_read(ct, "memory.current", NULL)),
-                                                         "cpu_usec", num_or_null(cg_read(ct, "cpu.stat", "usage_usec")),
-                                                         "pids", num_or_null(cg_read(ct, "pids.current", NULL)))
+                                                         "memory_bytes", num_or_null(cg_read(ct, "memory", "memory.usage_in_bytes", "memory.current", NULL)),
+                                                         "cpu_usec", num_or_null(cpu_usec(ct)),
+                                                         "pids", num_or_null(cg_read(ct, "pids", "pids.current", "pids.current", NULL)))
                                              : json_null());
         return o;
 }

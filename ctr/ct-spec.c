@@ -8,10 +8,11 @@
  * masked or read-only, all devices denied in the device cgroup except the
  * runtime's default set, sysfs and the cgroup tree read-only. privileged
  * turns all of that off (every capability, no seccomp, no masking, all
- * devices). Limits are mapped so that the runtime writes exactly
- * memory.max, memory.swap.max, cpu.max, cpu.weight, pids.max and io.weight
- * (weights through linux.resources.unified, so that no shares conversion
- * changes the value the user asked for).
+ * devices). Limits are mapped to the spec's own keys, which the runtime
+ * writes to v2 (memory.max, memory.swap.max, cpu.max, cpu.weight, pids.max,
+ * io.weight) or to v1 where that controller is (memory.limit_in_bytes,
+ * memory.memsw.limit_in_bytes, cpu.cfs_quota_us, cpu.shares, pids.max,
+ * blkio.weight).
  */
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include <sys/prctl.h>
 
 #include "common/common.h"
+#include "ctr/ctr-internal.h"
 #include "ctr/ctr.h"
 
 #define CPU_PERIOD_US 100000
@@ -44,13 +46,18 @@ static const char *const readonly_paths[] = {
         "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
-/* Which controller enforces which key of "limits". */
+/* Which controller enforces which key of "limits", in v2 and in v1 (with the v1 file it needs, if any). */
 static const struct {
         const char *limit;
         const char *controller;
+        const char *v1_controller, *v1_files;
 } limit_controllers[] = {
-        { "memory", "memory" }, { "memory_swap", "memory" }, { "cpus", "cpu" },
-        { "cpu_weight", "cpu" }, { "pids", "pids" },         { "io_weight", "io" },
+        { "memory", "memory", "memory", NULL },
+        { "memory_swap", "memory", "memory", "memory.memsw.limit_in_bytes" },
+        { "cpus", "cpu", "cpu", NULL },
+        { "cpu_weight", "cpu", "cpu", NULL },
+        { "pids", "pids", "pids", NULL },
+        { "io_weight", "io", "blkio", "blkio.weight|blkio.bfq.weight" },
 };
 
 static json_t *strv_json(const char *const *l)
@@ -224,11 +231,10 @@ static int mounts_json(const struct ctr_ct_def *def, const struct ctr_ct_paths *
 static int resources_json(const struct ctr_ct_def *def, json_t **ret)
 {
         const struct ctr_ct_limits *l = &def->limits;
-        json_auto_t *res = json_object(), *unified = json_object();
-        char buf[32];
+        json_auto_t *res = json_object();
         int bad = 0;
 
-        if (!res || !unified)
+        if (!res)
                 return -ENOMEM;
         if (l->memory_mib) {
                 json_t *mem = json_pack("{s:I}", "limit", (json_int_t)l->memory_mib * MIB);
@@ -236,23 +242,26 @@ static int resources_json(const struct ctr_ct_def *def, json_t **ret)
                         bad |= json_object_set_new(mem, "swap", json_integer((json_int_t)l->memory_swap_mib * MIB));
                 bad |= json_object_set_new(res, "memory", mem);
         }
+        /*
+         * The weights in the spec's own terms, which v1 takes as they are: cpu.shares and blkio.weight, chosen
+         * so that the runtime's conversion back to v2 (runc's and crun's) gives exactly cpu_weight, and
+         * io_weight to within v1's coarser steps.
+         */
+        json_t *cpu = l->cpus > 0 || l->cpu_weight ? json_object() : NULL;
         if (l->cpus > 0) {
-                json_int_t quota = (json_int_t)(l->cpus * CPU_PERIOD_US + 0.5);
-                bad |= json_object_set_new(res, "cpu", json_pack("{s:I, s:I}", "quota", quota, "period",
-                                                                 (json_int_t)CPU_PERIOD_US));
+                bad |= json_object_set_new(cpu, "quota", json_integer((json_int_t)(l->cpus * CPU_PERIOD_US + 0.5)));
+                bad |= json_object_set_new(cpu, "period", json_integer((json_int_t)CPU_PERIOD_US));
         }
+        if (l->cpu_weight)
+                bad |= json_object_set_new(cpu, "shares",
+                                           json_integer(2 + ((json_int_t)(l->cpu_weight - 1) * 262142 + 9998) / 9999));
+        if (cpu)
+                bad |= json_object_set_new(res, "cpu", cpu);
         if (l->pids)
                 bad |= json_object_set_new(res, "pids", json_pack("{s:I}", "limit", (json_int_t)l->pids));
-        if (l->cpu_weight) {
-                snprintf(buf, sizeof(buf), "%u", l->cpu_weight);
-                bad |= json_object_set_new(unified, "cpu.weight", json_string(buf));
-        }
-        if (l->io_weight) {
-                snprintf(buf, sizeof(buf), "default %u", l->io_weight);
-                bad |= json_object_set_new(unified, "io.weight", json_string(buf));
-        }
-        if (json_object_size(unified))
-                bad |= json_object_set(res, "unified", unified);
+        if (l->io_weight)
+                bad |= json_object_set_new(res, "blockIO", json_pack("{s:I}", "weight",
+                                                                     10 + ((json_int_t)(l->io_weight - 1) * 990 + 9998) / 9999));
         /* Deny every device but the runtime's default set (null, zero, full, tty, random, urandom, ptmx). */
         if (!def->privileged)
                 bad |= json_object_set_new(res, "devices", json_pack("[{s:b, s:s}]", "allow", false, "access", "rwm"));
@@ -355,16 +364,6 @@ int ctr_ct_spec(const struct ctr_ct_def *def, const struct ctr_ct_paths *p, json
         return 0;
 }
 
-static bool has_controller(const struct ctr_cgroup_info *cg, const char *c)
-{
-        if (!cg->v2_root[0])
-                return false;
-        for (size_t i = 0; i < cg->n_controllers; i++)
-                if (strcmp(cg->controllers[i], c) == 0)
-                        return true;
-        return false;
-}
-
 static bool limit_set(const struct ctr_ct_limits *l, const char *name)
 {
         if (strcmp(name, "memory") == 0)
@@ -382,37 +381,72 @@ static bool limit_set(const struct ctr_ct_limits *l, const char *name)
         return false;
 }
 
+/*
+ * Whether limit k can be enforced here: through the v1 hierarchy of its
+ * controller where that is mounted (and has the file it needs), else the
+ * v2 root. How (or why not) into buf; true when it can.
+ */
+static bool limit_how(const struct ctr_cgroup_info *cg, size_t k, char *buf, size_t len)
+{
+        const char *m = ctr_cgroup_v1_mount(cg, limit_controllers[k].v1_controller);
+        const char *files = limit_controllers[k].v1_files;
+        char file[64];
+
+        if (m) {
+                for (unsigned i = 0; !files || ctr_cgv1_file_pick(NULL, files, i, file, sizeof(file)); i++)
+                        if (!files || ctr_cgv1_file_pick(m, files, i, file, sizeof(file))) {
+                                snprintf(buf, len, "cgroup v1 '%s' (%s)", limit_controllers[k].v1_controller, m);
+                                return true;
+                        }
+                snprintf(buf, len, "the cgroup v1 '%s' hierarchy (%s) has no %s%s", limit_controllers[k].v1_controller,
+                         m, files, strcmp(limit_controllers[k].limit, "memory_swap") == 0 ? " (no swap accounting)"
+                                   : strcmp(limit_controllers[k].limit, "io_weight") == 0 ? " (no BFQ or CFQ I/O scheduler)" : "");
+                return false;
+        }
+        if (ctr_cgroup_v2_has(cg, limit_controllers[k].controller)) {
+                snprintf(buf, len, "cgroup v2 '%s' (%s)", limit_controllers[k].controller, cg->v2_root);
+                return true;
+        }
+        snprintf(buf, len, "neither a cgroup v1 '%s' hierarchy nor the cgroup v2 '%s' controller is available (%s cgroups)",
+                 limit_controllers[k].v1_controller, limit_controllers[k].controller, ctr_cgroup_mode_name(cg->mode));
+        return false;
+}
+
 bool ctr_ct_limit_supported(const struct ctr_cgroup_info *cg, const char *limit)
 {
+        char how[256];
+
         for (size_t i = 0; i < BV_ELEMENTSOF(limit_controllers); i++)
                 if (strcmp(limit, limit_controllers[i].limit) == 0)
-                        return has_controller(cg, limit_controllers[i].controller);
+                        return limit_how(cg, i, how, sizeof(how));
         return false;
 }
 
 int ctr_ct_limits_check(const struct ctr_ct_def *def, const struct ctr_cgroup_info *cg, struct bv_error *err)
 {
+        char how[256];
+
         for (size_t i = 0; i < BV_ELEMENTSOF(limit_controllers); i++) {
-                if (!limit_set(&def->limits, limit_controllers[i].limit) ||
-                    has_controller(cg, limit_controllers[i].controller))
+                if (!limit_set(&def->limits, limit_controllers[i].limit) || limit_how(cg, i, how, sizeof(how)))
                         continue;
-                return bv_error_set(err, EOPNOTSUPP,
-                                    "Limit '%s' needs the cgroup v2 '%s' controller, which this host does not have (%s cgroups)",
-                                    limit_controllers[i].limit, limit_controllers[i].controller,
-                                    ctr_cgroup_mode_name(cg->mode));
+                return bv_error_set(err, EOPNOTSUPP, "Limit '%s' cannot be enforced on this host: %s",
+                                    limit_controllers[i].limit, how);
         }
         return 0;
 }
 
 json_t *ctr_ct_limits_available(const struct ctr_cgroup_info *cg)
 {
-        json_t *a = json_array();
+        json_t *o = json_object();
+        char how[256];
 
-        for (size_t i = 0; a && i < BV_ELEMENTSOF(limit_controllers); i++)
-                if (has_controller(cg, limit_controllers[i].controller) &&
-                    json_array_append_new(a, json_string(limit_controllers[i].limit)) < 0) {
-                        json_decref(a);
+        for (size_t i = 0; o && i < BV_ELEMENTSOF(limit_controllers); i++) {
+                bool ok = limit_how(cg, i, how, sizeof(how));
+                if (json_object_set_new(o, limit_controllers[i].limit,
+                                        json_pack("{s:b,s:s}", "supported", ok, ok ? "via" : "reason", how)) < 0) {
+                        json_decref(o);
                         return NULL;
                 }
-        return a;
+        }
+        return o;
 }

@@ -189,11 +189,20 @@ struct ctr_sysctl {
         const char *key, *value;
 };
 
-/* One write into a cgroup v2 file, derived from linux.resources. */
+/*
+ * One write into a cgroup file, derived from linux.resources, in its cgroup
+ * v2 form, its v1 form, or both: a host writes the v1 form where the v1
+ * hierarchy of that controller is mounted, else the v2 form. A knob only
+ * v1 has (memory.swappiness) is skipped on v2, as runc and crun do.
+ */
 struct ctr_cgroup_write {
-        const char *controller;      /* "memory", "pids", ... or NULL for core files */
-        char file[64];
+        const char *controller;      /* v2: "memory", "pids", ... or NULL for core files */
+        char file[64];               /* v2: "" when v2 has no such knob */
         char value[96];
+        const char *v1_controller;   /* v1: NULL when v1 has no such knob */
+        char v1_file[64];            /* alternatives separated by '|': the first that exists */
+        char v1_value[96];
+        bool v1_optional;            /* v1: skipped when no alternative exists (memsw without swap accounting) */
         const char *json_path;       /* for the error when the controller is missing */
 };
 
@@ -275,6 +284,7 @@ int ctr_process_parse(json_t *obj, const char *path, struct ctr_process **ret,
  * Context of the init process between clone() and execve(): the resolved
  * rootfs, its O_PATH fd, and whether a user namespace makes mknod impossible.
  */
+struct ctr_cgroup_plan;
 struct ctr_child {
         const struct ctr_config *config;
         const struct ctr_process *process;
@@ -285,6 +295,7 @@ struct ctr_child {
         bool no_pivot;
         int console_sock;            /* -1 when no console socket */
         int pty_slave;               /* -1 when no terminal */
+        const struct ctr_cgroup_plan *cgroup_v1;  /* its v1 directories (a "cgroup" mount shows them), or NULL */
 };
 
 /* Makes the mount tree private/slave, binds the rootfs and mounts everything in config. */
@@ -349,23 +360,57 @@ int ctr_seccomp_apply(const struct ctr_seccomp *s, const struct ctr_bpf *filter,
 int ctr_hooks_run(const struct ctr_config *cfg, enum ctr_hook_kind kind, const char *state_json,
                   struct bv_error *err);
 
-/* ---- ctr/oci-cgroup.c ---- */
+/* ---- ctr/oci-cgroup.c, ctr/cgroup-v1.c ---- */
+
+enum { CTR_CGW_SKIP, CTR_CGW_V2, CTR_CGW_V1 /* + the index of the v1 file alternative */ };
+
+/* Where a container's cgroup lives and where each of its writes goes (ctr_cgroup_plan()). */
+struct ctr_cgroup_plan {
+        struct ctr_cgroup_info info;
+        char rel[2048];              /* under each hierarchy's root, no leading '/'; "" without cgroups */
+        char v2[4096];               /* the v2 cgroup directory, "" without a v2 tree */
+        unsigned char how[64];       /* per cgroup write: CTR_CGW_* */
+};
 
 /*
- * Resolves the container cgroup directory (v2 root + cgroupsPath or
- * "barevirt/<id>") into buf. Fails with -EOPNOTSUPP when the host has no v2
- * tree, and refuses every write whose controller the v2 tree lacks, naming
- * it. Does not create anything.
+ * The container's cgroup path relative to a hierarchy's root: cgroupsPath
+ * (a path; systemd's "slice:prefix:name" expanded as runc names its scope:
+ * "machine.slice:libpod:ID" -> "machine.slice/libpod-ID.scope") or
+ * "barevirt/<id>". -EINVAL for a malformed systemd form or the root.
  */
-int ctr_cgroup_plan(const struct ctr_config *cfg, const char *id, char *buf, size_t len,
-                    struct bv_error *err);
-/* Creates the cgroup, enables the needed controllers on the way, writes limits. Returns an O_DIRECTORY fd. */
-int ctr_cgroup_setup(const struct ctr_config *cfg, const char *path, struct bv_error *err);
+int ctr_cgroup_rel(const char *cgroups_path, const char *id, char *buf, size_t len, struct bv_error *err);
+/*
+ * Plans the container's cgroup: detects the host, resolves the paths, and
+ * decides for every write whether it goes through v1 (where its controller's
+ * v1 hierarchy is mounted) or v2. Refuses, naming the JSON path and the
+ * controller, a write the host cannot enforce. Makes nothing.
+ */
+int ctr_cgroup_plan(const struct ctr_config *cfg, const char *id, struct ctr_cgroup_plan *p, struct bv_error *err);
+/* Creates the v2 cgroup, enables the needed controllers on the way, writes its limits. Returns an O_DIRECTORY fd. */
+int ctr_cgroup_setup(const struct ctr_config *cfg, const struct ctr_cgroup_plan *p, struct bv_error *err);
+/* The config's device rules plus the ones runc and crun always allow after them, malloc'ed. */
+int ctr_dev_rules_full(const struct ctr_config *cfg, struct ctr_dev_rule **ret, size_t *ret_n);
 /*
  * Attaches a cgroup v2 device program (BPF_PROG_TYPE_CGROUP_DEVICE) built
  * from the rules to the cgroup dirfd. Returns 0 or -errno.
  */
 int ctr_devices_attach(int cgfd, const struct ctr_dev_rule *rules, size_t n, struct bv_error *err);
+/*
+ * The v1 side (cgroup-v1.c): makes the directory in every v1 hierarchy
+ * (-EEXIST when one exists: another container's), copying cpuset's CPUs and
+ * nodes into each new level, writes the v1 form of the writes planned for
+ * v1, and the device rules into devices.allow/deny. The caller removes what
+ * was made on failure (ctr_cgv1_destroy()).
+ */
+int ctr_cgv1_setup(const struct ctr_config *cfg, const struct ctr_cgroup_plan *p, struct bv_error *err);
+/* Moves pid into the container's directory of every v1 hierarchy. */
+int ctr_cgv1_join(const struct ctr_cgroup_info *info, const char *rel, pid_t pid, struct bv_error *err);
+/* Thaws, kills what is left, removes every directory (and the parent right under a mount when empty). */
+void ctr_cgv1_destroy(const struct ctr_cgroup_info *info, const char *rel);
+/* The container's directory in controller's v1 hierarchy into buf; -ENOENT when it is not mounted. */
+int ctr_cgv1_path(const struct ctr_cgroup_info *info, const char *rel, const char *controller, char *buf, size_t len);
+/* Alternative idx of a v1 file list ("a|b") into buf; with mount m, true only when m has that file. */
+bool ctr_cgv1_file_pick(const char *m, const char *alts, unsigned idx, char *buf, size_t len);
 /* Sends sig to every process listed in the cgroup's cgroup.procs; -errno when it cannot be read. */
 int ctr_cgroup_signal(const char *path, int sig);
 /* Kills what is left in the cgroup (cgroup.kill or SIGKILL per pid) and removes it, bounded. */
@@ -387,18 +432,6 @@ struct ctr_freezer_ops {
 struct ctr_saved;
 /* The saved container's backend and its directory (*ret_dir), NULL when it has no cgroup. */
 const struct ctr_freezer_ops *ctr_freezer_of(const struct ctr_saved *s, const char **ret_dir);
-/*
- * The container's v1 freezer cgroup into buf ("" on pure v2 hosts and where
- * no v1 freezer is mounted): the freezer mount plus cgroupsPath or
- * barevirt/<id>. Makes nothing; -ENAMETOOLONG.
- */
-int ctr_freezer_plan(const struct ctr_config *cfg, const char *id, char *buf, size_t len);
-/* Makes it (-EEXIST when it exists: another container's), moves pid into it. */
-int ctr_freezer_setup(const char *path, struct bv_error *err);
-int ctr_freezer_join(const char *path, pid_t pid, struct bv_error *err);
-/* Thaws, kills what is left, removes it (and its parent when empty and right under the mount), bounded. "" and NULL accepted. */
-void ctr_freezer_destroy(const char *path);
-
 /* ---- the runtime state (oci-state.c) ----------------------------------------------------- */
 /*
  * Internal: the per-container state directory <root>/<id>/ shared by
@@ -411,7 +444,8 @@ void ctr_freezer_destroy(const char *path);
 struct ctr_saved {
         char id[130];
         char bundle[4096];
-        char cgroup[4096];
+        char cgroup[4096];           /* the v2 cgroup, "" without a v2 tree */
+        char cgroup_v1[2048];        /* the path under each v1 hierarchy, "" on pure v2 hosts */
         char freezer[4096];          /* the v1 freezer cgroup, "" when the v2 one freezes */
         char dir[4096];
         pid_t pid;
@@ -434,9 +468,17 @@ int ctr_pid_file_write(const char *path, pid_t pid, struct bv_error *err);
 void ctr_state_dir_remove(const char *dir);
 
 /* Writes state.json for a created container. */
-int ctr_state_write(const char *dir, const struct ctr_create_opts *o, pid_t pid, const char *cgroup, const char *freezer,
+/* Names the cgroups create is about to make (cgroups.pending), so delete --force finds them if it is killed. */
+int ctr_state_pending_write(const char *dir, const char *v2, const char *v1, struct bv_error *err);
+/* A container's cgroup directories as the state file records them ("" for none). */
+struct ctr_saved_cgroups {
+        const char *v2, *v1, *freezer;
+};
+int ctr_state_write(const char *dir, const struct ctr_create_opts *o, pid_t pid, const struct ctr_saved_cgroups *cg,
                     const char *rootfs, json_t *annotations, struct bv_error *err);
 
+/* The directory whose cgroup.procs lists the container's processes (v2, else a v1 one) into buf; false: none. */
+bool ctr_saved_procs_dir(const struct ctr_saved *s, char *buf, size_t len);
 /* Loads <root>/<id>/state.json and derives the status. -ENOENT when absent. */
 int ctr_state_load(const char *root, const char *id, struct ctr_saved *ret, struct bv_error *err);
 

@@ -31,11 +31,20 @@ enum ctr_cgroup_mode {
 
 #define CTR_CGROUP_MAX_CONTROLLERS 16
 
+#define CTR_CGROUP_MAX_V1 16
+/* One mounted cgroup v1 hierarchy: its mount and the controllers it holds. */
+struct ctr_cgroup_v1 {
+        char mount[64];                           /* e.g. "/sys/fs/cgroup/memory" */
+        char controllers[64];                     /* e.g. "cpu,cpuacct" */
+};
+
 struct ctr_cgroup_info {
         enum ctr_cgroup_mode mode;
         char v2_root[64];                         /* "" when there is no v2 tree */
         char controllers[CTR_CGROUP_MAX_CONTROLLERS][16]; /* enabled in the v2 root */
         size_t n_controllers;
+        struct ctr_cgroup_v1 v1[CTR_CGROUP_MAX_V1];  /* v1 hierarchies under sysfs_cgroup (hybrid, v1) */
+        size_t n_v1;
 };
 
 /*
@@ -46,6 +55,13 @@ int ctr_cgroup_detect(const char *sysfs_cgroup, struct ctr_cgroup_info *ret, str
 
 /* "v2", "hybrid", "v1" or "none". */
 const char *ctr_cgroup_mode_name(enum ctr_cgroup_mode mode);
+
+/* The mount of the v1 hierarchy that holds controller c ("memory", "cpu", ...), NULL when none does. */
+const char *ctr_cgroup_v1_mount(const struct ctr_cgroup_info *info, const char *c);
+/* As GET /v1/host shows it: mode, controllers (the v2 root's), v2_root, by_controller {version, path, usable}. */
+json_t *ctr_cgroup_info_json(const struct ctr_cgroup_info *info);
+/* Whether controller c is enabled in the v2 root. */
+bool ctr_cgroup_v2_has(const struct ctr_cgroup_info *info, const char *c);
 
 /* ---- the OCI runtime (oci-*.c) ----------------------------------------------------------- */
 /*
@@ -141,6 +157,8 @@ const char *ctr_status_name(enum ctr_status s);
 int ctr_container_state(const char *state_root, const char *id, json_t **ret,
                         struct bv_error *err);
 
+/* Whether the kernel's OOM killer ended a process of the container (its memory cgroup's oom_kill counter). */
+bool ctr_container_oom_killed(const char *state_root, const char *id);
 /* Sends sig to the init (all=true: to every process of its cgroup). */
 int ctr_container_kill(const char *state_root, const char *id, int sig, bool all,
                        struct bv_error *err);
@@ -391,10 +409,11 @@ int ctr_ct_spec(const struct ctr_ct_def *def, const struct ctr_ct_paths *p, json
 json_t *ctr_ct_seccomp_default(bool cap_sys_admin, bool cap_sys_ptrace);
 
 /*
- * Checks every limit def requests against the host's cgroup v2 controllers:
- * -EOPNOTSUPP "Limit 'memory' needs the cgroup v2 'memory' controller,
- * which this host does not have (hybrid cgroups)". 0 when all can be
- * enforced (or none is requested).
+ * Checks every limit def requests against the host's cgroups (the v1
+ * hierarchy of its controller where mounted, else the v2 root):
+ * -EOPNOTSUPP "Limit 'io_weight' cannot be enforced on this host: the
+ * cgroup v1 'blkio' hierarchy (/sys/fs/cgroup/blkio) has no ...". 0 when
+ * all can be enforced (or none is requested).
  */
 int ctr_ct_limits_check(const struct ctr_ct_def *def, const struct ctr_cgroup_info *cg,
                         struct bv_error *err);
@@ -402,11 +421,8 @@ int ctr_ct_limits_check(const struct ctr_ct_def *def, const struct ctr_cgroup_in
 /* Whether the host can enforce limit (a key of "limits": "memory", "cpus" ...). */
 bool ctr_ct_limit_supported(const struct ctr_cgroup_info *cg, const char *limit);
 
-/*
- * The limits this host can enforce as a JSON array of key names
- * (["memory","memory_swap","cpus","cpu_weight","pids","io_weight"] on a full
- * v2 host, [] on ours). A new reference; NULL on ENOMEM.
- */
+/* Every limit and whether the host can enforce it: {"memory": {"supported": true, "via": "cgroup v1 ..."},
+ * "io_weight": {"supported": false, "reason": "..."}, ...}. A new reference; NULL on ENOMEM. */
 json_t *ctr_ct_limits_available(const struct ctr_cgroup_info *cg);
 
 /*
@@ -583,7 +599,7 @@ struct ctr_ct_host_opts {
 int ctr_ct_host_new(const struct ctr_ct_host_opts *o, struct ctr_ct_host **ret);
 /* Kills the jobs in flight (their operations fail); containers must be freed first. NULL accepted. */
 struct ctr_ct_host *ctr_ct_host_free(struct ctr_ct_host *h);
-/* The limits this host can enforce, as ctr_ct_limits_available() (a new reference, [] without cgroups). */
+/* The limits this host can enforce, as ctr_ct_limits_available() (a new reference, {} without cgroups). */
 json_t *ctr_ct_host_limits(const struct ctr_ct_host *h);
 
 typedef void (*ctr_ct_done_cb)(struct ctr_ct *ct, int r, const struct bv_error *err, void *userdata);

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The container's cgroup, always in the cgroup v2 tree: /sys/fs/cgroup on a
- * pure v2 host, /sys/fs/cgroup/unified on a hybrid one (where the v2 tree
- * usually offers no controllers at all). The path is the v2 root plus
- * linux.cgroupsPath, or barevirt/<id>. Every limit from linux.resources is
- * checked against the controllers the v2 root offers before anything is
- * created: a limit the host cannot enforce is refused with its JSON path and
- * the controller named, never silently dropped. The host's cgroup mounts are
- * never changed.
+ * The container's cgroup: where it lives and where each limit goes. On a
+ * pure v2 host, one directory in the v2 tree (/sys/fs/cgroup); on hybrid
+ * and v1 hosts, one in every v1 hierarchy (cgroup-v1.c) and one in the v2
+ * tree at unified/ where there is one, which tracks the processes (systemd
+ * does the same). The relative path is linux.cgroupsPath (a path, or
+ * systemd's "slice:prefix:name", expanded as runc's systemd driver names
+ * it), or barevirt/<id>. Each write from linux.resources goes through the v1
+ * hierarchy of its controller where that is mounted, else through the v2
+ * tree; one the host can enforce in neither is refused before anything is
+ * made, with its JSON path and the controller named, never silently
+ * dropped. The host's cgroup mounts are never changed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,52 +25,151 @@
 #include "ctr/ctr-internal.h"
 #include "ctr/ctr.h"
 
-static bool has_controller(const struct ctr_cgroup_info *info, const char *c)
+/* systemd's slice name into its path: "machine-libpod.slice" -> "machine.slice/machine-libpod.slice". */
+static int expand_slice(const char *slice, char *buf, size_t len)
 {
-        for (size_t i = 0; i < info->n_controllers; i++)
-                if (strcmp(info->controllers[i], c) == 0)
-                        return true;
-        return false;
+        size_t l = strlen(slice), n = 0;
+
+        buf[0] = 0;
+        if (l < 7 || strcmp(slice + l - 6, ".slice") != 0 || strchr(slice, '/'))
+                return -EINVAL;
+        if (strcmp(slice, "-.slice") == 0)
+                return 0;
+        const char *name_end = slice + l - 6;
+        if (slice[0] == '-' || name_end[-1] == '-' || strstr(slice, "--"))
+                return -EINVAL;
+        for (const char *p = slice; (p = memchr(p, '-', (size_t)(name_end - p))); p++)
+                n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%.*s.slice/", (int)(p - slice), slice);
+        n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s", slice);
+        return n < len ? 0 : -ENAMETOOLONG;
 }
 
-int ctr_cgroup_plan(const struct ctr_config *cfg, const char *id, char *buf, size_t len,
-                    struct bv_error *err)
+int ctr_cgroup_rel(const char *cgroups_path, const char *id, char *buf, size_t len, struct bv_error *err)
 {
-        struct ctr_cgroup_info info;
-        char avail[CTR_CGROUP_MAX_CONTROLLERS * 17] = "";
-        int r, n;
+        int n;
 
-        r = ctr_cgroup_detect("/sys/fs/cgroup", &info, err);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < info.n_controllers; i++) {
-                strcat(avail, i ? " " : "");
-                strcat(avail, info.controllers[i]);
+        if (!cgroups_path || !*cgroups_path)
+                n = snprintf(buf, len, "barevirt/%s", id);
+        else if (cgroups_path[0] == '/' || !strchr(cgroups_path, ':'))
+                n = snprintf(buf, len, "%s", cgroups_path + strspn(cgroups_path, "/"));
+        else {
+                /* systemd: "slice:prefix:name" is slice's path plus prefix-name.scope (a ".slice" name as it is). */
+                char slice[512], prefix[256], name[512], sp[2048];
+                const char *c1 = strchr(cgroups_path, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2 || strchr(c2 + 1, ':') || (size_t)(c1 - cgroups_path) >= sizeof(slice) ||
+                    (size_t)(c2 - c1 - 1) >= sizeof(prefix) || strlen(c2 + 1) >= sizeof(name) || !c2[1])
+                        return bv_error_set(err, EINVAL, "linux.cgroupsPath: '%s' is not \"slice:prefix:name\"",
+                                            cgroups_path);
+                snprintf(slice, sizeof(slice), "%.*s", (int)(c1 - cgroups_path), cgroups_path);
+                snprintf(prefix, sizeof(prefix), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+                snprintf(name, sizeof(name), "%s", c2 + 1);
+                if (expand_slice(slice[0] ? slice : "system.slice", sp, sizeof(sp)) < 0 || strchr(name, '/') ||
+                    strchr(prefix, '/'))
+                        return bv_error_set(err, EINVAL, "linux.cgroupsPath: '%s': invalid slice or name",
+                                            cgroups_path);
+                size_t nl = strlen(name);
+                if (nl > 6 && strcmp(name + nl - 6, ".slice") == 0)
+                        n = snprintf(buf, len, "%s%s%s", sp, sp[0] ? "/" : "", name);
+                else
+                        n = snprintf(buf, len, "%s%s%s%s%s.scope", sp, sp[0] ? "/" : "", prefix, prefix[0] ? "-" : "",
+                                     name);
         }
-        if (!info.v2_root[0]) {
-                if (cfg->n_cgroup_writes || cfg->n_dev_rules)
-                        return bv_error_set(err, EOPNOTSUPP,
-                                            "%s: this host has no cgroup v2 tree (cgroups are %s), so the limit cannot be enforced",
-                                            cfg->n_cgroup_writes ? cfg->cgroup_writes[0].json_path : "linux.resources.devices",
-                                            ctr_cgroup_mode_name(info.mode));
-                buf[0] = 0;
-                return 0;
-        }
-        for (size_t i = 0; i < cfg->n_cgroup_writes; i++) {
-                const struct ctr_cgroup_write *w = &cfg->cgroup_writes[i];
-                if (w->controller && !has_controller(&info, w->controller))
-                        return bv_error_set(err, EOPNOTSUPP,
-                                            "%s: the cgroup v2 controller '%s' is not available on this host (%s cgroups; %s offers: %s)",
-                                            w->json_path, w->controller, ctr_cgroup_mode_name(info.mode),
-                                            info.v2_root, avail[0] ? avail : "none");
-        }
-        if (cfg->cgroups_path && *cfg->cgroups_path)
-                n = snprintf(buf, len, "%s%s%s", info.v2_root, cfg->cgroups_path[0] == '/' ? "" : "/",
-                             cfg->cgroups_path);
-        else
-                n = snprintf(buf, len, "%s/barevirt/%s", info.v2_root, id);
         if (n < 0 || (size_t)n >= len)
                 return bv_error_set(err, ENAMETOOLONG, "cgroup path too long");
+        while (n > 0 && buf[n - 1] == '/')
+                buf[--n] = 0;
+        if (!n)
+                return bv_error_set(err, EINVAL, "linux.cgroupsPath: '%s' is the root cgroup", cgroups_path);
+        return 0;
+}
+
+/* What the host offers, for the error naming a missing controller. */
+static void describe(const struct ctr_cgroup_info *info, char *buf, size_t len)
+{
+        size_t n = (size_t)snprintf(buf, len, "%s cgroups", ctr_cgroup_mode_name(info->mode));
+
+        if (info->n_v1 && n < len) {
+                n += (size_t)snprintf(buf + n, len - n, "; v1 hierarchies:");
+                for (size_t i = 0; i < info->n_v1 && n < len; i++)
+                        n += (size_t)snprintf(buf + n, len - n, " %s", info->v1[i].controllers);
+        }
+        if (info->v2_root[0] && n < len) {
+                n += (size_t)snprintf(buf + n, len - n, "; %s offers:", info->v2_root);
+                for (size_t i = 0; i < info->n_controllers && n < len; i++)
+                        n += (size_t)snprintf(buf + n, len - n, " %s", info->controllers[i]);
+                if (!info->n_controllers && n < len)
+                        snprintf(buf + n, len - n, " none");
+        }
+}
+
+/* Where write w goes: v1 (with the alternative file), v2, skipped, or refused. */
+static int plan_write(const struct ctr_cgroup_write *w, const struct ctr_cgroup_info *info, unsigned char *how,
+                      struct bv_error *err)
+{
+        const char *m = w->v1_controller ? ctr_cgroup_v1_mount(info, w->v1_controller) : NULL;
+        char file[64], avail[1024];
+
+        /* A single v1 file is taken as it is (the root lacks some, pids.max); only alternatives are looked up there. */
+        if (m && !w->v1_optional && !strchr(w->v1_file, '|')) {
+                *how = CTR_CGW_V1;
+                return 0;
+        }
+        if (m) {
+                for (unsigned k = 0; k < 8 && ctr_cgv1_file_pick(NULL, w->v1_file, k, file, sizeof(file)); k++)
+                        if (ctr_cgv1_file_pick(m, w->v1_file, k, file, sizeof(file))) {
+                                *how = (unsigned char)(CTR_CGW_V1 + k);
+                                return 0;
+                        }
+                if (w->v1_optional) {
+                        *how = CTR_CGW_SKIP;
+                        return 0;
+                }
+                return bv_error_set(err, EOPNOTSUPP,
+                                    "%s: the cgroup v1 '%s' hierarchy (%s) has no %s on this host, so the limit cannot be enforced",
+                                    w->json_path, w->v1_controller, m, w->v1_file);
+        }
+        if (w->file[0] && info->v2_root[0] && (!w->controller || ctr_cgroup_v2_has(info, w->controller))) {
+                *how = CTR_CGW_V2;
+                return 0;
+        }
+        /* A knob only v1 has, on a host whose controller is v2: skipped, as runc and crun do. */
+        if (!w->file[0] && info->mode == CTR_CGROUP_V2) {
+                *how = CTR_CGW_SKIP;
+                return 0;
+        }
+        describe(info, avail, sizeof(avail));
+        return bv_error_set(err, EOPNOTSUPP, "%s: the cgroup controller '%s' is not available on this host (%s)",
+                            w->json_path, w->controller ? w->controller : w->v1_controller, avail);
+}
+
+int ctr_cgroup_plan(const struct ctr_config *cfg, const char *id, struct ctr_cgroup_plan *p, struct bv_error *err)
+{
+        int r, n;
+
+        memset(p, 0, sizeof(*p));
+        if ((r = ctr_cgroup_detect("/sys/fs/cgroup", &p->info, err)) < 0 ||
+            (r = ctr_cgroup_rel(cfg->cgroups_path, id, p->rel, sizeof(p->rel), err)) < 0)
+                return r;
+        if (!p->info.v2_root[0] && !p->info.n_v1) {
+                if (cfg->n_cgroup_writes || cfg->n_dev_rules)
+                        return bv_error_set(err, EOPNOTSUPP,
+                                            "%s: this host has no cgroups mounted, so the limit cannot be enforced",
+                                            cfg->n_cgroup_writes ? cfg->cgroup_writes[0].json_path : "linux.resources.devices");
+                p->rel[0] = 0;
+                return 0;
+        }
+        if (cfg->n_cgroup_writes > BV_ELEMENTSOF(p->how))
+                return bv_error_set(err, E2BIG, "linux.resources: too many limits");
+        for (size_t i = 0; i < cfg->n_cgroup_writes; i++)
+                if ((r = plan_write(&cfg->cgroup_writes[i], &p->info, &p->how[i], err)) < 0)
+                        return r;
+        if (cfg->n_dev_rules && !ctr_cgroup_v1_mount(&p->info, "devices") && !p->info.v2_root[0])
+                return bv_error_set(err, EOPNOTSUPP, "linux.resources.devices: this host has no devices cgroup");
+        if (p->info.v2_root[0]) {
+                n = snprintf(p->v2, sizeof(p->v2), "%s/%s", p->info.v2_root, p->rel);
+                if (n < 0 || (size_t)n >= sizeof(p->v2))
+                        return bv_error_set(err, ENAMETOOLONG, "cgroup path too long");
+        }
         return 0;
 }
 
@@ -103,19 +205,20 @@ static int enable_controller(const char *path, const char *c, struct bv_error *e
 /*
  * The config's device rules, then what runc and crun always allow after
  * them (Podman and Docker rely on it: they send "deny all" alone): mknod of
- * anything, the default devices, ptys, /dev/net/tun, and every device the
- * config itself creates.
+ * anything, the default devices (null, zero, full, random, urandom, tty,
+ * ptmx), ptys, /dev/net/tun, and every device the config itself creates:
+ * exactly runc's list (/dev/console is a pty bound there).
  */
-static int attach_device_rules(const struct ctr_config *cfg, int fd, struct bv_error *err)
+int ctr_dev_rules_full(const struct ctr_config *cfg, struct ctr_dev_rule **ret, size_t *ret_n)
 {
         static const struct ctr_dev_rule defaults[] = {
                 { true, 'c', -1, -1, 1 }, { true, 'b', -1, -1, 1 }, { true, 'c', 1, 3, 7 },
                 { true, 'c', 1, 5, 7 }, { true, 'c', 1, 7, 7 }, { true, 'c', 1, 8, 7 },
-                { true, 'c', 1, 9, 7 }, { true, 'c', 5, 0, 7 }, { true, 'c', 5, 1, 7 },
-                { true, 'c', 5, 2, 7 }, { true, 'c', 136, -1, 7 }, { true, 'c', 10, 200, 7 },
+                { true, 'c', 1, 9, 7 }, { true, 'c', 5, 0, 7 }, { true, 'c', 5, 2, 7 },
+                { true, 'c', 136, -1, 7 }, { true, 'c', 10, 200, 7 },
         };
         size_t n = cfg->n_dev_rules + BV_ELEMENTSOF(defaults) + cfg->n_devices;
-        _cleanup_free_ struct ctr_dev_rule *all = calloc(n, sizeof(*all));
+        struct ctr_dev_rule *all = calloc(n, sizeof(*all));
         size_t k = 0;
 
         if (!all)
@@ -130,11 +233,14 @@ static int attach_device_rules(const struct ctr_config *cfg, int fd, struct bv_e
                         continue;
                 all[k++] = (struct ctr_dev_rule){ true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, 7 };
         }
-        return ctr_devices_attach(fd, all, k, err);
+        *ret = all;
+        *ret_n = k;
+        return 0;
 }
 
-int ctr_cgroup_setup(const struct ctr_config *cfg, const char *path, struct bv_error *err)
+int ctr_cgroup_setup(const struct ctr_config *cfg, const struct ctr_cgroup_plan *p, struct bv_error *err)
 {
+        const char *path = p->v2;
         int r;
 
         r = bv_mkdir_p(path, 0755, err);
@@ -142,6 +248,8 @@ int ctr_cgroup_setup(const struct ctr_config *cfg, const char *path, struct bv_e
                 return r;
         for (size_t i = 0; i < cfg->n_cgroup_writes; i++) {
                 const struct ctr_cgroup_write *w = &cfg->cgroup_writes[i];
+                if (p->how[i] != CTR_CGW_V2)
+                        continue;
                 if (w->controller && (r = enable_controller(path, w->controller, err)) < 0)
                         goto fail;
                 if ((r = write_file(path, w->file, w->value, err)) < 0) {
@@ -154,9 +262,14 @@ int ctr_cgroup_setup(const struct ctr_config *cfg, const char *path, struct bv_e
                 r = bv_error_set_errno(err, errno, "Failed to open cgroup '%s'", path);
                 goto fail;
         }
-        if (cfg->n_dev_rules && (r = attach_device_rules(cfg, fd, err)) < 0) {
-                close(fd);
-                goto fail;
+        /* The device rules go into the v1 devices controller where it is mounted, else a BPF program. */
+        if (cfg->n_dev_rules && !ctr_cgroup_v1_mount(&p->info, "devices")) {
+                _cleanup_free_ struct ctr_dev_rule *all = NULL;
+                size_t n;
+                if ((r = ctr_dev_rules_full(cfg, &all, &n)) < 0 || (r = ctr_devices_attach(fd, all, n, err)) < 0) {
+                        close(fd);
+                        goto fail;
+                }
         }
         return fd;
 fail:

@@ -337,7 +337,10 @@ static int parse_seccomp(json_t *obj, struct ctr_config *cfg, struct bv_error *e
 
 static int cgw_add(struct ctr_config *cfg, const char *controller, const char *file,
                    const char *json_path, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int cgw_v1(struct ctr_config *cfg, const char *controller, const char *file, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
+/* A write in its v2 form (file "" and fmt "": none, only a v1 form follows through cgw_v1()). */
 static int cgw_add(struct ctr_config *cfg, const char *controller, const char *file,
                    const char *json_path, const char *fmt, ...)
 {
@@ -359,8 +362,30 @@ static int cgw_add(struct ctr_config *cfg, const char *controller, const char *f
         return 0;
 }
 
-/* linux.resources.memory: limit, reservation, swap (memory plus swap in the spec, swap alone in v2). */
-static int parse_memory(json_t *o, struct ctr_config *cfg, struct bv_error *err)
+/* The v1 form of the write cgw_add() just added. */
+static int cgw_v1(struct ctr_config *cfg, const char *controller, const char *file, const char *fmt, ...)
+{
+        struct ctr_cgroup_write *w = &cfg->cgroup_writes[cfg->n_cgroup_writes - 1];
+        va_list ap;
+
+        w->v1_controller = controller;
+        snprintf(w->v1_file, sizeof(w->v1_file), "%s", file);
+        va_start(ap, fmt);
+        vsnprintf(w->v1_value, sizeof(w->v1_value), fmt, ap);
+        va_end(ap);
+        return 0;
+}
+
+/* A knob only cgroup v1 has. */
+static int cgw_v1_only(struct ctr_config *cfg, const char *controller, const char *file, const char *json_path,
+                       const char *value)
+{
+        int r = cgw_add(cfg, NULL, "", json_path, "%s", "");
+        return r < 0 ? r : cgw_v1(cfg, controller, file, "%s", value);
+}
+
+/* linux.resources.memory: limit, reservation, swap (memory plus swap in the spec and v1, swap alone in v2). */
+static int parse_memory_limits(json_t *o, struct ctr_config *cfg, struct bv_error *err)
 {
         int64_t lim = -1, i64;
         bool has_lim, has;
@@ -369,13 +394,15 @@ static int parse_memory(json_t *o, struct ctr_config *cfg, struct bv_error *err)
         if ((r = ctr_cfg_get_int(o, "limit", "linux.resources.memory", -1, INT64_MAX, &lim, &has_lim, err)) < 0)
                 return r;
         if (has_lim && lim >= 0 &&
-            (r = cgw_add(cfg, "memory", "memory.max", "linux.resources.memory.limit", "%lld", (long long)lim)) < 0)
+            ((r = cgw_add(cfg, "memory", "memory.max", "linux.resources.memory.limit", "%lld", (long long)lim)) < 0 ||
+             (r = cgw_v1(cfg, "memory", "memory.limit_in_bytes", "%lld", (long long)lim)) < 0))
                 return r;
         if ((r = ctr_cfg_get_int(o, "reservation", "linux.resources.memory", -1, INT64_MAX, &i64, &has, err)) < 0)
                 return r;
         if (has && i64 >= 0 &&
-            (r = cgw_add(cfg, "memory", "memory.low", "linux.resources.memory.reservation", "%lld",
-                         (long long)i64)) < 0)
+            ((r = cgw_add(cfg, "memory", "memory.low", "linux.resources.memory.reservation", "%lld",
+                          (long long)i64)) < 0 ||
+             (r = cgw_v1(cfg, "memory", "memory.soft_limit_in_bytes", "%lld", (long long)i64)) < 0))
                 return r;
         if ((r = ctr_cfg_get_int(o, "swap", "linux.resources.memory", -1, INT64_MAX, &i64, &has, err)) < 0)
                 return r;
@@ -385,47 +412,98 @@ static int parse_memory(json_t *o, struct ctr_config *cfg, struct bv_error *err)
                 return bv_error_set(err, EINVAL, "linux.resources.memory.swap: below memory.limit");
         if (!has_lim || lim < 0)
                 return cgw_add(cfg, "memory", "memory.swap.max", "linux.resources.memory.swap", "max");
-        return cgw_add(cfg, "memory", "memory.swap.max", "linux.resources.memory.swap", "%lld",
-                       (long long)(i64 - lim));
+        /* v1 limits memory plus swap in memsw, which exists only with swap accounting; without it, no swap limit. */
+        if ((r = cgw_add(cfg, "memory", "memory.swap.max", "linux.resources.memory.swap", "%lld",
+                         (long long)(i64 - lim))) < 0)
+                return r;
+        cgw_v1(cfg, "memory", "memory.memsw.limit_in_bytes", "%lld", (long long)i64);
+        cfg->cgroup_writes[cfg->n_cgroup_writes - 1].v1_optional = true;
+        return 0;
+}
+
+/* linux.resources.memory: the limits, and the knobs only v1 has (the OOM killer, swappiness). */
+static int parse_memory(json_t *o, struct ctr_config *cfg, struct bv_error *err)
+{
+        uint64_t u;
+        bool has, b = false;
+        int r;
+
+        if ((r = parse_memory_limits(o, cfg, err)) < 0)
+                return r;
+        if ((r = ctr_cfg_get_bool(o, "disableOOMKiller", "linux.resources.memory", &b, err)) < 0)
+                return r;
+        if (b && (r = cgw_v1_only(cfg, "memory", "memory.oom_control", "linux.resources.memory.disableOOMKiller",
+                                  "1")) < 0)
+                return r;
+        if ((r = ctr_cfg_get_u64(o, "swappiness", "linux.resources.memory", &u, &has, err)) < 0)
+                return r;
+        if (has && u > 100 && u != UINT64_MAX)
+                return bv_error_set(err, EINVAL, "linux.resources.memory.swappiness: %llu is above 100",
+                                    (unsigned long long)u);
+        if (has && u <= 100) {
+                char v[8];
+                snprintf(v, sizeof(v), "%llu", (unsigned long long)u);
+                if ((r = cgw_v1_only(cfg, "memory", "memory.swappiness", "linux.resources.memory.swappiness", v)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* linux.resources.cpu quota and period: v2 cpu.max, v1 the period and then the quota. */
+static int parse_cpu_quota(json_t *o, struct ctr_config *cfg, struct bv_error *err)
+{
+        int64_t quota = 0;
+        uint64_t period = 0;
+        bool has_q, has_p;
+        int r;
+
+        if ((r = ctr_cfg_get_int(o, "quota", "linux.resources.cpu", -1, INT64_MAX, &quota, &has_q, err)) < 0 ||
+            (r = ctr_cfg_get_u64(o, "period", "linux.resources.cpu", &period, &has_p, err)) < 0)
+                return r;
+        if (!((has_q && quota != 0) || (has_p && period != 0)))
+                return 0;
+        if (!period)
+                period = 100000;
+        if ((r = quota > 0 ? cgw_add(cfg, "cpu", "cpu.max", "linux.resources.cpu.quota", "%lld %llu",
+                                     (long long)quota, (unsigned long long)period)
+                           : cgw_add(cfg, "cpu", "cpu.max", "linux.resources.cpu.quota", "max %llu",
+                                     (unsigned long long)period)) < 0)
+                return r;
+        cgw_v1(cfg, "cpu", "cpu.cfs_period_us", "%llu", (unsigned long long)period);
+        char q[24];
+        snprintf(q, sizeof(q), "%lld", quota > 0 ? (long long)quota : -1LL);
+        return cgw_v1_only(cfg, "cpu", "cpu.cfs_quota_us", "linux.resources.cpu.quota", q);
 }
 
 /* linux.resources.cpu: shares, quota and period, cpus and mems. */
 static int parse_cpu(json_t *o, struct ctr_config *cfg, struct bv_error *err)
 {
-        int64_t quota = 0;
-        uint64_t u, period = 0;
-        bool has, has_q, has_p;
+        uint64_t u;
+        bool has;
         const char *s = NULL;
         int r;
 
         if ((r = ctr_cfg_get_u64(o, "shares", "linux.resources.cpu", &u, &has, err)) < 0)
                 return r;
         if (has && u > 0) {
-                /* The conversion runc and crun use: [2, 262144] -> [1, 10000]. */
+                /* The conversion runc and crun use: [2, 262144] -> [1, 10000]; v1 takes the shares as they are. */
                 uint64_t w = u < 2 ? 2 : u > 262144 ? 262144 : u;
                 if ((r = cgw_add(cfg, "cpu", "cpu.weight", "linux.resources.cpu.shares", "%llu",
                                  (unsigned long long)(1 + ((w - 2) * 9999) / 262142))) < 0)
                         return r;
+                cgw_v1(cfg, "cpu", "cpu.shares", "%llu", (unsigned long long)w);
         }
-        if ((r = ctr_cfg_get_int(o, "quota", "linux.resources.cpu", -1, INT64_MAX, &quota, &has_q, err)) < 0 ||
-            (r = ctr_cfg_get_u64(o, "period", "linux.resources.cpu", &period, &has_p, err)) < 0)
+        if ((r = parse_cpu_quota(o, cfg, err)) < 0)
                 return r;
-        if ((has_q && quota != 0) || (has_p && period != 0)) {
-                if (!period)
-                        period = 100000;
-                if ((r = quota > 0 ? cgw_add(cfg, "cpu", "cpu.max", "linux.resources.cpu.quota", "%lld %llu",
-                                             (long long)quota, (unsigned long long)period)
-                                   : cgw_add(cfg, "cpu", "cpu.max", "linux.resources.cpu.quota", "max %llu",
-                                             (unsigned long long)period)) < 0)
-                        return r;
-        }
         if ((r = ctr_cfg_get_str(o, "cpus", "linux.resources.cpu", &s, err)) < 0)
                 return r;
-        if (s && *s && (r = cgw_add(cfg, "cpuset", "cpuset.cpus", "linux.resources.cpu.cpus", "%s", s)) < 0)
+        if (s && *s && ((r = cgw_add(cfg, "cpuset", "cpuset.cpus", "linux.resources.cpu.cpus", "%s", s)) < 0 ||
+                        (r = cgw_v1(cfg, "cpuset", "cpuset.cpus", "%s", s)) < 0))
                 return r;
         if ((r = ctr_cfg_get_str(o, "mems", "linux.resources.cpu", &s, err)) < 0)
                 return r;
-        if (s && *s && (r = cgw_add(cfg, "cpuset", "cpuset.mems", "linux.resources.cpu.mems", "%s", s)) < 0)
+        if (s && *s && ((r = cgw_add(cfg, "cpuset", "cpuset.mems", "linux.resources.cpu.mems", "%s", s)) < 0 ||
+                        (r = cgw_v1(cfg, "cpuset", "cpuset.mems", "%s", s)) < 0))
                 return r;
         return 0;
 }
@@ -440,16 +518,67 @@ static int parse_pids(json_t *o, struct ctr_config *cfg, struct bv_error *err)
         if ((r = ctr_cfg_get_int(o, "limit", "linux.resources.pids", INT64_MIN, INT64_MAX, &i64, &has, err)) < 0)
                 return r;
         /* 0 and -1 mean unlimited: the default, which needs no controller. */
-        if (has && i64 > 0)
-                return cgw_add(cfg, "pids", "pids.max", "linux.resources.pids.limit", "%lld", (long long)i64);
+        if (has && i64 > 0 &&
+            ((r = cgw_add(cfg, "pids", "pids.max", "linux.resources.pids.limit", "%lld", (long long)i64)) < 0 ||
+             (r = cgw_v1(cfg, "pids", "pids.max", "%lld", (long long)i64)) < 0))
+                return r;
         return 0;
 }
 
-/* linux.resources.blockIO: the weight; per-device weights and throttles are refused. */
+/* One linux.resources.blockIO per-device list: weights (io.weight) or one of the four throttles (io.max). */
+static int parse_blockio_devices(json_t *o, const char *key, const char *v2_key, const char *v1_file,
+                                 struct ctr_config *cfg, struct bv_error *err)
+{
+        char ip[P_MAX], path[P_MAX];
+        json_t *item, *v = json_object_get(o, key);
+        uint64_t major, minor, rate;
+        bool has_maj, has_min, has;
+        int r;
+
+        if (!v || json_is_null(v))
+                return 0;
+        snprintf(path, sizeof(path), "linux.resources.blockIO.%s", key);
+        if (!json_is_array(v))
+                return bv_error_set(err, EINVAL, "%s: expected an array", path);
+        FOR_OBJECTS(v, i, item, path, ip, err) {
+                const char *rk = v2_key ? "rate" : "weight";
+                if ((r = ctr_cfg_get_u64(item, "major", ip, &major, &has_maj, err)) < 0 ||
+                    (r = ctr_cfg_get_u64(item, "minor", ip, &minor, &has_min, err)) < 0 ||
+                    (r = ctr_cfg_get_u64(item, rk, ip, &rate, &has, err)) < 0)
+                        return r;
+                if (!has_maj || !has_min || major > UINT32_MAX || minor > UINT32_MAX)
+                        return bv_error_set(err, EINVAL, "%s: major and minor are required", ip);
+                if (!has)
+                        continue;
+                if (!v2_key && (rate < 10 || rate > 1000))
+                        return bv_error_set(err, EINVAL, "%s.weight: %llu is outside 10-1000", ip,
+                                            (unsigned long long)rate);
+                r = v2_key ? cgw_add(cfg, "io", "io.max", "linux.resources.blockIO", "%llu:%llu %s=%llu",
+                                     (unsigned long long)major, (unsigned long long)minor, v2_key,
+                                     (unsigned long long)rate)
+                           : cgw_add(cfg, "io", "io.weight", "linux.resources.blockIO.weightDevice", "%llu:%llu %llu",
+                                     (unsigned long long)major, (unsigned long long)minor,
+                                     (unsigned long long)(1 + (rate - 10) * 9999 / 990));
+                if (r < 0)
+                        return r;
+                cgw_v1(cfg, "blkio", v1_file, "%llu:%llu %llu", (unsigned long long)major,
+                       (unsigned long long)minor, (unsigned long long)rate);
+        }
+        return 0;
+}
+
+/* linux.resources.blockIO: the weight, per-device weights and throttles. */
 static int parse_blockio(json_t *o, struct ctr_config *cfg, struct bv_error *err)
 {
-        static const char *const keys[] = { "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
-                                            "throttleReadIOPSDevice", "throttleWriteIOPSDevice" };
+        static const struct {
+                const char *key, *v2_key, *v1_file;
+        } devs[] = {
+                { "weightDevice", NULL, "blkio.weight_device|blkio.bfq.weight_device" },
+                { "throttleReadBpsDevice", "rbps", "blkio.throttle.read_bps_device" },
+                { "throttleWriteBpsDevice", "wbps", "blkio.throttle.write_bps_device" },
+                { "throttleReadIOPSDevice", "riops", "blkio.throttle.read_iops_device" },
+                { "throttleWriteIOPSDevice", "wiops", "blkio.throttle.write_iops_device" },
+        };
         int64_t i64;
         bool has;
         int r;
@@ -457,17 +586,17 @@ static int parse_blockio(json_t *o, struct ctr_config *cfg, struct bv_error *err
         if ((r = ctr_cfg_get_int(o, "weight", "linux.resources.blockIO", 0, 1000, &i64, &has, err)) < 0)
                 return r;
         if (has && i64 > 0 &&
-            (r = cgw_add(cfg, "io", "io.weight", "linux.resources.blockIO.weight", "default %lld",
-                         (long long)(1 + (i64 - 10) * 9999 / 990))) < 0)
+            ((r = cgw_add(cfg, "io", "io.weight", "linux.resources.blockIO.weight", "default %lld",
+                          (long long)(1 + (i64 - 10) * 9999 / 990))) < 0 ||
+             (r = cgw_v1(cfg, "blkio", "blkio.weight|blkio.bfq.weight", "%lld", (long long)i64)) < 0))
                 return r;
-        for (size_t k = 0; k < BV_ELEMENTSOF(keys); k++)
-                if (json_array_size(json_object_get(o, keys[k])) > 0)
-                        return bv_error_set(err, EOPNOTSUPP, "linux.resources.blockIO.%s: not supported yet",
-                                            keys[k]);
+        for (size_t k = 0; k < BV_ELEMENTSOF(devs); k++)
+                if ((r = parse_blockio_devices(o, devs[k].key, devs[k].v2_key, devs[k].v1_file, cfg, err)) < 0)
+                        return r;
         return 0;
 }
 
-/* linux.resources.hugepageLimits: hugetlb.<size>.max. */
+/* linux.resources.hugepageLimits: hugetlb.<size>.max (v2), hugetlb.<size>.limit_in_bytes (v1); size as "2MB". */
 static int parse_hugepages(json_t *v, struct ctr_config *cfg, struct bv_error *err)
 {
         char ip[P_MAX];
@@ -484,16 +613,17 @@ static int parse_hugepages(json_t *v, struct ctr_config *cfg, struct bv_error *e
                 if ((r = ctr_cfg_get_str(item, "pageSize", ip, &size, err)) < 0 ||
                     (r = ctr_cfg_get_u64(item, "limit", ip, &u, &has, err)) < 0)
                         return r;
-                if (!size || strspn(size, "0123456789KMGB") != strlen(size) || strlen(size) > 16)
+                if (!size || !*size || strspn(size, "0123456789") == 0 ||
+                    strspn(size, "0123456789KMGB") != strlen(size) || strlen(size) > 16)
                         return bv_error_set(err, EINVAL, "%s.pageSize: invalid", ip);
-                snprintf(sz, sizeof(sz), "%s", size);
-                size_t l = strlen(sz);
-                if (l > 1 && sz[l - 1] == 'B')
-                        sz[l - 1] = 0;
+                /* The kernel names the files "2MB", "1GB"; "2M" is taken as the same. */
+                snprintf(sz, sizeof(sz), "%s%s", size, size[strlen(size) - 1] == 'B' ? "" : "B");
                 snprintf(file, sizeof(file), "hugetlb.%s.max", sz);
                 if ((r = cgw_add(cfg, "hugetlb", file, "linux.resources.hugepageLimits", "%llu",
                                  (unsigned long long)u)) < 0)
                         return r;
+                snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes", sz);
+                cgw_v1(cfg, "hugetlb", file, "%llu", (unsigned long long)u);
         }
         return 0;
 }
@@ -676,10 +806,10 @@ int ctr_config_parse_linux(json_t *lx, struct ctr_config *cfg, struct bv_error *
                 return r;
         if (cfg->cgroups_path && (strstr(cfg->cgroups_path, "..") || strlen(cfg->cgroups_path) > 512))
                 return bv_error_set(err, EINVAL, "linux.cgroupsPath: '%s' is not allowed", cfg->cgroups_path);
-        if (cfg->cgroups_path && strchr(cfg->cgroups_path, ':') && cfg->cgroups_path[0] != '/')
-                return bv_error_set(err, EOPNOTSUPP,
-                                    "linux.cgroupsPath: '%s' is a systemd slice path; the systemd cgroup driver is not supported",
-                                    cfg->cgroups_path);
+        char rel[2048];
+        if (cfg->cgroups_path && *cfg->cgroups_path &&
+            (r = ctr_cgroup_rel(cfg->cgroups_path, "x", rel, sizeof(rel), err)) < 0)
+                return r;
         const char *unsupported[] = { "intelRdt", "personality", "mountLabel" };
         for (size_t k = 0; k < BV_ELEMENTSOF(unsupported); k++) {
                 json_t *x = json_object_get(lx, unsupported[k]);

@@ -90,6 +90,8 @@ struct child_args {
         int ns_fds[CTR_NS_MAX];      /* namespaces to join (-1: none) */
         const struct ctr_bpf *filter;
         bool cgroup_by_clone;
+        bool cgroupns_late;           /* made after the v1 joins ('M'), so it is rooted at the container's cgroups */
+        const struct ctr_cgroup_plan *cgroup_v1;   /* its v1 directories, NULL without */
 };
 
 static __attribute__((noreturn)) void child_fail(int sync, int r, const struct bv_error *err)
@@ -207,8 +209,8 @@ static int child_join(const struct child_args *a, struct bv_error *err)
                         return bv_error_set_errno(err, errno, "Failed to join the %s namespace '%s'",
                                                   ctr_ns_name(order[i]), cfg->ns[order[i]].path);
         }
-        if (cfg->ns[CTR_NS_CGROUP].enabled && !cfg->ns[CTR_NS_CGROUP].path && !a->cgroup_by_clone &&
-            unshare(CLONE_NEWCGROUP) < 0)
+        if (cfg->ns[CTR_NS_CGROUP].enabled && !cfg->ns[CTR_NS_CGROUP].path &&
+            (!a->cgroup_by_clone || a->cgroupns_late) && unshare(CLONE_NEWCGROUP) < 0)
                 return bv_error_set_errno(err, errno, "Failed to create the cgroup namespace");
         if (cfg->hostname && *cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
                 return bv_error_set_errno(err, errno, "Failed to set the hostname");
@@ -244,7 +246,7 @@ static int child_prepare(const struct child_args *a, pid_t host_pid, char *exe, 
         struct ctr_child c = { .config = cfg, .process = cfg->process, .rootfs = a->rootfs,
                                .bundle = a->opts->bundle, .rootfd = -1,
                                .userns = cfg->ns[CTR_NS_USER].enabled, .no_pivot = a->opts->no_pivot,
-                               .console_sock = a->console, .pty_slave = -1 };
+                               .console_sock = a->console, .pty_slave = -1, .cgroup_v1 = a->cgroup_v1 };
         struct sync_msg m;
         int r;
 
@@ -465,10 +467,10 @@ static bool id_is_valid(const char *id)
 /* Everything create made, undone in reverse. */
 struct create_undo {
         char state_dir[4096];
-        char cgroup[4096];
-        char freezer[4096];       /* the v1 freezer cgroup, once made */
+        struct ctr_cgroup_plan cg;
+        char freezer[4096];       /* the v1 freezer cgroup, "" without one */
         pid_t pid;
-        bool dir_made;
+        bool dir_made, v1_made, v2_made;
 };
 
 static void undo(struct create_undo *u)
@@ -479,9 +481,10 @@ static void undo(struct create_undo *u)
                 if (waitpid(u->pid, &status, 0) < 0 && errno == EINTR)
                         waitpid(u->pid, &status, 0);
         }
-        if (u->cgroup[0])
-                ctr_cgroup_destroy(u->cgroup, NULL);
-        ctr_freezer_destroy(u->freezer);
+        if (u->v2_made)
+                ctr_cgroup_destroy(u->cg.v2, NULL);
+        if (u->v1_made)
+                ctr_cgv1_destroy(&u->cg.info, u->cg.rel);
         if (u->dir_made)
                 ctr_state_dir_remove(u->state_dir);
 }
@@ -522,40 +525,37 @@ static int check_create(const struct ctr_config *cfg, const struct ctr_create_op
 }
 
 /*
- * Plans the cgroup into cg ("" for none), makes the state directory, then
- * the cgroup with its limits (*ret_cgfd): each recorded in u once made.
+ * Plans the cgroup (u->cg), makes the state directory, then the v1
+ * directories and the v2 cgroup with their limits (*ret_cgfd, the v2 one):
+ * each recorded in u once made.
  */
 static int make_dir_and_cgroup(const struct ctr_config *cfg, const struct ctr_create_opts *o, struct create_undo *u,
-                               char cg[4096], int *ret_cgfd, struct bv_error *err)
+                               int *ret_cgfd, struct bv_error *err)
 {
         struct stat st;
         int r;
 
-        if ((r = ctr_cgroup_plan(cfg, o->id, u->cgroup, sizeof(u->cgroup), err)) < 0) {
-                u->cgroup[0] = 0;
-                return r;
-        }
-        memcpy(cg, u->cgroup, sizeof(u->cgroup));
-        u->cgroup[0] = 0;
-        if ((r = ctr_state_dir_make(o->state_root, o->id, u->state_dir, sizeof(u->state_dir), err)) < 0)
+        if ((r = ctr_cgroup_plan(cfg, o->id, &u->cg, err)) < 0 ||
+            (r = ctr_state_dir_make(o->state_root, o->id, u->state_dir, sizeof(u->state_dir), err)) < 0)
                 return r;
         u->dir_made = true;
-        char fz[sizeof(u->freezer)];
-        if (ctr_freezer_plan(cfg, o->id, fz, sizeof(fz)) < 0)
-                return bv_error_set(err, ENAMETOOLONG, "freezer cgroup path too long");
-        if (fz[0]) {
-                if ((r = ctr_freezer_setup(fz, err)) < 0)
+        if ((u->cg.v2[0] || u->cg.rel[0]) &&
+            (r = ctr_state_pending_write(u->state_dir, u->cg.v2, u->cg.info.n_v1 ? u->cg.rel : "", err)) < 0)
+                return r;
+        if (u->cg.rel[0] && u->cg.info.n_v1) {
+                if ((r = ctr_cgv1_setup(cfg, &u->cg, err)) < 0)
                         return r;
-                memcpy(u->freezer, fz, sizeof(fz));
+                u->v1_made = true;
+                (void)ctr_cgv1_path(&u->cg.info, u->cg.rel, "freezer", u->freezer, sizeof(u->freezer));
         }
-        if (!cg[0])
+        if (!u->cg.v2[0])
                 return 0;
-        if (stat(cg, &st) == 0)
-                return bv_error_set(err, EEXIST, "cgroup '%s' already exists", cg);
-        int cgfd = ctr_cgroup_setup(cfg, cg, err);
+        if (stat(u->cg.v2, &st) == 0)
+                return bv_error_set(err, EEXIST, "cgroup '%s' already exists", u->cg.v2);
+        int cgfd = ctr_cgroup_setup(cfg, &u->cg, err);
         if (cgfd < 0)
                 return cgfd;
-        memcpy(u->cgroup, cg, sizeof(u->cgroup));
+        u->v2_made = true;
         *ret_cgfd = cgfd;
         return 0;
 }
@@ -722,7 +722,8 @@ static int record_and_start(const struct ctr_config *cfg, const struct ctr_creat
 {
         int r;
 
-        if ((r = ctr_state_write(u->state_dir, o, pid, u->cgroup, u->freezer, rootfs, cfg->annotations, err)) < 0)
+        struct ctr_saved_cgroups cg = { u->v2_made ? u->cg.v2 : "", u->v1_made ? u->cg.rel : "", u->freezer };
+        if ((r = ctr_state_write(u->state_dir, o, pid, &cg, rootfs, cfg->annotations, err)) < 0)
                 return r;
         if (o->pid_file && (r = ctr_pid_file_write(o->pid_file, pid, err)) < 0)
                 return r;
@@ -732,7 +733,7 @@ static int record_and_start(const struct ctr_config *cfg, const struct ctr_creat
 static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts *o, struct create_undo *u,
                      pid_t *ret_pid, struct bv_error *err)
 {
-        char rootfs[4096], fifo[4200], cg[sizeof(u->cgroup)];
+        char rootfs[4096], fifo[4200];
         struct child_args a = { .cfg = cfg, .opts = o, .rootfs = rootfs, .sync = -1, .fifo = -1,
                                 .console = -1 };
         _cleanup_close_ int cgfd = -1, fifo_fd = -1, console = -1, sp0 = -1, sp1 = -1;
@@ -745,13 +746,19 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                 ns_fds[t] = -1;
         if ((r = check_create(cfg, o, rootfs, err)) < 0 ||
             (r = ctr_seccomp_compile(cfg, o->state_root, &filter, err)) < 0 ||
-            (r = make_dir_and_cgroup(cfg, o, u, cg, &cgfd, err)) < 0 ||
+            (r = make_dir_and_cgroup(cfg, o, u, &cgfd, err)) < 0 ||
             (r = open_fifo(u->state_dir, fifo, &fifo_fd, err)) < 0 ||
             (r = open_console(cfg, o, &console, err)) < 0 ||
             (r = open_namespaces(cfg, ns_fds, &flags, err)) < 0)
                 return r;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
                 return bv_error_set_errno(err, errno, "Failed to create the sync socket");
+        /* The v1 hierarchies are joined after the clone: a cgroup namespace made by it would be rooted above them. */
+        a.cgroup_v1 = u->v1_made ? &u->cg : NULL;
+        if (u->v1_made && (flags & CLONE_NEWCGROUP)) {
+                flags &= ~(uint64_t)CLONE_NEWCGROUP;
+                a.cgroupns_late = true;
+        }
         sp0 = sp[0];
         sp1 = sp[1];
         a.sync = sp1;
@@ -764,9 +771,9 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                 return pid;
         u->pid = pid;
         close(TAKE_FD(sp1));
-        if (cg[0] && !by_clone && (r = join_cgroup(cg, pid, err)) < 0)
+        if (u->v2_made && !by_clone && (r = join_cgroup(u->cg.v2, pid, err)) < 0)
                 return r;
-        if (u->freezer[0] && (r = ctr_freezer_join(u->freezer, pid, err)) < 0)
+        if (u->v1_made && (r = ctr_cgv1_join(&u->cg.info, u->cg.rel, pid, err)) < 0)
                 return r;
         if ((flags & CLONE_NEWUSER) &&
             ((r = write_idmap(pid, "uid_map", cfg->uid_maps, cfg->n_uid_maps, err)) < 0 ||

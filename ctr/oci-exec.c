@@ -265,8 +265,10 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
         if (pid < 0)
                 return pid;
         close(TAKE_FD(sp1));
-        /* Into the container's v1 freezer too, so a pause freezes it (it has not exec'ed yet). */
-        if (s.freezer[0] && (r = ctr_freezer_join(s.freezer, pid, err)) < 0) {
+        /* Into the container's v1 directories too (it has not exec'ed yet), so its limits and a pause hold it. */
+        struct ctr_cgroup_info info;
+        if (s.cgroup_v1[0] && ((r = ctr_cgroup_detect("/sys/fs/cgroup", &info, err)) < 0 ||
+                               (r = ctr_cgv1_join(&info, s.cgroup_v1, pid, err)) < 0)) {
                 kill(pid, SIGKILL);
                 ctr_child_wait_exit(pid);
                 return r;

@@ -4,13 +4,10 @@
  * a table: the cgroup v2 core freezer (cgroup.freeze, cgroup.events
  * "frozen 1") on a pure v2 host, or the cgroup v1 freezer controller
  * (freezer.state FROZEN / FREEZING / THAWED) on hybrid and v1 hosts, where
- * the v1 freezer is what Docker, Podman and runc use. On those hosts every
- * container gets its own v1 freezer cgroup at create, the same relative
- * path as its v2 cgroup (cgroupsPath or barevirt/<id>) under the freezer
- * mount; its init and every exec'd process join it, and delete removes
- * it. The state file records the freezer directory, so the backend of a
- * container never changes under it. The host's cgroup mounts are never
- * changed; only directories under the freezer mount are made.
+ * the v1 freezer is what Docker, Podman and runc use. On those hosts the
+ * container's v1 freezer cgroup is one of its v1 directories (cgroup-v1.c).
+ * The state file records the freezer directory, so the backend of a
+ * container never changes under it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +24,6 @@
 #include "ctr/ctr-internal.h"
 #include "ctr/ctr.h"
 
-#define FREEZER_MOUNT "/sys/fs/cgroup/freezer"
 #define FREEZE_WAIT_MS 5000
 
 static int write_str(const char *dir, const char *file, const char *value)
@@ -116,81 +112,6 @@ const struct ctr_freezer_ops *ctr_freezer_of(const struct ctr_saved *s, const ch
                 return NULL;
         *ret_dir = dir;
         return &freezers[k];
-}
-
-/* ---- the v1 freezer cgroup's life ------------------------------------------------------ */
-
-int ctr_freezer_plan(const struct ctr_config *cfg, const char *id, char *buf, size_t len)
-{
-        struct statfs sf;
-        int n;
-
-        buf[0] = 0;
-        /* Pure v2 has its own freezer; a v1 freezer is used only where it is mounted as one. */
-        if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type == CGROUP2_SUPER_MAGIC)
-                return 0;
-        if (statfs(FREEZER_MOUNT, &sf) < 0 || sf.f_type != CGROUP_SUPER_MAGIC ||
-            access(FREEZER_MOUNT "/cgroup.procs", F_OK) < 0)
-                return 0;
-        if (cfg->cgroups_path && *cfg->cgroups_path)
-                n = snprintf(buf, len, "%s%s%s", FREEZER_MOUNT, cfg->cgroups_path[0] == '/' ? "" : "/",
-                             cfg->cgroups_path);
-        else
-                n = snprintf(buf, len, "%s/barevirt/%s", FREEZER_MOUNT, id);
-        if (n < 0 || (size_t)n >= len) {
-                buf[0] = 0;
-                return -ENAMETOOLONG;
-        }
-        return 0;
-}
-
-int ctr_freezer_setup(const char *path, struct bv_error *err)
-{
-        struct stat st;
-
-        if (stat(path, &st) == 0)
-                return bv_error_set(err, EEXIST, "freezer cgroup '%s' already exists", path);
-        return bv_mkdir_p(path, 0755, err);
-}
-
-int ctr_freezer_join(const char *path, pid_t pid, struct bv_error *err)
-{
-        char v[16];
-
-        snprintf(v, sizeof(v), "%d", (int)pid);
-        int r = write_str(path, "cgroup.procs", v);
-        if (r < 0)
-                return bv_error_set_errno(err, -r, "Failed to move process %d into '%s'", (int)pid, path);
-        return 0;
-}
-
-void ctr_freezer_destroy(const char *path)
-{
-        if (!path || !path[0])
-                return;
-        /* Thawed first: a frozen task does not act on SIGKILL under the v1 freezer. */
-        (void)v1_set(path, false);
-        for (int attempt = 0; attempt < 200; attempt++) {
-                if (rmdir(path) == 0 || errno == ENOENT)
-                        break;
-                if (errno != EBUSY)
-                        return;
-                (void)ctr_cgroup_signal(path, SIGKILL);
-                nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
-        }
-        /*
-         * The parent goes when it is empty and right under the mount (barevirt/,
-         * barevirtd's --cgroup-parent): made by ctr_freezer_setup(), no other
-         * owner's directory. A non-empty one stays (rmdir refuses).
-         */
-        const char *slash = strrchr(path, '/');
-        size_t mlen = strlen(FREEZER_MOUNT);
-        if (slash && strncmp(path, FREEZER_MOUNT "/", mlen + 1) == 0 && memchr(path + mlen + 1, '/', (size_t)(slash - path) - mlen - 1) == NULL &&
-            slash > path + mlen + 1) {
-                char parent[4200];
-                snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
-                rmdir(parent);
-        }
 }
 
 /* ---- pause and resume ------------------------------------------------------------------ */

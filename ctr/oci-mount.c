@@ -241,6 +241,57 @@ static int cgroup_own_subtree(struct ctr_child *c, const char *dest, struct bv_e
         return 0;
 }
 
+/*
+ * A "cgroup" mount on a hybrid or v1 host, as Docker and runc show it: a
+ * tmpfs with the container's own directory of every v1 hierarchy bound at
+ * the hierarchy's name (memory, cpu, "cpu,cpuacct" with a symlink for each
+ * comounted controller), and the v2 tree at unified/ on a hybrid host; all
+ * with the mount's flags (read-only by default), the tmpfs too.
+ */
+static int mount_cgroup_v1(struct ctr_child *c, const struct ctr_mount *m, int tfd, struct bv_error *err)
+{
+        const struct ctr_cgroup_plan *p = c->cgroup_v1;
+        unsigned long flags = (m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        char tp[FD_PATH_MAX], src[4200], sp[FD_PATH_MAX];
+
+        fd_path(tp, tfd);
+        if (mount("tmpfs", tp, "tmpfs", flags & ~(unsigned long)MS_RDONLY, "mode=755,size=64k") < 0)
+                return bv_error_set_errno(err, errno, "Failed to mount tmpfs on '%s'", m->destination);
+        _cleanup_close_ int dir = open_target(c->rootfd, m->destination, err);
+        if (dir < 0)
+                return dir;
+        for (size_t i = 0; i <= p->info.n_v1; i++) {
+                const char *name = i < p->info.n_v1 ? strrchr(p->info.v1[i].mount, '/') + 1 : "unified";
+                if (i < p->info.n_v1)
+                        snprintf(src, sizeof(src), "%s/%s", p->info.v1[i].mount, p->rel);
+                else if (p->v2[0])
+                        snprintf(src, sizeof(src), "%s", p->v2);
+                else
+                        break;
+                if (mkdirat(dir, name, 0755) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to create '%s/%s'", m->destination, name);
+                /* Opened again after the bind: the first fd names the directory under it. */
+                for (int step = 0; step < 2; step++) {
+                        _cleanup_close_ int sub = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        fd_path(sp, sub);
+                        if (sub < 0 || (step == 0 ? mount(src, sp, NULL, MS_BIND, NULL)
+                                                  : mount(NULL, sp, NULL, MS_BIND | MS_REMOUNT | flags, NULL)) < 0)
+                                return bv_error_set_errno(err, errno, "Failed to bind the container's cgroup '%s'", src);
+                }
+                /* "cpu,cpuacct": cpu and cpuacct link to it. */
+                if (i < p->info.n_v1 && strchr(name, ','))
+                        for (const char *t = name; *t; t += strcspn(t, ","), t += *t == ',') {
+                                char link[64];
+                                snprintf(link, sizeof(link), "%.*s", (int)strcspn(t, ","), t);
+                                (void)symlinkat(name, dir, link);
+                        }
+        }
+        fd_path(tp, dir);
+        if ((flags & MS_RDONLY) && mount(NULL, tp, NULL, MS_REMOUNT | flags, "mode=755,size=64k") < 0)
+                return bv_error_set_errno(err, errno, "Failed to remount '%s' read-only", m->destination);
+        return 0;
+}
+
 static int do_mount_one(struct ctr_child *c, const struct ctr_mount *m, struct bv_error *err)
 {
         char src_buf[4096], tp[FD_PATH_MAX];
@@ -279,6 +330,8 @@ static int do_mount_one(struct ctr_child *c, const struct ctr_mount *m, struct b
         } else {
                 const char *type = m->type;
                 int e = 0;
+                if (strcmp(type, "cgroup") == 0 && c->cgroup_v1)
+                        return mount_cgroup_v1(c, m, tfd, err);
                 if (strcmp(type, "cgroup") == 0)
                         type = "cgroup2";
                 if (mount(src ? src : type, tp, type, flags & ~(unsigned long)MS_REC, m->data) < 0)

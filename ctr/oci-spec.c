@@ -68,7 +68,7 @@ json_t *ctr_features(void)
                          "poststop", "",
                          "mountOptions", "ro", "nosuid", "nodev", "noexec", "rbind", "rprivate", "rro",
                          "linux", "namespaces", "cgroup", "ipc", "mount", "network", "pid", "user", "uts", "time",
-                         "cgroup", "v1", false, "v2", true,
+                         "cgroup", "v1", true, "v2", true,
                          "seccomp", "enabled", true, "actions", "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
                          "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE",
                          "SCMP_ACT_TRAP", "operators", "SCMP_CMP_EQ", "SCMP_CMP_NE", "SCMP_CMP_MASKED_EQ",

@@ -88,7 +88,49 @@ void ctr_state_dir_remove(const char *dir)
         unlink(p);
         snprintf(p, sizeof(p), "%s/state.json", dir);
         unlink(p);
+        snprintf(p, sizeof(p), "%s/cgroups.pending", dir);
+        unlink(p);
         rmdir(dir);
+}
+
+int ctr_state_pending_write(const char *dir, const char *v2, const char *v1, struct bv_error *err)
+{
+        char p[4200], text[6200];
+
+        snprintf(p, sizeof(p), "%s/cgroups.pending", dir);
+        int n = snprintf(text, sizeof(text), "%s\n%s\n", v2, v1);
+        _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 || bv_fd_write_all(fd, text, (size_t)n) < 0)
+                return bv_error_set_errno(err, errno, "Failed to write '%s'", p);
+        return 0;
+}
+
+/*
+ * A create killed before it wrote state.json (kill -9 mid-create) leaves
+ * its state directory with the cgroups it was about to make named in
+ * cgroups.pending: those (and whatever runs in them: the init dies with
+ * its parent anyway) and the directory go.
+ */
+static int delete_pending(const char *state_root, const char *id, struct bv_error *err)
+{
+        char dir[4200], p[4300];
+        _cleanup_free_ char *text = NULL;
+        struct ctr_cgroup_info info;
+
+        snprintf(dir, sizeof(dir), "%s/%s", state_root, id);
+        snprintf(p, sizeof(p), "%s/cgroups.pending", dir);
+        if (bv_file_read(p, 8192, &text, NULL, NULL) < 0)
+                return bv_error_set(err, ENOENT, "container does not exist: %s", id);
+        char *nl = strchr(text, '\n'), *v1 = nl ? nl + 1 : NULL;
+        if (!nl || !strchr(v1, '\n'))
+                return bv_error_set(err, EINVAL, "Corrupt '%s'", p);
+        *nl = 0;
+        *strchr(v1, '\n') = 0;
+        int r = text[0] && strncmp(text, "/sys/fs/cgroup/", 15) == 0 ? ctr_cgroup_destroy(text, err) : 0;
+        if (v1[0] && !strstr(v1, "..") && ctr_cgroup_detect("/sys/fs/cgroup", &info, NULL) == 0)
+                ctr_cgv1_destroy(&info, v1);
+        ctr_state_dir_remove(dir);
+        return r;
 }
 
 uint64_t ctr_pid_starttime(pid_t pid, bool *zombie)
@@ -117,7 +159,7 @@ uint64_t ctr_pid_starttime(pid_t pid, bool *zombie)
         return p ? strtoull(p, NULL, 10) : 0;
 }
 
-int ctr_state_write(const char *dir, const struct ctr_create_opts *o, pid_t pid, const char *cgroup, const char *freezer,
+int ctr_state_write(const char *dir, const struct ctr_create_opts *o, pid_t pid, const struct ctr_saved_cgroups *cg,
                     const char *rootfs, json_t *annotations, struct bv_error *err)
 {
         char path[4200], created[64];
@@ -129,10 +171,11 @@ int ctr_state_write(const char *dir, const struct ctr_create_opts *o, pid_t pid,
         gmtime_r(&ts.tv_sec, &tm);
         strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%S", &tm);
         snprintf(created + strlen(created), sizeof(created) - strlen(created), ".%09ldZ", ts.tv_nsec);
-        json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:{s:I, s:s, s:s}}", "ociVersion", CTR_OCI_VERSION,
-                              "id", o->id, "status", "created", "pid", (json_int_t)pid, "bundle", o->bundle,
-                              "rootfs", rootfs, "created", created, "barevirt", "starttime",
-                              (json_int_t)ctr_pid_starttime(pid, &z), "cgroup", cgroup, "freezer", freezer);
+        json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:{s:I, s:s, s:s, s:s}}", "ociVersion",
+                              CTR_OCI_VERSION, "id", o->id, "status", "created", "pid", (json_int_t)pid, "bundle",
+                              o->bundle, "rootfs", rootfs, "created", created, "barevirt", "starttime",
+                              (json_int_t)ctr_pid_starttime(pid, &z), "cgroup", cg->v2, "cgroup_v1", cg->v1,
+                              "freezer", cg->freezer);
         if (!j)
                 return -ENOMEM;
         if (annotations)
@@ -151,7 +194,7 @@ int ctr_state_load(const char *root, const char *id, struct ctr_saved *ret, stru
 {
         char path[4400];
         json_t *j = NULL, *extra = NULL;
-        const char *bundle = NULL, *cgroup = "", *freezer = "";
+        const char *bundle = NULL, *cgroup = "", *cgroup_v1 = "", *freezer = "";
         json_int_t pid = 0, starttime = 0;
         json_error_t je;
         int r = check_id(id, err);
@@ -166,9 +209,9 @@ int ctr_state_load(const char *root, const char *id, struct ctr_saved *ret, stru
                 return bv_error_set(err, ENOENT, "container does not exist: %s", id);
         if (r < 0)
                 return bv_error_set_errno(err, -r, "Failed to read the state of '%s'", id);
-        if (json_unpack_ex(j, &je, 0, "{s:s, s:I, s?o, s:{s:I, s?s, s?s}}", "bundle", &bundle, "pid", &pid,
+        if (json_unpack_ex(j, &je, 0, "{s:s, s:I, s?o, s:{s:I, s?s, s?s, s?s}}", "bundle", &bundle, "pid", &pid,
                            "annotations", &ret->annotations, "barevirt", "starttime", &starttime, "cgroup",
-                           &cgroup, "freezer", &freezer) < 0) {
+                           &cgroup, "cgroup_v1", &cgroup_v1, "freezer", &freezer) < 0) {
                 json_decref(j);
                 return bv_error_set(err, EINVAL, "Corrupt state of '%s': %s", id, je.text);
         }
@@ -176,7 +219,11 @@ int ctr_state_load(const char *root, const char *id, struct ctr_saved *ret, stru
         snprintf(ret->id, sizeof(ret->id), "%s", id);
         snprintf(ret->bundle, sizeof(ret->bundle), "%s", bundle);
         snprintf(ret->cgroup, sizeof(ret->cgroup), "%s", cgroup);
+        snprintf(ret->cgroup_v1, sizeof(ret->cgroup_v1), "%s", cgroup_v1);
         snprintf(ret->freezer, sizeof(ret->freezer), "%s", freezer);
+        /* A state from before every v1 hierarchy: only the freezer was made, at the same relative path. */
+        if (!cgroup_v1[0] && strncmp(freezer, "/sys/fs/cgroup/freezer/", 23) == 0)
+                snprintf(ret->cgroup_v1, sizeof(ret->cgroup_v1), "%s", freezer + 23);
         json_incref(ret->annotations);
         json_decref(j);
         ret->pid = (pid_t)pid;
@@ -194,6 +241,21 @@ int ctr_state_load(const char *root, const char *id, struct ctr_saved *ret, stru
                         ret->status = CTR_STATUS_PAUSED;
         }
         return 0;
+}
+
+bool ctr_saved_procs_dir(const struct ctr_saved *s, char *buf, size_t len)
+{
+        struct ctr_cgroup_info info;
+
+        if (s->cgroup[0]) {
+                snprintf(buf, len, "%s", s->cgroup);
+                return true;
+        }
+        if (!s->cgroup_v1[0] || ctr_cgroup_detect("/sys/fs/cgroup", &info, NULL) < 0)
+                return false;
+        return ctr_cgv1_path(&info, s->cgroup_v1, "pids", buf, len) == 0 ||
+               ctr_cgv1_path(&info, s->cgroup_v1, "freezer", buf, len) == 0 ||
+               ctr_cgv1_path(&info, s->cgroup_v1, "memory", buf, len) == 0;
 }
 
 static void saved_done(struct ctr_saved *s)
@@ -296,6 +358,57 @@ int ctr_container_start(const char *state_root, const char *id, struct bv_error 
         return r;
 }
 
+/*
+ * Signals every process of the container: SIGKILL through cgroup.kill
+ * where the kernel has it (5.14), else each pid in cgroup.procs, with the
+ * v1 freezer holding them meanwhile so none forks past the list (thawed
+ * after, so they act on the signal).
+ */
+static int kill_all(const struct ctr_saved *s, const char *dir, int sig)
+{
+        char path[4200];
+        const char *fdir;
+
+        if (sig == SIGKILL && s->cgroup[0]) {
+                snprintf(path, sizeof(path), "%s/cgroup.kill", s->cgroup);
+                _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+                if (fd >= 0 && write(fd, "1", 1) == 1)
+                        return 0;
+        }
+        const struct ctr_freezer_ops *f = s->freezer[0] && s->status != CTR_STATUS_PAUSED ? ctr_freezer_of(s, &fdir) : NULL;
+        if (f && f->set(fdir, true) == 0)
+                for (int i = 0; i < 100 && f->get(fdir) != 1; i++)
+                        nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
+        int r = ctr_cgroup_signal(dir, sig);
+        if (f)
+                (void)f->set(fdir, false);
+        return r;
+}
+
+bool ctr_container_oom_killed(const char *state_root, const char *id)
+{
+        struct ctr_saved s;
+        struct ctr_cgroup_info info;
+        char path[4200];
+        _cleanup_free_ char *text = NULL;
+
+        if (ctr_state_load(state_root, id, &s, NULL) < 0)
+                return false;
+        saved_done(&s);
+        /* v1: memory.oom_control's oom_kill counter (4.13); v2: memory.events'. */
+        if (s.cgroup_v1[0] && ctr_cgroup_detect("/sys/fs/cgroup", &info, NULL) == 0 &&
+            ctr_cgv1_path(&info, s.cgroup_v1, "memory", path, sizeof(path) - 20) == 0)
+                strcat(path, "/memory.oom_control");
+        else if (s.cgroup[0])
+                snprintf(path, sizeof(path), "%s/memory.events", s.cgroup);
+        else
+                return false;
+        if (bv_file_read(path, 4096, &text, NULL, NULL) < 0)
+                return false;
+        const char *p = strstr(text, "oom_kill ");
+        return p && strtoull(p + 9, NULL, 10) > 0;
+}
+
 int ctr_container_kill(const char *state_root, const char *id, int sig, bool all, struct bv_error *err)
 {
         struct ctr_saved s;
@@ -306,8 +419,9 @@ int ctr_container_kill(const char *state_root, const char *id, int sig, bool all
         saved_done(&s);
         if (s.status == CTR_STATUS_STOPPED)
                 return bv_error_set(err, ESRCH, "container not running");
-        if (all && s.cgroup[0]) {
-                if (ctr_cgroup_signal(s.cgroup, sig) < 0)
+        char dir[4096];
+        if (all && ctr_saved_procs_dir(&s, dir, sizeof(dir))) {
+                if ((r = kill_all(&s, dir, sig)) < 0)
                         return bv_error_set(err, ESRCH, "container not running");
         } else {
                 int fd = saved_pidfd(&s);
@@ -330,6 +444,8 @@ int ctr_container_delete(const char *state_root, const char *id, bool force, str
 {
         struct ctr_saved s;
         int r = ctr_state_load(state_root, id, &s, err);
+        if (r == -ENOENT && force)
+                return delete_pending(state_root, id, err);
         if (r < 0)
                 return r;
         json_auto_t *ann = TAKE_PTR(s.annotations);
@@ -352,7 +468,11 @@ int ctr_container_delete(const char *state_root, const char *id, bool force, str
                 }
         }
         r = ctr_cgroup_destroy(s.cgroup, err);
-        ctr_freezer_destroy(s.freezer);
+        if (s.cgroup_v1[0]) {
+                struct ctr_cgroup_info info;
+                if (ctr_cgroup_detect("/sys/fs/cgroup", &info, NULL) == 0)
+                        ctr_cgv1_destroy(&info, s.cgroup_v1);
+        }
         _cleanup_(ctr_config_freep) struct ctr_config *cfg = NULL;
         if (ctr_config_load(s.bundle, &cfg, NULL) == 0 && cfg->n_hooks[CTR_HOOK_POSTSTOP]) {
                 _cleanup_free_ char *state = ctr_state_json_text(id, CTR_STATUS_STOPPED, 0, s.bundle, ann);
@@ -408,8 +528,8 @@ int ctr_container_pids(const char *state_root, const char *id, json_t **ret, str
         json_t *arr = json_array();
         if (!arr)
                 return -ENOMEM;
-        if (s.cgroup[0]) {
-                snprintf(path, sizeof(path), "%s/cgroup.procs", s.cgroup);
+        if (ctr_saved_procs_dir(&s, path, sizeof(path))) {
+                snprintf(path + strlen(path), sizeof(path) - strlen(path), "/cgroup.procs");
                 if (bv_file_read(path, 1 << 20, &procs, &len, NULL) == 0)
                         for (char *p = procs; *p;) {
                                 long pid = strtol(p, &p, 10);

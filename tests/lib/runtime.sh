@@ -52,7 +52,13 @@ rt_snapshot() {
 	v2=/sys/fs/cgroup/unified
 	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && v2=/sys/fs/cgroup
 	# Only cgroups named like this suite's ids: other helpers' containers come and go.
-	cg=$(find "$v2/barevirt" "$v2/bv-test" -mindepth 1 -maxdepth 1 -type d \( -name 'c-*' -o -name 'leak-*' \
+	# ... in the v2 tree and in every v1 hierarchy (hybrid and v1 hosts).
+	dirs="$v2/barevirt $v2/bv-test"
+	for d in /sys/fs/cgroup/*; do
+		[ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroupfs ] && dirs="$dirs $d/barevirt $d/bv-test"
+	done
+	# shellcheck disable=SC2086
+	cg=$(find $dirs -mindepth 1 -maxdepth 1 -type d \( -name 'c-*' -o -name 'leak-*' \
 		-o -name 'fail-*' \) 2>/dev/null | wc -l)
 	st=$(ls "$RT_ROOT" 2>/dev/null | wc -l)
 	# Processes running our rootfs's busybox (same inode), wherever they are.

@@ -122,11 +122,16 @@ static void test_full(void)
         tap_ok(cfg->n_sysctls == 1 && strcmp(cfg->sysctls[0].value, "1") == 0, "sysctl");
         tap_ok(cfg->rootfs_propagation == (MS_SLAVE | MS_REC), "rootfsPropagation");
         tap_is_str(cfg->cgroups_path, "/mygroup/c1", "cgroupsPath");
-        tap_is_int(cfg->n_cgroup_writes, 3, "three cgroup writes");
+        tap_is_int(cfg->n_cgroup_writes, 4, "four cgroup writes (v1 sets the CPU quota and period apart)");
         tap_is_str(cfg->cgroup_writes[0].file, "memory.max", "memory.limit -> memory.max");
         tap_is_str(cfg->cgroup_writes[0].value, "1048576", "... 1048576");
+        tap_is_str(cfg->cgroup_writes[0].v1_file, "memory.limit_in_bytes", "... v1 memory.limit_in_bytes");
         tap_is_str(cfg->cgroup_writes[1].value, "50000 100000", "cpu quota/period -> cpu.max");
-        tap_is_str(cfg->cgroup_writes[2].file, "pids.max", "pids.limit -> pids.max");
+        tap_ok(strcmp(cfg->cgroup_writes[1].v1_file, "cpu.cfs_period_us") == 0 &&
+               strcmp(cfg->cgroup_writes[1].v1_value, "100000") == 0 && !cfg->cgroup_writes[2].file[0] &&
+               strcmp(cfg->cgroup_writes[2].v1_file, "cpu.cfs_quota_us") == 0 &&
+               strcmp(cfg->cgroup_writes[2].v1_value, "50000") == 0, "... v1 cpu.cfs_period_us, then cpu.cfs_quota_us");
+        tap_is_str(cfg->cgroup_writes[3].file, "pids.max", "pids.limit -> pids.max");
         const struct ctr_seccomp *sc = cfg->seccomp;
         tap_ok(sc && sc->default_action == SCMP_ACT_ERRNO(38), "seccomp defaultAction with defaultErrnoRet");
         tap_ok(sc->n_arches == 1 && sc->arches[0] == SCMP_ARCH_X86_64 && sc->flag_log, "architectures and flags");
@@ -135,6 +140,32 @@ static void test_full(void)
         tap_ok(sc->rules[2].action == SCMP_ACT_ERRNO(1), "errnoRet");
         tap_ok(json_is_object(cfg->annotations), "annotations");
         ctr_config_free(cfg);
+}
+
+/* cgroupsPath as a path under each hierarchy: a path, systemd's slice:prefix:name, or barevirt/<id>. */
+static void test_cgroup_rel(void)
+{
+        static const struct {
+                const char *in, *want;
+        } cases[] = {
+                { NULL, "barevirt/c1" },
+                { "/mygroup/c1", "mygroup/c1" },
+                { "rel/c1/", "rel/c1" },
+                { "machine.slice:libpod:abc", "machine.slice/libpod-abc.scope" },
+                { "machine-libpod_pod_x.slice:libpod:abc", "machine.slice/machine-libpod_pod_x.slice/libpod-abc.scope" },
+                { ":bv:c1", "system.slice/bv-c1.scope" },
+                { "-.slice::c1.slice", "c1.slice" },
+        };
+        char buf[2048];
+
+        for (size_t i = 0; i < BV_ELEMENTSOF(cases); i++) {
+                struct bv_error err = { 0 };
+                int r = ctr_cgroup_rel(cases[i].in, "c1", buf, sizeof(buf), &err);
+                tap_ok(r == 0 && strcmp(buf, cases[i].want) == 0, "cgroupsPath '%s' -> '%s' (%s)",
+                       cases[i].in ? cases[i].in : "(none)", cases[i].want, r == 0 ? buf : err.msg);
+        }
+        struct bv_error err = { 0 };
+        tap_ok(ctr_cgroup_rel("/", "c1", buf, sizeof(buf), &err) == -EINVAL, "the root cgroup is refused");
 }
 
 /* linux.resources.devices rules, and limits that need no cgroup write. */
@@ -207,7 +238,8 @@ static void test_refused_linux(void)
                 { "\"namespaces\": [{\"type\": \"mount\"}], \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"x\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 9, \"op\": \"SCMP_CMP_EQ\"}]}]}", "linux.seccomp.syscalls[0].args[0].index", "seccomp arg index" },
                 { "\"namespaces\": [{\"type\": \"mount\"}], \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_VAX\"]}", "linux.seccomp.architectures[0]: unknown", "seccomp arch" },
                 { "\"namespaces\": [{\"type\": \"mount\"}], \"cgroupsPath\": \"/a/../../b\"", "linux.cgroupsPath", "cgroupsPath traversal" },
-                { "\"namespaces\": [{\"type\": \"mount\"}], \"cgroupsPath\": \"system.slice:bv:c1\"", "systemd cgroup driver is not supported", "systemd cgroupsPath" },
+                { "\"namespaces\": [{\"type\": \"mount\"}], \"cgroupsPath\": \"system.slice:bv\"", "slice:prefix:name", "systemd cgroupsPath without a name" },
+                { "\"namespaces\": [{\"type\": \"mount\"}], \"cgroupsPath\": \"bad--x.slice:bv:c1\"", "invalid slice or name", "systemd cgroupsPath with a bad slice" },
                 { "\"namespaces\": [{\"type\": \"mount\"}], \"resources\": {\"memory\": {\"limit\": \"1G\"}}", "linux.resources.memory.limit: expected an integer", "memory limit a string" },
                 { "\"namespaces\": [{\"type\": \"mount\"}], \"resources\": {\"unified\": {\"../x\": \"1\"}}", "linux.resources.unified: invalid key", "unified traversal" },
                 { "\"namespaces\": [{\"type\": \"mount\"}], \"rootfsPropagation\": \"sideways\"", "linux.rootfsPropagation: unknown", "propagation" },
@@ -274,6 +306,7 @@ static void test_exec_process(void)
 int main(void)
 {
         test_full();
+        test_cgroup_rel();
         test_device_rules();
         test_refused_fields();
         test_refused_linux();

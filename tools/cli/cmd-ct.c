@@ -167,7 +167,8 @@ static int add_mount(json_t *mounts, const char *spec)
 }
 
 #define CT_CREATE_USAGE \
-        "ct create NAME (--rootfs DIR | --image TAR) [--memory SIZE] [--cpus N] [--pids N] " \
+        "ct create NAME (--rootfs DIR | --image TAR) [--memory SIZE] [--memory-swap SIZE] [--cpus N] [--cpu-weight N] " \
+        "[--pids N] [--io-weight N] " \
         "[--nic NETWORK[,ip=CIDR][,gw=IP][,mac=MAC][,firewall=GROUP]] [--env K=V] [--mount SRC:DST[:ro|:idmap|:ro,idmap]] [--userns] [--autostart] " \
         "[--restart no|on-failure|always] [--hostname H] [--dns network|none] [--system] [--stop-timeout S] [--json] " \
         "[-- CMD ARGS...] | ct create [NAME] --file DEF.json"
@@ -175,7 +176,7 @@ static int add_mount(json_t *mounts, const char *spec)
 enum {
         OPT_ROOTFS = CLI_OPT_OWN, OPT_IMAGE, OPT_MEMORY, OPT_CPUS, OPT_PIDS, OPT_NIC, OPT_ENV, OPT_MOUNT, OPT_USERNS,
         OPT_AUTOSTART, OPT_RESTART, OPT_HOSTNAME, OPT_SYSTEM, OPT_STOP_TIMEOUT, OPT_FILE, OPT_TIMEOUT, OPT_SIGNAL,
-        OPT_FORCE, OPT_TTY, OPT_FOLLOW, OPT_TAIL, OPT_DNS,
+        OPT_FORCE, OPT_TTY, OPT_FOLLOW, OPT_TAIL, OPT_DNS, OPT_MEMORY_SWAP, OPT_CPU_WEIGHT, OPT_IO_WEIGHT,
 };
 
 static const struct cli_option create_options[] = {
@@ -183,8 +184,12 @@ static const struct cli_option create_options[] = {
         { "image", 0, "TAR", "the root: an image tarball, imported once, under an upper layer of its own", NULL,
           OPT_IMAGE },
         { "memory", 0, "SIZE", "memory limit: 64m, 1G, or plain MiB", "none", OPT_MEMORY },
+        { "memory-swap", 0, "SIZE", "memory plus swap limit (with --memory): 128m, 1G, or plain MiB", "none",
+          OPT_MEMORY_SWAP },
         { "cpus", 0, "N", "CPU limit, may be fractional", "none", OPT_CPUS },
+        { "cpu-weight", 0, "N", "relative CPU share when CPUs are busy, 1-10000", "100", OPT_CPU_WEIGHT },
         { "pids", 0, "N", "limit on the number of processes", "none", OPT_PIDS },
+        { "io-weight", 0, "N", "relative block I/O share, 1-10000", "100", OPT_IO_WEIGHT },
         { "nic", 0, "NETWORK[,OPTS]", "a NIC on a network (repeatable); OPTS: ip=CIDR, gw=IP, mac=MAC, firewall=GROUP", NULL, OPT_NIC },
         { "env", 'e', "K=V", "an environment variable (repeatable)", NULL, OPT_ENV },
         { "mount", 0, "SRC:DST[:OPTS]", "a bind mount (repeatable); OPTS: ro, rw, idmap (with --userns)", NULL,
@@ -208,24 +213,24 @@ struct ct_create {
         bool options;                /* any but --file and --json */
 };
 
-static int set_limit(struct cli *cli, json_t *limits, const char *key, const char *val)
+static int set_limit(struct cli *cli, json_t *limits, const char *flag, const char *key, const char *val)
 {
         uint64_t u;
 
         if (bv_parse_u64(val, 0, UINT64_MAX >> 12, &u) < 0)
-                return cli_usage_error(cli, "--%s: '%s' is not a number", key, val);
+                return cli_usage_error(cli, "%s: '%s' is not a number", flag, val);
         json_object_set_new(limits, key, json_integer((json_int_t)u));
         return 0;
 }
 
-/* --memory: a size with a suffix (64m, 1G) or plain MiB, stored as MiB. */
-static int set_memory_limit(struct cli *cli, json_t *limits, const char *val)
+/* --memory, --memory-swap: a size with a suffix (64m, 1G) or plain MiB, stored as MiB under key. */
+static int set_memory_limit(struct cli *cli, json_t *limits, const char *flag, const char *key, const char *val)
 {
         uint64_t mib;
-        int r = cli_parse_mib(cli, "--memory", val, CTR_MIN_MEMORY_MIB, CTR_MAX_MEMORY_MIB, &mib);
+        int r = cli_parse_mib(cli, flag, val, CTR_MIN_MEMORY_MIB, CTR_MAX_MEMORY_MIB, &mib);
 
         if (r == 0)
-                json_object_set_new(limits, "memory", json_integer((json_int_t)mib));
+                json_object_set_new(limits, key, json_integer((json_int_t)mib));
         return r;
 }
 
@@ -258,8 +263,11 @@ static int on_create_option(struct cli *cli, int id, const char *val, void *user
         switch (id) {
         case OPT_ROOTFS: cli_json_set_path(c->def, "rootfs", val); return 0;
         case OPT_IMAGE: cli_json_set_path(c->def, "image", val); return 0;
-        case OPT_MEMORY: return set_memory_limit(cli, c->limits, val);
-        case OPT_PIDS: return set_limit(cli, c->limits, "pids", val);
+        case OPT_MEMORY: return set_memory_limit(cli, c->limits, "--memory", "memory", val);
+        case OPT_MEMORY_SWAP: return set_memory_limit(cli, c->limits, "--memory-swap", "memory_swap", val);
+        case OPT_PIDS: return set_limit(cli, c->limits, "--pids", "pids", val);
+        case OPT_CPU_WEIGHT: return set_limit(cli, c->limits, "--cpu-weight", "cpu_weight", val);
+        case OPT_IO_WEIGHT: return set_limit(cli, c->limits, "--io-weight", "io_weight", val);
         case OPT_CPUS: return set_cpus(cli, c->limits, val);
         case OPT_STOP_TIMEOUT: return set_stop_timeout(cli, c->def, val);
         case OPT_NIC: return cli_add_spec(cli, "--nic", c->nics, val, "network", nic_opt);

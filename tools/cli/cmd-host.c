@@ -12,6 +12,39 @@ static const char *str(const json_t *o, const char *key, const char *def)
         return s ? s : def;
 }
 
+/* The cgroup layout: which controllers are on v1 and on v2 (and any not usable), then the container limits. */
+static void print_cgroups(const json_t *cg, const json_t *limits)
+{
+        const char *name;
+        json_t *v;
+
+        printf("%-10s %s\n", "cgroup", str(cg, "mode", "?"));
+        for (int ver = 1; ver <= 2; ver++) {
+                char line[512] = "", bad[256] = "";
+                const char *path = NULL;
+                json_object_foreach((json_t *)json_object_get(cg, "by_controller"), name, v) {
+                        if (json_integer_value(json_object_get(v, "version")) != ver)
+                                continue;
+                        char *dst = json_is_true(json_object_get(v, "usable")) ? line : bad;
+                        size_t cap = dst == line ? sizeof(line) : sizeof(bad);
+                        if (strlen(dst) + strlen(name) + 2 < cap)
+                                snprintf(dst + strlen(dst), cap - strlen(dst), "%s%s", *dst ? " " : "", name);
+                        path = ver == 2 ? str(v, "path", "?") : path;
+                }
+                if (*line || *bad)
+                        printf("  %-8s %s%s%s%s%s%s\n", ver == 1 ? "v1" : "v2", line, path ? " (" : "", path ? path : "",
+                               path ? ")" : "", *bad ? "; not usable: " : "", bad);
+        }
+        char ok[256] = "";
+        json_object_foreach((json_t *)limits, name, v)
+                if (json_is_true(json_object_get(v, "supported")) && strlen(ok) + strlen(name) + 2 < sizeof(ok))
+                        snprintf(ok + strlen(ok), sizeof(ok) - strlen(ok), "%s%s", *ok ? " " : "", name);
+        printf("%-10s %s\n", "limits", *ok ? ok : "none");
+        json_object_foreach((json_t *)limits, name, v)
+                if (!json_is_true(json_object_get(v, "supported")))
+                        printf("  %-8s not enforceable: %s\n", name, str(v, "reason", "?"));
+}
+
 int cmd_host(struct cli *cli, int argc, char **argv)
 {
         json_auto_t *h = NULL;
@@ -25,17 +58,8 @@ int cmd_host(struct cli *cli, int argc, char **argv)
         const json_t *qemu = json_object_get(h, "qemu");
         const json_t *daemon = json_object_get(h, "daemon");
         const json_t *engines = json_object_get(h, "engines");
-        char ctl[256] = "";
-        size_t i;
         json_t *v;
 
-        json_array_foreach(json_object_get(cg, "controllers"), i, v) {
-                if (strlen(ctl) + strlen(json_string_value(v) ?: "") + 2 >= sizeof(ctl))
-                        break;
-                if (i)
-                        strcat(ctl, " ");
-                strcat(ctl, json_string_value(v) ?: "");
-        }
         printf("%-10s %s\n", "barevirt", str(h, "version", "?"));
         printf("%-10s %s (pid %lld, socket %s)\n", "daemon", "barevirtd",
                (long long)json_integer_value(json_object_get(daemon, "pid")), str(daemon, "socket", "?"));
@@ -47,7 +71,7 @@ int cmd_host(struct cli *cli, int argc, char **argv)
                 printf("%-10s usable (%s)\n", "kvm", str(kvm, "reason", ""));
         else
                 printf("%-10s not usable: %s (VMs run under TCG)\n", "kvm", str(kvm, "reason", "?"));
-        printf("%-10s %s (v2 controllers: %s)\n", "cgroup", str(cg, "mode", "?"), *ctl ? ctl : "none");
+        print_cgroups(cg, json_object_get(h, "ct_limits"));
         if (json_string_value(json_object_get(qemu, "path")))
                 printf("%-10s %s %s\n", "qemu", str(qemu, "path", "?"), str(qemu, "version", "(version unknown)"));
         else

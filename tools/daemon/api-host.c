@@ -46,11 +46,7 @@ static json_t *cgroup_json(void)
 
         if (ctr_cgroup_detect("/sys/fs/cgroup", &info, &err) < 0)
                 return json_pack("{s:s,s:[],s:s}", "mode", "none", "controllers", "error", err.msg);
-        json_t *ctl = json_array();
-        for (size_t i = 0; i < info.n_controllers; i++)
-                json_array_append_new(ctl, json_string(info.controllers[i]));
-        return json_pack("{s:s,s:o,s:s?}", "mode", ctr_cgroup_mode_name(info.mode), "controllers", ctl,
-                         "v2_root", info.v2_root[0] ? info.v2_root : NULL);
+        return ctr_cgroup_info_json(&info);
 }
 
 static json_t *host_report(struct barevirtd *d)

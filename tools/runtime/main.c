@@ -195,8 +195,8 @@ int main(int argc, char **argv)
                 usage(help ? stdout : stderr);
                 return help ? 0 : 1;
         }
-        if (systemd_cgroup)
-                return rt_fail("--systemd-cgroup is not supported: barevirt-runtime manages cgroups itself (cgroupfs); use the cgroupfs manager");
+        /* Accepted: a "slice:prefix:name" cgroupsPath is placed where systemd would name it, on any host. */
+        (void)systemd_cgroup;
         if (rootless && strcmp(rootless, "false") != 0 && strcmp(rootless, "auto") != 0)
                 return rt_fail("--rootless=%s is not supported", rootless);
         for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++) {

@@ -12,7 +12,8 @@
  * the restart policy (backoff 100 ms doubling to 5 s, reset after 10 s of
  * running), and serves D/console.sock and D/monitor.sock (monitor-io.c).
  * Stop sends the stop signal, waits, then kills the whole cgroup
- * (cgroup.kill, falling back to SIGKILL of the init). When the container
+ * (cgroup.kill; where there is none, every task while the v1 freezer holds
+ * them; falling back to SIGKILL of the init). When the container
  * ends for good it deletes the runtime state (cgroup, state dir), writes
  * the final monitor.json, removes its sockets and exits 0.
  *
@@ -81,43 +82,6 @@ static void ready(struct mon *m, int r, const struct bv_error *err)
         }
         close(m->ready_fd);
         m->ready_fd = -1;
-}
-
-/* The container's cgroup directory: the v2 root plus linux.cgroupsPath (or barevirt/ID). */
-static void find_cgroup(struct mon *m)
-{
-        struct ctr_cgroup_info info;
-        char path[4200];
-        json_auto_t *cfg = NULL;
-        const char *cp = NULL;
-
-        m->cgroup[0] = 0;
-        if (ctr_cgroup_detect("/sys/fs/cgroup", &info, NULL) < 0 || !info.v2_root[0])
-                return;
-        snprintf(path, sizeof(path), "%s/config.json", m->bundle);
-        if (bv_json_load_file(path, CONFIG_MAX, &cfg, NULL) == 0) {
-                json_t *lx = json_object_get(cfg, "linux");
-                json_t *v = lx ? json_object_get(lx, "cgroupsPath") : NULL;
-                cp = json_is_string(v) && json_string_length(v) ? json_string_value(v) : NULL;
-        }
-        if (cp)
-                snprintf(m->cgroup, sizeof(m->cgroup), "%s%s%s", info.v2_root, cp[0] == '/' ? "" : "/", cp);
-        else
-                snprintf(m->cgroup, sizeof(m->cgroup), "%s/barevirt/%s", info.v2_root, m->id);
-}
-
-static bool cgroup_oom_killed(struct mon *m)
-{
-        char path[600];
-        _cleanup_free_ char *text = NULL;
-
-        if (!m->cgroup[0])
-                return false;
-        snprintf(path, sizeof(path), "%s/memory.events", m->cgroup);
-        if (bv_file_read(path, 4096, &text, NULL, NULL) < 0)
-                return false;
-        const char *p = strstr(text, "oom_kill ");
-        return p && strtoull(p + 9, NULL, 10) > 0;
 }
 
 static void child_exited(struct bv_loop *loop, pid_t pid, int status, void *userdata);
@@ -269,7 +233,7 @@ static void child_exited(struct bv_loop *loop, pid_t pid, int status, void *user
         mon_touch(m);
         m->child = NULL;
         mon_output_drain(m);
-        m->st.oom_killed = cgroup_oom_killed(m);
+        m->st.oom_killed = ctr_container_oom_killed(m->root, m->id);
         /* Whatever is left in the cgroup goes with the init; then the runtime state. */
         (void)ctr_container_delete(m->root, m->id, true, &err);
         m->pid = 0;
@@ -309,24 +273,14 @@ static void child_exited(struct bv_loop *loop, pid_t pid, int status, void *user
 static void stop_timeout(struct bv_loop *loop, void *userdata)
 {
         struct mon *m = userdata;
-        char path[600];
         (void)loop;
 
         m->stop_timer = NULL;
         if (!m->pid)
                 return;
         /* The init ignored the stop signal: end every process of the container at once. */
-        if (m->cgroup[0]) {
-                snprintf(path, sizeof(path), "%s/cgroup.kill", m->cgroup);
-                int fd = open(path, O_WRONLY | O_CLOEXEC);
-                if (fd >= 0) {
-                        bool ok = write(fd, "1", 1) == 1;
-                        close(fd);
-                        if (ok)
-                                return;
-                }
-        }
-        kill(m->pid, SIGKILL);
+        if (ctr_container_kill(m->root, m->id, SIGKILL, true, NULL) < 0)
+                kill(m->pid, SIGKILL);
 }
 
 void mon_request_stop(struct mon *m, unsigned timeout_s)
@@ -464,7 +418,6 @@ static int setup(struct mon *m, struct bv_error *err)
                 return bv_error_set_errno(err, -r, "Failed to watch signals");
         if ((r = mon_io_open(m, err)) < 0)
                 return r;
-        find_cgroup(m);
         m->st.monitor_pid = getpid();
         if ((r = bv_proc_start_time(getpid(), &m->st.monitor_start_time)) < 0)
                 return bv_error_set_errno(err, -r, "Failed to read our own start time");

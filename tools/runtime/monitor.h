@@ -46,7 +46,6 @@ struct mon {
         uint64_t log_max;
         int ready_fd;
 
-        char cgroup[512];            /* the container's cgroup directory ("" when none) */
         bool terminal;
 
         struct ctr_ct_status st;
