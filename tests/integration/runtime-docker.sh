@@ -75,6 +75,7 @@ MINE=barevirt RM="rm -f"
 O_DETACHED="--network none"
 O="--rm $O_DETACHED"
 rte_cases
+rte_limits
 
 # What the shim passed, through the recording wrapper.
 $E run --rm --runtime barevirt-wrapped --network none $IMAGE echo wrapped >"$T/out" 2>&1

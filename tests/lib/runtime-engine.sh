@@ -59,8 +59,10 @@ JSON
 	echo "$out" | grep -q "Permission denied"; tap_ok $? "--security-opt seccomp=profile denies mkdir with its errnoRet"
 	both "network none" run --runtime "$MINE" $O "$IMAGE" sh -c 'ls /sys/class/net; cat /proc/net/dev | wc -l'
 	[ "$(echo "$out" | head -1)" = lo ]; tap_ok $? "--network none leaves only lo"
-	# runc shows cgroup v1 controllers here on a hybrid host; ours, the container's own v2 cgroup (no host tree).
-	out=$($E run --runtime "$MINE" $O "$IMAGE" sh -c 'grep -c . /sys/fs/cgroup/cgroup.procs; find /sys/fs/cgroup -mindepth 1 -maxdepth 1 -type d | wc -l' 2>&1 | tr -d '\r' | tr '\n' ' ')
+	# The container's own cgroup, not the host's tree: on hybrid and v1 hosts its own directory of each v1
+	# hierarchy (memory/ checked), as runc shows them; on v2 its own v2 cgroup.
+	out=$($E run --runtime "$MINE" $O "$IMAGE" sh -c 'd=/sys/fs/cgroup; [ -d $d/memory ] && d=$d/memory
+		grep -c . $d/cgroup.procs; find $d -mindepth 1 -maxdepth 1 -type d | wc -l' 2>&1 | tr -d '\r' | tr '\n' ' ')
 	tap_check "/sys/fs/cgroup is the container's own cgroup, not the host's tree ($out)" \
 		sh -c "[ \$(echo $out | cut -d' ' -f1) -le 3 ] && [ \$(echo $out | cut -d' ' -f2) = 0 ]"
 	both "exit 3" run --runtime "$MINE" $O "$IMAGE" sh -c 'exit 3'
@@ -102,4 +104,23 @@ sh
 		[ "$st" = running ] && [ "$n3" -gt "$n2" ]; tap_ok $? "unpause thaws it ($(basename "$r"): $st, $n2 -> $n3 ticks)"
 		$E $RM "$name" >/dev/null 2>&1
 	done
+}
+
+# rte_limits: --memory, --cpus, --pids-limit enforced (the values in the container's cgroup files, v1 or
+# v2, and by effect: an OOM kill, a fork refused), each against runc.
+rte_limits() {
+	both "--memory 32m" run --runtime "$MINE" $O --memory 32m "$IMAGE" sh -c \
+		'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
+	echo "$out" | grep -qx 33554432; tap_ok $? "--memory 32m: the container's memory limit is 33554432"
+	both "--memory 32m OOM" run --runtime "$MINE" $O --memory 32m --memory-swap 32m "$IMAGE" sh -c \
+		'x=$(head -c 100000000 /dev/zero | tr "\\0" x); echo survived'
+	echo "$out" | grep -qx "status=137"; tap_ok $? "--memory 32m: allocating 100 MB is OOM-killed (${out##*status=})"
+	both "--cpus 0.5" run --runtime "$MINE" $O --cpus 0.5 "$IMAGE" sh -c \
+		'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max'
+	echo "$out" | grep -q "^50000"; tap_ok $? "--cpus 0.5: the CPU quota is 50000 of 100000"
+	both "--pids-limit 16" run --runtime "$MINE" $O --pids-limit 16 "$IMAGE" sh -c \
+		'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max;
+		for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do sleep 3 & done 2>&1 | grep -c fork'
+	[ "$(echo "$out" | head -n 1)" = 16 ] && [ "$(echo "$out" | sed -n 2p)" -gt 0 ]
+	tap_ok $? "--pids-limit 16: pids.max is 16 and fork fails past it"
 }
