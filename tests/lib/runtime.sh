@@ -58,7 +58,8 @@ rt_snapshot() {
 		[ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroupfs ] && dirs="$dirs $d/barevirt $d/bv-test"
 	done
 	# shellcheck disable=SC2086
-	cg=$(find $dirs -mindepth 1 -maxdepth 1 -type d \( -name 'c-*' -o -name 'leak-*' \
+	# (a test run beside another sets RT_ID_PREFIX to its own ids' prefix)
+	cg=$(find $dirs -mindepth 1 -maxdepth 1 -type d \( -name "${RT_ID_PREFIX:-c-}*" -o -name 'leak-*' \
 		-o -name 'fail-*' \) 2>/dev/null | wc -l)
 	st=$(ls "$RT_ROOT" 2>/dev/null | wc -l)
 	# Processes running our rootfs's busybox (same inode), wherever they are.
