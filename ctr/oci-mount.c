@@ -275,7 +275,8 @@ static int mount_cgroup_v1(struct ctr_child *c, const struct ctr_mount *m, int t
                         _cleanup_close_ int sub = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         fd_path(sp, sub);
                         if (sub < 0 || (step == 0 ? mount(src, sp, NULL, MS_BIND, NULL)
-                                                  : mount(NULL, sp, NULL, MS_BIND | MS_REMOUNT | flags, NULL)) < 0)
+                                                  : mount(NULL, sp, NULL, MS_BIND | MS_REMOUNT | flags | locked_flags(sp),
+                                                          NULL)) < 0)
                                 return bv_error_set_errno(err, errno, "Failed to bind the container's cgroup '%s'", src);
                 }
                 /* "cpu,cpuacct": cpu and cpuacct link to it. */
