@@ -114,33 +114,36 @@ bool ctr_cgroup_v2_has(const struct ctr_cgroup_info *info, const char *c)
 
 int ctr_cgroup_detect(const char *sysfs_cgroup, struct ctr_cgroup_info *ret, struct bv_error *err)
 {
-        struct ctr_cgroup_info info = { .mode = CTR_CGROUP_NONE };
+        /* Only the counts and names are set: the arrays are large and mostly unused (kept untouched). */
+        struct ctr_cgroup_info *info = ret;
         char unified[64];
 
         if (strlen(sysfs_cgroup) > 40)
                 return bv_error_set(err, ENAMETOOLONG, "cgroup path '%s' is too long", sysfs_cgroup);
+        info->mode = CTR_CGROUP_NONE;
+        info->v2_root[0] = 0;
+        info->n_controllers = info->n_v1 = 0;
         snprintf(unified, sizeof(unified), "%s/unified", sysfs_cgroup);
         int r = is_cgroup2(sysfs_cgroup);
         if (r < 0)
                 return bv_error_set_errno(err, -r, "Failed to inspect '%s'", sysfs_cgroup);
         if (r > 0) {
-                info.mode = CTR_CGROUP_V2;
-                snprintf(info.v2_root, sizeof(info.v2_root), "%s", sysfs_cgroup);
+                info->mode = CTR_CGROUP_V2;
+                snprintf(info->v2_root, sizeof(info->v2_root), "%s", sysfs_cgroup);
         } else if (is_cgroup2(unified) > 0) {
-                info.mode = CTR_CGROUP_HYBRID;
-                snprintf(info.v2_root, sizeof(info.v2_root), "%s", unified);
+                info->mode = CTR_CGROUP_HYBRID;
+                snprintf(info->v2_root, sizeof(info->v2_root), "%s", unified);
         } else {
                 char cpu[64];
                 snprintf(cpu, sizeof(cpu), "%s/cpu", sysfs_cgroup);
                 struct statfs sf;
                 if (statfs(cpu, &sf) == 0 && sf.f_type == CGROUP_SUPER_MAGIC)
-                        info.mode = CTR_CGROUP_V1;
+                        info->mode = CTR_CGROUP_V1;
         }
-        if (info.v2_root[0])
-                read_controllers(&info);
-        if (info.mode == CTR_CGROUP_HYBRID || info.mode == CTR_CGROUP_V1)
-                read_v1(sysfs_cgroup, &info);
-        *ret = info;
+        if (info->v2_root[0])
+                read_controllers(info);
+        if (info->mode == CTR_CGROUP_HYBRID || info->mode == CTR_CGROUP_V1)
+                read_v1(sysfs_cgroup, info);
         return 0;
 }
 

@@ -146,7 +146,8 @@ int ctr_cgroup_plan(const struct ctr_config *cfg, const char *id, struct ctr_cgr
 {
         int r, n;
 
-        memset(p, 0, sizeof(*p));
+        p->rel[0] = p->v2[0] = 0;
+        memset(p->how, 0, sizeof(p->how));
         if ((r = ctr_cgroup_detect("/sys/fs/cgroup", &p->info, err)) < 0 ||
             (r = ctr_cgroup_rel(cfg->cgroups_path, id, p->rel, sizeof(p->rel), err)) < 0)
                 return r;

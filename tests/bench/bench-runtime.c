@@ -5,7 +5,9 @@
  * namespaces, the same config.json for both, median wall time of N runs
  * (the two runtimes' runs alternate); and the peak RSS of the runtime during those runs (getrusage
  * RUSAGE_CHILDREN ru_maxrss of a helper that only runs that runtime).
- * Targets from issue 6: run median <= 0.5x runc's, peak RSS <= 2 MiB.
+ * Targets from issue 6: run median <= 0.5x runc's, peak RSS <= 2 MiB. And
+ * the same bundle with memory, cpu and pids limits (issue 19: on this
+ * hybrid host through the v1 controllers), at most 0.5x runc's too.
  * BAREVIRT_BENCH_SMOKE=1 runs a few iterations only; without runc the
  * comparison is skipped with a note. Needs root (skips otherwise).
  *
@@ -30,8 +32,8 @@
 #include "common/common.h"
 #include "tests/bench/bench.h"
 
-static const char config[] =
-        "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\", \"readonly\": true},"
+static const char config_fmt[] =
+        "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"%s/rootfs\", \"readonly\": true},"
         " \"process\": {\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0}, \"args\": [\"/bin/true\"],"
         "  \"env\": [\"PATH=/bin\"], \"cwd\": \"/\","
         "  \"capabilities\": {\"bounding\": [\"CAP_KILL\"], \"effective\": [\"CAP_KILL\"], \"permitted\": [\"CAP_KILL\"]},"
@@ -40,7 +42,12 @@ static const char config[] =
         " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
         "  {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": [\"nosuid\", \"mode=755\", \"size=65536k\"]}],"
         " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, {\"type\": \"mount\"}],"
-        "  \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\"], \"readonlyPaths\": [\"/proc/sys\"]}}";
+        "  \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\"], \"readonlyPaths\": [\"/proc/sys\"]%s}}";
+
+/* The limits of the second bundle. */
+static const char limits[] =
+        ", \"resources\": {\"memory\": {\"limit\": 67108864}, \"cpu\": {\"quota\": 50000, \"period\": 100000},"
+        " \"pids\": {\"limit\": 100}}";
 
 static uint64_t now_us(void)
 {
@@ -167,11 +174,69 @@ static const char *find_runc(void)
         return NULL;
 }
 
+/* Both runtimes on one bundle, alternating; medians (ms, 0 when the peer failed) and peak RSS (KiB). */
+struct pair {
+        double ours_ms, theirs_ms;
+        long our_rss, their_rss;
+};
+
+static int bench_pair(const char *bin, const char *peer_bin, const char *dir, const char *bundle, size_t n,
+                      struct pair *ret)
+{
+        char root[4200];
+        _cleanup_free_ uint64_t *ours = calloc(n, sizeof(uint64_t)), *theirs = calloc(n, sizeof(uint64_t));
+        struct runner me, them;
+        bool peer_ok = peer_bin != NULL;
+        int rc = 0;
+
+        memset(ret, 0, sizeof(*ret));
+        if (!ours || !theirs)
+                return 1;
+        snprintf(root, sizeof(root), "%s/state-barevirt", dir);
+        if (runner_start(&me, bin, root, bundle) < 0)
+                return 1;
+        snprintf(root, sizeof(root), "%s/state-runc", dir);
+        if (peer_ok && runner_start(&them, peer_bin, root, bundle) < 0)
+                peer_ok = false;
+        bool them_started = peer_ok;
+        for (size_t i = 0; i < n; i++) {
+                /* Alternate who goes first, too. */
+                if (peer_ok && i % 2 == 1 && (theirs[i] = runner_step(&them, (int)i)) == 0)
+                        peer_ok = false;
+                if ((ours[i] = runner_step(&me, (int)i)) == 0)
+                        rc = 1;
+                if (peer_ok && i % 2 == 0 && (theirs[i] = runner_step(&them, (int)i)) == 0)
+                        peer_ok = false;
+        }
+        /* Theirs first: its helper holds a copy of our helper's command pipe. */
+        if (them_started)
+                ret->their_rss = runner_finish(&them);
+        ret->our_rss = runner_finish(&me);
+        ret->ours_ms = (double)bench_median(ours, n) / 1000.0;
+        if (peer_ok && rc == 0)
+                ret->theirs_ms = (double)bench_median(theirs, n) / 1000.0;
+        return rc;
+}
+
+/* A bundle: dir/NAME with config.json (extra linux keys) naming the shared rootfs dir/rootfs. */
+static int make_bundle(const char *dir, const char *name, const char *extra)
+{
+        char path[4400];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (mkdir(path, 0755) < 0)
+                return -1;
+        snprintf(path, sizeof(path), "%s/%s/config.json", dir, name);
+        FILE *f = fopen(path, "we");
+        if (!f || fprintf(f, config_fmt, dir, extra) < 0 || fclose(f) != 0)
+                return -1;
+        return 0;
+}
+
 int main(void)
 {
         no_pivot = getenv("BAREVIRT_BENCH_NO_PIVOT") != NULL;
         const char *builddir = getenv("top_builddir") ? getenv("top_builddir") : ".";
-        char bin[4096], dir[] = "/tmp/bv-bench-rt.XXXXXX", cmd[8400], path[4200], root[4200];
+        char bin[4096], dir[] = "/tmp/bv-bench-rt.XXXXXX", cmd[8400], bundle[4200];
         size_t n = bench_smoke() ? 3 : 30;
         if (getenv("BAREVIRT_BENCH_ITERATIONS"))
                 n = strtoul(getenv("BAREVIRT_BENCH_ITERATIONS"), NULL, 10) ?: 1;
@@ -196,57 +261,34 @@ int main(void)
                  "mkdir -p %s/rootfs/bin %s/rootfs/proc %s/rootfs/dev && cp /bin/busybox %s/rootfs/bin/ && "
                  "ln -s busybox %s/rootfs/bin/true",
                  dir, dir, dir, dir, dir);
-        snprintf(path, sizeof(path), "%s/config.json", dir);
-        FILE *f = fopen(path, "we");
-        if (sh(cmd) < 0 || !f || fputs(config, f) < 0 || fclose(f) != 0) {
-                fprintf(stderr, "bench-runtime: failed to build the bundle in %s\n", dir);
+        if (sh(cmd) < 0 || make_bundle(dir, "plain", "") < 0 || make_bundle(dir, "limits", limits) < 0) {
+                fprintf(stderr, "bench-runtime: failed to build the bundles in %s\n", dir);
                 return 1;
         }
-        _cleanup_free_ uint64_t *ours = calloc(n, sizeof(uint64_t)), *theirs = calloc(n, sizeof(uint64_t));
-        long our_rss = 0, their_rss = 0;
         const char *runc = getenv("BAREVIRT_BENCH_PEER") ? getenv("BAREVIRT_BENCH_PEER") : find_runc();
         const char *peer = getenv("BAREVIRT_BENCH_PEER_NAME") ? getenv("BAREVIRT_BENCH_PEER_NAME") : "runc";
         double ratio = strcmp(peer, "crun") == 0 ? 0.8 : 0.5;
-        struct runner me, them;
-        bool peer_ok = runc != NULL;
-        if (!ours || !theirs)
-                return 1;
-        snprintf(root, sizeof(root), "%s/state-barevirt", dir);
-        if (runner_start(&me, bin, root, dir) < 0)
-                return 1;
-        snprintf(root, sizeof(root), "%s/state-runc", dir);
-        if (peer_ok && runner_start(&them, runc, root, dir) < 0)
-                peer_ok = false;
-        bool them_started = peer_ok;
-        for (size_t i = 0; i < n; i++) {
-                /* Alternate who goes first, too. */
-                if (peer_ok && i % 2 == 1 && (theirs[i] = runner_step(&them, (int)i)) == 0)
-                        peer_ok = false;
-                if ((ours[i] = runner_step(&me, (int)i)) == 0)
-                        rc = 1;
-                if (peer_ok && i % 2 == 0 && (theirs[i] = runner_step(&them, (int)i)) == 0)
-                        peer_ok = false;
-        }
-        /* Theirs first: its helper holds a copy of our helper's command pipe. */
-        if (them_started)
-                their_rss = runner_finish(&them);
-        our_rss = runner_finish(&me);
-        if (rc)
-                fprintf(stderr, "bench-runtime: barevirt-runtime run failed\n");
-        double om = (double)bench_median(ours, n) / 1000.0, tm = 0;
-        if (runc && peer_ok && rc == 0)
-                tm = (double)bench_median(theirs, n) / 1000.0;
-        else if (runc && rc == 0)
+        struct pair p, pl;
+        snprintf(bundle, sizeof(bundle), "%s/plain", dir);
+        rc = bench_pair(bin, runc, dir, bundle, n, &p);
+        snprintf(bundle, sizeof(bundle), "%s/limits", dir);
+        int rcl = bench_pair(bin, runc, dir, bundle, n, &pl);
+        if (rc || rcl)
+                fprintf(stderr, "bench-runtime: barevirt-runtime run failed%s\n", rc ? "" : " (with limits)");
+        if (runc && rc == 0 && p.theirs_ms == 0)
                 printf("bench-runtime: %s run failed; no comparison\n", peer);
         else if (!runc)
                 printf("bench-runtime: runc not installed (apt-get install runc); no comparison\n");
         if (rc == 0) {
-                bench_line("bench-runtime", "run /bin/true median", om, "ms", runc ? peer : NULL, tm,
-                           tm > 0 ? tm * ratio : 0);
-                bench_line("bench-runtime", "peak RSS during run", (double)our_rss / 1024.0, "MiB",
-                           runc ? peer : NULL, (double)their_rss / 1024.0, 2.0 + 1e-9);
+                bench_line("bench-runtime", "run /bin/true median", p.ours_ms, "ms", runc ? peer : NULL, p.theirs_ms,
+                           p.theirs_ms > 0 ? p.theirs_ms * ratio : 0);
+                bench_line("bench-runtime", "peak RSS during run", (double)p.our_rss / 1024.0, "MiB",
+                           runc ? peer : NULL, (double)p.their_rss / 1024.0, 2.0 + 1e-9);
         }
+        if (rcl == 0)
+                bench_line("bench-runtime", "run with memory+cpu+pids limits median", pl.ours_ms, "ms",
+                           runc ? peer : NULL, pl.theirs_ms, pl.theirs_ms > 0 ? pl.theirs_ms * ratio : 0);
         snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
         sh(cmd);
-        return rc;
+        return rc || rcl;
 }
