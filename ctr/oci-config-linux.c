@@ -680,7 +680,10 @@ int ctr_config_parse_linux(json_t *lx, struct ctr_config *cfg, struct bv_error *
                 return bv_error_set(err, EOPNOTSUPP,
                                     "linux.cgroupsPath: '%s' is a systemd slice path; the systemd cgroup driver is not supported",
                                     cfg->cgroups_path);
-        const char *unsupported[] = { "intelRdt", "personality", "mountLabel" };
+        /* Checked against the host at create (ctr_lsm_check()). */
+        if ((r = ctr_cfg_get_str(lx, "mountLabel", "linux", &cfg->mount_label, err)) < 0)
+                return r;
+        const char *unsupported[] = { "intelRdt", "personality" };
         for (size_t k = 0; k < BV_ELEMENTSOF(unsupported); k++) {
                 json_t *x = json_object_get(lx, unsupported[k]);
                 if (x && !json_is_null(x) && !(json_is_string(x) && !*json_string_value(x)) &&

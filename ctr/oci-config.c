@@ -223,7 +223,9 @@ int ctr_process_parse(json_t *obj, const char *path, struct ctr_process **ret, s
         if ((r = ctr_cfg_get(obj, "rlimits", JSON_ARRAY, path, &v, err)) < 0 ||
             (v && (r = parse_rlimits(v, path, p, err)) < 0) ||
             (r = ctr_cfg_get_bool(obj, "noNewPrivileges", path, &p->no_new_privileges, err)) < 0 ||
-            (r = ctr_cfg_get_int(obj, "oomScoreAdj", path, -1000, 1000, &i64, &p->has_oom_score_adj, err)) < 0)
+            (r = ctr_cfg_get_int(obj, "oomScoreAdj", path, -1000, 1000, &i64, &p->has_oom_score_adj, err)) < 0 ||
+            (r = ctr_cfg_get_str(obj, "apparmorProfile", path, &p->apparmor_profile, err)) < 0 ||
+            (r = ctr_cfg_get_str(obj, "selinuxLabel", path, &p->selinux_label, err)) < 0)
                 return r;
         p->oom_score_adj = (int)i64;
         *ret = TAKE_PTR(p);
