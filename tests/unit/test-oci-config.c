@@ -198,7 +198,8 @@ static void test_refused_linux(void)
                 { "\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"pid\"}]", "linux.namespaces[1].type: namespace 'pid' given twice", "namespace twice" },
                 { "\"namespaces\": [{\"type\": \"pid\", \"path\": \"rel\"}]", "linux.namespaces[0].path", "relative namespace path" },
                 { "\"namespaces\": [{\"type\": \"user\"}]", "needs uidMappings", "userns without maps" },
-                { "\"namespaces\": [{\"type\": \"pid\"}]", "a mount namespace is required", "no mount namespace" },
+                { "\"namespaces\": [{\"type\": \"pid\"}], \"rootfsPropagation\": \"shared\"", "linux.rootfsPropagation: needs a mount namespace", "propagation without a mount namespace" },
+                { "\"namespaces\": [{\"type\": \"pid\"}], \"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229}]", "linux.devices[0]: '/dev/fuse' needs a mount namespace", "devices without a mount namespace" },
                 { "\"namespaces\": [{\"type\": \"mount\"}], \"uidMappings\": [{\"containerID\": 0}]", "linux.uidMappings[0]: needs", "incomplete idmap" },
                 { "\"namespaces\": [{\"type\": \"mount\"}], \"sysctl\": {\"../x\": \"1\"}", "invalid key '../x'", "sysctl traversal" },
                 { "\"namespaces\": [{\"type\": \"mount\"}], \"sysctl\": {\"a\": 1}", "linux.sysctl.a: expected a string", "sysctl value" },
@@ -221,6 +222,27 @@ static void test_refused_linux(void)
                 if (r >= 0 || !strstr(e.msg, lx[i].want))
                         tap_diag("  got %d '%s', want '%s'", r, e.msg, lx[i].want);
         }
+}
+
+/* No mount namespace: the host's; what would mount on it is refused by name, the rest parses. */
+static void test_without_mountns(void)
+{
+        static const char base[] = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"r\"%s}, %s"
+                                   "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}], \"maskedPaths\": [\"/proc/kcore\"]}}";
+        struct ctr_config *cfg = NULL;
+        struct bv_error err = { 0 };
+        char buf[1024];
+
+        snprintf(buf, sizeof(buf), base, "", "");
+        tap_is_int(ctr_config_parse(buf, strlen(buf), &cfg, &err), 0, "no mount namespace: parses");
+        tap_ok(cfg && !cfg->ns[CTR_NS_MOUNT].enabled && cfg->ns[CTR_NS_PID].enabled, "... shares the mount namespace");
+        ctr_config_free(cfg);
+        snprintf(buf, sizeof(buf), base, "", "\"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\"}], ");
+        tap_is_int(parse(buf, &err), -EOPNOTSUPP, "no mount namespace: mounts refused");
+        tap_ok(strstr(err.msg, "mounts[0]: '/proc' needs a mount namespace") != NULL, "... by name (%s)", err.msg);
+        snprintf(buf, sizeof(buf), base, ", \"readonly\": true", "");
+        tap_is_int(parse(buf, &err), -EOPNOTSUPP, "no mount namespace: root.readonly refused");
+        tap_ok(strstr(err.msg, "root.readonly: needs a mount namespace") != NULL, "... by name");
 }
 
 /* LSM keys against what a host enforces: both kinds of host, and the detection from a sysfs tree. */
@@ -323,6 +345,7 @@ int main(void)
         test_refused_fields();
         test_refused_linux();
         test_bad_documents();
+        test_without_mountns();
         test_lsm();
         test_default_spec();
         test_exec_process();
