@@ -6,10 +6,12 @@
  * the container's init (and in exec'ed processes) after pivot_root, so every
  * path here is already inside the container's root.
  *
- * Order matters: the bounding set is dropped while we still hold
- * CAP_SETPCAP, ids change with PR_SET_KEEPCAPS so that the permitted set
- * survives, and the seccomp filter comes last when noNewPrivileges is set
- * (or before the id change, while CAP_SYS_ADMIN is held, when it is not).
+ * Order matters: the working directory is entered before the seccomp
+ * filter exists (a profile need not allow openat2 or getcwd), the bounding
+ * set is dropped while we still hold CAP_SETPCAP, ids change with
+ * PR_SET_KEEPCAPS so that the permitted set survives, and the seccomp
+ * filter comes last, right before execve, when noNewPrivileges is set (or
+ * before the id change, while CAP_SYS_ADMIN is held, when it is not).
  */
 #include <errno.h>
 #include <fcntl.h>
