@@ -82,10 +82,11 @@ if [ -n "$RUNC" ]; then
 	runc_run sc-nnp r-sc-nnp
 	tap_diag "runc with the same config.json: $(echo $RUNC_OUT | head -c 200)"
 fi
-seccomp_bundle sc-nogetcwd true "$(echo "$BUSYBOX" | jq -c 'map(select(. != "getcwd"))')" '["echo", "no-getcwd-ok"]' /
+seccomp_bundle sc-nogetcwd false "$(echo "$BUSYBOX $CREDS" | jq -s -c 'add | map(select(. != "getcwd"))')" \
+	'["echo", "no-getcwd-ok"]' /
 rt_run sc-nogetcwd c-rs-sc-nogetcwd
 st=$?
-tap_check "a profile that denies getcwd: runs, not 'outside the container' ($st: $RT_OUT)" [ $st = 0 -a "$RT_OUT" = no-getcwd-ok ]
+tap_check "a profile that denies getcwd (no noNewPrivileges): runs, not 'outside the container' ($st: $RT_OUT)" [ $st = 0 -a "$RT_OUT" = no-getcwd-ok ]
 seccomp_bundle sc-nonnp false "$(echo "$BUSYBOX $CREDS" | jq -s -c 'add')" "$SH_ARGS" /tmp
 rt_run sc-nonnp c-rs-sc-nonnp
 st=$?
