@@ -183,6 +183,8 @@ struct ctr_process {
         bool no_new_privileges;
         bool has_oom_score_adj;
         int oom_score_adj;
+        const char *apparmor_profile;  /* NULL or "": none */
+        const char *selinux_label;     /* NULL or "": none */
 };
 
 struct ctr_sysctl {
@@ -244,6 +246,7 @@ struct ctr_config {
         struct ctr_dev_rule *dev_rules;     /* linux.resources.devices */
         size_t n_dev_rules;
         const char *cgroups_path;
+        const char *mount_label;            /* linux.mountLabel, NULL or "": none */
         json_t *annotations;                /* borrowed from json, may be NULL */
 };
 
@@ -314,7 +317,12 @@ int ctr_open_in_root(int rootfd, const char *path, int flags, struct bv_error *e
 
 /* ---- child side: ctr/oci-process.c ---- */
 
-/* Rlimits, groups, uid/gid, capabilities, noNewPrivileges, seccomp (when not NNP), umask, cwd. */
+/*
+ * Rlimits, the cwd (resolved in the current root and entered before the
+ * filter), the AppArmor exec profile, noNewPrivileges, seccomp (when not
+ * NNP; with NNP the caller loads it right before execve), groups, uid/gid,
+ * capabilities, umask.
+ */
 int ctr_process_finalize(const struct ctr_config *cfg, const struct ctr_process *p,
                          const struct ctr_bpf *filter, struct bv_error *err);
 /* Finds args[0] in the PATH of p's environment; writes the path into buf. */
@@ -327,8 +335,42 @@ int ctr_process_finalize(const struct ctr_config *cfg, const struct ctr_process 
 void ctr_signals_reset(void);
 int ctr_process_find_exec(const struct ctr_process *p, char *buf, size_t len,
                           struct bv_error *err);
-/* Checks that cwd exists inside the current root and makes it the cwd. */
-int ctr_process_chdir(const struct ctr_process *p, struct bv_error *err);
+/* ---- ctr/oci-lsm.c: AppArmor and SELinux ---- */
+
+/* Which security modules this host enforces. */
+struct ctr_lsm_host {
+        bool apparmor;
+        bool selinux;
+};
+
+/*
+ * Reads what the host enforces under sys (normally "/sys"): AppArmor when
+ * sys/module/apparmor/parameters/enabled says Y and securityfs shows
+ * sys/kernel/security/apparmor (runc's test), SELinux when selinuxfs is
+ * mounted (sys/fs/selinux/enforce exists). Never fails: what cannot be
+ * read is not enabled.
+ */
+void ctr_lsm_host_detect(const char *sys, struct ctr_lsm_host *ret);
+
+/*
+ * Refuses what the host cannot honour, by key: process.apparmorProfile
+ * where AppArmor is not enabled (the process would run unconfined without
+ * a word), and linux.mountLabel and process.selinuxLabel where SELinux is
+ * enabled (barevirt-runtime does not label, so the label would be dropped;
+ * where SELinux is off both are ignored, as crun and runc do). cfg may be
+ * NULL (exec: only p). Returns 0 or -EOPNOTSUPP.
+ */
+int ctr_lsm_check(const struct ctr_config *cfg, const struct ctr_process *p, const struct ctr_lsm_host *host,
+                  struct bv_error *err);
+
+/*
+ * In the container process, before execve (and before the seccomp
+ * filter): asks AppArmor to confine the next execve in p's profile,
+ * writing "exec PROFILE" to /proc/thread-self/attr/apparmor/exec (or the
+ * older attr/exec). Nothing to do without a profile.
+ */
+int ctr_lsm_apply_exec(const struct ctr_process *p, struct bv_error *err);
+
 /* ---- ctr/oci-seccomp.c ---- */
 
 struct sock_filter;

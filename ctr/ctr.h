@@ -104,6 +104,13 @@ int ctr_process_load(const char *path, struct ctr_process **ret, struct bv_error
 /* Frees a process (NULL accepted); returns NULL. */
 struct ctr_process *ctr_process_free(struct ctr_process *p);
 
+/*
+ * `exec --apparmor` and `--process-label`: p's AppArmor profile and
+ * SELinux label instead of its own (NULL: keep). Not copied: they must
+ * outlive p.
+ */
+void ctr_process_set_lsm(struct ctr_process *p, const char *apparmor_profile, const char *selinux_label);
+
 struct ctr_create_opts {
         const char *state_root;      /* e.g. /run/barevirt-runtime */
         const char *id;

@@ -810,7 +810,10 @@ int ctr_config_parse_linux(json_t *lx, struct ctr_config *cfg, struct bv_error *
         if (cfg->cgroups_path && *cfg->cgroups_path &&
             (r = ctr_cgroup_rel(cfg->cgroups_path, "x", rel, sizeof(rel), err)) < 0)
                 return r;
-        const char *unsupported[] = { "intelRdt", "personality", "mountLabel" };
+        /* Checked against the host at create (ctr_lsm_check()). */
+        if ((r = ctr_cfg_get_str(lx, "mountLabel", "linux", &cfg->mount_label, err)) < 0)
+                return r;
+        const char *unsupported[] = { "intelRdt", "personality" };
         for (size_t k = 0; k < BV_ELEMENTSOF(unsupported); k++) {
                 json_t *x = json_object_get(lx, unsupported[k]);
                 if (x && !json_is_null(x) && !(json_is_string(x) && !*json_string_value(x)) &&

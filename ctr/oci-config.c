@@ -223,7 +223,9 @@ int ctr_process_parse(json_t *obj, const char *path, struct ctr_process **ret, s
         if ((r = ctr_cfg_get(obj, "rlimits", JSON_ARRAY, path, &v, err)) < 0 ||
             (v && (r = parse_rlimits(v, path, p, err)) < 0) ||
             (r = ctr_cfg_get_bool(obj, "noNewPrivileges", path, &p->no_new_privileges, err)) < 0 ||
-            (r = ctr_cfg_get_int(obj, "oomScoreAdj", path, -1000, 1000, &i64, &p->has_oom_score_adj, err)) < 0)
+            (r = ctr_cfg_get_int(obj, "oomScoreAdj", path, -1000, 1000, &i64, &p->has_oom_score_adj, err)) < 0 ||
+            (r = ctr_cfg_get_str(obj, "apparmorProfile", path, &p->apparmor_profile, err)) < 0 ||
+            (r = ctr_cfg_get_str(obj, "selinuxLabel", path, &p->selinux_label, err)) < 0)
                 return r;
         p->oom_score_adj = (int)i64;
         *ret = TAKE_PTR(p);
@@ -431,6 +433,27 @@ struct ctr_config *ctr_config_free(struct ctr_config *cfg)
         return NULL;
 }
 
+/*
+ * A spec without a mount namespace shares the runtime's (the host's): the
+ * container is only chroot()ed into root.path, and what would be a mount
+ * on the host is refused by name rather than done (runc and crun mount it
+ * on the host and leave it there) or dropped.
+ */
+static int check_without_mountns(const struct ctr_config *cfg, struct bv_error *err)
+{
+        static const char why[] = "needs a mount namespace (linux.namespaces has none: it would be mounted on the host)";
+
+        if (cfg->n_mounts)
+                return bv_error_set(err, EOPNOTSUPP, "mounts[0]: '%s' %s", cfg->mounts[0].destination, why);
+        if (cfg->root_readonly)
+                return bv_error_set(err, EOPNOTSUPP, "root.readonly: %s", why);
+        if (cfg->rootfs_propagation)
+                return bv_error_set(err, EOPNOTSUPP, "linux.rootfsPropagation: %s", why);
+        if (cfg->n_devices)
+                return bv_error_set(err, EOPNOTSUPP, "linux.devices[0]: '%s' %s", cfg->devices[0].path, why);
+        return 0;
+}
+
 int ctr_config_parse(const char *buf, size_t len, struct ctr_config **ret, struct bv_error *err)
 {
         _cleanup_(ctr_config_freep) struct ctr_config *cfg = calloc(1, sizeof(*cfg));
@@ -500,8 +523,8 @@ int ctr_config_parse(const char *buf, size_t len, struct ctr_config **ret, struc
                 return bv_error_set(err, EINVAL, "linux.uidMappings: given without a user namespace");
         if (cfg->hostname && *cfg->hostname && !cfg->ns[CTR_NS_UTS].enabled)
                 return bv_error_set(err, EINVAL, "hostname: needs a uts namespace");
-        if (!cfg->ns[CTR_NS_MOUNT].enabled)
-                return bv_error_set(err, EINVAL, "linux.namespaces: a mount namespace is required");
+        if (!cfg->ns[CTR_NS_MOUNT].enabled && (r = check_without_mountns(cfg, err)) < 0)
+                return r;
         *ret = TAKE_PTR(cfg);
         return 0;
 }

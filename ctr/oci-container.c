@@ -292,10 +292,11 @@ static __attribute__((noreturn)) void child_exec(const struct child_args *a, pid
         if ((r = child_wait_start(a->sync, a->fifo, &err)) < 0 ||
             (r = hooks_run_state(cfg, a->opts, CTR_HOOK_START_CONTAINER, CTR_STATUS_RUNNING, host_pid, &err)) < 0)
                 child_fail(a->sync, r, &err);
-        if (p->no_new_privileges && (r = ctr_seccomp_apply(cfg->seccomp, a->filter, &err)) < 0)
-                child_fail(a->sync, r, &err);
         child_close_on_exec(a->opts->preserve_fds);
         ctr_signals_reset();
+        /* With noNewPrivileges the filter comes last: nothing but execve runs under it (as in runc). */
+        if (p->no_new_privileges && (r = ctr_seccomp_apply(cfg->seccomp, a->filter, &err)) < 0)
+                child_fail(a->sync, r, &err);
         execve(exe, (char *const *)p->args, (char *const *)p->env);
         r = -errno;
         bv_error_set_errno(&err, -r, "exec: \"%s\"", p->args[0]);
@@ -500,13 +501,18 @@ static void close_ns_fds(int (*fds)[CTR_NS_MAX])
 static int check_create(const struct ctr_config *cfg, const struct ctr_create_opts *o, char rootfs[4096],
                         struct bv_error *err)
 {
+        struct ctr_lsm_host lsm;
         char rp[4200];
         struct stat st;
+        int r;
 
         if (!id_is_valid(o->id))
                 return bv_error_set(err, EINVAL, "invalid container id '%s'", o->id);
         if (!cfg->process)
                 return bv_error_set(err, EINVAL, "process: missing (nothing to run)");
+        ctr_lsm_host_detect("/sys", &lsm);
+        if ((r = ctr_lsm_check(cfg, cfg->process, &lsm, err)) < 0)
+                return r;
         if (cfg->process->terminal && !o->console_socket && !o->has_console_fd)
                 return bv_error_set(err, EINVAL, "process.terminal is true: --console-socket is required");
         for (int fd = 0; o->has_stdio && fd < 3; fd++)

@@ -92,8 +92,6 @@ static __attribute__((noreturn)) void exec_child(struct exec_args *a)
                 exec_fail(a->sync, r, &err);
         if ((r = ctr_process_find_exec(a->p, exe, sizeof(exe), &err)) < 0)
                 exec_fail(a->sync, r, &err);
-        if (a->p->no_new_privileges && (r = ctr_seccomp_apply(a->cfg->seccomp, a->filter, &err)) < 0)
-                exec_fail(a->sync, r, &err);
         unsigned first = 3 + a->o->preserve_fds;
         for (unsigned fd = 3; fd < first; fd++)
                 bv_fd_set_cloexec((int)fd, 0);
@@ -101,6 +99,9 @@ static __attribute__((noreturn)) void exec_child(struct exec_args *a)
         /* The parent-death signal survives execve: with --detach the runtime exits right away. */
         prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
         ctr_signals_reset();
+        /* With noNewPrivileges the filter comes last: nothing but execve runs under it (as in runc). */
+        if (a->p->no_new_privileges && (r = ctr_seccomp_apply(a->cfg->seccomp, a->filter, &err)) < 0)
+                exec_fail(a->sync, r, &err);
         execve(exe, (char *const *)a->p->args, (char *const *)a->p->env);
         exec_fail(a->sync, bv_error_set_errno(&err, errno, "exec: \"%s\"", a->p->args[0]), &err);
 }
@@ -243,11 +244,14 @@ int ctr_container_exec(const char *state_root, const char *id, const struct ctr_
         _cleanup_(close_fds) int ns[CTR_NS_MAX];
         _cleanup_close_ int rootfd = -1, cgfd = -1, console = -1, sp0 = -1, sp1 = -1;
         _cleanup_(ctr_bpf_done) struct ctr_bpf filter = { 0 };
+        struct ctr_lsm_host lsm;
         int sp[2], r;
 
         for (int t = 0; t < CTR_NS_MAX; t++)
                 ns[t] = -1;
-        if ((r = exec_load(state_root, id, p, o, &s, &cfg, err)) < 0 ||
+        ctr_lsm_host_detect("/sys", &lsm);
+        if ((r = ctr_lsm_check(NULL, p, &lsm, err)) < 0 ||
+            (r = exec_load(state_root, id, p, o, &s, &cfg, err)) < 0 ||
             (r = ctr_seccomp_compile(cfg, state_root, &filter, err)) < 0 ||
             (r = open_container(&s, ns, &rootfd, err)) < 0)
                 return r;

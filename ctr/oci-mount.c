@@ -480,13 +480,18 @@ static int setup_devices(struct ctr_child *c, struct bv_error *err)
         return 0;
 }
 
-int ctr_rootfs_prepare(struct ctr_child *c, struct bv_error *err)
+/* The rootfs's own mount and everything in config, in our mount namespace. */
+static int rootfs_mount(struct ctr_child *c, struct bv_error *err)
 {
         const struct ctr_config *cfg = c->config;
         unsigned long prop = cfg->rootfs_propagation == (MS_PRIVATE | MS_REC) ? MS_PRIVATE : MS_SLAVE;
         int r;
 
-        /* Nothing mounted from here on may propagate back to the host. */
+        /*
+         * Nothing mounted from here on may propagate back to the host. The
+         * requested rootfsPropagation comes after pivot_root, which refuses
+         * a shared root (ctr_rootfs_enter()).
+         */
         if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
                 return bv_error_set_errno(err, errno, "Failed to make the mount tree private");
         if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -494,16 +499,28 @@ int ctr_rootfs_prepare(struct ctr_child *c, struct bv_error *err)
         c->rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (c->rootfd < 0)
                 return bv_error_set_errno(err, errno, "Failed to open the rootfs '%s'", c->rootfs);
-        if (cfg->rootfs_propagation) {
-                char tp[FD_PATH_MAX];
-                fd_path(tp, c->rootfd);
-                if (mount(NULL, tp, NULL, cfg->rootfs_propagation, NULL) < 0)
-                        return bv_error_set_errno(err, errno, "Failed to set rootfsPropagation");
-        }
         for (size_t i = 0; i < cfg->n_mounts; i++)
                 if ((r = do_mount_one(c, &cfg->mounts[i], err)) < 0)
                         return r;
-        if ((r = setup_devices(c, err)) < 0)
+        return setup_devices(c, err);
+}
+
+int ctr_rootfs_prepare(struct ctr_child *c, struct bv_error *err)
+{
+        int r;
+
+        /*
+         * Without a mount namespace of its own the container shares ours,
+         * the host's: nothing is mounted then (ctr_config_parse() refused
+         * what would need it), the rootfs is only chroot()ed into.
+         */
+        if (c->config->ns[CTR_NS_MOUNT].enabled)
+                r = rootfs_mount(c, err);
+        else if ((c->rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+                r = bv_error_set_errno(err, errno, "Failed to open the rootfs '%s'", c->rootfs);
+        else
+                r = 0;
+        if (r < 0)
                 return r;
         /*
          * A missing process.cwd is created (mode 0755, owned by the
@@ -546,16 +563,19 @@ int ctr_console_setup(struct ctr_child *c, struct bv_error *err)
                                       .ws_col = (unsigned short)c->process->console_width };
                 ioctl(slave, TIOCSWINSZ, &ws);
         }
-        r = touch_in_root(c->rootfd, "/dev/console", err);
-        if (r < 0)
-                return r;
-        _cleanup_close_ int tfd = open_target(c->rootfd, "/dev/console", err);
-        if (tfd < 0)
-                return tfd;
-        fd_path(sp, slave);
-        fd_path(tp, tfd);
-        if (mount(sp, tp, NULL, MS_BIND, NULL) < 0)
-                return bv_error_set_errno(err, errno, "Failed to bind the pty onto /dev/console");
+        /* Without a mount namespace of its own, no /dev/console: it would be a mount on the host. */
+        if (c->config->ns[CTR_NS_MOUNT].enabled) {
+                r = touch_in_root(c->rootfd, "/dev/console", err);
+                if (r < 0)
+                        return r;
+                _cleanup_close_ int tfd = open_target(c->rootfd, "/dev/console", err);
+                if (tfd < 0)
+                        return tfd;
+                fd_path(sp, slave);
+                fd_path(tp, tfd);
+                if (mount(sp, tp, NULL, MS_BIND, NULL) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to bind the pty onto /dev/console");
+        }
         r = bv_fd_send(c->console_sock, "console", 7, &master, 1);
         if (r < 0)
                 return bv_error_set_errno(err, -r, "Failed to send the pty to the console socket");
@@ -589,6 +609,27 @@ static int readonly_path(const char *path, struct bv_error *err)
         return 0;
 }
 
+/*
+ * Without a mount namespace of its own a masked or read-only path would be
+ * a mount on the host: one that exists in the root is refused (one that
+ * does not, as /proc/kcore without /proc mounted, needs nothing).
+ */
+static int paths_unmountable(const struct ctr_config *cfg, struct bv_error *err)
+{
+        struct stat st;
+
+        for (size_t i = 0; i < cfg->n_masked_paths; i++)
+                if (lstat(cfg->masked_paths[i], &st) == 0)
+                        return bv_error_set(err, EOPNOTSUPP, "linux.maskedPaths[%zu]: masking '%s' needs a mount "
+                                            "namespace (linux.namespaces has none)", i, cfg->masked_paths[i]);
+        for (size_t i = 0; i < cfg->n_readonly_paths; i++)
+                if (lstat(cfg->readonly_paths[i], &st) == 0)
+                        return bv_error_set(err, EOPNOTSUPP, "linux.readonlyPaths[%zu]: making '%s' read-only "
+                                            "needs a mount namespace (linux.namespaces has none)", i,
+                                            cfg->readonly_paths[i]);
+        return 0;
+}
+
 int ctr_rootfs_enter(struct ctr_child *c, struct bv_error *err)
 {
         const struct ctr_config *cfg = c->config;
@@ -596,7 +637,11 @@ int ctr_rootfs_enter(struct ctr_child *c, struct bv_error *err)
 
         if (fchdir(c->rootfd) < 0)
                 return bv_error_set_errno(err, errno, "Failed to enter the rootfs");
-        if (c->no_pivot) {
+        if (!cfg->ns[CTR_NS_MOUNT].enabled) {
+                /* The host's mount namespace: chroot only (see ctr_rootfs_prepare()). */
+                if (chroot(".") < 0)
+                        return bv_error_set_errno(err, errno, "Failed to chroot into the rootfs");
+        } else if (c->no_pivot) {
                 if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
                         return bv_error_set_errno(err, errno, "Failed to move the rootfs to /");
                 if (chroot(".") < 0)
@@ -610,6 +655,10 @@ int ctr_rootfs_enter(struct ctr_child *c, struct bv_error *err)
                 if (umount2(".", MNT_DETACH) < 0)
                         return bv_error_set_errno(err, errno, "Failed to detach the old root");
         }
+        /* After the pivot: pivot_root refuses a shared root (EINVAL). */
+        if (cfg->ns[CTR_NS_MOUNT].enabled && cfg->rootfs_propagation &&
+            mount(NULL, "/", NULL, cfg->rootfs_propagation, NULL) < 0)
+                return bv_error_set_errno(err, errno, "Failed to set rootfsPropagation");
         if (chdir("/") < 0)
                 return bv_error_set_errno(err, errno, "Failed to chdir to /");
         close(c->rootfd);
@@ -617,6 +666,8 @@ int ctr_rootfs_enter(struct ctr_child *c, struct bv_error *err)
         /* Before /proc/sys becomes read-only. */
         if ((r = ctr_sysctl_apply(cfg, err)) < 0)
                 return r;
+        if (!cfg->ns[CTR_NS_MOUNT].enabled)
+                return paths_unmountable(cfg, err);
         for (size_t i = 0; i < cfg->n_masked_paths; i++)
                 if ((r = mask_path(cfg->masked_paths[i], err)) < 0)
                         return r;

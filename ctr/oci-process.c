@@ -6,14 +6,17 @@
  * the container's init (and in exec'ed processes) after pivot_root, so every
  * path here is already inside the container's root.
  *
- * Order matters: the bounding set is dropped while we still hold
- * CAP_SETPCAP, ids change with PR_SET_KEEPCAPS so that the permitted set
- * survives, and the seccomp filter comes last when noNewPrivileges is set
- * (or before the id change, while CAP_SYS_ADMIN is held, when it is not).
+ * Order matters: the working directory is entered before the seccomp
+ * filter exists (a profile need not allow openat2 or getcwd), the bounding
+ * set is dropped while we still hold CAP_SETPCAP, ids change with
+ * PR_SET_KEEPCAPS so that the permitted set survives, and the seccomp
+ * filter comes last, right before execve, when noNewPrivileges is set (or
+ * before the id change, while CAP_SYS_ADMIN is held, when it is not).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -121,14 +124,16 @@ int ctr_process_find_exec(const struct ctr_process *p, char *buf, size_t len, st
         return bv_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
-int ctr_process_chdir(const struct ctr_process *p, struct bv_error *err)
+/*
+ * The working directory as an O_PATH fd, resolved before the seccomp filter
+ * is loaded (a profile without openat2 must not break every container).
+ * CVE-2024-21626: a cwd such as /proc/self/fd/7 once reached a host
+ * directory through an fd the runtime leaked. The cwd is resolved in our
+ * root (after pivot_root), magic links refused, and every fd of ours is
+ * close-on-exec.
+ */
+static int cwd_open(const struct ctr_process *p, struct bv_error *err)
 {
-        /*
-         * CVE-2024-21626: a cwd such as /proc/self/fd/7 once reached a host
-         * directory through an fd the runtime leaked. The cwd is resolved in
-         * our root (after pivot_root), magic links refused, and every fd of
-         * ours is close-on-exec.
-         */
         struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
                                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
         _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -137,40 +142,35 @@ int ctr_process_chdir(const struct ctr_process *p, struct bv_error *err)
         const char *rel = p->cwd;
         while (*rel == '/')
                 rel++;
-        _cleanup_close_ int fd = (int)syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
+        int fd = (int)syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
         if (fd < 0 && errno == ENOSYS)
                 fd = open(p->cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return bv_error_set_errno(err, errno, "Failed to enter the working directory '%s'", p->cwd);
-        if (fchdir(fd) < 0)
-                return bv_error_set_errno(err, errno, "Failed to enter the working directory '%s'", p->cwd);
-        char cwd[8];
-        if (!getcwd(cwd, sizeof(cwd)) && errno != ERANGE)
-                return bv_error_set(err, EPERM, "Working directory '%s' is outside the container", p->cwd);
+        return fd;
+}
+
+/*
+ * After fchdir(): is the cwd inside our root? The kernel names a cwd
+ * outside it "(unreachable)...", which getcwd() turns into ENOENT (only
+ * the open() fallback of kernels without openat2 can get there). Any other
+ * getcwd() failure (a seccomp profile without getcwd, ERANGE) says nothing
+ * about where we are.
+ */
+static int cwd_check(const char *cwd, struct bv_error *err)
+{
+        char buf[PATH_MAX];
+
+        if (!getcwd(buf, sizeof(buf)) && errno == ENOENT)
+                return bv_error_set(err, EPERM, "Working directory '%s' is outside the container", cwd);
         return 0;
 }
 
-int ctr_process_finalize(const struct ctr_config *cfg, const struct ctr_process *p,
-                         const struct ctr_bpf *filter, struct bv_error *err)
+/* The bounding set, ids and capabilities (with PR_SET_KEEPCAPS around the id change). */
+static int credentials_apply(const struct ctr_process *p, struct bv_error *err)
 {
         int r;
 
-        for (size_t i = 0; i < p->n_rlimits; i++) {
-                struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
-                if (setrlimit((__rlimit_resource_t)p->rlimits[i].resource, &rl) < 0)
-                        return bv_error_set_errno(err, errno, "Failed to set rlimit %d", p->rlimits[i].resource);
-        }
-        if (p->has_oom_score_adj) {
-                char v[16];
-                int n = snprintf(v, sizeof(v), "%d", p->oom_score_adj);
-                _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || write(fd, v, (size_t)n) < 0)
-                        return bv_error_set_errno(err, errno, "Failed to set oomScoreAdj to %d", p->oom_score_adj);
-        }
-        if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                return bv_error_set_errno(err, errno, "Failed to set noNewPrivileges");
-        if (!p->no_new_privileges && (r = ctr_seccomp_apply(cfg ? cfg->seccomp : NULL, filter, err)) < 0)
-                return r;
         if (p->has_caps && (r = caps_drop_bounding(p, err)) < 0)
                 return r;
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
@@ -185,10 +185,65 @@ int ctr_process_finalize(const struct ctr_config *cfg, const struct ctr_process 
                 return r;
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
                 return bv_error_set_errno(err, errno, "Failed to reset keepcaps");
-        umask(p->has_umask ? p->umask : 0022);
-        if ((r = ctr_process_chdir(p, err)) < 0)
-                return r;
         return 0;
+}
+
+static int limits_apply(const struct ctr_process *p, struct bv_error *err)
+{
+        for (size_t i = 0; i < p->n_rlimits; i++) {
+                struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
+                if (setrlimit((__rlimit_resource_t)p->rlimits[i].resource, &rl) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to set rlimit %d", p->rlimits[i].resource);
+        }
+        if (p->has_oom_score_adj) {
+                char v[16];
+                int n = snprintf(v, sizeof(v), "%d", p->oom_score_adj);
+                _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, v, (size_t)n) < 0)
+                        return bv_error_set_errno(err, errno, "Failed to set oomScoreAdj to %d", p->oom_score_adj);
+        }
+        return 0;
+}
+
+/*
+ * The working directory is resolved and entered first, as root (as runc
+ * does: a directory only the container's user may enter is entered again
+ * after the id change), the AppArmor exec profile and the umask are set,
+ * and only then, without noNewPrivileges, the seccomp filter: it needs
+ * CAP_SYS_ADMIN, so it comes before the id change, and as with runc the
+ * profile must allow what follows up to execve (prctl, capget, capset,
+ * setgroups, setresgid, setresuid, close; the lookup of the program:
+ * newfstatat, access; the wait for start: sendto, poll, read, recvfrom;
+ * close_range or fcntl, rt_sigaction, rt_sigprocmask). With
+ * noNewPrivileges the caller loads it right before execve.
+ */
+int ctr_process_finalize(const struct ctr_config *cfg, const struct ctr_process *p,
+                         const struct ctr_bpf *filter, struct bv_error *err)
+{
+        int r;
+
+        if ((r = limits_apply(p, err)) < 0)
+                return r;
+        _cleanup_close_ int cwd = cwd_open(p, err);
+        if (cwd < 0)
+                return cwd;
+        bool entered = fchdir(cwd) == 0;
+        if (!entered && errno != EACCES && errno != EPERM)
+                return bv_error_set_errno(err, errno, "Failed to enter the working directory '%s'", p->cwd);
+        if (entered && (r = cwd_check(p->cwd, err)) < 0)
+                return r;
+        if ((r = ctr_lsm_apply_exec(p, err)) < 0)
+                return r;
+        umask(p->has_umask ? p->umask : 0022);
+        if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return bv_error_set_errno(err, errno, "Failed to set noNewPrivileges");
+        if (!p->no_new_privileges && (r = ctr_seccomp_apply(cfg ? cfg->seccomp : NULL, filter, err)) < 0)
+                return r;
+        if ((r = credentials_apply(p, err)) < 0)
+                return r;
+        if (!entered && fchdir(cwd) < 0)
+                return bv_error_set_errno(err, errno, "Failed to enter the working directory '%s'", p->cwd);
+        return entered ? 0 : cwd_check(p->cwd, err);
 }
 
 void ctr_signals_reset(void)

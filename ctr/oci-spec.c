@@ -62,7 +62,7 @@ json_t *ctr_spec_default(void)
 json_t *ctr_features(void)
 {
         return json_pack("{s:s, s:s, s:s, s:[sssssss], s:[sssssss], s:{s:[ssssssss], s:{s:b, s:b}, "
-                         "s:{s:b, s:[ssssssss], s:[sss], s:[sss]}, s:{s:b}}, s:{s:s}}",
+                         "s:{s:b, s:[ssssssss], s:[sss], s:[sss]}, s:{s:b}, s:{s:b}}, s:{s:s}}",
                          "ociVersionMin", "1.0.0", "ociVersionMax", CTR_OCI_VERSION, "name", "barevirt-runtime",
                          "hooks", "prestart", "createRuntime", "createContainer", "startContainer", "poststart",
                          "poststop", "",
@@ -73,7 +73,7 @@ json_t *ctr_features(void)
                          "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE",
                          "SCMP_ACT_TRAP", "operators", "SCMP_CMP_EQ", "SCMP_CMP_NE", "SCMP_CMP_MASKED_EQ",
                          "archs", "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
-                         "apparmor", "enabled", false,
+                         "apparmor", "enabled", true, "selinux", "enabled", false,
                          "annotations", "org.barevirt.runtime", "barevirt-runtime");
 }
 

@@ -14,6 +14,10 @@
 # barevirt's message; logs, -n 5, -f. VMs: logs shows the guest's boot
 # banner, -n 5 gives at most 5 lines, logs -f started during boot sees the
 # banner arrive and ends when the VM stops; exec says why it cannot apply.
+# "--" before the command: exec (a barevirt container, Podman's, Docker's),
+# ct exec, ct create, docker run and podman run run exactly the words after
+# it (echo -n x prints "x", no newline; a later "--" is the command's own);
+# "--" with nothing after it is a usage error (engines from tests/lib/engines.sh).
 # Usage errors exit 2, failures 1. Nothing is left behind (cgroups,
 # processes). Every wait is bounded.
 . "$top_srcdir/tests/lib/tap.sh"
@@ -37,6 +41,7 @@ cleanup() {
 	for m in $(cat "$BV_TMP"/run/containers/*/monitor.json 2>/dev/null | jq -r '.monitor_pid // empty' 2>/dev/null); do
 		kill -KILL "$m" 2>/dev/null
 	done
+	[ -n "$ENGINES" ] && eng_cleanup
 	bv_cleanup
 	bv_netns_cleanup
 	for d in /sys/fs/cgroup/unified /sys/fs/cgroup /sys/fs/cgroup/freezer; do
@@ -56,7 +61,16 @@ echo cv-host >"$ROOTFS/etc/hostname"
 
 NS=$(bv_netns_new cv) || tap_skip_all "cannot create a network namespace"
 CGP=cv-${T##*.}
-bv_daemon_start --netns "/run/netns/$NS" --cgroup-parent "$CGP" || tap_skip_all "barevirtd did not start"
+# Podman and Docker on private sockets, for the verbs of engine containers.
+ENGINES= ENG_FLAGS=
+if command -v podman >/dev/null && command -v runc >/dev/null; then
+	. "$top_srcdir/tests/lib/engines.sh"
+	eng_podman_start && ENGINES=podman
+	eng_docker_start && ENGINES="$ENGINES docker" || DSOCK=$T/nodocker.sock
+	ENG_FLAGS="--podman-socket $PSOCK --docker-socket $DSOCK"
+fi
+# shellcheck disable=SC2086 # ENG_FLAGS: words, paths without spaces
+bv_daemon_start --netns "/run/netns/$NS" --cgroup-parent "$CGP" $ENG_FLAGS || tap_skip_all "barevirtd did not start"
 
 C() { timeout 60 "$BAREVIRT" --socket "$BV_SOCKET" "$@"; }
 api() { curl -s --max-time 30 --unix-socket "$BV_SOCKET" "$@"; }
@@ -69,12 +83,15 @@ wait_state() {
 }
 # run_cli CMD...: output (stdout and stderr) in $out, exit status in $st.
 run_cli() { out=$(C "$@" 2>&1); st=$?; }
+# raw_cli CMD...: the same, with the output's trailing newlines kept.
+raw_cli() { out=$(C "$@" 2>&1; echo "/$?"); st=${out##*/}; out=${out%/*}; }
 # Checks on the last run_cli: exit status, one line of output, a pattern in it.
 one_line() { [ "$(printf '%s\n' "$out" | wc -l)" = 1 ]; }
 has() { printf '%s\n' "$out" | grep -q -- "$1"; }
 failed_one_line() { [ $st = 1 ] && one_line; }
 exited() { [ $st = "$1" ]; }
 ok_has() { [ $st = 0 ] && has "$1"; }
+usage_has() { [ $st = 2 ] && has "$1"; }
 cnt() { cat "$T/cnt/n" 2>/dev/null || echo 0; }
 events_follow() {
 	curl -s -N --unix-socket "$BV_SOCKET" http://x/v1/events >>"$T/events" 2>/dev/null &
@@ -128,7 +145,8 @@ tap_check "exec in a paused CT fails in one line (exit $st: $out)" failed_one_li
 
 # kill -9 of barevirtd: still paused when it is back, and resume works.
 kill -9 "$BV_DAEMON_PID"; wait "$BV_DAEMON_PID" 2>/dev/null; BV_DAEMON_PID=
-bv_daemon_start --netns "/run/netns/$NS" --cgroup-parent "$CGP" || tap_skip_all "barevirtd did not come back"
+# shellcheck disable=SC2086
+bv_daemon_start --netns "/run/netns/$NS" --cgroup-parent "$CGP" $ENG_FLAGS || tap_skip_all "barevirtd did not come back"
 tap_check "after kill -9 and a restart of barevirtd, still paused" [ "$(state cv-ct1)" = paused ]
 a=$(cnt); sleep 0.5; b=$(cnt)
 tap_check "and still frozen ($a, $b)" [ "$a" = "$b" ]
@@ -166,6 +184,49 @@ run_cli exec cv-ct1 sh -c 'exit 127'
 tap_check "a command's own 127 stays its own, without our message ($st: '$out')" [ $st = 127 -a -z "$out" ]
 out=$(C exec --json cv-ct1 /nonexistent 2>&1)
 tap_check "exec --json has the reason" sh -c 'printf "%s" "$1" | jq -e ".reason == \"not-found\" and .exit_code == 127" >/dev/null' sh "$out"
+
+# "--" before the command
+raw_cli exec cv-ct1 -- echo -n x
+tap_check "exec CT -- echo -n x runs exactly that ('$out', $st)" [ $st = 0 -a "$out" = x ]
+raw_cli exec cv-ct1 echo -n x
+tap_check "exec CT echo -n x: the same without '--' ('$out', $st)" [ $st = 0 -a "$out" = x ]
+raw_cli exec -- cv-ct1 -- echo -n x
+tap_check "exec -- CT -- CMD: the first '--' ends exec's options ('$out', $st)" [ $st = 0 -a "$out" = x ]
+run_cli exec cv-ct1 -- sh -c 'echo "$# $*"' zero -n -- x
+tap_check "exec CT -- CMD: a later '--' is the command's ('$out')" [ $st = 0 -a "$out" = "3 -n -- x" ]
+raw_cli ct exec cv-ct1 -- echo -n x
+tap_check "ct exec CT -- echo -n x ('$out', $st)" [ $st = 0 -a "$out" = x ]
+raw_cli ct exec -- cv-ct1 echo -n x
+tap_check "ct exec -- CT CMD ('$out', $st)" [ $st = 0 -a "$out" = x ]
+run_cli exec cv-ct1 --
+tap_check "exec CT -- without a command is a usage error ($st: $(echo "$out" | head -1))" \
+	usage_has "expected a command after '--'"
+run_cli ct exec cv-ct1 --
+tap_check "ct exec CT -- without a command is a usage error ($st)" [ $st = 2 ]
+C ct create cv-dd --rootfs "$ROOTFS" -- echo -n x >/dev/null && C start cv-dd >/dev/null
+tap_check "ct create -- echo -n x: starts" wait_state cv-dd stopped 10
+raw_cli logs cv-dd
+tap_check "and its log is exactly 'x' ('$out')" [ $st = 0 -a "$out" = x ]
+C delete cv-dd >/dev/null
+
+for e in $ENGINES; do
+	raw_cli "$e" run --rm --network none bvbusybox -- echo -n x
+	tap_check "$e run IMAGE -- echo -n x runs exactly that ('$out', $st)" [ $st = 0 -a "$out" = x ]
+	run_cli "$e" run --rm --network none bvbusybox sh -c 'echo "$# $*"' zero -n -- x
+	tap_check "$e run IMAGE CMD: a later '--' is the command's ('$out')" [ $st = 0 -a "$out" = "3 -n -- x" ]
+	run_cli "$e" run --rm --network none bvbusybox --
+	tap_check "$e run IMAGE -- without a command is a usage error ($st)" [ $st = 2 ]
+	C "$e" run -d --name "cv-$e" --network none bvbusybox -- sleep 300 >/dev/null
+	tap_check "$e run -d IMAGE -- sleep 300: running" [ "$(state "$e:cv-$e")" = running ]
+	raw_cli exec "$e:cv-$e" -- echo -n x
+	tap_check "exec $e:NAME -- echo -n x runs exactly that ('$out', $st)" [ $st = 0 -a "$out" = x ]
+	run_cli exec -e V=1 "$e:cv-$e" -- sh -c 'echo "$V $# $*"' zero -n -- x
+	tap_check "exec $e:NAME -- CMD: a later '--' is the command's ('$out')" [ $st = 0 -a "$out" = "1 3 -n -- x" ]
+	run_cli exec "$e:cv-$e" --
+	tap_check "exec $e:NAME -- without a command is a usage error ($st)" [ $st = 2 ]
+	C delete -f "$e:cv-$e" >/dev/null
+done
+[ -n "$ENGINES" ] || tap_skip "the engine verbs with '--': podman and runc are not installed"
 
 run_cli restart cv-ct1
 tap_check "restart CT exits 0 ($out)" [ $st = 0 -a "$out" = "cv-ct1: running" ]

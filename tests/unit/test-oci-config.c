@@ -26,7 +26,7 @@ static const char full[] =
         "   \"args\": [\"sh\", \"-c\", \"true\"], \"env\": [\"A=1\"], \"cwd\": \"/work\","
         "   \"capabilities\": {\"bounding\": [\"CAP_KILL\", \"CAP_CHOWN\"], \"effective\": [\"CAP_KILL\"]},"
         "   \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1024, \"hard\": 2048}],"
-        "   \"noNewPrivileges\": true, \"oomScoreAdj\": 100, \"apparmorProfile\": \"ignored\"},"
+        "   \"noNewPrivileges\": true, \"oomScoreAdj\": 100, \"apparmorProfile\": \"bv-test\"},"
         " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
         "   {\"destination\": \"/data\", \"source\": \"/srv\", \"options\": [\"rbind\", \"ro\", \"nosuid\", \"rprivate\"]},"
         "   {\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"options\": [\"noexec\", \"mode=1777\", \"size=1m\"]}],"
@@ -229,7 +229,8 @@ static void test_refused_linux(void)
                 { "\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"pid\"}]", "linux.namespaces[1].type: namespace 'pid' given twice", "namespace twice" },
                 { "\"namespaces\": [{\"type\": \"pid\", \"path\": \"rel\"}]", "linux.namespaces[0].path", "relative namespace path" },
                 { "\"namespaces\": [{\"type\": \"user\"}]", "needs uidMappings", "userns without maps" },
-                { "\"namespaces\": [{\"type\": \"pid\"}]", "a mount namespace is required", "no mount namespace" },
+                { "\"namespaces\": [{\"type\": \"pid\"}], \"rootfsPropagation\": \"shared\"", "linux.rootfsPropagation: needs a mount namespace", "propagation without a mount namespace" },
+                { "\"namespaces\": [{\"type\": \"pid\"}], \"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229}]", "linux.devices[0]: '/dev/fuse' needs a mount namespace", "devices without a mount namespace" },
                 { "\"namespaces\": [{\"type\": \"mount\"}], \"uidMappings\": [{\"containerID\": 0}]", "linux.uidMappings[0]: needs", "incomplete idmap" },
                 { "\"namespaces\": [{\"type\": \"mount\"}], \"sysctl\": {\"../x\": \"1\"}", "invalid key '../x'", "sysctl traversal" },
                 { "\"namespaces\": [{\"type\": \"mount\"}], \"sysctl\": {\"a\": 1}", "linux.sysctl.a: expected a string", "sysctl value" },
@@ -253,6 +254,72 @@ static void test_refused_linux(void)
                 if (r >= 0 || !strstr(e.msg, lx[i].want))
                         tap_diag("  got %d '%s', want '%s'", r, e.msg, lx[i].want);
         }
+}
+
+/* No mount namespace: the host's; what would mount on it is refused by name, the rest parses. */
+static void test_without_mountns(void)
+{
+        static const char base[] = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"r\"%s}, %s"
+                                   "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}], \"maskedPaths\": [\"/proc/kcore\"]}}";
+        struct ctr_config *cfg = NULL;
+        struct bv_error err = { 0 };
+        char buf[1024];
+
+        snprintf(buf, sizeof(buf), base, "", "");
+        tap_is_int(ctr_config_parse(buf, strlen(buf), &cfg, &err), 0, "no mount namespace: parses");
+        tap_ok(cfg && !cfg->ns[CTR_NS_MOUNT].enabled && cfg->ns[CTR_NS_PID].enabled, "... shares the mount namespace");
+        ctr_config_free(cfg);
+        snprintf(buf, sizeof(buf), base, "", "\"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\"}], ");
+        tap_is_int(parse(buf, &err), -EOPNOTSUPP, "no mount namespace: mounts refused");
+        tap_ok(strstr(err.msg, "mounts[0]: '/proc' needs a mount namespace") != NULL, "... by name (%s)", err.msg);
+        snprintf(buf, sizeof(buf), base, ", \"readonly\": true", "");
+        tap_is_int(parse(buf, &err), -EOPNOTSUPP, "no mount namespace: root.readonly refused");
+        tap_ok(strstr(err.msg, "root.readonly: needs a mount namespace") != NULL, "... by name");
+}
+
+/* LSM keys against what a host enforces: both kinds of host, and the detection from a sysfs tree. */
+static void test_lsm(void)
+{
+        static const struct ctr_lsm_host none = { false, false }, aa = { true, false }, se = { false, true };
+        struct ctr_config *cfg = NULL;
+        struct bv_error err = { 0 };
+        struct ctr_lsm_host h;
+
+        tap_is_int(parse_with("\"process\": {\"args\": [\"sh\"], \"apparmorProfile\": \"p1\", \"selinuxLabel\": \"l1\"}", &err),
+                   0, "apparmorProfile and selinuxLabel parse");
+        const char *doc = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"sh\"], "
+                          "\"apparmorProfile\": \"p1\"}, \"linux\": {\"namespaces\": [{\"type\": \"mount\"}], \"mountLabel\": \"m1\"}}";
+        ctr_config_parse(doc, strlen(doc), &cfg, &err);
+        tap_ok(cfg && strcmp(cfg->process->apparmor_profile, "p1") == 0 && strcmp(cfg->mount_label, "m1") == 0,
+               "linux.mountLabel and process.apparmorProfile are read");
+        tap_is_int(ctr_lsm_check(cfg, cfg->process, &none, &err), -EOPNOTSUPP, "no AppArmor: apparmorProfile refused");
+        tap_ok(strstr(err.msg, "process.apparmorProfile") && strstr(err.msg, "'p1'") &&
+               strstr(err.msg, "AppArmor is not enabled"), "... naming the key and the profile (%s)", err.msg);
+        tap_is_int(ctr_lsm_check(cfg, cfg->process, &aa, &err), 0, "AppArmor enabled: the profile is taken, mountLabel ignored");
+        tap_is_int(ctr_lsm_check(cfg, NULL, &none, &err), 0, "no SELinux: mountLabel ignored");
+        tap_is_int(ctr_lsm_check(cfg, NULL, &se, &err), -EOPNOTSUPP, "SELinux enabled: mountLabel refused");
+        tap_ok(strstr(err.msg, "linux.mountLabel") && strstr(err.msg, "would be dropped"), "... saying why (%s)", err.msg);
+        struct ctr_process *p = cfg->process;
+        ctr_process_set_lsm(p, "", "l2");
+        tap_is_int(ctr_lsm_check(NULL, p, &se, &err), -EOPNOTSUPP, "SELinux enabled: selinuxLabel refused");
+        tap_is_int(ctr_lsm_check(NULL, p, &none, &err), 0, "no SELinux, no profile: nothing to refuse");
+        ctr_config_free(cfg);
+
+        char dir[] = "/tmp/bv-lsm.XXXXXX", cmd[256];
+        tap_ok(mkdtemp(dir) != NULL, "a fake sysfs");
+        snprintf(cmd, sizeof(cmd), "mkdir -p %s/module/apparmor/parameters %s/kernel/security/apparmor %s/fs/selinux && "
+                 "echo Y >%s/module/apparmor/parameters/enabled", dir, dir, dir, dir);
+        tap_is_int(system(cmd), 0, "... with AppArmor on and selinuxfs empty");
+        ctr_lsm_host_detect(dir, &h);
+        tap_ok(h.apparmor && !h.selinux, "detected: AppArmor, no SELinux (no enforce file)");
+        snprintf(cmd, sizeof(cmd), "echo N >%s/module/apparmor/parameters/enabled && touch %s/fs/selinux/enforce", dir, dir);
+        tap_is_int(system(cmd), 0, "... then AppArmor off and selinuxfs mounted");
+        ctr_lsm_host_detect(dir, &h);
+        tap_ok(!h.apparmor && h.selinux, "detected: SELinux, AppArmor off");
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        tap_is_int(system(cmd), 0, "fake sysfs removed");
+        ctr_lsm_host_detect("/nonexistent", &h);
+        tap_ok(!h.apparmor && !h.selinux, "nothing readable: nothing enabled");
 }
 
 /* Documents that are not config.json at all. */
@@ -311,6 +378,8 @@ int main(void)
         test_refused_fields();
         test_refused_linux();
         test_bad_documents();
+        test_without_mountns();
+        test_lsm();
         test_default_spec();
         test_exec_process();
         tap_done();

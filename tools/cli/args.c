@@ -124,6 +124,12 @@ static enum cli_rest rest_of(const struct cli_command *c)
         return c->subcommands ? CLI_REST_AT_ARG0 : c->rest;
 }
 
+/* How many of the verb's own arguments come before the command it runs. */
+static int args_before_rest(enum cli_rest rest)
+{
+        return rest == CLI_REST_AT_ARG1 || rest == CLI_REST_AFTER_ARG0;
+}
+
 /* The rest begins at this argument (how many came before it)? */
 static bool rest_begins(const struct parse *p)
 {
@@ -143,22 +149,42 @@ static int add_arg(struct parse *p, const char *arg)
         return PARSE_GO_ON;
 }
 
-/* getopt_long() ended at cur: at the end or after "--". */
+/*
+ * The command begins at argv[i] (cli.h's rule for "--"). dashdash: a "--"
+ * came right before it; after_arg: the verb's own argument came right
+ * before it, so a "--" at i only marks where the command begins.
+ */
+static int take_rest(struct parse *p, int i, bool dashdash, bool after_arg)
+{
+        if (after_arg && i < p->argc && strcmp(p->argv[i], "--") == 0) {
+                dashdash = true;
+                i++;
+        }
+        p->a->rest = p->argv + i;
+        p->a->n_rest = p->argc - i;
+        p->a->dashdash = dashdash;
+        if (dashdash && p->a->n_rest == 0 && !p->help_only)
+                return cli_usage_error(p->cli, "expected a command after '--'");
+        return 0;
+}
+
+/* getopt_long() ended at cur: at the end or after "--" (the verb's own arguments may follow it). */
 static int parse_end(struct parse *p, int cur)
 {
         bool dashdash = cur < p->argc && strcmp(p->argv[cur], "--") == 0;
+        enum cli_rest rest = rest_of(p->c);
+        int i = optind, r;
 
-        if (dashdash && rest_of(p->c) != CLI_REST_NONE) {
-                p->a->rest = p->argv + optind;
-                p->a->n_rest = p->argc - optind;
-                p->a->dashdash = true;
-                return 0;
+        if (dashdash && rest != CLI_REST_NONE) {
+                bool took = false;
+                for (; p->a->n < args_before_rest(rest) && i < p->argc; i++, took = true)
+                        if ((r = add_arg(p, p->argv[i])) != PARSE_GO_ON)
+                                return r;
+                return take_rest(p, i, !took, took);
         }
-        for (int i = optind; i < p->argc; i++) {
-                int r = add_arg(p, p->argv[i]);
-                if (r != PARSE_GO_ON)
+        for (; i < p->argc; i++)
+                if ((r = add_arg(p, p->argv[i])) != PARSE_GO_ON)
                         return r;
-        }
         return 0;
 }
 
@@ -243,10 +269,11 @@ static int parse_loop(struct parse *p)
                 int c = getopt_long(p->argc, p->argv, t.optstring, t.longopts, &li);
                 if (c == -1)
                         return parse_end(p, cur);
-                if (c == 1 && rest_begins(p)) {
-                        p->a->rest = p->argv + cur;
-                        p->a->n_rest = p->argc - cur;
-                        return 0;
+                if (c == 1 && rest_begins(p))
+                        return take_rest(p, cur, false, false);
+                if (c == 1 && rest_of(p->c) == CLI_REST_AFTER_ARG0 && p->a->n == 0) {
+                        r = add_arg(p, optarg);
+                        return r == PARSE_GO_ON ? take_rest(p, cur + 1, false, true) : r;
                 }
                 if (c == 1)
                         r = add_arg(p, optarg);

@@ -54,7 +54,15 @@ enum cli_rest {
         CLI_REST_AT_DASHDASH,        /* options anywhere up to "--"; after it: the command */
         CLI_REST_AT_ARG0,            /* options only before the first argument, which begins the rest */
         CLI_REST_AT_ARG1,            /* the second argument (or "--") begins the rest: ct exec NAME ... CMD */
+        CLI_REST_AFTER_ARG0,         /* options only before the first argument (arg[0]: REF, IMAGE); the rest
+                                      * begins right after it, a "--" there only separates: exec REF [--] CMD */
 };
+/*
+ * The rule for "--" in every verb that runs a command: before the
+ * arguments it ends the options (the verb's own arguments may follow it),
+ * and where the command would begin it only marks that beginning (never
+ * part of the command); a "--" with no command after it is a usage error.
+ */
 
 struct cli_command {
         const char *name;

@@ -288,18 +288,15 @@ static int on_create_option(struct cli *cli, int id, const char *val, void *user
         return 0;
 }
 
-/* The command after "--" into def: a usage error when "--" has nothing after it. */
-static int set_command(struct cli *cli, json_t *def, const struct cli_args *a)
+/* The command after "--" into def (cli_parse() refused a "--" with nothing after it). */
+static void set_command(json_t *def, const struct cli_args *a)
 {
         if (!a->dashdash)
-                return 0;
-        if (a->n_rest == 0)
-                return cli_usage_error(cli, "expected a command after '--'");
+                return;
         json_t *cmd = json_array();
         for (int i = 0; i < a->n_rest; i++)
                 json_array_append_new(cmd, json_string(a->rest[i]));
         json_object_set_new(def, "command", cmd);
-        return 0;
 }
 
 static int ct_create(struct cli *cli, int argc, char **argv)
@@ -310,8 +307,9 @@ static int ct_create(struct cli *cli, int argc, char **argv)
         struct cli_args a = { .max = 1 };
         int r = cli_parse(cli, argc, argv, &a, on_create_option, &c);
 
-        if (r || (r = set_command(cli, def, &a)))
+        if (r)
                 return r;
+        set_command(def, &a);
         const char *name = a.n ? a.arg[0] : NULL;
         if (c.file && (c.options || a.dashdash))
                 return cli_usage_error(cli, "--file excludes the other options");

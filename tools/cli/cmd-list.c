@@ -315,7 +315,7 @@ static int on_exec_option(struct cli *cli, int id, const char *val, void *userda
 int cmd_exec(struct cli *cli, int argc, char **argv)
 {
         json_auto_t *spec = json_pack("{s:[]}", "env"), *cmd = json_array(), *reply = NULL;
-        struct cli_args a = {};
+        struct cli_args a = { .max = 1 };
         char path[512];
         int r;
 
@@ -323,14 +323,14 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
                 return cli_fail("out of memory");
         if ((r = cli_parse(cli, argc, argv, &a, on_exec_option, spec)))
                 return r;
-        if (a.n_rest == 0)
+        if (a.n == 0)
                 return cli_usage_error(cli, "expected REF and CMD");
-        const char *ref = a.rest[0];
+        const char *ref = a.arg[0];
         if (!ref_ok(ref))
                 return cli_usage_error(cli, "invalid REF '%s'", ref);
-        if (a.n_rest < 2)
+        if (a.n_rest == 0)
                 return cli_usage_error(cli, "expected a command to run in '%s'", ref);
-        for (int i = 1; i < a.n_rest; i++)
+        for (int i = 0; i < a.n_rest; i++)
                 json_array_append_new(cmd, json_string(a.rest[i]));
         json_object_set(spec, "cmd", cmd);
         if (json_array_size(json_object_get(spec, "env")) == 0)

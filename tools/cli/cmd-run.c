@@ -19,7 +19,7 @@
 
 #define RUN_USAGE "run [--json] [--name NAME] [-e NAME=VALUE]... [-v SRC:DST[:ro]]... [-p [IP:]HOST:PORT]... " \
                   "[-l KEY=VALUE]... [-h HOSTNAME] [--memory SIZE] [--cpus N] [--restart POLICY] [--network NET] " \
-                  "[-w DIR] [-u USER] [--entrypoint CMD] [-t] [-i] [-d] [--rm] IMAGE [CMD [ARG...]]"
+                  "[-w DIR] [-u USER] [--entrypoint CMD] [-t] [-i] [-d] [--rm] IMAGE [[--] CMD [ARG...]]"
 
 /* "64m", "1g", "512k", "1048576" -> bytes; -1 when malformed. */
 enum { OPT_NAME = CLI_OPT_OWN, OPT_CPUS, OPT_RESTART, OPT_NETWORK, OPT_ENTRYPOINT, OPT_RM, OPT_HOSTNAME };
@@ -189,7 +189,7 @@ static int engine_run(struct cli *cli, const char *engine, int argc, char **argv
         json_auto_t *env = json_array(), *binds = json_array(), *cmd = json_array(), *reply = NULL;
         json_auto_t *ports = json_array(), *labels = json_object();
         struct run run = { .spec = spec, .env = env, .binds = binds, .ports = ports, .labels = labels };
-        struct cli_args a = {};
+        struct cli_args a = { .max = 1 };
         char ref[300] = "";
         int r;
 
@@ -197,15 +197,15 @@ static int engine_run(struct cli *cli, const char *engine, int argc, char **argv
                 return cli_fail("out of memory");
         if ((r = cli_parse(cli, argc, argv, &a, on_run_option, &run)))
                 return r;
-        if (a.n_rest == 0)
+        if (a.n == 0)
                 return cli_usage_error(cli, "expected an IMAGE");
         bool attach = run.interactive && !run.detach;
         if (attach)
                 json_object_set_new(spec, "stdin_once", json_true());
         if (run.rm && run.detach)
                 json_object_set_new(spec, "auto_remove", json_true());
-        json_object_set_new(spec, "image", json_string(a.rest[0]));
-        for (int i = 1; i < a.n_rest; i++)
+        json_object_set_new(spec, "image", json_string(a.arg[0]));
+        for (int i = 0; i < a.n_rest; i++)
                 json_array_append_new(cmd, json_string(a.rest[i]));
         cli_json_set_nonempty(spec, "cmd", cmd);
         cli_json_set_nonempty(spec, "env", env);
@@ -298,7 +298,7 @@ static int engine_rmi(struct cli *cli, const char *engine, int argc, char **argv
         static int engine##_rmi(struct cli *cli, int argc, char **argv) { return engine_rmi(cli, #engine, argc, argv); } \
         const struct cli_command cli_##engine##_commands[] = {                                                    \
                 CLI_VERB_REST("run", engine##_run, #engine " " RUN_USAGE, "create and start a container",         \
-                              run_options, CLI_REST_AT_ARG0),                                                     \
+                              run_options, CLI_REST_AFTER_ARG0),                                                     \
                 CLI_VERB("images", engine##_images, #engine " images [-q] [--format TEMPLATE] [--json]", "list images", cli_table_options),  \
                 CLI_VERB("load", engine##_load, #engine " load FILE.tar", "load images from a 'docker save' tarball", \
                          NULL),                                                                                   \

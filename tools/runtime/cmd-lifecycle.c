@@ -232,6 +232,7 @@ int cmd_exec(int argc, char **argv)
                 if (r < 0)
                         return rt_fail_err("exec", r, &err);
         }
+        ctr_process_set_lsm(p, apparmor, label);
         unsigned pf = 0;
         if (preserve && bv_parse_uint(preserve, 0, 1000, &pf) < 0)
                 return rt_fail("invalid --preserve-fds '%s'", preserve);
