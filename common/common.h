@@ -427,6 +427,35 @@ void bv_log_unfollow(struct bv_log_follower *f);
 /* Ends every follower on *list: what is left is sent, then on_end (unless its reader is gone). */
 void bv_log_end_followers(struct bv_log_follower **list);
 
+/* ---- digests and encodings (digest.c) ---------------------------------------------------- */
+/*
+ * SHA-256, hex and base64 without a crypto library: token hashes and
+ * certificate fingerprints in barevirtd (which links no TLS library).
+ */
+
+#define BV_SHA256_LEN 32
+#define BV_SHA256_HEX 65   /* 64 lowercase hex digits and a NUL */
+
+struct bv_sha256 {
+        uint32_t h[8];
+        uint64_t len;
+        size_t n;
+        uint8_t buf[64];
+};
+void bv_sha256_init(struct bv_sha256 *s);
+void bv_sha256_update(struct bv_sha256 *s, const void *data, size_t len);
+void bv_sha256_final(struct bv_sha256 *s, uint8_t out[BV_SHA256_LEN]);
+/* The SHA-256 of data as 64 lowercase hex digits. */
+void bv_sha256_hex(const void *data, size_t len, char out[BV_SHA256_HEX]);
+/* len bytes as 2 * len lowercase hex digits and a NUL (out holds 2 * len + 1). */
+void bv_hex(const void *data, size_t len, char *out);
+/*
+ * Decodes standard base64 (whitespace skipped, '=' padding only at the
+ * end) into out. Returns the decoded length, -EINVAL for malformed input
+ * or -ENOBUFS when out_max bytes do not hold it.
+ */
+ssize_t bv_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t out_max);
+
 /* ---- untrusted scalars (parse.c) --------------------------------------------------------- */
 /*
  * Parsing of untrusted scalars: names and integers. Anything a user, a peer
@@ -649,6 +678,7 @@ struct bv_http_request {
         pid_t peer_pid;           /* SO_PEERCRED of the connection */
         uid_t peer_uid;
         gid_t peer_gid;
+        const void *peer_data;    /* what bv_http_server_adopt() attached, or NULL (accepted) */
 };
 
 /* Returns the value of header name (case-insensitive) or NULL. */
@@ -680,6 +710,15 @@ struct bv_http_server_config {
 int bv_http_server_new(struct bv_loop *loop, int listen_fd,
                        const struct bv_http_server_config *config, bv_http_handler handler,
                        void *userdata, struct bv_http_server **ret, struct bv_error *err);
+/*
+ * Serves one more connection, fd (a connected, non-blocking, close-on-exec
+ * stream socket, say one a privilege-separated front end handed over),
+ * as if it had been accepted; every request of it carries peer_data
+ * (req->peer_data), which peer_data_free (may be NULL) frees when the
+ * connection is gone. Takes fd and peer_data in every case: past
+ * max_conns the peer gets a 503 and -EMFILE, -ENOMEM when out of memory.
+ */
+int bv_http_server_adopt(struct bv_http_server *s, int fd, void *peer_data, void (*peer_data_free)(void *));
 /* Closes every connection and frees the server. NULL accepted; returns NULL. */
 struct bv_http_server *bv_http_server_free(struct bv_http_server *s);
 /* Connections open now, and accepted since the server was created (for status and tests). */

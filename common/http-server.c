@@ -87,6 +87,8 @@ struct bv_http_conn {
         pid_t peer_pid;
         uid_t peer_uid;
         gid_t peer_gid;
+        void *peer_data;                   /* of an adopted connection, freed by peer_data_free */
+        void (*peer_data_free)(void *);
         char *wbuf;
         size_t wpos, wlen, wcap;
         size_t rpos, rlen;
@@ -96,6 +98,7 @@ struct bv_http_conn {
 
 static void conn_close(struct bv_http_conn *c);
 static void conn_process(struct bv_http_conn *c);
+static void refuse(int fd);
 
 struct bv_http_conn *bv_http_conn_ref(struct bv_http_conn *c)
 {
@@ -110,6 +113,8 @@ struct bv_http_conn *bv_http_conn_unref(struct bv_http_conn *c)
                 return NULL;
         /* The server's reference is only dropped by conn_close(), so c is torn down. */
         bv_http_msg_done(&c->msg);
+        if (c->peer_data_free)
+                c->peer_data_free(c->peer_data);
         free(c->wbuf);
         free(c);
         return NULL;
@@ -447,6 +452,7 @@ static void conn_dispatch(struct bv_http_conn *c)
         req.peer_pid = c->peer_pid;
         req.peer_uid = c->peer_uid;
         req.peer_gid = c->peer_gid;
+        req.peer_data = c->peer_data;
         c->in_dispatch = true;
         c->server->handler(c, &req, c->server->userdata);
         c->in_dispatch = false;
@@ -538,13 +544,13 @@ static void on_idle(struct bv_loop *loop, void *userdata)
         bv_loop_add_timer(loop, left, on_idle, c, &c->idle_timer);
 }
 
-static void conn_new(struct bv_http_server *s, int fd)
+static int conn_new(struct bv_http_server *s, int fd, void *peer_data, void (*peer_data_free)(void *))
 {
         struct bv_http_conn *c = calloc(1, sizeof(*c));
 
         if (!c) {
                 close(fd);
-                return;
+                return -ENOMEM;
         }
         c->refs = 1;
         c->server = s;
@@ -569,13 +575,30 @@ static void conn_new(struct bv_http_server *s, int fd)
                 bv_watch_remove(c->watch);
                 close(fd);
                 free(c);
-                return;
+                return -ENOMEM;
         }
+        c->peer_data = peer_data;
+        c->peer_data_free = peer_data_free;
         c->next = s->conns;
         if (s->conns)
                 s->conns->prev = c;
         s->conns = c;
         s->n_conns++;
+        return 0;
+}
+
+int bv_http_server_adopt(struct bv_http_server *s, int fd, void *peer_data, void (*peer_data_free)(void *))
+{
+        int r = -EMFILE;
+
+        s->n_accepted++;
+        if (s->n_conns >= s->max_conns)
+                refuse(fd);
+        else if ((r = conn_new(s, fd, peer_data, peer_data_free)) == 0)
+                return 0;
+        if (peer_data_free)
+                peer_data_free(peer_data);
+        return r;
 }
 
 static void refuse(int fd)
@@ -622,7 +645,7 @@ static void on_accept(struct bv_loop *loop, int fd, uint32_t events, void *userd
                 if (s->n_conns >= s->max_conns)
                         refuse(cfd);
                 else
-                        conn_new(s, cfd);
+                        conn_new(s, cfd, NULL, NULL);
         }
 }
 
