@@ -10,6 +10,7 @@
  */
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -97,9 +98,10 @@ int tls_server_new(const struct tls_server_config *cfg, struct tls_server **ret,
                                          SSL_MODE_RELEASE_BUFFERS);
         SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, verify_any);
         SSL_CTX_set_session_id_context(s->ctx, (const unsigned char *)"barevirt", 8);
-        if ((r = load(s->ctx, cfg, err)) < 0) {
+        unsigned char seed[16];
+        if ((r = load(s->ctx, cfg, err)) < 0 || (r = RAND_bytes(seed, sizeof(seed)) == 1 ? 0 : -EIO) < 0) {
                 tls_server_free(s);
-                return r;
+                return r == -EIO ? tls_openssl_error(err, EIO, "No randomness") : r;
         }
         *ret = s;
         return 0;

@@ -157,7 +157,9 @@ struct tls_server_config {
 /*
  * A server context: TLS 1.3 (or from 1.2), the certificate and key,
  * client certificates asked for but not required (the core decides who
- * may do what; a presented one must prove its key). -EINVAL with
+ * may do what; a presented one must prove its key). Draws from the
+ * random generator once, so that it is seeded before a sandbox closes
+ * /dev/random. -EINVAL with
  * OpenSSL's reason for a bad certificate or key, -ENOMEM.
  */
 int tls_server_new(const struct tls_server_config *cfg, struct tls_server **ret, struct bv_error *err);

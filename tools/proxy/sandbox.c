@@ -41,6 +41,12 @@ static int seccomp_enter(struct bv_error *err)
                         return bv_error_set_errno(err, -r, "Cannot allow '%s' in the seccomp filter", allowed[i]);
                 }
         }
+        /* Opening files fails (EACCES) rather than kills: libraries may probe a file lazily. */
+        if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0)) < 0 ||
+            (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0)) < 0) {
+                seccomp_release(ctx);
+                return bv_error_set_errno(err, -r, "Cannot add to the seccomp filter");
+        }
         r = seccomp_load(ctx);
         seccomp_release(ctx);
         return r < 0 ? bv_error_set_errno(err, -r, "Cannot load the seccomp filter") : 0;
