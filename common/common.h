@@ -702,7 +702,8 @@ struct bv_http_server_config {
 
 /*
  * Serves HTTP on the listening socket listen_fd (non-blocking; the server
- * does not own it). config may be NULL for defaults. Malformed requests get
+ * does not own it), or, with listen_fd -1, on the connections handed to
+ * bv_http_server_adopt() only. config may be NULL for defaults. Malformed requests get
  * a 400, heads over the limits a 431, bodies over max_body a 413 (decided
  * from Content-Length before the body is read), all as JSON errors, and the
  * connection is closed. Returns 0, -EINVAL or -ENOMEM.

@@ -653,7 +653,7 @@ int bv_http_server_new(struct bv_loop *loop, int listen_fd,
                        const struct bv_http_server_config *config, bv_http_handler handler,
                        void *userdata, struct bv_http_server **ret, struct bv_error *err)
 {
-        if (!loop || listen_fd < 0 || !handler || !ret)
+        if (!loop || listen_fd < -1 || !handler || !ret)
                 return bv_error_set(err, EINVAL, "Invalid arguments for the HTTP server");
         struct bv_http_server *s = calloc(1, sizeof(*s));
         if (!s)
@@ -666,7 +666,7 @@ int bv_http_server_new(struct bv_loop *loop, int listen_fd,
         s->max_conns = config && config->max_conns ? config->max_conns : 256;
         s->idle_timeout = config && config->idle_timeout_usec ? config->idle_timeout_usec
                                                                : 60 * 1000000ULL;
-        int r = bv_loop_add_fd(loop, listen_fd, EPOLLIN, on_accept, s, &s->listen_watch);
+        int r = listen_fd < 0 ? 0 : bv_loop_add_fd(loop, listen_fd, EPOLLIN, on_accept, s, &s->listen_watch);
         if (r < 0) {
                 free(s);
                 return bv_error_set_errno(err, r, "Failed to watch the API socket");

@@ -84,6 +84,15 @@ tap_ok $? "GET /v1/events over HTTPS streams the vm-created event"
 kill $ev_pid 2>/dev/null
 bv_api DELETE /v1/vms/rt-vm >/dev/null
 
+tap_check "a token name twice is 409" [ "$(bv_api POST /v1/tokens '{"name": "ops"}')" = 409 ]
+tap_check "an unknown role is 400" [ "$(bv_api POST /v1/tokens '{"name": "x", "role": "root"}')" = 400 ]
+tap_check "a bad name is 400" [ "$(bv_api POST /v1/tokens '{"name": "../x"}')" = 400 ]
+tap_check "expires_in 0 is 400" [ "$(bv_api POST /v1/tokens '{"name": "x", "expires_in": 0}')" = 400 ]
+bv_cli token create x --expires 2q >/dev/null 2>&1
+tap_check "--expires 2q is a usage error" [ $? = 2 ]
+tap_check "and none of them made a token" [ "$(bv_cli token list -q | sort | tr '\n' ' ')" = "ci-admin ops watcher " ]
+code=$(curl -s -o "$BV_TMP/b" -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $admin" "$URL/v1/tokens")
+tap_check "an admin token lists tokens over HTTPS" [ "$code" = 200 ] && jqe 'length == 3' "$BV_TMP/b"
 bv_cli token list | grep -q "^ops  *operator"
 tap_ok $? "token list shows ops as operator"
 bv_cli token list --json | jqe 'all(.[]; has("hash") | not)'

@@ -21,7 +21,7 @@ static const char *const token_keys[] = { "name", "role", "expires_in", NULL };
 static const char *const trust_keys[] = { "name", "role", "certificate", NULL };
 
 /* name and role of a create request; answers 400/409 itself and returns < 0. */
-static int read_name_role(struct barevirtd *d, struct bv_http_conn *c, json_t *body, json_t *store,
+static int read_name_role(struct barevirtd *d, struct bv_http_conn *c, json_t *body, json_t *store, const char *what,
                           const char *const *keys, const char **ret_name, const char **ret_role)
 {
         struct bv_error err = {};
@@ -32,7 +32,7 @@ static int read_name_role(struct barevirtd *d, struct bv_http_conn *c, json_t *b
                 return -EINVAL;
         }
         *ret_name = json_string_value(json_object_get(body, "name"));
-        if (bv_name_check(*ret_name, "name", &err) < 0) {
+        if (bv_name_check(*ret_name, what, &err) < 0) {
                 api_reply_errno(c, -EINVAL, err.msg);
                 return -EINVAL;
         }
@@ -121,7 +121,7 @@ static void post_tokens(struct barevirtd *d, struct bv_http_conn *c, const struc
         long long now = time(NULL), expires = 0;
         int r;
 
-        if (api_read_json(c, req, &body) < 0 || read_name_role(d, c, body, d->tokens, token_keys, &name, &role) < 0)
+        if (api_read_json(c, req, &body) < 0 || read_name_role(d, c, body, d->tokens, "token", token_keys, &name, &role) < 0)
                 return;
         exp = json_object_get(body, "expires_in");
         if (exp && (!json_is_integer(exp) || json_integer_value(exp) <= 0 ||
@@ -168,7 +168,7 @@ static void post_trust(struct barevirtd *d, struct bv_http_conn *c, const struct
         char fp[BV_SHA256_HEX];
         struct bv_error err = {};
 
-        if (api_read_json(c, req, &body) < 0 || read_name_role(d, c, body, d->trust, trust_keys, &name, &role) < 0)
+        if (api_read_json(c, req, &body) < 0 || read_name_role(d, c, body, d->trust, "certificate", trust_keys, &name, &role) < 0)
                 return;
         pem = json_string_value(json_object_get(body, "certificate"));
         if (!pem || tls_pem_fingerprint(pem, strlen(pem), fp, &err) < 0) {

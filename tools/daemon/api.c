@@ -268,6 +268,13 @@ int api_start(struct barevirtd *d, struct bv_error *err)
         return r;
 }
 
+int api_server_new(struct barevirtd *d, unsigned max_conns, struct bv_http_server **ret, struct bv_error *err)
+{
+        struct bv_http_server_config cfg = { .max_body = API_MAX_BODY, .max_conns = max_conns };
+
+        return bv_http_server_new(d->loop, -1, &cfg, handle, d, ret, err);
+}
+
 void api_stop(struct barevirtd *d)
 {
         d->api = bv_http_server_free(d->api);

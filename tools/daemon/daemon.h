@@ -122,6 +122,12 @@ extern const struct api_route api_auth_routes[];      /* TLS builds only */
 
 int api_start(struct barevirtd *d, struct bv_error *err);
 void api_stop(struct barevirtd *d);
+/*
+ * Another server of the same API without a socket of its own: for
+ * connections handed over with bv_http_server_adopt() (remote.c's, so
+ * that remote clients never take the UNIX socket's connection slots).
+ */
+int api_server_new(struct barevirtd *d, unsigned max_conns, struct bv_http_server **ret, struct bv_error *err);
 
 /*
  * Answers req on c as the endpoint method + path (formatted) would, with

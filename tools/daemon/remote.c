@@ -31,9 +31,11 @@
 #define BACKOFF_MIN_USEC (100 * 1000ULL)
 #define BACKOFF_MAX_USEC (30 * 1000000ULL)
 #define STABLE_USEC (60 * 1000000ULL)
+#define MAX_CONNS 1024                /* the proxy's and our own limit of remote connections */
 
 struct remote {
         struct barevirtd *d;
+        struct bv_http_server *api;   /* the remote connections' own server */
         int fds[REMOTE_MAX_LISTEN];
         size_t n_fds;
         char *cert, *key, *ca;
@@ -235,7 +237,7 @@ static void take_conn(struct remote *rm, const char *buf, ssize_t n, int fd)
         snprintf(p->fingerprint, sizeof(p->fingerprint), "%s", m.fingerprint);
         p->ca_verified = m.flags & TLS_CONN_CA;
         bv_fd_set_nonblock(fd, 1);
-        bv_http_server_adopt(rm->d->api, fd, p, peer_free);
+        bv_http_server_adopt(rm->api, fd, p, peer_free);
 }
 
 static void on_ctl(struct bv_loop *loop, int fd, uint32_t events, void *userdata)
@@ -247,9 +249,14 @@ static void on_ctl(struct bv_loop *loop, int fd, uint32_t events, void *userdata
                 int fds[BV_FD_SEND_MAX];
                 size_t nfds = 0;
                 ssize_t n = bv_fd_recv(fd, buf, sizeof(buf), fds, BV_FD_SEND_MAX, &nfds);
-                if (n == -EAGAIN)
+                if (n == -EAGAIN || n == -EINTR)
                         return;
-                if (n <= 0) {
+                if (n < 0) {
+                        bv_warn("barevirt-proxy sent a bad control message (%s); restarting it", strerror((int)-n));
+                        kill(rm->pid, SIGKILL);
+                        n = 0;
+                }
+                if (n == 0) {
                         /* The proxy is going; its exit restarts it. */
                         rm->ctl_watch = bv_watch_remove(rm->ctl_watch);
                         return;
@@ -313,7 +320,7 @@ static int send_config(struct remote *rm, int ctl, struct bv_error *err)
         m->n_listen = (uint32_t)rm->n_fds;
         m->tls_min = (uint32_t)rm->d->tls_min;
         m->handshake_ms = rm->d->tls_handshake_ms;
-        m->max_conns = 1024;
+        m->max_conns = MAX_CONNS;
         m->cert_len = (uint32_t)rm->cert_len;
         m->key_len = (uint32_t)rm->key_len;
         m->ca_len = (uint32_t)rm->ca_len;
@@ -375,6 +382,8 @@ int remote_start(struct barevirtd *d, struct bv_error *err)
         rm->ctl = -1;
         d->remote = rm;
         find_proxy(rm);
+        if ((r = api_server_new(d, MAX_CONNS, &rm->api, err)) < 0)
+                return r;
         for (size_t i = 0; i < d->n_listen; i++) {
                 if ((r = bind_one(d->listen[i], err)) < 0)
                         return r;
@@ -398,6 +407,7 @@ void remote_free(struct barevirtd *d)
         }
         bv_watch_remove(rm->ctl_watch);
         bv_timer_cancel(rm->restart);
+        bv_http_server_free(rm->api);
         if (rm->ctl >= 0)
                 close(rm->ctl);
         for (size_t i = 0; i < rm->n_fds; i++)
