@@ -4,7 +4,7 @@
  * errors (error.c), cleanup macros, logging (for tools/ only: libraries
  * never log), the event loop (loop.c), child jobs on the loop (job.c),
  * file descriptors (fd.c), files (file.c), parsing of untrusted scalars
- * (parse.c), child processes outside the loop (proc.c), bounded JSON
+ * (parse.c), SHA-256 and base64 (digest.c), child processes outside the loop (proc.c), bounded JSON
  * (json.c), checked reads of definitions (json-def.c), and HTTP over
  * libhttp-parser, server and client (http*.c).
  */
