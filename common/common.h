@@ -678,7 +678,7 @@ struct bv_http_request {
         pid_t peer_pid;           /* SO_PEERCRED of the connection */
         uid_t peer_uid;
         gid_t peer_gid;
-        const void *peer_data;    /* what bv_http_server_adopt() attached, or NULL (accepted) */
+        void *peer_data;          /* what bv_http_server_adopt() attached (the connection's), or NULL */
 };
 
 /* Returns the value of header name (case-insensitive) or NULL. */
@@ -720,6 +720,13 @@ int bv_http_server_new(struct bv_loop *loop, int listen_fd,
  * max_conns the peer gets a 503 and -EMFILE, -ENOMEM when out of memory.
  */
 int bv_http_server_adopt(struct bv_http_server *s, int fd, void *peer_data, void (*peer_data_free)(void *));
+/*
+ * Closes every connection whose peer_data match() accepts (a stream's
+ * on_close runs, as when its peer leaves): how a revoked credential's open
+ * keep-alive connections and event streams end. Returns how many.
+ */
+unsigned bv_http_server_close_matching(struct bv_http_server *s, bool (*match)(void *peer_data, void *userdata),
+                                       void *userdata);
 /* Closes every connection and frees the server. NULL accepted; returns NULL. */
 struct bv_http_server *bv_http_server_free(struct bv_http_server *s);
 /* Connections open now, and accepted since the server was created (for status and tests). */

@@ -675,6 +675,26 @@ int bv_http_server_new(struct bv_loop *loop, int listen_fd,
         return 0;
 }
 
+unsigned bv_http_server_close_matching(struct bv_http_server *s, bool (*match)(void *peer_data, void *userdata),
+                                       void *userdata)
+{
+        unsigned n = 0;
+        bool again = true;
+
+        /* From the head after each close: an on_close callback may close others too. */
+        while (again) {
+                again = false;
+                for (struct bv_http_conn *c = s->conns; c; c = c->next)
+                        if (c->peer_data && match(c->peer_data, userdata)) {
+                                conn_close(c);
+                                n++;
+                                again = true;
+                                break;
+                        }
+        }
+        return n;
+}
+
 struct bv_http_server *bv_http_server_free(struct bv_http_server *s)
 {
         if (!s)

@@ -4,9 +4,9 @@
 # other side (curl, openssl s_client): HTTPS on 127.0.0.1 and ::1 at a
 # free port, 401 without credentials, bearer tokens and their roles,
 # client certificates from the trust store (and not from another CA),
-# TLS 1.3 only, revocation on an open keep-alive connection, events over
-# HTTPS, the handshake timeout; barevirt-proxy's confinement read from
-# /proc, and its restart after kill -9.
+# TLS 1.3 only, revocation closing open keep-alive connections and event
+# streams, expiry, events over HTTPS, the handshake timeout;
+# barevirt-proxy's confinement read from /proc, and its restart after kill -9.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/daemon.sh"
 
@@ -108,11 +108,31 @@ req
 bv_wait_for 5 grep -q "HTTP/1.1 200" "$BV_TMP/ka"
 tap_ok $? "keep-alive connection: first request 200"
 bv_cli token revoke watcher >/dev/null
-req
-bv_wait_for 5 grep -q "HTTP/1.1 401" "$BV_TMP/ka"
-tap_ok $? "after token revoke, the next request on the same connection is 401"
-exec 3>&-
+req 2>/dev/null
+bv_wait_for 2 sh -c "! kill -0 $sc_pid 2>/dev/null"
+tap_ok $? "token revoke closes the open keep-alive connection"
+tap_check "its next request got no answer but the refusal" [ "$(grep -c "HTTP/1.1 200" "$BV_TMP/ka")" = 1 ]
+exec 3>&- 2>/dev/null
 kill $sc_pid 2>/dev/null
+
+# -- a revoked token's open event stream ends at once; an expired token is refused.
+streamer=$(bv_cli token create streamer --json | jq -r .token)
+curl -s -N --cacert "$CA" -H "Authorization: Bearer $streamer" "$URL/v1/events" >/dev/null &
+ev_pid=$!
+bv_wait_for 5 grep -q "GET /v1/events from .*token 'streamer'" "$BV_DAEMON_LOG"
+tap_ok $? "a token follows GET /v1/events"
+bv_cli token revoke streamer >/dev/null
+bv_wait_for 1 sh -c "! kill -0 $ev_pid 2>/dev/null"
+tap_ok $? "revoking it closes the stream within a second"
+wait $ev_pid 2>/dev/null
+short=$(bv_cli token create short --expires 1s --json | jq -r .token)
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $short" "$URL/v1/ping")
+tap_check "a token with --expires 1s works at first" [ "$code" = 200 ]
+sleep 1.2
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $short" "$URL/v1/ping")
+tap_check "and is 401 once expired" [ "$code" = 401 ]
+bv_cli token list | grep -q "^short .*(expired)"
+tap_ok $? "token list marks it expired"
 
 # -- client certificates: trusted ones in, others out.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=laptop \
@@ -139,7 +159,14 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" --cert "$BV_TMP/lap
 tap_check "an operator certificate cannot touch /v1/trust (403)" [ "$code" = 403 ]
 bv_api POST /v1/trust '{"name": "bad", "certificate": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}' >"$BV_TMP/code"
 tap_check "a broken PEM is refused with 400" [ "$(cat "$BV_TMP/code")" = 400 ]
+curl -s -N --cacert "$CA" --cert "$BV_TMP/laptop.pem" --key "$BV_TMP/laptop.key" "$URL/v1/events" >/dev/null &
+ev_pid=$!
+bv_wait_for 5 grep -q "GET /v1/events from .*certificate 'laptop'" "$BV_DAEMON_LOG"
+tap_ok $? "the certificate follows GET /v1/events"
 bv_cli trust remove laptop >/dev/null
+bv_wait_for 1 sh -c "! kill -0 $ev_pid 2>/dev/null"
+tap_ok $? "trust remove closes its stream within a second"
+wait $ev_pid 2>/dev/null
 tap_check "after trust remove the certificate gets 401" [ "$(cc laptop /v1/ping)" = 401 ]
 
 # -- TLS versions, handshake timeout.

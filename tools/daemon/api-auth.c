@@ -102,9 +102,12 @@ static void remove_entry(struct barevirtd *d, struct bv_http_conn *c, bool trust
                 api_reply_errno(c, -EIO, err.msg);
                 return;
         }
-        json_decref(e);
         bv_info("%s '%s' removed", trust ? "trusted certificate" : "token", name);
+        bv_http_conn_ref(c);  /* the request may have come on one of the connections dropped */
+        remote_drop(d, trust ? "fingerprint" : "hash", json_string_value(json_object_get(e, trust ? "fingerprint" : "hash")));
+        json_decref(e);
         bv_http_conn_respond(c, 204, NULL, NULL, 0);
+        bv_http_conn_unref(c);
 }
 
 static void get_tokens(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, char **args)

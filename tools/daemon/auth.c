@@ -5,8 +5,9 @@
  * bearer tokens (stored as their SHA-256 only, STATE/tokens.json), and the
  * one authorization function the router consults for every request of a
  * remote connection. Both stores live in memory and are written
- * atomically (0600) on every change, so a removal or revocation holds from
- * the very next request, on connections already open too.
+ * atomically (0600) on every change; every request is checked against
+ * them, and a removal or revocation also closes the open connections of
+ * that credential (remote_drop()), streams included.
  *
  * What it defends against: anyone on the network. A remote request is
  * answered only when its connection's certificate is in the trust store
@@ -143,7 +144,7 @@ json_t *auth_find(json_t *store, const char *key, const char *value, size_t *ret
 }
 
 /* The entry a remote request authenticates as (certificate first, then token), or NULL. */
-static json_t *identify(struct barevirtd *d, const struct auth_peer *p, const struct bv_http_request *req,
+static json_t *identify(struct barevirtd *d, struct auth_peer *p, const struct bv_http_request *req,
                         const char **ret_kind)
 {
         char token[TLS_TOKEN_MAX], hash[BV_SHA256_HEX];
@@ -162,12 +163,13 @@ static json_t *identify(struct barevirtd *d, const struct auth_peer *p, const st
         if (!e || (expires > 0 && expires <= (json_int_t)time(NULL)))
                 return NULL;
         *ret_kind = "token";
+        snprintf(p->token_hash, sizeof(p->token_hash), "%s", hash);  /* for remote_drop() */
         return e;
 }
 
 bool auth_check(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req)
 {
-        const struct auth_peer *p = req->peer_data;
+        struct auth_peer *p = req->peer_data;
         const char *kind = NULL;
 
         if (!p)

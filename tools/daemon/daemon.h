@@ -208,6 +208,12 @@ int remote_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *le
 int remote_start(struct barevirtd *d, struct bv_error *err);
 /* Stops the proxy (SIGKILL: it holds nothing of ours) and closes the sockets. */
 void remote_free(struct barevirtd *d);
+/*
+ * Closes every remote connection (keep-alive ones and streams) whose
+ * certificate fingerprint (key "fingerprint") or last token hash (key
+ * "hash") is value: a removed certificate or revoked token ends at once.
+ */
+void remote_drop(struct barevirtd *d, const char *key, const char *value);
 /* GET /v1/host's "tls": {"listen", "fingerprint" (sha256 hex or null), "proxy_pid", "proxy_restarts"}. */
 json_t *remote_host_json(struct barevirtd *d);
 
@@ -216,6 +222,7 @@ struct auth_peer {
         char addr[64];
         char fingerprint[65];         /* of the client certificate, "" without one */
         bool ca_verified;
+        char token_hash[65];          /* of the token its last request authenticated with, or "" */
 };
 /* Reads STATE/trust.json and STATE/tokens.json (missing: empty); a bad file fails the start. */
 int auth_load(struct barevirtd *d, struct bv_error *err);

@@ -421,6 +421,32 @@ void remote_free(struct barevirtd *d)
         d->remote = NULL;
 }
 
+struct drop {
+        bool hash;
+        const char *value;
+        unsigned n;
+};
+
+static bool drop_match(void *peer_data, void *userdata)
+{
+        const struct auth_peer *p = peer_data;
+        const struct drop *dr = userdata;
+
+        return strcmp(dr->hash ? p->token_hash : p->fingerprint, dr->value) == 0;
+}
+
+void remote_drop(struct barevirtd *d, const char *key, const char *value)
+{
+        struct drop dr = { .hash = strcmp(key, "hash") == 0, .value = value };
+        unsigned n;
+
+        if (!d->remote || !value || !*value)
+                return;
+        n = bv_http_server_close_matching(d->remote->api, drop_match, &dr);
+        if (n)
+                bv_info("closed %u remote connection%s of a revoked credential", n, n == 1 ? "" : "s");
+}
+
 json_t *remote_host_json(struct barevirtd *d)
 {
         struct remote *rm = d->remote;
