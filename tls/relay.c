@@ -97,7 +97,8 @@ static int handshake(struct tls_relay *r)
                 return ssl_wants(r, n) > 0 ? 0 : -EPROTO;
         X509 *x = SSL_get0_peer_certificate(r->ssl);
         struct tls_peer peer = { .addr = r->addr, .fingerprint = hex };
-        if (x) {
+        /* A certificate outside its validity counts as none (the request then needs a token). */
+        if (x && X509_cmp_current_time(X509_get0_notBefore(x)) < 0 && X509_cmp_current_time(X509_get0_notAfter(x)) > 0) {
                 fingerprint(x, hex);
                 peer.cert = hex[0] != '\0';
                 peer.ca_verified = SSL_get_verify_result(r->ssl) == X509_V_OK;

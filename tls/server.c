@@ -4,7 +4,8 @@
  * certificate, key and CA from memory (the proxy never opens a file of the
  * state dir), TLS 1.3 only unless 1.2 is allowed, client certificates
  * requested but optional. A presented certificate must prove its key (the
- * handshake's CertificateVerify) even when it does not chain to our CA:
+ * handshake's CertificateVerify) even when it does not chain to our CA
+ * (one outside its validity dates is reported as none, tls/relay.c):
  * the core pins trusted certificates by fingerprint, so chain verification
  * only adds the TLS_CONN_CA flag.
  */

@@ -177,7 +177,7 @@ struct tls_server *tls_server_free(struct tls_server *s);
 struct tls_relay;
 struct tls_peer {
         const char *addr;             /* "192.0.2.1:5555" */
-        bool cert;                    /* a client certificate was presented */
+        bool cert;                    /* a client certificate was presented, and is within its validity */
         bool ca_verified;             /* it chains to the server's CA */
         const char *fingerprint;      /* its SHA-256 hex, or "" */
 };

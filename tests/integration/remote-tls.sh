@@ -143,6 +143,16 @@ openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=ours \
 	-keyout "$BV_TMP/ours.key" -out "$BV_TMP/ours.csr" 2>/dev/null
 openssl x509 -req -in "$BV_TMP/ours.csr" -CA "$CA" -CAkey "$TLS/ca.key" -CAcreateserial -days 2 \
 	-out "$BV_TMP/ours.pem" 2>/dev/null
+# An expired certificate (2020-01-01..02), through `openssl ca` for its dates.
+mkdir "$BV_TMP/oldca" && touch "$BV_TMP/oldca/index.txt" && echo 01 >"$BV_TMP/oldca/serial"
+printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s/index.txt\nserial = %s/serial\nnew_certs_dir = %s\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n' \
+	"$BV_TMP/oldca" "$BV_TMP/oldca" "$BV_TMP/oldca" >"$BV_TMP/oldca/ca.cnf"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=old \
+	-keyout "$BV_TMP/old.key" -out "$BV_TMP/old.csr" 2>/dev/null
+openssl ca -batch -config "$BV_TMP/oldca/ca.cnf" -selfsign -keyfile "$BV_TMP/old.key" -in "$BV_TMP/old.csr" \
+	-startdate 20200101000000Z -enddate 20200102000000Z -out "$BV_TMP/old.pem" >/dev/null 2>&1
+bv_cli trust add "$BV_TMP/old.pem" --role admin >/dev/null
+tap_ok $? "trust add of an expired certificate as admin"
 bv_cli trust add "$BV_TMP/laptop.pem" --role operator >/dev/null
 tap_ok $? "trust add laptop.pem --role operator"
 fp=$(openssl x509 -in "$BV_TMP/laptop.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f)
@@ -153,6 +163,7 @@ tap_ok $? "trust show prints its PEM"
 cc() { curl -s -o "$BV_TMP/b" -w '%{http_code}' --cacert "$CA" --cert "$BV_TMP/$1.pem" --key "$BV_TMP/$1.key" "$URL$2"; }
 tap_check "a trusted client certificate gets 200" [ "$(cc laptop /v1/vms)" = 200 ]
 tap_check "a certificate from another CA gets 401" [ "$(cc other /v1/ping)" = 401 ]
+tap_check "a trusted but expired certificate gets 401" [ "$(cc old /v1/ping)" = 401 ]
 tap_check "one our CA signed but nobody trusted gets 401" [ "$(cc ours /v1/ping)" = 401 ]
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" --cert "$BV_TMP/laptop.pem" --key "$BV_TMP/laptop.key" \
 	-X DELETE "$URL/v1/trust/laptop")
