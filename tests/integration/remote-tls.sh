@@ -198,6 +198,7 @@ ppid=$(bv_cli host --json | jq -r .tls.proxy_pid)
 st=/proc/$ppid/status
 tap_check "barevirt-proxy (pid $ppid) runs as a uid other than 0" [ "$(awk '/^Uid:/ { print $3 }' "$st")" != 0 ]
 tap_check "with CapEff 0" [ "$(awk '/^CapEff:/ { print $2 }' "$st")" = 0000000000000000 ]
+tap_check "and an empty bounding set (CapBnd 0)" [ "$(awk '/^CapBnd:/ { print $2 }' "$st")" = 0000000000000000 ]
 tap_check "with NoNewPrivs 1" [ "$(awk '/^NoNewPrivs:/ { print $2 }' "$st")" = 1 ]
 tap_check "in seccomp filter mode (2)" [ "$(awk '/^Seccomp:/ { print $2 }' "$st")" = 2 ]
 ! ls -l /proc/$ppid/fd 2>/dev/null | grep -q "$BV_TMP/state"

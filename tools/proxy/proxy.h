@@ -10,10 +10,11 @@
 #include "common/common.h"
 
 /*
- * Becomes user (a name in /etc/passwd; its uid must not be 0): no
- * supplementary groups, its gid and uid (real, effective, saved), so no
- * capabilities, no_new_privs, not dumpable, SIGKILL when the parent dies,
- * then a seccomp filter that kills the process on any system call but
- * those the event loop and the relay need. Irreversible. 0 or -errno.
+ * Becomes user (a name in /etc/passwd; its uid must not be 0): an empty
+ * capability bounding set, no supplementary groups, its gid and uid
+ * (real, effective, saved), so no capabilities, no_new_privs, not
+ * dumpable, SIGKILL when the parent dies, then a seccomp filter that
+ * kills the process on any system call but those the event loop and the
+ * relay need (opening a file fails with EACCES). Irreversible. 0 or -errno.
  */
 int proxy_sandbox_enter(const char *user, struct bv_error *err);

@@ -13,13 +13,14 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "tools/proxy/proxy.h"
 
 static const char *const allowed[] = {
         "read", "write", "readv", "writev", "close", "recvmsg", "sendmsg", "recvfrom", "sendto", "accept4",
-        "socketpair", "shutdown", "getsockname", "getpeername", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+        "shutdown", "getsockname", "getpeername", "epoll_wait", "epoll_pwait", "epoll_pwait2",
         "epoll_ctl", "fcntl", "clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "getrandom",
         "brk", "mmap", "munmap", "mremap", "madvise", "futex", "getpid", "gettid", "rt_sigreturn",
         "rt_sigprocmask", "restart_syscall", "exit", "exit_group", "newfstatat", "fstat", "lseek",
@@ -41,6 +42,11 @@ static int seccomp_enter(struct bv_error *err)
                         return bv_error_set_errno(err, -r, "Cannot allow '%s' in the seccomp filter", allowed[i]);
                 }
         }
+        /* socketpair() for the connections it hands over: AF_UNIX only. */
+        if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0) {
+                seccomp_release(ctx);
+                return bv_error_set_errno(err, -r, "Cannot add to the seccomp filter");
+        }
         /* Opening files fails (EACCES) rather than kills: libraries may probe a file lazily. */
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0)) < 0 ||
             (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0)) < 0) {
@@ -61,6 +67,10 @@ int proxy_sandbox_enter(const char *user, struct bv_error *err)
                 return bv_error_set(err, ENOENT, "No user '%s' to run as", user);
         if (pw->pw_uid == 0 || pw->pw_gid == 0)
                 return bv_error_set(err, EPERM, "User '%s' is root: the proxy runs unprivileged", user);
+        /* Empty the bounding set while we still may (CAP_SETPCAP): nothing can bring a capability back. */
+        for (int cap = 0; cap <= 63; cap++)
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+                        return bv_error_set_errno(err, errno, "Cannot drop capability %d from the bounding set", cap);
         if (setgroups(0, NULL) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
             setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
                 return bv_error_set_errno(err, errno, "Cannot become user '%s'", user);
