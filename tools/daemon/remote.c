@@ -110,13 +110,15 @@ static size_t identity_sans(struct barevirtd *d, char sans[][80], size_t max)
         snprintf(sans[n++], 80, "--san=IP:127.0.0.1");
         snprintf(sans[n++], 80, "--san=IP:::1");
         for (size_t i = 0; i < d->n_listen && n < max; i++) {
-                const char *s = d->listen[i], *colon = strrchr(s, ':');
-                int hl = (int)(colon - s);
+                static const char *const skip[] = { "0.0.0.0", "::", "127.0.0.1", "::1", NULL };
+                const char *s = d->listen[i];
+                char host[64];
+                int hl = (int)(strrchr(s, ':') - s);  /* parsed already: the colon is there */
                 if (s[0] == '[')
                         s++, hl -= 2;
-                if (strncmp(s, "0.0.0.0", (size_t)hl) && strncmp(s, "::", (size_t)hl) &&
-                    strncmp(s, "127.0.0.1", (size_t)hl) && strncmp(s, "::1", (size_t)hl))
-                        snprintf(sans[n++], 80, "--san=IP:%.*s", hl, s);
+                snprintf(host, sizeof(host), "%.*s", hl, s);
+                if (!bv_json_in_list(host, skip))
+                        snprintf(sans[n++], 80, "--san=IP:%s", host);
         }
         return n;
 }
