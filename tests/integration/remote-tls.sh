@@ -193,6 +193,19 @@ st=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 tap_check "a silent client is closed by the handshake timeout (1 s; took $ms ms)" [ $st = 0 ] && [ $ms -lt 3000 ]
 
+# 50 silent clients (TCP, no handshake) and one that stops mid-handshake do not stall anyone.
+python3 -c "
+import socket, time
+s = [socket.create_connection(('127.0.0.1', $port)) for _ in range(50)]
+h = socket.create_connection(('127.0.0.1', $port)); h.send(b'\x16\x03\x01\x02\x00\x01')
+time.sleep(3)" &
+silent=$!
+sleep 0.5
+t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --cacert "$CA" -H "Authorization: Bearer $admin" "$URL/v1/ping")
+kill $silent 2>/dev/null; wait $silent 2>/dev/null
+tap_check "with 51 stuck clients a new one's HTTPS ping answers at once ($t s)" [ "${t% *}" = 200 ] &&
+	awk -v t="${t#* }" 'BEGIN { exit !(t < 0.5) }'
+
 # -- the proxy's confinement, from /proc.
 ppid=$(bv_cli host --json | jq -r .tls.proxy_pid)
 st=/proc/$ppid/status
