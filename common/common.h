@@ -4,7 +4,7 @@
  * errors (error.c), cleanup macros, logging (for tools/ only: libraries
  * never log), the event loop (loop.c), child jobs on the loop (job.c),
  * file descriptors (fd.c), files (file.c), parsing of untrusted scalars
- * (parse.c), child processes outside the loop (proc.c), bounded JSON
+ * (parse.c), SHA-256 and base64 (digest.c), child processes outside the loop (proc.c), bounded JSON
  * (json.c), checked reads of definitions (json-def.c), and HTTP over
  * libhttp-parser, server and client (http*.c).
  */
@@ -427,6 +427,35 @@ void bv_log_unfollow(struct bv_log_follower *f);
 /* Ends every follower on *list: what is left is sent, then on_end (unless its reader is gone). */
 void bv_log_end_followers(struct bv_log_follower **list);
 
+/* ---- digests and encodings (digest.c) ---------------------------------------------------- */
+/*
+ * SHA-256, hex and base64 without a crypto library: token hashes and
+ * certificate fingerprints in barevirtd (which links no TLS library).
+ */
+
+#define BV_SHA256_LEN 32
+#define BV_SHA256_HEX 65   /* 64 lowercase hex digits and a NUL */
+
+struct bv_sha256 {
+        uint32_t h[8];
+        uint64_t len;
+        size_t n;
+        uint8_t buf[64];
+};
+void bv_sha256_init(struct bv_sha256 *s);
+void bv_sha256_update(struct bv_sha256 *s, const void *data, size_t len);
+void bv_sha256_final(struct bv_sha256 *s, uint8_t out[BV_SHA256_LEN]);
+/* The SHA-256 of data as 64 lowercase hex digits. */
+void bv_sha256_hex(const void *data, size_t len, char out[BV_SHA256_HEX]);
+/* len bytes as 2 * len lowercase hex digits and a NUL (out holds 2 * len + 1). */
+void bv_hex(const void *data, size_t len, char *out);
+/*
+ * Decodes standard base64 (whitespace skipped, '=' padding only at the
+ * end) into out. Returns the decoded length, -EINVAL for malformed input
+ * or -ENOBUFS when out_max bytes do not hold it.
+ */
+ssize_t bv_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t out_max);
+
 /* ---- untrusted scalars (parse.c) --------------------------------------------------------- */
 /*
  * Parsing of untrusted scalars: names and integers. Anything a user, a peer
@@ -649,6 +678,7 @@ struct bv_http_request {
         pid_t peer_pid;           /* SO_PEERCRED of the connection */
         uid_t peer_uid;
         gid_t peer_gid;
+        void *peer_data;          /* what bv_http_server_adopt() attached (the connection's), or NULL */
 };
 
 /* Returns the value of header name (case-insensitive) or NULL. */
@@ -672,7 +702,8 @@ struct bv_http_server_config {
 
 /*
  * Serves HTTP on the listening socket listen_fd (non-blocking; the server
- * does not own it). config may be NULL for defaults. Malformed requests get
+ * does not own it), or, with listen_fd -1, on the connections handed to
+ * bv_http_server_adopt() only. config may be NULL for defaults. Malformed requests get
  * a 400, heads over the limits a 431, bodies over max_body a 413 (decided
  * from Content-Length before the body is read), all as JSON errors, and the
  * connection is closed. Returns 0, -EINVAL or -ENOMEM.
@@ -680,6 +711,22 @@ struct bv_http_server_config {
 int bv_http_server_new(struct bv_loop *loop, int listen_fd,
                        const struct bv_http_server_config *config, bv_http_handler handler,
                        void *userdata, struct bv_http_server **ret, struct bv_error *err);
+/*
+ * Serves one more connection, fd (a connected, non-blocking, close-on-exec
+ * stream socket, say one a privilege-separated front end handed over),
+ * as if it had been accepted; every request of it carries peer_data
+ * (req->peer_data), which peer_data_free (may be NULL) frees when the
+ * connection is gone. Takes fd and peer_data in every case: past
+ * max_conns the peer gets a 503 and -EMFILE, -ENOMEM when out of memory.
+ */
+int bv_http_server_adopt(struct bv_http_server *s, int fd, void *peer_data, void (*peer_data_free)(void *));
+/*
+ * Closes every connection whose peer_data match() accepts (a stream's
+ * on_close runs, as when its peer leaves): how a revoked credential's open
+ * keep-alive connections and event streams end. Returns how many.
+ */
+unsigned bv_http_server_close_matching(struct bv_http_server *s, bool (*match)(void *peer_data, void *userdata),
+                                       void *userdata);
 /* Closes every connection and frees the server. NULL accepted; returns NULL. */
 struct bv_http_server *bv_http_server_free(struct bv_http_server *s);
 /* Connections open now, and accepted since the server was created (for status and tests). */

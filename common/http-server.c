@@ -87,6 +87,8 @@ struct bv_http_conn {
         pid_t peer_pid;
         uid_t peer_uid;
         gid_t peer_gid;
+        void *peer_data;                   /* of an adopted connection, freed by peer_data_free */
+        void (*peer_data_free)(void *);
         char *wbuf;
         size_t wpos, wlen, wcap;
         size_t rpos, rlen;
@@ -96,6 +98,7 @@ struct bv_http_conn {
 
 static void conn_close(struct bv_http_conn *c);
 static void conn_process(struct bv_http_conn *c);
+static void refuse(int fd);
 
 struct bv_http_conn *bv_http_conn_ref(struct bv_http_conn *c)
 {
@@ -110,6 +113,8 @@ struct bv_http_conn *bv_http_conn_unref(struct bv_http_conn *c)
                 return NULL;
         /* The server's reference is only dropped by conn_close(), so c is torn down. */
         bv_http_msg_done(&c->msg);
+        if (c->peer_data_free)
+                c->peer_data_free(c->peer_data);
         free(c->wbuf);
         free(c);
         return NULL;
@@ -447,6 +452,7 @@ static void conn_dispatch(struct bv_http_conn *c)
         req.peer_pid = c->peer_pid;
         req.peer_uid = c->peer_uid;
         req.peer_gid = c->peer_gid;
+        req.peer_data = c->peer_data;
         c->in_dispatch = true;
         c->server->handler(c, &req, c->server->userdata);
         c->in_dispatch = false;
@@ -538,13 +544,13 @@ static void on_idle(struct bv_loop *loop, void *userdata)
         bv_loop_add_timer(loop, left, on_idle, c, &c->idle_timer);
 }
 
-static void conn_new(struct bv_http_server *s, int fd)
+static int conn_new(struct bv_http_server *s, int fd, void *peer_data, void (*peer_data_free)(void *))
 {
         struct bv_http_conn *c = calloc(1, sizeof(*c));
 
         if (!c) {
                 close(fd);
-                return;
+                return -ENOMEM;
         }
         c->refs = 1;
         c->server = s;
@@ -569,13 +575,30 @@ static void conn_new(struct bv_http_server *s, int fd)
                 bv_watch_remove(c->watch);
                 close(fd);
                 free(c);
-                return;
+                return -ENOMEM;
         }
+        c->peer_data = peer_data;
+        c->peer_data_free = peer_data_free;
         c->next = s->conns;
         if (s->conns)
                 s->conns->prev = c;
         s->conns = c;
         s->n_conns++;
+        return 0;
+}
+
+int bv_http_server_adopt(struct bv_http_server *s, int fd, void *peer_data, void (*peer_data_free)(void *))
+{
+        int r = -EMFILE;
+
+        s->n_accepted++;
+        if (s->n_conns >= s->max_conns)
+                refuse(fd);
+        else if ((r = conn_new(s, fd, peer_data, peer_data_free)) == 0)
+                return 0;
+        if (peer_data_free)
+                peer_data_free(peer_data);
+        return r;
 }
 
 static void refuse(int fd)
@@ -622,7 +645,7 @@ static void on_accept(struct bv_loop *loop, int fd, uint32_t events, void *userd
                 if (s->n_conns >= s->max_conns)
                         refuse(cfd);
                 else
-                        conn_new(s, cfd);
+                        conn_new(s, cfd, NULL, NULL);
         }
 }
 
@@ -630,7 +653,7 @@ int bv_http_server_new(struct bv_loop *loop, int listen_fd,
                        const struct bv_http_server_config *config, bv_http_handler handler,
                        void *userdata, struct bv_http_server **ret, struct bv_error *err)
 {
-        if (!loop || listen_fd < 0 || !handler || !ret)
+        if (!loop || listen_fd < -1 || !handler || !ret)
                 return bv_error_set(err, EINVAL, "Invalid arguments for the HTTP server");
         struct bv_http_server *s = calloc(1, sizeof(*s));
         if (!s)
@@ -643,13 +666,33 @@ int bv_http_server_new(struct bv_loop *loop, int listen_fd,
         s->max_conns = config && config->max_conns ? config->max_conns : 256;
         s->idle_timeout = config && config->idle_timeout_usec ? config->idle_timeout_usec
                                                                : 60 * 1000000ULL;
-        int r = bv_loop_add_fd(loop, listen_fd, EPOLLIN, on_accept, s, &s->listen_watch);
+        int r = listen_fd < 0 ? 0 : bv_loop_add_fd(loop, listen_fd, EPOLLIN, on_accept, s, &s->listen_watch);
         if (r < 0) {
                 free(s);
                 return bv_error_set_errno(err, r, "Failed to watch the API socket");
         }
         *ret = s;
         return 0;
+}
+
+unsigned bv_http_server_close_matching(struct bv_http_server *s, bool (*match)(void *peer_data, void *userdata),
+                                       void *userdata)
+{
+        unsigned n = 0;
+        bool again = true;
+
+        /* From the head after each close: an on_close callback may close others too. */
+        while (again) {
+                again = false;
+                for (struct bv_http_conn *c = s->conns; c; c = c->next)
+                        if (c->peer_data && match(c->peer_data, userdata)) {
+                                conn_close(c);
+                                n++;
+                                again = true;
+                                break;
+                        }
+        }
+        return n;
 }
 
 struct bv_http_server *bv_http_server_free(struct bv_http_server *s)

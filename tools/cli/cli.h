@@ -164,6 +164,8 @@ extern const struct cli_command cli_vm_commands[];
 extern const struct cli_command cli_ct_commands[];
 extern const struct cli_command cli_net_commands[];
 extern const struct cli_command cli_firewall_commands[];      /* net firewall (cmd-firewall.c) */
+extern const struct cli_command cli_token_commands[];         /* token (cmd-auth.c) */
+extern const struct cli_command cli_trust_commands[];         /* trust (cmd-auth.c) */
 extern const struct cli_command cli_docker_commands[];
 extern const struct cli_command cli_podman_commands[];
 

@@ -76,6 +76,12 @@ int cmd_host(struct cli *cli, int argc, char **argv)
                 printf("%-10s %s %s\n", "qemu", str(qemu, "path", "?"), str(qemu, "version", "(version unknown)"));
         else
                 printf("%-10s not found: %s\n", "qemu", str(qemu, "error", "?"));
+        const json_t *tls = json_object_get(h, "tls");
+        if (json_array_size(json_object_get(tls, "listen"))) {
+                char listen[256];
+                printf("%-10s %s\n", "https", cli_join(json_object_get(tls, "listen"), NULL, listen, sizeof(listen)));
+                printf("%-10s sha256 %s\n", "cert", str(tls, "fingerprint", "?"));
+        }
         const char *name;
         json_object_foreach((json_t *)engines, name, v)
                 printf("%-10s %s (%s)\n", name, str(v, "socket", "?"),

@@ -66,7 +66,7 @@ static json_t *host_report(struct barevirtd *d)
         json_t *net = json_pack("{s:b,s:b,s:b,s:s?}", "ip_forward", networks_forwarding(d), "allow_forwarding",
                                 d->allow_forwarding, "nat_possible", networks_nat_possible(d), "dnsmasq",
                                 has_dnsmasq ? dnsmasq : NULL);
-        return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:o,s:o},s:{s:i,s:s,s:s,s:s,s:s?}}",
+        json_t *h = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:o,s:o},s:{s:i,s:s,s:s,s:s,s:s?}}",
                          "version", BAREVIRT_VERSION,
                          "hostname", hostname,
                          "kernel", u.release,
@@ -87,6 +87,12 @@ static json_t *host_report(struct barevirtd *d)
                          "state_dir", d->state_dir,
                          "run_dir", d->run_dir,
                          "netns", d->netns_path);
+#ifdef BV_TLS
+        /* "tls": {"listen": [...], "fingerprint": the server certificate's SHA-256, ...} */
+        if (h)
+                json_object_set_new(h, "tls", remote_host_json(d));
+#endif
+        return h;
 }
 
 static void reply_report(struct barevirtd *d, void *userdata)

@@ -35,6 +35,9 @@ static const struct api_route *const route_tables[] = {
         api_containers_io_routes,
         api_containers_action_routes,   /* after io: "POST /v1/containers/{}/{}" would take "exec" */
         api_engines_routes,
+#ifdef BV_TLS
+        api_auth_routes,
+#endif
 };
 
 /*
@@ -162,8 +165,13 @@ static void handle(struct bv_http_conn *c, const struct bv_http_request *req, vo
         struct barevirtd *d = userdata;
         char allow[128] = "";
 
-        bv_info("%s %s%s%s (pid %d uid %u)", req->method, req->path, req->query ? "?" : "",
-                req->query ? req->query : "", (int)req->peer_pid, (unsigned)req->peer_uid);
+#ifdef BV_TLS
+        if (!auth_check(d, c, req))
+                return;
+#endif
+        if (!req->peer_data)
+                bv_info("%s %s%s%s (pid %d uid %u)", req->method, req->path, req->query ? "?" : "",
+                        req->query ? req->query : "", (int)req->peer_pid, (unsigned)req->peer_uid);
         if (dispatch(d, c, req, req->method, req->path, allow, sizeof(allow)))
                 return;
         if (*allow)
@@ -258,6 +266,13 @@ int api_start(struct barevirtd *d, struct bv_error *err)
                 d->listen_fd = -1;
         }
         return r;
+}
+
+int api_server_new(struct barevirtd *d, unsigned max_conns, struct bv_http_server **ret, struct bv_error *err)
+{
+        struct bv_http_server_config cfg = { .max_body = API_MAX_BODY, .max_conns = max_conns };
+
+        return bv_http_server_new(d->loop, -1, &cfg, handle, d, ret, err);
 }
 
 void api_stop(struct barevirtd *d)

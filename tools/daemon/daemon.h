@@ -13,6 +13,8 @@
  *   engines.c           Docker and Podman clients (ctr/ctr.h (engines)) and their events
  *   events.c            the /v1/events bus
  *   host.c              slow host facts (KVM probe, QEMU version), probed in a child
+ *   remote.c            --listen: the sockets, the server certificate, barevirt-proxy and its connections
+ *   auth.c              who may do what over --listen: trust store, bearer tokens, roles
  *   api-*.c             the endpoints: JSON in, a library call, JSON out
  * api-*.c files export nothing but their route table: everything else goes
  * through the registry and the router, so the parts call each other one way.
@@ -38,6 +40,9 @@ struct netsvc;
 struct ctr_ct_nic_addr;
 struct vmm_def;
 struct vmm_vm;
+struct remote;
+
+#define REMOTE_MAX_LISTEN 16
 
 /* barevirt's own instances (registry.c). */
 struct registry {
@@ -73,6 +78,16 @@ struct barevirtd {
         bool allow_forwarding;        /* --allow-forwarding: NAT may turn on IP forwarding here */
         const char *nft_table;        /* --nft-table: `inet NAME` and `bridge NAME` are ours (default: --cgroup-parent) */
         json_t *fw;                   /* firewall groups by name (firewall.c) */
+        const char *listen[REMOTE_MAX_LISTEN];  /* --listen ADDR:PORT (remote.c) */
+        size_t n_listen;
+        const char *tls_cert, *tls_key;         /* --tls-cert, --tls-key, or NULL: STATE/tls/server.* */
+        int tls_min;                  /* 12 or 13 */
+        unsigned tls_handshake_ms;
+        const char *proxy_path;       /* --proxy, or NULL: found */
+        const char *proxy_user;
+        struct remote *remote;
+        json_t *trust;                /* the trust store's entries (auth.c) */
+        json_t *tokens;               /* the token store's entries (auth.c) */
 };
 
 /* ---- api.c: the router ----------------------------------------------------------------- */
@@ -103,9 +118,16 @@ extern const struct api_route api_containers_routes[];
 extern const struct api_route api_containers_io_routes[];
 extern const struct api_route api_containers_action_routes[];
 extern const struct api_route api_engines_routes[];
+extern const struct api_route api_auth_routes[];      /* TLS builds only */
 
 int api_start(struct barevirtd *d, struct bv_error *err);
 void api_stop(struct barevirtd *d);
+/*
+ * Another server of the same API without a socket of its own: for
+ * connections handed over with bv_http_server_adopt() (remote.c's, so
+ * that remote clients never take the UNIX socket's connection slots).
+ */
+int api_server_new(struct barevirtd *d, unsigned max_conns, struct bv_http_server **ret, struct bv_error *err);
 
 /*
  * Answers req on c as the endpoint method + path (formatted) would, with
@@ -172,6 +194,52 @@ struct api_pending {
 struct api_pending *api_pending_new(struct barevirtd *d, struct bv_http_conn *c, const char *name);
 void api_pending_free(struct api_pending *p);
 void api_pending_fail(struct api_pending *p, int r, const char *msg);
+
+/* ---- remote.c and auth.c: --listen (TLS builds only) ------------------------------------- */
+
+struct sockaddr_storage;
+/* Parses ADDR:PORT or [ADDR]:PORT (numeric addresses only). 0 or -EINVAL with a message. */
+int remote_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *len, struct bv_error *err);
+/*
+ * Binds every --listen address, makes (first start) or reads the server
+ * certificate and starts barevirt-proxy; nothing without --listen.
+ * Blocks (certificate generation) at start-up only. 0 or -errno.
+ */
+int remote_start(struct barevirtd *d, struct bv_error *err);
+/* Stops the proxy (SIGKILL: it holds nothing of ours) and closes the sockets. */
+void remote_free(struct barevirtd *d);
+/*
+ * Closes every remote connection (keep-alive ones and streams) whose
+ * certificate fingerprint (key "fingerprint") or last token hash (key
+ * "hash") is value: a removed certificate or revoked token ends at once.
+ */
+void remote_drop(struct barevirtd *d, const char *key, const char *value);
+/* GET /v1/host's "tls": {"listen", "fingerprint" (sha256 hex or null), "proxy_pid", "proxy_restarts"}. */
+json_t *remote_host_json(struct barevirtd *d);
+
+/* Who a connection from barevirt-proxy is (its request's peer_data), as the proxy reported it. */
+struct auth_peer {
+        char addr[64];
+        char fingerprint[65];         /* of the client certificate, "" without one */
+        bool ca_verified;
+        char token_hash[65];          /* of the token its last request authenticated with, or "" */
+};
+/* Reads STATE/trust.json and STATE/tokens.json (missing: empty); a bad file fails the start. */
+int auth_load(struct barevirtd *d, struct bv_error *err);
+void auth_free(struct barevirtd *d);
+/* Writes the trust store (trust) or the token store atomically, 0600. 0 or -errno. */
+int auth_store_save(struct barevirtd *d, bool trust, struct bv_error *err);
+/* The entry of store whose key is value (compared in constant time), its index into *ret_index; or NULL. */
+json_t *auth_find(json_t *store, const char *key, const char *value, size_t *ret_index);
+/*
+ * For every request: true when it may go on. A remote one must come with
+ * a trusted certificate or a live bearer token (401 otherwise) whose role
+ * covers the endpoint (403 otherwise); answered here when false. Requests
+ * of the UNIX socket always pass.
+ */
+bool auth_check(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req);
+/* The role (enum tls_role) an endpoint needs, from auth.c's table. */
+int auth_required_role(const char *method, const char *path);
 
 /* ---- registry.c: barevirt's own instances ------------------------------------------------ */
 

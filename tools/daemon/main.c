@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,11 +48,71 @@ static void usage(FILE *f)
                 "                        (default: the --cgroup-parent name)\n"
                 "  --allow-forwarding    NAT networks may turn on IP forwarding in the host's namespace\n"
                 "                        (inside --netns barevirtd turns it on itself)\n"
+                "  --listen ADDR:PORT    also serve HTTPS there (repeatable; [ADDR]:PORT for IPv6),\n"
+                "                        through barevirt-proxy; clients need a token or a trusted certificate\n"
+                "  --tls-cert FILE       server certificate (PEM; default: STATE_DIR/tls/server.pem, made once)\n"
+                "  --tls-key FILE        its private key (PEM; with --tls-cert)\n"
+                "  --tls-min 1.2|1.3     lowest TLS version served (default 1.3)\n"
+                "  --tls-handshake-timeout SECONDS  close connections still in their handshake (default 10)\n"
+                "  --proxy PATH          barevirt-proxy (default: beside barevirtd, else %s)\n"
+                "  --proxy-user USER     the unprivileged user barevirt-proxy runs as\n"
+                "                        (default barevirt when it exists, else nobody)\n"
                 "  -v, --verbose         log debug messages\n"
                 "  -q, --quiet           log warnings and errors only\n"
                 "  --version             print the version\n"
                 "  -h, --help            this text\n",
-                DEFAULT_STATE_DIR, DEFAULT_RUN_DIR);
+                DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, BV_LIBEXECDIR "/barevirt-proxy");
+}
+
+enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_RUNTIME,
+       OPT_CGROUP_PARENT, OPT_VERSION, OPT_ALLOW_FORWARDING, OPT_NFT_TABLE, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY,
+       OPT_TLS_MIN, OPT_TLS_HANDSHAKE, OPT_PROXY, OPT_PROXY_USER };
+
+/* The --listen family. 0, or 2 after a usage error. */
+static int parse_tls_option(struct barevirtd *d, int c, const char *arg)
+{
+        struct sockaddr_storage ss;
+        socklen_t len;
+        struct bv_error err = {};
+        unsigned secs;
+
+        switch (c) {
+        case OPT_LISTEN:
+                if (d->n_listen >= REMOTE_MAX_LISTEN) {
+                        fprintf(stderr, "barevirtd: at most %d --listen\n", REMOTE_MAX_LISTEN);
+                        return 2;
+                }
+#ifdef BV_TLS
+                if (remote_parse_listen(arg, &ss, &len, &err) < 0) {
+                        fprintf(stderr, "barevirtd: %s\n", err.msg);
+                        return 2;
+                }
+#else
+                (void)ss, (void)len, (void)err;
+                fprintf(stderr, "barevirtd: --listen: this barevirtd was built without TLS (--disable-tls)\n");
+                return 2;
+#endif
+                d->listen[d->n_listen++] = arg;
+                return 0;
+        case OPT_TLS_CERT: d->tls_cert = arg; return 0;
+        case OPT_TLS_KEY: d->tls_key = arg; return 0;
+        case OPT_TLS_MIN:
+                if (strcmp(arg, "1.2") && strcmp(arg, "1.3")) {
+                        fprintf(stderr, "barevirtd: --tls-min '%s': expected 1.2 or 1.3\n", arg);
+                        return 2;
+                }
+                d->tls_min = arg[2] == '2' ? 12 : 13;
+                return 0;
+        case OPT_TLS_HANDSHAKE:
+                if (bv_parse_uint(arg, 1, 3600, &secs) < 0) {
+                        fprintf(stderr, "barevirtd: --tls-handshake-timeout '%s': expected 1 to 3600 seconds\n", arg);
+                        return 2;
+                }
+                d->tls_handshake_ms = secs * 1000;
+                return 0;
+        case OPT_PROXY: d->proxy_path = arg; return 0;
+        default: d->proxy_user = arg; return 0;
+        }
 }
 
 /*
@@ -105,8 +167,6 @@ static void on_quit_signal(struct bv_loop *loop, int signo, void *userdata)
 /* Parses the flags into d; -1 to go on, else the exit code (after --help, --version or a usage error). */
 static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_level *level)
 {
-        enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_RUNTIME, OPT_CGROUP_PARENT, OPT_VERSION,
-               OPT_ALLOW_FORWARDING, OPT_NFT_TABLE };
         static const struct option opts[] = {
                 { "state-dir", required_argument, NULL, OPT_STATE },
                 { "run-dir", required_argument, NULL, OPT_RUN },
@@ -119,6 +179,13 @@ static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_le
                 { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
                 { "allow-forwarding", no_argument, NULL, OPT_ALLOW_FORWARDING },
                 { "nft-table", required_argument, NULL, OPT_NFT_TABLE },
+                { "listen", required_argument, NULL, OPT_LISTEN },
+                { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+                { "tls-key", required_argument, NULL, OPT_TLS_KEY },
+                { "tls-min", required_argument, NULL, OPT_TLS_MIN },
+                { "tls-handshake-timeout", required_argument, NULL, OPT_TLS_HANDSHAKE },
+                { "proxy", required_argument, NULL, OPT_PROXY },
+                { "proxy-user", required_argument, NULL, OPT_PROXY_USER },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -140,6 +207,11 @@ static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_le
                 case OPT_CGROUP_PARENT: d->cgroup_parent = optarg; break;
                 case OPT_ALLOW_FORWARDING: d->allow_forwarding = true; break;
                 case OPT_NFT_TABLE: d->nft_table = optarg; break;
+                case OPT_LISTEN: case OPT_TLS_CERT: case OPT_TLS_KEY: case OPT_TLS_MIN: case OPT_TLS_HANDSHAKE:
+                case OPT_PROXY: case OPT_PROXY_USER:
+                        if (parse_tls_option(d, c, optarg))
+                                return 2;
+                        break;
                 case 'v': *level = BV_LOG_DEBUG; break;
                 case 'q': *level = BV_LOG_WARN; break;
                 case OPT_VERSION: printf("barevirtd %s\n", BAREVIRT_VERSION); return 0;
@@ -190,6 +262,10 @@ static int start(struct barevirtd *d, struct bv_error *err)
 
         if ((r = events_new(d)) < 0 || (r = api_start(d, err)) < 0)
                 return r;
+#ifdef BV_TLS
+        if ((r = auth_load(d, err)) < 0 || (r = remote_start(d, err)) < 0)
+                return r;
+#endif
         host_probe_start_later(d, 100 * 1000);
         if ((r = firewall_load(d)) < 0)
                 bv_warn("loading firewall groups: %s", strerror(-r));
@@ -205,6 +281,10 @@ static int start(struct barevirtd *d, struct bv_error *err)
 /* Forgets everything (guests and monitors keep running). */
 static void stop(struct barevirtd *d)
 {
+#ifdef BV_TLS
+        remote_free(d);
+        auth_free(d);
+#endif
         engines_free(d);
         netsvc_free(d);
         registry_free(d);
@@ -229,6 +309,8 @@ int main(int argc, char **argv)
                 .cgroup_parent = "barevirt",
                 .lock_fd = -1,
                 .listen_fd = -1,
+                .tls_min = 13,
+                .tls_handshake_ms = 10000,
         };
         enum bv_log_level level = BV_LOG_INFO;
         struct bv_error err = {};
@@ -238,6 +320,8 @@ int main(int argc, char **argv)
         if (r >= 0)
                 return r;
         bv_log_init("barevirtd", level);
+        if (!d.proxy_user)
+                d.proxy_user = getpwnam("barevirt") ? "barevirt" : "nobody";
         signal(SIGPIPE, SIG_IGN);
         umask(0022);
         if (!d.socket_path) {

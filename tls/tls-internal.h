@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* tls/'s OpenSSL half, shared between its files. */
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include "tls/tls.h"
+
+struct tls_server {
+        SSL_CTX *ctx;
+};
+
+/* bv_error_set() with OpenSSL's last error appended (the queue is cleared). */
+int tls_openssl_error(struct bv_error *err, int errno_value, const char *what);
