@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
+#include "ctr/ctr-internal.h"
 #include "ctr/ctr.h"
 
 static int is_cgroup2(const char *path)

@@ -404,6 +404,13 @@ int ctr_hooks_run(const struct ctr_config *cfg, enum ctr_hook_kind kind, const c
 
 /* ---- ctr/oci-cgroup.c, ctr/cgroup-v1.c ---- */
 
+/* The mount of the v1 hierarchy that holds controller c ("memory", "cpu", ...), NULL when none does. */
+const char *ctr_cgroup_v1_mount(const struct ctr_cgroup_info *info, const char *c);
+/* Whether controller c is enabled in the v2 root. */
+bool ctr_cgroup_v2_has(const struct ctr_cgroup_info *info, const char *c);
+/* Whether the host can enforce limit (a key of "limits": "memory", "cpus" ...); ct-spec.c. */
+bool ctr_ct_limit_supported(const struct ctr_cgroup_info *cg, const char *limit);
+
 enum { CTR_CGW_SKIP, CTR_CGW_V2, CTR_CGW_V1 /* + the index of the v1 file alternative */ };
 
 /* Where a container's cgroup lives and where each of its writes goes (ctr_cgroup_plan()). */

@@ -55,13 +55,8 @@ int ctr_cgroup_detect(const char *sysfs_cgroup, struct ctr_cgroup_info *ret, str
 
 /* "v2", "hybrid", "v1" or "none". */
 const char *ctr_cgroup_mode_name(enum ctr_cgroup_mode mode);
-
-/* The mount of the v1 hierarchy that holds controller c ("memory", "cpu", ...), NULL when none does. */
-const char *ctr_cgroup_v1_mount(const struct ctr_cgroup_info *info, const char *c);
 /* As GET /v1/host shows it: mode, controllers (the v2 root's), v2_root, by_controller {version, path, usable}. */
 json_t *ctr_cgroup_info_json(const struct ctr_cgroup_info *info);
-/* Whether controller c is enabled in the v2 root. */
-bool ctr_cgroup_v2_has(const struct ctr_cgroup_info *info, const char *c);
 
 /* ---- the OCI runtime (oci-*.c) ----------------------------------------------------------- */
 /*
@@ -424,9 +419,6 @@ json_t *ctr_ct_seccomp_default(bool cap_sys_admin, bool cap_sys_ptrace);
  */
 int ctr_ct_limits_check(const struct ctr_ct_def *def, const struct ctr_cgroup_info *cg,
                         struct bv_error *err);
-
-/* Whether the host can enforce limit (a key of "limits": "memory", "cpus" ...). */
-bool ctr_ct_limit_supported(const struct ctr_cgroup_info *cg, const char *limit);
 
 /* Every limit and whether the host can enforce it: {"memory": {"supported": true, "via": "cgroup v1 ..."},
  * "io_weight": {"supported": false, "reason": "..."}, ...}. A new reference; NULL on ENOMEM. */

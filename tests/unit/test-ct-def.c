@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/common.h"
+#include "ctr/ctr-internal.h"
 #include "ctr/ctr.h"
 #include "tests/golden.h"
 #include "tests/tap.h"
