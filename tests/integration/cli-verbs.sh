@@ -34,28 +34,15 @@ cleanup() {
 	[ -n "$EVENTS_PID" ] && kill "$EVENTS_PID" 2>/dev/null
 	[ -n "$FOLLOW_PID" ] && kill "$FOLLOW_PID" 2>/dev/null
 	for p in $(cat "$BV_TMP"/run/vms/*/qemu.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	for m in $(cat "$BV_TMP"/run/containers/*/monitor.json 2>/dev/null | jq -r '.monitor_pid // empty' 2>/dev/null); do
-		kill -TERM "$m" 2>/dev/null
-	done
-	sleep 0.3
-	for m in $(cat "$BV_TMP"/run/containers/*/monitor.json 2>/dev/null | jq -r '.monitor_pid // empty' 2>/dev/null); do
-		kill -KILL "$m" 2>/dev/null
-	done
+	bv_ct_cleanup
 	[ -n "$ENGINES" ] && eng_cleanup
 	bv_cleanup
 	bv_netns_cleanup
-	for d in /sys/fs/cgroup/unified /sys/fs/cgroup /sys/fs/cgroup/freezer; do
-		[ -n "$CGP" ] && [ -d "$d/$CGP" ] && { rmdir "$d/$CGP"/* 2>/dev/null; rmdir "$d/$CGP" 2>/dev/null; }
-	done
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-bv_tmpdir
-T=$BV_TMP
-chmod 755 "$T"
-ROOTFS=$T/rootfs
-bv_busybox_rootfs "$ROOTFS"
+bv_ct_tmp
 mkdir -p "$ROOTFS/cnt" "$T/cnt"
 echo cv-host >"$ROOTFS/etc/hostname"
 

@@ -19,21 +19,14 @@ for t in curl jq ip; do command -v $t >/dev/null || tap_skip_all "$t is not inst
 V1=/sys/fs/cgroup
 
 cleanup() {
-	for m in $(cat "$BV_TMP"/run/containers/*/monitor.json 2>/dev/null | jq -r '.monitor_pid // empty' 2>/dev/null); do
-		kill -KILL "$m" 2>/dev/null
-	done
+	bv_ct_cleanup
 	bv_cleanup
 	bv_netns_cleanup
-	for d in $V1/*/"$CGP"; do [ -n "$CGP" ] && [ -d "$d" ] && rmdir "$d"/* "$d" 2>/dev/null; done
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-bv_tmpdir
-T=$BV_TMP
-chmod 755 "$T"
-ROOTFS=$T/rootfs
-bv_busybox_rootfs "$ROOTFS"
+bv_ct_tmp
 NS=$(bv_netns_new ctl) || tap_skip_all "cannot create a network namespace"
 CGP=bvl-${T##*.}
 bv_daemon_start --netns "/run/netns/$NS" --cgroup-parent "$CGP" || tap_skip_all "barevirtd did not start"

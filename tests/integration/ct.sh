@@ -24,27 +24,16 @@ grep -q overlay /proc/filesystems || tap_skip_all "no overlayfs"
 
 cleanup() {
 	for p in $(cat "$BV_TMP"/run/vms/*/qemu.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	# Monitors outlive barevirtd by design: stop what this test started.
-	for m in $(cat "$BV_TMP"/run/containers/*/monitor.json 2>/dev/null | jq -r '.monitor_pid // empty' 2>/dev/null); do
-		kill -TERM "$m" 2>/dev/null
-	done
-	sleep 0.3
-	for m in $(cat "$BV_TMP"/run/containers/*/monitor.json 2>/dev/null | jq -r '.monitor_pid // empty' 2>/dev/null); do
-		kill -KILL "$m" 2>/dev/null
-	done
+	# Monitors outlive barevirtd by design: stop what this test started (and its cgroup parent, below).
+	bv_ct_cleanup
 	[ -n "$BV_TMP" ] && grep -o " $BV_TMP[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 	bv_cleanup
 	bv_netns_cleanup
-	for d in /sys/fs/cgroup/unified /sys/fs/cgroup; do [ -n "$CGP" ] && rmdir "$d/$CGP" 2>/dev/null; done
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-bv_tmpdir
-T=$BV_TMP
-chmod 755 "$T"
-ROOTFS=$T/rootfs
-bv_busybox_rootfs "$ROOTFS"
+bv_ct_tmp
 mkdir -p "$ROOTFS/sbin" "$ROOTFS/cnt"
 ln -sf ../bin/busybox "$ROOTFS/sbin/init"
 printf '::sysinit:/bin/echo SYSTEM-CT-UP\n::respawn:-/bin/sh\n' >"$ROOTFS/etc/inittab"
@@ -105,7 +94,7 @@ if command -v script >/dev/null; then
 		</dev/null >"$T/tty.out" 2>&1
 	st=$?
 	tap_check "ct exec -t of a missing command: 127 and barevirt's line ($st, $(tr -d '\0\r' <"$T/tty.out" | tail -1))" \
-		sh -c "[ $st = 127 ] && tr -d '\r' <'$T/tty.out' | grep -qx \"barevirt: '/nonexistent': no such file in container 'ctt-c1'\""
+		sh -c "[ $st = 127 ] && tr -d '\0\r' <'$T/tty.out' | grep -qx \"barevirt: '/nonexistent': no such file in container 'ctt-c1'\""
 else
 	tap_skip "ct exec -t: script(1) is not installed"
 	tap_skip "ct exec -t of a missing command: script(1) is not installed"

@@ -106,3 +106,28 @@ bv_busybox_rootfs() {
 	for _a in $(/bin/busybox --list); do [ "$_a" = busybox ] || ln -sf busybox "$1/bin/$_a"; done
 	echo "root:x:0:0:root:/:/bin/sh" >"$1/etc/passwd"
 }
+
+# bv_ct_cleanup: what a test's containers leave when it ends: their monitors (they outlive barevirtd by
+# design; TERM, then KILL) and the cgroup parent $CGP in the v2 tree and in every v1 hierarchy.
+bv_ct_cleanup() {
+	for _sig in TERM KILL; do
+		for _m in $(cat "$BV_TMP"/run/containers/*/monitor.json 2>/dev/null | jq -r '.monitor_pid // empty' 2>/dev/null); do
+			kill -"$_sig" "$_m" 2>/dev/null
+		done
+		[ "$_sig" = TERM ] && sleep 0.3
+	done
+	[ -n "$CGP" ] || return 0
+	for _d in /sys/fs/cgroup/*/"$CGP" /sys/fs/cgroup/"$CGP"; do
+		[ -d "$_d" ] && { rmdir "$_d"/* 2>/dev/null; rmdir "$_d" 2>/dev/null; }
+	done
+	return 0
+}
+
+# bv_ct_tmp: the test's tmpdir $T (755, so that containers' users can reach into it) with a busybox $ROOTFS.
+bv_ct_tmp() {
+	bv_tmpdir
+	T=$BV_TMP
+	chmod 755 "$T"
+	ROOTFS=$T/rootfs
+	bv_busybox_rootfs "$ROOTFS"
+}
