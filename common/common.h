@@ -165,6 +165,8 @@ struct bv_child;
 
 /* Monotonic time in microseconds. */
 uint64_t bv_now_usec(void);
+/* Wall-clock time, UTC, as "2026-12-03T15:04:05.123Z" (at least 25 bytes). */
+void bv_now_iso(char *buf, size_t len);
 
 /* A new loop (an epoll fd, close-on-exec). Returns 0, -ENOMEM or the -errno of epoll_create1(). */
 int bv_loop_new(struct bv_loop **ret, struct bv_error *err);
@@ -397,6 +399,18 @@ int bv_rm_rf(const char *path);
 void bv_def_path(char *buf, size_t len, const char *state_dir, const char *kind, const char *name);
 
 /* ---- log files that others append to (logfile.c) ------------------------------------------ */
+
+/* An appended log rotated at max bytes: path -> old, one older file kept (common/logfile.c). */
+struct bv_log_writer {
+        int fd;                      /* -1 when closed */
+        uint64_t size, max;          /* max 0: never rotated */
+        const char *path, *old;      /* the caller's strings */
+};
+/* Opens path for appending (0600, made when missing). 0 or -errno. */
+int bv_log_writer_open(struct bv_log_writer *w, const char *path, const char *old, uint64_t max, struct bv_error *err);
+/* Appends (rotating first when the file has reached max). 0 or -errno. */
+int bv_log_writer_append(struct bv_log_writer *w, const void *buf, size_t len);
+void bv_log_writer_close(struct bv_log_writer *w);
 
 /*
  * dir/rotated (when not NULL) then dir/name into *ret (NUL-terminated,
@@ -698,7 +712,14 @@ struct bv_http_server_config {
         size_t max_body;           /* 0: BV_HTTP_DEFAULT_MAX_BODY */
         unsigned max_conns;        /* 0: 256; further connections are refused */
         uint64_t idle_timeout_usec; /* 0: 60 s; idle keep-alive connections are closed */
+        /* Called with the status of the answer to a request the handler noted (bv_http_conn_set_note()). */
+        void (*on_response)(struct bv_http_conn *c, int status, void *note, void *userdata);
 };
+
+/* Attaches note to the request being answered (replacing and freeing one before); freed after on_response. */
+void bv_http_conn_set_note(struct bv_http_conn *c, void *note, void (*note_free)(void *));
+/* The note of the request being answered, or NULL. */
+void *bv_http_conn_note(const struct bv_http_conn *c);
 
 /*
  * Serves HTTP on the listening socket listen_fd (non-blocking; the server

@@ -56,6 +56,7 @@ struct bv_http_server {
         uint64_t idle_timeout;
         bv_http_handler handler;
         void *userdata;
+        void (*on_response)(struct bv_http_conn *c, int status, void *note, void *userdata);
         struct bv_http_conn *conns;
         unsigned n_conns;
         uint64_t n_accepted;
@@ -89,6 +90,8 @@ struct bv_http_conn {
         gid_t peer_gid;
         void *peer_data;                   /* of an adopted connection, freed by peer_data_free */
         void (*peer_data_free)(void *);
+        void *note;                        /* the request's, for on_response (bv_http_conn_set_note()) */
+        void (*note_free)(void *);
         char *wbuf;
         size_t wpos, wlen, wcap;
         size_t rpos, rlen;
@@ -115,6 +118,7 @@ struct bv_http_conn *bv_http_conn_unref(struct bv_http_conn *c)
         bv_http_msg_done(&c->msg);
         if (c->peer_data_free)
                 c->peer_data_free(c->peer_data);
+        bv_http_conn_set_note(c, NULL, NULL);
         free(c->wbuf);
         free(c);
         return NULL;
@@ -283,9 +287,26 @@ static bool header_safe(const char *s)
         return !s || !strpbrk(s, "\r\n");
 }
 
+void bv_http_conn_set_note(struct bv_http_conn *c, void *note, void (*note_free)(void *))
+{
+        if (c->note_free)
+                c->note_free(c->note);
+        c->note = note;
+        c->note_free = note_free;
+}
+
+void *bv_http_conn_note(const struct bv_http_conn *c)
+{
+        return c->note;
+}
+
 static int format_head(struct bv_http_conn *c, char *buf, size_t size, int status,
                        const char *content_type, const char *framing)
 {
+        /* Every answer's status, once, to whoever noted the request (the daemon's audit log). */
+        if (c->note && c->server && c->server->on_response)
+                c->server->on_response(c, status, c->note, c->server->userdata);
+        bv_http_conn_set_note(c, NULL, NULL);
         const char *conn = !c->keep_alive ? "Connection: close\r\n"
                            : c->http10    ? "Connection: keep-alive\r\n"
                                           : "";
@@ -662,6 +683,7 @@ int bv_http_server_new(struct bv_loop *loop, int listen_fd,
         s->listen_fd = listen_fd;
         s->handler = handler;
         s->userdata = userdata;
+        s->on_response = config ? config->on_response : NULL;
         s->max_body = config && config->max_body ? config->max_body : BV_HTTP_DEFAULT_MAX_BODY;
         s->max_conns = config && config->max_conns ? config->max_conns : 256;
         s->idle_timeout = config && config->idle_timeout_usec ? config->idle_timeout_usec

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A log file that someone else appends to (a container's console.log,
- * written by its monitor and rotated to console.log.1; a VM's console.log,
- * written by QEMU): read with a tail, and followed. ctr/ct-log.c and
- * vmm/vm-log.c are thin over this.
+ * Log files: appended and rotated at a size (bv_log_writer: a container's
+ * console.log, rotated to console.log.1 by its monitor; barevirtd's
+ * audit.log), and a log someone else appends to (those, or a VM's
+ * console.log written by QEMU) read with a tail and followed. ctr/ct-log.c
+ * and vmm/vm-log.c are thin over this.
  *
  * A follower holds the file open at the offset it has sent and an inotify
  * watch on its directory; what is appended is read and handed on, and a
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/common.h"
@@ -249,4 +251,46 @@ int bv_log_follow(struct bv_loop *loop, const struct bv_log_follow_opts *o, stru
         *list = f;
         *ret = f;
         return 0;
+}
+
+int bv_log_writer_open(struct bv_log_writer *w, const char *path, const char *old, uint64_t max, struct bv_error *err)
+{
+        struct stat st;
+
+        w->path = path;
+        w->old = old;
+        w->max = max;
+        w->size = 0;
+        w->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (w->fd < 0)
+                return bv_error_set_errno(err, errno, "Failed to open '%s'", path);
+        if (fstat(w->fd, &st) == 0)
+                w->size = (uint64_t)st.st_size;
+        return 0;
+}
+
+int bv_log_writer_append(struct bv_log_writer *w, const void *buf, size_t len)
+{
+        if (w->fd < 0)
+                return -EBADF;
+        if (w->max && w->size >= w->max && rename(w->path, w->old) == 0) {
+                /* Rotated: path -> old (replacing the older one), a new path from empty. */
+                int fd = open(w->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd >= 0) {
+                        close(w->fd);
+                        w->fd = fd;
+                        w->size = 0;
+                }
+        }
+        int r = bv_fd_write_all(w->fd, buf, len);
+        if (r == 0)
+                w->size += len;
+        return r;
+}
+
+void bv_log_writer_close(struct bv_log_writer *w)
+{
+        if (w->fd >= 0)
+                close(w->fd);
+        w->fd = -1;
 }

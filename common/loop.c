@@ -83,6 +83,17 @@ uint64_t bv_now_usec(void)
         return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
 }
 
+void bv_now_iso(char *buf, size_t len)
+{
+        struct timespec ts;
+        struct tm tm;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
 int bv_loop_new(struct bv_loop **ret, struct bv_error *err)
 {
         struct bv_loop *loop = calloc(1, sizeof(*loop));

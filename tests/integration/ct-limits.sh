@@ -68,8 +68,8 @@ tap_check "a container with memory, pids, cpus and weight limits starts" [ "$(js
 D=$CGP/ctlim
 tap_check "memory.limit_in_bytes is 64 MiB" [ "$(cat $V1/memory/$D/memory.limit_in_bytes)" = 67108864 ]
 [ -n "$swap" ] && tap_check "memory.memsw.limit_in_bytes is 96 MiB" [ "$(cat $V1/memory/$D/memory.memsw.limit_in_bytes)" = 100663296 ]
-tap_check "cpu.cfs_quota_us/period is 0.1 CPU ($(cat $V1/cpu/$D/cpu.cfs_quota_us) / $(cat $V1/cpu/$D/cpu.cfs_period_us))" \
-	[ "$(cat $V1/cpu/$D/cpu.cfs_quota_us)" = 10000 ] && [ "$(cat $V1/cpu/$D/cpu.cfs_period_us)" = 100000 ]
+[ "$(cat $V1/cpu/$D/cpu.cfs_quota_us)" = 10000 ] && [ "$(cat $V1/cpu/$D/cpu.cfs_period_us)" = 100000 ]
+tap_ok $? "cpu.cfs_quota_us/period is 0.1 CPU ($(cat $V1/cpu/$D/cpu.cfs_quota_us) / $(cat $V1/cpu/$D/cpu.cfs_period_us))"
 tap_check "cpu-weight 200 is cpu.shares 5220 (runc's conversion, exact back to v2 weight 200)" [ "$(cat $V1/cpu/$D/cpu.shares)" = 5220 ]
 tap_check "pids.max is 10" [ "$(cat $V1/pids/$D/pids.max)" = 10 ]
 if [ -n "$io" ]; then

@@ -130,6 +130,29 @@ tap_ok $? "barevirt host --help shows its usage"
 "$BAREVIRT" frobnicate >/dev/null 2>&1
 tap_check "an unknown verb fails" [ $? -ne 0 ]
 
+# -- the audit log: changing and refused requests only, who, how answered.
+bv_api POST /v1/host/probe >/dev/null
+bv_api POST /v1/vms '{"name": "bad name!"}' >/dev/null
+bv_api DELETE /v1/vms/nosuchvm >/dev/null
+bv_cli audit --json >"$BV_TMP/audit.json"
+tap_check "audit: POST /v1/vms (400) and DELETE /v1/vms/nosuchvm (404) as uid:0 on the socket" \
+	jqe 'any(.[]; .method == "POST" and .path == "/v1/vms" and .status == 400 and .identity == "uid:0" and .source == "unix")
+		and any(.[]; .method == "DELETE" and .instance == "nosuchvm" and .status == 404)' "$BV_TMP/audit.json"
+tap_check "audit: no GET is logged" jqe 'all(.[]; .method != "GET") and length >= 3' "$BV_TMP/audit.json"
+tap_check "audit: every line has time, identity, source, method, path, instance, status" \
+	jqe 'all(.[]; has("time") and has("identity") and has("source") and has("method") and has("path") and has("instance") and has("status"))' "$BV_TMP/audit.json"
+tap_check "audit.log is 0600, one JSON line each" sh -c "[ \$(stat -c %a '$BV_TMP/state/audit.log') = 600 ] && jq -e . '$BV_TMP/state/audit.log' >/dev/null"
+tap_check "audit --since 1h has them, --since 2099-01-01 none" \
+	sh -c "[ \$('$BAREVIRT' --socket '$BV_SOCKET' audit --since 1h --json | jq length) -ge 3 ] && [ \$('$BAREVIRT' --socket '$BV_SOCKET' audit --since 2099-01-01 --json | jq length) = 0 ]"
+tap_check "audit --identity uid:0 has them, --identity nobody none" \
+	sh -c "[ \$('$BAREVIRT' --socket '$BV_SOCKET' audit --identity uid:0 --json | jq length) -ge 3 ] && [ \$('$BAREVIRT' --socket '$BV_SOCKET' audit --identity nobody --json | jq length) = 0 ]"
+bv_cli audit | head -n 1 | grep -q "^TIME *IDENTITY *SOURCE *REQUEST *STATUS"
+tap_ok $? "barevirt audit prints a table"
+code=$(bv_api GET '/v1/audit?since=yesterday')
+tap_check "a bad since is a 400 ($code)" [ "$code" = 400 ]
+"$BAREVIRT" --socket "$BV_SOCKET" audit --since 'x&y' >/dev/null 2>&1
+tap_check "barevirt audit --since with odd characters is a usage error (2)" [ $? = 2 ]
+
 # -- clean shutdown on SIGTERM: exit 0, socket removed; restart uses the cached probe.
 bv_daemon_stop
 tap_check "SIGTERM: barevirtd exits 0" [ $? = 0 ]

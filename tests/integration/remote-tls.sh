@@ -26,7 +26,8 @@ CA="$TLS/ca.pem"
 URL="https://127.0.0.1:$port"
 
 # -- identity: made once, 0600, its fingerprint in GET /v1/host and `barevirt host`.
-tap_check "CA and server certificate made in the state dir" [ -f "$CA" ] && [ -f "$TLS/server.key" ]
+[ -f "$CA" ] && [ -f "$TLS/server.key" ]
+tap_ok $? "CA and server certificate made in the state dir"
 tap_check "the keys are 0600" [ "$(stat -c %a "$TLS/server.key") $(stat -c %a "$TLS/ca.key")" = "600 600" ]
 openssl verify -CAfile "$CA" "$TLS/server.pem" >/dev/null 2>&1
 tap_ok $? "the server certificate chains to the CA"
@@ -45,7 +46,8 @@ jqe '.error | type == "string"' "$BV_TMP/b"
 tap_ok $? "with a JSON error"
 noauth=$(jq -r .error "$BV_TMP/b")
 code=$(curl -s -o "$BV_TMP/b" -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer bvt_0000" "$URL/v1/ping")
-tap_check "a wrong token is 401 with the same message" [ "$code" = 401 ] && [ "$(jq -r .error "$BV_TMP/b")" = "$noauth" ]
+[ "$code" = 401 ] && [ "$(jq -r .error "$BV_TMP/b")" = "$noauth" ]
+tap_ok $? "a wrong token is 401 with the same message"
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: Basic cm9vdDpyb290" "$URL/v1/ping")
 tap_check "Basic auth is 401" [ "$code" = 401 ]
 
@@ -59,7 +61,8 @@ grep -q "$hash" "$BV_TMP/state/tokens.json"
 tap_ok $? "tokens.json holds its SHA-256"
 tap_check "tokens.json is 0600" [ "$(stat -c %a "$BV_TMP/state/tokens.json")" = 600 ]
 code=$(curl -s -o "$BV_TMP/b" -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $admin" "$URL/v1/ping")
-tap_check "HTTPS GET /v1/ping with a token is 200" [ "$code" = 200 ] && jqe '.ok == true' "$BV_TMP/b"
+[ "$code" = 200 ] && jqe '.ok == true' "$BV_TMP/b"
+tap_ok $? "HTTPS GET /v1/ping with a token is 200"
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $admin" "https://[::1]:$port/v1/ping")
 tap_check "and over IPv6 [::1]:$port" [ "$code" = 200 ]
 viewer=$(bv_cli token create watcher --json | jq -r .token)
@@ -67,7 +70,8 @@ operator=$(bv_cli token create ops --role operator --expires 1h --json | jq -r .
 : >"$BV_TMP/vmlinuz"
 vm='{"name": "rt-vm", "kernel": "'"$BV_TMP/vmlinuz"'"}'
 code=$(curl -s -o "$BV_TMP/b" -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $viewer" -d "$vm" "$URL/v1/vms")
-tap_check "a viewer's POST /v1/vms is 403" [ "$code" = 403 ] && jqe '.error | test("viewer")' "$BV_TMP/b"
+[ "$code" = 403 ] && jqe '.error | test("viewer")' "$BV_TMP/b"
+tap_ok $? "a viewer's POST /v1/vms is 403"
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $viewer" "$URL/v1/vms")
 tap_check "a viewer's GET /v1/vms is 200" [ "$code" = 200 ]
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $operator" "$URL/v1/tokens")
@@ -92,7 +96,8 @@ bv_cli token create x --expires 2q >/dev/null 2>&1
 tap_check "--expires 2q is a usage error" [ $? = 2 ]
 tap_check "and none of them made a token" [ "$(bv_cli token list -q | sort | tr '\n' ' ')" = "ci-admin ops watcher " ]
 code=$(curl -s -o "$BV_TMP/b" -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $admin" "$URL/v1/tokens")
-tap_check "an admin token lists tokens over HTTPS" [ "$code" = 200 ] && jqe 'length == 3' "$BV_TMP/b"
+[ "$code" = 200 ] && jqe 'length == 3' "$BV_TMP/b"
+tap_ok $? "an admin token lists tokens over HTTPS"
 bv_cli token list | grep -q "^ops  *operator"
 tap_ok $? "token list shows ops as operator"
 bv_cli token list --json | jqe 'all(.[]; has("hash") | not)'
@@ -191,7 +196,8 @@ import socket; s = socket.create_connection(('127.0.0.1', $port)); s.settimeout(
 exit(0 if s.recv(1) == b'' else 1)" 2>/dev/null
 st=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-tap_check "a silent client is closed by the handshake timeout (1 s; took $ms ms)" [ $st = 0 ] && [ $ms -lt 3000 ]
+[ $st = 0 ] && [ $ms -lt 3000 ]
+tap_ok $? "a silent client is closed by the handshake timeout (1 s; took $ms ms)"
 
 # 50 silent clients (TCP, no handshake) and one that stops mid-handshake do not stall anyone.
 python3 -c "
@@ -203,8 +209,8 @@ silent=$!
 sleep 0.5
 t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --cacert "$CA" -H "Authorization: Bearer $admin" "$URL/v1/ping")
 kill $silent 2>/dev/null; wait $silent 2>/dev/null
-tap_check "with 51 stuck clients a new one's HTTPS ping answers at once ($t s)" [ "${t% *}" = 200 ] &&
-	awk -v t="${t#* }" 'BEGIN { exit !(t < 0.5) }'
+[ "${t% *}" = 200 ] && awk -v t="${t#* }" 'BEGIN { exit !(t < 0.5) }'
+tap_ok $? "with 51 stuck clients a new one's HTTPS ping answers at once ($t s)"
 
 # -- the proxy's confinement, from /proc.
 ppid=$(bv_cli host --json | jq -r .tls.proxy_pid)
@@ -226,9 +232,28 @@ tap_ok $? "and logs it"
 bv_wait_for 5 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --cacert '$CA' -H 'Authorization: Bearer $admin' '$URL/v1/ping')\" = 200 ]"
 tap_ok $? "a new HTTPS connection works"
 
+# -- the audit log: who, from where, how answered; refused requests too; admin only.
+bv_cli audit --json >"$BV_TMP/audit.json"
+tap_check "audit: the viewer's refused POST /v1/vms (403), with its token and source address" \
+	jqe 'any(.[]; .identity == "token:watcher" and .auth == "token" and .method == "POST" and .path == "/v1/vms"
+		and .status == 403 and (.source | startswith("127.0.0.1:")))' "$BV_TMP/audit.json"
+tap_check "audit: the operator's POST /v1/vms, answered" \
+	jqe 'any(.[]; .identity == "token:ops" and .method == "POST" and .path == "/v1/vms" and .status < 300)' "$BV_TMP/audit.json"
+tap_check "audit: unauthenticated requests (401) as identity none, GETs included" \
+	jqe 'any(.[]; .identity == "none" and .status == 401 and .method == "GET")' "$BV_TMP/audit.json"
+tap_check "audit: a client certificate's request names the certificate and its fingerprint" \
+	jqe 'any(.[]; .auth == "certificate" and (.fingerprint | length) == 64) or all(.[]; .auth != "certificate")' "$BV_TMP/audit.json"
+tap_check "audit --identity watcher: only the viewer's" \
+	sh -c "bv_cli() { '$BAREVIRT' --socket '$BV_SOCKET' \"\$@\"; }; bv_cli audit --identity watcher --json | jq -e 'length > 0 and all(.[]; .identity == \"token:watcher\")' >/dev/null"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $viewer" "$URL/v1/audit")
+code2=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $admin" "$URL/v1/audit")
+[ "$code" = 403 ] && [ "$code2" = 200 ]
+tap_ok $? "GET /v1/audit over HTTPS: viewer 403, admin 200 ($code, $code2)"
+
 # -- bad flags change nothing.
 "$BAREVIRTD" --listen 127.0.0.1 --state-dir "$BV_TMP/x" 2>"$BV_TMP/err"
-tap_check "--listen without a port is a usage error (2)" [ $? = 2 ] && grep -q "ADDR:PORT" "$BV_TMP/err"
+[ $? = 2 ] && grep -q "ADDR:PORT" "$BV_TMP/err"
+tap_ok $? "--listen without a port is a usage error (2)"
 "$BAREVIRTD" --listen "[::1:$port" --state-dir "$BV_TMP/x" 2>/dev/null
 tap_check "--listen with a broken IPv6 address is a usage error" [ $? = 2 ]
 "$BAREVIRTD" --tls-min 1.1 --state-dir "$BV_TMP/x" 2>/dev/null

@@ -141,6 +141,8 @@ const struct cli_command *cli_find_command(const struct cli_command *parent, con
 
 /* Top-level verbs. Add a line to the table in main.c for each new verb. */
 int cmd_host(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
+extern const struct cli_option cli_audit_options[];  /* cmd-audit.c */
 int cmd_qmp(struct cli *cli, int argc, char **argv);
 /* Generic instance verbs (cmd-list.c): refs NAME, docker:NAME, podman:NAME. */
 int cmd_list(struct cli *cli, int argc, char **argv);

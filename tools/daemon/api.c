@@ -38,6 +38,7 @@ static const struct api_route *const route_tables[] = {
 #ifdef BV_TLS
         api_auth_routes,
 #endif
+        api_audit_routes,
 };
 
 /*
@@ -165,6 +166,7 @@ static void handle(struct bv_http_conn *c, const struct bv_http_request *req, vo
         struct barevirtd *d = userdata;
         char allow[128] = "";
 
+        audit_request(d, c, req);
 #ifdef BV_TLS
         if (!auth_check(d, c, req))
                 return;
@@ -253,7 +255,7 @@ int api_query_get(struct bv_http_conn *c, const struct bv_http_request *req, con
 
 int api_start(struct barevirtd *d, struct bv_error *err)
 {
-        struct bv_http_server_config cfg = { .max_body = API_MAX_BODY };
+        struct bv_http_server_config cfg = { .max_body = API_MAX_BODY, .on_response = audit_on_response };
         int fd = bv_unix_listen(d->socket_path, 0660, err);
 
         if (fd < 0)
@@ -270,7 +272,8 @@ int api_start(struct barevirtd *d, struct bv_error *err)
 
 int api_server_new(struct barevirtd *d, unsigned max_conns, struct bv_http_server **ret, struct bv_error *err)
 {
-        struct bv_http_server_config cfg = { .max_body = API_MAX_BODY, .max_conns = max_conns };
+        struct bv_http_server_config cfg = { .max_body = API_MAX_BODY, .max_conns = max_conns,
+                                             .on_response = audit_on_response };
 
         return bv_http_server_new(d->loop, -1, &cfg, handle, d, ret, err);
 }

@@ -36,6 +36,7 @@ static const struct {
 } rules[] = {
         { NULL, "/v1/trust", TLS_ROLE_ADMIN },
         { NULL, "/v1/tokens", TLS_ROLE_ADMIN },
+        { NULL, "/v1/audit", TLS_ROLE_ADMIN },
         { "GET", NULL, TLS_ROLE_VIEWER },
         { "HEAD", NULL, TLS_ROLE_VIEWER },
         { NULL, "/v1/networks", TLS_ROLE_ADMIN },
@@ -175,6 +176,8 @@ bool auth_check(struct barevirtd *d, struct bv_http_conn *c, const struct bv_htt
         if (!p)
                 return true;  /* the UNIX socket: root's */
         json_t *e = identify(d, p, req, &kind);
+        audit_identity(c, p->addr, e ? kind : NULL, e ? json_string_value(json_object_get(e, "name")) : NULL,
+                       p->fingerprint);
         if (!e) {
                 bv_info("%s %s from %s refused: not authenticated", req->method, req->path, p->addr);
                 bv_http_conn_respond_error(c, 401, "Authentication required: a trusted client certificate or "

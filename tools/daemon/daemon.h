@@ -15,6 +15,7 @@
  *   host.c              slow host facts (KVM probe, QEMU version), probed in a child
  *   remote.c            --listen: the sockets, the server certificate, barevirt-proxy and its connections
  *   auth.c              who may do what over --listen: trust store, bearer tokens, roles
+ *   audit.c             the audit log: one line per changing or refused request
  *   api-*.c             the endpoints: JSON in, a library call, JSON out
  * api-*.c files export nothing but their route table: everything else goes
  * through the registry and the router, so the parts call each other one way.
@@ -87,6 +88,8 @@ struct barevirtd {
         const char *proxy_user;
         struct remote *remote;
         json_t *trust;                /* the trust store's entries (auth.c) */
+        struct bv_log_writer audit;   /* STATE/audit.log (audit.c) */
+        char audit_path[4200], audit_old[4200];
         json_t *tokens;               /* the token store's entries (auth.c) */
 };
 
@@ -119,6 +122,7 @@ extern const struct api_route api_containers_io_routes[];
 extern const struct api_route api_containers_action_routes[];
 extern const struct api_route api_engines_routes[];
 extern const struct api_route api_auth_routes[];      /* TLS builds only */
+extern const struct api_route api_audit_routes[];
 
 int api_start(struct barevirtd *d, struct bv_error *err);
 void api_stop(struct barevirtd *d);
@@ -194,6 +198,23 @@ struct api_pending {
 struct api_pending *api_pending_new(struct barevirtd *d, struct bv_http_conn *c, const char *name);
 void api_pending_free(struct api_pending *p);
 void api_pending_fail(struct api_pending *p, int r, const char *msg);
+
+/* ---- audit.c: the audit log ---------------------------------------------------------------- */
+
+/* Opens STATE/audit.log for appending. 0 or -errno. */
+int audit_open(struct barevirtd *d, struct bv_error *err);
+void audit_close(struct barevirtd *d);
+/* Notes the request on c (time, method, path, the socket's uid), for audit_on_response(). */
+void audit_request(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req);
+/* Who a remote request is: its source, "token" or "certificate" and the entry's name (NULLs: unknown). */
+void audit_identity(struct bv_http_conn *c, const char *source, const char *kind, const char *name,
+                    const char *fingerprint);
+/* The HTTP servers' on_response: the line for a noted request that changes something or was refused. */
+void audit_on_response(struct bv_http_conn *c, int status, void *note, void *userdata);
+/* --since: an ISO time (or a prefix of one), or a duration back from now ("30m"), as an ISO time. -EINVAL. */
+int audit_since(const char *s, char *buf, size_t len);
+/* The lines (both files, oldest first) at or after since and of identity (NULLs: all), as a JSON array. */
+int audit_read(struct barevirtd *d, const char *since, const char *identity, json_t **ret, struct bv_error *err);
 
 /* ---- remote.c and auth.c: --listen (TLS builds only) ------------------------------------- */
 

@@ -260,7 +260,7 @@ static int start(struct barevirtd *d, struct bv_error *err)
 {
         int r;
 
-        if ((r = events_new(d)) < 0 || (r = api_start(d, err)) < 0)
+        if ((r = audit_open(d, err)) < 0 || (r = events_new(d)) < 0 || (r = api_start(d, err)) < 0)
                 return r;
 #ifdef BV_TLS
         if ((r = auth_load(d, err)) < 0 || (r = remote_start(d, err)) < 0)
@@ -292,6 +292,7 @@ static void stop(struct barevirtd *d)
         host_probe_free(d);
         events_free(d);
         api_stop(d);
+        audit_close(d);
         net_ctx_free(d->net);
         bv_loop_free(d->loop);
         if (d->lock_fd >= 0)
@@ -309,6 +310,7 @@ int main(int argc, char **argv)
                 .cgroup_parent = "barevirt",
                 .lock_fd = -1,
                 .listen_fd = -1,
+                .audit = { .fd = -1 },
                 .tls_min = 13,
                 .tls_handshake_ms = 10000,
         };

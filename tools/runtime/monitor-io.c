@@ -111,21 +111,7 @@ static void client_send_json(struct mon *m, struct mon_client *c, json_t *j)
 
 static void log_write(struct mon *m, const char *buf, size_t len)
 {
-        if (m->log_fd < 0)
-                return;
-        if (m->log_size >= m->log_max) {
-                /* Rotate: console.log -> console.log.1 (replacing the older one). */
-                if (rename(m->log_path, m->log_old) == 0) {
-                        int fd = open(m->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-                        if (fd >= 0) {
-                                close(m->log_fd);
-                                m->log_fd = fd;
-                                m->log_size = 0;
-                        }
-                }
-        }
-        if (bv_fd_write_all(m->log_fd, buf, len) == 0)
-                m->log_size += len;
+        (void)bv_log_writer_append(&m->log, buf, len);
 }
 
 static void output_cb(struct bv_loop *loop, int fd, uint32_t events, void *userdata)
@@ -421,14 +407,11 @@ static int listen_at(struct mon *m, const char *path, int *ret_fd, struct bv_wat
 
 int mon_io_open(struct mon *m, struct bv_error *err)
 {
-        struct stat st;
         int r;
 
-        m->log_fd = open(m->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (m->log_fd < 0)
-                return bv_error_set_errno(err, errno, "Failed to open '%s'", m->log_path);
-        if (fstat(m->log_fd, &st) == 0)
-                m->log_size = (uint64_t)st.st_size;
+        /* Rotated to console.log.1 (replacing the older one) at --log-max. */
+        if ((r = bv_log_writer_open(&m->log, m->log_path, m->log_old, m->log_max, err)) < 0)
+                return r;
         if ((r = listen_at(m, m->mon_sock, &m->mon_lfd, &m->mon_lwatch, err)) < 0)
                 return r;
         if ((r = listen_at(m, m->con_sock, &m->con_lfd, &m->con_lwatch, err)) < 0)
@@ -463,7 +446,5 @@ void mon_io_close(struct mon *m)
                 unlink(m->con_sock);
                 m->con_lfd = -1;
         }
-        if (m->log_fd >= 0)
-                close(m->log_fd);
-        m->log_fd = -1;
+        bv_log_writer_close(&m->log);
 }

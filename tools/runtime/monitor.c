@@ -50,16 +50,6 @@
 #define DEFAULT_LOG_MAX (1024 * 1024)
 #define CONFIG_MAX (1024 * 1024)
 
-static void now_iso(char *buf, size_t len)
-{
-        struct timespec ts;
-        struct tm tm;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
-}
 
 int mon_write_status(struct mon *m)
 {
@@ -185,7 +175,7 @@ static int start_container(struct mon *m, struct bv_error *err)
         m->st.signal = 0;
         m->st.oom_killed = false;
         m->st.finished_at[0] = 0;
-        now_iso(m->st.started_at, sizeof(m->st.started_at));
+        bv_now_iso(m->st.started_at, sizeof(m->st.started_at));
         return 0;
 }
 
@@ -196,7 +186,7 @@ static void finish(struct mon *m)
         m->shrink_timer = bv_timer_cancel(m->shrink_timer);
         m->st.pid = 0;
         if (!m->st.finished_at[0])
-                now_iso(m->st.finished_at, sizeof(m->st.finished_at));
+                bv_now_iso(m->st.finished_at, sizeof(m->st.finished_at));
         mon_write_status(m);
         mon_event(m, "stopped");
         mon_reply_stopped(m);
@@ -246,7 +236,7 @@ static void child_exited(struct bv_loop *loop, pid_t pid, int status, void *user
                 m->st.signal = 0;
                 m->st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
         }
-        now_iso(m->st.finished_at, sizeof(m->st.finished_at));
+        bv_now_iso(m->st.finished_at, sizeof(m->st.finished_at));
         bool failed = WIFSIGNALED(status) ? m->st.signal != m->requested_signal || m->st.oom_killed
                                           : m->st.exit_code != 0;
         bool again = !m->stopping && (m->restart == CTR_CT_RESTART_ALWAYS ||
@@ -536,7 +526,7 @@ int cmd_monitor(int argc, char **argv)
         char bundle_abs[PATH_MAX], dir_abs[PATH_MAX];
         int r;
 
-        m->ready_fd = m->out_fd = m->log_fd = m->mon_lfd = m->con_lfd = -1;
+        m->ready_fd = m->out_fd = m->log.fd = m->mon_lfd = m->con_lfd = -1;
         ensure_stdio();
         m->log_max = DEFAULT_LOG_MAX;
         m->stop_timeout = 10;

@@ -62,8 +62,7 @@ struct mon {
         struct bv_timer *shrink_timer;  /* pending memory give-back after activity */
         uint64_t backoff_ms;
 
-        int log_fd;
-        uint64_t log_size;
+        struct bv_log_writer log;    /* console.log */
         char log_path[4200], log_old[4200], mon_sock[4200], con_sock[4200], status_path[4200];
 
         int mon_lfd, con_lfd;
