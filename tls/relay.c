@@ -44,6 +44,7 @@ struct tls_relay {
         bool tls_eof, plain_eof;      /* no more input from that side */
         bool plain_shut, tls_shut;    /* we ended our output to that side */
         bool want_read, want_write;   /* what OpenSSL asked for on tcp_fd */
+        uint32_t tcp_events, plain_events;  /* what the watches wait for now */
         struct buf down;              /* TLS -> plain */
         struct buf up;                /* plain -> TLS */
 };
@@ -186,14 +187,16 @@ static void update_events(struct tls_relay *r)
                 tcp |= EPOLLIN;
         if (r->want_write)
                 tcp |= EPOLLOUT;
-        bv_watch_set_events(r->tcp_watch, tcp);
+        if (tcp != r->tcp_events && bv_watch_set_events(r->tcp_watch, tcp) == 0)
+                r->tcp_events = tcp;
         if (!r->ready)
                 return;
         if (!r->plain_eof && r->up.len == 0)
                 plain |= EPOLLIN;
         if (r->down.pos < r->down.len)
                 plain |= EPOLLOUT;
-        bv_watch_set_events(r->plain_watch, plain);
+        if (plain != r->plain_events && bv_watch_set_events(r->plain_watch, plain) == 0)
+                r->plain_events = plain;
 }
 
 static void on_event(struct bv_loop *loop, int fd, uint32_t events, void *userdata)
@@ -212,9 +215,12 @@ static void on_event(struct bv_loop *loop, int fd, uint32_t events, void *userda
                         return;
                 }
         }
-        if (!r->plain_watch && bv_loop_add_fd(loop, r->plain_fd, EPOLLIN, on_event, r, &r->plain_watch) < 0) {
-                relay_end(r);
-                return;
+        if (!r->plain_watch) {
+                if (bv_loop_add_fd(loop, r->plain_fd, EPOLLIN, on_event, r, &r->plain_watch) < 0) {
+                        relay_end(r);
+                        return;
+                }
+                r->plain_events = EPOLLIN;
         }
         if (pump(r) < 0) {
                 relay_end(r);
@@ -248,7 +254,7 @@ int tls_relay_new(struct tls_server *s, struct bv_loop *loop, int tcp_fd, const 
         snprintf(r->addr, sizeof(r->addr), "%s", addr);
         r->ssl = SSL_new(s->ctx);
         if (!r->ssl || SSL_set_fd(r->ssl, tcp_fd) != 1 ||
-            bv_loop_add_fd(loop, tcp_fd, EPOLLIN, on_event, r, &r->tcp_watch) < 0 ||
+            bv_loop_add_fd(loop, tcp_fd, r->tcp_events = EPOLLIN, on_event, r, &r->tcp_watch) < 0 ||
             bv_loop_add_timer(loop, timeout_usec, on_deadline, r, &r->deadline) < 0) {
                 tls_relay_free(r);
                 return -ENOMEM;

@@ -83,8 +83,10 @@ void tls_msg_head_init(struct tls_msg_head *h, enum tls_msg_type type, size_t le
 int tls_msg_conn_check(const void *buf, size_t len, struct tls_msg_conn *ret, struct bv_error *err);
 /*
  * Checks a received TLS_MSG_CONFIG of len bytes with n_fds sockets
- * attached; *ret points into buf, and so do cert, key and ca (each
- * NUL-terminated in place is not possible: use the lengths). -EPROTO.
+ * attached (1..BV_FD_SEND_MAX, as many as it names; TLS minimum 12 or 13;
+ * PEM lengths that add up to len). *ret points into buf: cert, key and ca
+ * (NULL when ca_len is 0) are not NUL-terminated, use the message's
+ * lengths. -EPROTO with a message otherwise.
  */
 struct tls_config_view {
         const struct tls_msg_config *msg;

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -94,6 +95,8 @@ static int bind_one(const char *spec, struct bv_error *err)
         if (fd < 0)
                 return bv_error_set_errno(err, errno, "--listen '%s': socket failed", spec);
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        /* Accepted sockets inherit it: no Nagle delay on small answers (the proxy may not call setsockopt). */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         if (ss.ss_family == AF_INET6)
                 setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
         if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0)

@@ -43,7 +43,8 @@ static int seccomp_enter(struct bv_error *err)
                 }
         }
         /* socketpair() for the connections it hands over: AF_UNIX only. */
-        if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0) {
+        const struct scmp_arg_cmp unix_only = { .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX, .datum_b = 0 };
+        if ((r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1, &unix_only)) < 0) {
                 seccomp_release(ctx);
                 return bv_error_set_errno(err, -r, "Cannot add to the seccomp filter");
         }
