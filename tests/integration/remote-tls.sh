@@ -241,11 +241,13 @@ tap_check "audit: the operator's POST /v1/vms, answered" \
 	jqe 'any(.[]; .identity == "token:ops" and .method == "POST" and .path == "/v1/vms" and .status < 300)' "$BV_TMP/audit.json"
 tap_check "audit: unauthenticated requests (401) as identity none, GETs included" \
 	jqe 'any(.[]; .identity == "none" and .status == 401 and .method == "GET")' "$BV_TMP/audit.json"
-tap_check "audit: a client certificate's request names the certificate and its fingerprint" \
-	jqe 'any(.[]; .auth == "certificate" and (.fingerprint | length) == 64) or all(.[]; .auth != "certificate")' "$BV_TMP/audit.json"
+tap_check "audit: the operator certificate's refused DELETE /v1/trust/laptop names it and its fingerprint" \
+	jqe --arg fp "$fp" 'any(.[]; .identity == "certificate:laptop" and .auth == "certificate" and .fingerprint == $fp
+		and .method == "DELETE" and .status == 403)' "$BV_TMP/audit.json"
 tap_check "audit --identity watcher: only the viewer's" \
 	sh -c "bv_cli() { '$BAREVIRT' --socket '$BV_SOCKET' \"\$@\"; }; bv_cli audit --identity watcher --json | jq -e 'length > 0 and all(.[]; .identity == \"token:watcher\")' >/dev/null"
-code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $viewer" "$URL/v1/audit")
+viewer2=$(bv_cli token create auditor --json | jq -r .token)
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $viewer2" "$URL/v1/audit")
 code2=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $admin" "$URL/v1/audit")
 [ "$code" = 403 ] && [ "$code2" = 200 ]
 tap_ok $? "GET /v1/audit over HTTPS: viewer 403, admin 200 ($code, $code2)"
