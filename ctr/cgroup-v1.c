@@ -192,11 +192,14 @@ int ctr_cgv1_join(const struct ctr_cgroup_info *info, const char *rel, pid_t pid
 {
         char dir[4096], v[16];
 
+        /* pid 0: the calling thread into "tasks", without the kernel's global threadgroup lock (see ctr-internal.h). */
         snprintf(v, sizeof(v), "%d", (int)pid);
         for (size_t i = 0; rel && *rel && i < info->n_v1; i++) {
                 if (dir_of(&info->v1[i], rel, dir, sizeof(dir)) < 0)
                         continue;
-                int r = write_str(dir, "cgroup.procs", v);
+                int r = write_str(dir, pid == 0 ? "tasks" : "cgroup.procs", v);
+                if (r < 0 && pid == 0)
+                        return bv_error_set_errno(err, -r, "Failed to join '%s'", dir);
                 if (r < 0)
                         return bv_error_set_errno(err, -r, "Failed to move process %d into '%s'", (int)pid, dir);
         }

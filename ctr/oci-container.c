@@ -6,6 +6,13 @@
  * messages:
  *
  *   parent -> child  'M'  id maps written, cgroup joined (carries the host pid)
+ *
+ * Without a user namespace the child joins its v1 hierarchies itself,
+ * right after 'M', by writing 0 to each one's "tasks": the kernel moves the
+ * calling thread without taking the global threadgroup lock, whose write
+ * side waits for an RCU grace period (7-12 ms on this 2-core host, the
+ * largest cost of `run`; issue 21). The child is single-threaded, so its
+ * thread is its process.
  *   child  -> parent 'H'  mounts done: run prestart/createRuntime hooks
  *   parent -> child  'h'  hooks done
  *   child  -> parent 'R'  set up; now waiting for start (exec.fifo or 'S')
@@ -92,6 +99,7 @@ struct child_args {
         bool cgroup_by_clone;
         bool cgroupns_late;           /* made after the v1 joins ('M'), so it is rooted at the container's cgroups */
         const struct ctr_cgroup_plan *cgroup_v1;   /* its v1 directories, NULL without */
+        bool cgroup_v1_self;          /* the child joins them itself (no user namespace) */
 };
 
 static __attribute__((noreturn)) void child_fail(int sync, int r, const struct bv_error *err)
@@ -315,6 +323,8 @@ static __attribute__((noreturn)) void child_main(struct child_args *a)
         if (r != 1 || m.type != 'M')
                 _exit(1);
         pid_t host_pid = m.value;
+        if (a->cgroup_v1_self && (r = ctr_cgv1_join(&a->cgroup_v1->info, a->cgroup_v1->rel, 0, &err)) < 0)
+                child_fail(a->sync, r, &err);
         if ((r = child_stdio(a, &err)) < 0 || (r = child_join(a, &err)) < 0 ||
             (r = child_prepare(a, host_pid, exe, sizeof(exe), &err)) < 0)
                 child_fail(a->sync, r, &err);
@@ -761,6 +771,7 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
                 return bv_error_set_errno(err, errno, "Failed to create the sync socket");
         /* The v1 hierarchies are joined after the clone: a cgroup namespace made by it would be rooted above them. */
         a.cgroup_v1 = u->v1_made ? &u->cg : NULL;
+        a.cgroup_v1_self = u->v1_made && !(flags & CLONE_NEWUSER) && !cfg->ns[CTR_NS_USER].enabled;
         if (u->v1_made && (flags & CLONE_NEWCGROUP)) {
                 flags &= ~(uint64_t)CLONE_NEWCGROUP;
                 a.cgroupns_late = true;
@@ -779,7 +790,7 @@ static int create_in(const struct ctr_config *cfg, const struct ctr_create_opts 
         close(TAKE_FD(sp1));
         if (u->v2_made && !by_clone && (r = join_cgroup(u->cg.v2, pid, err)) < 0)
                 return r;
-        if (u->v1_made && (r = ctr_cgv1_join(&u->cg.info, u->cg.rel, pid, err)) < 0)
+        if (u->v1_made && !a.cgroup_v1_self && (r = ctr_cgv1_join(&u->cg.info, u->cg.rel, pid, err)) < 0)
                 return r;
         if ((flags & CLONE_NEWUSER) &&
             ((r = write_idmap(pid, "uid_map", cfg->uid_maps, cfg->n_uid_maps, err)) < 0 ||

@@ -106,4 +106,14 @@ void bench_line(const char *prefix, const char *metric, double v, const char *un
                 printf(" target < %g: %s", target, v < target ? "ok" : "MISSED");
         printf("\n");
         fflush(stdout);
+        /* make bench collects every figure for its closing table and BAREVIRT_BENCH_JSON. */
+        const char *record = getenv("BAREVIRT_BENCH_RECORD");
+        FILE *f = record && *record ? fopen(record, "ae") : NULL;
+        if (!f)
+                return;
+        bool cmp = peer && pv > 0;
+        fprintf(f, "%s\t%s\t%.3f\t%s\t%s\t%.3f\t%.3f\t%g\t%s\n", prefix, metric, v, unit, cmp ? peer : "-",
+                cmp ? pv : 0.0, cmp ? v / pv : 0.0, target > 0 ? target : 0.0,
+                target > 0 ? (v < target ? "ok" : "MISSED") : "-");
+        fclose(f);
 }

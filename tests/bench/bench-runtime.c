@@ -8,6 +8,12 @@
  * Targets from issue 6: run median <= 0.5x runc's, peak RSS <= 2 MiB. And
  * the same bundle with memory, cpu and pids limits (issue 19: on this
  * hybrid host through the v1 controllers), at most 0.5x runc's too.
+ * Issue 21: the plain bundle also runs with crun and with bench-floor (clone,
+ * the same mounts, pivot_root, exec, wait: the floor of any runtime), all
+ * four alternating; targets <= 0.5x crun and <= 1.5x the floor. crun
+ * refuses hybrid cgroups, so on such a host the whole benchmark runs in a
+ * private mount namespace with /sys/fs/cgroup/unified unmounted (said so
+ * on stdout; the host is untouched).
  * BAREVIRT_BENCH_SMOKE=1 runs a few iterations only; without runc the
  * comparison is skipped with a note. Needs root (skips otherwise).
  *
@@ -23,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -65,6 +73,22 @@ static int sh(const char *cmd)
 /* One `run`; returns wall microseconds or 0 on failure. */
 static bool no_pivot;
 
+/* The floor (bench-floor ROOTFS) instead of a runtime. */
+static bool is_floor(const char *bin)
+{
+        const char *b = strrchr(bin, '/');
+        return strcmp(b ? b + 1 : bin, "bench-floor") == 0;
+}
+
+/* The shared rootfs beside a bundle dir (DIR/NAME -> DIR/rootfs); static buffer. */
+static const char *rootfs_of(const char *bundle)
+{
+        static char path[4300];
+        const char *slash = strrchr(bundle, '/');
+        snprintf(path, sizeof(path), "%.*s/rootfs", (int)(slash ? slash - bundle : 0), bundle);
+        return path;
+}
+
 static uint64_t run_once(const char *bin, const char *root, const char *bundle, int i)
 {
         char id[32];
@@ -75,7 +99,9 @@ static uint64_t run_once(const char *bin, const char *root, const char *bundle, 
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 dup2(null, 0);
                 dup2(null, 1);
-                if (no_pivot)
+                if (is_floor(bin))
+                        execl(bin, bin, rootfs_of(bundle), (char *)NULL);
+                else if (no_pivot)
                         execl(bin, bin, "--root", root, "run", "--no-pivot", "--bundle", bundle, id, (char *)NULL);
                 else
                         execl(bin, bin, "--root", root, "run", "--bundle", bundle, id, (char *)NULL);
@@ -174,48 +200,69 @@ static const char *find_runc(void)
         return NULL;
 }
 
-/* Both runtimes on one bundle, alternating; medians (ms, 0 when the peer failed) and peak RSS (KiB). */
-struct pair {
-        double ours_ms, theirs_ms;
-        long our_rss, their_rss;
+/*
+ * Several runtimes on one bundle (bins[0] is ours; NULL entries are
+ * skipped), one run each in turn, the order rotating every iteration;
+ * medians in ms (0 when that one failed) and peak RSS in KiB.
+ */
+enum { MAX_PEERS = 4 };
+struct result {
+        double ms[MAX_PEERS];
+        long rss[MAX_PEERS];
 };
 
-static int bench_pair(const char *bin, const char *peer_bin, const char *dir, const char *bundle, size_t n,
-                      struct pair *ret)
+static int bench_set(const char *const *bins, size_t nbins, const char *dir, const char *bundle, size_t n,
+                     struct result *ret)
 {
         char root[4200];
-        _cleanup_free_ uint64_t *ours = calloc(n, sizeof(uint64_t)), *theirs = calloc(n, sizeof(uint64_t));
-        struct runner me, them;
-        bool peer_ok = peer_bin != NULL;
+        uint64_t *t[MAX_PEERS] = { 0 };
+        struct runner r[MAX_PEERS];
+        bool ok[MAX_PEERS] = { 0 }, started[MAX_PEERS] = { 0 };
         int rc = 0;
 
         memset(ret, 0, sizeof(*ret));
-        if (!ours || !theirs)
-                return 1;
-        snprintf(root, sizeof(root), "%s/state-barevirt", dir);
-        if (runner_start(&me, bin, root, bundle) < 0)
-                return 1;
-        snprintf(root, sizeof(root), "%s/state-runc", dir);
-        if (peer_ok && runner_start(&them, peer_bin, root, bundle) < 0)
-                peer_ok = false;
-        bool them_started = peer_ok;
-        for (size_t i = 0; i < n; i++) {
-                /* Alternate who goes first, too. */
-                if (peer_ok && i % 2 == 1 && (theirs[i] = runner_step(&them, (int)i)) == 0)
-                        peer_ok = false;
-                if ((ours[i] = runner_step(&me, (int)i)) == 0)
+        for (size_t k = 0; k < nbins; k++) {
+                if (!bins[k])
+                        continue;
+                if (!(t[k] = calloc(n, sizeof(uint64_t))))
                         rc = 1;
-                if (peer_ok && i % 2 == 0 && (theirs[i] = runner_step(&them, (int)i)) == 0)
-                        peer_ok = false;
+                snprintf(root, sizeof(root), "%s/state-%zu", dir, k);
+                ok[k] = started[k] = t[k] && runner_start(&r[k], bins[k], root, bundle) == 0;
         }
-        /* Theirs first: its helper holds a copy of our helper's command pipe. */
-        if (them_started)
-                ret->their_rss = runner_finish(&them);
-        ret->our_rss = runner_finish(&me);
-        ret->ours_ms = (double)bench_median(ours, n) / 1000.0;
-        if (peer_ok && rc == 0)
-                ret->theirs_ms = (double)bench_median(theirs, n) / 1000.0;
+        if (!ok[0])
+                rc = 1;
+        for (size_t i = 0; i < n && rc == 0; i++)
+                for (size_t j = 0; j < nbins; j++) {
+                        size_t k = (i + j) % nbins;
+                        if (ok[k] && (t[k][i] = runner_step(&r[k], (int)i)) == 0) {
+                                ok[k] = false;
+                                if (k == 0)
+                                        rc = 1;
+                        }
+                }
+        /* Last started first: each helper holds copies of the earlier helpers' command pipes. */
+        for (size_t k = nbins; k-- > 0;)
+                if (started[k])
+                        ret->rss[k] = runner_finish(&r[k]);
+        for (size_t k = 0; k < nbins; k++) {
+                if (ok[k] && rc == 0)
+                        ret->ms[k] = (double)bench_median(t[k], n) / 1000.0;
+                free(t[k]);
+        }
         return rc;
+}
+
+/*
+ * crun refuses hybrid cgroups: every runtime (and the floor) runs in a
+ * private mount namespace of this benchmark where /sys/fs/cgroup/unified
+ * is unmounted, as `unshare -m --propagation private` plus `umount` would
+ * do; the host's mounts are never touched. Returns whether it is hidden.
+ */
+static bool hide_unified(void)
+{
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return false;
+        return umount2("/sys/fs/cgroup/unified", MNT_DETACH) == 0;
 }
 
 /* A bundle: dir/NAME with config.json (extra linux keys) naming the shared rootfs dir/rootfs. */
@@ -267,27 +314,51 @@ int main(void)
         }
         const char *runc = getenv("BAREVIRT_BENCH_PEER") ? getenv("BAREVIRT_BENCH_PEER") : find_runc();
         const char *peer = getenv("BAREVIRT_BENCH_PEER_NAME") ? getenv("BAREVIRT_BENCH_PEER_NAME") : "runc";
+        bool own_peer = getenv("BAREVIRT_BENCH_PEER") != NULL;
         double ratio = strcmp(peer, "crun") == 0 ? 0.8 : 0.5;
-        struct pair p, pl;
+        char floor_bin[4200];
+        snprintf(floor_bin, sizeof(floor_bin), "%s/tests/bench/bench-floor", builddir);
+        /* Ours, the peer (runc), and on this host crun and the floor too. */
+        const char *crun = !own_peer && access("/usr/bin/crun", X_OK) == 0 ? "/usr/bin/crun" : NULL;
+        const char *fl = !own_peer && access(floor_bin, X_OK) == 0 ? floor_bin : NULL;
+        if (!own_peer && access("/sys/fs/cgroup/unified", F_OK) == 0) {
+                if (hide_unified())
+                        printf("bench-runtime: every runtime and the floor run in a private mount namespace with "
+                               "/sys/fs/cgroup/unified unmounted (crun refuses hybrid cgroups; the host is untouched)\n");
+                else
+                        crun = NULL;
+        }
+        if (!own_peer && !crun)
+                printf("bench-runtime: crun not usable here (apt-get install crun); no comparison with it\n");
+        const char *bins[] = { bin, runc, crun, fl };
+        struct result p, pl;
         snprintf(bundle, sizeof(bundle), "%s/plain", dir);
-        rc = bench_pair(bin, runc, dir, bundle, n, &p);
+        rc = bench_set(bins, BV_ELEMENTSOF(bins), dir, bundle, n, &p);
         snprintf(bundle, sizeof(bundle), "%s/limits", dir);
-        int rcl = bench_pair(bin, runc, dir, bundle, n, &pl);
+        const char *lbins[] = { bin, runc };
+        int rcl = bench_set(lbins, BV_ELEMENTSOF(lbins), dir, bundle, n, &pl);
         if (rc || rcl)
                 fprintf(stderr, "bench-runtime: barevirt-runtime run failed%s\n", rc ? "" : " (with limits)");
-        if (runc && rc == 0 && p.theirs_ms == 0)
+        if (runc && rc == 0 && p.ms[1] == 0)
                 printf("bench-runtime: %s run failed; no comparison\n", peer);
         else if (!runc)
                 printf("bench-runtime: runc not installed (apt-get install runc); no comparison\n");
         if (rc == 0) {
-                bench_line("bench-runtime", "run /bin/true median", p.ours_ms, "ms", runc ? peer : NULL, p.theirs_ms,
-                           p.theirs_ms > 0 ? p.theirs_ms * ratio : 0);
-                bench_line("bench-runtime", "peak RSS during run", (double)p.our_rss / 1024.0, "MiB",
-                           runc ? peer : NULL, (double)p.their_rss / 1024.0, 2.0 + 1e-9);
+                bench_line("bench-runtime", "run /bin/true median", p.ms[0], "ms", runc ? peer : NULL, p.ms[1],
+                           p.ms[1] > 0 ? p.ms[1] * ratio : 0);
+                bench_line("bench-runtime", "peak RSS during run", (double)p.rss[0] / 1024.0, "MiB",
+                           runc ? peer : NULL, (double)p.rss[1] / 1024.0, 2.0 + 1e-9);
+                /* Issue 21: at most 0.5x crun and 1.5x the floor (<= so that the target itself passes). */
+                if (crun)
+                        bench_line("bench-runtime", "run /bin/true median vs crun", p.ms[0], "ms", "crun", p.ms[2],
+                                   p.ms[2] > 0 ? p.ms[2] * 0.5 + 1e-9 : 0);
+                if (fl)
+                        bench_line("bench-runtime", "run /bin/true median vs the floor", p.ms[0], "ms", "floor",
+                                   p.ms[3], p.ms[3] > 0 ? p.ms[3] * 1.5 + 1e-9 : 0);
         }
         if (rcl == 0)
-                bench_line("bench-runtime", "run with memory+cpu+pids limits median", pl.ours_ms, "ms",
-                           runc ? peer : NULL, pl.theirs_ms, pl.theirs_ms > 0 ? pl.theirs_ms * ratio : 0);
+                bench_line("bench-runtime", "run with memory+cpu+pids limits median", pl.ms[0], "ms",
+                           runc ? peer : NULL, pl.ms[1], pl.ms[1] > 0 ? pl.ms[1] * ratio : 0);
         snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
         sh(cmd);
         return rc || rcl;

@@ -27,6 +27,10 @@ long bench_rss_kib(pid_t pid);
 /*
  * Prints "<prefix>: <metric> <v> <unit> (<peer> <pv> <unit>, ratio <v/pv>x) target < T: ok|MISSED".
  * peer NULL or pv <= 0 omits the comparison; target <= 0 omits the target.
+ * With BAREVIRT_BENCH_RECORD=FILE (make bench sets it) the figure is also
+ * appended to FILE as one tab-separated line: prefix, metric, value, unit,
+ * peer (or -), peer's value, ratio, target, ok|MISSED|- (bench-table.sh
+ * prints them as one table and writes BAREVIRT_BENCH_JSON).
  */
 void bench_line(const char *prefix, const char *metric, double v, const char *unit, const char *peer,
                 double pv, double target);
