@@ -24,16 +24,6 @@
 #include "ctr/ctr-internal.h"
 #include "ctr/ctr.h"
 
-static int write_str(const char *dir, const char *file, const char *value)
-{
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/%s", dir, file);
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0 || write(fd, value, strlen(value)) < 0)
-                return -errno;
-        return 0;
-}
-
 static int dir_of(const struct ctr_cgroup_v1 *h, const char *rel, char *buf, size_t len)
 {
         int n = snprintf(buf, len, "%s/%s", h->mount, rel);
@@ -81,7 +71,7 @@ static int make_dir(const struct ctr_cgroup_v1 *h, const char *dir, struct bv_er
                         char f[4200];
                         _cleanup_free_ char *v = NULL;
                         snprintf(f, sizeof(f), "%s/%s", parent, files[k]);
-                        if (bv_file_read_line(f, &v, NULL) == 0 && *v && write_str(path, files[k], v) < 0)
+                        if (bv_file_read_line(f, &v, NULL) == 0 && *v && ctr_cgroup_file_write(path, files[k], v) < 0)
                                 return bv_error_set_errno(err, errno, "Failed to copy %s into '%s'", files[k], path);
                 }
         }
@@ -112,7 +102,7 @@ static int devices_write(const char *dir, const struct ctr_dev_rule *rules, size
         for (size_t i = 0; i < n; i++) {
                 dev_rule_line(&rules[i], line, sizeof(line));
                 const char *file = rules[i].allow ? "devices.allow" : "devices.deny";
-                int r = write_str(dir, file, line);
+                int r = ctr_cgroup_file_write(dir, file, line);
                 if (r < 0)
                         return bv_error_set_errno(err, -r, "linux.resources.devices: Failed to write '%s' to %s/%s",
                                                   line, dir, file);
@@ -158,7 +148,7 @@ static int setup(const struct ctr_config *cfg, const struct ctr_cgroup_plan *p, 
                         continue;
                 ctr_cgv1_path(&p->info, p->rel, w->v1_controller, dir, sizeof(dir));
                 ctr_cgv1_file_pick(NULL, w->v1_file, p->how[i] - CTR_CGW_V1, file, sizeof(file));
-                if ((r = write_str(dir, file, w->v1_value)) < 0)
+                if ((r = ctr_cgroup_file_write(dir, file, w->v1_value)) < 0)
                         return bv_error_set_errno(err, -r, "%s: Failed to write '%s' to %s/%s", w->json_path,
                                                   w->v1_value, dir, file);
         }
@@ -197,7 +187,7 @@ int ctr_cgv1_join(const struct ctr_cgroup_info *info, const char *rel, pid_t pid
         for (size_t i = 0; rel && *rel && i < info->n_v1; i++) {
                 if (dir_of(&info->v1[i], rel, dir, sizeof(dir)) < 0)
                         continue;
-                int r = write_str(dir, pid == 0 ? "tasks" : "cgroup.procs", v);
+                int r = ctr_cgroup_file_write(dir, pid == 0 ? "tasks" : "cgroup.procs", v);
                 if (r < 0 && pid == 0)
                         return bv_error_set_errno(err, -r, "Failed to join '%s'", dir);
                 if (r < 0)
@@ -239,7 +229,7 @@ void ctr_cgv1_destroy(const struct ctr_cgroup_info *info, const char *rel)
                 return;
         /* Thawed first: a frozen task does not act on SIGKILL under the v1 freezer. */
         if (ctr_cgv1_path(info, rel, "freezer", dir, sizeof(dir)) == 0)
-                (void)write_str(dir, "freezer.state", "THAWED");
+                (void)ctr_cgroup_file_write(dir, "freezer.state", "THAWED");
         for (size_t i = 0; i < info->n_v1; i++)
                 if (dir_of(&info->v1[i], rel, dir, sizeof(dir)) == 0)
                         remove_dir(info->v1[i].mount, dir);

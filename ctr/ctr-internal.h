@@ -437,6 +437,8 @@ int ctr_cgroup_rel(const char *cgroups_path, const char *id, char *buf, size_t l
 int ctr_cgroup_plan(const struct ctr_config *cfg, const char *id, struct ctr_cgroup_plan *p, struct bv_error *err);
 /* Creates the v2 cgroup, enables the needed controllers on the way, writes its limits. Returns an O_DIRECTORY fd. */
 int ctr_cgroup_setup(const struct ctr_config *cfg, const struct ctr_cgroup_plan *p, struct bv_error *err);
+/* Writes value to dir/file (a cgroup file: no O_CREAT, no symlink). 0 or -errno. */
+int ctr_cgroup_file_write(const char *dir, const char *file, const char *value);
 /* The config's device rules plus the ones runc and crun always allow after them, malloc'ed. */
 int ctr_dev_rules_full(const struct ctr_config *cfg, struct ctr_dev_rule **ret, size_t *ret_n);
 /*

@@ -174,14 +174,20 @@ int ctr_cgroup_plan(const struct ctr_config *cfg, const char *id, struct ctr_cgr
         return 0;
 }
 
-static int write_file(const char *dir, const char *file, const char *value, struct bv_error *err)
+int ctr_cgroup_file_write(const char *dir, const char *file, const char *value)
 {
         char path[4200];
         snprintf(path, sizeof(path), "%s/%s", dir, file);
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0 || write(fd, value, strlen(value)) < 0)
-                return bv_error_set_errno(err, errno, "Failed to write '%s' to %s", value, path);
+                return -errno;
         return 0;
+}
+
+static int write_file(const char *dir, const char *file, const char *value, struct bv_error *err)
+{
+        int r = ctr_cgroup_file_write(dir, file, value);
+        return r < 0 ? bv_error_set_errno(err, -r, "Failed to write '%s' to %s/%s", value, dir, file) : 0;
 }
 
 /* Enables controller c on every level from the v2 root down to the parent of path. */

@@ -26,18 +26,6 @@
 
 #define FREEZE_WAIT_MS 5000
 
-static int write_str(const char *dir, const char *file, const char *value)
-{
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/%s", dir, file);
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, value, strlen(value)) < 0)
-                return -errno;
-        return 0;
-}
-
 static int read_str(const char *dir, const char *file, char *buf, size_t len)
 {
         char path[4200];
@@ -56,7 +44,7 @@ static int read_str(const char *dir, const char *file, char *buf, size_t len)
 
 static int v2_set(const char *dir, bool frozen)
 {
-        return write_str(dir, "cgroup.freeze", frozen ? "1" : "0");
+        return ctr_cgroup_file_write(dir, "cgroup.freeze", frozen ? "1" : "0");
 }
 
 static int v2_get(const char *dir)
@@ -81,7 +69,7 @@ static int v2_asked(const char *dir)
 
 static int v1_set(const char *dir, bool frozen)
 {
-        return write_str(dir, "freezer.state", frozen ? "FROZEN" : "THAWED");
+        return ctr_cgroup_file_write(dir, "freezer.state", frozen ? "FROZEN" : "THAWED");
 }
 
 static int v1_get(const char *dir)

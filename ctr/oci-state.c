@@ -366,15 +366,10 @@ int ctr_container_start(const char *state_root, const char *id, struct bv_error 
  */
 static int kill_all(const struct ctr_saved *s, const char *dir, int sig)
 {
-        char path[4200];
         const char *fdir;
 
-        if (sig == SIGKILL && s->cgroup[0]) {
-                snprintf(path, sizeof(path), "%s/cgroup.kill", s->cgroup);
-                _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-                if (fd >= 0 && write(fd, "1", 1) == 1)
-                        return 0;
-        }
+        if (sig == SIGKILL && s->cgroup[0] && ctr_cgroup_file_write(s->cgroup, "cgroup.kill", "1") == 0)
+                return 0;
         const struct ctr_freezer_ops *f = s->freezer[0] && s->status != CTR_STATUS_PAUSED ? ctr_freezer_of(s, &fdir) : NULL;
         if (f && f->set(fdir, true) == 0)
                 for (int i = 0; i < 100 && f->get(fdir) != 1; i++)

@@ -11,10 +11,12 @@
  *
  * identity is "uid:N" on the UNIX socket, "token:NAME" or
  * "certificate:NAME" over --listen, "none" when a remote request did not
- * authenticate. Each request gets a note when it arrives (audit_request());
- * auth.c adds who it is; the HTTP server hands the note back with the
- * answer's status (audit_on_response()), and the line is written then, so
- * an answer sent later (a VM start) is logged with its real status.
+ * authenticate. A request that may be logged gets a note when it arrives
+ * (audit_request(); not a GET on the socket, the hot path); auth.c adds
+ * who it is; the HTTP server hands the note back with the answer's status
+ * (audit_on_response()), and the line is written then, with the time of
+ * the answer, so an answer sent later (a VM start) is logged with its
+ * real status.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,12 +56,15 @@ void audit_close(struct barevirtd *d)
 
 void audit_request(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req)
 {
+        /* A read on the socket is never logged (it is neither a change nor refused): no note, no cost. */
+        bool read_only = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+        if (read_only && !req->peer_data)
+                return;
         struct audit_note *n = calloc(1, sizeof(*n));
 
         (void)d;
         if (!n)
                 return;
-        bv_now_iso(n->time, sizeof(n->time));
         snprintf(n->method, sizeof(n->method), "%s", req->method);
         snprintf(n->path, sizeof(n->path), "%s", req->path);
         if (req->peer_data) {
@@ -122,6 +127,7 @@ void audit_on_response(struct bv_http_conn *c, int status, void *note, void *use
         bool read_only = strcmp(n->method, "GET") == 0 || strcmp(n->method, "HEAD") == 0;
         if (read_only && status != 401 && status != 403)
                 return;
+        bv_now_iso(n->time, sizeof(n->time));
         json_auto_t *j = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:s,s:o,s:i}", "time", n->time, "identity",
                                    n->identity, "auth", n->auth, "fingerprint",
                                    n->fingerprint[0] ? n->fingerprint : NULL, "source",
