@@ -74,10 +74,8 @@ static void list(struct bv_http_conn *c, json_t *store, const char *hide)
         json_array_foreach(store, i, e) {
                 json_t *o = json_deep_copy(e);
                 json_object_del(o, hide);
-                if (json_object_get(o, "expires")) {
-                        long long ex = json_integer_value(json_object_get(o, "expires"));
-                        json_object_set_new(o, "expired", json_boolean(ex > 0 && ex <= now));
-                }
+                if (json_object_get(o, "expires"))
+                        json_object_set_new(o, "expired", json_boolean(auth_expired(o, now)));
                 json_array_append_new(out, o);
         }
         api_reply_json(c, 200, out);

@@ -145,6 +145,14 @@ json_t *auth_find(json_t *store, const char *key, const char *value, size_t *ret
 }
 
 /* The entry a remote request authenticates as (certificate first, then token), or NULL. */
+/* Whether store entry e has run out: an "expires" of T means valid through
+ * second T, so a token made with expires_in N lives at least N seconds. */
+bool auth_expired(const json_t *e, long long now)
+{
+        long long ex = json_integer_value(json_object_get(e, "expires"));
+        return ex > 0 && ex < now;
+}
+
 static json_t *identify(struct barevirtd *d, struct auth_peer *p, const struct bv_http_request *req,
                         const char **ret_kind)
 {
@@ -160,8 +168,7 @@ static json_t *identify(struct barevirtd *d, struct auth_peer *p, const struct b
         bv_sha256_hex(token, strlen(token), hash);
         explicit_bzero(token, sizeof(token));
         e = auth_find(d->tokens, "hash", hash, NULL);
-        json_int_t expires = json_integer_value(json_object_get(e, "expires"));
-        if (!e || (expires > 0 && expires <= (json_int_t)time(NULL)))
+        if (!e || auth_expired(e, time(NULL)))
                 return NULL;
         *ret_kind = "token";
         snprintf(p->token_hash, sizeof(p->token_hash), "%s", hash);  /* for remote_drop() */

@@ -251,6 +251,7 @@ void auth_free(struct barevirtd *d);
 /* Writes the trust store (trust) or the token store atomically, 0600. 0 or -errno. */
 int auth_store_save(struct barevirtd *d, bool trust, struct bv_error *err);
 /* The entry of store whose key is value (compared in constant time), its index into *ret_index; or NULL. */
+bool auth_expired(const json_t *e, long long now);
 json_t *auth_find(json_t *store, const char *key, const char *value, size_t *ret_index);
 /*
  * For every request: true when it may go on. A remote one must come with
