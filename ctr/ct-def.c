@@ -22,7 +22,7 @@
 
 static const char *const def_keys[] = { "name", "rootfs", "image", "image_id", "command", "system",
         "env", "cwd", "user", "hostname", "nics", "limits", "seccomp", "cap_add", "cap_drop",
-        "privileged", "userns", "userns_base", "mounts", "autostart", "stop_timeout", "restart", "dns", NULL };
+        "privileged", "userns", "userns_base", "mounts", "autostart", "stop_timeout", "restart", "dns", "project", NULL };
 static const char *const nic_keys[] = { "network", "ip", "gw", "mac", "firewall", NULL };
 static const char *const mount_keys[] = { "source", "destination", "readonly", "idmap", NULL };
 static const char *const limit_keys[] = { "memory", "memory_swap", "cpus", "cpu_weight", "pids",
@@ -348,6 +348,10 @@ static int parse_process(const json_t *j, struct ctr_ct_def *d, struct bv_error 
         if (dns && strcmp(dns, "none") != 0 && strcmp(dns, "network") != 0)
                 return bv_error_set(err, EINVAL, "dns: must be 'network' (the network's resolver) or 'none'");
         d->dns_none = dns && strcmp(dns, "none") == 0;
+        if ((r = bv_json_get_str(j, "project", "", 63, &d->project, err)) < 0)
+                return r;
+        if (d->project && (r = bv_name_check(d->project, "project", err)) < 0)
+                return r;
         return 0;
 }
 
@@ -492,6 +496,7 @@ struct ctr_ct_def *ctr_ct_def_free(struct ctr_ct_def *d)
         free(d->cwd);
         free(d->user);
         free(d->hostname);
+        free(d->project);
         for (size_t i = 0; i < CTR_CT_MAX_NICS; i++) {
                 free(d->nics[i].network);
                 free(d->nics[i].ip);
@@ -567,6 +572,8 @@ json_t *ctr_ct_def_to_json(const struct ctr_ct_def *d)
         bad |= set_new(o, "hostname", json_string(d->hostname));
         if (d->dns_none)
                 bad |= set_new(o, "dns", json_string("none"));
+        if (d->project)
+                bad |= set_new(o, "project", json_string(d->project));
         for (size_t i = 0; i < d->n_nics; i++) {
                 const struct ctr_ct_nic *n = &d->nics[i];
                 json_t *no = json_object();

@@ -111,8 +111,8 @@ static json_t *summary(const struct ctr_ct *ct, bool live)
 {
         const struct ctr_ct_def *def = ct->def;
         const struct ctr_ct_status *st = ct->have_status ? &ct->st : NULL;
-        json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:b,s:s?,s:s?,s:I,s:s?,s:o,s:s?,s:s?,s:s?}",
-                              "name", def->name,
+        json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:b,s:s?,s:s?,s:I,s:s?,s:o,s:s?,s:s?,s:s?}",
+                              "name", def->name, "project", def->project ? def->project : "default",
                               "state", ctr_ct_state_name(ct->state),
                               "pid", live && ct->st.pid > 0 ? json_integer(ct->st.pid) : json_null(),
                               "monitor_pid", ct->monitor_pid > 0 ? json_integer(ct->monitor_pid) : json_null(),

@@ -338,6 +338,7 @@ struct ctr_ct_def {
         bool autostart;
         unsigned stop_timeout;     /* seconds, default 10 */
         enum ctr_ct_restart restart;
+        char *project;             /* the project it belongs to; NULL: "default" */
 };
 
 /*

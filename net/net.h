@@ -317,6 +317,7 @@ struct net_def {
         int dhcp;                                       /* 1, 0; -1: unset */
         struct in_addr dhcp_first, dhcp_last;           /* the pool; 0.0.0.0: unset */
         char dns_domain[NET_DNS_DOMAIN_MAX + 1];        /* "": unset */
+        char project[64];                               /* the project it belongs to; "": "default" */
 };
 
 /*

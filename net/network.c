@@ -123,20 +123,21 @@ static bool domain_is_valid(const char *s)
 
 int net_def_from_json(const json_t *o, struct net_def *def, struct bv_error *err)
 {
-        const char *name = NULL, *range = NULL, *domain = NULL;
+        const char *name = NULL, *range = NULL, *domain = NULL, *project = NULL;
         json_t *addrs = NULL, *mtu = NULL, *v;
         int vlan = 0, r;
         json_error_t jerr;
         size_t i;
 
         *def = (struct net_def){ .nat = -1, .dhcp = -1 };
-        if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT, "{s:s,s?o,s?o,s?b,s?b,s?b,s?s,s?s}", "name", &name,
+        if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT, "{s:s,s?o,s?o,s?b,s?b,s?b,s?s,s?s,s?s}", "name", &name,
                            "addresses", &addrs, "mtu", &mtu, "vlan_filtering", &vlan, "nat", &def->nat, "dhcp",
-                           &def->dhcp, "dhcp_range", &range, "dns_domain", &domain) < 0)
+                           &def->dhcp, "dhcp_range", &range, "dns_domain", &domain, "project", &project) < 0)
                 return bv_error_set(err, EINVAL,
                                     "A network is {\"name\": STRING, \"addresses\": [CIDR...], \"mtu\": N, "
                                     "\"vlan_filtering\": BOOL, \"nat\": BOOL, \"dhcp\": BOOL, "
-                                    "\"dhcp_range\": \"FIRST-LAST\", \"dns_domain\": STRING}: %s", jerr.text);
+                                    "\"dhcp_range\": \"FIRST-LAST\", \"dns_domain\": STRING, \"project\": STRING}: %s",
+                                    jerr.text);
         if ((r = net_def_name_check(name, err)) < 0 || (r = parse_mtu(mtu, def, err)) < 0 ||
             (r = parse_range(range, def, err)) < 0)
                 return r;
@@ -144,6 +145,9 @@ int net_def_from_json(const json_t *o, struct net_def *def, struct bv_error *err
                 return bv_error_set(err, EINVAL, "dns_domain: '%.64s' is not a DNS domain (labels of [A-Za-z0-9-] "
                                     "joined by dots)", domain);
         snprintf(def->dns_domain, sizeof(def->dns_domain), "%s", domain ? domain : "");
+        if (project && (r = bv_name_check(project, "project", err)) < 0)
+                return r;
+        snprintf(def->project, sizeof(def->project), "%s", project ? project : "");
         snprintf(def->name, sizeof(def->name), "%s", name);
         def->vlan_filtering = vlan;
         if (addrs && !json_is_null(addrs) && !json_is_array(addrs))
@@ -270,6 +274,8 @@ json_t *net_def_to_json(const struct net_def *def)
         }
         if (o && *def->dns_domain)
                 json_object_set_new(o, "dns_domain", json_string(def->dns_domain));
+        if (o)
+                json_object_set_new(o, "project", json_string(*def->project ? def->project : "default"));
         return o;
 }
 

@@ -45,7 +45,10 @@ static int entry_check(const json_t *e, const char *where, const char *hex_key, 
                 return bv_error_set(err, EINVAL, "%s%s: there twice", where, hex_key);
         for (size_t i = 0; known[i]; i++) {
                 json_t *v = json_object_get(e, known[i]);
-                if (v && strcmp(known[i], "name") && strcmp(known[i], "role") && strcmp(known[i], hex_key) &&
+                if (v && strcmp(known[i], "project") == 0) {
+                        if (!json_is_string(v) || !bv_name_is_valid(json_string_value(v)))
+                                return bv_error_set(err, EINVAL, "%sproject: expected a project name", where);
+                } else if (v && strcmp(known[i], "name") && strcmp(known[i], "role") && strcmp(known[i], hex_key) &&
                     strcmp(known[i], "certificate") && (!json_is_integer(v) || json_integer_value(v) < 0))
                         return bv_error_set(err, EINVAL, "%s%s: expected a time (seconds, >= 0)", where, known[i]);
         }
@@ -100,7 +103,7 @@ static int store_parse(const char *data, size_t len, const char *array, const ch
 
 int tls_trust_parse(const char *data, size_t len, json_t **ret, struct bv_error *err)
 {
-        static const char *const known[] = { "name", "fingerprint", "role", "certificate", "added", NULL };
+        static const char *const known[] = { "name", "fingerprint", "role", "certificate", "added", "project", NULL };
         json_auto_t *a = NULL;
         json_t *e;
         size_t i;
@@ -119,7 +122,7 @@ int tls_trust_parse(const char *data, size_t len, json_t **ret, struct bv_error 
 
 int tls_tokens_parse(const char *data, size_t len, json_t **ret, struct bv_error *err)
 {
-        static const char *const known[] = { "name", "hash", "role", "created", "expires", NULL };
+        static const char *const known[] = { "name", "hash", "role", "created", "expires", "project", NULL };
 
         return store_parse(data, len, "tokens", "hash", known, ret, err);
 }

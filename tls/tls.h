@@ -124,9 +124,10 @@ bool tls_hash_equal(const char *a, const char *b);
 /* ---- trust and token stores (store.c; no OpenSSL) ----------------------------------------- */
 /*
  * STATE/trust.json: {"certificates": [{"name", "fingerprint", "role",
- * "certificate" (PEM), "added" (unix time)}]}; STATE/tokens.json:
+ * "certificate" (PEM), "added" (unix time), "project"?}]}; STATE/tokens.json:
  * {"tokens": [{"name", "role", "hash" (SHA-256 hex of the token),
- * "created", "expires" (unix time, 0: never)}]}. The parsers check every
+ * "created", "expires" (unix time, 0: never), "project"?}]} ("project": the
+ * one project the identity is restricted to; absent: every project). The parsers check every
  * entry (names as bv_name_is_valid(), known keys, hex, roles, no name or
  * fingerprint twice) and refuse the whole file on the first bad one with a
  * message naming it: -EINVAL, -EMSGSIZE past TLS_STORE_MAX bytes or

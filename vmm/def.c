@@ -17,7 +17,7 @@
 
 static const char *const vm_keys[] = { "name", "machine", "accel", "vcpus", "memory", "firmware",
         "kernel", "initrd", "cmdline", "disks", "nics", "vnc", "autostart", "stop_timeout",
-        "extra_args", NULL };
+        "extra_args", "project", NULL };
 static const char *const disk_keys[] = { "file", "format", "bus", "cache", "readonly", "overlay",
         "overlay_file", "id", NULL };
 static const char *const nic_keys[] = { "network", "mac", "model", "rate_mbit", "firewall", NULL };
@@ -162,7 +162,10 @@ int vmm_def_from_json(const json_t *o, struct vmm_def **ret, struct bv_error *er
             (r = bv_json_get_str(o, "initrd", "", 4000, &d->initrd, err)) < 0 ||
             (r = bv_json_get_str(o, "cmdline", "", 4000, &d->cmdline, err)) < 0 ||
             (r = bv_json_get_bool(o, "vnc", "", &d->vnc, err)) < 0 ||
-            (r = bv_json_get_bool(o, "autostart", "", &d->autostart, err)) < 0)
+            (r = bv_json_get_bool(o, "autostart", "", &d->autostart, err)) < 0 ||
+            (r = bv_json_get_str(o, "project", "", 63, &d->project, err)) < 0)
+                goto fail;
+        if (d->project && (r = bv_name_check(d->project, "project", err)) < 0)
                 goto fail;
         if (d->kernel && !is_abs_path(d->kernel)) {
                 r = bv_error_set(err, EINVAL, "kernel: an absolute path is required");
@@ -263,12 +266,13 @@ json_t *vmm_def_to_json(const struct vmm_def *d)
         }
         for (size_t i = 0; i < d->n_extra_args; i++)
                 json_array_append_new(extra, json_string(d->extra_args[i]));
-        return json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s?,s:s?,s:s?,s:o,s:o,s:b,s:b,s:i,s:o}",
+        return json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:s?,s:s?,s:s?,s:o,s:o,s:b,s:b,s:i,s:o,s:s}",
                          "name", d->name, "machine", d->machine, "accel", d->accel,
                          "vcpus", (int)d->vcpus, "memory", (int)d->memory_mib, "firmware", d->firmware,
                          "kernel", d->kernel, "initrd", d->initrd, "cmdline", d->cmdline,
                          "disks", disks, "nics", nics, "vnc", d->vnc, "autostart", d->autostart,
-                         "stop_timeout", (int)d->stop_timeout, "extra_args", extra);
+                         "stop_timeout", (int)d->stop_timeout, "extra_args", extra,
+                         "project", d->project ? d->project : "default");
 }
 
 static int check_file(const char *what, const char *path, struct bv_error *err)
@@ -327,6 +331,7 @@ struct vmm_def *vmm_def_free(struct vmm_def *d)
         if (!d)
                 return NULL;
         free(d->name);
+        free(d->project);
         free(d->machine);
         free(d->accel);
         free(d->firmware);

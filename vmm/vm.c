@@ -685,8 +685,8 @@ json_t *vmm_vm_to_json(const struct vmm_vm *vm)
                 if (!*nl)
                         break;
         }
-        return json_pack("{s:s,s:s,s:i,s:o,s:{s:s,s:s},s:s,s:s?,s:o}",
-                         "name", vm->def->name,
+        return json_pack("{s:s,s:s,s:s,s:i,s:o,s:{s:s,s:s},s:s,s:s?,s:o}",
+                         "name", vm->def->name, "project", vm->def->project ? vm->def->project : "default",
                          "state", vmm_state_name(vm->state),
                          "pid", (int)vm->pid,
                          "definition", vmm_def_to_json(vm->def),

@@ -119,6 +119,7 @@ struct vmm_def {
         unsigned stop_timeout; /* seconds */
         char *extra_args[VMM_MAX_EXTRA_ARGS];
         size_t n_extra_args;
+        char *project;         /* the project it belongs to; NULL: "default" */
 };
 
 /*

@@ -168,6 +168,7 @@ extern const struct cli_command cli_net_commands[];
 extern const struct cli_command cli_firewall_commands[];      /* net firewall (cmd-firewall.c) */
 extern const struct cli_command cli_token_commands[];         /* token (cmd-auth.c) */
 extern const struct cli_command cli_trust_commands[];         /* trust (cmd-auth.c) */
+extern const struct cli_command cli_project_commands[];       /* project (cmd-project.c) */
 extern const struct cli_command cli_docker_commands[];
 extern const struct cli_command cli_podman_commands[];
 

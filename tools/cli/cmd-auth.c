@@ -12,11 +12,12 @@
 #include "common/common.h"
 #include "tools/cli/cli.h"
 
-enum { OPT_ROLE = CLI_OPT_OWN + 160, OPT_EXPIRES, OPT_NAME };
+enum { OPT_ROLE = CLI_OPT_OWN + 160, OPT_EXPIRES, OPT_NAME, OPT_PROJECT };
 
 static const struct cli_option token_create_options[] = {
         { "role", 0, "admin|operator|viewer", "what the token may do", "viewer", OPT_ROLE },
         { "expires", 0, "DURATION", "lifetime: seconds, or N with s, m, h or d (1h, 7d)", "never", OPT_EXPIRES },
+        { "project", 0, "PROJECT", "restrict it to one project's instances and networks", "every project", OPT_PROJECT },
         CLI_OPTION_JSON,
         {},
 };
@@ -24,6 +25,7 @@ static const struct cli_option token_create_options[] = {
 static const struct cli_option trust_add_options[] = {
         { "role", 0, "admin|operator|viewer", "what the certificate may do", "viewer", OPT_ROLE },
         { "name", 0, "NAME", "the entry's name", "the file's name without .pem", OPT_NAME },
+        { "project", 0, "PROJECT", "restrict it to one project's instances and networks", "every project", OPT_PROJECT },
         CLI_OPTION_JSON,
         {},
 };
@@ -58,6 +60,7 @@ static int on_option(struct cli *cli, int id, const char *val, void *userdata)
         switch (id) {
         case OPT_ROLE: json_object_set_new(body, "role", json_string(val)); return 0;
         case OPT_NAME: json_object_set_new(body, "name", json_string(val)); return 0;
+        case OPT_PROJECT: json_object_set_new(body, "project", json_string(val)); return 0;
         default:
                 if (parse_duration(val, &secs) < 0)
                         return cli_usage_error(cli, "--expires '%s': expected seconds or N[smhd] (1h, 7d)", val);
@@ -103,12 +106,13 @@ static void token_row(const json_t *t, char cells[][CLI_CELL_MAX])
         snprintf(cells[1], CLI_CELL_MAX, "%s", cli_jstr(t, "role"));
         time_cell(t, "created", "-", cells[2], CLI_CELL_MAX);
         time_cell(t, "expires", "never", cells[3], CLI_CELL_MAX);
+        snprintf(cells[4], CLI_CELL_MAX, "%s", json_object_get(t, "project") ? cli_jstr(t, "project") : "*");
         if (json_is_true(json_object_get(t, "expired")))
                 strncat(cells[3], " (expired)", CLI_CELL_MAX - strlen(cells[3]) - 1);
 }
 
 static const struct cli_column token_columns[] = {
-        { "NAME", CLI_COL_SHRINK }, { "ROLE", 0 }, { "CREATED", 0 }, { "EXPIRES", 0 }, {},
+        { "NAME", CLI_COL_SHRINK }, { "ROLE", 0 }, { "CREATED", 0 }, { "EXPIRES", 0 }, { "PROJECT", 0 }, {},
 };
 
 static int token_list(struct cli *cli, int argc, char **argv)
@@ -171,10 +175,11 @@ static void trust_row(const json_t *t, char cells[][CLI_CELL_MAX])
         snprintf(cells[1], CLI_CELL_MAX, "%s", cli_jstr(t, "role"));
         snprintf(cells[2], CLI_CELL_MAX, "%s", cli_jstr(t, "fingerprint"));
         time_cell(t, "added", "-", cells[3], CLI_CELL_MAX);
+        snprintf(cells[4], CLI_CELL_MAX, "%s", json_object_get(t, "project") ? cli_jstr(t, "project") : "*");
 }
 
 static const struct cli_column trust_columns[] = {
-        { "NAME", CLI_COL_SHRINK }, { "ROLE", 0 }, { "SHA-256 FINGERPRINT", 0 }, { "ADDED", 0 }, {},
+        { "NAME", CLI_COL_SHRINK }, { "ROLE", 0 }, { "SHA-256 FINGERPRINT", 0 }, { "ADDED", 0 }, { "PROJECT", 0 }, {},
 };
 
 static int trust_list(struct cli *cli, int argc, char **argv)
@@ -204,7 +209,7 @@ static int trust_remove(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_token_commands[] = {
-        CLI_VERB("create", token_create, "token create NAME [--role admin|operator|viewer] [--expires DURATION] [--json]",
+        CLI_VERB("create", token_create, "token create NAME [--role admin|operator|viewer] [--expires DURATION] [--project P] [--json]",
                  "make a bearer token for --listen clients and print it (once)", token_create_options),
         CLI_VERB("list", token_list, "token list [-q] [--format TEMPLATE] [--json]",
                  "list tokens: role, created, expires (never the tokens)", cli_table_options),
@@ -213,7 +218,7 @@ const struct cli_command cli_token_commands[] = {
 };
 
 const struct cli_command cli_trust_commands[] = {
-        CLI_VERB("add", trust_add, "trust add CERT.pem [--role admin|operator|viewer] [--name NAME] [--json]",
+        CLI_VERB("add", trust_add, "trust add CERT.pem [--role admin|operator|viewer] [--name NAME] [--project P] [--json]",
                  "trust a client certificate (pinned by its SHA-256 fingerprint)", trust_add_options),
         CLI_VERB("list", trust_list, "trust list [-q] [--format TEMPLATE] [--json]", "list trusted certificates",
                  cli_table_options),

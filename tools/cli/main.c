@@ -29,6 +29,8 @@ static const struct cli_command commands[] = {
                   cli_token_commands),
         CLI_GROUP("trust", "trust add|list|show|remove ...", "trusted client certificates for HTTPS (barevirtd --listen)",
                   cli_trust_commands),
+        CLI_GROUP("project", "project create|list|show|delete ...", "projects: instances and networks grouped, with quotas",
+                  cli_project_commands),
         CLI_VERB("audit", cmd_audit, "audit [--since T] [--identity N] [--json]",
                  "the audit log: every request that changed something or was refused", cli_audit_options),
         CLI_VERB("list", cmd_list, "list [-q] [-a] [--format TEMPLATE] [--json]", "every instance: VMs, docker:NAME and podman:NAME containers",

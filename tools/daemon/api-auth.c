@@ -2,14 +2,15 @@
 /*
  * Bearer tokens and the trust store (auth.c), admin-only over --listen:
  *   GET    /v1/tokens           [{"name", "role", "created", "expires", "expired"}]
- *   POST   /v1/tokens           {"name", "role"?, "expires_in"? (seconds)}  201 {"name", "role", "created",
+ *   POST   /v1/tokens           {"name", "role"?, "expires_in"? (seconds), "project"?}  201 {"name", "role", "created",
  *                               "expires", "token"}: the token, shown this once (only its SHA-256 is kept)
  *   DELETE /v1/tokens/NAME      204
  *   GET    /v1/trust            [{"name", "fingerprint", "role", "added"}]
- *   POST   /v1/trust            {"name", "certificate" (PEM), "role"?}  201 the entry
+ *   POST   /v1/trust            {"name", "certificate" (PEM), "role"?, "project"?}  201 the entry
  *   GET    /v1/trust/NAME       the entry with its "certificate"
  *   DELETE /v1/trust/NAME       204
- * Roles default to "viewer". A change is on disk before it is answered.
+ * Roles default to "viewer". "project" (an existing project) restricts the
+ * identity to it; absent: every project. A change is on disk before it is answered.
  */
 #include <string.h>
 #include <time.h>
@@ -17,8 +18,8 @@
 #include "tls/tls.h"
 #include "tools/daemon/daemon.h"
 
-static const char *const token_keys[] = { "name", "role", "expires_in", NULL };
-static const char *const trust_keys[] = { "name", "role", "certificate", NULL };
+static const char *const token_keys[] = { "name", "role", "expires_in", "project", NULL };
+static const char *const trust_keys[] = { "name", "role", "certificate", "project", NULL };
 
 /* name and role of a create request; answers 400/409 itself and returns < 0. */
 static int read_name_role(struct barevirtd *d, struct bv_http_conn *c, json_t *body, json_t *store, const char *what,
@@ -46,7 +47,22 @@ static int read_name_role(struct barevirtd *d, struct bv_http_conn *c, json_t *b
                 return -EINVAL;
         }
         *ret_role = role;
+        json_t *project = json_object_get(body, "project");
+        if (project && (!json_is_string(project) || !projects_exists(d, json_string_value(project)))) {
+                bv_http_conn_respond_error(c, 404, "project: no project named '%.64s'",
+                                           json_is_string(project) ? json_string_value(project) : "");
+                return -ENOENT;
+        }
         return 0;
+}
+
+/* An entry restricted to a project says so ("project"; absent: every project). */
+static void set_project(json_t *e, const json_t *body)
+{
+        json_t *project = json_object_get(body, "project");
+
+        if (project)
+                json_object_set(e, "project", project);
 }
 
 /* Appends e to store and saves; on failure takes it out again and answers 500. */
@@ -139,6 +155,8 @@ static void post_tokens(struct barevirtd *d, struct bv_http_conn *c, const struc
         bv_sha256_hex(token, strlen(token), hash);
         e = json_pack("{s:s,s:s,s:s,s:I,s:I}", "name", name, "role", role, "hash", hash, "created", (json_int_t)now,
                       "expires", (json_int_t)expires);
+        if (e)
+                set_project(e, body);
         if (!e || store_add(d, c, false, e) < 0) {
                 if (!e)
                         api_reply_errno(c, -ENOMEM, NULL);
@@ -188,6 +206,7 @@ static void post_trust(struct barevirtd *d, struct bv_http_conn *c, const struct
                 api_reply_errno(c, -ENOMEM, NULL);
                 return;
         }
+        set_project(e, body);
         if (store_add(d, c, true, e) < 0)
                 return;
         bv_info("certificate '%s' (%s, sha256 %s) trusted", name, role, fp);

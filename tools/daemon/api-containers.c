@@ -56,7 +56,8 @@ static void get_containers(struct barevirtd *d, struct bv_http_conn *c, const st
         json_t *a = json_array();
 
         for (size_t i = 0; i < d->reg.n_cts; i++)
-                json_array_append_new(a, ctr_ct_to_json(d->reg.cts[i], false));
+                if (access_sees(req, ctr_ct_get_def(d->reg.cts[i])->project))
+                        json_array_append_new(a, ctr_ct_to_json(d->reg.cts[i], false));
         api_reply_json(c, 200, a);
 }
 
@@ -109,8 +110,8 @@ static void post_containers(struct barevirtd *d, struct bv_http_conn *c, const s
                 bv_http_conn_respond_error(c, 400, "image_id: set by barevirtd, not accepted in a request");
                 return;
         }
-        if ((r = ctr_ct_def_parse(body, &def, &err)) < 0 ||
-            (r = registry_name_free(d, def->name, &instance_kind_ct, &err)) < 0 || (r = check_fixed_ips(d, def, &err)) < 0 ||
+        if ((r = ctr_ct_def_parse(body, &def, &err)) < 0 || (r = access_ct_create(d, req, def, &err)) < 0 ||
+            (r = check_fixed_ips(d, def, &err)) < 0 ||
             (r = firewall_check_ct(d, def, &err)) < 0) {
                 ctr_ct_def_free(def);
                 reply_refused(c, r, err.msg);

@@ -8,7 +8,7 @@
 static void get_events(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req,
                        char **args)
 {
-        events_subscribe(d, c);
+        events_subscribe(d, c, access_scope(req));
 }
 
 const struct api_route api_events_routes[] = {

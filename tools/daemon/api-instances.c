@@ -77,7 +77,7 @@ static int ref_or_error(struct barevirtd *d, struct bv_http_conn *c, const char 
         }
         if (ref->engine < 0) {
                 if (!(ref->kind = registry_kind(d, ref->name))) {
-                        bv_http_conn_respond_error(c, 404, "No instance named '%s'", ref->name);
+                        api_reply_missing(c, "instance", ref->name);
                         return -ENOENT;
                 }
                 return 0;
@@ -116,8 +116,8 @@ static json_t *engine_instance(const char *engine, const json_t *c)
         char ref[200];
 
         snprintf(ref, sizeof(ref), "%s:%s", engine, json_string_value(json_object_get(c, "name")));
-        json_t *o = json_pack("{s:s, s:s?, s:s}", "ref", ref, "name", json_string_value(json_object_get(c, "name")),
-                              "type", engine);
+        json_t *o = json_pack("{s:s, s:s?, s:s, s:s}", "ref", ref, "name", json_string_value(json_object_get(c, "name")),
+                              "project", "default", "type", engine);
         for (size_t i = 0; o && i < BV_ELEMENTSOF(keys); i++)
                 json_object_set(o, keys[i], json_object_get(c, keys[i]) ? json_object_get(c, keys[i]) : json_null());
         return o;
@@ -179,9 +179,10 @@ static void get_instances(struct barevirtd *d, struct bv_http_conn *c, const str
                 return;
         }
         g->conn = bv_http_conn_ref(c);
-        registry_instances_json(d, g->items);
+        registry_instances_json(d, access_scope(req), g->items);
         g->pending = 1;   /* held until every engine call is queued */
-        for (size_t i = 0; i < N_ENGINES; i++) {
+        /* Engine containers are default's. */
+        for (size_t i = 0; access_sees(req, "default") && i < N_ENGINES; i++) {
                 struct bv_error err = {};
                 struct ctr_engine *e = engines_get(d, i, &err);
                 if (!e) {
@@ -477,6 +478,17 @@ static void post_instances(struct barevirtd *d, struct bv_http_conn *c, const st
         const char *engine = json_string_value(json_object_get(spec, "engine"));
         if (!engine || (ref.engine = engines_index(engine)) < 0) {
                 bv_http_conn_respond_error(c, 400, "Creating needs \"engine\": \"docker\" or \"podman\" (barevirt's own instances: /v1/vms)");
+                return;
+        }
+        json_t *project = json_object_get(spec, "project");
+        if (project && (!json_is_string(project) || strcmp(json_string_value(project), "default") != 0)) {
+                bv_http_conn_respond_error(c, 400, "project: Docker and Podman containers belong to project 'default'");
+                return;
+        }
+        json_object_del(spec, "project");
+        int r = access_engine_create(d, req, spec, &err);
+        if (r < 0) {
+                api_reply_errno(c, r, err.msg);
                 return;
         }
         if (!(ref.e = engines_get(d, (size_t)ref.engine, &err))) {

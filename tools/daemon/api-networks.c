@@ -145,7 +145,8 @@ static void append_network(struct barevirtd *d, const char *path, json_t *o, voi
                 bv_warn("ignoring '%s': %s", path, err.msg);
                 return;
         }
-        json_array_append_new(ctx[0], network_json(d, &def, ctx[1]));
+        if (access_sees(ctx[2], def.project))
+                json_array_append_new(ctx[0], network_json(d, &def, ctx[1]));
         net_def_clear(&def);
 }
 
@@ -161,7 +162,7 @@ static void get_networks(struct barevirtd *d, struct bv_http_conn *c, const stru
                 return;
         }
         json_t *a = json_array();
-        void *ctx[2] = { a, &lv };
+        void *ctx[3] = { a, &lv, (void *)req };
         registry_defs_foreach(d, "networks", append_network, ctx);
         networks_live_clear(&lv);
         api_reply_json(c, 200, a);
@@ -250,7 +251,9 @@ static void post_networks(struct barevirtd *d, struct bv_http_conn *c, const str
                 return;
         }
         if ((r = net_def_from_json(body, &def, &err)) < 0 ||
-            (r = net_def_set_defaults(&def, networks_nat_possible(d), &err)) < 0) {
+            (r = net_def_set_defaults(&def, networks_nat_possible(d), &err)) < 0 ||
+            (r = access_network_create(d, req, &def, &err)) < 0) {
+                net_def_clear(&def);
                 api_reply_errno(c, r, err.msg);
                 return;
         }
@@ -262,7 +265,8 @@ static void post_networks(struct barevirtd *d, struct bv_http_conn *c, const str
                         api_reply_errno(c, r, err.msg);
                 else
                         api_reply_json(c, 201, network_json(d, &def, &lv));
-                events_emit(d, "network-created", json_pack("{s:s}", "name", def.name));
+                events_emit(d, "network-created", json_pack("{s:s,s:s}", "name", def.name, "project",
+                                                            projects_of(def.project)));
         }
         networks_live_clear(&lv);
         net_def_clear(&def);
@@ -320,9 +324,10 @@ static void delete_network(struct barevirtd *d, struct bv_http_conn *c, const st
 {
         const char *name = args[0];
         struct bv_error err = {};
-        char users[160];
+        char users[160], project[64] = "";
         int r;
 
+        networks_project(d, name, project);
         if (!net_def_exists(d->state_dir, name))
                 r = bv_error_set(&err, ENOENT, "No network named '%.64s'", name);
         else if (networks_users_describe(d, name, users, sizeof(users)) > 0)
@@ -334,7 +339,7 @@ static void delete_network(struct barevirtd *d, struct bv_http_conn *c, const st
                 return;
         }
         bv_info("network '%s' deleted", name);
-        events_emit(d, "network-deleted", json_pack("{s:s}", "name", name));
+        events_emit(d, "network-deleted", json_pack("{s:s,s:s}", "name", name, "project", projects_of(project)));
         bv_http_conn_respond(c, 204, NULL, NULL, 0);
 }
 

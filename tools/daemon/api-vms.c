@@ -58,7 +58,8 @@ static void get_vms(struct barevirtd *d, struct bv_http_conn *c, const struct bv
         json_t *a = json_array();
 
         for (size_t i = 0; i < d->reg.n_vms; i++)
-                json_array_append_new(a, vmm_vm_to_json(d->reg.vms[i]));
+                if (access_sees(req, vmm_vm_def(d->reg.vms[i])->project))
+                        json_array_append_new(a, vmm_vm_to_json(d->reg.vms[i]));
         api_reply_json(c, 200, a);
 }
 
@@ -79,8 +80,7 @@ static void post_vms(struct barevirtd *d, struct bv_http_conn *c, const struct b
 
         if (api_read_json(c, req, &body) < 0)
                 return;
-        if ((r = vmm_def_from_json(body, &def, &err)) < 0 ||
-            (r = registry_name_free(d, def->name, &instance_kind_vm, &err)) < 0 ||
+        if ((r = vmm_def_from_json(body, &def, &err)) < 0 || (r = access_vm_create(d, req, def, &err)) < 0 ||
             (r = firewall_check_vm(d, def, &err)) < 0) {
                 vmm_def_free(def);
                 api_reply_errno(c, r, err.msg);
@@ -91,7 +91,8 @@ static void post_vms(struct barevirtd *d, struct bv_http_conn *c, const struct b
                 return;
         }
         bv_info("vm '%s' created", vmm_vm_name(vm));
-        events_emit(d, "vm-created", json_pack("{s:s}", "name", vmm_vm_name(vm)));
+        events_emit(d, "vm-created", json_pack("{s:s,s:s}", "name", vmm_vm_name(vm), "project",
+                                               projects_of(vmm_vm_def(vm)->project)));
         api_reply_json(c, 201, vmm_vm_to_json(vm));
 }
 
@@ -109,7 +110,7 @@ static void delete_vm(struct barevirtd *d, struct bv_http_conn *c, const struct 
                 return;
         }
         snprintf(name, sizeof(name), "%s", vmm_vm_name(vm));
-        events_emit(d, "vm-deleted", json_pack("{s:s}", "name", name));
+        events_emit(d, "vm-deleted", json_pack("{s:s,s:s}", "name", name, "project", projects_of(vmm_vm_def(vm)->project)));
         bv_info("vm '%s' deleted", name);
         registry_remove_vm(d, vm);
         bv_http_conn_respond(c, 204, NULL, NULL, 0);
@@ -266,7 +267,8 @@ static void post_disk(struct barevirtd *d, struct bv_http_conn *c, const struct 
 
         if (!vm)
                 return;
-        if ((r = vmm_disk_from_json(body, free_disk_number(vmm_vm_def(vm)), &disk, &err)) < 0)
+        if ((r = vmm_disk_from_json(body, free_disk_number(vmm_vm_def(vm)), &disk, &err)) < 0 ||
+            (r = access_disk_paths(d, req, &disk, "", &err)) < 0)
                 api_reply_errno(c, r, err.msg);
         else if ((p = api_pending_new(d, c, args[0])) && (r = vmm_vm_disk_add(vm, &disk, reply_disk_done, p, &err)) < 0)
                 api_pending_fail(p, r, err.msg);

@@ -20,6 +20,7 @@
 #include "common/common.h"
 #include "ctr/ctr.h"
 #include "tools/daemon/daemon.h"
+#include "vmm/vmm.h"
 
 #define API_MAX_BODY (1024 * 1024)
 
@@ -39,6 +40,7 @@ static const struct api_route *const route_tables[] = {
         api_auth_routes,
 #endif
         api_audit_routes,
+        api_projects_routes,
 };
 
 /*
@@ -79,7 +81,7 @@ int api_status_from_errno(int neg_errno)
         case EINVAL: case ERANGE: case ENAMETOOLONG: case EDOM: return 400;
         case ETIMEDOUT: return 504;
         case EMSGSIZE: case EFBIG: case E2BIG: return 413;
-        case EPERM: case EACCES: return 403;
+        case EPERM: case EACCES: case EDQUOT: return 403;
         case EOPNOTSUPP: case ENOSYS: return 501;
         case ECONNREFUSED: case EHOSTDOWN: case ENOTCONN: return 503;
         case EREMOTEIO: return 422;
@@ -124,6 +126,58 @@ int api_read_json(struct bv_http_conn *c, const struct bv_http_request *req, jso
         return 0;
 }
 
+/*
+ * The one place where a request's instance, network or project is looked
+ * up by name for an identity restricted to a project (access.c): one of
+ * another project is answered exactly as a name that does not exist,
+ * whatever the endpoint. Engine paths are default's. True when answered.
+ */
+static bool hidden(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, const char *path)
+{
+        const char *scope = access_scope(req), *p;
+        char coll[32], name[160], buf[64];
+        int n;
+
+        if (!scope || sscanf(path, "/v1/%31[^/]%n", coll, &n) != 1)
+                return false;
+        if (strcmp(coll, "engines") == 0 && strcmp(scope, "default") != 0) {
+                bv_http_conn_respond_error(c, 404, "No such endpoint '%s'", path);
+                return true;
+        }
+        if (path[n] != '/' || sscanf(path + n, "/%159[^/]", name) != 1)
+                return false;
+        if (strcmp(coll, "vms") == 0 && registry_vm(d, name))
+                p = projects_of(vmm_vm_def(registry_vm(d, name))->project);
+        else if (strcmp(coll, "containers") == 0 && registry_ct(d, name))
+                p = projects_of(ctr_ct_get_def(registry_ct(d, name))->project);
+        else if (strcmp(coll, "instances") == 0)
+                p = strchr(name, ':') ? "default" : access_instance_project(d, name);
+        else if (strcmp(coll, "networks") == 0)
+                p = networks_project(d, name, buf);
+        else if (strcmp(coll, "projects") == 0)
+                p = name;
+        else
+                return false;
+        if (!p || strcmp(p, scope) == 0)
+                return false;
+        if (strcmp(coll, "vms") == 0)
+                api_reply_missing(c, "VM", name);
+        else if (strcmp(coll, "containers") == 0)
+                api_reply_missing(c, "container", name);
+        else if (strcmp(coll, "instances") == 0)
+                api_reply_missing(c, "instance", name);
+        else if (strcmp(coll, "networks") == 0)
+                api_reply_missing(c, "network", name);
+        else
+                api_reply_missing(c, "project", name);
+        return true;
+}
+
+void api_reply_missing(struct bv_http_conn *c, const char *what, const char *name)
+{
+        bv_http_conn_respond_error(c, 404, "No %s named '%.64s'", what, name);
+}
+
 /* Calls the handler of method and path; false (allow: the methods path has) when there is none. */
 static bool dispatch(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req,
                      const char *method, const char *path, char *allow, size_t allow_len)
@@ -136,7 +190,8 @@ static bool dispatch(struct barevirtd *d, struct bv_http_conn *c, const struct b
                         if (match(rt->pattern, path, buf, sizeof(buf), args) < 0)
                                 continue;
                         if (strcmp(rt->method, method) == 0) {
-                                rt->handler(d, c, req, args);
+                                if (!hidden(d, c, req, path))
+                                        rt->handler(d, c, req, args);
                                 return true;
                         }
                         if (!strstr(allow, rt->method) && strlen(allow) + strlen(rt->method) + 3 < allow_len) {
@@ -190,7 +245,7 @@ struct vmm_vm *api_vm_or_404(struct barevirtd *d, struct bv_http_conn *c, const 
         struct vmm_vm *vm = registry_vm(d, name);
 
         if (!vm)
-                bv_http_conn_respond_error(c, 404, "No VM named '%.64s'", name);
+                api_reply_missing(c, "VM", name);
         return vm;
 }
 
@@ -199,7 +254,7 @@ struct ctr_ct *api_ct_or_404(struct barevirtd *d, struct bv_http_conn *c, const 
         struct ctr_ct *ct = registry_ct(d, name);
 
         if (!ct)
-                bv_http_conn_respond_error(c, 404, "No container named '%.64s'", name);
+                api_reply_missing(c, "container", name);
         return ct;
 }
 

@@ -37,6 +37,8 @@ static const struct {
         { NULL, "/v1/trust", TLS_ROLE_ADMIN },
         { NULL, "/v1/tokens", TLS_ROLE_ADMIN },
         { NULL, "/v1/audit", TLS_ROLE_ADMIN },
+        { "POST", "/v1/projects", TLS_ROLE_ADMIN },
+        { "DELETE", "/v1/projects", TLS_ROLE_ADMIN },
         { "GET", NULL, TLS_ROLE_VIEWER },
         { "HEAD", NULL, TLS_ROLE_VIEWER },
         { NULL, "/v1/networks", TLS_ROLE_ADMIN },
@@ -175,6 +177,28 @@ static json_t *identify(struct barevirtd *d, struct auth_peer *p, const struct b
         return e;
 }
 
+/* A --socket-group connection: its uid was checked when it connected (groupsock.c); its role is the flag's. */
+static bool local_check(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req,
+                        struct auth_peer *p)
+{
+        char uid[16];
+        int need = auth_required_role(req->method, req->path);
+
+        snprintf(uid, sizeof(uid), "%u", p->uid);
+        audit_identity(c, "unix", "uid", uid, NULL);
+        if (p->role < need) {
+                bv_info("%s %s on the group socket (uid %u) refused: needs role %s", req->method, req->path, p->uid,
+                        tls_role_name((enum tls_role)need));
+                bv_http_conn_respond_error(c, 403, "Role '%s' may not %s '%.128s' (needs %s)",
+                                           tls_role_name((enum tls_role)p->role), req->method, req->path,
+                                           tls_role_name((enum tls_role)need));
+                return false;
+        }
+        bv_info("%s %s%s%s (group socket, uid %u, %s)", req->method, req->path, req->query ? "?" : "",
+                req->query ? req->query : "", p->uid, tls_role_name((enum tls_role)p->role));
+        return true;
+}
+
 bool auth_check(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req)
 {
         struct auth_peer *p = req->peer_data;
@@ -182,6 +206,8 @@ bool auth_check(struct barevirtd *d, struct bv_http_conn *c, const struct bv_htt
 
         if (!p)
                 return true;  /* the UNIX socket: root's */
+        if (p->local)
+                return local_check(d, c, req, p);
         json_t *e = identify(d, p, req, &kind);
         audit_identity(c, p->addr, e ? kind : NULL, e ? json_string_value(json_object_get(e, "name")) : NULL,
                        p->fingerprint);
@@ -194,6 +220,9 @@ bool auth_check(struct barevirtd *d, struct bv_http_conn *c, const struct bv_htt
         const char *name = json_string_value(json_object_get(e, "name"));
         int role = tls_role_from_name(json_string_value(json_object_get(e, "role")));
         int need = auth_required_role(req->method, req->path);
+        /* Rights are re-read from the store for every request: a keep-alive connection keeps none. */
+        p->role = role < 0 ? TLS_ROLE_VIEWER : role;
+        snprintf(p->project, sizeof(p->project), "%s", json_string_value(json_object_get(e, "project")) ?: "");
         if (role < 0 || role < need) {
                 bv_info("%s %s from %s (%s '%s') refused: needs role %s", req->method, req->path, p->addr, kind,
                         name, tls_role_name((enum tls_role)need));

@@ -16,6 +16,9 @@
  *   remote.c            --listen: the sockets, the server certificate, barevirt-proxy and its connections
  *   auth.c              who may do what over --listen: trust store, bearer tokens, roles
  *   audit.c             the audit log: one line per changing or refused request
+ *   projects.c          projects (STATE/projects.json), their usage and quotas
+ *   access.c            what an identity may see and name: its project, host paths
+ *   groupsock.c         --socket-group: a second UNIX socket for a group, with a role
  *   api-*.c             the endpoints: JSON in, a library call, JSON out
  * api-*.c files export nothing but their route table: everything else goes
  * through the registry and the router, so the parts call each other one way.
@@ -91,6 +94,11 @@ struct barevirtd {
         struct bv_log_writer audit;   /* STATE/audit.log (audit.c) */
         char audit_path[4200], audit_old[4200];
         json_t *tokens;               /* the token store's entries (auth.c) */
+        json_t *projects;             /* STATE/projects.json's entries, default not among them (projects.c) */
+        const char *socket_group;     /* --socket-group: a second socket for this group (groupsock.c) */
+        int socket_group_role;        /* --socket-group-role (enum tls_role) */
+        const char *group_socket_path; /* --group-socket */
+        struct groupsock *groupsock;
 };
 
 /* ---- api.c: the router ----------------------------------------------------------------- */
@@ -123,6 +131,7 @@ extern const struct api_route api_containers_action_routes[];
 extern const struct api_route api_engines_routes[];
 extern const struct api_route api_auth_routes[];      /* TLS builds only */
 extern const struct api_route api_audit_routes[];
+extern const struct api_route api_projects_routes[];
 
 int api_start(struct barevirtd *d, struct bv_error *err);
 void api_stop(struct barevirtd *d);
@@ -175,6 +184,8 @@ struct api_log_source {
 };
 void api_logs_serve(struct bv_http_conn *c, const struct bv_http_request *req, const struct api_log_source *src);
 
+/* The 404 of a name that does not exist ("No VM named 'x'"): also what hides another project's. */
+void api_reply_missing(struct bv_http_conn *c, const char *what, const char *name);
 /* The VM or container named name, or NULL after answering 404 ("No VM named '...'"). */
 struct vmm_vm *api_vm_or_404(struct barevirtd *d, struct bv_http_conn *c, const char *name);
 struct ctr_ct *api_ct_or_404(struct barevirtd *d, struct bv_http_conn *c, const char *name);
@@ -240,6 +251,10 @@ json_t *remote_host_json(struct barevirtd *d);
 
 /* Who a connection from barevirt-proxy is (its request's peer_data), as the proxy reported it. */
 struct auth_peer {
+        int role;                     /* enum tls_role of its identity, set by auth_check() for each request */
+        char project[64];             /* the project its identity is restricted to, or "" */
+        bool local;                   /* a --socket-group connection: role fixed, uid known */
+        unsigned uid;
         char addr[64];
         char fingerprint[65];         /* of the client certificate, "" without one */
         bool ca_verified;
@@ -260,8 +275,82 @@ json_t *auth_find(json_t *store, const char *key, const char *value, size_t *ret
  * of the UNIX socket always pass.
  */
 bool auth_check(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req);
+/* --socket-group's socket (groupsock.c): nothing without the flag; -ENOENT for an unknown group. */
+int groupsock_start(struct barevirtd *d, struct bv_error *err);
+void groupsock_free(struct barevirtd *d);
 /* The role (enum tls_role) an endpoint needs, from auth.c's table. */
 int auth_required_role(const char *method, const char *path);
+
+/* ---- projects.c: projects and quotas --------------------------------------------------- */
+
+/* A project's name: project, or "default" for NULL and "". */
+const char *projects_of(const char *project);
+/* Reads STATE/projects.json (missing: only default); a bad file fails the start. */
+int projects_load(struct barevirtd *d, struct bv_error *err);
+void projects_free(struct barevirtd *d);
+bool projects_exists(struct barevirtd *d, const char *name);
+/* What a project holds now (engine containers are not counted): memory in MiB, vcpus (containers: cpus rounded up). */
+struct projects_usage {
+        unsigned long long instances, memory, vcpus, networks;
+};
+void projects_usage(struct barevirtd *d, const char *project, struct projects_usage *u);
+/*
+ * Whether one more instance of memory MiB and vcpus fits project's quotas:
+ * 0, or -EDQUOT naming the quota and the numbers ("project 'a': max-memory
+ * 512 MiB would be exceeded (384 in use, 256 asked)"). ct: a container,
+ * which must have the limit a quota counts.
+ */
+int projects_quota_check(struct barevirtd *d, const char *project, unsigned long long memory, unsigned long long vcpus,
+                         bool ct, struct bv_error *err);
+/* The API's views ({"name", quotas..., "created", "usage"}); scope: only that project (NULL: all). */
+json_t *projects_list_json(struct barevirtd *d, const char *scope);
+int projects_get_json(struct barevirtd *d, const char *name, json_t **ret, struct bv_error *err);
+/* create: {"name", "max_instances"?, "max_memory"?, "max_vcpus"?} (-EINVAL, -EEXIST, -ENOSPC); delete: -EBUSY unless empty. */
+int projects_create(struct barevirtd *d, const json_t *body, json_t **ret, struct bv_error *err);
+int projects_delete(struct barevirtd *d, const char *name, struct bv_error *err);
+
+/* ---- access.c: what an identity may see and name ------------------------------------------ */
+
+struct vmm_disk;
+/* The project the request's identity is restricted to, or NULL (every project; the UNIX socket). */
+const char *access_scope(const struct bv_http_request *req);
+/* Whether the identity is admin (the root UNIX socket is). */
+bool access_is_admin(const struct bv_http_request *req);
+/* Whether the identity sees what belongs to project (NULL: default). */
+bool access_sees(const struct bv_http_request *req, const char *project);
+/* The project of barevirt instance name, or NULL when there is none. */
+const char *access_instance_project(struct barevirtd *d, const char *name);
+/*
+ * A create in *project (NULL: the identity's project, else default; set
+ * then): -EACCES outside the identity's project (whether it exists or
+ * not), -ENOENT for an unknown project, -EDQUOT past a quota.
+ */
+int access_create_check(struct barevirtd *d, const struct bv_http_request *req, char **project,
+                        unsigned long long memory, unsigned long long vcpus, bool ct, struct bv_error *err);
+/*
+ * Everything a create checks about who asks, for a VM or a container:
+ * access_create_check() (project, quotas), host paths, the NICs' networks
+ * (another project's: -ENOENT as a missing one), the name (-EEXIST; held
+ * in another project: "not available", no more). Host paths, for
+ * identities that are not admin: only files inside STATE/images and
+ * STATE/volumes (resolved), no QEMU extra_args, no privileged containers:
+ * -EACCES naming the key. access_disk_paths(): a hot-added disk's.
+ */
+int access_vm_create(struct barevirtd *d, const struct bv_http_request *req, struct vmm_def *def, struct bv_error *err);
+int access_ct_create(struct barevirtd *d, const struct bv_http_request *req, struct ctr_ct_def *def,
+                     struct bv_error *err);
+int access_disk_paths(struct barevirtd *d, const struct bv_http_request *req, const struct vmm_disk *k,
+                      const char *where, struct bv_error *err);
+struct net_def;
+/* A network's project (def->project, set to the identity's when empty): -EACCES, -ENOENT as above. */
+int access_network_create(struct barevirtd *d, const struct bv_http_request *req, struct net_def *def,
+                          struct bv_error *err);
+/* An engine container (default's): -EACCES for another project's identity, and binds or mounts but for admin. */
+int access_engine_create(struct barevirtd *d, const struct bv_http_request *req, const json_t *body,
+                         struct bv_error *err);
+/* One path a request names (an image to load): 0 for admin, else only inside barevirt's store (-EACCES). */
+int access_path(struct barevirtd *d, const struct bv_http_request *req, const char *key, const char *path,
+                struct bv_error *err);
 
 /* ---- registry.c: barevirt's own instances ------------------------------------------------ */
 
@@ -300,10 +389,10 @@ struct vmm_vm *registry_vm(struct barevirtd *d, const char *name);
 struct ctr_ct *registry_ct(struct barevirtd *d, const char *name);
 /* The kind of instance name is, or NULL. */
 const struct instance_kind *registry_kind(struct barevirtd *d, const char *name);
-/* The /v1/instances summary of name ({"ref", "type", "state", "image", "status", "addresses", "uptime"}). */
+/* The /v1/instances summary of name ({"ref", "project", "type", "state", "image", "status", "addresses", "uptime"}). */
 json_t *registry_instance_json(struct barevirtd *d, const char *name);
-/* Appends every instance's summary to items. */
-void registry_instances_json(struct barevirtd *d, json_t *items);
+/* Appends every instance's summary (of project scope; NULL: all) to items. */
+void registry_instances_json(struct barevirtd *d, const char *scope, json_t *items);
 /*
  * Whether name is free for a new instance of kind (VMs and containers
  * share one namespace): -EEXIST naming the holder otherwise.
@@ -342,6 +431,8 @@ size_t networks_live_addresses(const struct networks_live *lv, const char *name,
 /* A definition file's JSON (the file's name must be the network's). */
 int networks_def_from_file(const char *path, const json_t *o, struct net_def *def, struct bv_error *err);
 
+/* The project of network name ("default" when its definition names none) in ret, or NULL when there is none. */
+const char *networks_project(struct barevirtd *d, const char *name, char ret[64]);
 /* The bridge of a barevirt network (for taps and veths). 0 or -ENOENT ("No network named '...'"). */
 int networks_bridge(struct barevirtd *d, const char *name, char *ret_bridge, size_t len, struct bv_error *err);
 /* Re-creates missing bridges of defined networks (at start). */
@@ -380,8 +471,11 @@ void engines_free(struct barevirtd *d);
 
 /* Sends one event, {"type": type, "time": ..., ...fields}, to every subscriber. */
 void events_emit(struct barevirtd *d, const char *type, json_t *fields /* stolen, may be NULL */);
-/* Makes c (a request for /v1/events) a subscriber: the stream begins with {"type": "hello"}. */
-void events_subscribe(struct barevirtd *d, struct bv_http_conn *c);
+/*
+ * Makes c (a request for /v1/events) a subscriber: the stream begins with
+ * {"type": "hello"}. scope: the only project whose events it gets (NULL: all).
+ */
+void events_subscribe(struct barevirtd *d, struct bv_http_conn *c, const char *scope);
 int events_new(struct barevirtd *d);
 void events_free(struct barevirtd *d);
 

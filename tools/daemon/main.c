@@ -21,6 +21,9 @@
 
 #include "common/common.h"
 #include "net/net.h"
+#ifdef BV_TLS
+#include "tls/tls.h"
+#endif
 #include "tools/daemon/daemon.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/barevirt"
@@ -57,6 +60,9 @@ static void usage(FILE *f)
                 "  --proxy PATH          barevirt-proxy (default: beside barevirtd, else %s)\n"
                 "  --proxy-user USER     the unprivileged user barevirt-proxy runs as\n"
                 "                        (default barevirt when it exists, else nobody)\n"
+                "  --socket-group GROUP  a second API socket for GROUP's members (mode 0660, root:GROUP)\n"
+                "  --socket-group-role viewer|operator|admin  their role (default operator)\n"
+                "  --group-socket PATH   that socket (default RUN_DIR/api-group.sock)\n"
                 "  -v, --verbose         log debug messages\n"
                 "  -q, --quiet           log warnings and errors only\n"
                 "  --version             print the version\n"
@@ -66,7 +72,8 @@ static void usage(FILE *f)
 
 enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_RUNTIME,
        OPT_CGROUP_PARENT, OPT_VERSION, OPT_ALLOW_FORWARDING, OPT_NFT_TABLE, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY,
-       OPT_TLS_MIN, OPT_TLS_HANDSHAKE, OPT_PROXY, OPT_PROXY_USER };
+       OPT_TLS_MIN, OPT_TLS_HANDSHAKE, OPT_PROXY, OPT_PROXY_USER, OPT_SOCKET_GROUP, OPT_SOCKET_GROUP_ROLE,
+       OPT_GROUP_SOCKET };
 
 /* The --listen family. 0, or 2 after a usage error. */
 static int parse_tls_option(struct barevirtd *d, int c, const char *arg)
@@ -111,6 +118,21 @@ static int parse_tls_option(struct barevirtd *d, int c, const char *arg)
                 d->tls_handshake_ms = secs * 1000;
                 return 0;
         case OPT_PROXY: d->proxy_path = arg; return 0;
+        case OPT_SOCKET_GROUP: case OPT_SOCKET_GROUP_ROLE: case OPT_GROUP_SOCKET:
+#ifdef BV_TLS
+                if (c == OPT_SOCKET_GROUP)
+                        d->socket_group = arg;
+                else if (c == OPT_GROUP_SOCKET)
+                        d->group_socket_path = arg;
+                else if ((d->socket_group_role = tls_role_from_name(arg)) < 0) {
+                        fprintf(stderr, "barevirtd: --socket-group-role '%s': expected viewer, operator or admin\n", arg);
+                        return 2;
+                }
+                return 0;
+#else
+                fprintf(stderr, "barevirtd: --socket-group: this barevirtd was built without TLS (--disable-tls)\n");
+                return 2;
+#endif
         default: d->proxy_user = arg; return 0;
         }
 }
@@ -186,6 +208,9 @@ static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_le
                 { "tls-handshake-timeout", required_argument, NULL, OPT_TLS_HANDSHAKE },
                 { "proxy", required_argument, NULL, OPT_PROXY },
                 { "proxy-user", required_argument, NULL, OPT_PROXY_USER },
+                { "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+                { "socket-group-role", required_argument, NULL, OPT_SOCKET_GROUP_ROLE },
+                { "group-socket", required_argument, NULL, OPT_GROUP_SOCKET },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -208,7 +233,8 @@ static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_le
                 case OPT_ALLOW_FORWARDING: d->allow_forwarding = true; break;
                 case OPT_NFT_TABLE: d->nft_table = optarg; break;
                 case OPT_LISTEN: case OPT_TLS_CERT: case OPT_TLS_KEY: case OPT_TLS_MIN: case OPT_TLS_HANDSHAKE:
-                case OPT_PROXY: case OPT_PROXY_USER:
+                case OPT_PROXY: case OPT_PROXY_USER: case OPT_SOCKET_GROUP: case OPT_SOCKET_GROUP_ROLE:
+                case OPT_GROUP_SOCKET:
                         if (parse_tls_option(d, c, optarg))
                                 return 2;
                         break;
@@ -260,10 +286,11 @@ static int start(struct barevirtd *d, struct bv_error *err)
 {
         int r;
 
-        if ((r = audit_open(d, err)) < 0 || (r = events_new(d)) < 0 || (r = api_start(d, err)) < 0)
+        if ((r = projects_load(d, err)) < 0 || (r = audit_open(d, err)) < 0 || (r = events_new(d)) < 0 ||
+            (r = api_start(d, err)) < 0)
                 return r;
 #ifdef BV_TLS
-        if ((r = auth_load(d, err)) < 0 || (r = remote_start(d, err)) < 0)
+        if ((r = auth_load(d, err)) < 0 || (r = remote_start(d, err)) < 0 || (r = groupsock_start(d, err)) < 0)
                 return r;
 #endif
         host_probe_start_later(d, 100 * 1000);
@@ -282,9 +309,11 @@ static int start(struct barevirtd *d, struct bv_error *err)
 static void stop(struct barevirtd *d)
 {
 #ifdef BV_TLS
+        groupsock_free(d);
         remote_free(d);
         auth_free(d);
 #endif
+        projects_free(d);
         engines_free(d);
         netsvc_free(d);
         registry_free(d);
@@ -313,10 +342,11 @@ int main(int argc, char **argv)
                 .audit = { .fd = -1 },
                 .tls_min = 13,
                 .tls_handshake_ms = 10000,
+                .socket_group_role = 1,   /* operator */
         };
         enum bv_log_level level = BV_LOG_INFO;
         struct bv_error err = {};
-        _cleanup_free_ char *default_socket = NULL;
+        _cleanup_free_ char *default_socket = NULL, *default_group_socket = NULL;
         int r = parse_args(argc, argv, &d, &level);
 
         if (r >= 0)
@@ -330,6 +360,11 @@ int main(int argc, char **argv)
                 if (asprintf(&default_socket, "%s/api.sock", d.run_dir) < 0)
                         return 1;
                 d.socket_path = default_socket;
+        }
+        if (!d.group_socket_path) {
+                if (asprintf(&default_group_socket, "%s/api-group.sock", d.run_dir) < 0)
+                        return 1;
+                d.group_socket_path = default_group_socket;
         }
         if ((r = prepare(&d, &err)) < 0 || (r = start(&d, &err)) < 0) {
                 bv_err("%s", bv_error_message(&err, r));

@@ -22,6 +22,17 @@
 #include "tools/daemon/daemon.h"
 #include "vmm/vmm.h"
 
+const char *networks_project(struct barevirtd *d, const char *name, char ret[64])
+{
+        struct net_def def;
+
+        if (!bv_name_is_valid(name) || net_def_load(d->state_dir, name, &def, NULL) < 0)
+                return NULL;
+        snprintf(ret, 64, "%s", projects_of(def.project));
+        net_def_clear(&def);
+        return ret;
+}
+
 int networks_bridge(struct barevirtd *d, const char *name, char *ret_bridge, size_t len, struct bv_error *err)
 {
         if (!net_def_exists(d->state_dir, name))

@@ -146,8 +146,8 @@ static json_t *vm_instance(struct barevirtd *d, const struct vmm_vm *vm)
         for (size_t i = 0; !ip && addrs && i < def->n_nics; i++)
                 add_pool_address(d, addrs, def->nics[i].network, def->name, i);
         bool live = st != VMM_STOPPED && st != VMM_CRASHED;
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "ref", vmm_vm_name(vm), "name", vmm_vm_name(vm),
-                         "type", "vm", "state",
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "ref", vmm_vm_name(vm), "name", vmm_vm_name(vm),
+                         "project", projects_of(def->project), "type", "vm", "state",
                          vmm_state_name(st), "image", def->kernel ? def->kernel : "", "status", "", "addresses",
                          addrs, "uptime", live ? uptime_json(vmm_vm_pid(vm)) : json_null());
 }
@@ -168,7 +168,8 @@ static json_t *ct_instance(struct barevirtd *d, const struct ctr_ct *ct)
                 else
                         add_pool_address(d, addrs, def->nics[i].network, def->name, i);
         bool live = (s == CTR_CT_RUNNING || s == CTR_CT_PAUSED) && st && st->pid > 0;
-        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "ref", def->name, "name", def->name, "type", "ct", "state",
+        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "ref", def->name, "name", def->name, "project",
+                         projects_of(def->project), "type", "ct", "state",
                          ctr_ct_state_name(s), "image", def->image ? def->image : def->rootfs, "status", status,
                          "addresses", addrs, "uptime", live ? uptime_json(st->pid) : json_null());
 }
@@ -181,12 +182,14 @@ json_t *registry_instance_json(struct barevirtd *d, const char *name)
         return vm ? vm_instance(d, vm) : ct ? ct_instance(d, ct) : json_null();
 }
 
-void registry_instances_json(struct barevirtd *d, json_t *items)
+void registry_instances_json(struct barevirtd *d, const char *scope, json_t *items)
 {
         for (size_t i = 0; i < d->reg.n_vms; i++)
-                json_array_append_new(items, vm_instance(d, d->reg.vms[i]));
+                if (!scope || strcmp(scope, projects_of(vmm_vm_def(d->reg.vms[i])->project)) == 0)
+                        json_array_append_new(items, vm_instance(d, d->reg.vms[i]));
         for (size_t i = 0; i < d->reg.n_cts; i++)
-                json_array_append_new(items, ct_instance(d, d->reg.cts[i]));
+                if (!scope || strcmp(scope, projects_of(ctr_ct_get_def(d->reg.cts[i])->project)) == 0)
+                        json_array_append_new(items, ct_instance(d, d->reg.cts[i]));
 }
 
 /* ---- VMs ------------------------------------------------------------------------------------- */
