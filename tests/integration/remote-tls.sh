@@ -67,8 +67,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: 
 tap_check "and over IPv6 [::1]:$port" [ "$code" = 200 ]
 viewer=$(bv_cli token create watcher --json | jq -r .token)
 operator=$(bv_cli token create ops --role operator --expires 1h --json | jq -r .token)
-: >"$BV_TMP/vmlinuz"
-vm='{"name": "rt-vm", "kernel": "'"$BV_TMP/vmlinuz"'"}'
+# An operator names files in barevirt's store only (STATE/images, STATE/volumes): see remote-projects.sh.
+mkdir -p "$BV_TMP/state/images" && : >"$BV_TMP/state/images/vmlinuz"
+vm='{"name": "rt-vm", "kernel": "'"$BV_TMP/state/images/vmlinuz"'"}'
 code=$(curl -s -o "$BV_TMP/b" -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $viewer" -d "$vm" "$URL/v1/vms")
 [ "$code" = 403 ] && jqe '.error | test("viewer")' "$BV_TMP/b"
 tap_ok $? "a viewer's POST /v1/vms is 403"

@@ -240,6 +240,12 @@ static int take_option(struct parse *p, int c, bool is_long)
                 p->cli->json = true;
                 return PARSE_GO_ON;
         }
+        if (c == CLI_OPT_PROJECT) {
+                if (!bv_name_is_valid(optarg))
+                        return cli_usage_error(p->cli, "--project '%s' is not a valid name", optarg);
+                p->cli->project = optarg;
+                return PARSE_GO_ON;
+        }
         if (!p->on_option)
                 return cli_fail("internal error: no handler for the options of '%s'", p->c->name);
         int r = p->on_option(p->cli, c, optarg, p->userdata);

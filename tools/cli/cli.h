@@ -18,6 +18,7 @@ struct cli_command;
 struct cli {
         const char *socket;          /* --socket, $BAREVIRT_SOCKET, or the default */
         bool json;                   /* --json */
+        const char *project;         /* --project: what a create puts in, what a list shows */
         struct bv_loop *loop;
         struct bv_http_client *client;
         const struct cli_command *root;     /* main.c's table, for `barevirt help` */
@@ -44,9 +45,11 @@ struct cli_option {
 enum {
         CLI_OPT_HELP = 'h',          /* added to every table: dispatch prints the help */
         CLI_OPT_JSON = 0x100,        /* sets cli->json */
+        CLI_OPT_PROJECT,             /* sets cli->project (a valid name) */
         CLI_OPT_OWN,
 };
 #define CLI_OPTION_JSON { "json", 0, NULL, "print the API's JSON instead of a table", NULL, CLI_OPT_JSON }
+#define CLI_OPTION_PROJECT { "project", 0, "PROJECT", "the project it belongs to", "default", CLI_OPT_PROJECT }
 
 /* Where a verb's own arguments end and the argv of a command it runs begins. */
 enum cli_rest {

@@ -164,9 +164,11 @@ int cli_show(struct cli *cli, const char *what, const char *collection, int argc
 int cli_create(struct cli *cli, const char *what, const char *path, json_t *body)
 {
         json_t *v = NULL;
-        int r = cli_api(cli, "POST", path, body, 0, &v);
+        int r;
 
-        if (r)
+        if (cli->project && !json_object_get(body, "project"))
+                json_object_set_new(body, "project", json_string(cli->project));
+        if ((r = cli_api(cli, "POST", path, body, 0, &v)))
                 return r;
         if (cli->json)
                 cli_print_json(v);

@@ -170,7 +170,7 @@ static int add_mount(json_t *mounts, const char *spec)
         "ct create NAME (--rootfs DIR | --image TAR) [--memory SIZE] [--memory-swap SIZE] [--cpus N] [--cpu-weight N] " \
         "[--pids N] [--io-weight N] " \
         "[--nic NETWORK[,ip=CIDR][,gw=IP][,mac=MAC][,firewall=GROUP]] [--env K=V] [--mount SRC:DST[:ro|:idmap|:ro,idmap]] [--userns] [--autostart] " \
-        "[--restart no|on-failure|always] [--hostname H] [--dns network|none] [--system] [--stop-timeout S] [--json] " \
+        "[--restart no|on-failure|always] [--hostname H] [--dns network|none] [--system] [--stop-timeout S] [--project P] [--json] " \
         "[-- CMD ARGS...] | ct create [NAME] --file DEF.json"
 
 enum {
@@ -203,6 +203,7 @@ static const struct cli_option create_options[] = {
         { "system", 0, NULL, "a system container even with a command", NULL, OPT_SYSTEM },
         { "stop-timeout", 0, "S", "seconds from the stop signal to cgroup.kill (0-3600)", "10", OPT_STOP_TIMEOUT },
         { "file", 0, "DEF.json", "the whole definition from a file (excludes the other options)", NULL, OPT_FILE },
+        CLI_OPTION_PROJECT,
         CLI_OPTION_JSON,
         {},
 };

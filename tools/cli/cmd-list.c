@@ -46,10 +46,31 @@ static const struct cli_column instance_columns[] = {
         { "ADDRESSES", CLI_COL_SHRINK }, { "UPTIME", 0 }, {},
 };
 
+/* With a PROJECT column after NAME. */
+static void instance_project_row(const json_t *in, char cells[][CLI_CELL_MAX])
+{
+        instance_row(in, cells + 1);
+        memcpy(cells[0], cells[1], CLI_CELL_MAX);
+        snprintf(cells[1], CLI_CELL_MAX, "%s", cli_jstr(in, "project"));
+}
+
+static const struct cli_column instance_project_columns[] = {
+        { "NAME", CLI_COL_SHRINK }, { "PROJECT", CLI_COL_SHRINK }, { "TYPE", 0 }, { "STATE", 0 },
+        { "IMAGE/KERNEL", CLI_COL_PATH }, { "ADDRESSES", CLI_COL_SHRINK }, { "UPTIME", 0 }, {},
+};
+
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
         static const struct cli_table t = { instance_columns, "ref", instance_row };
+        static const struct cli_table tp = { instance_project_columns, "ref", instance_project_row };
+        json_auto_t *projects = NULL;
+        int r;
 
+        /* A PROJECT column only where there is more than one project (the JSON always has "project"). */
+        if ((r = cli_api(cli, "GET", "/v1/projects", NULL, 0, &projects)))
+                return r;
+        if (json_array_size(projects) > 1)
+                return cli_list(cli, "/v1/instances", argc, argv, &tp);
         return cli_list(cli, "/v1/instances", argc, argv, &t);
 }
 

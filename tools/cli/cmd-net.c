@@ -28,6 +28,7 @@ static const struct cli_option create_options[] = {
         { "dhcp-range", 0, "FIRST-LAST", "the pool of addresses for instances", "the upper half of the subnet",
           OPT_DHCP_RANGE },
         { "dns-domain", 0, "DOMAIN", "the domain of the instances' names", "NAME.barevirt", OPT_DNS_DOMAIN },
+        CLI_OPTION_PROJECT,
         CLI_OPTION_JSON,
         {},
 };
@@ -346,7 +347,7 @@ static const struct cli_command forward_commands[] = {
 const struct cli_command cli_net_commands[] = {
         CLI_VERB("create", net_create,
                  "net create NAME [--address CIDR ...] [--mtu N] [--vlan-filtering] [--nat|--no-nat] "
-                 "[--dhcp|--no-dhcp] [--dhcp-range FIRST-LAST] [--dns-domain D] [--json]",
+                 "[--dhcp|--no-dhcp] [--dhcp-range FIRST-LAST] [--dns-domain D] [--project P] [--json]",
                  "create a network: a bridge with these addresses, up, with NAT, DHCP and DNS", create_options),
         CLI_VERB("list", net_list, "net list [-q] [--format TEMPLATE] [--json]", "list networks: state, addresses, ports",
                  cli_table_options),

@@ -19,7 +19,7 @@
 
 #define RUN_USAGE "run [--json] [--name NAME] [-e NAME=VALUE]... [-v SRC:DST[:ro]]... [-p [IP:]HOST:PORT]... " \
                   "[-l KEY=VALUE]... [-h HOSTNAME] [--memory SIZE] [--cpus N] [--restart POLICY] [--network NET] " \
-                  "[-w DIR] [-u USER] [--entrypoint CMD] [-t] [-i] [-d] [--rm] IMAGE [[--] CMD [ARG...]]"
+                  "[-w DIR] [-u USER] [--entrypoint CMD] [-t] [-i] [-d] [--rm] [--project P] IMAGE [[--] CMD [ARG...]]"
 
 /* "64m", "1g", "512k", "1048576" -> bytes; -1 when malformed. */
 enum { OPT_NAME = CLI_OPT_OWN, OPT_CPUS, OPT_RESTART, OPT_NETWORK, OPT_ENTRYPOINT, OPT_RM, OPT_HOSTNAME };
@@ -46,6 +46,7 @@ static const struct cli_option run_options[] = {
           "(attached on the engine's socket); with -d, for a later exec", NULL, 'i' },
         { "detach", 'd', NULL, "print the ref and return; the container goes on running", NULL, 'd' },
         { "rm", 0, NULL, "remove the container when it exits", NULL, OPT_RM },
+        { "project", 0, "PROJECT", "its project (engine containers are default's)", "default", CLI_OPT_PROJECT },
         { "help", 0, NULL, "show this help (-h is --hostname, as in docker run)", NULL, CLI_OPT_HELP },
         {},
 };
@@ -129,6 +130,8 @@ static int create_and_start(struct cli *cli, const char *engine, json_t *spec, c
         char path[400];
         int r;
 
+        if (cli->project)
+                json_object_set_new(spec, "project", json_string(cli->project));
         if ((r = cli_api(cli, "POST", "/v1/instances", spec, 120000, &reply)))
                 return r;
         snprintf(ref, ref_len, "%s", cli_jstr(reply, "ref"));

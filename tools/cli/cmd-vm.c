@@ -124,6 +124,7 @@ static const struct cli_option create_options[] = {
         { "stop-timeout", 0, "S", "seconds 'vm stop' waits for the guest to power off", "30", OPT_STOP_TIMEOUT },
         { "autostart", 0, NULL, "start the VM when barevirtd starts", NULL, OPT_AUTOSTART },
         { "file", 0, "DEF.json", "the whole definition from a file (excludes the other options)", NULL, OPT_FILE },
+        CLI_OPTION_PROJECT,
         CLI_OPTION_JSON,
         {},
 };

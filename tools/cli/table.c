@@ -28,6 +28,7 @@ const struct cli_option cli_table_options[] = {
           OPT_ALL },
         { "format", 0, "TEMPLATE", "each row as TEMPLATE, fields by JSON key: '{{.name}} {{.state}}'; or json",
           "a table", OPT_FORMAT },
+        { "project", 0, "PROJECT", "only what belongs to PROJECT", "every project", CLI_OPT_PROJECT },
         {},
 };
 
@@ -313,6 +314,9 @@ int cli_list(struct cli *cli, const char *path, int argc, char **argv, const str
                 return r;
         if (!json_is_array(rows))
                 return cli_fail("unexpected reply to GET %s", path);
+        for (i = json_array_size(rows); cli->project && i-- > 0;)
+                if (strcmp(cli_jstr(json_array_get(rows, i), "project"), cli->project) != 0)
+                        json_array_remove(rows, i);
         if (cli->json)
                 return cli_print_json(rows);
         if (o.format)

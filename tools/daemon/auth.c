@@ -94,7 +94,7 @@ static int store_load(struct barevirtd *d, const char *file,
                 return *ret ? 0 : -ENOMEM;
         }
         if (r < 0 || (r = parse(data, len, ret, err)) < 0)
-                return bv_error_prefix(err, "'%s': ", path);
+                return bv_error_prefix(err, "'%s'", path);
         return 0;
 }
 

@@ -101,7 +101,7 @@ int projects_load(struct barevirtd *d, struct bv_error *err)
                 return d->projects ? 0 : -ENOMEM;
         }
         if (r < 0 || (r = parse(data, len, &d->projects, err)) < 0)
-                return bv_error_prefix(err, "'%s': ", path);
+                return bv_error_prefix(err, "'%s'", path);
         return 0;
 }
 
@@ -263,7 +263,7 @@ int projects_create(struct barevirtd *d, const json_t *body, json_t **ret, struc
         if ((r = bv_json_check_keys(body, keys, "", err)) < 0 || (r = bv_name_check(name, "project", err)) < 0)
                 return r;
         if (projects_exists(d, name))
-                return bv_error_set(err, EEXIST, "A project named '%s' already exists", name);
+                return bv_error_set(err, EEXIST, "Project '%s' exists already", name);
         if (json_array_size(d->projects) >= PROJECTS_MAX)
                 return bv_error_set(err, ENOSPC, "At most %d projects", PROJECTS_MAX);
         if (!(e = json_pack("{s:s,s:I}", "name", name, "created", (json_int_t)time(NULL))))
