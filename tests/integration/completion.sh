@@ -32,7 +32,7 @@ is "start stop" vm st
 is "list" li
 is "version" vers
 is "--memory" vm create --me
-is "--json --quiet --all --format --help" list --
+is "--json --quiet --all --format --project --help" list --
 is "--force" delete --fo
 is "create" net cr
 

@@ -300,6 +300,7 @@ struct cli_table {
         const struct cli_column *columns;
         const char *name_key;        /* the JSON key that -q prints: "name" or "ref" */
         void (*row)(const json_t *in, char cells[][CLI_CELL_MAX]);
+        const struct cli_table *projects;  /* the table instead when more than one project exists, or NULL */
 };
 
 /* The options of every list verb: --json, -q, -a, --format. */

@@ -53,7 +53,7 @@ static const struct cli_column audit_columns[] = {
 
 int cmd_audit(struct cli *cli, int argc, char **argv)
 {
-        static const struct cli_table t = { audit_columns, "time", audit_row };
+        static const struct cli_table t = { audit_columns, "time", audit_row, NULL };
         struct audit_query a = {};
         struct cli_args args = {};
         json_auto_t *rows = NULL;

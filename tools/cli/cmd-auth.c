@@ -117,7 +117,7 @@ static const struct cli_column token_columns[] = {
 
 static int token_list(struct cli *cli, int argc, char **argv)
 {
-        static const struct cli_table t = { token_columns, "name", token_row };
+        static const struct cli_table t = { token_columns, "name", token_row, NULL };
 
         return cli_list(cli, "/v1/tokens", argc, argv, &t);
 }
@@ -184,7 +184,7 @@ static const struct cli_column trust_columns[] = {
 
 static int trust_list(struct cli *cli, int argc, char **argv)
 {
-        static const struct cli_table t = { trust_columns, "name", trust_row };
+        static const struct cli_table t = { trust_columns, "name", trust_row, NULL };
 
         return cli_list(cli, "/v1/trust", argc, argv, &t);
 }

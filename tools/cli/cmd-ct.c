@@ -65,7 +65,7 @@ static const struct cli_column ct_columns[] = {
 
 static int ct_list(struct cli *cli, int argc, char **argv)
 {
-        static const struct cli_table t = { ct_columns, "name", ct_row };
+        static const struct cli_table t = { ct_columns, "name", ct_row, NULL };
 
         return cli_list(cli, "/v1/containers", argc, argv, &t);
 }

@@ -71,7 +71,7 @@ static const struct cli_column group_columns[] = {
 
 static int fw_list(struct cli *cli, int argc, char **argv)
 {
-        static const struct cli_table t = { group_columns, "name", group_row };
+        static const struct cli_table t = { group_columns, "name", group_row, NULL };
 
         return cli_list(cli, "/v1/firewall/groups", argc, argv, &t);
 }
@@ -237,7 +237,7 @@ static int rule_list(struct cli *cli, int argc, char **argv)
                 return r;
         if (cli->json)
                 return cli_print_json(res);
-        static const struct cli_table t = { rule_columns, "index", rule_row };
+        static const struct cli_table t = { rule_columns, "index", rule_row, NULL };
         cli_table_print(&t, res, cli_table_width(), stdout);
         return 0;
 }

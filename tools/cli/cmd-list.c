@@ -61,16 +61,10 @@ static const struct cli_column instance_project_columns[] = {
 
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
-        static const struct cli_table t = { instance_columns, "ref", instance_row };
-        static const struct cli_table tp = { instance_project_columns, "ref", instance_project_row };
-        json_auto_t *projects = NULL;
-        int r;
-
         /* A PROJECT column only where there is more than one project (the JSON always has "project"). */
-        if ((r = cli_api(cli, "GET", "/v1/projects", NULL, 0, &projects)))
-                return r;
-        if (json_array_size(projects) > 1)
-                return cli_list(cli, "/v1/instances", argc, argv, &tp);
+        static const struct cli_table tp = { instance_project_columns, "ref", instance_project_row, NULL };
+        static const struct cli_table t = { instance_columns, "ref", instance_row, &tp };
+
         return cli_list(cli, "/v1/instances", argc, argv, &t);
 }
 

@@ -85,7 +85,7 @@ static const struct cli_column net_columns[] = {
 
 static int net_list(struct cli *cli, int argc, char **argv)
 {
-        static const struct cli_table t = { net_columns, "name", net_row };
+        static const struct cli_table t = { net_columns, "name", net_row, NULL };
 
         return cli_list(cli, "/v1/networks", argc, argv, &t);
 }
@@ -196,7 +196,7 @@ static int net_leases(struct cli *cli, int argc, char **argv)
                 return r;
         if (cli->json)
                 return cli_print_json(a);
-        static const struct cli_table t = { lease_columns, "ip", lease_row };
+        static const struct cli_table t = { lease_columns, "ip", lease_row, NULL };
         cli_table_print(&t, a, cli_table_width(), stdout);
         return 0;
 }
@@ -309,7 +309,7 @@ static int forward_list(struct cli *cli, int argc, char **argv)
                 return r;
         if (cli->json)
                 return cli_print_json(a);
-        static const struct cli_table t = { forward_columns, "key", forward_row };
+        static const struct cli_table t = { forward_columns, "key", forward_row, NULL };
         cli_table_print(&t, a, cli_table_width(), stdout);
         return 0;
 }

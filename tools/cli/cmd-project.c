@@ -74,7 +74,7 @@ static const struct cli_column columns[] = {
 
 static int project_list(struct cli *cli, int argc, char **argv)
 {
-        static const struct cli_table t = { columns, "name", project_row };
+        static const struct cli_table t = { columns, "name", project_row, NULL };
 
         return cli_list(cli, "/v1/projects", argc, argv, &t);
 }

@@ -247,7 +247,7 @@ static const struct cli_column image_columns[] = {
 
 static int engine_images(struct cli *cli, const char *engine, int argc, char **argv)
 {
-        static const struct cli_table t = { image_columns, "id", image_row };
+        static const struct cli_table t = { image_columns, "id", image_row, NULL };
         char path[128];
 
         snprintf(path, sizeof(path), "/v1/engines/%s/images", engine);

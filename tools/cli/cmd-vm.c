@@ -92,7 +92,7 @@ static const struct cli_column vm_columns[] = {
 
 static int vm_list(struct cli *cli, int argc, char **argv)
 {
-        static const struct cli_table t = { vm_columns, "name", vm_row };
+        static const struct cli_table t = { vm_columns, "name", vm_row, NULL };
 
         return cli_list(cli, "/v1/vms", argc, argv, &t);
 }

@@ -33,7 +33,7 @@ static const struct cli_command commands[] = {
                   cli_project_commands),
         CLI_VERB("audit", cmd_audit, "audit [--since T] [--identity N] [--json]",
                  "the audit log: every request that changed something or was refused", cli_audit_options),
-        CLI_VERB("list", cmd_list, "list [-q] [-a] [--format TEMPLATE] [--json]", "every instance: VMs, docker:NAME and podman:NAME containers",
+        CLI_VERB("list", cmd_list, "list [-q] [-a] [--format TEMPLATE] [--project P] [--json]", "every instance: VMs, docker:NAME and podman:NAME containers",
                  cli_table_options),
         CLI_VERB("start", cmd_action, "start [--json] REF", "start an instance (NAME, docker:NAME, podman:NAME)",
                  cli_json_options),

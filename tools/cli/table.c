@@ -310,6 +310,13 @@ int cli_list(struct cli *cli, const char *path, int argc, char **argv, const str
                 cli->json = true;
         if ((cli->json && (o.quiet || (o.format && !cli->json))) || (o.quiet && o.format))
                 return cli_usage_error(cli, "-q, --format and --json exclude each other");
+        if (t->projects && !cli->json && !o.quiet && !o.format) {
+                json_auto_t *projects = NULL;
+                if ((r = cli_api(cli, "GET", "/v1/projects", NULL, 0, &projects)))
+                        return r;
+                if (json_array_size(projects) > 1)
+                        t = t->projects;
+        }
         if ((r = cli_api(cli, "GET", path, NULL, 0, &rows)))
                 return r;
         if (!json_is_array(rows))
