@@ -12,7 +12,7 @@
 
 tap_require_root
 [ -x "$top_builddir/tools/barevirt-proxy" ] || tap_skip_all "built without TLS (--disable-tls)"
-for c in curl jq python3 useradd userdel groupadd groupdel runuser; do
+for c in curl jq openssl python3 useradd userdel groupadd groupdel runuser; do
 	command -v $c >/dev/null || tap_skip_all "$c is not installed"
 done
 # Host-wide names carry this test's prefix and pid.
@@ -102,6 +102,15 @@ opa=$(bv_cli token create pj-opa --role operator --project a --json | jq -r .tok
 bv_cli token list | grep -q "^pj-opa  *operator .* a$"
 tap_ok $? "token create --project a; token list shows its project"
 tap_check "tokens.json keeps its project" jqe '.tokens[] | select(.name == "pj-opa") | .project == "a"' "$BV_TMP/state/tokens.json"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=pj-laptop \
+	-keyout "$BV_TMP/laptop.key" -out "$BV_TMP/laptop.pem" 2>/dev/null
+bv_cli trust add "$BV_TMP/laptop.pem" --role operator --project a >/dev/null &&
+	bv_cli trust list --json | jqe '.[] | select(.name == "laptop") | .project == "a"'
+tap_ok $? "trust add --project a: the entry carries its project"
+tap_check "trust add --project nope is refused" sh -c "! '$BAREVIRT' --socket '$BV_SOCKET' trust add '$BV_TMP/laptop.pem' --name l2 --project nope 2>/dev/null"
+c=$(ip netns exec "$NS" curl -s -o "$BV_TMP/b" -w '%{http_code}' --cacert "$CA" --cert "$BV_TMP/laptop.pem" \
+	--key "$BV_TMP/laptop.key" "$URL/v1/containers/pjb1")
+tap_check "the restricted certificate gets 404 for b's container ($c)" [ "$c" = 404 ]
 ip netns exec "$NS" curl -s -N --cacert "$CA" -H "Authorization: Bearer $opa" "$URL/v1/events" >"$BV_TMP/events" &
 ev_pid=$!
 [ "$(req "$opa" GET /v1/instances)" = 200 ] && jqe '[.[].name] == ["pja1"]' "$BV_TMP/b"
