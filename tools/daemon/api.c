@@ -20,7 +20,6 @@
 #include "common/common.h"
 #include "ctr/ctr.h"
 #include "tools/daemon/daemon.h"
-#include "vmm/vmm.h"
 
 #define API_MAX_BODY (1024 * 1024)
 
@@ -126,11 +125,34 @@ int api_read_json(struct bv_http_conn *c, const struct bv_http_request *req, jso
         return 0;
 }
 
+static const char *instance_project(struct barevirtd *d, const char *name, char buf[64])
+{
+        return strchr(name, ':') ? "default" : access_instance_project(d, name);  /* engine refs are default's */
+}
+
+static const char *project_itself(struct barevirtd *d, const char *name, char buf[64])
+{
+        return name;
+}
+
+/* The collections whose second path segment names something of a project, and what a missing one is called. */
+static const struct {
+        const char *coll, *what;
+        const char *(*project)(struct barevirtd *d, const char *name, char buf[64]);
+} scoped[] = {
+        { "vms", "VM", instance_project },
+        { "containers", "container", instance_project },
+        { "instances", "instance", instance_project },
+        { "networks", "network", networks_project },
+        { "projects", "project", project_itself },
+};
+
 /*
  * The one place where a request's instance, network or project is looked
  * up by name for an identity restricted to a project (access.c): one of
  * another project is answered exactly as a name that does not exist,
- * whatever the endpoint. Engine paths are default's. True when answered.
+ * whatever the endpoint (a VM path naming a container gets "No VM named"
+ * either way). Engine paths are default's. True when answered.
  */
 static bool hidden(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req, const char *path)
 {
@@ -146,31 +168,14 @@ static bool hidden(struct barevirtd *d, struct bv_http_conn *c, const struct bv_
         }
         if (path[n] != '/' || sscanf(path + n, "/%159[^/]", name) != 1)
                 return false;
-        if (strcmp(coll, "vms") == 0 && registry_vm(d, name))
-                p = projects_of(vmm_vm_def(registry_vm(d, name))->project);
-        else if (strcmp(coll, "containers") == 0 && registry_ct(d, name))
-                p = projects_of(ctr_ct_get_def(registry_ct(d, name))->project);
-        else if (strcmp(coll, "instances") == 0)
-                p = strchr(name, ':') ? "default" : access_instance_project(d, name);
-        else if (strcmp(coll, "networks") == 0)
-                p = networks_project(d, name, buf);
-        else if (strcmp(coll, "projects") == 0)
-                p = name;
-        else
-                return false;
-        if (!p || strcmp(p, scope) == 0)
-                return false;
-        if (strcmp(coll, "vms") == 0)
-                api_reply_missing(c, "VM", name);
-        else if (strcmp(coll, "containers") == 0)
-                api_reply_missing(c, "container", name);
-        else if (strcmp(coll, "instances") == 0)
-                api_reply_missing(c, "instance", name);
-        else if (strcmp(coll, "networks") == 0)
-                api_reply_missing(c, "network", name);
-        else
-                api_reply_missing(c, "project", name);
-        return true;
+        for (size_t i = 0; i < BV_ELEMENTSOF(scoped); i++)
+                if (strcmp(coll, scoped[i].coll) == 0) {
+                        if (!(p = scoped[i].project(d, name, buf)) || strcmp(p, scope) == 0)
+                                return false;
+                        api_reply_missing(c, scoped[i].what, name);
+                        return true;
+                }
+        return false;
 }
 
 void api_reply_missing(struct bv_http_conn *c, const char *what, const char *name)
