@@ -90,6 +90,21 @@ static void stores(void)
         tap_is_int(tls_tokens_parse(buf, strlen(buf), &a, &err), -EINVAL, "a bad name refused");
         snprintf(buf, sizeof(buf), "{\"tokens\": [{\"name\": \"a\", \"role\": \"admin\", \"hash\": \"%064d\", \"x\": 1}]}", 1);
         tap_is_int(tls_tokens_parse(buf, strlen(buf), &a, &err), -EINVAL, "an unknown key refused");
+        snprintf(buf, sizeof(buf), "{\"tokens\": [{\"name\": \"a\", \"role\": \"operator\", \"hash\": \"%064d\", "
+                                   "\"project\": \"web\"}]}", 1);
+        tap_is_int(tls_tokens_parse(buf, strlen(buf), &a, &err), 0, "a token restricted to a project parses");
+        json_decref(a);
+        snprintf(buf, sizeof(buf), "{\"certificates\": [{\"name\": \"a\", \"role\": \"viewer\", \"fingerprint\": "
+                                   "\"%064d\", \"project\": \"web\"}]}", 1);
+        tap_is_int(tls_trust_parse(buf, strlen(buf), &a, &err), 0, "so does a certificate");
+        json_decref(a);
+        snprintf(buf, sizeof(buf), "{\"tokens\": [{\"name\": \"a\", \"role\": \"admin\", \"hash\": \"%064d\", "
+                                   "\"project\": \"../x\"}]}", 1);
+        tap_is_int(tls_tokens_parse(buf, strlen(buf), &a, &err), -EINVAL, "a bad project name refused");
+        tap_ok(strstr(err.msg, "tokens[0].project") != NULL, "naming the key: %s", err.msg);
+        snprintf(buf, sizeof(buf), "{\"tokens\": [{\"name\": \"a\", \"role\": \"admin\", \"hash\": \"%064d\", "
+                                   "\"project\": 5}]}", 1);
+        tap_is_int(tls_tokens_parse(buf, strlen(buf), &a, &err), -EINVAL, "a project that is no string refused");
         snprintf(buf, sizeof(buf), "{\"certificates\": [{\"name\": \"a\", \"role\": \"viewer\", \"fingerprint\": \"%064d\", "
                                    "\"certificate\": 7}]}", 1);
         tap_is_int(tls_trust_parse(buf, strlen(buf), &a, &err), -EINVAL, "a certificate that is not PEM text refused");
