@@ -469,6 +469,9 @@ void bv_hex(const void *data, size_t len, char *out);
  * or -ENOBUFS when out_max bytes do not hold it.
  */
 ssize_t bv_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t out_max);
+/* len bytes as standard base64 with padding and a NUL: out holds BV_BASE64_LEN(len) bytes. Returns the length. */
+#define BV_BASE64_LEN(n) (((n) + 2) / 3 * 4 + 1)
+size_t bv_base64_encode(const void *data, size_t len, char *out);
 
 /* ---- untrusted scalars (parse.c) --------------------------------------------------------- */
 /*
