@@ -8,8 +8,9 @@
  *     between barevirtd and barevirt-proxy, roles, bearer tokens, the trust
  *     and token store files, join tokens, certificate fingerprints from PEM. barevirtd
  *     uses these and links no TLS library.
- *   with OpenSSL 3 (server.c, identity.c, relay.c): the TLS server of
- *     barevirt-proxy, the daemon's own CA and server certificate, and the
+ *   with OpenSSL 3 (server.c, client.c, identity.c, relay.c): the TLS
+ *     server of barevirt-proxy, the CLI's TLS client, the daemon's own CA
+ *     and server certificate and the CLI's client certificate, and the
  *     relay of one TLS connection to a plain socket on the event loop.
  *     Programs that use them link $(OPENSSL_LIBS) themselves.
  *
@@ -229,6 +230,36 @@ int tls_relay_new(struct tls_server *s, struct bv_loop *loop, int tcp_fd, const 
 /* Tears a relay down without on_end (at exit). NULL accepted; returns NULL. */
 struct tls_relay *tls_relay_free(struct tls_relay *r);
 
+/* ---- the TLS client (client.c; OpenSSL) --------------------------------------------------- */
+
+struct tls_client;
+
+struct tls_client_config {
+        const char *cert, *key;       /* PEM: the client certificate and its private key */
+        size_t cert_len, key_len;
+};
+/*
+ * A client context on loop: TLS 1.3, the client certificate, servers
+ * pinned by fingerprint (tls_client_connect()). -EINVAL with OpenSSL's
+ * reason for a bad certificate or key, -ENOMEM.
+ */
+int tls_client_new(const struct tls_client_config *cfg, struct bv_loop *loop, struct tls_client **ret,
+                   struct bv_error *err);
+/* Frees the context and the relays of its connections (before the loop). NULL accepted; returns NULL. */
+struct tls_client *tls_client_free(struct tls_client *c);
+/*
+ * Connects to the first of addrs (IPv4:PORT, [IPv6]:PORT) that answers,
+ * each within timeout_ms, and handshakes; the server's certificate must
+ * have the SHA-256 fingerprint (64 hex digits), else the attempt ends
+ * with -EPERM before anything of ours but the handshake was sent (the
+ * other addresses are not tried). Blocks. Returns a connected,
+ * non-blocking stream socket whose bytes a relay on the loop carries over
+ * TLS (the caller owns it; closing it ends the connection), the index of
+ * the address in *ret_index; or -errno with a message.
+ */
+int tls_client_connect(struct tls_client *c, const char *const *addrs, size_t n_addrs, const char *fingerprint,
+                       unsigned timeout_ms, size_t *ret_index, struct bv_error *err);
+
 /* ---- the daemon's identity (identity.c; OpenSSL) ----------------------------------------- */
 
 /*
@@ -239,3 +270,9 @@ struct tls_relay *tls_relay_free(struct tls_relay *r);
  */
 int tls_identity_make(const char *dir, const char *hostname, const char *const *sans, size_t n_sans,
                       struct bv_error *err);
+/*
+ * A self-signed client certificate (ECDSA P-256, ten years, clientAuth)
+ * named cn, written to cert_path and key_path, 0600, atomically (the key
+ * first). Blocks. 0 or -errno.
+ */
+int tls_identity_make_client(const char *cert_path, const char *key_path, const char *cn, struct bv_error *err);
