@@ -239,8 +239,13 @@ int cli_print_json(const json_t *v)
 
 static int connect_error(struct cli *cli, int r, const struct bv_error *err)
 {
-        if (cli->remote_name[0])
-                return cli_fail("remote '%s': %s", cli->remote_name, bv_error_message(err, r));
+        if (cli->remote_name[0]) {
+                char msg[sizeof(err->msg)];
+                snprintf(msg, sizeof(msg), "%s", bv_error_message(err, r));
+                if (isupper((unsigned char)msg[0]) && islower((unsigned char)msg[1]))
+                        msg[0] = (char)tolower((unsigned char)msg[0]);
+                return cli_fail("remote '%s': %s", cli->remote_name, msg);
+        }
         if (r == -ENOENT || r == -ECONNREFUSED)
                 return cli_fail("barevirtd is not running (nothing listens on '%s')", cli->socket);
         if (r == -EACCES || r == -EPERM)

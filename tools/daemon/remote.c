@@ -60,7 +60,7 @@ int remote_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *le
         socklen_t sl;
 
         if (tls_addr_parse(s, ss, &sl) < 0)
-                return bv_error_set(err, EINVAL, "--listen '%s': expected IPv4:PORT or [IPv6]:PORT", s);
+                return bv_error_set(err, EINVAL, "--listen '%s': expected ADDR:PORT ([ADDR]:PORT for IPv6), ADDR an IP address", s);
         *len = sl;
         return 0;
 }
