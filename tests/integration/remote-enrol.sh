@@ -19,7 +19,7 @@ tap_require_root
 for c in ip jq openssl python3; do
 	command -v $c >/dev/null || tap_skip_all "$c is not installed"
 done
-trap 'bv_cleanup; bv_netns_cleanup' EXIT INT TERM
+trap 'kill $ev_pid 2>/dev/null; bv_cleanup; bv_netns_cleanup' EXIT INT TERM
 jqe() { jq -e "$@" >/dev/null; }
 
 srv=$(bv_netns_new srv) && cln=$(bv_netns_new cli) || tap_skip_all "cannot make network namespaces"
@@ -128,8 +128,15 @@ R remote list >"$BV_TMP/list"
 grep -q "^local (current) " "$BV_TMP/list" && grep -q "^srv  *10.99.0.1:8443,127.0.0.1:8443  *$fp" "$BV_TMP/list"
 tap_ok $? "remote list: local (current) and srv with its addresses and fingerprint"
 : >"$BV_TMP/vmlinuz"
+R --remote srv events >"$BV_TMP/events" 2>&1 &
+ev_pid=$!
+bv_wait_for 5 grep -q '"hello"' "$BV_TMP/events"
+tap_ok $? "--remote srv events streams over HTTPS"
 R --remote srv vm create web --kernel "$BV_TMP/vmlinuz" >/dev/null
 tap_ok $? "--remote srv vm create (an operator may)"
+bv_wait_for 5 grep -q '"vm-created"' "$BV_TMP/events"
+tap_ok $? "and the event stream has its vm-created"
+kill $ev_pid 2>/dev/null; wait $ev_pid 2>/dev/null
 R --remote srv list -q | grep -qx web
 tap_ok $? "--remote srv list shows it"
 BAREVIRT_REMOTE=srv R vm show web --json | jqe '.name == "web"'

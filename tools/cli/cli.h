@@ -147,6 +147,7 @@ const struct cli_command *cli_find_command(const struct cli_command *parent, con
 
 /* Top-level verbs. Add a line to the table in main.c for each new verb. */
 int cmd_host(struct cli *cli, int argc, char **argv);
+int cmd_events(struct cli *cli, int argc, char **argv);  /* cmd-host.c */
 int cmd_audit(struct cli *cli, int argc, char **argv);
 extern const struct cli_option cli_audit_options[];  /* cmd-audit.c */
 int cmd_qmp(struct cli *cli, int argc, char **argv);

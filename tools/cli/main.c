@@ -31,6 +31,8 @@ static const struct cli_command commands[] = {
                   "trusted client certificates and join tokens for HTTPS (barevirtd --listen)", cli_trust_commands),
         CLI_GROUP("remote", "remote add|list|remove|switch ...",
                   "other machines' barevirtd over HTTPS: enrol with a join token, pick the default", cli_remote_commands),
+        CLI_VERB("events", cmd_events, "events [--json]",
+                 "follow barevirtd's events, a JSON line each (keep-alives too), until interrupted", cli_json_options),
         CLI_VERB("audit", cmd_audit, "audit [--since T] [--identity N] [--json]",
                  "the audit log: every request that changed something or was refused", cli_audit_options),
         CLI_VERB("list", cmd_list, "list [-q] [-a] [--format TEMPLATE] [--json]", "every instance: VMs, docker:NAME and podman:NAME containers",
