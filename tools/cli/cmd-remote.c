@@ -134,7 +134,10 @@ static int remote_switch(struct cli *cli, int argc, char **argv)
 
 static int no_tls(struct cli *cli, int argc, char **argv)
 {
-        return cli_fail("remotes need TLS support, which was left out of this build (--disable-tls)");
+        struct cli_args a = { .max = CLI_ARGS_MAX };
+        int r = cli_parse(cli, argc, argv, &a, NULL, NULL);
+
+        return r ? r : cli_fail("remotes need TLS support, which was left out of this build (--disable-tls)");
 }
 #define remote_add no_tls
 #define remote_list no_tls
