@@ -45,7 +45,7 @@ retoken() {
 	python3 - "$1" "$2" "$3" <<'PYEOF'
 import base64, json, sys
 j = json.loads(base64.b64decode(sys.argv[1]))
-j[sys.argv[2]] = sys.argv[3]
+j[sys.argv[2]] = json.loads(sys.argv[3]) if sys.argv[3].startswith("[") else sys.argv[3]
 print(base64.b64encode(json.dumps(j).encode()).decode())
 PYEOF
 }
@@ -164,14 +164,18 @@ tap_ok $? "an unknown remote is an error"
 # another client certificate: one certificate is trusted once); a viewer gets 403 on a POST.
 export XDG_CONFIG_HOME="$BV_TMP/client2/config"
 CONF="$XDG_CONFIG_HOME/barevirt"
-R remote add phone "$phone" >/dev/null
-tap_ok $? "the token first tried with the wrong fingerprint still works (a second user)"
+# Its first address refuses connections: remote add (and every command) tries the next.
+R remote add phone "$(retoken "$phone" addresses '["10.99.0.1:1", "10.99.0.1:8443"]')" >/dev/null
+tap_ok $? "the token first tried with the wrong fingerprint still works (a second user; the 2nd address)"
 R --remote phone vm create web2 --kernel "$BV_TMP/vmlinuz" 2>"$BV_TMP/err"
 [ $? = 1 ] && grep -q "role 'viewer' may not POST" "$BV_TMP/err"
 tap_ok $? "the viewer's vm create is 403"
 tap_diag "$(tail -n 1 "$BV_TMP/err")"
 R --remote phone list -q | grep -qx web
 tap_ok $? "and its list is 200"
+BAREVIRT_REMOTE=phone R --socket /nonexistent list 2>"$BV_TMP/err"
+[ $? = 1 ] && grep -q "nothing listens on '/nonexistent'" "$BV_TMP/err"
+tap_ok $? "--socket on the line means local, over BAREVIRT_REMOTE"
 
 # -- a remote whose pin no longer matches (the server changed) is refused.
 python3 - "$CONF/remotes.json" "$other" <<'PYEOF'

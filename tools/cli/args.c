@@ -246,6 +246,7 @@ static int take_option(struct parse *p, int c, bool is_long)
         }
         if (c == CLI_OPT_REMOTE) {
                 p->cli->remote = optarg;
+                p->cli->remote_given = true;
                 return PARSE_GO_ON;
         }
         if (!p->on_option)

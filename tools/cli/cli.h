@@ -20,6 +20,7 @@ struct cli {
         const char *socket;          /* --socket, $BAREVIRT_SOCKET, or the default */
         bool socket_given;           /* --socket: that socket, not the default remote */
         const char *remote;          /* --remote, $BAREVIRT_REMOTE, or NULL: the default (remote switch) */
+        bool remote_given;           /* --remote (not the environment): it wins over --socket */
         char remote_name[64];        /* the remote cli->client talks to; "": the socket (remote.c) */
         struct cli_remote *rmt;      /* its TLS client (remote.c) */
         bool json;                   /* --json */

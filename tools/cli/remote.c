@@ -196,7 +196,7 @@ int cli_remote_open(struct cli *cli)
         json_auto_t *cfg = NULL;
         int rc;
 
-        if (!cli->remote && cli->socket_given)
+        if (cli->socket_given && !cli->remote_given)
                 return 0;  /* --socket: that socket (local) unless --remote says otherwise */
         if ((rc = cli_remotes_load(&cfg)))
                 return rc;
