@@ -180,6 +180,14 @@ BAREVIRT_REMOTE=phone R --socket /nonexistent list 2>"$BV_TMP/err"
 [ $? = 1 ] && grep -q "nothing listens on '/nonexistent'" "$BV_TMP/err"
 tap_ok $? "--socket on the line means local, over BAREVIRT_REMOTE"
 
+# -- the join token's project goes into the trust entry (a third user).
+proj=$(bv_cli trust token create tablet --project a 2>/dev/null)
+bv_cli trust token list --json | jqe '.[] | select(.name == "tablet") | .project == "a"'
+tap_ok $? "trust token create --project a stores the project"
+XDG_CONFIG_HOME="$BV_TMP/client3/config" R remote add tab "$proj" >/dev/null &&
+	bv_cli trust show tablet --json | jqe '.project == "a" and .role == "viewer"'
+tap_ok $? "and the certificate it enrols is trusted with project a"
+
 # -- a remote whose pin no longer matches (the server changed) is refused.
 python3 - "$CONF/remotes.json" "$other" <<'PYEOF'
 import json, sys
