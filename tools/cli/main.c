@@ -65,7 +65,7 @@ enum { OPT_SOCKET = CLI_OPT_OWN, OPT_VERSION, OPT_LIST_OPTIONS };
 static const struct cli_option global_options[] = {
         { "socket", 0, "PATH", "barevirtd's API socket", "$BAREVIRT_SOCKET or " DEFAULT_SOCKET, OPT_SOCKET },
         { "remote", 0, "NAME", "the barevirtd to talk to (barevirt remote list); every command takes it",
-          "$BAREVIRT_REMOTE or the default, 'local': the socket", CLI_OPT_REMOTE },
+          "$BAREVIRT_REMOTE, else the one of 'remote switch', else local: the socket", CLI_OPT_REMOTE },
         { "json", 0, NULL, "print the API's JSON instead of tables", NULL, CLI_OPT_JSON },
         { "version", 0, NULL, "print the version", NULL, OPT_VERSION },
         { "list-options", 0, NULL, "print every command's long options, a line per command (for scripts and tests)", NULL,
