@@ -469,6 +469,9 @@ void bv_hex(const void *data, size_t len, char *out);
  * or -ENOBUFS when out_max bytes do not hold it.
  */
 ssize_t bv_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t out_max);
+/* len bytes as standard base64 with padding and a NUL: out holds BV_BASE64_LEN(len) bytes. Returns the length. */
+#define BV_BASE64_LEN(n) (((n) + 2) / 3 * 4 + 1)
+size_t bv_base64_encode(const void *data, size_t len, char *out);
 
 /* ---- untrusted scalars (parse.c) --------------------------------------------------------- */
 /*
@@ -844,7 +847,7 @@ struct bv_http_response *bv_http_response_free(struct bv_http_response *r);
 /* Returns the value of header name (case-insensitive) or NULL; it lives as long as r. */
 const char *bv_http_response_header(const struct bv_http_response *r, const char *name);
 
-struct bv_http_client;     /* one keep-alive connection to one UNIX socket */
+struct bv_http_client;     /* one keep-alive connection to one UNIX socket (or what a connect callback gives) */
 
 /*
  * A client of the server on socket_path (copied). Connects lazily: the
@@ -853,6 +856,18 @@ struct bv_http_client;     /* one keep-alive connection to one UNIX socket */
  */
 int bv_http_client_new(struct bv_loop *loop, const char *socket_path,
                        struct bv_http_client **ret, struct bv_error *err);
+/*
+ * How a client connects when it is not to a UNIX socket (a remote over
+ * TLS, tls/client.c): returns a connected stream socket, non-blocking,
+ * the client's from then on, or -errno with a message in err. May block.
+ */
+typedef int bv_http_connect_fn(void *userdata, struct bv_error *err);
+/*
+ * A client whose connections (each, lazily, as with a socket path) come
+ * from connect(userdata); name (copied) is what messages call the server.
+ */
+int bv_http_client_new_connect(struct bv_loop *loop, const char *name, bv_http_connect_fn *connect, void *userdata,
+                               struct bv_http_client **ret, struct bv_error *err);
 /*
  * Closes the connection and frees c; every request still active or queued
  * completes with -ECANCELED first. Safe from inside c's callbacks (deferred

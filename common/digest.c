@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * SHA-256 (FIPS 180-4), lowercase hex and base64 decoding: what barevirtd
+ * SHA-256 (FIPS 180-4), lowercase hex and base64 (both ways): what barevirtd
  * needs to hash bearer tokens and to fingerprint certificates (the SHA-256
  * of their DER form) without linking a TLS library. Pure functions: no
  * allocation, no I/O; the state is the caller's.
@@ -148,4 +148,22 @@ ssize_t bv_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t out
         if (pad > 2 || bits >= 6 || (acc & ((1u << bits) - 1)))
                 return -EINVAL;
         return (ssize_t)n;
+}
+
+size_t bv_base64_encode(const void *data, size_t len, char *out)
+{
+        static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const uint8_t *p = data;
+        size_t n = 0;
+
+        for (size_t i = 0; i < len; i += 3) {
+                uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0) |
+                             (i + 2 < len ? p[i + 2] : 0);
+                out[n++] = digits[v >> 18 & 63];
+                out[n++] = digits[v >> 12 & 63];
+                out[n++] = i + 1 < len ? digits[v >> 6 & 63] : '=';
+                out[n++] = i + 2 < len ? digits[v & 63] : '=';
+        }
+        out[n] = '\0';
+        return n;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The HTTP/1.1 client side of common/common.h (HTTP): one keep-alive connection to
- * one UNIX socket, driven by the event loop. Requests are serialised; each
+ * one UNIX socket (or to what a connect callback returns: a remote barevirtd
+ * through TLS), driven by the event loop. Requests are serialised; each
  * is formatted once into a reusable write buffer and sent with one send()
  * when the socket takes it; the response is read into a fixed buffer and
  * parsed by bv_http_msg_feed() (Content-Length, chunked and read-until-close
@@ -55,7 +56,9 @@ struct queued {
 
 struct bv_http_client {
         struct bv_loop *loop;
-        char *path;
+        char *path;                  /* the socket's, or the name of what connect() reaches */
+        bv_http_connect_fn *connect;
+        void *connect_data;
         int fd;
         struct bv_watch *watch;
         uint32_t events;
@@ -147,7 +150,8 @@ static void finish(struct bv_http_client *c, int ret)
 static int client_connect(struct bv_http_client *c)
 {
         /* Non-blocking from birth: a full backlog fails with -EAGAIN instead of stalling the loop. */
-        _cleanup_close_ int fd = bv_unix_connect(c->path, BV_UNIX_CONNECT_NONBLOCK, &c->err);
+        _cleanup_close_ int fd = c->connect ? c->connect(c->connect_data, &c->err)
+                                            : bv_unix_connect(c->path, BV_UNIX_CONNECT_NONBLOCK, &c->err);
         if (fd < 0)
                 return fd;
         int r = bv_loop_add_fd(c->loop, fd, EPOLLIN, on_io, c, &c->watch);
@@ -406,6 +410,20 @@ int bv_http_client_new(struct bv_loop *loop, const char *socket_path, struct bv_
                 return bv_error_set(err, ENOMEM, "Out of memory");
         }
         *ret = c;
+        return 0;
+}
+
+int bv_http_client_new_connect(struct bv_loop *loop, const char *name, bv_http_connect_fn *connect, void *userdata,
+                               struct bv_http_client **ret, struct bv_error *err)
+{
+        int r;
+
+        if (!connect)
+                return bv_error_set(err, EINVAL, "Invalid arguments for the HTTP client");
+        if ((r = bv_http_client_new(loop, name, ret, err)) < 0)
+                return r;
+        (*ret)->connect = connect;
+        (*ret)->connect_data = userdata;
         return 0;
 }
 

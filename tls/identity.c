@@ -2,7 +2,8 @@
 /*
  * The daemon's own CA and server certificate (tls/tls.h (the daemon's
  * identity)), made once by `barevirt-proxy --make-identity` so that
- * barevirtd itself needs no TLS library. ECDSA P-256 keys, SHA-256
+ * barevirtd itself needs no TLS library; and the CLI's self-signed client
+ * certificate (`barevirt remote add`). ECDSA P-256 keys, SHA-256
  * signatures, random 128-bit serials; the CA may sign nothing but
  * certificates (pathlen 0), the server certificate is for serverAuth only.
  */
@@ -69,10 +70,10 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
         return TAKE_PTR(x);
 }
 
-static int write_pem(const char *dir, const char *file, X509 *x, EVP_PKEY *k, struct bv_error *err)
+static int write_pem_path(const char *path, X509 *x, EVP_PKEY *k, struct bv_error *err)
 {
         _cleanup_(BIO_freep) BIO *b = BIO_new(BIO_s_mem());
-        char path[4096], *data;
+        char *data;
         long len;
 
         if (!b)
@@ -80,8 +81,15 @@ static int write_pem(const char *dir, const char *file, X509 *x, EVP_PKEY *k, st
         if (x ? PEM_write_bio_X509(b, x) != 1 : PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) != 1)
                 return tls_openssl_error(err, ENOMEM, "Cannot encode PEM");
         len = BIO_get_mem_data(b, &data);
-        snprintf(path, sizeof(path), "%s/%s", dir, file);
         return bv_file_write_atomic(path, data, (size_t)len, 0600, err);
+}
+
+static int write_pem(const char *dir, const char *file, X509 *x, EVP_PKEY *k, struct bv_error *err)
+{
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%s/%s", dir, file);
+        return write_pem_path(path, x, k, err);
 }
 
 int tls_identity_make(const char *dir, const char *hostname, const char *const *sans, size_t n_sans,
@@ -117,6 +125,25 @@ int tls_identity_make(const char *dir, const char *hostname, const char *const *
         if ((r = write_pem(dir, "ca.key", NULL, ca_key, err)) < 0 || (r = write_pem(dir, "ca.pem", ca, NULL, err)) < 0 ||
             (r = write_pem(dir, "server.key", NULL, key, err)) < 0 ||
             (r = write_pem(dir, "server.pem", srv, NULL, err)) < 0)
+                return r;
+        return 0;
+}
+
+int tls_identity_make_client(const char *cert_path, const char *key_path, const char *cn, struct bv_error *err)
+{
+        static const int nids[] = { NID_basic_constraints, NID_key_usage, NID_ext_key_usage };
+        static const char *const values[] = { "critical,CA:FALSE", "critical,digitalSignature", "clientAuth" };
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = EVP_EC_gen("P-256");
+        _cleanup_(X509_freep) X509 *x = NULL;
+        int r;
+
+        if (!key)
+                return tls_openssl_error(err, ENOMEM, "Cannot generate a P-256 key");
+        x = make_cert(key, cn, NULL, key, nids, values, BV_ELEMENTSOF(nids));
+        if (!x)
+                return tls_openssl_error(err, EINVAL, "Cannot make the client certificate");
+        /* The key first: a certificate without its key is never left behind. */
+        if ((r = write_pem_path(key_path, NULL, key, err)) < 0 || (r = write_pem_path(cert_path, x, NULL, err)) < 0)
                 return r;
         return 0;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One TLS connection relayed to a plain socket (tls/tls.h (a TLS
- * connection relayed)), on the event loop, never blocking: the handshake
- * under a deadline, then decrypted bytes to the plain side and the plain
+ * connection relayed)), on the event loop, never blocking: the server's
+ * handshake under a deadline (a client's, tls/client.c, is done before), then decrypted bytes to the plain side and the plain
  * side's bytes encrypted back, through one bounded buffer each way (a
  * side that does not read stops the other from being read: back-pressure,
  * not memory). OpenSSL's reads may need writes and the other way round,
@@ -51,7 +51,7 @@ struct tls_relay {
 
 static void relay_end(struct tls_relay *r)
 {
-        if (r->ops->on_end)
+        if (r->ops && r->ops->on_end)
                 r->ops->on_end(r, r->userdata);
         tls_relay_free(r);
 }
@@ -237,25 +237,59 @@ static void on_deadline(struct bv_loop *loop, void *userdata)
         relay_end(r);
 }
 
-int tls_relay_new(struct tls_server *s, struct bv_loop *loop, int tcp_fd, const char *addr, uint64_t timeout_usec,
-                  const struct tls_relay_ops *ops, void *userdata, struct tls_relay **ret)
+static struct tls_relay *relay_alloc(struct bv_loop *loop, int tcp_fd, const struct tls_relay_ops *ops,
+                                     void *userdata)
 {
         struct tls_relay *r = calloc(1, sizeof(*r));
 
-        if (!r) {
-                close(tcp_fd);
-                return -ENOMEM;
-        }
+        if (!r)
+                return NULL;
         r->loop = loop;
         r->tcp_fd = tcp_fd;
         r->plain_fd = -1;
         r->ops = ops;
         r->userdata = userdata;
+        return r;
+}
+
+int tls_relay_new(struct tls_server *s, struct bv_loop *loop, int tcp_fd, const char *addr, uint64_t timeout_usec,
+                  const struct tls_relay_ops *ops, void *userdata, struct tls_relay **ret)
+{
+        struct tls_relay *r = relay_alloc(loop, tcp_fd, ops, userdata);
+
+        if (!r) {
+                close(tcp_fd);
+                return -ENOMEM;
+        }
         snprintf(r->addr, sizeof(r->addr), "%s", addr);
         r->ssl = SSL_new(s->ctx);
         if (!r->ssl || SSL_set_fd(r->ssl, tcp_fd) != 1 ||
             bv_loop_add_fd(loop, tcp_fd, r->tcp_events = EPOLLIN, on_event, r, &r->tcp_watch) < 0 ||
             bv_loop_add_timer(loop, timeout_usec, on_deadline, r, &r->deadline) < 0) {
+                tls_relay_free(r);
+                return -ENOMEM;
+        }
+        if (ret)
+                *ret = r;
+        return 0;
+}
+
+int tls_relay_new_connected(struct bv_loop *loop, SSL *ssl, int tcp_fd, int plain_fd, const struct tls_relay_ops *ops,
+                            void *userdata, struct tls_relay **ret)
+{
+        struct tls_relay *r = relay_alloc(loop, tcp_fd, ops, userdata);
+
+        if (!r) {
+                SSL_free(ssl);
+                close(tcp_fd);
+                close(plain_fd);
+                return -ENOMEM;
+        }
+        r->ssl = ssl;
+        r->plain_fd = plain_fd;
+        r->ready = true;
+        if (bv_loop_add_fd(loop, tcp_fd, r->tcp_events = EPOLLIN, on_event, r, &r->tcp_watch) < 0 ||
+            bv_loop_add_fd(loop, plain_fd, r->plain_events = EPOLLIN, on_event, r, &r->plain_watch) < 0) {
                 tls_relay_free(r);
                 return -ENOMEM;
         }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The trust store (STATE/trust.json) and the token store
- * (STATE/tokens.json) as barevirtd reads them back (tls/tls.h (trust and
+ * The trust store (STATE/trust.json), the token store (STATE/tokens.json)
+ * and the join token store (STATE/join-tokens.json) as barevirtd reads them back (tls/tls.h (trust and
  * token stores)). The files are ours, but a store decides who gets in, so
  * a file someone edited by hand is checked as strictly as a request: every
  * entry, every key, no name or fingerprint twice; one bad entry refuses
@@ -11,21 +11,12 @@
 
 #include "tls/tls.h"
 
-static bool is_hex64(const char *s)
-{
-        size_t n = 0;
-
-        for (; s[n]; n++)
-                if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
-                        return false;
-        return n == 64;
-}
-
 /* The checks both stores share: name, role, a 64-hex-digit key, times; dup detection by name and hex. */
 static int entry_check(const json_t *e, const char *where, const char *hex_key, const char *const *known,
                        json_t *names, json_t *hexes, struct bv_error *err)
 {
         const char *name, *role, *hex;
+        json_t *project;
         int r = bv_json_check_keys(e, known, where, err);
 
         if (r < 0)
@@ -37,8 +28,11 @@ static int entry_check(const json_t *e, const char *where, const char *hex_key, 
                 return bv_error_set(err, EINVAL, "%sname: missing or not a valid name", where);
         if (!role || tls_role_from_name(role) < 0)
                 return bv_error_set(err, EINVAL, "%srole: expected admin, operator or viewer", where);
-        if (!hex || !is_hex64(hex))
+        if (!hex || !tls_hex64_is_valid(hex))
                 return bv_error_set(err, EINVAL, "%s%s: expected 64 lowercase hex digits", where, hex_key);
+        project = json_object_get(e, "project");
+        if (project && !bv_name_is_valid(json_string_value(project)))
+                return bv_error_set(err, EINVAL, "%sproject: expected a project name", where);
         if (json_object_get(names, name))
                 return bv_error_set(err, EINVAL, "%sname: '%s' is there twice", where, name);
         if (json_object_get(hexes, hex))
@@ -122,7 +116,14 @@ int tls_trust_parse(const char *data, size_t len, json_t **ret, struct bv_error 
 
 int tls_tokens_parse(const char *data, size_t len, json_t **ret, struct bv_error *err)
 {
-        static const char *const known[] = { "name", "hash", "role", "created", "expires", "project", NULL };
+        static const char *const known[] = { "name", "hash", "role", "project", "created", "expires", NULL };
+
+        return store_parse(data, len, "tokens", "hash", known, ret, err);
+}
+
+int tls_join_tokens_parse(const char *data, size_t len, json_t **ret, struct bv_error *err)
+{
+        static const char *const known[] = { "name", "hash", "role", "project", "created", "expires", "spent", NULL };
 
         return store_parse(data, len, "tokens", "hash", known, ret, err);
 }

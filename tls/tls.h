@@ -4,12 +4,13 @@
  * library, each in its own files, so that a program pulls only what it
  * uses from the static archive:
  *
- *   without OpenSSL (msg.c, auth.c, store.c, pem.c): the control messages
+ *   without OpenSSL (msg.c, auth.c, store.c, pem.c, join.c): the control messages
  *     between barevirtd and barevirt-proxy, roles, bearer tokens, the trust
- *     and token store files, certificate fingerprints from PEM. barevirtd
+ *     and token store files, join tokens, certificate fingerprints from PEM. barevirtd
  *     uses these and links no TLS library.
- *   with OpenSSL 3 (server.c, identity.c, relay.c): the TLS server of
- *     barevirt-proxy, the daemon's own CA and server certificate, and the
+ *   with OpenSSL 3 (server.c, client.c, identity.c, relay.c): the TLS
+ *     server of barevirt-proxy, the CLI's TLS client, the daemon's own CA
+ *     and server certificate and the CLI's client certificate, and the
  *     relay of one TLS connection to a plain socket on the event loop.
  *     Programs that use them link $(OPENSSL_LIBS) themselves.
  *
@@ -20,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "common/common.h"
 
@@ -126,8 +128,10 @@ bool tls_hash_equal(const char *a, const char *b);
  * STATE/trust.json: {"certificates": [{"name", "fingerprint", "role",
  * "certificate" (PEM), "added" (unix time), "project"?}]}; STATE/tokens.json:
  * {"tokens": [{"name", "role", "hash" (SHA-256 hex of the token),
- * "created", "expires" (unix time, 0: never), "project"?}]} ("project": the
- * one project the identity is restricted to; absent: every project). The parsers check every
+ * "created", "expires" (unix time, 0: never)}]}; STATE/join-tokens.json:
+ * {"tokens": [{"name", "role", "hash", "created", "expires", "spent"
+ * (unix time it was presented, 0: not yet)}]}. Every entry of the three
+ * may carry "project" (a name; absent: every project). The parsers check every
  * entry (names as bv_name_is_valid(), known keys, hex, roles, no name or
  * fingerprint twice) and refuse the whole file on the first bad one with a
  * message naming it: -EINVAL, -EMSGSIZE past TLS_STORE_MAX bytes or
@@ -137,6 +141,7 @@ bool tls_hash_equal(const char *a, const char *b);
 #define TLS_STORE_MAX_ENTRIES 1024
 int tls_trust_parse(const char *data, size_t len, json_t **ret, struct bv_error *err);
 int tls_tokens_parse(const char *data, size_t len, json_t **ret, struct bv_error *err);
+int tls_join_tokens_parse(const char *data, size_t len, json_t **ret, struct bv_error *err);
 
 /* ---- certificates in PEM (pem.c; no OpenSSL) ---------------------------------------------- */
 
@@ -147,6 +152,38 @@ int tls_tokens_parse(const char *data, size_t len, json_t **ret, struct bv_error
  * DER framing is broken. Pure function.
  */
 int tls_pem_fingerprint(const char *pem, size_t len, char hex[BV_SHA256_HEX], struct bv_error *err);
+
+/* ---- join tokens (join.c; no OpenSSL) ---------------------------------------------------- */
+/*
+ * A join token (`barevirt trust token create`, read by `barevirt remote
+ * add`): standard base64 of {"name", "fingerprint", "addresses",
+ * "secret"}: the trust entry's name to be, the server certificate's
+ * SHA-256 (the client pins it), where the server listens (IPv4:PORT or
+ * [IPv6]:PORT, tried in order) and 64 hex digits of randomness, of which
+ * the server keeps only the SHA-256 (STATE/join-tokens.json).
+ */
+#define TLS_JOIN_MAX 4096             /* a join token's text */
+#define TLS_JOIN_MAX_ADDRS 16
+
+struct tls_join {
+        char name[64];
+        char fingerprint[BV_SHA256_HEX];
+        char secret[BV_SHA256_HEX];
+        size_t n_addrs;
+        char addrs[TLS_JOIN_MAX_ADDRS][TLS_PEER_MAX];
+};
+/* The token of j as a malloc'ed string in *ret. 0 or -ENOMEM. */
+int tls_join_encode(const struct tls_join *j, char **ret);
+/*
+ * Decodes len bytes of s (whitespace around base64 is skipped) into *ret,
+ * checking every field as above. -EINVAL with a message ("Join token:
+ * ..."), -EMSGSIZE past TLS_JOIN_MAX. Pure function.
+ */
+int tls_join_decode(const char *s, size_t len, struct tls_join *ret, struct bv_error *err);
+/* "192.0.2.1:8443" or "[2001:db8::1]:8443" into *ss (port 1..65535). 0 or -EINVAL. Pure function. */
+int tls_addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *ret_len);
+/* Whether s is 64 lowercase hex digits (a SHA-256 or a secret). */
+bool tls_hex64_is_valid(const char *s);
 
 /* ---- the TLS server (server.c; OpenSSL) --------------------------------------------------- */
 
@@ -193,6 +230,36 @@ int tls_relay_new(struct tls_server *s, struct bv_loop *loop, int tcp_fd, const 
 /* Tears a relay down without on_end (at exit). NULL accepted; returns NULL. */
 struct tls_relay *tls_relay_free(struct tls_relay *r);
 
+/* ---- the TLS client (client.c; OpenSSL) --------------------------------------------------- */
+
+struct tls_client;
+
+struct tls_client_config {
+        const char *cert, *key;       /* PEM: the client certificate and its private key */
+        size_t cert_len, key_len;
+};
+/*
+ * A client context on loop: TLS 1.3, the client certificate, servers
+ * pinned by fingerprint (tls_client_connect()). -EINVAL with OpenSSL's
+ * reason for a bad certificate or key, -ENOMEM.
+ */
+int tls_client_new(const struct tls_client_config *cfg, struct bv_loop *loop, struct tls_client **ret,
+                   struct bv_error *err);
+/* Frees the context and the relays of its connections (before the loop). NULL accepted; returns NULL. */
+struct tls_client *tls_client_free(struct tls_client *c);
+/*
+ * Connects to the first of addrs (IPv4:PORT, [IPv6]:PORT) that answers,
+ * each within timeout_ms, and handshakes; the server's certificate must
+ * have the SHA-256 fingerprint (64 hex digits), else the attempt ends
+ * with -EPERM before anything of ours but the handshake was sent (the
+ * other addresses are not tried). Blocks. Returns a connected,
+ * non-blocking stream socket whose bytes a relay on the loop carries over
+ * TLS (the caller owns it; closing it ends the connection), the index of
+ * the address in *ret_index; or -errno with a message.
+ */
+int tls_client_connect(struct tls_client *c, const char *const *addrs, size_t n_addrs, const char *fingerprint,
+                       unsigned timeout_ms, size_t *ret_index, struct bv_error *err);
+
 /* ---- the daemon's identity (identity.c; OpenSSL) ----------------------------------------- */
 
 /*
@@ -203,3 +270,9 @@ struct tls_relay *tls_relay_free(struct tls_relay *r);
  */
 int tls_identity_make(const char *dir, const char *hostname, const char *const *sans, size_t n_sans,
                       struct bv_error *err);
+/*
+ * A self-signed client certificate (ECDSA P-256, ten years, clientAuth)
+ * named cn, written to cert_path and key_path, 0600, atomically (the key
+ * first). Blocks. 0 or -errno.
+ */
+int tls_identity_make_client(const char *cert_path, const char *key_path, const char *cn, struct bv_error *err);

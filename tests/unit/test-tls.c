@@ -128,6 +128,41 @@ static void pem(void)
         tap_is_int(tls_pem_fingerprint(bad, strlen(bad), fp, &err), -EINVAL, "DER length that lies refused");
 }
 
+static void join(void)
+{
+        struct tls_join j = { .name = "laptop", .n_addrs = 2, .addrs = { "192.0.2.1:8443", "[2001:db8::1]:8443" } }, k;
+        struct sockaddr_storage ss;
+        struct bv_error err = {};
+        _cleanup_free_ char *text = NULL;
+        socklen_t len;
+        char b64[BV_BASE64_LEN(5)], buf[1024], enc[BV_BASE64_LEN(sizeof(buf))];
+
+        tap_is_int((int)bv_base64_encode("hello", 5, b64), 8, "base64 of 5 bytes is 8 characters");
+        tap_is_str(b64, "aGVsbG8=", "with its padding");
+        memset(j.fingerprint, 'a', 64);
+        memset(j.secret, '0', 64);
+        tap_is_int(tls_join_encode(&j, &text), 0, "a join token encodes");
+        tap_is_int(tls_join_decode(text, strlen(text), &k, &err), 0, "and decodes");
+        tap_ok(memcmp(&j, &k, sizeof(j)) == 0, "to the same fields");
+        tap_is_int(tls_join_decode("bvt_x", 5, &k, &err), -EINVAL, "a bearer token is no join token");
+        snprintf(buf, sizeof(buf), "{\"name\": \"a\", \"fingerprint\": \"%064d\", \"secret\": \"%064d\", "
+                                   "\"addresses\": [\"host.example:1\"]}", 1, 2);
+        bv_base64_encode(buf, strlen(buf), enc);
+        tap_is_int(tls_join_decode(enc, strlen(enc), &k, &err), -EINVAL, "a host name for an address refused");
+        tap_ok(strstr(err.msg, "addresses[0]") != NULL, "naming it: %s", err.msg);
+        tap_is_int(tls_addr_parse("[::1]:65535", &ss, &len), 0, "[::1]:65535 parses");
+        tap_is_int(tls_addr_parse("1.2.3.4:0", &ss, &len), -EINVAL, "port 0 refused");
+        tap_is_int(tls_addr_parse("1.2.3.4", &ss, &len), -EINVAL, "no port refused");
+        snprintf(buf, sizeof(buf), "{\"tokens\": [{\"name\": \"a\", \"role\": \"admin\", \"hash\": \"%064d\", "
+                                   "\"project\": \"p\", \"spent\": 5}]}", 1);
+        json_t *a = NULL;
+        tap_is_int(tls_join_tokens_parse(buf, strlen(buf), &a, &err), 0, "a join token store with a project parses");
+        json_decref(a);
+        snprintf(buf, sizeof(buf), "{\"tokens\": [{\"name\": \"a\", \"role\": \"admin\", \"hash\": \"%064d\", "
+                                   "\"project\": 3}]}", 1);
+        tap_is_int(tls_tokens_parse(buf, strlen(buf), &a, &err), -EINVAL, "a project that is no name refused");
+}
+
 int main(void)
 {
         bearer();
@@ -135,5 +170,6 @@ int main(void)
         msg();
         stores();
         pem();
+        join();
         tap_done();
 }

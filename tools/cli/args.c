@@ -26,6 +26,8 @@ const struct cli_option cli_json_options[] = {
 };
 
 static const struct cli_option help_option = { "help", 'h', NULL, "show this help", NULL, CLI_OPT_HELP };
+/* Every verb takes it (in getopt's tables, not in each help: `barevirt --help` names it). */
+static const struct cli_option remote_option = { "remote", 0, "NAME", "the remote to talk to", NULL, CLI_OPT_REMOTE };
 
 static bool option_is_end(const struct cli_option *o)
 {
@@ -93,6 +95,8 @@ static void build_getopt(const struct cli_command *c, struct getopt_table *t)
 {
         *t = (struct getopt_table){ .optstring = "-:", .n_short = 2 };
         for_each_option(c, add_to_getopt, t);
+        if (!table_find(c->options, CLI_OPT_REMOTE, false))
+                add_to_getopt(&remote_option, t);
         t->longopts[t->n_long] = (struct option){};
         t->optstring[t->n_short] = '\0';
 }
@@ -244,6 +248,11 @@ static int take_option(struct parse *p, int c, bool is_long)
                 if (!bv_name_is_valid(optarg))
                         return cli_usage_error(p->cli, "--project '%s' is not a valid name", optarg);
                 p->cli->project = optarg;
+                return PARSE_GO_ON;
+        }
+        if (c == CLI_OPT_REMOTE) {
+                p->cli->remote = optarg;
+                p->cli->remote_given = true;
                 return PARSE_GO_ON;
         }
         if (!p->on_option)

@@ -63,6 +63,9 @@ int cli_attach_open(struct cli *cli, const char *engine, const char *id, int *re
 
         if ((r = cli_api(cli, "GET", "/v1/host", NULL, 0, &host)))
                 return r;
+        if (cli->remote_name[0])
+                return cli_fail("-i: the %s engine's socket is on the host: not reachable over remote '%s' yet", engine,
+                                cli->remote_name);
         const char *sock = json_string_value(json_object_get(json_object_get(json_object_get(host, "engines"), engine),
                                                              "socket"));
         _cleanup_close_ int fd = bv_unix_connect(sock ? sock : "", 0, &err);

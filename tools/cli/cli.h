@@ -14,9 +14,15 @@
 #include "common/common.h"
 
 struct cli_command;
+struct cli_remote;
 
 struct cli {
         const char *socket;          /* --socket, $BAREVIRT_SOCKET, or the default */
+        bool socket_given;           /* --socket: that socket, not the default remote */
+        const char *remote;          /* --remote, $BAREVIRT_REMOTE, or NULL: the default (remote switch) */
+        bool remote_given;           /* --remote (not the environment): it wins over --socket */
+        char remote_name[64];        /* the remote cli->client talks to; "": the socket (remote.c) */
+        struct cli_remote *rmt;      /* its TLS client (remote.c) */
         bool json;                   /* --json */
         const char *project;         /* --project: what a create puts in, what a list shows */
         struct bv_loop *loop;
@@ -46,6 +52,7 @@ enum {
         CLI_OPT_HELP = 'h',          /* added to every table: dispatch prints the help */
         CLI_OPT_JSON = 0x100,        /* sets cli->json */
         CLI_OPT_PROJECT,             /* sets cli->project (a valid name) */
+        CLI_OPT_REMOTE,              /* --remote NAME, which every verb takes (not in their tables) */
         CLI_OPT_OWN,
 };
 #define CLI_OPTION_JSON { "json", 0, NULL, "print the API's JSON instead of a table", NULL, CLI_OPT_JSON }
@@ -144,6 +151,7 @@ const struct cli_command *cli_find_command(const struct cli_command *parent, con
 
 /* Top-level verbs. Add a line to the table in main.c for each new verb. */
 int cmd_host(struct cli *cli, int argc, char **argv);
+int cmd_events(struct cli *cli, int argc, char **argv);  /* cmd-host.c */
 int cmd_audit(struct cli *cli, int argc, char **argv);
 extern const struct cli_option cli_audit_options[];  /* cmd-audit.c */
 int cmd_qmp(struct cli *cli, int argc, char **argv);
@@ -172,6 +180,7 @@ extern const struct cli_command cli_firewall_commands[];      /* net firewall (c
 extern const struct cli_command cli_token_commands[];         /* token (cmd-auth.c) */
 extern const struct cli_command cli_trust_commands[];         /* trust (cmd-auth.c) */
 extern const struct cli_command cli_project_commands[];       /* project (cmd-project.c) */
+extern const struct cli_command cli_remote_commands[];        /* remote (cmd-remote.c) */
 extern const struct cli_command cli_docker_commands[];
 extern const struct cli_command cli_podman_commands[];
 
@@ -400,3 +409,25 @@ struct cli_relay_opts {
         int quiet_ms;
 };
 int cli_relay(int fd, const struct cli_relay_opts *o);
+
+/* ---- remotes (remote.c; TLS builds) ------------------------------------------------ */
+
+/* $XDG_CONFIG_HOME/barevirt/FILE (or ~/.config/barevirt; file NULL: the directory) in buf. Returns the exit code. */
+int cli_config_path(const char *file, char *buf, size_t len);
+/* The remotes file, checked (missing: no remotes, default "local"), into *ret. Returns the exit code. */
+int cli_remotes_load(json_t **ret);
+/* Writes it, 0600, atomically (the directory made 0700). Returns the exit code. */
+int cli_remotes_save(const json_t *cfg);
+/* The remote a command talks to: --remote, $BAREVIRT_REMOTE, else cfg's default ("local": the socket). */
+const char *cli_remote_current(struct cli *cli, const json_t *cfg);
+/* Makes cli->client for the current remote, unless that is "local" (then leaves it NULL). Returns the exit code. */
+int cli_remote_open(struct cli *cli);
+/*
+ * remote add: decodes the join token, makes the client certificate when
+ * there is none, connects to the token's addresses pinned to its
+ * fingerprint and enrols (POST /v1/enrol). *ret_entry: the server's trust
+ * entry; *ret_remote: the remotes file's entry to be. Returns the exit code.
+ */
+int cli_remote_enrol(struct cli *cli, const char *name, const char *token, json_t **ret_entry, json_t **ret_remote);
+/* Frees the TLS client (after cli->client, before cli->loop). */
+void cli_remote_free(struct cli *cli);

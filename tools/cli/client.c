@@ -241,6 +241,13 @@ int cli_print_json(const json_t *v)
 
 static int connect_error(struct cli *cli, int r, const struct bv_error *err)
 {
+        if (cli->remote_name[0]) {
+                char msg[sizeof(err->msg)];
+                snprintf(msg, sizeof(msg), "%s", bv_error_message(err, r));
+                if (isupper((unsigned char)msg[0]) && islower((unsigned char)msg[1]))
+                        msg[0] = (char)tolower((unsigned char)msg[0]);
+                return cli_fail("remote '%s': %s", cli->remote_name, msg);
+        }
         if (r == -ENOENT || r == -ECONNREFUSED)
                 return cli_fail("barevirtd is not running (nothing listens on '%s')", cli->socket);
         if (r == -EACCES || r == -EPERM)
@@ -257,6 +264,13 @@ static int client_connect(struct cli *cli)
 
         if (!cli->loop && (r = bv_loop_new(&cli->loop, &err)) < 0)
                 return cli_fail("%s", bv_error_message(&err, r));
+#ifdef BV_TLS
+        if (!cli->client && (r = cli_remote_open(cli)))
+                return r;
+#else
+        if (cli->remote && strcmp(cli->remote, "local") != 0)
+                return cli_fail("remote '%s': TLS support was left out of this build (--disable-tls)", cli->remote);
+#endif
         if (!cli->client && (r = bv_http_client_new(cli->loop, cli->socket, &cli->client, &err)) < 0)
                 return connect_error(cli, r, &err);
         return 0;

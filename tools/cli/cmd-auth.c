@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * barevirt token ... and barevirt trust ...: who may use barevirtd's
- * --listen, through /v1/tokens and /v1/trust (admin only over HTTPS,
- * root on the socket). A token is printed once, when it is made; only
+ * barevirt token ..., barevirt trust ... and barevirt trust token ...: who
+ * may use barevirtd's --listen, through /v1/tokens, /v1/trust and
+ * /v1/trust/tokens (admin only over HTTPS, root on the socket). A token is printed once, when it is made; only
  * its SHA-256 stays with barevirtd.
  */
 #include <stdio.h>
@@ -18,6 +18,15 @@ static const struct cli_option token_create_options[] = {
         { "role", 0, "admin|operator|viewer", "what the token may do", "viewer", OPT_ROLE },
         { "expires", 0, "DURATION", "lifetime: seconds, or N with s, m, h or d (1h, 7d)", "never", OPT_EXPIRES },
         { "project", 0, "PROJECT", "restrict it to one project's instances and networks", "every project", OPT_PROJECT },
+        CLI_OPTION_JSON,
+        {},
+};
+
+static const struct cli_option join_create_options[] = {
+        { "role", 0, "admin|operator|viewer", "what the enrolled certificate may do", "viewer", OPT_ROLE },
+        { "project", 0, "PROJECT", "the project the certificate is restricted to", "every project", OPT_PROJECT },
+        { "expires", 0, "DURATION", "the token's lifetime: seconds, or N with s, m, h or d (1h, 7d)", "never",
+          OPT_EXPIRES },
         CLI_OPTION_JSON,
         {},
 };
@@ -69,23 +78,30 @@ static int on_option(struct cli *cli, int id, const char *val, void *userdata)
         }
 }
 
-static int token_create(struct cli *cli, int argc, char **argv)
+/* "VERB NAME [OPTIONS]" POSTed to path; prints the token (what: "token", "join token"). */
+static int create_token(struct cli *cli, int argc, char **argv, const char *what, const char *path)
 {
         json_auto_t *body = json_object(), *res = NULL;
         const char *name = NULL;
-        int r = cli_parse_name(cli, "token", argc, argv, on_option, body, &name);
+        int r = cli_parse_name(cli, what, argc, argv, on_option, body, &name);
 
         if (r)
                 return r;
         json_object_set_new(body, "name", json_string(name));
-        if ((r = cli_api(cli, "POST", "/v1/tokens", body, 0, &res)))
+        if ((r = cli_api(cli, "POST", path, body, 0, &res)))
                 return r;
         if (cli->json)
                 return cli_print_json(res);
         /* The token alone on stdout (for $(...)); what it is on stderr. */
-        fprintf(stderr, "Token '%s' (%s) created; it is shown only now:\n", name, cli_jstr(res, "role"));
+        fprintf(stderr, "%c%s '%s' (%s) created; it is shown only now:\n", what[0] - 32, what + 1, name,
+                cli_jstr(res, "role"));
         printf("%s\n", cli_jstr(res, "token"));
         return 0;
+}
+
+static int token_create(struct cli *cli, int argc, char **argv)
+{
+        return create_token(cli, argc, argv, "token", "/v1/tokens");
 }
 
 static void time_cell(const json_t *o, const char *key, const char *never, char *buf, size_t len)
@@ -208,6 +224,55 @@ static int trust_remove(struct cli *cli, int argc, char **argv)
         return remove_named(cli, argc, argv, "trusted certificate", "trust", "removed");
 }
 
+/* ---- trust token: join tokens for `barevirt remote add` ---------------------------------------- */
+
+static int join_create(struct cli *cli, int argc, char **argv)
+{
+        return create_token(cli, argc, argv, "join token", "/v1/trust/tokens");
+}
+
+static void join_row(const json_t *t, char cells[][CLI_CELL_MAX])
+{
+        char when[64];
+
+        token_row(t, cells);
+        memcpy(cells[4], cells[3], CLI_CELL_MAX);
+        memcpy(cells[3], cells[2], CLI_CELL_MAX);
+        snprintf(cells[2], CLI_CELL_MAX, "%s", json_object_get(t, "project") ? cli_jstr(t, "project") : "(all)");
+        time_cell(t, "spent", "", when, sizeof(when));
+        if (when[0])
+                snprintf(cells[5], CLI_CELL_MAX, "spent %s", when);
+        else
+                snprintf(cells[5], CLI_CELL_MAX, "%s", json_is_true(json_object_get(t, "expired")) ? "expired" : "usable");
+}
+
+static const struct cli_column join_columns[] = {
+        { "NAME", CLI_COL_SHRINK }, { "ROLE", 0 }, { "PROJECT", 0 }, { "CREATED", 0 }, { "EXPIRES", 0 }, { "STATE", 0 }, {},
+};
+
+static int join_list(struct cli *cli, int argc, char **argv)
+{
+        static const struct cli_table t = { join_columns, "name", join_row };
+
+        return cli_list(cli, "/v1/trust/tokens", argc, argv, &t);
+}
+
+static int join_revoke(struct cli *cli, int argc, char **argv)
+{
+        return remove_named(cli, argc, argv, "join token", "trust/tokens", "revoked");
+}
+
+static const struct cli_command cli_join_commands[] = {
+        CLI_VERB("create", join_create,
+                 "trust token create NAME [--role admin|operator|viewer] [--project PROJECT] [--expires DURATION] [--json]",
+                 "make a one-use join token for 'barevirt remote add' on another machine and print it (once)",
+                 join_create_options),
+        CLI_VERB("list", join_list, "trust token list [-q] [--format TEMPLATE] [--json]",
+                 "list join tokens: role, project, expiry, spent or not (never the tokens)", cli_table_options),
+        CLI_VERB("revoke", join_revoke, "trust token revoke NAME", "revoke a join token before it is used", NULL),
+        {},
+};
+
 const struct cli_command cli_token_commands[] = {
         CLI_VERB("create", token_create, "token create NAME [--role admin|operator|viewer] [--expires DURATION] [--project P] [--json]",
                  "make a bearer token for --listen clients and print it (once)", token_create_options),
@@ -226,5 +291,7 @@ const struct cli_command cli_trust_commands[] = {
                  cli_json_options),
         CLI_VERB("remove", trust_remove, "trust remove NAME",
                  "stop trusting a certificate: refused from its next request", NULL),
+        CLI_GROUP("token", "trust token create|list|revoke ...", "join tokens: enrolment of another machine's CLI",
+                  cli_join_commands),
         {},
 };

@@ -633,6 +633,9 @@ static int ct_exec(struct cli *cli, int argc, char **argv)
                 return exec_api(cli, name, &x, a.rest, a.n_rest);
         if ((r = cli_get(cli, "containers", name, &ct)))
                 return r;
+        if (cli->remote_name[0])
+                return cli_fail("ct exec -t runs barevirt-runtime on the container's host: not over remote '%s' yet "
+                                "(without -t it works)", cli->remote_name);
         if (strcmp(cli_jstr(ct, "state"), "running") != 0)
                 return cli_fail("container '%s' is %s", name, cli_jstr(ct, "state"));
         return exec_tty(ct, x.env, x.n_env, a.rest, a.n_rest);

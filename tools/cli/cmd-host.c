@@ -88,3 +88,12 @@ int cmd_host(struct cli *cli, int argc, char **argv)
                        json_is_true(json_object_get(v, "reachable")) ? "reachable" : "not reachable");
         return 0;
 }
+
+/* GET /v1/events: JSON lines as they come (already what --json would print), keep-alives included. */
+int cmd_events(struct cli *cli, int argc, char **argv)
+{
+        struct cli_args a = {};
+        int r = cli_parse(cli, argc, argv, &a, NULL, NULL);
+
+        return r ? r : cli_stream(cli, "/v1/events", cli_write_stdout, NULL);
+}

@@ -117,6 +117,9 @@ int cli_console(struct cli *cli, const char *what, const char *collection, const
 
         if (r || (r = cli_get(cli, collection, name, &v)))
                 return r;
+        if (cli->remote_name[0])
+                return cli_fail("the console of %s '%s' is a socket on its host: not reachable over remote '%s' yet",
+                                what, name, cli->remote_name);
         const char *state = cli_jstr(v, "state");
         bool ok = false;
         for (size_t i = 0; states[i]; i++)

@@ -27,10 +27,14 @@ static const struct cli_command commands[] = {
         CLI_GROUP("net", "net COMMAND ...", "networks (bridges): create, list, show, delete", cli_net_commands),
         CLI_GROUP("token", "token create|list|revoke ...", "bearer tokens for HTTPS clients (barevirtd --listen)",
                   cli_token_commands),
-        CLI_GROUP("trust", "trust add|list|show|remove ...", "trusted client certificates for HTTPS (barevirtd --listen)",
-                  cli_trust_commands),
+        CLI_GROUP("trust", "trust add|list|show|remove|token ...",
+                  "trusted client certificates and join tokens for HTTPS (barevirtd --listen)", cli_trust_commands),
+        CLI_GROUP("remote", "remote add|list|remove|switch ...",
+                  "other machines' barevirtd over HTTPS: enrol with a join token, pick the default", cli_remote_commands),
         CLI_GROUP("project", "project create|list|show|delete ...", "projects: instances and networks grouped, with quotas",
                   cli_project_commands),
+        CLI_VERB("events", cmd_events, "events [--json]",
+                 "follow barevirtd's events, a JSON line each (keep-alives too), until interrupted", cli_json_options),
         CLI_VERB("audit", cmd_audit, "audit [--since T] [--identity N] [--json]",
                  "the audit log: every request that changed something or was refused", cli_audit_options),
         CLI_VERB("list", cmd_list, "list [-q] [-a] [--format TEMPLATE] [--project P] [--json]", "every instance: VMs, docker:NAME and podman:NAME containers",
@@ -62,6 +66,8 @@ enum { OPT_SOCKET = CLI_OPT_OWN, OPT_VERSION, OPT_LIST_OPTIONS };
 
 static const struct cli_option global_options[] = {
         { "socket", 0, "PATH", "barevirtd's API socket", "$BAREVIRT_SOCKET or " DEFAULT_SOCKET, OPT_SOCKET },
+        { "remote", 0, "NAME", "the barevirtd to talk to (barevirt remote list); every command takes it",
+          "$BAREVIRT_REMOTE, else the one of 'remote switch', else local: the socket", CLI_OPT_REMOTE },
         { "json", 0, NULL, "print the API's JSON instead of tables", NULL, CLI_OPT_JSON },
         { "version", 0, NULL, "print the version", NULL, OPT_VERSION },
         { "list-options", 0, NULL, "print every command's long options, a line per command (for scripts and tests)", NULL,
@@ -71,7 +77,7 @@ static const struct cli_option global_options[] = {
 };
 
 static const struct cli_command root = {
-        "barevirt", NULL, "[--socket PATH] [--json] COMMAND [ARGS...]", "Manage VMs and containers through barevirtd.",
+        "barevirt", NULL, "[--socket PATH] [--remote NAME] [--json] COMMAND [ARGS...]", "Manage VMs and containers through barevirtd.",
         global_options, commands, CLI_REST_NONE,
 };
 
@@ -120,8 +126,10 @@ static int on_global(struct cli *cli, int id, const char *value, void *userdata)
 {
         struct globals *g = userdata;
 
-        if (id == OPT_SOCKET)
+        if (id == OPT_SOCKET) {
                 cli->socket = value;
+                cli->socket_given = true;
+        }
         g->version |= id == OPT_VERSION;
         g->list_options |= id == OPT_LIST_OPTIONS;
         return 0;
@@ -152,12 +160,18 @@ static int run(struct cli *cli, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-        struct cli cli = { .socket = getenv("BAREVIRT_SOCKET"), .root = &root, .command = &root };
+        struct cli cli = { .socket = getenv("BAREVIRT_SOCKET"), .remote = getenv("BAREVIRT_REMOTE"), .root = &root,
+                           .command = &root };
 
         if (!cli.socket || !*cli.socket)
                 cli.socket = DEFAULT_SOCKET;
+        if (cli.remote && !*cli.remote)
+                cli.remote = NULL;
         int r = run(&cli, argc, argv);
         bv_http_client_free(cli.client);
+#ifdef BV_TLS
+        cli_remote_free(&cli);
+#endif
         bv_loop_free(cli.loop);
         return r;
 }

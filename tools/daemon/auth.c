@@ -2,7 +2,8 @@
 /*
  * Who may do what over --listen (issue 15, items 2-4): the trust store
  * (client certificates pinned by SHA-256 fingerprint, STATE/trust.json),
- * bearer tokens (stored as their SHA-256 only, STATE/tokens.json), and the
+ * bearer tokens (stored as their SHA-256 only, STATE/tokens.json), join
+ * tokens for enrolment (the same, STATE/join-tokens.json), and the
  * one authorization function the router consults for every request of a
  * remote connection. Both stores live in memory and are written
  * atomically (0600) on every change; every request is checked against
@@ -98,28 +99,42 @@ static int store_load(struct barevirtd *d, const char *file,
         return 0;
 }
 
-int auth_store_save(struct barevirtd *d, bool trust, struct bv_error *err)
+static const struct {
+        const char *file, *key;
+        int (*parse)(const char *, size_t, json_t **, struct bv_error *);
+} stores[] = {
+        [AUTH_TRUST] = { "trust.json", "certificates", tls_trust_parse },
+        [AUTH_TOKENS] = { "tokens.json", "tokens", tls_tokens_parse },
+        [AUTH_JOIN] = { "join-tokens.json", "tokens", tls_join_tokens_parse },
+};
+
+json_t *auth_store(struct barevirtd *d, enum auth_store which)
 {
-        const char *file = trust ? "trust.json" : "tokens.json";
-        json_auto_t *o = json_pack("{s:O}", trust ? "certificates" : "tokens", trust ? d->trust : d->tokens);
+        return which == AUTH_TRUST ? d->trust : which == AUTH_TOKENS ? d->tokens : d->join_tokens;
+}
+
+int auth_store_save(struct barevirtd *d, enum auth_store which, struct bv_error *err)
+{
+        json_auto_t *o = json_pack("{s:O}", stores[which].key, auth_store(d, which));
         _cleanup_free_ char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
         char path[4096];
         int r;
 
         if (!s)
                 return -ENOMEM;
-        if ((r = store_path(d, file, path, sizeof(path))) < 0)
+        if ((r = store_path(d, stores[which].file, path, sizeof(path))) < 0)
                 return bv_error_set(err, -r, "State dir path too long");
         return bv_file_write_atomic(path, s, strlen(s), 0600, err);
 }
 
 int auth_load(struct barevirtd *d, struct bv_error *err)
 {
+        json_t **arrays[] = { [AUTH_TRUST] = &d->trust, [AUTH_TOKENS] = &d->tokens, [AUTH_JOIN] = &d->join_tokens };
         int r;
 
-        if ((r = store_load(d, "trust.json", tls_trust_parse, &d->trust, err)) < 0 ||
-            (r = store_load(d, "tokens.json", tls_tokens_parse, &d->tokens, err)) < 0)
-                return r;
+        for (size_t i = 0; i < BV_ELEMENTSOF(stores); i++)
+                if ((r = store_load(d, stores[i].file, stores[i].parse, arrays[i], err)) < 0)
+                        return r;
         return 0;
 }
 
@@ -127,7 +142,8 @@ void auth_free(struct barevirtd *d)
 {
         json_decref(d->trust);
         json_decref(d->tokens);
-        d->trust = d->tokens = NULL;
+        json_decref(d->join_tokens);
+        d->trust = d->tokens = d->join_tokens = NULL;
 }
 
 json_t *auth_find(json_t *store, const char *key, const char *value, size_t *ret_index)
@@ -199,6 +215,12 @@ static bool local_check(struct barevirtd *d, struct bv_http_conn *c, const struc
         return true;
 }
 
+void auth_refuse(struct bv_http_conn *c)
+{
+        bv_http_conn_respond_error(c, 401, "Authentication required: a trusted client certificate or "
+                                           "'Authorization: Bearer TOKEN'");
+}
+
 bool auth_check(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req)
 {
         struct auth_peer *p = req->peer_data;
@@ -208,13 +230,17 @@ bool auth_check(struct barevirtd *d, struct bv_http_conn *c, const struct bv_htt
                 return true;  /* the UNIX socket: root's */
         if (p->local)
                 return local_check(d, c, req, p);
+        if (strcmp(req->method, "POST") == 0 && strcmp(req->path, "/v1/enrol") == 0) {
+                /* The join token in the body is the credential: api-auth.c checks it (and names who it was). */
+                audit_identity(c, p->addr, NULL, NULL, p->fingerprint);
+                return true;
+        }
         json_t *e = identify(d, p, req, &kind);
         audit_identity(c, p->addr, e ? kind : NULL, e ? json_string_value(json_object_get(e, "name")) : NULL,
                        p->fingerprint);
         if (!e) {
                 bv_info("%s %s from %s refused: not authenticated", req->method, req->path, p->addr);
-                bv_http_conn_respond_error(c, 401, "Authentication required: a trusted client certificate or "
-                                                   "'Authorization: Bearer TOKEN'");
+                auth_refuse(c);
                 return false;
         }
         const char *name = json_string_value(json_object_get(e, "name"));

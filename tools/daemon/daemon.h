@@ -99,6 +99,7 @@ struct barevirtd {
         int socket_group_role;        /* --socket-group-role (enum tls_role) */
         const char *group_socket_path; /* --group-socket */
         struct groupsock *groupsock;
+        json_t *join_tokens;          /* the join token store's entries (auth.c) */
 };
 
 /* ---- api.c: the router ----------------------------------------------------------------- */
@@ -248,6 +249,15 @@ void remote_free(struct barevirtd *d);
 void remote_drop(struct barevirtd *d, const char *key, const char *value);
 /* GET /v1/host's "tls": {"listen", "fingerprint" (sha256 hex or null), "proxy_pid", "proxy_restarts"}. */
 json_t *remote_host_json(struct barevirtd *d);
+/*
+ * What a join token carries: the server certificate's fingerprint (NULL
+ * without --listen) and up to max addresses clients may reach us at, each
+ * --listen address with a wildcard one (0.0.0.0, ::) expanded to this
+ * host's addresses of that family (loopback last, IPv6 link-local left
+ * out). Returns how many.
+ */
+const char *remote_fingerprint(struct barevirtd *d);
+size_t remote_join_addrs(struct barevirtd *d, char addrs[][64], size_t max);  /* 64: TLS_PEER_MAX */
 
 /* Who a connection from barevirt-proxy is (its request's peer_data), as the proxy reported it. */
 struct auth_peer {
@@ -260,11 +270,17 @@ struct auth_peer {
         bool ca_verified;
         char token_hash[65];          /* of the token its last request authenticated with, or "" */
 };
-/* Reads STATE/trust.json and STATE/tokens.json (missing: empty); a bad file fails the start. */
+/* The three stores: STATE/trust.json, STATE/tokens.json, STATE/join-tokens.json. */
+enum auth_store { AUTH_TRUST, AUTH_TOKENS, AUTH_JOIN };
+/* Reads the three stores (missing: empty); a bad file fails the start. */
 int auth_load(struct barevirtd *d, struct bv_error *err);
 void auth_free(struct barevirtd *d);
-/* Writes the trust store (trust) or the token store atomically, 0600. 0 or -errno. */
-int auth_store_save(struct barevirtd *d, bool trust, struct bv_error *err);
+/* A store's entries (an array the store owns). */
+json_t *auth_store(struct barevirtd *d, enum auth_store which);
+/* Writes a store atomically, 0600. 0 or -errno. */
+int auth_store_save(struct barevirtd *d, enum auth_store which, struct bv_error *err);
+/* The one refusal of anything not authenticated (a join token too): 401, the same words whatever was wrong. */
+void auth_refuse(struct bv_http_conn *c);
 /* The entry of store whose key is value (compared in constant time), its index into *ret_index; or NULL. */
 bool auth_expired(const json_t *e, long long now);
 json_t *auth_find(json_t *store, const char *key, const char *value, size_t *ret_index);

@@ -17,6 +17,8 @@
  * held are lost (clients reconnect), the listening sockets stay ours.
  */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -32,6 +34,7 @@
 #define BACKOFF_MIN_USEC (100 * 1000ULL)
 #define BACKOFF_MAX_USEC (30 * 1000000ULL)
 #define STABLE_USEC (60 * 1000000ULL)
+_Static_assert(TLS_PEER_MAX == 64, "daemon.h's remote_join_addrs() says 64");
 #define MAX_CONNS 1024                /* the proxy's and our own limit of remote connections */
 
 struct remote {
@@ -54,39 +57,18 @@ struct remote {
 
 int remote_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *len, struct bv_error *err)
 {
-        char host[64];
-        const char *colon = strrchr(s, ':');
-        unsigned port;
-        size_t hl;
+        socklen_t sl;
 
-        memset(ss, 0, sizeof(*ss));
-        if (!colon || bv_parse_uint(colon + 1, 1, 65535, &port) < 0)
-                return bv_error_set(err, EINVAL, "--listen '%s': expected ADDR:PORT ([ADDR]:PORT for IPv6)", s);
-        hl = (size_t)(colon - s);
-        if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
-                struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-                snprintf(host, sizeof(host), "%.*s", (int)(hl - 2), s + 1);
-                if (hl - 2 >= sizeof(host) || inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-                        return bv_error_set(err, EINVAL, "--listen '%s': '%s' is not an IPv6 address", s, host);
-                a->sin6_family = AF_INET6;
-                a->sin6_port = htons((uint16_t)port);
-                *len = sizeof(*a);
-                return 0;
-        }
-        struct sockaddr_in *a = (struct sockaddr_in *)ss;
-        snprintf(host, sizeof(host), "%.*s", (int)BV_MIN(hl, sizeof(host) - 1), s);
-        if (hl >= sizeof(host) || inet_pton(AF_INET, host, &a->sin_addr) != 1)
-                return bv_error_set(err, EINVAL, "--listen '%s': '%s' is not an IPv4 address", s, host);
-        a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)port);
-        *len = sizeof(*a);
+        if (tls_addr_parse(s, ss, &sl) < 0)
+                return bv_error_set(err, EINVAL, "--listen '%s': expected ADDR:PORT ([ADDR]:PORT for IPv6), ADDR an IP address", s);
+        *len = sl;
         return 0;
 }
 
 static int bind_one(const char *spec, struct bv_error *err)
 {
         struct sockaddr_storage ss;
-        unsigned len;
+        unsigned len = 0;
         int one = 1, r;
 
         if ((r = remote_parse_listen(spec, &ss, &len, err)) < 0)
@@ -450,6 +432,57 @@ void remote_drop(struct barevirtd *d, const char *key, const char *value)
         n = bv_http_server_close_matching(d->remote->api, drop_match, &dr);
         if (n)
                 bv_info("closed %u remote connection%s of a revoked credential", n, n == 1 ? "" : "s");
+}
+
+const char *remote_fingerprint(struct barevirtd *d)
+{
+        return d->remote ? d->remote->fingerprint : NULL;
+}
+
+/* Appends "ADDR:PORT" (or "[ADDR]:PORT") for each usable address of family on this host; loopback ones when lo. */
+static size_t host_addrs(int family, unsigned port, bool lo, char addrs[][TLS_PEER_MAX], size_t n, size_t max)
+{
+        struct ifaddrs *ifa, *i;
+        char host[INET6_ADDRSTRLEN];
+
+        if (getifaddrs(&ifa) < 0)
+                return n;
+        for (i = ifa; i && n < max; i = i->ifa_next) {
+                if (!i->ifa_addr || i->ifa_addr->sa_family != family || !(i->ifa_flags & IFF_UP) ||
+                    !!(i->ifa_flags & IFF_LOOPBACK) != lo)
+                        continue;
+                const void *a = family == AF_INET ? (const void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+                                                  : (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+                if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)a))
+                        continue;  /* would need a scope id */
+                inet_ntop(family, a, host, sizeof(host));
+                snprintf(addrs[n++], TLS_PEER_MAX, family == AF_INET ? "%s:%u" : "[%s]:%u", host, port);
+        }
+        freeifaddrs(ifa);
+        return n;
+}
+
+size_t remote_join_addrs(struct barevirtd *d, char addrs[][TLS_PEER_MAX], size_t max)
+{
+        size_t n = 0;
+
+        for (int lo = 0; lo < 2; lo++)
+                for (size_t i = 0; i < d->n_listen && n < max; i++) {
+                        struct sockaddr_storage ss;
+                        unsigned len;
+                        if (remote_parse_listen(d->listen[i], &ss, &len, NULL) < 0)
+                                continue;
+                        bool v4 = ss.ss_family == AF_INET;
+                        const struct sockaddr_in *a4 = (const struct sockaddr_in *)&ss;
+                        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
+                        bool any = v4 ? a4->sin_addr.s_addr == htonl(INADDR_ANY) : IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr);
+                        bool is_lo = v4 ? (ntohl(a4->sin_addr.s_addr) >> 24) == 127 : IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+                        if (any)
+                                n = host_addrs(ss.ss_family, ntohs(v4 ? a4->sin_port : a6->sin6_port), lo, addrs, n, max);
+                        else if (is_lo == (lo == 1))
+                                snprintf(addrs[n++], TLS_PEER_MAX, "%s", d->listen[i]);
+                }
+        return n;
 }
 
 json_t *remote_host_json(struct barevirtd *d)
