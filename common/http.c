@@ -167,6 +167,11 @@ static int cb_headers_complete(http_parser *p)
                 m->path = url;
         }
         m->headers_done = true;
+        if (m->on_head) {
+                int r = m->on_head(m);
+                if (r < 0)
+                        return msg_fail(m, r, 500);
+        }
         if (!m->on_data && !m->skip_body && (p->flags & F_CONTENTLENGTH)) {
                 /* Checked up front so an oversized body is refused before it is read. */
                 if (p->content_length > m->max_body)
@@ -174,11 +179,6 @@ static int cb_headers_complete(http_parser *p)
                 /* Grown as bytes arrive past this, so heads alone cannot pin memory. */
                 if (body_reserve(m, BV_MIN((size_t)p->content_length + 1, (size_t)BV_HTTP_KEEP_BUF)) < 0)
                         return msg_fail(m, -ENOMEM, 500);
-        }
-        if (m->on_head) {
-                int r = m->on_head(m);
-                if (r < 0)
-                        return msg_fail(m, r, 500);
         }
         return m->skip_body ? 1 : 0;
 }
@@ -228,6 +228,7 @@ void bv_http_msg_init(struct bv_http_msg *m, bool request, size_t max_body)
         http_parser_init(&m->parser, request ? HTTP_REQUEST : HTTP_RESPONSE);
         m->parser.data = m;
         m->max_body = max_body;
+        m->max_head = BV_HTTP_MAX_HEAD;
         m->skip_body = false;
         m->head_bytes = 0;
         msg_reset(m);
@@ -270,7 +271,7 @@ ssize_t bv_http_msg_feed(struct bv_http_msg *m, const char *data, size_t len)
         if (!m->headers_done && !m->complete) {
                 /* Defends against endless heads made of bytes the arena does not keep. */
                 m->head_bytes += n;
-                if (m->head_bytes > BV_HTTP_MAX_HEAD) {
+                if (m->head_bytes > m->max_head) {
                         m->error_status = 431;
                         return m->error = -EMSGSIZE;
                 }

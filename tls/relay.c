@@ -40,6 +40,7 @@ struct tls_relay {
         const struct tls_relay_ops *ops;
         void *userdata;
         char addr[TLS_PEER_MAX];
+        char refused[TLS_REASON_MAX]; /* why the handshake failed, for on_end() */
         bool ready;                   /* handshake done, plain_fd set */
         bool tls_eof, plain_eof;      /* no more input from that side */
         bool plain_shut, tls_shut;    /* we ended our output to that side */
@@ -52,7 +53,7 @@ struct tls_relay {
 static void relay_end(struct tls_relay *r)
 {
         if (r->ops->on_end)
-                r->ops->on_end(r, r->userdata);
+                r->ops->on_end(r, r->ready ? NULL : r->refused[0] ? r->refused : "handshake failed", r->userdata);
         tls_relay_free(r);
 }
 
@@ -72,9 +73,22 @@ static int ssl_wants(struct tls_relay *r, int n)
         case SSL_ERROR_ZERO_RETURN:
                 return 0;
         default:
+                if (!r->ready && !r->refused[0]) {
+                        unsigned long e = ERR_peek_last_error();
+                        const char *why = e ? ERR_reason_error_string(e) : NULL;
+                        snprintf(r->refused, sizeof(r->refused), "%s", why ? why : "connection closed in the handshake");
+                }
                 ERR_clear_error();
                 return -1;
         }
+}
+
+void tls_relay_note_refused(SSL *ssl, const char *why)
+{
+        struct tls_relay *r = SSL_get_app_data(ssl);
+
+        if (r)
+                snprintf(r->refused, sizeof(r->refused), "%s", why);
 }
 
 static void fingerprint(X509 *x, char hex[BV_SHA256_HEX])
@@ -234,6 +248,7 @@ static void on_deadline(struct bv_loop *loop, void *userdata)
         struct tls_relay *r = userdata;
 
         r->deadline = NULL;
+        snprintf(r->refused, sizeof(r->refused), "handshake timeout");
         relay_end(r);
 }
 
@@ -253,7 +268,7 @@ int tls_relay_new(struct tls_server *s, struct bv_loop *loop, int tcp_fd, const 
         r->userdata = userdata;
         snprintf(r->addr, sizeof(r->addr), "%s", addr);
         r->ssl = SSL_new(s->ctx);
-        if (!r->ssl || SSL_set_fd(r->ssl, tcp_fd) != 1 ||
+        if (!r->ssl || SSL_set_fd(r->ssl, tcp_fd) != 1 || SSL_set_app_data(r->ssl, r) != 1 ||
             bv_loop_add_fd(loop, tcp_fd, r->tcp_events = EPOLLIN, on_event, r, &r->tcp_watch) < 0 ||
             bv_loop_add_timer(loop, timeout_usec, on_deadline, r, &r->deadline) < 0) {
                 tls_relay_free(r);

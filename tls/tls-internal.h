@@ -12,3 +12,6 @@ struct tls_server {
 
 /* bv_error_set() with OpenSSL's last error appended (the queue is cleared). */
 int tls_openssl_error(struct bv_error *err, int errno_value, const char *what);
+
+/* Records why the handshake of the relay that owns ssl is refused (its on_end() says it). */
+void tls_relay_note_refused(SSL *ssl, const char *why);

@@ -118,6 +118,17 @@ static json_t *instance_of(const char *path)
         return json_null();
 }
 
+static void write_line(struct barevirtd *d, json_t *j)
+{
+        _cleanup_free_ char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        if (!line)
+                return;
+        size_t len = strlen(line);
+        line[len] = '\n';
+        if (bv_log_writer_append(&d->audit, line, len + 1) < 0)
+                bv_warn("audit log: failed to write '%s'", d->audit_path);
+}
+
 void audit_on_response(struct bv_http_conn *c, int status, void *note, void *userdata)
 {
         struct barevirtd *d = userdata;
@@ -133,13 +144,20 @@ void audit_on_response(struct bv_http_conn *c, int status, void *note, void *use
                                    n->fingerprint[0] ? n->fingerprint : NULL, "source",
                                    n->source[0] ? n->source : NULL, "method", n->method, "path", n->path,
                                    "instance", instance_of(n->path), "status", status);
-        _cleanup_free_ char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        if (!line)
-                return;
-        size_t len = strlen(line);
-        line[len] = '\n';
-        if (bv_log_writer_append(&d->audit, line, len + 1) < 0)
-                bv_warn("audit log: failed to write '%s'", d->audit_path);
+        write_line(d, j);
+}
+
+void audit_refused(struct barevirtd *d, const char *source, const char *reason, unsigned suppressed)
+{
+        char now[32];
+
+        bv_now_iso(now, sizeof(now));
+        json_auto_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:n,s:n,s:s}", "time", now, "identity", "none", "auth",
+                                   "none", "source", source, "method", "TLS", "path", "", "instance", "status",
+                                   "refused", reason);
+        if (j && suppressed)
+                json_object_set_new(j, "suppressed", json_integer(suppressed));
+        write_line(d, j);
 }
 
 /*
