@@ -67,7 +67,8 @@ struct bv_http_msg {
         int error_status;             /* HTTP status a server answers an error with */
         unsigned last;                /* which element the arena is appending to */
         size_t head_len;              /* bytes used in head[] */
-        size_t head_bytes;            /* raw bytes of the head fed so far */
+        size_t head_bytes;            /* raw bytes of the head fed so far (by earlier feeds) */
+        const char *feed, *seen;      /* the feed being parsed, and the end of its last head element seen */
         size_t url_off;
         char *path, *query;           /* request target split at '?', in head[] */
         size_t n_headers;

@@ -718,6 +718,12 @@ struct bv_http_server_config {
         size_t (*body_limit)(const char *method, const char *path, void *userdata);
         /* Called with the status of the answer to a request the handler noted (bv_http_conn_set_note()). */
         void (*on_response)(struct bv_http_conn *c, int status, void *note, void *userdata);
+        /*
+         * Called for a request the server refuses itself (400, 408, 413,
+         * 431) before its answer: req has what was parsed (method and path
+         * may be ""), and the callback may set a note for on_response.
+         */
+        void (*on_reject)(struct bv_http_conn *c, const struct bv_http_request *req, void *userdata);
 };
 
 /* Attaches note to the request being answered (replacing and freeing one before); freed after on_response. */

@@ -58,6 +58,7 @@ struct bv_http_server {
         bv_http_handler handler;
         void *userdata;
         void (*on_response)(struct bv_http_conn *c, int status, void *note, void *userdata);
+        void (*on_reject)(struct bv_http_conn *c, const struct bv_http_request *req, void *userdata);
         struct bv_http_conn *conns;
         unsigned n_conns;
         uint64_t n_accepted;
@@ -445,6 +446,15 @@ static void conn_reject(struct bv_http_conn *c)
         c->no_body = false;
         c->rpos = c->rlen = 0;
         c->in_dispatch = true;
+        if (c->server->on_reject) {
+                struct bv_http_request req = {
+                        .method = m->path ? http_method_str((enum http_method)m->parser.method) : "",
+                        .path = m->path ? m->path : "",
+                        .peer_pid = c->peer_pid, .peer_uid = c->peer_uid, .peer_gid = c->peer_gid,
+                        .peer_data = c->peer_data,
+                };
+                c->server->on_reject(c, &req, c->server->userdata);
+        }
         if (status == 413)
                 bv_http_conn_respond_error(c, 413, "Request body exceeds the limit of %zu bytes",
                                            m->max_body);
@@ -575,7 +585,9 @@ static void on_idle(struct bv_loop *loop, void *userdata)
         if (c->state == CONN_READING) {
                 if (c->req_began && now - c->req_began >= s->request_timeout) {
                         c->msg.error_status = 408;
+                        bv_http_conn_ref(c);  /* the answer's flush may close c */
                         conn_reject(c);
+                        bv_http_conn_unref(c);
                         return;
                 }
                 if (now - c->last_active >= s->idle_timeout) {
@@ -723,6 +735,7 @@ int bv_http_server_new(struct bv_loop *loop, int listen_fd,
         s->handler = handler;
         s->userdata = userdata;
         s->on_response = config ? config->on_response : NULL;
+        s->on_reject = config ? config->on_reject : NULL;
         s->max_body = config && config->max_body ? config->max_body : BV_HTTP_DEFAULT_MAX_BODY;
         s->max_conns = config && config->max_conns ? config->max_conns : 256;
         s->idle_timeout = config && config->idle_timeout_usec ? config->idle_timeout_usec

@@ -36,6 +36,7 @@ static int arena_put(struct bv_http_msg *m, const char *at, size_t len)
                 return msg_fail(m, -EMSGSIZE, 431);
         memcpy(m->head + m->head_len, at, len);
         m->head_len += len;
+        m->seen = at + len;
         return 0;
 }
 
@@ -167,6 +168,9 @@ static int cb_headers_complete(http_parser *p)
                 m->path = url;
         }
         m->headers_done = true;
+        /* A head that came whole in one feed never reaches bv_http_msg_feed()'s own check. */
+        if (m->head_bytes + (m->seen ? (size_t)(m->seen - m->feed) : 0) > m->max_head)
+                return msg_fail(m, -EMSGSIZE, 431);
         if (m->on_head) {
                 int r = m->on_head(m);
                 if (r < 0)
@@ -251,6 +255,8 @@ void bv_http_msg_next(struct bv_http_msg *m)
 
 ssize_t bv_http_msg_feed(struct bv_http_msg *m, const char *data, size_t len)
 {
+        m->feed = data;
+        m->seen = NULL;
         size_t n = http_parser_execute(&m->parser, &settings, data, len);
         enum http_errno e = HTTP_PARSER_ERRNO(&m->parser);
 

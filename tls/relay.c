@@ -25,6 +25,7 @@
 #include "tls/tls-internal.h"
 
 #define BUF 16384
+#define LINGER_USEC (2 * 1000000ULL)  /* reading what a client still sends after our close_notify */
 
 struct buf {
         size_t pos, len;
@@ -45,6 +46,8 @@ struct tls_relay {
         bool tls_eof, plain_eof;      /* no more input from that side */
         bool plain_shut, tls_shut;    /* we ended our output to that side */
         bool want_read, want_write;   /* what OpenSSL asked for on tcp_fd */
+        bool plain_gone;              /* the plain side refused our writes: what the client sends is dropped */
+        bool lingering;               /* all sent and TCP shut for writing: draining input until EOF */
         uint32_t tcp_events, plain_events;  /* what the watches wait for now */
         struct buf down;              /* TLS -> plain */
         struct buf up;                /* plain -> TLS */
@@ -149,9 +152,14 @@ static int pump(struct tls_relay *r)
                         }
                 }
                 if (r->down.pos < r->down.len) {
-                        ssize_t n = send(r->plain_fd, r->down.data + r->down.pos, r->down.len - r->down.pos,
-                                         MSG_NOSIGNAL | MSG_DONTWAIT);
-                        if (n < 0 && errno != EAGAIN && errno != EINTR)
+                        ssize_t n = r->plain_gone ? (ssize_t)(r->down.len - r->down.pos)
+                                                  : send(r->plain_fd, r->down.data + r->down.pos,
+                                                         r->down.len - r->down.pos, MSG_NOSIGNAL | MSG_DONTWAIT);
+                        if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+                                /* The core closed: its answer may still be unread on plain_fd, so go on. */
+                                r->plain_gone = true;
+                                n = (ssize_t)(r->down.len - r->down.pos);
+                        } else if (n < 0 && errno != EAGAIN && errno != EINTR)
                                 return -errno;
                         if (n > 0) {
                                 r->down.pos += (size_t)n;
@@ -190,7 +198,42 @@ static int pump(struct tls_relay *r)
                 }
         }
         /* The core is done (and what it sent is encrypted): nothing more can flow that matters. */
-        return r->plain_eof && r->tls_shut ? -ECONNRESET : 0;
+        return r->plain_eof && r->tls_shut ? 1 : 0;
+}
+
+static void on_deadline(struct bv_loop *loop, void *userdata);
+
+/*
+ * A lingering close: closing a TCP socket with unread input sends a reset
+ * that can destroy our last answer (a 408, a 413) before the client read
+ * it. So the write side is shut (FIN after the data), and input is read
+ * and dropped until the client closes, or LINGER_USEC. < 0: done.
+ */
+static int linger(struct tls_relay *r)
+{
+        char sink[4096];
+
+        if (!r->lingering) {
+                r->lingering = true;
+                shutdown(r->tcp_fd, SHUT_WR);
+                bv_timer_cancel(r->deadline);
+                r->deadline = NULL;
+                if (bv_loop_add_timer(r->loop, LINGER_USEC, on_deadline, r, &r->deadline) < 0)
+                        return -ENOMEM;
+        }
+        for (;;) {
+                ssize_t n = recv(r->tcp_fd, sink, sizeof(sink), MSG_DONTWAIT);
+                if (n > 0)
+                        continue;
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN) {
+                        r->want_read = true;
+                        r->want_write = false;
+                        return 0;
+                }
+                return -ECONNRESET;
+        }
 }
 
 static void update_events(struct tls_relay *r)
@@ -236,7 +279,10 @@ static void on_event(struct bv_loop *loop, int fd, uint32_t events, void *userda
                 }
                 r->plain_events = EPOLLIN;
         }
-        if (pump(r) < 0) {
+        int moved = r->lingering ? 1 : pump(r);
+        if (moved == 1)
+                moved = linger(r);
+        if (moved < 0) {
                 relay_end(r);
                 return;
         }

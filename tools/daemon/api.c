@@ -294,7 +294,7 @@ int api_query_get(struct bv_http_conn *c, const struct bv_http_request *req, con
 int api_start(struct barevirtd *d, struct bv_error *err)
 {
         struct bv_http_server_config cfg = { .max_body = API_MAX_BODY, .on_response = audit_on_response,
-                                             .body_limit = body_limit };
+                                             .on_reject = audit_on_reject, .body_limit = body_limit };
         int fd = bv_unix_listen(d->socket_path, 0660, err);
 
         if (fd < 0)
@@ -314,6 +314,7 @@ int api_server_new(struct barevirtd *d, struct bv_http_server **ret, struct bv_e
         const struct remote_limits *l = &d->limits;
         struct bv_http_server_config cfg = {
                 .max_body = API_MAX_BODY, .max_conns = l->max_conns, .on_response = audit_on_response,
+                .on_reject = audit_on_reject,
                 .body_limit = body_limit, .max_head = l->max_header_bytes,
                 .request_timeout_usec = l->request_timeout_s * 1000000ULL,
                 .idle_timeout_usec = l->idle_timeout_s * 1000000ULL,

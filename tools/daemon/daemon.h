@@ -222,6 +222,8 @@ void audit_identity(struct bv_http_conn *c, const char *source, const char *kind
                     const char *fingerprint);
 /* The HTTP servers' on_response: the line for a noted request that changes something or was refused. */
 void audit_on_response(struct bv_http_conn *c, int status, void *note, void *userdata);
+/* Notes a request the HTTP server refuses itself (400, 408, 413, 431), so that its answer is logged. */
+void audit_on_reject(struct bv_http_conn *c, const struct bv_http_request *req, void *userdata);
 /* A line for a connection refused before HTTP (barevirt-proxy's report): method "TLS", status null, "refused". */
 void audit_refused(struct barevirtd *d, const char *source, const char *reason, unsigned suppressed);
 /* --since: an ISO time (or a prefix of one), or a duration back from now ("30m"), as an ISO time. -EINVAL. */
@@ -263,8 +265,9 @@ int auth_load(struct barevirtd *d, struct bv_error *err);
 void auth_free(struct barevirtd *d);
 /* Writes the trust store (trust) or the token store atomically, 0600. 0 or -errno. */
 int auth_store_save(struct barevirtd *d, bool trust, struct bv_error *err);
-/* The entry of store whose key is value (compared in constant time), its index into *ret_index; or NULL. */
+/* Whether a token store entry has expired at now. */
 bool auth_expired(const json_t *e, long long now);
+/* The entry of store whose key is value (compared in constant time), its index into *ret_index; or NULL. */
 json_t *auth_find(json_t *store, const char *key, const char *value, size_t *ret_index);
 /*
  * For every request: true when it may go on. A remote one must come with

@@ -27,8 +27,10 @@ struct proxy_source {
         unsigned n;
 };
 
-int proxy_admit_init(struct proxy_admit *a, unsigned max_conns, unsigned max_per_source, int ctl_fd)
+int proxy_admit_init(struct proxy_admit *a, struct bv_loop *loop, unsigned max_conns, unsigned max_per_source,
+                     int ctl_fd)
 {
+        a->loop = loop;
         a->src = calloc(max_conns, sizeof(*a->src));
         if (!a->src)
                 return -ENOMEM;
@@ -88,10 +90,35 @@ void proxy_release(struct proxy_admit *a, struct proxy_source *s)
         }
 }
 
+static void send_report(struct proxy_admit *a, const char *peer, const char *reason, unsigned suppressed)
+{
+        struct tls_msg_refused m = { .suppressed = suppressed };
+
+        tls_msg_head_init(&m.head, TLS_MSG_REFUSED, sizeof(m));
+        snprintf(m.peer, sizeof(m.peer), "%s", peer);
+        snprintf(m.reason, sizeof(m.reason), "%s", reason);
+        for (char *p = m.reason; *p; p++)
+                if (*p < 0x20 || *p > 0x7e)
+                        *p = '?';
+        if (send(a->ctl_fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+                a->suppressed += suppressed + 1;
+}
+
+/* The second is over: the last suppressed refusal, with how many more there were. */
+static void on_flush(struct bv_loop *loop, void *userdata)
+{
+        struct proxy_admit *a = userdata;
+        unsigned n = a->suppressed;
+
+        a->flush = NULL;
+        a->suppressed = 0;
+        if (n)
+                send_report(a, a->last_peer, a->last_reason, n - 1);
+}
+
 void proxy_report(struct proxy_admit *a, const char *peer, const char *reason)
 {
         struct timespec ts;
-        struct tls_msg_refused m = { .suppressed = 0 };
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         if (ts.tv_sec != a->window) {
@@ -100,18 +127,12 @@ void proxy_report(struct proxy_admit *a, const char *peer, const char *reason)
         }
         if (a->in_window >= REPORTS_PER_SEC) {
                 a->suppressed++;
+                snprintf(a->last_peer, sizeof(a->last_peer), "%s", peer);
+                snprintf(a->last_reason, sizeof(a->last_reason), "%s", reason);
+                if (!a->flush)
+                        bv_loop_add_timer(a->loop, 1000000, on_flush, a, &a->flush);
                 return;
         }
         a->in_window++;
-        tls_msg_head_init(&m.head, TLS_MSG_REFUSED, sizeof(m));
-        m.suppressed = a->suppressed;
-        snprintf(m.peer, sizeof(m.peer), "%s", peer);
-        snprintf(m.reason, sizeof(m.reason), "%s", reason);
-        for (char *p = m.reason; *p; p++)
-                if (*p < 0x20 || *p > 0x7e)
-                        *p = '?';
-        if (send(a->ctl_fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof(m))
-                a->suppressed = 0;
-        else
-                a->suppressed++;
+        send_report(a, peer, reason, 0);
 }

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "common/common.h"
@@ -168,7 +169,7 @@ static int configure(struct proxy *p, struct bv_error *err)
         unsigned max_conns = v.msg->max_conns ? v.msg->max_conns : 1024, per_source = v.msg->max_per_source;
         r = tls_server_new(&cfg, &p->tls, err);
         explicit_bzero(buf, TLS_MSG_MAX);  /* the key stays in OpenSSL's context only */
-        if (r == 0 && (r = proxy_admit_init(&p->admit, max_conns, per_source, CTL_FD)) < 0)
+        if (r == 0 && (r = proxy_admit_init(&p->admit, p->loop, max_conns, per_source, CTL_FD)) < 0)
                 bv_error_set_errno(err, r, "Out of memory");
         return r;
 }
@@ -179,8 +180,14 @@ static int serve(const char *user)
         struct bv_error err = {};
         int r;
 
+        /* Two descriptors a connection: the soft limit up to the hard one (systemd starts services at 1024). */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                setrlimit(RLIMIT_NOFILE, &rl);
+        }
         OPENSSL_init_ssl(0, NULL);  /* before the sandbox: OpenSSL reads its configuration file here */
-        if ((r = configure(&p, &err)) < 0 || (r = bv_loop_new(&p.loop, &err)) < 0 ||
+        if ((r = bv_loop_new(&p.loop, &err)) < 0 || (r = configure(&p, &err)) < 0 ||
             (r = proxy_sandbox_enter(user, &err)) < 0) {
                 bv_err("%s", bv_error_message(&err, r));
                 return 1;

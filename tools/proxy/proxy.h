@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "common/common.h"
+#include "tls/tls.h"
 
 /* Connection limits, and refusals reported to barevirtd on ctl_fd (admit.c). */
 struct proxy_source;
@@ -19,11 +20,18 @@ struct proxy_admit {
         struct proxy_source *src;     /* max_conns slots */
         unsigned max_conns, max_per_source, n_conns;
         int ctl_fd;
+        struct bv_loop *loop;
+        struct bv_timer *flush;       /* reports what was suppressed once the second is over */
         time_t window;                /* the second reports are counted in */
         unsigned in_window, suppressed;
+        char last_peer[TLS_PEER_MAX], last_reason[TLS_REASON_MAX];  /* of the last suppressed refusal */
 };
-/* Room for max_conns connections, at most max_per_source (0: no own limit) from one address. 0 or -ENOMEM. */
-int proxy_admit_init(struct proxy_admit *a, unsigned max_conns, unsigned max_per_source, int ctl_fd);
+/*
+ * Room for max_conns connections, at most max_per_source (0: no own
+ * limit) from one address; refusals reported on ctl_fd. 0 or -ENOMEM.
+ */
+int proxy_admit_init(struct proxy_admit *a, struct bv_loop *loop, unsigned max_conns, unsigned max_per_source,
+                     int ctl_fd);
 /* Counts a new connection from ss, or NULL with *why when a limit is reached. */
 struct proxy_source *proxy_admit(struct proxy_admit *a, const struct sockaddr_storage *ss, const char **why);
 /* The end of a connection proxy_admit() counted (NULL accepted). */
