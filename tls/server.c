@@ -113,6 +113,9 @@ int tls_server_new(const struct tls_server_config *cfg, struct tls_server **ret,
                                          SSL_MODE_RELEASE_BUFFERS);
         SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, verify_any);
         SSL_CTX_set_session_id_context(s->ctx, (const unsigned char *)"barevirt", 8);
+        /* Resumption by stateless tickets only: no server-side cache to fill and flush, one ticket a handshake. */
+        SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_num_tickets(s->ctx, 1);
         SSL_CTX_set_tlsext_servername_callback(s->ctx, check_sni);
         unsigned char seed[16];
         if ((r = load(s->ctx, cfg, err)) < 0 || (r = RAND_bytes(seed, sizeof(seed)) == 1 ? 0 : -EIO) < 0) {
