@@ -532,7 +532,8 @@ int bv_proc_run_capture(char *const argv[], unsigned timeout_ms, char *out, size
 /*
  * The start time of pid (field 22 of /proc/PID/stat, in clock ticks since
  * boot). With the pid it identifies a process for good: a recycled pid has
- * another start time. Returns 0, -ESRCH (no such process) or -EPROTO.
+ * another start time. Returns 0, -ESRCH (no such process, or a zombie: it
+ * is gone, only not reaped) or -EPROTO.
  */
 int bv_proc_start_time(pid_t pid, unsigned long long *ret);
 
