@@ -44,7 +44,7 @@ int bv_http_buf_reserve(char **buf, size_t *cap, size_t want, size_t limit);
 /* Frees *buf (an empty one) once it grew past BV_HTTP_KEEP_BUF, so one big message pins nothing. */
 void bv_http_buf_trim(char **buf, size_t *cap);
 
-/* Called once the head is parsed; return < 0 (an -errno) to abort. */
+/* Called once the head is parsed, before the body limit is checked; return < 0 (an -errno) to abort. */
 typedef int (*bv_http_msg_head_cb)(struct bv_http_msg *m);
 /* Called with body bytes when streaming; return < 0 (an -errno) to abort. */
 typedef int (*bv_http_msg_data_cb)(struct bv_http_msg *m, const char *data, size_t len);
@@ -52,7 +52,8 @@ typedef int (*bv_http_msg_data_cb)(struct bv_http_msg *m, const char *data, size
 struct bv_http_msg {
         http_parser parser;
         /* Set by the owner. */
-        size_t max_body;              /* collected bodies; ignored when on_data is set */
+        size_t max_body;              /* collected bodies; ignored when on_data is set; on_head may lower it */
+        size_t max_head;              /* raw bytes of a head, at most BV_HTTP_MAX_HEAD (set by init) */
         bool skip_body;               /* response to HEAD: no body whatever the headers say */
         bv_http_msg_head_cb on_head;  /* optional */
         bv_http_msg_data_cb on_data;  /* optional: stream the body instead of collecting it */
@@ -66,7 +67,8 @@ struct bv_http_msg {
         int error_status;             /* HTTP status a server answers an error with */
         unsigned last;                /* which element the arena is appending to */
         size_t head_len;              /* bytes used in head[] */
-        size_t head_bytes;            /* raw bytes of the head fed so far */
+        size_t head_bytes;            /* raw bytes of the head fed so far (by earlier feeds) */
+        const char *feed, *seen;      /* the feed being parsed, and the end of its last head element seen */
         size_t url_off;
         char *path, *query;           /* request target split at '?', in head[] */
         size_t n_headers;

@@ -535,7 +535,8 @@ int bv_proc_run_capture(char *const argv[], unsigned timeout_ms, char *out, size
 /*
  * The start time of pid (field 22 of /proc/PID/stat, in clock ticks since
  * boot). With the pid it identifies a process for good: a recycled pid has
- * another start time. Returns 0, -ESRCH (no such process) or -EPROTO.
+ * another start time. Returns 0, -ESRCH (no such process, or a zombie: it
+ * is gone, only not reaped) or -EPROTO.
  */
 int bv_proc_start_time(pid_t pid, unsigned long long *ret);
 
@@ -715,8 +716,18 @@ struct bv_http_server_config {
         size_t max_body;           /* 0: BV_HTTP_DEFAULT_MAX_BODY */
         unsigned max_conns;        /* 0: 256; further connections are refused */
         uint64_t idle_timeout_usec; /* 0: 60 s; idle keep-alive connections are closed */
+        uint64_t request_timeout_usec; /* 0: 30 s; a request whose head and body take longer gets 408 */
+        size_t max_head;           /* 0 or above BV_HTTP_MAX_HEAD: BV_HTTP_MAX_HEAD */
+        /* The body limit of one request, from its method and path (0: max_body); NULL: max_body for all. */
+        size_t (*body_limit)(const char *method, const char *path, void *userdata);
         /* Called with the status of the answer to a request the handler noted (bv_http_conn_set_note()). */
         void (*on_response)(struct bv_http_conn *c, int status, void *note, void *userdata);
+        /*
+         * Called for a request the server refuses itself (400, 408, 413,
+         * 431) before its answer: req has what was parsed (method and path
+         * may be ""), and the callback may set a note for on_response.
+         */
+        void (*on_reject)(struct bv_http_conn *c, const struct bv_http_request *req, void *userdata);
 };
 
 /* Attaches note to the request being answered (replacing and freeing one before); freed after on_response. */

@@ -51,12 +51,14 @@ struct bv_http_server {
         int listen_fd;
         struct bv_watch *listen_watch;
         struct bv_timer *accept_retry;
-        size_t max_body;
+        size_t max_body, max_head;
         unsigned max_conns;
-        uint64_t idle_timeout;
+        uint64_t idle_timeout, request_timeout;
+        size_t (*body_limit)(const char *method, const char *path, void *userdata);
         bv_http_handler handler;
         void *userdata;
         void (*on_response)(struct bv_http_conn *c, int status, void *note, void *userdata);
+        void (*on_reject)(struct bv_http_conn *c, const struct bv_http_request *req, void *userdata);
         struct bv_http_conn *conns;
         unsigned n_conns;
         uint64_t n_accepted;
@@ -72,6 +74,7 @@ struct bv_http_conn {
         struct bv_timer *idle_timer;
         struct bv_timer *soon_timer;       /* holds a reference while armed */
         uint64_t last_active;
+        uint64_t req_began;                /* first byte of the request being read, 0: none yet */
         enum conn_state state;
         bool closed;                       /* peer gone or connection torn down */
         bool torn_down;
@@ -443,13 +446,25 @@ static void conn_reject(struct bv_http_conn *c)
         c->no_body = false;
         c->rpos = c->rlen = 0;
         c->in_dispatch = true;
+        if (c->server->on_reject) {
+                struct bv_http_request req = {
+                        .method = m->path ? http_method_str((enum http_method)m->parser.method) : "",
+                        .path = m->path ? m->path : "",
+                        .peer_pid = c->peer_pid, .peer_uid = c->peer_uid, .peer_gid = c->peer_gid,
+                        .peer_data = c->peer_data,
+                };
+                c->server->on_reject(c, &req, c->server->userdata);
+        }
         if (status == 413)
                 bv_http_conn_respond_error(c, 413, "Request body exceeds the limit of %zu bytes",
                                            m->max_body);
         else if (status == 431)
                 bv_http_conn_respond_error(c, 431,
-                                           "Request head exceeds the limit of %d bytes or %d headers",
-                                           BV_HTTP_MAX_HEAD, BV_HTTP_MAX_HEADERS);
+                                           "Request head exceeds the limit of %zu bytes or %d headers",
+                                           m->max_head, BV_HTTP_MAX_HEADERS);
+        else if (status == 408)
+                bv_http_conn_respond_error(c, 408, "Request not complete within %llu ms",
+                                           (unsigned long long)(c->server->request_timeout / 1000));
         else if (status == 500)
                 bv_http_conn_respond_error(c, 500, "Out of memory reading the request");
         else
@@ -466,6 +481,7 @@ static void conn_dispatch(struct bv_http_conn *c)
         struct bv_http_request req;
 
         c->state = CONN_PENDING;
+        c->req_began = 0;
         c->keep_alive = m->keep_alive;
         c->http10 = m->parser.http_major < 1 || (m->parser.http_major == 1 && m->parser.http_minor == 0);
         c->no_body = m->parser.method == HTTP_HEAD;
@@ -483,6 +499,8 @@ static void conn_dispatch(struct bv_http_conn *c)
 static void conn_process(struct bv_http_conn *c)
 {
         while (c->state == CONN_READING && !c->closed && !c->close_after_flush && c->rpos < c->rlen) {
+                if (!c->req_began)
+                        c->req_began = bv_now_usec();
                 ssize_t n = bv_http_msg_feed(&c->msg, c->rbuf + c->rpos, c->rlen - c->rpos);
                 if (n < 0) {
                         conn_reject(c);
@@ -551,18 +569,48 @@ static void conn_event(struct bv_loop *loop, int fd, uint32_t events, void *user
         bv_http_conn_unref(c);
 }
 
+/*
+ * The one timer of a connection: while READING, an idle connection is
+ * closed after idle_timeout, and a request begun but not complete within
+ * request_timeout (slowloris: one byte now and then keeps it from being
+ * idle) gets a 408 and is closed.
+ */
 static void on_idle(struct bv_loop *loop, void *userdata)
 {
         struct bv_http_conn *c = userdata;
-        uint64_t now = bv_now_usec(), timeout = c->server->idle_timeout;
+        const struct bv_http_server *s = c->server;
+        uint64_t now = bv_now_usec(), left = BV_MIN(s->idle_timeout, s->request_timeout);
 
         c->idle_timer = NULL;
-        if (c->state == CONN_READING && now - c->last_active >= timeout) {
-                conn_close(c);
-                return;
+        if (c->state == CONN_READING) {
+                if (c->req_began && now - c->req_began >= s->request_timeout) {
+                        c->msg.error_status = 408;
+                        bv_http_conn_ref(c);  /* the answer's flush may close c */
+                        conn_reject(c);
+                        bv_http_conn_unref(c);
+                        return;
+                }
+                if (now - c->last_active >= s->idle_timeout) {
+                        conn_close(c);
+                        return;
+                }
+                left = s->idle_timeout - (now - c->last_active);
+                if (c->req_began)
+                        left = BV_MIN(left, s->request_timeout - (now - c->req_began));
         }
-        uint64_t left = c->state == CONN_READING ? timeout - (now - c->last_active) : timeout;
         bv_loop_add_timer(loop, left, on_idle, c, &c->idle_timer);
+}
+
+/* The body limit of the request whose head was just parsed. */
+static int on_head(struct bv_http_msg *m)
+{
+        struct bv_http_conn *c = m->userdata;
+        const struct bv_http_server *s = c->server;
+        size_t limit = s->body_limit ? s->body_limit(http_method_str((enum http_method)m->parser.method),
+                                                     m->path ? m->path : "", s->userdata) : 0;
+
+        m->max_body = limit ? limit : s->max_body;
+        return 0;
 }
 
 static int conn_new(struct bv_http_server *s, int fd, void *peer_data, void (*peer_data_free)(void *))
@@ -590,9 +638,12 @@ static int conn_new(struct bv_http_server *s, int fd, void *peer_data, void (*pe
                 c->peer_gid = cred.gid;
         }
         bv_http_msg_init(&c->msg, true, s->max_body);
+        c->msg.max_head = s->max_head;
+        c->msg.userdata = c;
+        c->msg.on_head = on_head;
         c->events = EPOLLIN;
         if (bv_loop_add_fd(s->loop, fd, EPOLLIN, conn_event, c, &c->watch) < 0 ||
-            bv_loop_add_timer(s->loop, s->idle_timeout, on_idle, c, &c->idle_timer) < 0) {
+            bv_loop_add_timer(s->loop, BV_MIN(s->idle_timeout, s->request_timeout), on_idle, c, &c->idle_timer) < 0) {
                 bv_watch_remove(c->watch);
                 close(fd);
                 free(c);
@@ -684,10 +735,16 @@ int bv_http_server_new(struct bv_loop *loop, int listen_fd,
         s->handler = handler;
         s->userdata = userdata;
         s->on_response = config ? config->on_response : NULL;
+        s->on_reject = config ? config->on_reject : NULL;
         s->max_body = config && config->max_body ? config->max_body : BV_HTTP_DEFAULT_MAX_BODY;
         s->max_conns = config && config->max_conns ? config->max_conns : 256;
         s->idle_timeout = config && config->idle_timeout_usec ? config->idle_timeout_usec
                                                                : 60 * 1000000ULL;
+        s->request_timeout = config && config->request_timeout_usec ? config->request_timeout_usec
+                                                                     : 30 * 1000000ULL;
+        s->max_head = config && config->max_head && config->max_head < BV_HTTP_MAX_HEAD ? config->max_head
+                                                                                        : BV_HTTP_MAX_HEAD;
+        s->body_limit = config ? config->body_limit : NULL;
         int r = listen_fd < 0 ? 0 : bv_loop_add_fd(loop, listen_fd, EPOLLIN, on_accept, s, &s->listen_watch);
         if (r < 0) {
                 free(s);

@@ -36,6 +36,7 @@ static int arena_put(struct bv_http_msg *m, const char *at, size_t len)
                 return msg_fail(m, -EMSGSIZE, 431);
         memcpy(m->head + m->head_len, at, len);
         m->head_len += len;
+        m->seen = at + len;
         return 0;
 }
 
@@ -167,6 +168,14 @@ static int cb_headers_complete(http_parser *p)
                 m->path = url;
         }
         m->headers_done = true;
+        /* A head that came whole in one feed never reaches bv_http_msg_feed()'s own check. */
+        if (m->head_bytes + (m->seen ? (size_t)(m->seen - m->feed) : 0) > m->max_head)
+                return msg_fail(m, -EMSGSIZE, 431);
+        if (m->on_head) {
+                int r = m->on_head(m);
+                if (r < 0)
+                        return msg_fail(m, r, 500);
+        }
         if (!m->on_data && !m->skip_body && (p->flags & F_CONTENTLENGTH)) {
                 /* Checked up front so an oversized body is refused before it is read. */
                 if (p->content_length > m->max_body)
@@ -174,11 +183,6 @@ static int cb_headers_complete(http_parser *p)
                 /* Grown as bytes arrive past this, so heads alone cannot pin memory. */
                 if (body_reserve(m, BV_MIN((size_t)p->content_length + 1, (size_t)BV_HTTP_KEEP_BUF)) < 0)
                         return msg_fail(m, -ENOMEM, 500);
-        }
-        if (m->on_head) {
-                int r = m->on_head(m);
-                if (r < 0)
-                        return msg_fail(m, r, 500);
         }
         return m->skip_body ? 1 : 0;
 }
@@ -228,6 +232,7 @@ void bv_http_msg_init(struct bv_http_msg *m, bool request, size_t max_body)
         http_parser_init(&m->parser, request ? HTTP_REQUEST : HTTP_RESPONSE);
         m->parser.data = m;
         m->max_body = max_body;
+        m->max_head = BV_HTTP_MAX_HEAD;
         m->skip_body = false;
         m->head_bytes = 0;
         msg_reset(m);
@@ -250,6 +255,8 @@ void bv_http_msg_next(struct bv_http_msg *m)
 
 ssize_t bv_http_msg_feed(struct bv_http_msg *m, const char *data, size_t len)
 {
+        m->feed = data;
+        m->seen = NULL;
         size_t n = http_parser_execute(&m->parser, &settings, data, len);
         enum http_errno e = HTTP_PARSER_ERRNO(&m->parser);
 
@@ -270,7 +277,7 @@ ssize_t bv_http_msg_feed(struct bv_http_msg *m, const char *data, size_t len)
         if (!m->headers_done && !m->complete) {
                 /* Defends against endless heads made of bytes the arena does not keep. */
                 m->head_bytes += n;
-                if (m->head_bytes > BV_HTTP_MAX_HEAD) {
+                if (m->head_bytes > m->max_head) {
                         m->error_status = 431;
                         return m->error = -EMSGSIZE;
                 }

@@ -132,8 +132,11 @@ int bv_proc_start_time(pid_t pid, unsigned long long *ret)
         buf[n] = '\0';
         /* comm (field 2) may contain spaces and ')': fields resume after the last ')'. */
         char *p = strrchr(buf, ')');
-        if (!p)
+        if (!p || p[1] != ' ')
                 return -EPROTO;
+        /* A zombie (or dead) process is gone: nothing of it can be adopted or signalled any more. */
+        if (p[2] == 'Z' || p[2] == 'X')
+                return -ESRCH;
         p++;
         for (int field = 3; field < 22; field++) {
                 p = strchr(p + 1, ' ');

@@ -238,6 +238,17 @@ void ctr_ct_status_ended(struct ctr_ct *ct, int exit_code, int signo, bool oom_k
         now_iso(ct->st.finished_at, sizeof(ct->st.finished_at));
 }
 
+void ctr_ct_reap_orphan(struct ctr_ct *ct)
+{
+        struct bv_error err = {};
+
+        ct->st.state = CTR_CT_STATUS_CRASHED;
+        ct->st.pid = 0;
+        if (ctr_container_delete(ct->h->runtime_root, ct->def->name, true, &err) < 0 && err.error != ENOENT)
+                ctr_ct_log(ct->h, CTR_LOG_WARN, "container '%s': removing what its dead monitor left: %s",
+                           ct->def->name, err.msg);
+}
+
 void ctr_ct_finish(struct ctr_ct *ct, const char *why)
 {
         enum ctr_ct_state s;
@@ -246,7 +257,8 @@ void ctr_ct_finish(struct ctr_ct *ct, const char *why)
         ct->monitor_pid = 0;
         ct->monitor_is_child = false;
         if (ctr_ct_monitor_read_status(ct) < 0) {
-                snprintf(ct->error, sizeof(ct->error), "The monitor ended without a status (%s)", why);
+                snprintf(ct->error, sizeof(ct->error), "monitor died without a status (%s)", why);
+                ctr_ct_reap_orphan(ct);
                 s = CTR_CT_CRASHED;
         } else if (ct->st.state == CTR_CT_STATUS_STOPPED)
                 s = CTR_CT_STOPPED;
@@ -254,9 +266,8 @@ void ctr_ct_finish(struct ctr_ct *ct, const char *why)
                 s = CTR_CT_CRASHED;
         else {
                 /* The file still says running: the monitor died without writing its end. */
-                snprintf(ct->error, sizeof(ct->error), "The monitor died (%s)", why);
-                ct->st.state = CTR_CT_STATUS_CRASHED;
-                ct->st.pid = 0;
+                snprintf(ct->error, sizeof(ct->error), "monitor died (%s)", why);
+                ctr_ct_reap_orphan(ct);
                 s = CTR_CT_CRASHED;
         }
         ctr_ct_host_teardown(ct);

@@ -521,9 +521,8 @@ static bool adopt_retry(struct ctr_ct *ct)
 static void adopt_ended(struct ctr_ct *ct)
 {
         if (ct->st.state == CTR_CT_STATUS_RUNNING || ct->st.state == CTR_CT_STATUS_RESTARTING) {
-                snprintf(ct->error, sizeof(ct->error), "The monitor died while barevirtd was away");
-                ct->st.state = CTR_CT_STATUS_CRASHED;
-                ct->st.pid = 0;
+                snprintf(ct->error, sizeof(ct->error), "monitor died while barevirtd was away");
+                ctr_ct_reap_orphan(ct);
         }
         ctr_ct_host_teardown(ct);
         ct->state = ct->st.state == CTR_CT_STATUS_STOPPED ? CTR_CT_STOPPED : CTR_CT_CRASHED;

@@ -827,6 +827,13 @@ void ctr_ct_monitor_detach(struct ctr_ct *ct);
 int ctr_ct_prepare(struct ctr_ct *ct, struct bv_error *err);
 /* Undoes what start prepared on the host (namespace pins, mounts); idempotent. */
 void ctr_ct_host_teardown(struct ctr_ct *ct);
+/*
+ * The monitor died without writing the container's end: the status becomes
+ * crashed (pid 0) and whatever it left is removed, as `delete --force`
+ * would (its init, which dies with the monitor anyway, every process of its
+ * cgroup, the cgroup and the runtime state). Blocks briefly (bounded).
+ */
+void ctr_ct_reap_orphan(struct ctr_ct *ct);
 /* Whether the rootfs could be idmapped (the idmapped view is a mount root). */
 bool ctr_ct_rootfs_idmapped(const struct ctr_ct *ct);
 

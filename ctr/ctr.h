@@ -117,6 +117,7 @@ struct ctr_create_opts {
         bool no_pivot;
         unsigned preserve_fds;       /* fds 3..3+n-1 are passed to the container */
         bool start_now;              /* `run`: start as soon as created, stay the parent */
+        bool die_with_parent;        /* the init is SIGKILLed when its creator dies (a monitor's containers) */
         /*
          * The container's stdin, stdout and stderr. With has_stdio, the init
          * dup2()s stdio_fds[0..2] (open fds of the caller, close-on-exec or

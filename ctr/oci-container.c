@@ -293,8 +293,13 @@ static __attribute__((noreturn)) void child_exec(const struct child_args *a, pid
         struct bv_error err = { 0 };
         int r;
 
-        /* From here the runtime may end (after create): it must not take us along. */
-        set_pdeathsig(0);
+        /*
+         * From here the runtime may end (after create): it must not take us
+         * along, unless the creator is the container's monitor, with which
+         * it lives and dies. Set after the credentials changed (that clears
+         * it) and kept through execve.
+         */
+        set_pdeathsig(a->opts->die_with_parent ? SIGKILL : 0);
         if (sync_send(a->sync, 'R', 0, NULL) < 0)
                 _exit(1);
         if ((r = child_wait_start(a->sync, a->fifo, &err)) < 0 ||

@@ -173,7 +173,7 @@ static int handshake(SSL *ssl, int fd, const char *addr, struct pin *pin, uint64
         }
 }
 
-static void on_relay_end(struct tls_relay *r, void *userdata)
+static void on_relay_end(struct tls_relay *r, const char *refused, void *userdata)
 {
         struct tls_client *c = userdata;
 

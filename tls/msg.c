@@ -33,6 +33,24 @@ static int head_check(const void *buf, size_t len, size_t min, enum tls_msg_type
         return 0;
 }
 
+unsigned tls_msg_type(const void *buf, size_t len)
+{
+        struct tls_msg_head h;
+
+        if (len < sizeof(h))
+                return 0;
+        memcpy(&h, buf, sizeof(h));
+        return h.type;
+}
+
+static bool peer_ok(const char *peer)
+{
+        for (const char *p = peer; *p; p++)
+                if (!strchr("0123456789abcdefABCDEF.:[]", *p))
+                        return false;
+        return true;
+}
+
 static bool is_hex64(const char *s)
 {
         for (int i = 0; i < 64; i++)
@@ -59,9 +77,27 @@ int tls_msg_conn_check(const void *buf, size_t len, struct tls_msg_conn *ret, st
                 return bv_error_set(err, EPROTO, "Connection message: CA-verified without a certificate");
         if ((m.flags & TLS_CONN_CERT) ? !is_hex64(m.fingerprint) : m.fingerprint[0] != '\0')
                 return bv_error_set(err, EPROTO, "Connection message with a malformed fingerprint");
-        for (const char *p = m.peer; *p; p++)
-                if (!strchr("0123456789abcdefABCDEF.:[]", *p))
-                        return bv_error_set(err, EPROTO, "Connection message with a malformed peer address");
+        if (!peer_ok(m.peer))
+                return bv_error_set(err, EPROTO, "Connection message with a malformed peer address");
+        *ret = m;
+        return 0;
+}
+
+int tls_msg_refused_check(const void *buf, size_t len, struct tls_msg_refused *ret, struct bv_error *err)
+{
+        struct tls_msg_refused m;
+        int r = head_check(buf, len, sizeof(m), TLS_MSG_REFUSED, err);
+
+        if (r < 0)
+                return r;
+        if (len != sizeof(m))
+                return bv_error_set(err, EPROTO, "Refusal message of %zu bytes, expected %zu", len, sizeof(m));
+        memcpy(&m, buf, sizeof(m));
+        if (!memchr(m.peer, '\0', sizeof(m.peer)) || !memchr(m.reason, '\0', sizeof(m.reason)) || !peer_ok(m.peer))
+                return bv_error_set(err, EPROTO, "Refusal message with a malformed peer or reason");
+        for (const char *p = m.reason; *p; p++)
+                if (*p < 0x20 || *p > 0x7e)
+                        return bv_error_set(err, EPROTO, "Refusal message with a malformed peer or reason");
         *ret = m;
         return 0;
 }

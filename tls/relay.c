@@ -25,6 +25,7 @@
 #include "tls/tls-internal.h"
 
 #define BUF 16384
+#define LINGER_USEC (2 * 1000000ULL)  /* reading what a client still sends after our close_notify */
 
 struct buf {
         size_t pos, len;
@@ -40,10 +41,13 @@ struct tls_relay {
         const struct tls_relay_ops *ops;
         void *userdata;
         char addr[TLS_PEER_MAX];
+        char refused[TLS_REASON_MAX]; /* why the handshake failed, for on_end() */
         bool ready;                   /* handshake done, plain_fd set */
         bool tls_eof, plain_eof;      /* no more input from that side */
         bool plain_shut, tls_shut;    /* we ended our output to that side */
         bool want_read, want_write;   /* what OpenSSL asked for on tcp_fd */
+        bool plain_gone;              /* the plain side refused our writes: what the client sends is dropped */
+        bool lingering;               /* all sent and TCP shut for writing: draining input until EOF */
         uint32_t tcp_events, plain_events;  /* what the watches wait for now */
         struct buf down;              /* TLS -> plain */
         struct buf up;                /* plain -> TLS */
@@ -52,7 +56,7 @@ struct tls_relay {
 static void relay_end(struct tls_relay *r)
 {
         if (r->ops && r->ops->on_end)
-                r->ops->on_end(r, r->userdata);
+                r->ops->on_end(r, r->ready ? NULL : r->refused[0] ? r->refused : "handshake failed", r->userdata);
         tls_relay_free(r);
 }
 
@@ -72,9 +76,22 @@ static int ssl_wants(struct tls_relay *r, int n)
         case SSL_ERROR_ZERO_RETURN:
                 return 0;
         default:
+                if (!r->ready && !r->refused[0]) {
+                        unsigned long e = ERR_peek_last_error();
+                        const char *why = e ? ERR_reason_error_string(e) : NULL;
+                        snprintf(r->refused, sizeof(r->refused), "%s", why ? why : "connection closed in the handshake");
+                }
                 ERR_clear_error();
                 return -1;
         }
+}
+
+void tls_relay_note_refused(SSL *ssl, const char *why)
+{
+        struct tls_relay *r = SSL_get_app_data(ssl);
+
+        if (r)
+                snprintf(r->refused, sizeof(r->refused), "%s", why);
 }
 
 static void fingerprint(X509 *x, char hex[BV_SHA256_HEX])
@@ -135,9 +152,14 @@ static int pump(struct tls_relay *r)
                         }
                 }
                 if (r->down.pos < r->down.len) {
-                        ssize_t n = send(r->plain_fd, r->down.data + r->down.pos, r->down.len - r->down.pos,
-                                         MSG_NOSIGNAL | MSG_DONTWAIT);
-                        if (n < 0 && errno != EAGAIN && errno != EINTR)
+                        ssize_t n = r->plain_gone ? (ssize_t)(r->down.len - r->down.pos)
+                                                  : send(r->plain_fd, r->down.data + r->down.pos,
+                                                         r->down.len - r->down.pos, MSG_NOSIGNAL | MSG_DONTWAIT);
+                        if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+                                /* The core closed: its answer may still be unread on plain_fd, so go on. */
+                                r->plain_gone = true;
+                                n = (ssize_t)(r->down.len - r->down.pos);
+                        } else if (n < 0 && errno != EAGAIN && errno != EINTR)
                                 return -errno;
                         if (n > 0) {
                                 r->down.pos += (size_t)n;
@@ -176,7 +198,42 @@ static int pump(struct tls_relay *r)
                 }
         }
         /* The core is done (and what it sent is encrypted): nothing more can flow that matters. */
-        return r->plain_eof && r->tls_shut ? -ECONNRESET : 0;
+        return r->plain_eof && r->tls_shut ? 1 : 0;
+}
+
+static void on_deadline(struct bv_loop *loop, void *userdata);
+
+/*
+ * A lingering close: closing a TCP socket with unread input sends a reset
+ * that can destroy our last answer (a 408, a 413) before the client read
+ * it. So the write side is shut (FIN after the data), and input is read
+ * and dropped until the client closes, or LINGER_USEC. < 0: done.
+ */
+static int linger(struct tls_relay *r)
+{
+        char sink[4096];
+
+        if (!r->lingering) {
+                r->lingering = true;
+                shutdown(r->tcp_fd, SHUT_WR);
+                bv_timer_cancel(r->deadline);
+                r->deadline = NULL;
+                if (bv_loop_add_timer(r->loop, LINGER_USEC, on_deadline, r, &r->deadline) < 0)
+                        return -ENOMEM;
+        }
+        for (;;) {
+                ssize_t n = recv(r->tcp_fd, sink, sizeof(sink), MSG_DONTWAIT);
+                if (n > 0)
+                        continue;
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN) {
+                        r->want_read = true;
+                        r->want_write = false;
+                        return 0;
+                }
+                return -ECONNRESET;
+        }
 }
 
 static void update_events(struct tls_relay *r)
@@ -222,7 +279,10 @@ static void on_event(struct bv_loop *loop, int fd, uint32_t events, void *userda
                 }
                 r->plain_events = EPOLLIN;
         }
-        if (pump(r) < 0) {
+        int moved = r->lingering ? 1 : pump(r);
+        if (moved == 1)
+                moved = linger(r);
+        if (moved < 0) {
                 relay_end(r);
                 return;
         }
@@ -234,6 +294,7 @@ static void on_deadline(struct bv_loop *loop, void *userdata)
         struct tls_relay *r = userdata;
 
         r->deadline = NULL;
+        snprintf(r->refused, sizeof(r->refused), "handshake timeout");
         relay_end(r);
 }
 
@@ -263,7 +324,7 @@ int tls_relay_new(struct tls_server *s, struct bv_loop *loop, int tcp_fd, const 
         }
         snprintf(r->addr, sizeof(r->addr), "%s", addr);
         r->ssl = SSL_new(s->ctx);
-        if (!r->ssl || SSL_set_fd(r->ssl, tcp_fd) != 1 ||
+        if (!r->ssl || SSL_set_fd(r->ssl, tcp_fd) != 1 || SSL_set_app_data(r->ssl, r) != 1 ||
             bv_loop_add_fd(loop, tcp_fd, r->tcp_events = EPOLLIN, on_event, r, &r->tcp_watch) < 0 ||
             bv_loop_add_timer(loop, timeout_usec, on_deadline, r, &r->deadline) < 0) {
                 tls_relay_free(r);

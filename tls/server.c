@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "tls/tls-internal.h"
 
@@ -32,6 +33,19 @@ int tls_openssl_error(struct bv_error *err, int errno_value, const char *what)
 static int verify_any(int preverify_ok, X509_STORE_CTX *ctx)
 {
         return 1;
+}
+
+/* An SNI the certificate does not name ends the handshake (unrecognized_name); none is fine. */
+static int check_sni(SSL *ssl, int *alert, void *arg)
+{
+        const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+        X509 *cert = SSL_get_certificate(ssl);
+
+        if (!name || (cert && (X509_check_host(cert, name, 0, 0, NULL) == 1 || X509_check_ip_asc(cert, name, 0) == 1)))
+                return SSL_TLSEXT_ERR_OK;
+        tls_relay_note_refused(ssl, "SNI names a host the certificate is not for");
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
 static int load(SSL_CTX *ctx, const struct tls_server_config *cfg, struct bv_error *err)
@@ -99,6 +113,10 @@ int tls_server_new(const struct tls_server_config *cfg, struct tls_server **ret,
                                          SSL_MODE_RELEASE_BUFFERS);
         SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, verify_any);
         SSL_CTX_set_session_id_context(s->ctx, (const unsigned char *)"barevirt", 8);
+        /* Resumption by stateless tickets only: no server-side cache to fill and flush, one ticket a handshake. */
+        SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_num_tickets(s->ctx, 1);
+        SSL_CTX_set_tlsext_servername_callback(s->ctx, check_sni);
         unsigned char seed[16];
         if ((r = load(s->ctx, cfg, err)) < 0 || (r = RAND_bytes(seed, sizeof(seed)) == 1 ? 0 : -EIO) < 0) {
                 tls_server_free(s);

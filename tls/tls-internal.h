@@ -20,3 +20,5 @@ int tls_openssl_error(struct bv_error *err, int errno_value, const char *what);
  */
 int tls_relay_new_connected(struct bv_loop *loop, SSL *ssl, int tcp_fd, int plain_fd, const struct tls_relay_ops *ops,
                             void *userdata, struct tls_relay **ret);
+/* Records why the handshake of the relay that owns ssl is refused (its on_end() says it). */
+void tls_relay_note_refused(SSL *ssl, const char *why);

@@ -44,6 +44,7 @@
 enum tls_msg_type {
         TLS_MSG_CONFIG = 1,           /* core -> proxy */
         TLS_MSG_CONN = 2,             /* proxy -> core */
+        TLS_MSG_REFUSED = 3,          /* proxy -> core: a connection refused before HTTP (for the audit log) */
 };
 
 struct tls_msg_head {
@@ -59,6 +60,7 @@ struct tls_msg_config {
         uint32_t tls_min;             /* 12 or 13: the lowest TLS version served */
         uint32_t handshake_ms;        /* a handshake not done by then is closed */
         uint32_t max_conns;           /* connections the proxy holds at most */
+        uint32_t max_per_source;      /* and from one client address (0: max_conns) */
         uint32_t cert_len, key_len, ca_len;
 };
 
@@ -74,6 +76,20 @@ struct tls_msg_conn {
         char fingerprint[BV_SHA256_HEX];  /* SHA-256 of the certificate's DER, lowercase hex; "" without */
 };
 
+/*
+ * TLS_MSG_REFUSED: fixed size, no fd. reason is printable ASCII ("handshake
+ * timeout", "unsupported protocol", "too many connections from this
+ * address"...); suppressed counts refusals not reported since the last one
+ * (the proxy reports a few a second at most).
+ */
+#define TLS_REASON_MAX 96
+struct tls_msg_refused {
+        struct tls_msg_head head;
+        uint32_t suppressed;
+        char peer[TLS_PEER_MAX];
+        char reason[TLS_REASON_MAX];
+};
+
 /* Fills the head of a message of type and len. */
 void tls_msg_head_init(struct tls_msg_head *h, enum tls_msg_type type, size_t len);
 /*
@@ -83,6 +99,10 @@ void tls_msg_head_init(struct tls_msg_head *h, enum tls_msg_type type, size_t le
  * -EPROTO with a message otherwise.
  */
 int tls_msg_conn_check(const void *buf, size_t len, struct tls_msg_conn *ret, struct bv_error *err);
+/* The same for a TLS_MSG_REFUSED (terminated strings, a peer address, a printable reason). */
+int tls_msg_refused_check(const void *buf, size_t len, struct tls_msg_refused *ret, struct bv_error *err);
+/* The type of a received message of len bytes (0 when it is too short for a head). */
+unsigned tls_msg_type(const void *buf, size_t len);
 /*
  * Checks a received TLS_MSG_CONFIG of len bytes with n_fds sockets
  * attached (1..BV_FD_SEND_MAX, as many as it names; TLS minimum 12 or 13;
@@ -195,6 +215,11 @@ struct tls_server_config {
         int tls_min;                  /* 12 or 13 */
 };
 /*
+ * (The context also refuses a handshake whose SNI names a host the
+ * certificate is not for, with an unrecognized_name alert; no SNI, as
+ * clients send for an address, is fine.)
+ */
+/*
  * A server context: TLS 1.3 (or from 1.2), the certificate and key,
  * client certificates asked for but not required (the core decides who
  * may do what; a presented one must prove its key). Draws from the
@@ -223,7 +248,8 @@ struct tls_peer {
 };
 struct tls_relay_ops {
         int (*on_ready)(struct tls_relay *r, const struct tls_peer *peer, void *userdata);
-        void (*on_end)(struct tls_relay *r, void *userdata);
+        /* refused: why the handshake did not complete ("handshake timeout", OpenSSL's reason), or NULL. */
+        void (*on_end)(struct tls_relay *r, const char *refused, void *userdata);
 };
 int tls_relay_new(struct tls_server *s, struct bv_loop *loop, int tcp_fd, const char *addr, uint64_t timeout_usec,
                   const struct tls_relay_ops *ops, void *userdata, struct tls_relay **ret);

@@ -26,29 +26,6 @@
 #include "common/common.h"
 #include "tests/bench/bench.h"
 
-static int count_shared_objects(pid_t pid)
-{
-        char path[64], line[512], seen[64][256];
-        int n = 0;
-
-        snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-        FILE *f = fopen(path, "re");
-        while (f && fgets(line, sizeof(line), f)) {
-                char *so = strchr(line, '/');
-                if (!so || !strstr(so, ".so"))
-                        continue;
-                so[strcspn(so, "\n")] = 0;
-                bool dup = false;
-                for (int i = 0; i < n; i++)
-                        dup |= strcmp(seen[i], so) == 0;
-                if (!dup && n < 64)
-                        snprintf(seen[n++], sizeof(seen[0]), "%s", so);
-        }
-        if (f)
-                fclose(f);
-        return n;
-}
-
 /* The floor: a one-byte ping-pong between two processes over AF_UNIX. */
 static uint64_t pingpong_median(size_t iters)
 {
@@ -181,7 +158,7 @@ int main(void)
                 printf("bench-daemon: dockerd /_ping                       n/a (no dockerd on /var/run/docker.sock)\n");
         usleep(200000);
         bench_line("bench-daemon", "idle RSS", bench_rss_kib(pid) / 1024.0, "MiB", NULL, 0, 3);
-        bench_line("bench-daemon", "shared objects mapped", count_shared_objects(pid), "", NULL, 0, 13);
+        bench_line("bench-daemon", "shared objects mapped", bench_shared_objects(pid), "", NULL, 0, 13);
         bench_daemon_stop(pid);
         snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
         return system(cmd) == 0 ? 0 : 1;

@@ -81,6 +81,29 @@ int64_t bench_time_to_answer(const char *sock, const char *path, uint64_t t0)
         return res;
 }
 
+int bench_shared_objects(pid_t pid)
+{
+        char path[64], line[512], seen[64][256];
+        int n = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+        FILE *f = fopen(path, "re");
+        while (f && fgets(line, sizeof(line), f)) {
+                char *so = strchr(line, '/');
+                if (!so || !strstr(so, ".so"))
+                        continue;
+                so[strcspn(so, "\n")] = 0;
+                bool dup = false;
+                for (int i = 0; i < n; i++)
+                        dup |= strcmp(seen[i], so) == 0;
+                if (!dup && n < 64)
+                        snprintf(seen[n++], sizeof(seen[0]), "%s", so);
+        }
+        if (f)
+                fclose(f);
+        return n;
+}
+
 long bench_rss_kib(pid_t pid)
 {
         char path[64], line[256];

@@ -21,6 +21,9 @@ void bench_daemon_stop(pid_t pid);
 /* Microseconds from t0 until GET path on sock is answered (polling), or -1 after 10 s. */
 int64_t bench_time_to_answer(const char *sock, const char *path, uint64_t t0);
 
+/* The distinct shared objects (.so files) pid maps. */
+int bench_shared_objects(pid_t pid);
+
 /* VmRSS of pid in KiB, or -1. */
 long bench_rss_kib(pid_t pid);
 

@@ -362,12 +362,35 @@ tap_check "net show names the container of its veth" \
 C ct delete --force ctt-nd >/dev/null
 out=$(C net delete ctnet9 2>&1); tap_ok $? "right after the container is deleted the network deletes ($out)"
 
+# ---- a dead monitor: the container dies with it, is crashed ("monitor died"), leaves nothing ----
+C ct create ctt-md --rootfs "$ROOTFS" -- /bin/sh -c 'sleep 1000' >/dev/null && C ct start ctt-md >/dev/null
+pm=$(js ctt-md .pid); mm=$(js ctt-md .monitor_pid)
+kill -9 "$mm"
+wait_state ctt-md crashed 5
+err=$(js ctt-md .error)
+tap_check "kill -9 of its monitor: the container is crashed ($err)" [ "${err#monitor died}" != "$err" ]
+bv_wait_for 3 sh -c "! kill -0 $pm 2>/dev/null"
+tap_ok $? "its init ($pm) died with the monitor"
+tap_check "no cgroup, runtime state or pid left" [ ! -e "$cg/$CGP/ctt-md" -a ! -e "$T/run/runtime/ctt-md" -a "$(js ctt-md .pid)" = null ]
+C ct start ctt-md >/dev/null; tap_check "it starts again" [ "$(js ctt-md .state)" = running ]
+pm=$(js ctt-md .pid); mm=$(js ctt-md .monitor_pid)
+bv_daemon_stop
+kill -9 "$mm"
+bv_daemon_start --netns "/run/netns/$NS" --cgroup-parent "$CGP"
+err=$(js ctt-md .error)
+tap_check "its monitor killed while barevirtd was away: crashed ($err)" \
+	[ "$(js ctt-md .state)" = crashed -a "$err" = "monitor died while barevirtd was away" ]
+bv_wait_for 3 sh -c "! kill -0 $pm 2>/dev/null"
+tap_ok $? "its init ($pm) is gone"
+tap_check "no cgroup or runtime state of it left ($(ls -d "$cg/$CGP/ctt-md" "$T/run/runtime/ctt-md" 2>/dev/null))" \
+	[ ! -e "$cg/$CGP/ctt-md" -a ! -e "$T/run/runtime/ctt-md" ]
+
 # ---- the end ----
 for n in $(C ct list --json | jq -r '.[].name'); do C ct delete --force "$n" >/dev/null || echo "# delete $n failed"; done
 tap_check "every container deleted" [ "$(ncts)" = 0 ]
 tap_check "no mounts left under the test dir" sh -c "! grep -q ' $T' /proc/self/mountinfo"
 left=
-for n in ctt-c1 ctt-ex5 ctt-ex0 ctt-im1 ctt-im2 ctt-n1 ctt-n2 ctt-rp ctt-rp0 ctt-sys1 ctt-lf ctt-evt ctt-late ctt-un ctt-un2 ctt-un3 ctt-nd; do [ -e "$cg/$CGP/$n" ] && left="$left $n"; done
+for n in ctt-c1 ctt-ex5 ctt-ex0 ctt-im1 ctt-im2 ctt-n1 ctt-n2 ctt-rp ctt-rp0 ctt-sys1 ctt-lf ctt-evt ctt-late ctt-un ctt-un2 ctt-un3 ctt-nd ctt-md; do [ -e "$cg/$CGP/$n" ] && left="$left $n"; done
 tap_check "no container cgroup left ($left)" [ -z "$left" ]
 tap_check "no veth left on the bridge" [ "$(ip -n "$NS" -j link show master ctnet0 | jq length)" = 0 ]
 bv_daemon_stop; tap_ok $? "barevirtd exits cleanly"

@@ -641,6 +641,49 @@ static void test_raw_refused(struct suite *s)
         close(fd);
 }
 
+/* The limits a server is configured with: request timeout (slowloris), head size, body limit per request. */
+static size_t small_echo(const char *method, const char *path, void *userdata)
+{
+        return strcmp(path, "/echo") == 0 ? 16 : 0;
+}
+
+static void test_limits(struct suite *s)
+{
+        struct bv_error err = { 0 };
+        struct bv_http_server_config cfg = { .request_timeout_usec = 100000, .max_head = 1024,
+                                             .body_limit = small_echo };
+        struct bv_http_server *srv = NULL;
+        char path[256], out[4096], big[2048];
+        bool eof;
+
+        snprintf(path, sizeof(path), "%s/limits.sock", s->dir);
+        int lfd = bv_unix_listen(path, 0600, &err);
+        tap_ok(lfd >= 0 && bv_http_server_new(s->t.loop, lfd, &cfg, handler, &s->t, &srv, &err) == 0, "limits server");
+        int fd = raw_connect(path);
+        const char *part = "GET /hello HTTP/1.1\r\nX-Slow: a";
+        uint64_t t0 = bv_now_usec();
+        raw_io(s->t.loop, fd, part, strlen(part), out, sizeof(out), NULL, &eof);
+        uint64_t took = bv_now_usec() - t0;
+        tap_ok(strncmp(out, "HTTP/1.1 408 ", 13) == 0 && eof && took >= 90000 && took < 1500000,
+               "a request not complete within request_timeout: 408 and close (%llu ms)", (unsigned long long)took / 1000);
+        close(fd);
+        int n = snprintf(big, sizeof(big), "GET /hello HTTP/1.1\r\nX-Big: %01200d\r\n\r\n", 0);
+        fd = raw_connect(path);
+        raw_io(s->t.loop, fd, big, (size_t)n, out, sizeof(out), NULL, &eof);
+        tap_ok(strncmp(out, "HTTP/1.1 431 ", 13) == 0 && strstr(out, "1024 bytes") && eof,
+               "a head over max_head in one read: 431 naming the limit");
+        close(fd);
+        const char *post = "POST /echo HTTP/1.1\r\nContent-Length: 17\r\n\r\n";
+        fd = raw_connect(path);
+        raw_io(s->t.loop, fd, post, strlen(post), out, sizeof(out), NULL, &eof);
+        tap_ok(strncmp(out, "HTTP/1.1 413 ", 13) == 0 && strstr(out, "16 bytes") && eof,
+               "body_limit's 16 bytes for /echo: 17 is 413 from the head");
+        close(fd);
+        bv_http_server_free(srv);
+        close(lfd);
+        unlink(path);
+}
+
 /* Raw framing: pipelining, chunked requests, HTTP/1.0, Connection: close, HEAD, SO_PEERCRED. */
 static void test_raw_framing(struct suite *s)
 {
@@ -858,6 +901,7 @@ int main(void)
         test_reconnect(&s);
         test_client_corners(&s);
         test_raw_refused(&s);
+        test_limits(&s);
         test_raw_framing(&s);
         test_raw_peer_gone(&s);
         test_latency(&s);

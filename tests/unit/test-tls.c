@@ -64,6 +64,20 @@ static void msg(void)
         tap_is_int(tls_msg_conn_check(&m, sizeof(m), &got, &err), -EPROTO, "unterminated peer refused");
         snprintf(m.peer, sizeof(m.peer), "1.2.3.4:5/../x");
         tap_is_int(tls_msg_conn_check(&m, sizeof(m), &got, &err), -EPROTO, "a peer that is no address refused");
+
+        struct tls_msg_refused rf = { .suppressed = 7 }, rgot;
+        tls_msg_head_init(&rf.head, TLS_MSG_REFUSED, sizeof(rf));
+        snprintf(rf.peer, sizeof(rf.peer), "192.0.2.1:80");
+        snprintf(rf.reason, sizeof(rf.reason), "handshake timeout");
+        tap_is_int(tls_msg_type(&rf, sizeof(rf)), TLS_MSG_REFUSED, "a refusal's type is read from its head");
+        tap_ok(tls_msg_refused_check(&rf, sizeof(rf), &rgot, &err) == 0 && rgot.suppressed == 7 &&
+                       strcmp(rgot.reason, "handshake timeout") == 0, "a refusal message checks");
+        tap_is_int(tls_msg_conn_check(&rf, sizeof(rf), &got, &err), -EPROTO, "and is no connection message");
+        rf.reason[3] = '\n';
+        tap_is_int(tls_msg_refused_check(&rf, sizeof(rf), &rgot, &err), -EPROTO, "a reason with a control byte refused");
+        memset(rf.reason, 'r', sizeof(rf.reason));
+        tap_is_int(tls_msg_refused_check(&rf, sizeof(rf), &rgot, &err), -EPROTO, "an unterminated reason refused");
+        tap_is_int(tls_msg_type(&rf, 3), 0, "too short for a head: type 0");
 }
 
 static void stores(void)

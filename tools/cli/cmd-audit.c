@@ -43,8 +43,14 @@ static void audit_row(const json_t *e, char cells[][CLI_CELL_MAX])
         snprintf(cells[0], CLI_CELL_MAX, "%s", cli_jstr(e, "time"));
         snprintf(cells[1], CLI_CELL_MAX, "%s", cli_jstr(e, "identity"));
         snprintf(cells[2], CLI_CELL_MAX, "%s", cli_jstr(e, "source"));
-        snprintf(cells[3], CLI_CELL_MAX, "%s %s", cli_jstr(e, "method"), cli_jstr(e, "path"));
-        snprintf(cells[4], CLI_CELL_MAX, "%lld", (long long)json_integer_value(json_object_get(e, "status")));
+        const json_t *status = json_object_get(e, "status");
+        if (json_is_integer(status)) {
+                snprintf(cells[3], CLI_CELL_MAX, "%s %s", cli_jstr(e, "method"), cli_jstr(e, "path"));
+                snprintf(cells[4], CLI_CELL_MAX, "%lld", (long long)json_integer_value(status));
+        } else {  /* a connection refused before HTTP */
+                snprintf(cells[3], CLI_CELL_MAX, "%s %s", cli_jstr(e, "method"), cli_jstr(e, "refused"));
+                snprintf(cells[4], CLI_CELL_MAX, "refused");
+        }
 }
 
 static const struct cli_column audit_columns[] = {

@@ -22,6 +22,7 @@
 #include "tools/daemon/daemon.h"
 
 #define API_MAX_BODY (1024 * 1024)
+#define API_SMALL_BODY 4096           /* GET, HEAD and paths no route has */
 
 static const struct api_route *const route_tables[] = {
         api_host_routes,
@@ -183,6 +184,43 @@ void api_reply_missing(struct bv_http_conn *c, const char *what, const char *nam
         bv_http_conn_respond_error(c, 404, "No %s named '%.64s'", what, name);
 }
 
+/* Endpoints whose bodies are small by nature: a smaller limit than --max-body. */
+static const struct {
+        const char *method, *pattern;
+        size_t max;
+} small_bodies[] = {
+        { "POST", "/v1/tokens", 4096 },
+        { "POST", "/v1/trust", 96 * 1024 },   /* a certificate (chain) in PEM */
+        { "POST", "/v1/vms/{}/{}", 64 * 1024 },       /* start, stop, ... */
+        { "POST", "/v1/containers/{}/{}", 64 * 1024 },
+};
+
+/*
+ * The body limit of a request, decided from its head before the body is
+ * read (so a 100 MB body is refused unread): small_bodies' own, else
+ * --max-body; reads and paths no route has get API_SMALL_BODY.
+ */
+static size_t body_limit(const char *method, const char *path, void *userdata)
+{
+        const struct barevirtd *d = userdata;
+        char buf[512];
+        char *args[API_MAX_ARGS];
+
+        if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+                return API_SMALL_BODY;
+        for (size_t t = 0; t < BV_ELEMENTSOF(route_tables); t++)
+                for (const struct api_route *rt = route_tables[t]; rt->method; rt++)
+                        if (strcmp(rt->method, method) == 0 && match(rt->pattern, path, buf, sizeof(buf), args) >= 0) {
+                                size_t max = d->limits.max_body;
+                                for (size_t i = 0; i < BV_ELEMENTSOF(small_bodies); i++)
+                                        if (strcmp(small_bodies[i].method, method) == 0 &&
+                                            match(small_bodies[i].pattern, path, buf, sizeof(buf), args) >= 0)
+                                                return BV_MIN(max, small_bodies[i].max);
+                                return max;
+                        }
+        return API_SMALL_BODY;
+}
+
 /* Calls the handler of method and path; false (allow: the methods path has) when there is none. */
 static bool dispatch(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req,
                      const char *method, const char *path, char *allow, size_t allow_len)
@@ -315,7 +353,8 @@ int api_query_get(struct bv_http_conn *c, const struct bv_http_request *req, con
 
 int api_start(struct barevirtd *d, struct bv_error *err)
 {
-        struct bv_http_server_config cfg = { .max_body = API_MAX_BODY, .on_response = audit_on_response };
+        struct bv_http_server_config cfg = { .max_body = API_MAX_BODY, .on_response = audit_on_response,
+                                             .on_reject = audit_on_reject, .body_limit = body_limit };
         int fd = bv_unix_listen(d->socket_path, 0660, err);
 
         if (fd < 0)
@@ -332,8 +371,14 @@ int api_start(struct barevirtd *d, struct bv_error *err)
 
 int api_server_new(struct barevirtd *d, unsigned max_conns, struct bv_http_server **ret, struct bv_error *err)
 {
-        struct bv_http_server_config cfg = { .max_body = API_MAX_BODY, .max_conns = max_conns,
-                                             .on_response = audit_on_response };
+        const struct remote_limits *l = &d->limits;
+        struct bv_http_server_config cfg = {
+                .max_body = API_MAX_BODY, .max_conns = max_conns, .on_response = audit_on_response,
+                .on_reject = audit_on_reject,
+                .body_limit = body_limit, .max_head = l->max_header_bytes,
+                .request_timeout_usec = l->request_timeout_s * 1000000ULL,
+                .idle_timeout_usec = l->idle_timeout_s * 1000000ULL,
+        };
 
         return bv_http_server_new(d->loop, -1, &cfg, handle, d, ret, err);
 }

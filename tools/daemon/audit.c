@@ -2,8 +2,9 @@
 /*
  * The audit log, STATE/audit.log (rotated to audit.log.1 at 8 MiB): one
  * JSON line for every request that changes something (any method but GET
- * and HEAD) and for every one refused (401, 403), whoever sent it and
- * however it was answered:
+ * and HEAD) and for every one refused (a 4xx: 401, 403, 404, and the HTTP
+ * server's own 400, 408, 413, 431), whoever sent it and however it was
+ * answered:
  *
  *   {"time": "2026-12-03T15:04:05.123Z", "identity": "token:ci", "auth": "token",
  *    "fingerprint": null, "source": "192.0.2.7:50122", "method": "POST",
@@ -16,7 +17,9 @@
  * who it is; the HTTP server hands the note back with the answer's status
  * (audit_on_response()), and the line is written then, with the time of
  * the answer, so an answer sent later (a VM start) is logged with its
- * real status.
+ * real status. Connections barevirt-proxy refused before any HTTP (a
+ * failed or timed-out handshake, a connection limit) are lines of method
+ * "TLS", status null and "refused": the reason (audit_refused()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,15 +57,10 @@ void audit_close(struct barevirtd *d)
         bv_log_writer_close(&d->audit);
 }
 
-void audit_request(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req)
+static void note_request(struct bv_http_conn *c, const struct bv_http_request *req)
 {
-        /* A read on the socket is never logged (it is neither a change nor refused): no note, no cost. */
-        bool read_only = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
-        if (read_only && !req->peer_data)
-                return;
         struct audit_note *n = calloc(1, sizeof(*n));
 
-        (void)d;
         if (!n)
                 return;
         snprintf(n->method, sizeof(n->method), "%s", req->method);
@@ -77,6 +75,26 @@ void audit_request(struct barevirtd *d, struct bv_http_conn *c, const struct bv_
                 snprintf(n->source, sizeof(n->source), "unix");
         }
         bv_http_conn_set_note(c, n, free);
+}
+
+void audit_request(struct barevirtd *d, struct bv_http_conn *c, const struct bv_http_request *req)
+{
+        /* A read on the socket is never logged (it is neither a change nor refused): no note, no cost. */
+        bool read_only = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+
+        (void)d;
+        if (!read_only || req->peer_data)
+                note_request(c, req);
+}
+
+void audit_on_reject(struct bv_http_conn *c, const struct bv_http_request *req, void *userdata)
+{
+        const struct auth_peer *p = req->peer_data;
+
+        (void)userdata;
+        note_request(c, req);
+        if (p)
+                audit_identity(c, p->addr, NULL, NULL, p->fingerprint);
 }
 
 void audit_identity(struct bv_http_conn *c, const char *source, const char *kind, const char *name,
@@ -118,21 +136,8 @@ static json_t *instance_of(const char *path)
         return json_null();
 }
 
-void audit_on_response(struct bv_http_conn *c, int status, void *note, void *userdata)
+static void write_line(struct barevirtd *d, json_t *j)
 {
-        struct barevirtd *d = userdata;
-        struct audit_note *n = note;
-        (void)c;
-
-        bool read_only = strcmp(n->method, "GET") == 0 || strcmp(n->method, "HEAD") == 0;
-        if (read_only && status != 401 && status != 403)
-                return;
-        bv_now_iso(n->time, sizeof(n->time));
-        json_auto_t *j = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:s,s:o,s:i}", "time", n->time, "identity",
-                                   n->identity, "auth", n->auth, "fingerprint",
-                                   n->fingerprint[0] ? n->fingerprint : NULL, "source",
-                                   n->source[0] ? n->source : NULL, "method", n->method, "path", n->path,
-                                   "instance", instance_of(n->path), "status", status);
         _cleanup_free_ char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
         if (!line)
                 return;
@@ -140,6 +145,38 @@ void audit_on_response(struct bv_http_conn *c, int status, void *note, void *use
         line[len] = '\n';
         if (bv_log_writer_append(&d->audit, line, len + 1) < 0)
                 bv_warn("audit log: failed to write '%s'", d->audit_path);
+}
+
+void audit_on_response(struct bv_http_conn *c, int status, void *note, void *userdata)
+{
+        struct barevirtd *d = userdata;
+        struct audit_note *n = note;
+        (void)c;
+
+        /* Reads are logged when refused (401, 403, and 404: for a restricted identity that is a refusal too). */
+        bool read_only = strcmp(n->method, "GET") == 0 || strcmp(n->method, "HEAD") == 0;
+        if (read_only && status < 400)
+                return;
+        bv_now_iso(n->time, sizeof(n->time));
+        json_auto_t *j = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:s,s:o,s:i}", "time", n->time, "identity",
+                                   n->identity, "auth", n->auth, "fingerprint",
+                                   n->fingerprint[0] ? n->fingerprint : NULL, "source",
+                                   n->source[0] ? n->source : NULL, "method", n->method, "path", n->path,
+                                   "instance", instance_of(n->path), "status", status);
+        write_line(d, j);
+}
+
+void audit_refused(struct barevirtd *d, const char *source, const char *reason, unsigned suppressed)
+{
+        char now[32];
+
+        bv_now_iso(now, sizeof(now));
+        json_auto_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:n,s:n,s:s}", "time", now, "identity", "none", "auth",
+                                   "none", "source", source, "method", "TLS", "path", "", "instance", "status",
+                                   "refused", reason);
+        if (j && suppressed)
+                json_object_set_new(j, "suppressed", json_integer(suppressed));
+        write_line(d, j);
 }
 
 /*

@@ -48,6 +48,16 @@ struct remote;
 
 #define REMOTE_MAX_LISTEN 16
 
+/* The limits of the API servers, each a barevirtd flag of the same name (main.c has the defaults). */
+struct remote_limits {
+        unsigned max_conns;           /* --max-connections: HTTPS connections in all */
+        unsigned max_per_source;      /* --max-connections-per-source: from one client address */
+        unsigned request_timeout_s;   /* --request-timeout: a request's head and body, from its first byte (408) */
+        unsigned idle_timeout_s;      /* --idle-timeout: a keep-alive connection with no request */
+        unsigned max_header_bytes;    /* --max-header-bytes: a request head (431) */
+        unsigned max_body;            /* --max-body: a request body, for endpoints without a smaller limit (413) */
+};
+
 /* barevirt's own instances (registry.c). */
 struct registry {
         struct vmm_vm **vms;
@@ -87,6 +97,7 @@ struct barevirtd {
         const char *tls_cert, *tls_key;         /* --tls-cert, --tls-key, or NULL: STATE/tls/server.* */
         int tls_min;                  /* 12 or 13 */
         unsigned tls_handshake_ms;
+        struct remote_limits limits;  /* --max-connections... (remote.c, api.c) */
         const char *proxy_path;       /* --proxy, or NULL: found */
         const char *proxy_user;
         struct remote *remote;
@@ -223,6 +234,10 @@ void audit_identity(struct bv_http_conn *c, const char *source, const char *kind
                     const char *fingerprint);
 /* The HTTP servers' on_response: the line for a noted request that changes something or was refused. */
 void audit_on_response(struct bv_http_conn *c, int status, void *note, void *userdata);
+/* Notes a request the HTTP server refuses itself (400, 408, 413, 431), so that its answer is logged. */
+void audit_on_reject(struct bv_http_conn *c, const struct bv_http_request *req, void *userdata);
+/* A line for a connection refused before HTTP (barevirt-proxy's report): method "TLS", status null, "refused". */
+void audit_refused(struct barevirtd *d, const char *source, const char *reason, unsigned suppressed);
 /* --since: an ISO time (or a prefix of one), or a duration back from now ("30m"), as an ISO time. -EINVAL. */
 int audit_since(const char *s, char *buf, size_t len);
 /* The lines (both files, oldest first) at or after since and of identity (NULLs: all), as a JSON array. */
@@ -281,8 +296,9 @@ json_t *auth_store(struct barevirtd *d, enum auth_store which);
 int auth_store_save(struct barevirtd *d, enum auth_store which, struct bv_error *err);
 /* The one refusal of anything not authenticated (a join token too): 401, the same words whatever was wrong. */
 void auth_refuse(struct bv_http_conn *c);
-/* The entry of store whose key is value (compared in constant time), its index into *ret_index; or NULL. */
+/* Whether a token store entry has expired at now. */
 bool auth_expired(const json_t *e, long long now);
+/* The entry of store whose key is value (compared in constant time), its index into *ret_index; or NULL. */
 json_t *auth_find(json_t *store, const char *key, const char *value, size_t *ret_index);
 /*
  * For every request: true when it may go on. A remote one must come with

@@ -57,6 +57,13 @@ static void usage(FILE *f)
                 "  --tls-key FILE        its private key (PEM; with --tls-cert)\n"
                 "  --tls-min 1.2|1.3     lowest TLS version served (default 1.3)\n"
                 "  --tls-handshake-timeout SECONDS  close connections still in their handshake (default 10)\n"
+                "  --max-connections N   HTTPS connections held at most (default 1024)\n"
+                "  --max-connections-per-source N  from one client address (default 64)\n"
+                "  --request-timeout SECONDS  a request's head and body must arrive within (default 10; 408)\n"
+                "  --idle-timeout SECONDS     close keep-alive HTTPS connections idle this long (default 60)\n"
+                "  --max-header-bytes N  largest request head (default 16384; 431)\n"
+                "  --max-body BYTES      largest request body, where an endpoint has no smaller limit\n"
+                "                        (default 1048576; 413 before the body is read)\n"
                 "  --proxy PATH          barevirt-proxy (default: beside barevirtd, else %s)\n"
                 "  --proxy-user USER     the unprivileged user barevirt-proxy runs as\n"
                 "                        (default barevirt when it exists, else nobody)\n"
@@ -73,7 +80,37 @@ static void usage(FILE *f)
 enum { OPT_STATE = 256, OPT_RUN, OPT_SOCKET, OPT_NETNS, OPT_QEMU, OPT_DOCKER, OPT_PODMAN, OPT_RUNTIME,
        OPT_CGROUP_PARENT, OPT_VERSION, OPT_ALLOW_FORWARDING, OPT_NFT_TABLE, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY,
        OPT_TLS_MIN, OPT_TLS_HANDSHAKE, OPT_PROXY, OPT_PROXY_USER, OPT_SOCKET_GROUP, OPT_SOCKET_GROUP_ROLE,
-       OPT_GROUP_SOCKET };
+       OPT_GROUP_SOCKET, OPT_LIMIT };
+
+/* The numeric limits (struct remote_limits), each a flag with bounds. */
+static const struct {
+        const char *name;
+        size_t offset;
+        unsigned min, max;
+} limit_flags[] = {
+        { "max-connections", offsetof(struct remote_limits, max_conns), 1, 16384 },
+        { "max-connections-per-source", offsetof(struct remote_limits, max_per_source), 1, 16384 },
+        { "request-timeout", offsetof(struct remote_limits, request_timeout_s), 1, 3600 },
+        { "idle-timeout", offsetof(struct remote_limits, idle_timeout_s), 1, 86400 },
+        { "max-header-bytes", offsetof(struct remote_limits, max_header_bytes), 1024, BV_HTTP_MAX_HEAD },
+        { "max-body", offsetof(struct remote_limits, max_body), 4096, 64u << 20 },
+};
+
+static int parse_limit(struct barevirtd *d, const char *flag, const char *arg)
+{
+        for (size_t i = 0; i < BV_ELEMENTSOF(limit_flags); i++) {
+                if (strcmp(flag, limit_flags[i].name) != 0)
+                        continue;
+                unsigned *v = (unsigned *)((char *)&d->limits + limit_flags[i].offset);
+                if (bv_parse_uint(arg, limit_flags[i].min, limit_flags[i].max, v) < 0) {
+                        fprintf(stderr, "barevirtd: --%s '%s': expected %u to %u\n", flag, arg, limit_flags[i].min,
+                                limit_flags[i].max);
+                        return 2;
+                }
+                return 0;
+        }
+        return 2;
+}
 
 /* The --listen family. 0, or 2 after a usage error. */
 static int parse_tls_option(struct barevirtd *d, int c, const char *arg)
@@ -211,15 +248,21 @@ static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_le
                 { "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
                 { "socket-group-role", required_argument, NULL, OPT_SOCKET_GROUP_ROLE },
                 { "group-socket", required_argument, NULL, OPT_GROUP_SOCKET },
+                { "max-connections", required_argument, NULL, OPT_LIMIT },
+                { "max-connections-per-source", required_argument, NULL, OPT_LIMIT },
+                { "request-timeout", required_argument, NULL, OPT_LIMIT },
+                { "idle-timeout", required_argument, NULL, OPT_LIMIT },
+                { "max-header-bytes", required_argument, NULL, OPT_LIMIT },
+                { "max-body", required_argument, NULL, OPT_LIMIT },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
-        int c;
+        int c, idx;
 
-        while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "vqh", opts, &idx)) >= 0) {
                 switch (c) {
                 case OPT_STATE: d->state_dir = optarg; break;
                 case OPT_RUN: d->run_dir = optarg; break;
@@ -236,6 +279,10 @@ static int parse_args(int argc, char **argv, struct barevirtd *d, enum bv_log_le
                 case OPT_PROXY: case OPT_PROXY_USER: case OPT_SOCKET_GROUP: case OPT_SOCKET_GROUP_ROLE:
                 case OPT_GROUP_SOCKET:
                         if (parse_tls_option(d, c, optarg))
+                                return 2;
+                        break;
+                case OPT_LIMIT:
+                        if (parse_limit(d, opts[idx].name, optarg))
                                 return 2;
                         break;
                 case 'v': *level = BV_LOG_DEBUG; break;
@@ -343,6 +390,8 @@ int main(int argc, char **argv)
                 .tls_min = 13,
                 .tls_handshake_ms = 10000,
                 .socket_group_role = 1,   /* operator */
+                .limits = { .max_conns = 1024, .max_per_source = 64, .request_timeout_s = 10, .idle_timeout_s = 60,
+                            .max_header_bytes = BV_HTTP_MAX_HEAD, .max_body = 1024 * 1024 },
         };
         enum bv_log_level level = BV_LOG_INFO;
         struct bv_error err = {};

@@ -35,7 +35,6 @@
 #define BACKOFF_MAX_USEC (30 * 1000000ULL)
 #define STABLE_USEC (60 * 1000000ULL)
 _Static_assert(TLS_PEER_MAX == 64, "daemon.h's remote_join_addrs() says 64");
-#define MAX_CONNS 1024                /* the proxy's and our own limit of remote connections */
 
 struct remote {
         struct barevirtd *d;
@@ -227,10 +226,24 @@ static void take_conn(struct remote *rm, const char *buf, ssize_t n, int fd)
         bv_http_server_adopt(rm->api, fd, p, peer_free);
 }
 
+/* One TLS_MSG_REFUSED: a connection the proxy refused before HTTP, for the audit log. */
+static void take_refusal(struct remote *rm, const char *buf, ssize_t n)
+{
+        struct tls_msg_refused m;
+        struct bv_error err = {};
+
+        if (tls_msg_refused_check(buf, (size_t)n, &m, &err) < 0) {
+                bv_warn("barevirt-proxy sent a bad control message (%s); restarting it", err.msg);
+                kill(rm->pid, SIGKILL);
+                return;
+        }
+        audit_refused(rm->d, m.peer, m.reason, m.suppressed);
+}
+
 static void on_ctl(struct bv_loop *loop, int fd, uint32_t events, void *userdata)
 {
         struct remote *rm = userdata;
-        char buf[sizeof(struct tls_msg_conn) + 64];
+        char buf[sizeof(struct tls_msg_refused) + sizeof(struct tls_msg_conn) + 64];
 
         for (int i = 0; i < 64; i++) {
                 int fds[BV_FD_SEND_MAX];
@@ -250,7 +263,10 @@ static void on_ctl(struct bv_loop *loop, int fd, uint32_t events, void *userdata
                 }
                 for (size_t k = 1; k < nfds; k++)
                         close(fds[k]);
-                take_conn(rm, buf, n, nfds == 1 ? fds[0] : -1);
+                if (tls_msg_type(buf, (size_t)n) == TLS_MSG_REFUSED && nfds == 0)
+                        take_refusal(rm, buf, n);
+                else
+                        take_conn(rm, buf, n, nfds == 1 ? fds[0] : -1);
         }
 }
 
@@ -307,7 +323,8 @@ static int send_config(struct remote *rm, int ctl, struct bv_error *err)
         m->n_listen = (uint32_t)rm->n_fds;
         m->tls_min = (uint32_t)rm->d->tls_min;
         m->handshake_ms = rm->d->tls_handshake_ms;
-        m->max_conns = MAX_CONNS;
+        m->max_conns = rm->d->limits.max_conns;
+        m->max_per_source = rm->d->limits.max_per_source;
         m->cert_len = (uint32_t)rm->cert_len;
         m->key_len = (uint32_t)rm->key_len;
         m->ca_len = (uint32_t)rm->ca_len;
@@ -369,7 +386,7 @@ int remote_start(struct barevirtd *d, struct bv_error *err)
         rm->ctl = -1;
         d->remote = rm;
         find_proxy(rm);
-        if ((r = api_server_new(d, MAX_CONNS, &rm->api, err)) < 0)
+        if ((r = api_server_new(d, d->limits.max_conns, &rm->api, err)) < 0)
                 return r;
         for (size_t i = 0; i < d->n_listen; i++) {
                 if ((r = bind_one(d->listen[i], err)) < 0)

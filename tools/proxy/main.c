@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "common/common.h"
@@ -38,7 +39,14 @@ struct proxy {
         int listen_fds[BV_FD_SEND_MAX];
         size_t n_listen;
         uint64_t handshake_usec;
-        unsigned max_conns, n_conns;
+        struct proxy_admit admit;
+};
+
+/* One accepted connection: what its end must release and report. */
+struct conn {
+        struct proxy *p;
+        struct proxy_source *src;
+        char addr[TLS_PEER_MAX];
 };
 
 static void format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
@@ -82,11 +90,14 @@ static int on_ready(struct tls_relay *r, const struct tls_peer *peer, void *user
         return sv[0];
 }
 
-static void on_end(struct tls_relay *r, void *userdata)
+static void on_end(struct tls_relay *r, const char *refused, void *userdata)
 {
-        struct proxy *p = userdata;
+        struct conn *k = userdata;
 
-        p->n_conns--;
+        if (refused)
+                proxy_report(&k->p->admit, k->addr, refused);
+        proxy_release(&k->p->admit, k->src);
+        free(k);
 }
 
 static const struct tls_relay_ops relay_ops = { .on_ready = on_ready, .on_end = on_end };
@@ -98,17 +109,28 @@ static void on_accept(struct bv_loop *loop, int fd, uint32_t events, void *userd
         for (int i = 0; i < 32; i++) {
                 struct sockaddr_storage ss = {};
                 socklen_t sl = sizeof(ss);
-                char addr[TLS_PEER_MAX];
+                const char *why = "out of memory";
                 int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (cfd < 0)
                         return;
-                if (p->n_conns >= p->max_conns) {
-                        close(cfd);  /* over the limit: refused before any TLS work */
+                struct conn *k = calloc(1, sizeof(*k));
+                if (k) {
+                        k->p = p;
+                        format_addr(&ss, k->addr, sizeof(k->addr));
+                        k->src = proxy_admit(&p->admit, &ss, &why);
+                }
+                if (!k || !k->src) {
+                        /* Over a limit: refused before any TLS work. */
+                        close(cfd);
+                        if (k)
+                                proxy_report(&p->admit, k->addr, why);
+                        free(k);
                         continue;
                 }
-                format_addr(&ss, addr, sizeof(addr));
-                if (tls_relay_new(p->tls, loop, cfd, addr, p->handshake_usec, &relay_ops, p, NULL) == 0)
-                        p->n_conns++;
+                if (tls_relay_new(p->tls, loop, cfd, k->addr, p->handshake_usec, &relay_ops, k, NULL) < 0) {
+                        proxy_release(&p->admit, k->src);
+                        free(k);
+                }
         }
 }
 
@@ -144,9 +166,11 @@ static int configure(struct proxy *p, struct bv_error *err)
                                          .key_len = v.msg->key_len, .ca = v.ca, .ca_len = v.msg->ca_len,
                                          .tls_min = (int)v.msg->tls_min };
         p->handshake_usec = (uint64_t)(v.msg->handshake_ms ? v.msg->handshake_ms : 10000) * 1000;
-        p->max_conns = v.msg->max_conns ? v.msg->max_conns : 1024;
+        unsigned max_conns = v.msg->max_conns ? v.msg->max_conns : 1024, per_source = v.msg->max_per_source;
         r = tls_server_new(&cfg, &p->tls, err);
         explicit_bzero(buf, TLS_MSG_MAX);  /* the key stays in OpenSSL's context only */
+        if (r == 0 && (r = proxy_admit_init(&p->admit, p->loop, max_conns, per_source, CTL_FD)) < 0)
+                bv_error_set_errno(err, r, "Out of memory");
         return r;
 }
 
@@ -156,8 +180,14 @@ static int serve(const char *user)
         struct bv_error err = {};
         int r;
 
+        /* Two descriptors a connection: the soft limit up to the hard one (systemd starts services at 1024). */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                setrlimit(RLIMIT_NOFILE, &rl);
+        }
         OPENSSL_init_ssl(0, NULL);  /* before the sandbox: OpenSSL reads its configuration file here */
-        if ((r = configure(&p, &err)) < 0 || (r = bv_loop_new(&p.loop, &err)) < 0 ||
+        if ((r = bv_loop_new(&p.loop, &err)) < 0 || (r = configure(&p, &err)) < 0 ||
             (r = proxy_sandbox_enter(user, &err)) < 0) {
                 bv_err("%s", bv_error_message(&err, r));
                 return 1;

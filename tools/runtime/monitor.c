@@ -124,6 +124,7 @@ static int create_container(struct mon *m, pid_t *ret_pid, int *ret_out, struct 
         }
         struct ctr_create_opts o = { .state_root = m->root, .id = m->id, .bundle = m->bundle,
                                      .has_console_fd = m->terminal, .console_fd = io[1], .start_now = true,
+                                     .die_with_parent = true,
                                      .has_stdio = !m->terminal, .stdio_fds = { io[1], io[2], io[2] } };
         r = ctr_container_create(cfg, &o, ret_pid, err);
         ctr_config_free(cfg);
