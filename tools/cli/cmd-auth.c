@@ -252,7 +252,7 @@ static const struct cli_column join_columns[] = {
 
 static int join_list(struct cli *cli, int argc, char **argv)
 {
-        static const struct cli_table t = { join_columns, "name", join_row };
+        static const struct cli_table t = { join_columns, "name", join_row, NULL };
 
         return cli_list(cli, "/v1/trust/tokens", argc, argv, &t);
 }

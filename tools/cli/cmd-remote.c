@@ -69,7 +69,7 @@ static const struct cli_column remote_columns[] = {
 
 static int remote_list(struct cli *cli, int argc, char **argv)
 {
-        static const struct cli_table t = { remote_columns, "name", remote_row };
+        static const struct cli_table t = { remote_columns, "name", remote_row, NULL };
         json_auto_t *cfg = NULL, *rows = json_array();
         struct cli_args a = {};
         char sock[4200];
