@@ -17,10 +17,7 @@
 #include "common/common.h"
 
 /* ---- cgroups (cgroup-detect.c) ----------------------------------------------------------- */
-/*
- * What the host's cgroup hierarchy looks like, which decides which
- * container limits can be enforced.
- */
+/* What the host's cgroup hierarchy looks like, which decides which container limits can be enforced. */
 
 enum ctr_cgroup_mode {
         CTR_CGROUP_V2,       /* /sys/fs/cgroup is cgroup2 */
@@ -801,10 +798,7 @@ struct ctr_engine_opts {
         uint64_t timeout_usec;   /* 0: 10 s (stop: 10 s more than its grace time) */
 };
 
-/*
- * GET /_ping, then GET /version. Result: {"engine", "socket", "version",
- * "api_version", "min_api_version"}.
- */
+/* GET /_ping, then GET /version. Result: {"engine", "socket", "version", "api_version", "min_api_version"}. */
 int ctr_engine_ping(struct ctr_engine *e, const struct ctr_engine_opts *o, ctr_engine_done_cb done,
                     void *userdata, struct bv_error *err);
 
