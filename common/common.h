@@ -718,8 +718,12 @@ struct bv_http_server_config {
         uint64_t idle_timeout_usec; /* 0: 60 s; idle keep-alive connections are closed */
         uint64_t request_timeout_usec; /* 0: 30 s; a request whose head and body take longer gets 408 */
         size_t max_head;           /* 0 or above BV_HTTP_MAX_HEAD: BV_HTTP_MAX_HEAD */
-        /* The body limit of one request, from its method and path (0: max_body); NULL: max_body for all. */
-        size_t (*body_limit)(const char *method, const char *path, void *userdata);
+        /*
+         * The body limit of one request, decided from its head (method,
+         * path, query, headers, peer; no body yet): 0 for max_body. NULL:
+         * max_body for all.
+         */
+        size_t (*body_limit)(const struct bv_http_request *head, void *userdata);
         /* Called with the status of the answer to a request the handler noted (bv_http_conn_set_note()). */
         void (*on_response)(struct bv_http_conn *c, int status, void *note, void *userdata);
         /*

@@ -54,7 +54,7 @@ struct bv_http_server {
         size_t max_body, max_head;
         unsigned max_conns;
         uint64_t idle_timeout, request_timeout;
-        size_t (*body_limit)(const char *method, const char *path, void *userdata);
+        size_t (*body_limit)(const struct bv_http_request *head, void *userdata);
         bv_http_handler handler;
         void *userdata;
         void (*on_response)(struct bv_http_conn *c, int status, void *note, void *userdata);
@@ -434,6 +434,16 @@ int bv_http_conn_stream_end(struct bv_http_conn *c)
         return conn_flush_api(c);
 }
 
+/* The request being parsed or dispatched on c, with the peer's credentials. */
+static void conn_request(struct bv_http_conn *c, struct bv_http_request *req)
+{
+        bv_http_msg_to_request(&c->msg, req);
+        req->peer_pid = c->peer_pid;
+        req->peer_uid = c->peer_uid;
+        req->peer_gid = c->peer_gid;
+        req->peer_data = c->peer_data;
+}
+
 /* Answers a request we could not parse, then closes. */
 static void conn_reject(struct bv_http_conn *c)
 {
@@ -447,12 +457,10 @@ static void conn_reject(struct bv_http_conn *c)
         c->rpos = c->rlen = 0;
         c->in_dispatch = true;
         if (c->server->on_reject) {
-                struct bv_http_request req = {
-                        .method = m->path ? http_method_str((enum http_method)m->parser.method) : "",
-                        .path = m->path ? m->path : "",
-                        .peer_pid = c->peer_pid, .peer_uid = c->peer_uid, .peer_gid = c->peer_gid,
-                        .peer_data = c->peer_data,
-                };
+                struct bv_http_request req;
+                conn_request(c, &req);
+                if (!m->path)
+                        req.method = "";  /* not even the request line was parsed */
                 c->server->on_reject(c, &req, c->server->userdata);
         }
         if (status == 413)
@@ -485,11 +493,7 @@ static void conn_dispatch(struct bv_http_conn *c)
         c->keep_alive = m->keep_alive;
         c->http10 = m->parser.http_major < 1 || (m->parser.http_major == 1 && m->parser.http_minor == 0);
         c->no_body = m->parser.method == HTTP_HEAD;
-        bv_http_msg_to_request(m, &req);
-        req.peer_pid = c->peer_pid;
-        req.peer_uid = c->peer_uid;
-        req.peer_gid = c->peer_gid;
-        req.peer_data = c->peer_data;
+        conn_request(c, &req);
         c->in_dispatch = true;
         c->server->handler(c, &req, c->server->userdata);
         c->in_dispatch = false;
@@ -606,9 +610,13 @@ static int on_head(struct bv_http_msg *m)
 {
         struct bv_http_conn *c = m->userdata;
         const struct bv_http_server *s = c->server;
-        size_t limit = s->body_limit ? s->body_limit(http_method_str((enum http_method)m->parser.method),
-                                                     m->path ? m->path : "", s->userdata) : 0;
+        struct bv_http_request head;
+        size_t limit = 0;
 
+        if (s->body_limit) {
+                conn_request(c, &head);
+                limit = s->body_limit(&head, s->userdata);
+        }
         m->max_body = limit ? limit : s->max_body;
         return 0;
 }

@@ -269,7 +269,7 @@ static bool port_ready(int port)
         return false;
 }
 
-static int sh(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)
 {
         char cmd[4096];
         va_list ap;

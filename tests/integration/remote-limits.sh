@@ -84,6 +84,10 @@ head -c 10000 /dev/zero | tr '\0' x | sed 's/^/{"name": "/; s/$/"}/' >"$BV_TMP/1
 code=$(curl -s -o "$BV_TMP/b" -w '%{http_code}' --cacert "$CA" -H "$AUTH" --data-binary @"$BV_TMP/10k" "$URL/v1/tokens")
 [ "$code" = 413 ] && grep -q "4096 bytes" "$BV_TMP/b"
 tap_ok $? "POST /v1/tokens has its own limit: 10 kB is 413 ($(cat "$BV_TMP/b"))"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" --data-binary @"$BV_TMP/10k" "$URL/v1/vms")
+code2=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H "$AUTH" --data-binary @"$BV_TMP/10k" "$URL/v1/vms")
+[ "$code" = 413 ] && [ "$code2" != 413 ]
+tap_ok $? "without credentials 10 kB is 413 unread ($code); with a token it is read ($code2)"
 code=$(curl -s -o "$BV_TMP/b" -w '%{http_code}' --cacert "$CA" -H "$AUTH" -H "X-Big: $(head -c 3000 /dev/zero | tr '\0' y)" "$URL/v1/ping")
 [ "$code" = 431 ] && grep -q "2048 bytes" "$BV_TMP/b"
 tap_ok $? "--max-header-bytes 2048: a 3 kB header is 431"

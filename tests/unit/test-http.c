@@ -642,9 +642,9 @@ static void test_raw_refused(struct suite *s)
 }
 
 /* The limits a server is configured with: request timeout (slowloris), head size, body limit per request. */
-static size_t small_echo(const char *method, const char *path, void *userdata)
+static size_t small_echo(const struct bv_http_request *head, void *userdata)
 {
-        return strcmp(path, "/echo") == 0 ? 16 : 0;
+        return strcmp(head->path, "/echo") == 0 ? 16 : 0;
 }
 
 static void test_limits(struct suite *s)

@@ -22,7 +22,8 @@
 #include "tools/daemon/daemon.h"
 
 #define API_MAX_BODY (1024 * 1024)
-#define API_SMALL_BODY 4096           /* GET, HEAD and paths no route has */
+#define API_SMALL_BODY 4096           /* GET, HEAD, paths no route has, and anonymous remote requests */
+#define API_ENROL_BODY (16 * 1024)    /* POST /v1/enrol: a join token's secret and a certificate */
 
 static const struct api_route *const route_tables[] = {
         api_host_routes,
@@ -191,6 +192,7 @@ static const struct {
 } small_bodies[] = {
         { "POST", "/v1/tokens", 4096 },
         { "POST", "/v1/trust", 96 * 1024 },   /* a certificate (chain) in PEM */
+        { "POST", "/v1/trust/tokens", 4096 },
         { "POST", "/v1/vms/{}/{}", 64 * 1024 },       /* start, stop, ... */
         { "POST", "/v1/containers/{}/{}", 64 * 1024 },
 };
@@ -200,14 +202,20 @@ static const struct {
  * read (so a 100 MB body is refused unread): small_bodies' own, else
  * --max-body; reads and paths no route has get API_SMALL_BODY.
  */
-static size_t body_limit(const char *method, const char *path, void *userdata)
+static size_t body_limit(const struct bv_http_request *head, void *userdata)
 {
-        const struct barevirtd *d = userdata;
+        struct barevirtd *d = userdata;
+        const char *method = head->method, *path = head->path;
         char buf[512];
         char *args[API_MAX_ARGS];
 
         if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
                 return API_SMALL_BODY;
+#ifdef BV_TLS
+        /* What can only be refused (or is an enrolment) is not read in full: no megabyte for anyone on the net. */
+        if (auth_anonymous(d, head))
+                return strcmp(path, "/v1/enrol") == 0 ? API_ENROL_BODY : API_SMALL_BODY;
+#endif
         for (size_t t = 0; t < BV_ELEMENTSOF(route_tables); t++)
                 for (const struct api_route *rt = route_tables[t]; rt->method; rt++)
                         if (strcmp(rt->method, method) == 0 && match(rt->pattern, path, buf, sizeof(buf), args) >= 0) {

@@ -215,6 +215,14 @@ static bool local_check(struct barevirtd *d, struct bv_http_conn *c, const struc
         return true;
 }
 
+bool auth_anonymous(struct barevirtd *d, const struct bv_http_request *head)
+{
+        const struct auth_peer *p = head->peer_data;
+
+        return p && !p->local && !bv_http_request_header(head, "Authorization") &&
+               !(p->fingerprint[0] && auth_find(d->trust, "fingerprint", p->fingerprint, NULL));
+}
+
 void auth_refuse(struct bv_http_conn *c)
 {
         bv_http_conn_respond_error(c, 401, "Authentication required: a trusted client certificate or "

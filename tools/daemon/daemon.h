@@ -296,6 +296,12 @@ json_t *auth_store(struct barevirtd *d, enum auth_store which);
 int auth_store_save(struct barevirtd *d, enum auth_store which, struct bv_error *err);
 /* The one refusal of anything not authenticated (a join token too): 401, the same words whatever was wrong. */
 void auth_refuse(struct bv_http_conn *c);
+/*
+ * Whether a remote request, seen from its head, carries no credential at
+ * all: neither an Authorization header nor a trusted certificate (it can
+ * only be refused, or be an enrolment). Its body limit is small.
+ */
+bool auth_anonymous(struct barevirtd *d, const struct bv_http_request *head);
 /* Whether a token store entry has expired at now. */
 bool auth_expired(const json_t *e, long long now);
 /* The entry of store whose key is value (compared in constant time), its index into *ret_index; or NULL. */
